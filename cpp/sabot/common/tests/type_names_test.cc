@@ -1,0 +1,43 @@
+// Type names round-trip through the parser and printer; bad names give clear errors.
+#include "sabot/common/type_names.h"
+
+#include <arrow/type.h>
+#include <gtest/gtest.h>
+
+namespace sabot {
+
+TEST(TypeNames, RoundTrip) {
+  for (const char* name : {"int64", "string", "float64", "bool", "date32", "timestamp[us]",
+                           "timestamp[ms, tz=UTC]", "decimal128(12, 2)", "list<int64>",
+                           "list<list<string>>", "large_string", "uint8"}) {
+    auto type = ParseDataType(name);
+    ASSERT_TRUE(type.ok()) << name << ": " << type.status().ToString();
+    EXPECT_EQ(FormatDataType(**type), name);
+    auto again = ParseDataType(FormatDataType(**type));
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE((*again)->Equals(**type)) << name;
+  }
+}
+
+TEST(TypeNames, AcceptsArrowPrintedForms) {
+  auto list = ParseDataType("list<item: int32>");
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  EXPECT_TRUE((*list)->Equals(arrow::list(arrow::int32())));
+  auto date = ParseDataType("date32[day]");
+  ASSERT_TRUE(date.ok());
+  EXPECT_TRUE((*date)->Equals(arrow::date32()));
+}
+
+TEST(TypeNames, ErrorsNameTheText) {
+  auto bad = ParseDataType("int65");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("unknown type 'int65'"), std::string::npos)
+      << bad.status().ToString();
+  auto unit = ParseDataType("timestamp[days]");
+  ASSERT_FALSE(unit.ok());
+  EXPECT_NE(unit.status().message().find("time unit"), std::string::npos);
+  EXPECT_FALSE(ParseDataType("list<int64").ok());
+  EXPECT_FALSE(ParseDataType("int64 extra").ok());
+}
+
+}  // namespace sabot

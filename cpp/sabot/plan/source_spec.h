@@ -1,0 +1,76 @@
+// What a plan says about its sources and sinks: formats, paths and options. Plain data,
+// serializable; the io layer turns a spec into a Source or Sink.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/type_fwd.h>
+
+#include "sabot/common/errors.h"
+
+namespace sabot {
+
+enum class FileFormat : uint8_t { kCsv, kJsonLines, kIpcFile, kIpcStream, kParquet };
+
+//! "csv", "jsonl", "ipc", "ipc_stream", "parquet".
+std::string_view ToString(FileFormat format);
+Result<FileFormat> ParseFileFormat(std::string_view name);
+
+struct CsvOptions {
+  char delimiter = ',';
+  bool header = true;  //!< first line holds column names; else columns are f0, f1, ...
+};
+
+//! A deterministic synthetic source for tests and benchmarks. Row i has columns
+//!   id int64 = i, key int64 in [0, num_keys), value float64 in [0, 1),
+//!   category string (one of 8 words), ts timestamp[us] (event time).
+//! ts = start_time_us + i * time_step_us, moved back by up to max_out_of_orderness_us
+//! (deterministic jitter); after each batch the source emits the watermark
+//! max(ts seen) - max_out_of_orderness_us. Same seed, same rows, on every machine.
+struct GeneratorOptions {
+  int64_t rows = 1'000'000;        //!< total rows; -1 means unbounded
+  int64_t batch_size = 65'536;     //!< rows per batch
+  double rows_per_second = 0;      //!< rate limit; 0 means as fast as possible
+  uint64_t seed = 42;
+  int64_t num_keys = 1'000;
+  int64_t start_time_us = 1'700'000'000'000'000;  // 2023-11-14T22:13:20Z
+  int64_t time_step_us = 1'000;
+  int64_t max_out_of_orderness_us = 0;
+};
+
+struct SourceSpec {
+  enum class Kind : uint8_t { kFile, kGenerator, kMemory };
+  Kind kind = Kind::kFile;
+
+  // kFile
+  FileFormat format = FileFormat::kCsv;
+  std::string path;  //!< a file, a directory (all its files) or a glob ("data/*.csv")
+  std::shared_ptr<arrow::Schema> schema;  //!< explicit schema; null means infer
+  std::vector<std::string> columns;       //!< read only these (empty: all)
+  CsvOptions csv;
+
+  // kGenerator
+  GeneratorOptions generator;
+
+  // kMemory (not serializable: lives only in the process that built the plan)
+  std::shared_ptr<arrow::Table> table;
+  std::string table_name = "table";
+};
+
+struct SinkSpec {
+  enum class Kind : uint8_t {
+    kFile,     //!< write `format` to `path` (temporary name, renamed on success)
+    kPrint,    //!< pretty table to stdout
+    kCollect,  //!< keep the batches in memory (API use)
+    kCount,    //!< count rows and drop them (benchmarks)
+  };
+  Kind kind = Kind::kPrint;
+  FileFormat format = FileFormat::kCsv;
+  std::string path;
+  int64_t max_print_rows = 100;  //!< kPrint: rows shown; the total is always reported
+};
+
+}  // namespace sabot
