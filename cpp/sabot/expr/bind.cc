@@ -1,0 +1,99 @@
+// Binding and evaluation of expressions on Arrow compute.
+#include "sabot/expr/bind.h"
+
+
+#include <arrow/array/util.h>
+#include <arrow/compute/exec.h>
+#include <arrow/compute/function.h>
+#include <arrow/compute/initialize.h>
+#include <arrow/compute/registry.h>
+#include <arrow/record_batch.h>
+#include <arrow/scalar.h>
+#include <arrow/type.h>
+
+#include "sabot/expr/function_options.h"
+
+namespace sabot {
+
+namespace cp = arrow::compute;
+
+Status EnsureComputeInitialized() {
+  static const Status status = cp::Initialize();
+  return status;
+}
+
+namespace {
+
+std::vector<std::string> FieldNames(const arrow::Schema& schema) {
+  std::vector<std::string> names;
+  for (const auto& f : schema.fields()) names.push_back(f->name());
+  return names;
+}
+
+// Converts to an unbound Arrow expression, checking names first so errors are about
+// the user's words (column, function) rather than Arrow's internals.
+Result<cp::Expression> ToArrow(const Expr& expr, const arrow::Schema& schema) {
+  switch (expr.kind()) {
+    case Expr::Kind::kColumn: {
+      const auto& name = expr.column_name();
+      if (schema.GetFieldIndex(name) < 0) {
+        if (schema.GetAllFieldIndices(name).size() > 1) {
+          return Status::KeyError("column '", name, "' is ambiguous: the input has it more than once");
+        }
+        return Status::KeyError("column '", name, "' does not exist; the columns are: ",
+                                JoinNames(FieldNames(schema)));
+      }
+      return cp::field_ref(name);
+    }
+    case Expr::Kind::kLiteral:
+      return cp::literal(expr.literal());
+    case Expr::Kind::kCall: {
+      auto function = cp::GetFunctionRegistry()->GetFunction(expr.function());
+      if (!function.ok()) return Status::KeyError("unknown function '", expr.function(), "'");
+      // "cast" is a meta function that dispatches to scalar kernels; aggregates and
+      // vector functions (sort, filter) do not work row by row.
+      auto kind = (*function)->kind();
+      if (kind != cp::Function::SCALAR && kind != cp::Function::META) {
+        return Status::Invalid("function '", expr.function(),
+                               "' is not a scalar function and cannot be used in an expression");
+      }
+      std::vector<cp::Expression> args;
+      for (const auto& arg : expr.args()) {
+        ARROW_ASSIGN_OR_RAISE(auto a, ToArrow(arg, schema));
+        args.push_back(std::move(a));
+      }
+      ARROW_ASSIGN_OR_RAISE(auto options, MakeFunctionOptions(expr.function(), expr.options()));
+      return cp::call(expr.function(), std::move(args), std::move(options));
+    }
+  }
+  return Status::UnknownError("internal error (a bug in sabot): unknown expression kind");
+}
+
+}  // namespace
+
+Result<BoundExpr> Bind(const Expr& expr, const std::shared_ptr<arrow::Schema>& schema) {
+  ARROW_RETURN_NOT_OK(EnsureComputeInitialized());
+  ARROW_ASSIGN_OR_RAISE(auto unbound, ToArrow(expr, *schema));
+  auto bound = unbound.Bind(*schema);
+  if (!bound.ok()) {
+    const auto& st = bound.status();
+    if (st.IsNotImplemented() || st.IsTypeError()) {
+      return Status::TypeError("type mismatch in expression `", expr.ToString(), "`: ", st.message());
+    }
+    return Status::Invalid("invalid expression `", expr.ToString(), "`: ", st.message());
+  }
+  return BoundExpr(expr, std::move(*bound));
+}
+
+Result<std::shared_ptr<arrow::Array>> BoundExpr::Evaluate(const arrow::RecordBatch& batch) const {
+  auto datum = cp::ExecuteScalarExpression(arrow_expr_, cp::ExecBatch(batch));
+  if (!datum.ok()) {
+    return datum.status().WithMessage("evaluating `", expr_.ToString(), "`: ", datum.status().message());
+  }
+  if (datum->is_array()) return datum->make_array();
+  if (datum->is_scalar()) return arrow::MakeArrayFromScalar(*datum->scalar(), batch.num_rows());
+  return Status::UnknownError("internal error (a bug in sabot): expression `", expr_.ToString(),
+                              "` gave neither an array nor a scalar");
+}
+
+}  // namespace sabot

@@ -1,0 +1,196 @@
+// Text options -> Arrow FunctionOptions, one small parser per family of functions.
+#include "sabot/expr/function_options.h"
+
+#include <charconv>
+#include <functional>
+#include <limits>
+#include <map>
+#include <set>
+
+#include <arrow/compute/api_scalar.h>
+#include <arrow/compute/cast.h>
+
+#include "sabot/common/type_names.h"
+
+namespace sabot {
+namespace {
+
+namespace cp = arrow::compute;
+using OptionsPtr = std::shared_ptr<cp::FunctionOptions>;
+
+// Reads typed values out of ExprOptions, with errors that name function and key.
+class OptionReader {
+ public:
+  OptionReader(const std::string& function, const ExprOptions& options)
+      : function_(function), options_(options) {}
+
+  Status CheckKeys(const std::set<std::string>& allowed) const {
+    for (const auto& [key, value] : options_) {
+      if (!allowed.count(key)) {
+        return Status::Invalid("function '", function_, "' has no option '", key,
+                               "'; its options are: ",
+                               JoinNames(std::vector<std::string>(allowed.begin(), allowed.end())));
+      }
+    }
+    return Status::OK();
+  }
+
+  Result<std::string> Required(const std::string& key) const {
+    auto it = options_.find(key);
+    if (it == options_.end()) {
+      return Status::Invalid("function '", function_, "' needs option '", key, "'");
+    }
+    return it->second;
+  }
+
+  std::string String(const std::string& key, std::string fallback) const {
+    auto it = options_.find(key);
+    return it == options_.end() ? fallback : it->second;
+  }
+
+  Result<bool> Bool(const std::string& key, bool fallback) const {
+    auto it = options_.find(key);
+    if (it == options_.end()) return fallback;
+    if (it->second == "true") return true;
+    if (it->second == "false") return false;
+    return Status::Invalid("option '", key, "' of function '", function_,
+                           "' must be true or false, found '", it->second, "'");
+  }
+
+  Result<int64_t> Int(const std::string& key, int64_t fallback) const {
+    auto it = options_.find(key);
+    if (it == options_.end()) return fallback;
+    int64_t value = 0;
+    const std::string& text = it->second;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || ptr != text.data() + text.size()) {
+      return Status::Invalid("option '", key, "' of function '", function_,
+                             "' must be an integer, found '", text, "'");
+    }
+    return value;
+  }
+
+ private:
+  const std::string& function_;
+  const ExprOptions& options_;
+};
+
+Result<arrow::TimeUnit::type> ParseTimeUnit(const std::string& unit) {
+  if (unit == "s") return arrow::TimeUnit::SECOND;
+  if (unit == "ms") return arrow::TimeUnit::MILLI;
+  if (unit == "us") return arrow::TimeUnit::MICRO;
+  if (unit == "ns") return arrow::TimeUnit::NANO;
+  return Status::Invalid("unknown time unit '", unit, "' (expected s, ms, us or ns)");
+}
+
+using Parser = std::function<Result<OptionsPtr>(const OptionReader&)>;
+
+Result<OptionsPtr> ParseCast(const OptionReader& r) {
+  ARROW_RETURN_NOT_OK(r.CheckKeys({"to", "safe"}));
+  ARROW_ASSIGN_OR_RAISE(auto to_text, r.Required("to"));
+  ARROW_ASSIGN_OR_RAISE(auto to, ParseDataType(to_text));
+  ARROW_ASSIGN_OR_RAISE(bool safe, r.Bool("safe", true));
+  return std::make_shared<cp::CastOptions>(safe ? cp::CastOptions::Safe(to) : cp::CastOptions::Unsafe(to));
+}
+
+Result<OptionsPtr> ParseStrptime(const OptionReader& r) {
+  ARROW_RETURN_NOT_OK(r.CheckKeys({"format", "unit", "error_is_null"}));
+  ARROW_ASSIGN_OR_RAISE(auto format, r.Required("format"));
+  ARROW_ASSIGN_OR_RAISE(auto unit, ParseTimeUnit(r.String("unit", "us")));
+  ARROW_ASSIGN_OR_RAISE(bool error_is_null, r.Bool("error_is_null", false));
+  return std::make_shared<cp::StrptimeOptions>(format, unit, error_is_null);
+}
+
+Result<OptionsPtr> ParseStrftime(const OptionReader& r) {
+  ARROW_RETURN_NOT_OK(r.CheckKeys({"format"}));
+  return std::make_shared<cp::StrftimeOptions>(r.String("format", "%Y-%m-%dT%H:%M:%S"));
+}
+
+Result<OptionsPtr> ParseMatch(const OptionReader& r) {
+  ARROW_RETURN_NOT_OK(r.CheckKeys({"pattern", "ignore_case"}));
+  ARROW_ASSIGN_OR_RAISE(auto pattern, r.Required("pattern"));
+  ARROW_ASSIGN_OR_RAISE(bool ignore_case, r.Bool("ignore_case", false));
+  return std::make_shared<cp::MatchSubstringOptions>(pattern, ignore_case);
+}
+
+Result<OptionsPtr> ParseReplace(const OptionReader& r) {
+  ARROW_RETURN_NOT_OK(r.CheckKeys({"pattern", "replacement", "max_replacements"}));
+  ARROW_ASSIGN_OR_RAISE(auto pattern, r.Required("pattern"));
+  ARROW_ASSIGN_OR_RAISE(auto replacement, r.Required("replacement"));
+  ARROW_ASSIGN_OR_RAISE(int64_t max, r.Int("max_replacements", -1));
+  return std::make_shared<cp::ReplaceSubstringOptions>(pattern, replacement, max);
+}
+
+Result<OptionsPtr> ParseSplit(const OptionReader& r) {
+  ARROW_RETURN_NOT_OK(r.CheckKeys({"pattern", "max_splits"}));
+  ARROW_ASSIGN_OR_RAISE(auto pattern, r.Required("pattern"));
+  ARROW_ASSIGN_OR_RAISE(int64_t max, r.Int("max_splits", -1));
+  return std::make_shared<cp::SplitPatternOptions>(pattern, max);
+}
+
+Result<OptionsPtr> ParseSlice(const OptionReader& r) {
+  ARROW_RETURN_NOT_OK(r.CheckKeys({"start", "stop", "step"}));
+  ARROW_ASSIGN_OR_RAISE(int64_t start, r.Int("start", 0));
+  ARROW_ASSIGN_OR_RAISE(int64_t stop, r.Int("stop", std::numeric_limits<int64_t>::max()));
+  ARROW_ASSIGN_OR_RAISE(int64_t step, r.Int("step", 1));
+  return std::make_shared<cp::SliceOptions>(start, stop, step);
+}
+
+Result<OptionsPtr> ParseRound(const OptionReader& r) {
+  ARROW_RETURN_NOT_OK(r.CheckKeys({"ndigits"}));
+  ARROW_ASSIGN_OR_RAISE(int64_t ndigits, r.Int("ndigits", 0));
+  return std::make_shared<cp::RoundOptions>(ndigits, cp::RoundMode::HALF_TO_EVEN);
+}
+
+Result<OptionsPtr> ParsePad(const OptionReader& r) {
+  ARROW_RETURN_NOT_OK(r.CheckKeys({"width", "padding"}));
+  ARROW_ASSIGN_OR_RAISE(int64_t width, r.Int("width", 0));
+  return std::make_shared<cp::PadOptions>(width, r.String("padding", " "));
+}
+
+Result<OptionsPtr> ParseTrim(const OptionReader& r) {
+  ARROW_RETURN_NOT_OK(r.CheckKeys({"characters"}));
+  ARROW_ASSIGN_OR_RAISE(auto characters, r.Required("characters"));
+  return std::make_shared<cp::TrimOptions>(characters);
+}
+
+const std::map<std::string, Parser>& Parsers() {
+  static const auto* parsers = new std::map<std::string, Parser>{
+      {"cast", ParseCast},
+      {"strptime", ParseStrptime},
+      {"strftime", ParseStrftime},
+      {"match_substring", ParseMatch},
+      {"match_substring_regex", ParseMatch},
+      {"match_like", ParseMatch},
+      {"starts_with", ParseMatch},
+      {"ends_with", ParseMatch},
+      {"count_substring", ParseMatch},
+      {"find_substring", ParseMatch},
+      {"replace_substring", ParseReplace},
+      {"replace_substring_regex", ParseReplace},
+      {"split_pattern", ParseSplit},
+      {"utf8_slice_codeunits", ParseSlice},
+      {"round", ParseRound},
+      {"utf8_lpad", ParsePad},
+      {"utf8_rpad", ParsePad},
+      {"utf8_center", ParsePad},
+      {"utf8_trim", ParseTrim},
+      {"utf8_ltrim", ParseTrim},
+      {"utf8_rtrim", ParseTrim},
+  };
+  return *parsers;
+}
+
+}  // namespace
+
+Result<OptionsPtr> MakeFunctionOptions(const std::string& function, const ExprOptions& options) {
+  auto it = Parsers().find(function);
+  if (it == Parsers().end()) {
+    if (options.empty()) return nullptr;
+    return Status::Invalid("function '", function, "' takes no options, found '",
+                           options.begin()->first, "'");
+  }
+  return it->second(OptionReader(function, options));
+}
+
+}  // namespace sabot

@@ -1,0 +1,179 @@
+// Expressions: building, printing, binding against schemas, evaluating, and errors.
+#include <arrow/api.h>
+#include <arrow/array/builder_binary.h>
+#include <arrow/json/from_string.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "sabot/expr/bind.h"
+#include "sabot/expr/expr.h"
+#include "sabot/expr/expr_json.h"
+
+namespace sabot {
+namespace {
+
+std::shared_ptr<arrow::RecordBatch> SampleBatch() {
+  arrow::Int64Builder a;
+  EXPECT_TRUE(a.AppendValues({1, 2, 3, 4}).ok());
+  EXPECT_TRUE(a.AppendNull().ok());
+  arrow::DoubleBuilder b;
+  EXPECT_TRUE(b.AppendValues({0.5, 1.5, 2.5, 3.5, 4.5}).ok());
+  arrow::StringBuilder s;
+  EXPECT_TRUE(s.AppendValues({"apple", "Banana", "cherry", "2024-03-05", ""}).ok());
+  auto schema = arrow::schema({arrow::field("a", arrow::int64()), arrow::field("b", arrow::float64()),
+                               arrow::field("s", arrow::utf8())});
+  return arrow::RecordBatch::Make(schema, 5, {*a.Finish(), *b.Finish(), *s.Finish()});
+}
+
+std::shared_ptr<arrow::Array> Eval(const Expr& e) {
+  auto batch = SampleBatch();
+  auto bound = Bind(e, batch->schema());
+  EXPECT_TRUE(bound.ok()) << bound.status().ToString();
+  if (!bound.ok()) return nullptr;
+  auto out = bound->Evaluate(*batch);
+  EXPECT_TRUE(out.ok()) << out.status().ToString();
+  return out.ok() ? *out : nullptr;
+}
+
+std::shared_ptr<arrow::Array> ArrayFromJson(const std::shared_ptr<arrow::DataType>& type,
+                                            const std::string& json) {
+  return *arrow::json::ArrayFromJSONString(type, json);
+}
+
+#define EXPECT_ARRAY(actual, type, json)                                           \
+  do {                                                                             \
+    auto _a = (actual);                                                            \
+    auto _e = ArrayFromJson(type, json);                                           \
+    ASSERT_NE(_a, nullptr);                                                        \
+    EXPECT_TRUE(_a->Equals(*_e)) << "got " << _a->ToString() << "\nwant " << _e->ToString(); \
+  } while (false)
+
+TEST(Expr, PrintsInfix) {
+  Expr e = (col("a") + lit(int64_t{1})) > col("b") && !IsNull(col("s"));
+  EXPECT_EQ(e.ToString(), "(((a + 1) > b) and (not is_null(s)))");
+  EXPECT_EQ(Cast(col("a"), arrow::int32()).ToString(), "cast(a, to=int32)");
+  EXPECT_EQ(e.ColumnRefs(), (std::vector<std::string>{"a", "b", "s"}));
+}
+
+TEST(Expr, ArithmeticAndComparison) {
+  EXPECT_ARRAY(Eval(col("a") * lit(int64_t{10}) + lit(int64_t{1})), arrow::int64(), "[11, 21, 31, 41, null]");
+  EXPECT_ARRAY(Eval(col("a") + col("b")), arrow::float64(), "[1.5, 3.5, 5.5, 7.5, null]");
+  EXPECT_ARRAY(Eval(col("a") >= lit(int64_t{3})), arrow::boolean(), "[false, false, true, true, null]");
+  EXPECT_ARRAY(Eval(-col("a")), arrow::int64(), "[-1, -2, -3, -4, null]");
+}
+
+TEST(Expr, KleeneLogicAndNullTests) {
+  // null AND false is false; null OR true is true (SQL three-valued logic).
+  EXPECT_ARRAY(Eval((col("a") > lit(int64_t{2})) && lit(false)), arrow::boolean(),
+               "[false, false, false, false, false]");
+  EXPECT_ARRAY(Eval((col("a") > lit(int64_t{2})) || lit(true)), arrow::boolean(),
+               "[true, true, true, true, true]");
+  EXPECT_ARRAY(Eval(IsNull(col("a"))), arrow::boolean(), "[false, false, false, false, true]");
+  EXPECT_ARRAY(Eval(IsValid(col("a"))), arrow::boolean(), "[true, true, true, true, false]");
+}
+
+TEST(Expr, CastIfElseStrings) {
+  EXPECT_ARRAY(Eval(Cast(col("a"), arrow::int32())), arrow::int32(), "[1, 2, 3, 4, null]");
+  // A safe cast refuses to truncate 0.5; an unsafe one truncates.
+  EXPECT_ARRAY(Eval(Expr::Call("cast", {col("b")}, {{"to", "int32"}, {"safe", "false"}})), arrow::int32(),
+               "[0, 1, 2, 3, 4]");
+  EXPECT_ARRAY(Eval(IfElse(col("a") > lit(int64_t{2}), lit("big"), col("s"))), arrow::utf8(),
+               R"(["apple", "Banana", "big", "big", null])");
+  EXPECT_ARRAY(Eval(Expr::Call("utf8_upper", {col("s")})), arrow::utf8(),
+               R"(["APPLE", "BANANA", "CHERRY", "2024-03-05", ""])");
+  EXPECT_ARRAY(Eval(Expr::Call("starts_with", {col("s")}, {{"pattern", "b"}, {"ignore_case", "true"}})),
+               arrow::boolean(), "[false, true, false, false, false]");
+  EXPECT_ARRAY(Eval(Expr::Call("utf8_length", {col("s")})), arrow::int32(), "[5, 6, 6, 10, 0]");
+}
+
+TEST(Expr, Timestamps) {
+  // Only row 3 parses; the others are errors unless error_is_null is set.
+  auto batch = SampleBatch();
+  auto strict = Bind(StrPTime(col("s"), "%Y-%m-%d", "us"), batch->schema());
+  ASSERT_TRUE(strict.ok()) << strict.status().ToString();
+  auto parsed = strict->Evaluate(*batch);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("'apple'"), std::string::npos) << parsed.status().message();
+  Expr lenient = Expr::Call("strptime", {col("s")},
+                            {{"format", "%Y-%m-%d"}, {"unit", "us"}, {"error_is_null", "true"}});
+  auto years = Eval(Expr::Call("year", {lenient}));
+  EXPECT_ARRAY(years, arrow::int64(), "[null, null, null, 2024, null]");
+}
+
+TEST(Expr, ConstantIsBroadcast) {
+  EXPECT_ARRAY(Eval(lit(int64_t{7})), arrow::int64(), "[7, 7, 7, 7, 7]");
+}
+
+TEST(ExprErrors, UnknownColumnListsColumns) {
+  auto batch = SampleBatch();
+  auto bound = Bind(col("price") > lit(int64_t{1}), batch->schema());
+  ASSERT_FALSE(bound.ok());
+  EXPECT_EQ(bound.status().message(), "column 'price' does not exist; the columns are: a, b, s");
+}
+
+TEST(ExprErrors, TypeMismatchNamesExpression) {
+  auto batch = SampleBatch();
+  auto bound = Bind(col("a") + col("s"), batch->schema());
+  ASSERT_FALSE(bound.ok());
+  EXPECT_TRUE(bound.status().IsTypeError());
+  EXPECT_NE(bound.status().message().find("type mismatch in expression `(a + s)`"), std::string::npos)
+      << bound.status().message();
+  EXPECT_NE(bound.status().message().find("int64, string"), std::string::npos) << bound.status().message();
+}
+
+TEST(ExprErrors, UnknownFunctionAndBadOptions) {
+  auto schema = SampleBatch()->schema();
+  auto f = Bind(Expr::Call("no_such_fn", {col("a")}), schema);
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().message(), "unknown function 'no_such_fn'");
+  auto o = Bind(Expr::Call("cast", {col("a")}, {{"too", "int32"}}), schema);
+  ASSERT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find("has no option 'too'"), std::string::npos);
+  auto t = Bind(Cast(col("a"), arrow::int32()), schema);
+  EXPECT_TRUE(t.ok());
+  auto bad_type = Bind(Expr::Call("cast", {col("a")}, {{"to", "int33"}}), schema);
+  ASSERT_FALSE(bad_type.ok());
+  EXPECT_NE(bad_type.status().message().find("unknown type 'int33'"), std::string::npos);
+}
+
+TEST(ExprErrors, RuntimeErrorNamesExpression) {
+  auto batch = SampleBatch();
+  auto bound = Bind(col("a") * lit(std::numeric_limits<int64_t>::max()), batch->schema());
+  ASSERT_TRUE(bound.ok());
+  auto out = bound->Evaluate(*batch);
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("overflow"), std::string::npos) << out.status().message();
+  EXPECT_NE(out.status().message().find("(a * 9223372036854775807)"), std::string::npos);
+}
+
+TEST(ExprJson, RoundTrip) {
+  std::vector<Expr> exprs = {
+      (col("a") + lit(int64_t{1})) > col("b") && !IsNull(col("s")),
+      Cast(col("b"), arrow::decimal128(12, 2)),
+      IfElse(col("a") == NullLiteral(arrow::int64()), lit(2.5), lit(-1.0)),
+      StrPTime(col("s"), "%Y-%m-%d"),
+      Expr::Literal(*arrow::Scalar::Parse(arrow::timestamp(arrow::TimeUnit::MICRO), "2024-01-02 03:04:05")),
+      Expr::Literal(*arrow::Scalar::Parse(arrow::date32(), "2024-01-02")),
+      lit("quote \" and \\ backslash"),
+      lit(std::numeric_limits<double>::infinity()),
+  };
+  for (const auto& e : exprs) {
+    auto j = ExprToJson(e);
+    auto text = j.dump();
+    auto back = ExprFromJson(nlohmann::json::parse(text), "expr");
+    ASSERT_TRUE(back.ok()) << text << ": " << back.status().ToString();
+    EXPECT_TRUE(back->Equals(e)) << text << " came back as " << back->ToString();
+  }
+}
+
+TEST(ExprJson, ErrorsNameThePlace) {
+  auto bad = ExprFromJson(nlohmann::json::parse(R"({"call": "add", "args": [{"col": 1}]})"), "plan.predicate");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "plan.predicate.args[0].col: expected a column name");
+  auto lit_bad = ExprFromJson(nlohmann::json::parse(R"({"lit": "abc", "type": "int64"})"), "e");
+  ASSERT_FALSE(lit_bad.ok());
+  EXPECT_NE(lit_bad.status().message().find("cannot read literal 'abc' as int64"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sabot
