@@ -1,0 +1,399 @@
+// Plan <-> JSON. Readers check every field's presence and type so a hand-written plan
+// file gets an error that names the place, never an exception or a crash.
+#include "sabot/plan/plan_json.h"
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include <arrow/type.h>
+#include <nlohmann/json.hpp>
+
+#include "sabot/common/type_names.h"
+#include "sabot/expr/expr_json.h"
+
+namespace sabot {
+
+using nlohmann::json;
+
+namespace {
+
+// ---- writing ----
+
+json SchemaToJson(const arrow::Schema& schema) {
+  json fields = json::array();
+  for (const auto& f : schema.fields()) {
+    fields.push_back({{"name", f->name()}, {"type", FormatDataType(*f->type())}});
+  }
+  return fields;
+}
+
+json NamedExprsToJson(const std::vector<NamedExpr>& columns) {
+  json out = json::array();
+  for (const auto& c : columns) out.push_back({{"name", c.name}, {"expr", ExprToJson(c.expr)}});
+  return out;
+}
+
+Result<json> SourceToJson(const SourceSpec& spec) {
+  switch (spec.kind) {
+    case SourceSpec::Kind::kFile: {
+      json out{{"op", "source"}, {"format", ToString(spec.format)}, {"path", spec.path}};
+      if (spec.schema) out["schema"] = SchemaToJson(*spec.schema);
+      if (!spec.columns.empty()) out["columns"] = spec.columns;
+      if (spec.format == FileFormat::kCsv) {
+        out["csv"] = {{"delimiter", std::string(1, spec.csv.delimiter)}, {"header", spec.csv.header}};
+      }
+      return out;
+    }
+    case SourceSpec::Kind::kGenerator: {
+      const auto& g = spec.generator;
+      return json{{"op", "source"},
+                  {"format", "generator"},
+                  {"generator",
+                   {{"rows", g.rows},
+                    {"batch_size", g.batch_size},
+                    {"rows_per_second", g.rows_per_second},
+                    {"seed", g.seed},
+                    {"num_keys", g.num_keys},
+                    {"start_time_us", g.start_time_us},
+                    {"time_step_us", g.time_step_us},
+                    {"max_out_of_orderness_us", g.max_out_of_orderness_us}}}};
+    }
+    case SourceSpec::Kind::kMemory:
+      return Status::Invalid("a plan reading the in-memory table '", spec.table_name,
+                             "' cannot be serialized; write the table to a file and read that");
+  }
+  return Status::UnknownError("internal error (a bug in sabot): unknown source kind");
+}
+
+json SinkToJson(const SinkSpec& spec) {
+  switch (spec.kind) {
+    case SinkSpec::Kind::kFile:
+      return {{"op", "sink"}, {"kind", "file"}, {"format", ToString(spec.format)}, {"path", spec.path}};
+    case SinkSpec::Kind::kPrint:
+      return {{"op", "sink"}, {"kind", "print"}, {"max_rows", spec.max_print_rows}};
+    case SinkSpec::Kind::kCollect:
+      return {{"op", "sink"}, {"kind", "collect"}};
+    case SinkSpec::Kind::kCount:
+      return {{"op", "sink"}, {"kind", "count"}};
+  }
+  return nullptr;
+}
+
+Result<json> NodeToJson(const PlanNode& node) {
+  json out;
+  switch (node.kind()) {
+    case PlanKind::kSource:
+      return SourceToJson(static_cast<const SourceNode&>(node).spec);
+    case PlanKind::kFilter:
+      out = {{"op", "filter"}, {"predicate", ExprToJson(static_cast<const FilterNode&>(node).predicate)}};
+      break;
+    case PlanKind::kProject:
+      out = {{"op", "project"}, {"columns", NamedExprsToJson(static_cast<const ProjectNode&>(node).columns)}};
+      break;
+    case PlanKind::kWithColumns:
+      out = {{"op", "with_columns"},
+             {"columns", NamedExprsToJson(static_cast<const WithColumnsNode&>(node).columns)}};
+      break;
+    case PlanKind::kRename: {
+      json renames = json::array();
+      for (const auto& [from, to] : static_cast<const RenameNode&>(node).renames) {
+        renames.push_back({{"from", from}, {"to", to}});
+      }
+      out = {{"op", "rename"}, {"renames", std::move(renames)}};
+      break;
+    }
+    case PlanKind::kUnion: {
+      json inputs = json::array();
+      for (const auto& input : node.inputs()) {
+        ARROW_ASSIGN_OR_RAISE(auto j, NodeToJson(*input));
+        inputs.push_back(std::move(j));
+      }
+      return json{{"op", "union"}, {"inputs", std::move(inputs)}};
+    }
+    case PlanKind::kLimit: {
+      const auto& limit = static_cast<const LimitNode&>(node);
+      out = {{"op", "limit"}, {"count", limit.count}, {"offset", limit.offset}};
+      break;
+    }
+    case PlanKind::kExplode:
+      out = {{"op", "explode"}, {"column", static_cast<const ExplodeNode&>(node).column}};
+      break;
+    case PlanKind::kSink:
+      out = SinkToJson(static_cast<const SinkNode&>(node).spec);
+      break;
+  }
+  ARROW_ASSIGN_OR_RAISE(out["input"], NodeToJson(*node.input()));
+  return out;
+}
+
+// ---- reading ----
+
+// A JSON object at a known place in the document; accessors check type and presence.
+class Obj {
+ public:
+  Obj(const json& j, std::string where) : j_(j), where_(std::move(where)) {}
+
+  static Result<Obj> Of(const json& j, std::string where) {
+    if (!j.is_object()) return Status::Invalid(where, ": expected an object, found ", j.type_name());
+    return Obj(j, std::move(where));
+  }
+
+  const std::string& where() const { return where_; }
+  bool Has(const char* key) const { return j_.contains(key); }
+  std::string At(const char* key) const { return where_ + "." + key; }
+  const json& Raw(const char* key) const { return j_.at(key); }
+
+  Result<const json*> Get(const char* key) const {
+    if (!j_.contains(key)) return Status::Invalid(where_, ": missing \"", key, "\"");
+    return &j_.at(key);
+  }
+  Result<std::string> String(const char* key) const {
+    ARROW_ASSIGN_OR_RAISE(auto v, Get(key));
+    if (!v->is_string()) return Status::Invalid(At(key), ": expected a string, found ", v->type_name());
+    return v->get<std::string>();
+  }
+  Result<int64_t> Int(const char* key, std::optional<int64_t> fallback = std::nullopt) const {
+    if (!Has(key) && fallback) return *fallback;
+    ARROW_ASSIGN_OR_RAISE(auto v, Get(key));
+    if (!v->is_number_integer()) return Status::Invalid(At(key), ": expected an integer, found ", v->dump());
+    return v->get<int64_t>();
+  }
+  Result<double> Number(const char* key, double fallback) const {
+    if (!Has(key)) return fallback;
+    const json& v = j_.at(key);
+    if (!v.is_number()) return Status::Invalid(At(key), ": expected a number, found ", v.dump());
+    return v.get<double>();
+  }
+  Result<bool> Bool(const char* key, bool fallback) const {
+    if (!Has(key)) return fallback;
+    const json& v = j_.at(key);
+    if (!v.is_boolean()) return Status::Invalid(At(key), ": expected true or false, found ", v.dump());
+    return v.get<bool>();
+  }
+  Result<const json*> Array(const char* key) const {
+    ARROW_ASSIGN_OR_RAISE(auto v, Get(key));
+    if (!v->is_array()) return Status::Invalid(At(key), ": expected an array, found ", v->type_name());
+    return v;
+  }
+
+ private:
+  const json& j_;
+  std::string where_;
+};
+
+std::string Resolve(const std::string& path, const PlanReadOptions& options) {
+  if (options.base_dir.empty() || path.empty() || std::filesystem::path(path).is_absolute()) return path;
+  return (std::filesystem::path(options.base_dir) / path).lexically_normal().string();
+}
+
+Result<std::shared_ptr<arrow::Schema>> SchemaFromJson(const json& j, const std::string& where) {
+  if (!j.is_array()) return Status::Invalid(where, ": expected an array of {name, type}");
+  arrow::FieldVector fields;
+  for (size_t i = 0; i < j.size(); ++i) {
+    ARROW_ASSIGN_OR_RAISE(auto f, Obj::Of(j[i], where + "[" + std::to_string(i) + "]"));
+    ARROW_ASSIGN_OR_RAISE(auto name, f.String("name"));
+    ARROW_ASSIGN_OR_RAISE(auto type_name, f.String("type"));
+    auto type = ParseDataType(type_name);
+    if (!type.ok()) return WithContext(type.status(), f.At("type"));
+    fields.push_back(arrow::field(name, *type));
+  }
+  return arrow::schema(fields);
+}
+
+Result<std::vector<NamedExpr>> NamedExprsFromJson(const Obj& node) {
+  ARROW_ASSIGN_OR_RAISE(auto arr, node.Array("columns"));
+  std::vector<NamedExpr> out;
+  for (size_t i = 0; i < arr->size(); ++i) {
+    ARROW_ASSIGN_OR_RAISE(auto c, Obj::Of((*arr)[i], node.At("columns") + "[" + std::to_string(i) + "]"));
+    ARROW_ASSIGN_OR_RAISE(auto name, c.String("name"));
+    ARROW_ASSIGN_OR_RAISE(auto expr_json, c.Get("expr"));
+    ARROW_ASSIGN_OR_RAISE(auto expr, ExprFromJson(*expr_json, c.At("expr")));
+    out.push_back({std::move(name), std::move(expr)});
+  }
+  return out;
+}
+
+Result<SourceSpec> SourceFromJson(const Obj& node, const PlanReadOptions& options) {
+  SourceSpec spec;
+  ARROW_ASSIGN_OR_RAISE(auto format, node.String("format"));
+  if (format == "generator") {
+    spec.kind = SourceSpec::Kind::kGenerator;
+    ARROW_ASSIGN_OR_RAISE(auto gj, node.Get("generator"));
+    ARROW_ASSIGN_OR_RAISE(auto g, Obj::Of(*gj, node.At("generator")));
+    GeneratorOptions d;
+    auto& o = spec.generator;
+    ARROW_ASSIGN_OR_RAISE(o.rows, g.Int("rows", d.rows));
+    ARROW_ASSIGN_OR_RAISE(o.batch_size, g.Int("batch_size", d.batch_size));
+    ARROW_ASSIGN_OR_RAISE(o.rows_per_second, g.Number("rows_per_second", d.rows_per_second));
+    ARROW_ASSIGN_OR_RAISE(auto seed, g.Int("seed", static_cast<int64_t>(d.seed)));
+    o.seed = static_cast<uint64_t>(seed);
+    ARROW_ASSIGN_OR_RAISE(o.num_keys, g.Int("num_keys", d.num_keys));
+    ARROW_ASSIGN_OR_RAISE(o.start_time_us, g.Int("start_time_us", d.start_time_us));
+    ARROW_ASSIGN_OR_RAISE(o.time_step_us, g.Int("time_step_us", d.time_step_us));
+    ARROW_ASSIGN_OR_RAISE(o.max_out_of_orderness_us, g.Int("max_out_of_orderness_us", d.max_out_of_orderness_us));
+    return spec;
+  }
+  spec.kind = SourceSpec::Kind::kFile;
+  auto parsed = ParseFileFormat(format);
+  if (!parsed.ok()) return WithContext(parsed.status(), node.At("format"));
+  spec.format = *parsed;
+  ARROW_ASSIGN_OR_RAISE(auto path, node.String("path"));
+  spec.path = Resolve(path, options);
+  if (node.Has("schema")) {
+    ARROW_ASSIGN_OR_RAISE(spec.schema, SchemaFromJson(node.Raw("schema"), node.At("schema")));
+  }
+  if (node.Has("columns")) {
+    ARROW_ASSIGN_OR_RAISE(auto arr, node.Array("columns"));
+    for (const auto& c : *arr) {
+      if (!c.is_string()) return Status::Invalid(node.At("columns"), ": expected column names");
+      spec.columns.push_back(c.get<std::string>());
+    }
+  }
+  if (node.Has("csv")) {
+    ARROW_ASSIGN_OR_RAISE(auto csv, Obj::Of(node.Raw("csv"), node.At("csv")));
+    if (csv.Has("delimiter")) {
+      ARROW_ASSIGN_OR_RAISE(auto delimiter, csv.String("delimiter"));
+      if (delimiter.size() != 1) {
+        return Status::Invalid(csv.At("delimiter"), ": expected one character, found '", delimiter, "'");
+      }
+      spec.csv.delimiter = delimiter[0];
+    }
+    ARROW_ASSIGN_OR_RAISE(spec.csv.header, csv.Bool("header", true));
+  }
+  return spec;
+}
+
+Result<SinkSpec> SinkFromJson(const Obj& node, const PlanReadOptions& options) {
+  SinkSpec spec;
+  ARROW_ASSIGN_OR_RAISE(auto kind, node.String("kind"));
+  if (kind == "file") {
+    spec.kind = SinkSpec::Kind::kFile;
+    ARROW_ASSIGN_OR_RAISE(auto format, node.String("format"));
+    auto parsed = ParseFileFormat(format);
+    if (!parsed.ok()) return WithContext(parsed.status(), node.At("format"));
+    spec.format = *parsed;
+    ARROW_ASSIGN_OR_RAISE(auto path, node.String("path"));
+    spec.path = Resolve(path, options);
+  } else if (kind == "print") {
+    spec.kind = SinkSpec::Kind::kPrint;
+    ARROW_ASSIGN_OR_RAISE(spec.max_print_rows, node.Int("max_rows", spec.max_print_rows));
+  } else if (kind == "collect") {
+    spec.kind = SinkSpec::Kind::kCollect;
+  } else if (kind == "count") {
+    spec.kind = SinkSpec::Kind::kCount;
+  } else {
+    return Status::Invalid(node.At("kind"), ": unknown sink kind '", kind,
+                           "' (expected file, print, collect or count)");
+  }
+  return spec;
+}
+
+Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const PlanReadOptions& options) {
+  ARROW_ASSIGN_OR_RAISE(auto node, Obj::Of(j, where));
+  ARROW_ASSIGN_OR_RAISE(auto op, node.String("op"));
+  if (op == "source") {
+    ARROW_ASSIGN_OR_RAISE(auto spec, SourceFromJson(node, options));
+    return std::make_shared<SourceNode>(std::move(spec));
+  }
+  if (op == "union") {
+    ARROW_ASSIGN_OR_RAISE(auto arr, node.Array("inputs"));
+    if (arr->size() < 2) return Status::Invalid(node.At("inputs"), ": a union needs at least two inputs");
+    std::vector<PlanPtr> inputs;
+    for (size_t i = 0; i < arr->size(); ++i) {
+      ARROW_ASSIGN_OR_RAISE(auto in, NodeFromJson((*arr)[i], node.At("inputs") + "[" + std::to_string(i) + "]", options));
+      inputs.push_back(std::move(in));
+    }
+    return std::make_shared<UnionNode>(std::move(inputs));
+  }
+  static const char* kOps = "source, filter, project, with_columns, rename, union, limit, explode, sink";
+  static const std::set<std::string> kSingleInput = {"filter", "project", "with_columns", "rename",
+                                                     "limit", "explode", "sink"};
+  if (!kSingleInput.count(op)) {
+    return Status::Invalid(node.At("op"), ": unknown op '", op, "' (expected one of ", kOps, ")");
+  }
+  ARROW_ASSIGN_OR_RAISE(auto input_json, node.Get("input"));
+  ARROW_ASSIGN_OR_RAISE(auto input, NodeFromJson(*input_json, node.At("input"), options));
+  if (op == "filter") {
+    ARROW_ASSIGN_OR_RAISE(auto pj, node.Get("predicate"));
+    ARROW_ASSIGN_OR_RAISE(auto predicate, ExprFromJson(*pj, node.At("predicate")));
+    return std::make_shared<FilterNode>(std::move(input), std::move(predicate));
+  }
+  if (op == "project" || op == "with_columns") {
+    ARROW_ASSIGN_OR_RAISE(auto columns, NamedExprsFromJson(node));
+    if (op == "project") return std::make_shared<ProjectNode>(std::move(input), std::move(columns));
+    return std::make_shared<WithColumnsNode>(std::move(input), std::move(columns));
+  }
+  if (op == "rename") {
+    ARROW_ASSIGN_OR_RAISE(auto arr, node.Array("renames"));
+    std::vector<std::pair<std::string, std::string>> renames;
+    for (size_t i = 0; i < arr->size(); ++i) {
+      ARROW_ASSIGN_OR_RAISE(auto r, Obj::Of((*arr)[i], node.At("renames") + "[" + std::to_string(i) + "]"));
+      ARROW_ASSIGN_OR_RAISE(auto from, r.String("from"));
+      ARROW_ASSIGN_OR_RAISE(auto to, r.String("to"));
+      renames.emplace_back(std::move(from), std::move(to));
+    }
+    return std::make_shared<RenameNode>(std::move(input), std::move(renames));
+  }
+  if (op == "limit") {
+    ARROW_ASSIGN_OR_RAISE(auto count, node.Int("count"));
+    ARROW_ASSIGN_OR_RAISE(auto offset, node.Int("offset", 0));
+    return std::make_shared<LimitNode>(std::move(input), count, offset);
+  }
+  if (op == "explode") {
+    ARROW_ASSIGN_OR_RAISE(auto column, node.String("column"));
+    return std::make_shared<ExplodeNode>(std::move(input), std::move(column));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto spec, SinkFromJson(node, options));
+  return std::make_shared<SinkNode>(std::move(input), std::move(spec));
+}
+
+}  // namespace
+
+Result<std::string> SerializePlan(const PlanNode& root) {
+  ARROW_ASSIGN_OR_RAISE(auto plan, NodeToJson(root));
+  json doc{{"sabot_plan_version", kPlanFormatVersion}, {"plan", std::move(plan)}};
+  return doc.dump(2) + "\n";
+}
+
+Result<PlanPtr> DeserializePlan(std::string_view text, const PlanReadOptions& options) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // e.byte is the offset of the offending character.
+    return Status::Invalid(options.origin, ": not valid JSON at byte ", e.byte, ": ", e.what());
+  }
+  auto parse = [&]() -> Result<PlanPtr> {
+    ARROW_ASSIGN_OR_RAISE(auto top, Obj::Of(doc, "document"));
+    if (!top.Has("sabot_plan_version")) {
+      return Status::Invalid("not a Sabot plan: missing \"sabot_plan_version\"");
+    }
+    const json& version = top.Raw("sabot_plan_version");
+    if (!version.is_number_integer() || version.get<int64_t>() != kPlanFormatVersion) {
+      return Status::Invalid("plan format version ", version.dump(), " is not supported; this sabot (",
+                             SABOT_VERSION, ") reads version ", kPlanFormatVersion);
+    }
+    ARROW_ASSIGN_OR_RAISE(auto plan, top.Get("plan"));
+    return NodeFromJson(*plan, "plan", options);
+  };
+  auto result = parse();
+  if (!result.ok()) return WithContext(result.status(), options.origin);
+  return result;
+}
+
+Result<PlanPtr> ReadPlanFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("plan file not found: ", path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) return Status::IOError("cannot read plan file ", path);
+  PlanReadOptions options;
+  options.origin = path;
+  options.base_dir = std::filesystem::path(path).parent_path().string();
+  return DeserializePlan(buffer.str(), options);
+}
+
+}  // namespace sabot

@@ -1,0 +1,98 @@
+// Describing plan nodes and explaining plans.
+#include "sabot/plan/plan_node.h"
+
+
+
+namespace sabot {
+
+std::string_view ToString(PlanKind kind) {
+  switch (kind) {
+    case PlanKind::kSource: return "Source";
+    case PlanKind::kFilter: return "Filter";
+    case PlanKind::kProject: return "Project";
+    case PlanKind::kWithColumns: return "WithColumns";
+    case PlanKind::kRename: return "Rename";
+    case PlanKind::kUnion: return "Union";
+    case PlanKind::kLimit: return "Limit";
+    case PlanKind::kExplode: return "Explode";
+    case PlanKind::kSink: return "Sink";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string DescribeNamedExprs(const std::vector<NamedExpr>& columns) {
+  std::vector<std::string> parts;
+  for (const auto& c : columns) {
+    bool plain = c.expr.kind() == Expr::Kind::kColumn && c.expr.column_name() == c.name;
+    parts.push_back(plain ? c.name : c.name + " := " + c.expr.ToString());
+  }
+  return JoinNames(parts);
+}
+
+void ExplainInto(const PlanNode& node, int depth, std::string* out) {
+  out->append(static_cast<size_t>(depth) * 2, ' ');
+  out->append(node.Describe());
+  out->push_back('\n');
+  for (const auto& input : node.inputs()) ExplainInto(*input, depth + 1, out);
+}
+
+}  // namespace
+
+std::string SourceNode::Describe() const {
+  switch (spec.kind) {
+    case SourceSpec::Kind::kFile: {
+      std::string out = "Source " + std::string(sabot::ToString(spec.format)) + " " + spec.path;
+      if (!spec.columns.empty()) out += " columns=[" + JoinNames(spec.columns) + "]";
+      if (spec.schema) out += " schema=explicit";
+      return out;
+    }
+    case SourceSpec::Kind::kGenerator: {
+      const auto& g = spec.generator;
+      std::string out = "Source generator rows=" + (g.rows < 0 ? std::string("unbounded") : std::to_string(g.rows));
+      out += " seed=" + std::to_string(g.seed) + " keys=" + std::to_string(g.num_keys);
+      if (g.rows_per_second > 0) out += " rate=" + std::to_string(static_cast<int64_t>(g.rows_per_second)) + "/s";
+      return out;
+    }
+    case SourceSpec::Kind::kMemory:
+      return "Source memory " + spec.table_name;
+  }
+  return "Source ?";
+}
+
+std::string FilterNode::Describe() const { return "Filter " + predicate.ToString(); }
+std::string ProjectNode::Describe() const { return "Project " + DescribeNamedExprs(columns); }
+std::string WithColumnsNode::Describe() const { return "WithColumns " + DescribeNamedExprs(columns); }
+
+std::string RenameNode::Describe() const {
+  std::vector<std::string> parts;
+  for (const auto& [from, to] : renames) parts.push_back(from + " -> " + to);
+  return "Rename " + JoinNames(parts);
+}
+
+std::string UnionNode::Describe() const { return "Union " + std::to_string(inputs().size()) + " inputs"; }
+
+std::string LimitNode::Describe() const {
+  return "Limit " + std::to_string(count) + (offset ? " offset " + std::to_string(offset) : "");
+}
+
+std::string ExplodeNode::Describe() const { return "Explode " + column; }
+
+std::string SinkNode::Describe() const {
+  switch (spec.kind) {
+    case SinkSpec::Kind::kFile: return "Sink " + std::string(sabot::ToString(spec.format)) + " " + spec.path;
+    case SinkSpec::Kind::kPrint: return "Sink print";
+    case SinkSpec::Kind::kCollect: return "Sink collect";
+    case SinkSpec::Kind::kCount: return "Sink count";
+  }
+  return "Sink ?";
+}
+
+std::string Explain(const PlanNode& root) {
+  std::string out;
+  ExplainInto(root, 0, &out);
+  return out;
+}
+
+}  // namespace sabot

@@ -1,0 +1,122 @@
+// Logical plan nodes: what a job computes, independent of threads and machines.
+// A plan is an immutable tree (shared subtrees allowed) from sources up to a sink.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sabot/expr/expr.h"
+#include "sabot/plan/source_spec.h"
+
+namespace sabot {
+
+// Join, Aggregate, Window and Exchange are planned to slot in as further kinds.
+enum class PlanKind : uint8_t {
+  kSource, kFilter, kProject, kWithColumns, kRename, kUnion, kLimit, kExplode, kSink
+};
+std::string_view ToString(PlanKind kind);
+
+class PlanNode;
+using PlanPtr = std::shared_ptr<const PlanNode>;
+
+class PlanNode {
+ public:
+  virtual ~PlanNode() = default;
+  PlanKind kind() const { return kind_; }
+  const std::vector<PlanPtr>& inputs() const { return inputs_; }
+  const PlanPtr& input() const { return inputs_.front(); }
+  //! The node alone, one line: "Filter (a > 1)".
+  virtual std::string Describe() const = 0;
+
+ protected:
+  PlanNode(PlanKind kind, std::vector<PlanPtr> inputs) : kind_(kind), inputs_(std::move(inputs)) {}
+
+ private:
+  PlanKind kind_;
+  std::vector<PlanPtr> inputs_;
+};
+
+class SourceNode final : public PlanNode {
+ public:
+  explicit SourceNode(SourceSpec spec) : PlanNode(PlanKind::kSource, {}), spec(std::move(spec)) {}
+  std::string Describe() const override;
+  const SourceSpec spec;
+};
+
+//! Keeps rows where the predicate is true (null counts as false, as in SQL).
+class FilterNode final : public PlanNode {
+ public:
+  FilterNode(PlanPtr input, Expr predicate)
+      : PlanNode(PlanKind::kFilter, {std::move(input)}), predicate(std::move(predicate)) {}
+  std::string Describe() const override;
+  const Expr predicate;
+};
+
+//! Outputs exactly these columns, computed from the input.
+class ProjectNode final : public PlanNode {
+ public:
+  ProjectNode(PlanPtr input, std::vector<NamedExpr> columns)
+      : PlanNode(PlanKind::kProject, {std::move(input)}), columns(std::move(columns)) {}
+  std::string Describe() const override;
+  const std::vector<NamedExpr> columns;
+};
+
+//! Keeps every input column; a computed column replaces one of the same name in place,
+//! or is appended. Expressions see the input columns, not each other.
+class WithColumnsNode final : public PlanNode {
+ public:
+  WithColumnsNode(PlanPtr input, std::vector<NamedExpr> columns)
+      : PlanNode(PlanKind::kWithColumns, {std::move(input)}), columns(std::move(columns)) {}
+  std::string Describe() const override;
+  const std::vector<NamedExpr> columns;
+};
+
+class RenameNode final : public PlanNode {
+ public:
+  RenameNode(PlanPtr input, std::vector<std::pair<std::string, std::string>> renames)
+      : PlanNode(PlanKind::kRename, {std::move(input)}), renames(std::move(renames)) {}
+  std::string Describe() const override;
+  const std::vector<std::pair<std::string, std::string>> renames;  //!< (old, new)
+};
+
+//! All rows of all inputs (UNION ALL). Inputs must have the same column names and types.
+class UnionNode final : public PlanNode {
+ public:
+  explicit UnionNode(std::vector<PlanPtr> inputs) : PlanNode(PlanKind::kUnion, std::move(inputs)) {}
+  std::string Describe() const override;
+};
+
+//! Skips `offset` rows, then passes `count` rows and ends the stream.
+class LimitNode final : public PlanNode {
+ public:
+  LimitNode(PlanPtr input, int64_t count, int64_t offset)
+      : PlanNode(PlanKind::kLimit, {std::move(input)}), count(count), offset(offset) {}
+  std::string Describe() const override;
+  const int64_t count;
+  const int64_t offset;
+};
+
+//! One output row per element of a list column; rows whose list is empty or null are
+//! dropped (as SQL's UNNEST); the other columns repeat.
+class ExplodeNode final : public PlanNode {
+ public:
+  ExplodeNode(PlanPtr input, std::string column)
+      : PlanNode(PlanKind::kExplode, {std::move(input)}), column(std::move(column)) {}
+  std::string Describe() const override;
+  const std::string column;
+};
+
+class SinkNode final : public PlanNode {
+ public:
+  SinkNode(PlanPtr input, SinkSpec spec) : PlanNode(PlanKind::kSink, {std::move(input)}), spec(std::move(spec)) {}
+  std::string Describe() const override;
+  const SinkSpec spec;
+};
+
+//! The plan as an indented tree, root first, one node a line.
+std::string Explain(const PlanNode& root);
+
+}  // namespace sabot

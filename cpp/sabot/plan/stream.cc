@@ -1,0 +1,132 @@
+// The fluent plan builder.
+#include "sabot/plan/stream.h"
+
+namespace sabot {
+
+Stream Stream::Read(SourceSpec spec) { return Stream(std::make_shared<SourceNode>(std::move(spec))); }
+
+static Stream ReadFile(FileFormat format, std::string path) {
+  SourceSpec spec;
+  spec.kind = SourceSpec::Kind::kFile;
+  spec.format = format;
+  spec.path = std::move(path);
+  return Stream::Read(std::move(spec));
+}
+
+Stream Stream::ReadCsv(std::string path, CsvOptions options) {
+  SourceSpec spec;
+  spec.format = FileFormat::kCsv;
+  spec.path = std::move(path);
+  spec.csv = options;
+  return Read(std::move(spec));
+}
+Stream Stream::ReadJson(std::string path) { return ReadFile(FileFormat::kJsonLines, std::move(path)); }
+Stream Stream::ReadIpc(std::string path) { return ReadFile(FileFormat::kIpcFile, std::move(path)); }
+Stream Stream::ReadParquet(std::string path, std::vector<std::string> columns) {
+  SourceSpec spec;
+  spec.format = FileFormat::kParquet;
+  spec.path = std::move(path);
+  spec.columns = std::move(columns);
+  return Read(std::move(spec));
+}
+
+Stream Stream::Generate(GeneratorOptions options) {
+  SourceSpec spec;
+  spec.kind = SourceSpec::Kind::kGenerator;
+  spec.generator = options;
+  return Read(std::move(spec));
+}
+
+Stream Stream::FromTable(std::shared_ptr<arrow::Table> table, std::string name) {
+  SourceSpec spec;
+  spec.kind = SourceSpec::Kind::kMemory;
+  spec.table = std::move(table);
+  spec.table_name = std::move(name);
+  return Read(std::move(spec));
+}
+
+Stream Stream::Filter(Expr predicate) const {
+  return Stream(std::make_shared<FilterNode>(node_, std::move(predicate)));
+}
+
+Stream Stream::Select(const std::vector<std::string>& columns) const {
+  std::vector<NamedExpr> exprs;
+  for (const auto& c : columns) exprs.push_back({c, col(c)});
+  return Project(std::move(exprs));
+}
+
+Stream Stream::Project(std::vector<NamedExpr> columns) const {
+  return Stream(std::make_shared<ProjectNode>(node_, std::move(columns)));
+}
+
+Stream Stream::WithColumn(std::string name, Expr expr) const {
+  return WithColumns({{std::move(name), std::move(expr)}});
+}
+
+Stream Stream::WithColumns(std::vector<NamedExpr> columns) const {
+  return Stream(std::make_shared<WithColumnsNode>(node_, std::move(columns)));
+}
+
+Stream Stream::Rename(std::vector<std::pair<std::string, std::string>> renames) const {
+  return Stream(std::make_shared<RenameNode>(node_, std::move(renames)));
+}
+
+Stream Stream::Union(const Stream& other) const {
+  // Flatten chains of unions: a.Union(b).Union(c) is one three-input union.
+  std::vector<PlanPtr> inputs;
+  if (node_->kind() == PlanKind::kUnion) {
+    inputs = node_->inputs();
+  } else {
+    inputs.push_back(node_);
+  }
+  inputs.push_back(other.node_);
+  return Stream(std::make_shared<UnionNode>(std::move(inputs)));
+}
+
+Stream Stream::Limit(int64_t count, int64_t offset) const {
+  return Stream(std::make_shared<LimitNode>(node_, count, offset));
+}
+
+Stream Stream::Explode(std::string column) const {
+  return Stream(std::make_shared<ExplodeNode>(node_, std::move(column)));
+}
+
+PlanPtr Stream::To(SinkSpec spec) const { return std::make_shared<SinkNode>(node_, std::move(spec)); }
+
+static SinkSpec FileSink(FileFormat format, std::string path) {
+  SinkSpec spec;
+  spec.kind = SinkSpec::Kind::kFile;
+  spec.format = format;
+  spec.path = std::move(path);
+  return spec;
+}
+
+PlanPtr Stream::WriteCsv(std::string path) const { return To(FileSink(FileFormat::kCsv, std::move(path))); }
+PlanPtr Stream::WriteJson(std::string path) const {
+  return To(FileSink(FileFormat::kJsonLines, std::move(path)));
+}
+PlanPtr Stream::WriteIpc(std::string path) const { return To(FileSink(FileFormat::kIpcFile, std::move(path))); }
+PlanPtr Stream::WriteParquet(std::string path) const {
+  return To(FileSink(FileFormat::kParquet, std::move(path)));
+}
+
+PlanPtr Stream::Print(int64_t max_rows) const {
+  SinkSpec spec;
+  spec.kind = SinkSpec::Kind::kPrint;
+  spec.max_print_rows = max_rows;
+  return To(spec);
+}
+
+PlanPtr Stream::Collect() const {
+  SinkSpec spec;
+  spec.kind = SinkSpec::Kind::kCollect;
+  return To(spec);
+}
+
+PlanPtr Stream::Count() const {
+  SinkSpec spec;
+  spec.kind = SinkSpec::Kind::kCount;
+  return To(spec);
+}
+
+}  // namespace sabot

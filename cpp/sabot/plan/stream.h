@@ -1,0 +1,60 @@
+// Stream: the fluent C++ builder of logical plans. Each call returns a new Stream;
+// nothing runs until the plan ends in a sink and is handed to the runtime.
+//
+//   auto plan = Stream::ReadCsv("trips.csv")
+//                   .Filter(col("distance") > lit(2.0))
+//                   .WithColumn("fare_per_km", col("fare") / col("distance"))
+//                   .Select({"id", "fare_per_km"})
+//                   .WriteParquet("out.parquet");
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <arrow/type_fwd.h>
+
+#include "sabot/plan/plan_node.h"
+
+namespace sabot {
+
+class Stream {
+ public:
+  explicit Stream(PlanPtr node) : node_(std::move(node)) {}
+
+  static Stream Read(SourceSpec spec);
+  static Stream ReadCsv(std::string path, CsvOptions options = {});
+  static Stream ReadJson(std::string path);
+  static Stream ReadIpc(std::string path);
+  static Stream ReadParquet(std::string path, std::vector<std::string> columns = {});
+  static Stream Generate(GeneratorOptions options);
+  static Stream FromTable(std::shared_ptr<arrow::Table> table, std::string name = "table");
+
+  Stream Filter(Expr predicate) const;
+  Stream Select(const std::vector<std::string>& columns) const;
+  Stream Project(std::vector<NamedExpr> columns) const;
+  Stream WithColumn(std::string name, Expr expr) const;
+  Stream WithColumns(std::vector<NamedExpr> columns) const;
+  Stream Rename(std::vector<std::pair<std::string, std::string>> renames) const;
+  Stream Union(const Stream& other) const;
+  Stream Limit(int64_t count, int64_t offset = 0) const;
+  Stream Explode(std::string column) const;
+
+  PlanPtr To(SinkSpec spec) const;
+  PlanPtr WriteCsv(std::string path) const;
+  PlanPtr WriteJson(std::string path) const;
+  PlanPtr WriteIpc(std::string path) const;
+  PlanPtr WriteParquet(std::string path) const;
+  PlanPtr Print(int64_t max_rows = 100) const;
+  PlanPtr Collect() const;
+  PlanPtr Count() const;
+
+  std::string Explain() const { return sabot::Explain(*node_); }
+  const PlanPtr& node() const { return node_; }
+
+ private:
+  PlanPtr node_;
+};
+
+}  // namespace sabot

@@ -1,0 +1,138 @@
+// Logical plans: the builder, explain(), and the versioned JSON form.
+#include <arrow/api.h>
+#include <gtest/gtest.h>
+
+#include "sabot/plan/plan_json.h"
+#include "sabot/plan/stream.h"
+
+namespace sabot {
+namespace {
+
+Stream SamplePipeline() {
+  CsvOptions csv;
+  csv.delimiter = ';';
+  auto trips = Stream::ReadCsv("data/trips.csv", csv);
+  GeneratorOptions g;
+  g.rows = 1000;
+  g.seed = 7;
+  return trips.Filter(col("distance") > lit(2.0) && !IsNull(col("fare")))
+      .WithColumn("fare_per_km", col("fare") / col("distance"))
+      .Rename({{"id", "trip_id"}})
+      .Union(Stream::ReadParquet("more.parquet", {"trip_id", "fare_per_km"}))
+      .Union(Stream::Generate(g).Select({"id"}).Rename({{"id", "trip_id"}}))
+      .Explode("tags")
+      .Limit(10, 5);
+}
+
+TEST(Plan, ExplainShowsTree) {
+  std::string text = SamplePipeline().Select({"trip_id"}).Explain();
+  EXPECT_EQ(text,
+            "Project trip_id\n"
+            "  Limit 10 offset 5\n"
+            "    Explode tags\n"
+            "      Union 3 inputs\n"
+            "        Rename id -> trip_id\n"
+            "          WithColumns fare_per_km := (fare / distance)\n"
+            "            Filter ((distance > 2) and (not is_null(fare)))\n"
+            "              Source csv data/trips.csv\n"
+            "        Source parquet more.parquet columns=[trip_id, fare_per_km]\n"
+            "        Rename id -> trip_id\n"
+            "          Project id\n"
+            "            Source generator rows=1000 seed=7 keys=1000\n");
+}
+
+TEST(PlanJson, RoundTrips) {
+  for (const PlanPtr& plan : {SamplePipeline().WriteParquet("out.parquet"), SamplePipeline().Print(20),
+                              SamplePipeline().Count(), SamplePipeline().WriteJson("o.jsonl")}) {
+    auto text = SerializePlan(*plan);
+    ASSERT_TRUE(text.ok()) << text.status().ToString();
+    auto back = DeserializePlan(*text);
+    ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << *text;
+    EXPECT_EQ(Explain(**back), Explain(*plan));
+    auto again = SerializePlan(**back);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, *text);
+  }
+}
+
+TEST(PlanJson, KeepsCsvOptionsAndExplicitSchema) {
+  SourceSpec spec;
+  spec.format = FileFormat::kCsv;
+  spec.path = "a.csv";
+  spec.csv.delimiter = '|';
+  spec.csv.header = false;
+  spec.schema = arrow::schema({arrow::field("x", arrow::int32()), arrow::field("t", arrow::timestamp(arrow::TimeUnit::MILLI))});
+  auto text = SerializePlan(*Stream::Read(spec).Print());
+  ASSERT_TRUE(text.ok());
+  auto back = DeserializePlan(*text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  const auto& source = static_cast<const SourceNode&>(*(*back)->input()).spec;
+  EXPECT_EQ(source.csv.delimiter, '|');
+  EXPECT_FALSE(source.csv.header);
+  ASSERT_NE(source.schema, nullptr);
+  EXPECT_TRUE(source.schema->Equals(*spec.schema));
+}
+
+TEST(PlanJson, RelativePathsAreTakenFromBaseDir) {
+  auto text = SerializePlan(*Stream::ReadCsv("in.csv").WriteCsv("out/x.csv"));
+  ASSERT_TRUE(text.ok());
+  PlanReadOptions options;
+  options.base_dir = "/jobs/etl";
+  auto back = DeserializePlan(*text, options);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(static_cast<const SinkNode&>(**back).spec.path, "/jobs/etl/out/x.csv");
+  EXPECT_EQ(static_cast<const SourceNode&>(*(*back)->input()).spec.path, "/jobs/etl/in.csv");
+}
+
+TEST(PlanJsonErrors, OtherVersionIsRefused) {
+  PlanReadOptions options;
+  options.origin = "job.json";
+  auto back = DeserializePlan(R"({"sabot_plan_version": 2, "plan": {}})", options);
+  ASSERT_FALSE(back.ok());
+  EXPECT_NE(back.status().message().find("job.json: plan format version 2 is not supported"), std::string::npos)
+      << back.status().message();
+  EXPECT_NE(back.status().message().find("reads version 1"), std::string::npos);
+}
+
+TEST(PlanJsonErrors, NamePlaceInDocument) {
+  auto unknown = DeserializePlan(R"({"sabot_plan_version": 1, "plan": {"op": "sink", "kind": "print",
+      "input": {"op": "fliter", "input": {}}}})");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("plan.input.op: unknown op 'fliter'"), std::string::npos)
+      << unknown.status().message();
+
+  auto missing = DeserializePlan(R"({"sabot_plan_version": 1, "plan": {"op": "limit",
+      "input": {"op": "source", "format": "csv", "path": "a.csv"}}})");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("plan: missing \"count\""), std::string::npos)
+      << missing.status().message();
+
+  auto bad_json = DeserializePlan("{\"sabot_plan_version\": 1,, }");
+  ASSERT_FALSE(bad_json.ok());
+  EXPECT_NE(bad_json.status().message().find("not valid JSON at byte 26"), std::string::npos)
+      << bad_json.status().message();
+
+  auto not_plan = DeserializePlan("[1, 2]");
+  ASSERT_FALSE(not_plan.ok());
+  auto bad_format = DeserializePlan(R"({"sabot_plan_version": 1, "plan":
+      {"op": "source", "format": "xls", "path": "a.xls"}})");
+  ASSERT_FALSE(bad_format.ok());
+  EXPECT_NE(bad_format.status().message().find("plan.format: unknown file format 'xls'"), std::string::npos)
+      << bad_format.status().message();
+}
+
+TEST(PlanJsonErrors, MemoryTablesCannotBeSerialized) {
+  auto table = arrow::Table::MakeEmpty(arrow::schema({arrow::field("a", arrow::int64())})).ValueOrDie();
+  auto text = SerializePlan(*Stream::FromTable(table, "orders").Print());
+  ASSERT_FALSE(text.ok());
+  EXPECT_NE(text.status().message().find("in-memory table 'orders'"), std::string::npos);
+}
+
+TEST(PlanJsonErrors, MissingPlanFile) {
+  auto plan = ReadPlanFile("/nonexistent/plan.json");
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().message(), "plan file not found: /nonexistent/plan.json");
+}
+
+}  // namespace
+}  // namespace sabot
