@@ -1,1 +1,89 @@
-int main(){}
+// The `sabot` command line: run and explain jobs.
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <arrow/config.h>
+
+#include "sabot/plan/plan_json.h"
+#include "sabot/runtime/run.h"
+
+namespace {
+
+std::atomic<bool> g_cancel{false};
+
+extern "C" void OnInterrupt(int) { g_cancel.store(true); }
+
+int Fail(const arrow::Status& status) {
+  std::cerr << "sabot: error: " << status.message() << std::endl;
+  return status.IsCancelled() ? 130 : 1;
+}
+
+// A job is a plan file today; Python job files come with the Python package.
+arrow::Result<sabot::PlanPtr> LoadJob(const std::string& path) {
+  auto ext = std::filesystem::path(path).extension().string();
+  if (ext == ".py") {
+    return arrow::Status::NotImplemented(
+        path, ": Python job files are run by the Python package (`python -m sabot run`), "
+              "which this build does not include; use a .json plan file");
+  }
+  return sabot::ReadPlanFile(path);
+}
+
+int Run(const std::string& job, bool stats) {
+  auto plan = LoadJob(job);
+  if (!plan.ok()) return Fail(plan.status());
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+  sabot::RunOptions options;
+  options.cancel = &g_cancel;
+  auto result = sabot::RunPlan(**plan, options);
+  if (!result.ok()) return Fail(result.status());
+  if (stats) {
+    const auto& s = result->stats;
+    double seconds = std::chrono::duration<double>(s.wall).count();
+    std::cerr << "sabot: read " << s.source_rows << " rows in " << s.source_batches << " batches from "
+              << s.splits << " splits; wrote " << result->rows_written << " rows; " << seconds << " s ("
+              << (seconds > 0 ? static_cast<int64_t>(s.source_rows / seconds) : 0) << " rows/s)"
+              << std::endl;
+  }
+  return 0;
+}
+
+int Explain(const std::string& job) {
+  auto plan = LoadJob(job);
+  if (!plan.ok()) return Fail(plan.status());
+  auto text = sabot::ExplainPlan(**plan);
+  if (!text.ok()) return Fail(text.status());
+  std::cout << *text;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Sabot: one engine for batch and streaming data, on Apache Arrow."};
+  app.set_version_flag("--version", std::string("sabot ") + SABOT_VERSION + " (arrow " +
+                                        arrow::GetBuildInfo().version_string + ")");
+  app.require_subcommand(1);
+
+  std::string run_job;
+  bool stats = false;
+  auto* run = app.add_subcommand("run", "Run a job (a .json plan file) to completion");
+  run->add_option("job", run_job, "the job file")->required();
+  run->add_flag("--stats", stats, "print rows, batches and time to stderr");
+
+  std::string explain_job;
+  auto* explain = app.add_subcommand("explain", "Print a job's plan with each step's output columns");
+  explain->add_option("job", explain_job, "the job file")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (*run) return Run(run_job, stats);
+  return Explain(explain_job);
+}

@@ -1,0 +1,49 @@
+# Sabot's entry points. Every target sets up what it needs first (scripts/setup.sh is
+# idempotent and quiet when nothing is missing).
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PY         := .venv/bin/python
+JOBS       ?= $(shell nproc)
+MAIN_JOB   := examples/trips_report.json
+
+.PHONY: all setup build run test test-cpp test-python test-sanitize bench-scan clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+# Configure once; after that ninja re-runs CMake by itself when CMakeLists change.
+$(BUILD)/build.ninja: | setup
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: setup $(BUILD)/build.ninja
+	@ninja -C $(BUILD) --quiet -j $(JOBS)
+
+run: build
+	@$(BUILD)/sabot run $(MAIN_JOB)
+
+test: test-cpp test-python
+
+test-cpp: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
+
+test-python: build
+	@SABOT_BIN=$(CURDIR)/$(BUILD)/sabot $(PY) -m pytest -q
+
+# The C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer (CI runs this).
+$(ASAN_BUILD)/build.ninja: | setup
+	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSABOT_SANITIZE=ON >/dev/null
+
+test-sanitize: setup $(ASAN_BUILD)/build.ninja
+	@ninja -C $(ASAN_BUILD) --quiet -j $(JOBS)
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan.supp \
+	  ctest --output-on-failure -j $(JOBS) --timeout 600
+
+bench-scan: build
+	@SABOT_BIN=$(CURDIR)/$(BUILD)/sabot $(PY) bench/scan_bench.py
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

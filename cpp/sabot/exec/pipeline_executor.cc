@@ -1,0 +1,101 @@
+// The single-threaded executor loop.
+#include "sabot/exec/pipeline_executor.h"
+
+#include <algorithm>
+#include <thread>
+
+#include <arrow/record_batch.h>
+
+namespace sabot {
+
+namespace {
+
+// Reading state of one source: its splits are read one after another, in order.
+struct SourceCursor {
+  SourceBinding* binding;
+  std::vector<std::shared_ptr<SourceSplit>> splits;
+  size_t next_split = 0;
+  std::unique_ptr<SplitReader> reader;
+  bool done = false;
+};
+
+// A pending source is asked again after at most this long, so cancellation is prompt.
+constexpr auto kMaxIdleWait = std::chrono::milliseconds(50);
+
+}  // namespace
+
+Result<ExecutorStats> PipelineExecutor::Run(PhysicalPlan& plan) {
+  SABOT_CHECK(plan.sink != nullptr);
+  ExecutorStats stats;
+  auto start = std::chrono::steady_clock::now();
+  Status st = RunLoop(plan, &stats);
+  stats.wall = std::chrono::steady_clock::now() - start;
+  if (!st.ok()) {
+    Status abort = plan.sink->Abort();
+    if (!abort.ok()) return st.WithMessage(st.message(), " (and cleaning up failed: ", abort.message(), ")");
+    return st;
+  }
+  return stats;
+}
+
+Status PipelineExecutor::RunLoop(PhysicalPlan& plan, ExecutorStats* stats) {
+  std::vector<SourceCursor> cursors;
+  for (auto& binding : plan.sources) {
+    SourceCursor cursor{&binding, {}, 0, nullptr, false};
+    ARROW_ASSIGN_OR_RAISE(cursor.splits, binding.source->Splits());
+    stats->splits += static_cast<int64_t>(cursor.splits.size());
+    cursors.push_back(std::move(cursor));
+  }
+
+  size_t open = cursors.size();
+  while (open > 0) {
+    if (cancel_ && cancel_->load(std::memory_order_relaxed)) return Status::Cancelled("job cancelled");
+    bool progress = false;
+    auto wake_at = std::chrono::steady_clock::now() + kMaxIdleWait;
+    // One message from each source per round: unbounded sources interleave fairly.
+    for (auto& c : cursors) {
+      if (c.done) continue;
+      Operator* target = c.binding->target;
+      const int port = c.binding->port;
+      if (!c.reader) {
+        if (c.next_split == c.splits.size()) {
+          ARROW_RETURN_NOT_OK(target->Push(port, Message::EndOfStream()));
+          c.done = true;
+          --open;
+          progress = true;
+          continue;
+        }
+        ARROW_ASSIGN_OR_RAISE(c.reader, c.binding->source->Open(*c.splits[c.next_split]));
+      }
+      ARROW_ASSIGN_OR_RAISE(auto poll, c.reader->Next());
+      switch (poll.state) {
+        case SourcePoll::State::kMessage: {
+          progress = true;
+          if (poll.message->is_batch()) {
+            stats->source_rows += poll.message->batch()->num_rows();
+            stats->source_batches += 1;
+          }
+          ARROW_ASSIGN_OR_RAISE(auto flow, target->Push(port, std::move(*poll.message)));
+          if (flow == Flow::kStop) {  // downstream is satisfied: read no further
+            c.reader.reset();
+            c.done = true;
+            --open;
+          }
+          break;
+        }
+        case SourcePoll::State::kPending:
+          wake_at = std::min(wake_at, poll.ready_at);
+          break;
+        case SourcePoll::State::kExhausted:
+          c.reader.reset();
+          ++c.next_split;
+          progress = true;
+          break;
+      }
+    }
+    if (!progress && open > 0) std::this_thread::sleep_until(wake_at);
+  }
+  return Status::OK();
+}
+
+}  // namespace sabot

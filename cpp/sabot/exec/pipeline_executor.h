@@ -1,0 +1,37 @@
+// PipelineExecutor: drives a PhysicalPlan on the calling thread, pulling from every
+// source in turn and pushing each message through the operators to the sink.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include "sabot/exec/physical_plan.h"
+
+namespace sabot {
+
+struct ExecutorStats {
+  int64_t source_rows = 0;
+  int64_t source_batches = 0;
+  int64_t splits = 0;
+  std::chrono::nanoseconds wall{0};
+};
+
+//! Single-threaded for now; the morsel executor will hand splits to worker threads,
+//! each running its own copy of the operators.
+class PipelineExecutor {
+ public:
+  //! `cancel`, when set to true from any thread (a signal handler), stops the run with
+  //! a Cancelled error at the next message.
+  explicit PipelineExecutor(const std::atomic<bool>* cancel = nullptr) : cancel_(cancel) {}
+
+  //! Runs until every source ended or the sink wants nothing more. On error the sink
+  //! is aborted, so no partial output remains.
+  Result<ExecutorStats> Run(PhysicalPlan& plan);
+
+ private:
+  Status RunLoop(PhysicalPlan& plan, ExecutorStats* stats);
+  const std::atomic<bool>* cancel_;
+};
+
+}  // namespace sabot

@@ -1,0 +1,187 @@
+// Lowering, node by node. Every node becomes one operator (or a source); errors are
+// prefixed with the op's name as plan files spell it.
+#include "sabot/runtime/physical_planner.h"
+
+#include <arrow/type.h>
+
+#include "sabot/io/source_factory.h"
+#include "sabot/ops/explode.h"
+#include "sabot/ops/filter.h"
+#include "sabot/ops/limit.h"
+#include "sabot/ops/project.h"
+#include "sabot/ops/union.h"
+
+namespace sabot {
+
+namespace {
+
+// What a lowered node hands its consumer: its schema and its output end, either a
+// source (not yet bound to a consumer) or an operator.
+struct Lowered {
+  std::shared_ptr<arrow::Schema> schema;
+  std::shared_ptr<Source> source;
+  Operator* op = nullptr;
+};
+
+std::string_view OpName(PlanKind kind) {
+  switch (kind) {
+    case PlanKind::kSource: return "source";
+    case PlanKind::kFilter: return "filter";
+    case PlanKind::kProject: return "project";
+    case PlanKind::kWithColumns: return "with_columns";
+    case PlanKind::kRename: return "rename";
+    case PlanKind::kUnion: return "union";
+    case PlanKind::kLimit: return "limit";
+    case PlanKind::kExplode: return "explode";
+    case PlanKind::kSink: return "sink";
+  }
+  return "?";
+}
+
+class Lowering {
+ public:
+  explicit Lowering(LoweredPlan* out) : out_(out) {}
+
+  Result<Lowered> Lower(const PlanNode& node) {
+    ARROW_ASSIGN_OR_RAISE(auto lowered, LowerNode(node));
+    out_->schemas[&node] = lowered.schema;
+    return lowered;
+  }
+
+  //! Wires `child`'s output into input `port` of `consumer`.
+  void Attach(const Lowered& child, Operator* consumer, int port) {
+    if (child.source) {
+      out_->physical.sources.push_back({child.source, consumer, port});
+    } else {
+      child.op->ConnectTo(consumer, port);
+    }
+  }
+
+  Operator* Own(std::unique_ptr<Operator> op) {
+    out_->physical.operators.push_back(std::move(op));
+    return out_->physical.operators.back().get();
+  }
+
+ private:
+  // A single-input operator over its lowered child.
+  Result<Lowered> Chain(const Lowered& child, std::unique_ptr<Operator> op) {
+    Operator* raw = Own(std::move(op));
+    Attach(child, raw, 0);
+    return Lowered{raw->output_schema(), nullptr, raw};
+  }
+
+  // Children are lowered first (their errors name their own op); errors of this
+  // node's own building are prefixed with its op name.
+  Result<Lowered> LowerNode(const PlanNode& node) {
+    if (node.kind() == PlanKind::kSource) {
+      return Named(node, [&]() -> Result<Lowered> {
+        ARROW_ASSIGN_OR_RAISE(auto source, MakeSource(static_cast<const SourceNode&>(node).spec));
+        return Lowered{source->schema(), source, nullptr};
+      });
+    }
+    if (node.kind() == PlanKind::kUnion) {
+      std::vector<Lowered> children;
+      std::vector<std::shared_ptr<arrow::Schema>> schemas;
+      for (const auto& input : node.inputs()) {
+        ARROW_ASSIGN_OR_RAISE(auto child, Lower(*input));
+        schemas.push_back(child.schema);
+        children.push_back(std::move(child));
+      }
+      return Named(node, [&]() -> Result<Lowered> {
+        ARROW_RETURN_NOT_OK(CheckUnionSchemas(schemas));
+        Operator* op = Own(std::make_unique<UnionOperator>(schemas.front(), static_cast<int>(children.size())));
+        for (size_t i = 0; i < children.size(); ++i) Attach(children[i], op, static_cast<int>(i));
+        return Lowered{op->output_schema(), nullptr, op};
+      });
+    }
+    SABOT_CHECK(node.kind() != PlanKind::kSink);  // the caller lowers the sink itself
+    ARROW_ASSIGN_OR_RAISE(auto child, Lower(*node.input()));
+    return Named(node, [&] { return LowerSingleInput(node, child); });
+  }
+
+  template <typename Build>
+  Result<Lowered> Named(const PlanNode& node, Build&& build) {
+    Result<Lowered> lowered = build();
+    if (!lowered.ok()) {
+      return lowered.status().WithMessage("in ", OpName(node.kind()), ": ", lowered.status().message());
+    }
+    return lowered;
+  }
+
+  Result<Lowered> LowerSingleInput(const PlanNode& node, const Lowered& child) {
+    const auto& schema = child.schema;
+    switch (node.kind()) {
+      case PlanKind::kFilter: {
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeFilter(schema, static_cast<const FilterNode&>(node).predicate));
+        return Chain(child, std::move(op));
+      }
+      case PlanKind::kProject: {
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeProject(schema, static_cast<const ProjectNode&>(node).columns));
+        return Chain(child, std::move(op));
+      }
+      case PlanKind::kWithColumns: {
+        auto columns = WithColumnsProjection(*schema, static_cast<const WithColumnsNode&>(node).columns);
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeProject(schema, columns));
+        return Chain(child, std::move(op));
+      }
+      case PlanKind::kRename: {
+        ARROW_ASSIGN_OR_RAISE(auto columns,
+                              RenameProjection(*schema, static_cast<const RenameNode&>(node).renames));
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeProject(schema, columns));
+        return Chain(child, std::move(op));
+      }
+      case PlanKind::kLimit: {
+        const auto& limit = static_cast<const LimitNode&>(node);
+        if (limit.count < 0 || limit.offset < 0) {
+          return Status::Invalid("count and offset must not be negative, found count ", limit.count,
+                                 " offset ", limit.offset);
+        }
+        auto state = std::make_shared<LimitState>(limit.count, limit.offset);
+        return Chain(child, std::make_unique<LimitOperator>(schema, std::move(state)));
+      }
+      case PlanKind::kExplode: {
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeExplode(schema, static_cast<const ExplodeNode&>(node).column));
+        return Chain(child, std::move(op));
+      }
+      default:
+        return Status::UnknownError("internal error (a bug in sabot): cannot lower ", node.Describe());
+    }
+  }
+
+  LoweredPlan* out_;
+};
+
+Status CheckIsSink(const PlanNode& root) {
+  if (root.kind() != PlanKind::kSink) {
+    return Status::Invalid("a plan must end in a sink (print, collect, count or a file), but ends in ",
+                           OpName(root.kind()));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<LoweredPlan> LowerPlan(const PlanNode& root, SinkOutput* output) {
+  ARROW_RETURN_NOT_OK(CheckIsSink(root));
+  LoweredPlan out;
+  Lowering lowering(&out);
+  ARROW_ASSIGN_OR_RAISE(auto child, lowering.Lower(*root.input()));
+  auto sink = MakeSink(static_cast<const SinkNode&>(root).spec, child.schema, output);
+  if (!sink.ok()) return sink.status().WithMessage("in sink: ", sink.status().message());
+  Sink* raw = *sink ? sink->get() : nullptr;
+  lowering.Attach(child, lowering.Own(std::move(*sink)), 0);
+  out.physical.sink = raw;
+  out.schemas[&root] = child.schema;
+  return out;
+}
+
+Result<std::map<const PlanNode*, std::shared_ptr<arrow::Schema>>> ResolveSchemas(const PlanNode& root) {
+  ARROW_RETURN_NOT_OK(CheckIsSink(root));
+  LoweredPlan out;
+  Lowering lowering(&out);
+  ARROW_ASSIGN_OR_RAISE(auto child, lowering.Lower(*root.input()));
+  out.schemas[&root] = child.schema;
+  return std::move(out.schemas);
+}
+
+}  // namespace sabot

@@ -1,0 +1,27 @@
+// The physical planner: lowers a logical plan into sources and wired operators,
+// binding every expression to its input schema (where user errors surface).
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "sabot/exec/physical_plan.h"
+#include "sabot/io/sink_factory.h"
+#include "sabot/plan/plan_node.h"
+
+namespace sabot {
+
+struct LoweredPlan {
+  PhysicalPlan physical;
+  //! The output schema of every plan node, for explain.
+  std::map<const PlanNode*, std::shared_ptr<arrow::Schema>> schemas;
+};
+
+//! `root` must be a sink. `output` receives what in-memory sinks produce.
+Result<LoweredPlan> LowerPlan(const PlanNode& root, SinkOutput* output);
+
+//! Lowers everything below the sink (opening sources to learn their schemas, but
+//! creating no output) and returns the schemas by node.
+Result<std::map<const PlanNode*, std::shared_ptr<arrow::Schema>>> ResolveSchemas(const PlanNode& root);
+
+}  // namespace sabot

@@ -1,0 +1,54 @@
+// RunPlan and ExplainPlan.
+#include "sabot/runtime/run.h"
+
+#include <arrow/table.h>
+#include <arrow/type.h>
+
+#include "sabot/common/type_names.h"
+#include "sabot/runtime/physical_planner.h"
+
+namespace sabot {
+
+Result<std::shared_ptr<arrow::Table>> RunResult::ToTable() const {
+  return arrow::Table::FromRecordBatches(schema, collected);
+}
+
+Result<RunResult> RunPlan(const PlanNode& root, const RunOptions& options) {
+  SinkOutput output;
+  output.print_to = options.print_to;
+  ARROW_ASSIGN_OR_RAISE(auto lowered, LowerPlan(root, &output));
+  PipelineExecutor executor(options.cancel);
+  ARROW_ASSIGN_OR_RAISE(auto stats, executor.Run(lowered.physical));
+  RunResult result;
+  result.rows_written = output.rows;
+  result.schema = lowered.schemas.at(&root);
+  result.collected = std::move(output.collected);
+  result.stats = stats;
+  return result;
+}
+
+namespace {
+
+void ExplainInto(const PlanNode& node, const std::map<const PlanNode*, std::shared_ptr<arrow::Schema>>& schemas,
+                 int depth, std::string* out) {
+  const std::string indent(static_cast<size_t>(depth) * 2, ' ');
+  out->append(indent).append(node.Describe()).push_back('\n');
+  auto it = schemas.find(&node);
+  if (it != schemas.end()) {
+    std::vector<std::string> columns;
+    for (const auto& f : it->second->fields()) columns.push_back(f->name() + ": " + FormatDataType(*f->type()));
+    out->append(indent).append("  -> ").append(JoinNames(columns)).push_back('\n');
+  }
+  for (const auto& input : node.inputs()) ExplainInto(*input, schemas, depth + 1, out);
+}
+
+}  // namespace
+
+Result<std::string> ExplainPlan(const PlanNode& root) {
+  ARROW_ASSIGN_OR_RAISE(auto schemas, ResolveSchemas(root));
+  std::string out;
+  ExplainInto(root, schemas, 0, &out);
+  return out;
+}
+
+}  // namespace sabot
