@@ -1,0 +1,180 @@
+// ParquetSource: Parquet files, one split per (file, row group), with column projection.
+#include "sabot/io/parquet_source.h"
+
+#include <algorithm>
+
+#include <arrow/record_batch.h>
+#include <arrow/type.h>
+#include <parquet/arrow/reader.h>
+#include <parquet/arrow/schema.h>
+#include <parquet/exception.h>
+#include <parquet/file_reader.h>
+#include <parquet/metadata.h>
+#include <parquet/properties.h>
+
+#include "sabot/io/file_paths.h"
+#include "sabot/io/source_batch_reader.h"
+#include "sabot/io/source_file_split.h"
+#include "sabot/io/source_schema.h"
+
+namespace sabot {
+namespace {
+
+constexpr int64_t kBatchRows = 64 * 1024;
+
+Status Corrupt(const Status& st, const std::string& path) {
+  return Status::IOError(path, ": not a valid Parquet file (truncated or corrupt): ",
+                         st.message());
+}
+
+// Opens the footer. Parquet throws from some paths, so exceptions become a Status here.
+Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquet(
+    const std::string& path, std::shared_ptr<parquet::FileMetaData> footer = nullptr) {
+  parquet::ArrowReaderProperties props(/*use_threads=*/false);
+  // Fetch a row group's column chunks in few large reads instead of one per page.
+  props.set_pre_buffer(true);
+  props.set_batch_size(kBatchRows);
+  parquet::arrow::FileReaderBuilder builder;
+  try {
+    Status st = builder.OpenFile(path, /*memory_map=*/false,
+                                 parquet::default_reader_properties(), std::move(footer));
+    if (!st.ok()) {
+      if (st.IsIOError() && st.message().find("Failed to open") != std::string::npos) {
+        return WithContext(st, path);
+      }
+      return Corrupt(st, path);
+    }
+    builder.properties(props);
+    auto reader = builder.Build();
+    if (!reader.ok()) return Corrupt(reader.status(), path);
+    return std::move(reader).ValueUnsafe();
+  } catch (const std::exception& e) {
+    return Corrupt(Status::IOError(e.what()), path);
+  }
+}
+
+// Parquet projects by leaf column; a top-level field may own several leaves.
+void CollectLeaves(const parquet::arrow::SchemaField& field, std::vector<int>* leaves) {
+  if (field.is_leaf()) leaves->push_back(field.column_index);
+  for (const auto& child : field.children) CollectLeaves(child, leaves);
+}
+
+Result<std::shared_ptr<arrow::Schema>> ReadSchema(parquet::arrow::FileReader& reader,
+                                                  const std::string& path) {
+  std::shared_ptr<arrow::Schema> schema;
+  Status st = reader.GetSchema(&schema);
+  if (!st.ok()) return Corrupt(st, path);
+  return schema;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<ParquetSource>> ParquetSource::Make(const SourceSpec& spec) {
+  auto source = std::shared_ptr<ParquetSource>(new ParquetSource());
+  source->spec_ = spec;
+  ARROW_ASSIGN_OR_RAISE(source->paths_, ResolveFilePaths(spec.path));
+  if (spec.schema) {
+    source->file_schema_ = spec.schema;
+    source->schema_from_ = "the explicit schema";
+  } else {
+    const std::string& first = source->paths_.front();
+    ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(first));
+    ARROW_ASSIGN_OR_RAISE(source->file_schema_, ReadSchema(*reader, first));
+    source->schema_from_ = first;
+  }
+  ARROW_ASSIGN_OR_RAISE(source->fields_,
+                        ResolveColumns(*source->file_schema_, spec.columns, spec.path));
+  source->schema_ = SelectFields(*source->file_schema_, source->fields_);
+  return source;
+}
+
+std::string ParquetSource::ToString() const {
+  return "ParquetSource(path=" + spec_.path + ")";
+}
+
+Result<std::vector<std::shared_ptr<SourceSplit>>> ParquetSource::Splits() {
+  std::vector<std::shared_ptr<SourceSplit>> splits;
+  for (const auto& path : paths_) {
+    ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path));
+    ARROW_ASSIGN_OR_RAISE(auto schema, ReadSchema(*reader, path));
+    ARROW_RETURN_NOT_OK(CheckSameSchema(*file_schema_, *schema, path, schema_from_));
+    auto footer = reader->parquet_reader()->metadata();
+    {
+      std::lock_guard<std::mutex> lock(footers_mutex_);
+      footers_[path] = footer;
+    }
+    const auto& meta = *footer;
+    for (int rg = 0; rg < meta.num_row_groups(); ++rg) {
+      splits.push_back(std::make_shared<FileSplit>(path, rg, meta.RowGroup(rg)->num_rows()));
+    }
+  }
+  return splits;
+}
+
+namespace {
+
+// Owns the FileReader its RecordBatchReader reads from (Arrow requires it to outlive it).
+class RowGroupBatches : public arrow::RecordBatchReader {
+ public:
+  RowGroupBatches(std::unique_ptr<parquet::arrow::FileReader> file,
+                  std::unique_ptr<arrow::RecordBatchReader> batches)
+      : file_(std::move(file)), batches_(std::move(batches)) {}
+  ~RowGroupBatches() override { batches_.reset(); }
+
+  std::shared_ptr<arrow::Schema> schema() const override { return batches_->schema(); }
+  Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override {
+    try {
+      return batches_->ReadNext(batch);
+    } catch (const std::exception& e) {
+      return Status::IOError(e.what());
+    }
+  }
+
+ private:
+  std::unique_ptr<parquet::arrow::FileReader> file_;
+  std::unique_ptr<arrow::RecordBatchReader> batches_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& split) {
+  const auto* file_split = dynamic_cast<const FileSplit*>(&split);
+  SABOT_CHECK(file_split != nullptr && file_split->row_group() >= 0);
+  const std::string& path = file_split->path();
+  std::shared_ptr<parquet::FileMetaData> footer;
+  {
+    std::lock_guard<std::mutex> lock(footers_mutex_);
+    if (auto it = footers_.find(path); it != footers_.end()) footer = it->second;
+  }
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path, std::move(footer)));
+  ARROW_ASSIGN_OR_RAISE(auto schema, ReadSchema(*reader, path));
+  ARROW_RETURN_NOT_OK(CheckSameSchema(*file_schema_, *schema, path, schema_from_));
+
+  // Parquet returns the projected fields in file order; remember where each requested
+  // field lands so the batch can be put back in the requested order.
+  std::vector<int> sorted = fields_;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<int> leaves;
+  const auto& manifest = reader->manifest();
+  for (int f : sorted) CollectLeaves(manifest.schema_fields[f], &leaves);
+  std::vector<int> reorder;
+  for (int f : fields_) {
+    reorder.push_back(static_cast<int>(std::lower_bound(sorted.begin(), sorted.end(), f) -
+                                       sorted.begin()));
+  }
+
+  std::unique_ptr<arrow::RecordBatchReader> batches;
+  try {
+    auto r = reader->GetRecordBatchReader({file_split->row_group()}, leaves);
+    if (!r.ok()) return Corrupt(r.status(), path);
+    batches = std::move(r).ValueUnsafe();
+  } catch (const std::exception& e) {
+    return Corrupt(Status::IOError(e.what()), path);
+  }
+  auto owned = std::make_shared<RowGroupBatches>(std::move(reader), std::move(batches));
+  auto on_error = [path](const Status& st) { return Corrupt(st, path); };
+  return std::make_unique<BatchReaderSplit>(std::move(owned), schema_, std::move(reorder),
+                                            path, on_error);
+}
+
+}  // namespace sabot

@@ -1,0 +1,46 @@
+// ParquetSource: Parquet files, one split per (file, row group), with column projection.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sabot/exec/source.h"
+#include "sabot/plan/source_spec.h"
+
+namespace parquet {
+class FileMetaData;
+}  // namespace parquet
+
+namespace sabot {
+
+//! A row group is the natural morsel: independently decodable and about the size the
+//! executor wants. Only the projected columns are read from disk.
+class ParquetSource : public Source {
+ public:
+  static Result<std::shared_ptr<ParquetSource>> Make(const SourceSpec& spec);
+
+  std::string ToString() const override;
+  const std::shared_ptr<arrow::Schema>& schema() const override { return schema_; }
+  //! Reads each file's footer; a file whose schema differs is an error naming it.
+  Result<std::vector<std::shared_ptr<SourceSplit>>> Splits() override;
+  Result<std::unique_ptr<SplitReader>> Open(const SourceSplit& split) override;
+
+ private:
+  ParquetSource() = default;
+
+  SourceSpec spec_;
+  std::vector<std::string> paths_;
+  std::shared_ptr<arrow::Schema> file_schema_;  // every top-level field of a file
+  std::string schema_from_;
+  std::shared_ptr<arrow::Schema> schema_;  // after projection
+  std::vector<int> fields_;                // projected top-level field indices
+
+  // Footers read by Splits(), so opening each row group does not parse the footer again.
+  std::mutex footers_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<parquet::FileMetaData>> footers_;
+};
+
+}  // namespace sabot

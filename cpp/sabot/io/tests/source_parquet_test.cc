@@ -1,0 +1,127 @@
+// Tests for ParquetSource: row-group splits, projection (also of nested fields), bad files.
+#include <filesystem>
+
+#include <arrow/api.h>
+#include <arrow/io/file.h>
+#include <gtest/gtest.h>
+#include <parquet/arrow/writer.h>
+
+#include "sabot/io/source_factory.h"
+#include "sabot/io/tests/read_all.h"
+
+namespace sabot {
+namespace {
+
+using ::sabot::testing::ArrayFromJSON;
+using ::sabot::testing::ReadAll;
+using ::sabot::testing::ReadTable;
+using ::sabot::testing::TempDir;
+
+std::shared_ptr<arrow::Table> TestTable(int64_t first_id, int64_t rows) {
+  std::string ids = "[", xs = "[", ys = "[", vs = "[";
+  for (int64_t i = 0; i < rows; ++i) {
+    const std::string sep = i ? ", " : "";
+    ids += sep + std::to_string(first_id + i);
+    vs += sep + std::to_string(i) + ".5";
+    xs += sep + std::to_string(i * 10);
+    ys += sep + "\"y" + std::to_string(i) + "\"";
+  }
+  ids += "]"; xs += "]"; ys += "]"; vs += "]";
+  auto s_type = arrow::struct_({arrow::field("x", arrow::int32()), arrow::field("y", arrow::utf8())});
+  auto s = std::make_shared<arrow::StructArray>(
+      s_type, rows, arrow::ArrayVector{ArrayFromJSON(arrow::int32(), xs), ArrayFromJSON(arrow::utf8(), ys)});
+  auto schema = arrow::schema({arrow::field("id", arrow::int64()), arrow::field("s", s_type),
+                               arrow::field("v", arrow::float64())});
+  return arrow::Table::Make(schema, {ArrayFromJSON(arrow::int64(), ids), s,
+                                     ArrayFromJSON(arrow::float64(), vs)});
+}
+
+Status WriteParquet(const std::string& path, const arrow::Table& table, int64_t row_group_rows) {
+  ARROW_ASSIGN_OR_RAISE(auto out, arrow::io::FileOutputStream::Open(path));
+  ARROW_RETURN_NOT_OK(parquet::arrow::WriteTable(table, arrow::default_memory_pool(), out,
+                                                 row_group_rows));
+  return out->Close();
+}
+
+SourceSpec ParquetSpec(const std::string& path) {
+  SourceSpec spec;
+  spec.format = FileFormat::kParquet;
+  spec.path = path;
+  return spec;
+}
+
+TEST(ParquetSource, OneSplitPerRowGroupAndValuesRoundTrip) {
+  TempDir dir;
+  auto t1 = TestTable(0, 10);
+  auto t2 = TestTable(10, 3);
+  ASSERT_OK(WriteParquet(dir.File("1.parquet"), *t1, 4));  // row groups of 4, 4, 2
+  ASSERT_OK(WriteParquet(dir.File("2.parquet"), *t2, 4));  // one row group
+  ASSERT_OK_AND_ASSIGN(auto source, MakeSource(ParquetSpec(dir.File("*.parquet"))));
+  EXPECT_TRUE(source->schema()->Equals(*t1->schema()));
+  ASSERT_OK_AND_ASSIGN(auto splits, source->Splits());
+  ASSERT_EQ(splits.size(), 4u);
+  EXPECT_EQ(splits[1]->ToString(), "FileSplit(" + dir.File("1.parquet") + ", row_group=1)");
+  ASSERT_OK_AND_ASSIGN(auto table, ReadTable(*source));
+  ASSERT_OK_AND_ASSIGN(auto expected, arrow::ConcatenateTables({t1, t2}));
+  ASSERT_OK_AND_ASSIGN(table, table->CombineChunks());
+  ASSERT_OK_AND_ASSIGN(expected, expected->CombineChunks());
+  EXPECT_TRUE(table->Equals(*expected)) << table->ToString();
+}
+
+TEST(ParquetSource, ProjectionReadsRequestedColumnsInRequestedOrder) {
+  TempDir dir;
+  auto t = TestTable(0, 5);
+  ASSERT_OK(WriteParquet(dir.File("t.parquet"), *t, 100));
+  auto spec = ParquetSpec(dir.File("t.parquet"));
+  spec.columns = {"v", "s"};
+  ASSERT_OK_AND_ASSIGN(auto source, MakeSource(spec));
+  EXPECT_EQ(source->schema()->field(0)->name(), "v");
+  EXPECT_EQ(source->schema()->field(1)->name(), "s");
+  ASSERT_OK_AND_ASSIGN(auto table, ReadTable(*source));
+  ASSERT_OK_AND_ASSIGN(table, table->CombineChunks());
+  EXPECT_TRUE(table->column(0)->Equals(*t->column(2)));
+  EXPECT_TRUE(table->column(1)->Equals(*t->column(1)));
+}
+
+TEST(ParquetSource, UnknownColumnListsAvailable) {
+  TempDir dir;
+  ASSERT_OK(WriteParquet(dir.File("t.parquet"), *TestTable(0, 2), 100));
+  auto spec = ParquetSpec(dir.File("t.parquet"));
+  spec.columns = {"id", "price"};
+  auto source = MakeSource(spec);
+  ASSERT_FALSE(source.ok());
+  EXPECT_HAS_SUBSTR(source.status().message(), "unknown column 'price' (available columns: id, s, v)");
+}
+
+TEST(ParquetSource, TruncatedFileNamesFile) {
+  TempDir dir;
+  const std::string path = dir.File("t.parquet");
+  ASSERT_OK(WriteParquet(path, *TestTable(0, 1000), 100));
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 20);
+  auto source = MakeSource(ParquetSpec(path));
+  ASSERT_FALSE(source.ok());
+  EXPECT_HAS_SUBSTR(source.status().message(),
+                    path + ": not a valid Parquet file (truncated or corrupt): ");
+}
+
+TEST(ParquetSource, CorruptLaterFileNamesIt) {
+  TempDir dir;
+  ASSERT_OK(WriteParquet(dir.File("1.parquet"), *TestTable(0, 3), 100));
+  auto bad = dir.Write("2.parquet", "this is not parquet at all, just text");
+  Status st = [&]() -> Status {
+    ARROW_ASSIGN_OR_RAISE(auto source, MakeSource(ParquetSpec(dir.path())));
+    return ReadAll(*source).status();
+  }();
+  ASSERT_FALSE(st.ok());
+  EXPECT_HAS_SUBSTR(st.message(), bad + ": not a valid Parquet file");
+}
+
+TEST(ParquetSource, MissingFile) {
+  TempDir dir;
+  auto source = MakeSource(ParquetSpec(dir.File("gone.parquet")));
+  ASSERT_TRUE(source.status().IsIOError());
+  EXPECT_EQ(source.status().message(), "file not found: " + dir.File("gone.parquet"));
+}
+
+}  // namespace
+}  // namespace sabot
