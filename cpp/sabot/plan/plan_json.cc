@@ -124,6 +124,10 @@ Result<json> NodeToJson(const PlanNode& node) {
     case PlanKind::kSink:
       out = SinkToJson(static_cast<const SinkNode&>(node).spec);
       break;
+    case PlanKind::kMapBatches:
+      return Status::Invalid("a plan calling the function '",
+                             static_cast<const MapBatchesNode&>(node).function->name(),
+                             "' (map_batches) cannot be serialized; the function lives in this process");
   }
   ARROW_ASSIGN_OR_RAISE(out["input"], NodeToJson(*node.input()));
   return out;

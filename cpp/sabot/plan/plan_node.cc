@@ -15,6 +15,7 @@ std::string_view ToString(PlanKind kind) {
     case PlanKind::kUnion: return "Union";
     case PlanKind::kLimit: return "Limit";
     case PlanKind::kExplode: return "Explode";
+    case PlanKind::kMapBatches: return "MapBatches";
     case PlanKind::kSink: return "Sink";
   }
   return "?";
@@ -87,6 +88,22 @@ std::string SinkNode::Describe() const {
     case SinkSpec::Kind::kCount: return "Sink count";
   }
   return "Sink ?";
+}
+
+bool IsBounded(const PlanNode& node) {
+  switch (node.kind()) {
+    case PlanKind::kSource: {
+      const auto& spec = static_cast<const SourceNode&>(node).spec;
+      return spec.kind != SourceSpec::Kind::kGenerator || spec.generator.rows >= 0;
+    }
+    case PlanKind::kLimit:
+      return true;
+    default:
+      for (const auto& input : node.inputs()) {
+        if (!IsBounded(*input)) return false;
+      }
+      return true;
+  }
 }
 
 std::string Explain(const PlanNode& root) {

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "sabot/expr/batch_function.h"
 #include "sabot/expr/expr.h"
 #include "sabot/plan/source_spec.h"
 
@@ -15,7 +16,7 @@ namespace sabot {
 
 // Join, Aggregate, Window and Exchange are planned to slot in as further kinds.
 enum class PlanKind : uint8_t {
-  kSource, kFilter, kProject, kWithColumns, kRename, kUnion, kLimit, kExplode, kSink
+  kSource, kFilter, kProject, kWithColumns, kRename, kUnion, kLimit, kExplode, kMapBatches, kSink
 };
 std::string_view ToString(PlanKind kind);
 
@@ -109,12 +110,25 @@ class ExplodeNode final : public PlanNode {
   const std::string column;
 };
 
+//! Applies a user function to every batch. Not serializable: the function lives in
+//! the process that built the plan.
+class MapBatchesNode final : public PlanNode {
+ public:
+  MapBatchesNode(PlanPtr input, std::shared_ptr<BatchFunction> function)
+      : PlanNode(PlanKind::kMapBatches, {std::move(input)}), function(std::move(function)) {}
+  std::string Describe() const override { return "MapBatches " + function->name(); }
+  const std::shared_ptr<BatchFunction> function;
+};
+
 class SinkNode final : public PlanNode {
  public:
   SinkNode(PlanPtr input, SinkSpec spec) : PlanNode(PlanKind::kSink, {std::move(input)}), spec(std::move(spec)) {}
   std::string Describe() const override;
   const SinkSpec spec;
 };
+
+//! False when the plan reads an unbounded source that no limit above it cuts short.
+bool IsBounded(const PlanNode& node);
 
 //! The plan as an indented tree, root first, one node a line.
 std::string Explain(const PlanNode& root);

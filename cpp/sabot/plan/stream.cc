@@ -91,6 +91,10 @@ Stream Stream::Explode(std::string column) const {
   return Stream(std::make_shared<ExplodeNode>(node_, std::move(column)));
 }
 
+Stream Stream::MapBatches(std::shared_ptr<BatchFunction> function) const {
+  return Stream(std::make_shared<MapBatchesNode>(node_, std::move(function)));
+}
+
 PlanPtr Stream::To(SinkSpec spec) const { return std::make_shared<SinkNode>(node_, std::move(spec)); }
 
 static SinkSpec FileSink(FileFormat format, std::string path) {

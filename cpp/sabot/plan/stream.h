@@ -40,6 +40,7 @@ class Stream {
   Stream Union(const Stream& other) const;
   Stream Limit(int64_t count, int64_t offset = 0) const;
   Stream Explode(std::string column) const;
+  Stream MapBatches(std::shared_ptr<BatchFunction> function) const;
 
   PlanPtr To(SinkSpec spec) const;
   PlanPtr WriteCsv(std::string path) const;

@@ -8,6 +8,7 @@
 #include "sabot/ops/explode.h"
 #include "sabot/ops/filter.h"
 #include "sabot/ops/limit.h"
+#include "sabot/ops/map_batches.h"
 #include "sabot/ops/project.h"
 #include "sabot/ops/union.h"
 
@@ -33,6 +34,7 @@ std::string_view OpName(PlanKind kind) {
     case PlanKind::kUnion: return "union";
     case PlanKind::kLimit: return "limit";
     case PlanKind::kExplode: return "explode";
+    case PlanKind::kMapBatches: return "map_batches";
     case PlanKind::kSink: return "sink";
   }
   return "?";
@@ -143,6 +145,10 @@ class Lowering {
         ARROW_ASSIGN_OR_RAISE(auto op, MakeExplode(schema, static_cast<const ExplodeNode&>(node).column));
         return Chain(child, std::move(op));
       }
+      case PlanKind::kMapBatches: {
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeMapBatches(schema, static_cast<const MapBatchesNode&>(node).function));
+        return Chain(child, std::move(op));
+      }
       default:
         return Status::UnknownError("internal error (a bug in sabot): cannot lower ", node.Describe());
     }
@@ -163,15 +169,27 @@ Status CheckIsSink(const PlanNode& root) {
 
 Result<LoweredPlan> LowerPlan(const PlanNode& root, SinkOutput* output) {
   ARROW_RETURN_NOT_OK(CheckIsSink(root));
+  const auto& spec = static_cast<const SinkNode&>(root).spec;
+  ARROW_ASSIGN_OR_RAISE(auto lowered, LowerPlanWithSink(*root.input(), [&](const std::shared_ptr<arrow::Schema>& schema) {
+    return MakeSink(spec, schema, output);
+  }));
+  lowered.schemas[&root] = lowered.physical.sink->output_schema();
+  return lowered;
+}
+
+Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& make_sink) {
+  if (body.kind() == PlanKind::kSink) {
+    return Status::Invalid("this plan already ends in a sink (", body.Describe(), ")");
+  }
   LoweredPlan out;
   Lowering lowering(&out);
-  ARROW_ASSIGN_OR_RAISE(auto child, lowering.Lower(*root.input()));
-  auto sink = MakeSink(static_cast<const SinkNode&>(root).spec, child.schema, output);
+  ARROW_ASSIGN_OR_RAISE(auto child, lowering.Lower(body));
+  auto sink = make_sink(child.schema);
   if (!sink.ok()) return sink.status().WithMessage("in sink: ", sink.status().message());
-  Sink* raw = *sink ? sink->get() : nullptr;
+  Sink* raw = sink->get();
+  SABOT_CHECK(raw != nullptr);
   lowering.Attach(child, lowering.Own(std::move(*sink)), 0);
   out.physical.sink = raw;
-  out.schemas[&root] = child.schema;
   return out;
 }
 

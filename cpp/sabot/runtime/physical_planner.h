@@ -2,6 +2,7 @@
 // binding every expression to its input schema (where user errors surface).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -19,6 +20,12 @@ struct LoweredPlan {
 
 //! `root` must be a sink. `output` receives what in-memory sinks produce.
 Result<LoweredPlan> LowerPlan(const PlanNode& root, SinkOutput* output);
+
+using SinkFactory = std::function<Result<std::unique_ptr<Sink>>(const std::shared_ptr<arrow::Schema>&)>;
+
+//! Lowers a plan that does not end in a sink, feeding its output to the sink that
+//! `make_sink` builds for the output schema (how results are streamed to a caller).
+Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& make_sink);
 
 //! Lowers everything below the sink (opening sources to learn their schemas, but
 //! creating no output) and returns the schemas by node.
