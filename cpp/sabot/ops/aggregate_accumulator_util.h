@@ -1,0 +1,123 @@
+// Internals shared by the accumulator families: validity-aware loops over value
+// buffers, result arrays from per-group vectors, and the family factories.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/array.h>
+#include <arrow/array/data.h>
+#include <arrow/buffer.h>
+#include <arrow/type.h>
+#include <arrow/util/bit_run_reader.h>
+#include <arrow/util/bit_util.h>
+
+#include "sabot/ops/aggregate_accumulator.h"
+
+namespace sabot::aggregate_internal {
+
+inline bool MayHaveNulls(const arrow::ArraySpan& values) {
+  return values.buffers[0].data != nullptr && values.null_count != 0;
+}
+
+inline bool IsValid(const arrow::ArraySpan& values, int64_t i) {
+  return values.buffers[0].data == nullptr ||
+         arrow::bit_util::GetBit(values.buffers[0].data, values.offset + i);
+}
+
+//! Calls f(i) for every non-null row i < length. Without nulls it is one plain loop;
+//! with nulls it walks runs of set validity bits, so dense data stays a tight loop.
+template <typename F>
+inline void ForEachValid(const arrow::ArraySpan& values, int64_t length, F&& f) {
+  if (!MayHaveNulls(values)) {
+    for (int64_t i = 0; i < length; ++i) f(i);
+    return;
+  }
+  arrow::internal::VisitSetBitRunsVoid(values.buffers[0].data, values.offset, length,
+                                       [&](int64_t position, int64_t run) {
+                                         for (int64_t i = position; i < position + run; ++i) f(i);
+                                       });
+}
+
+//! A validity bitmap from one byte per group (nonzero = valid); nullptr when all valid.
+Result<std::shared_ptr<arrow::Buffer>> BitmapFromBytes(const std::vector<uint8_t>& valid,
+                                                       int64_t* null_count);
+
+//! A fixed-width array of `type` whose values are `values` (C layout equal to the
+//! type's), null where `valid` (if given) is zero.
+template <typename T>
+Result<std::shared_ptr<arrow::Array>> MakeFixedWidthArray(const std::shared_ptr<arrow::DataType>& type,
+                                                          const std::vector<T>& values,
+                                                          const std::vector<uint8_t>* valid) {
+  const int64_t length = static_cast<int64_t>(values.size());
+  ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> data,
+                        arrow::AllocateBuffer(length * static_cast<int64_t>(sizeof(T))));
+  if (length > 0) std::memcpy(data->mutable_data(), values.data(), length * sizeof(T));
+  int64_t null_count = 0;
+  std::shared_ptr<arrow::Buffer> bitmap;
+  if (valid != nullptr) {
+    ARROW_ASSIGN_OR_RAISE(bitmap, BitmapFromBytes(*valid, &null_count));
+  }
+  return arrow::MakeArray(arrow::ArrayData::Make(type, length, {bitmap, data}, null_count));
+}
+
+//! A boolean array from one byte per group (nonzero = true).
+Result<std::shared_ptr<arrow::Array>> MakeBooleanArray(const std::vector<uint8_t>& values,
+                                                       const std::vector<uint8_t>* valid);
+
+//! A string/binary array (any of the four offset widths' types) from per-group strings.
+Result<std::shared_ptr<arrow::Array>> MakeBinaryArray(const std::shared_ptr<arrow::DataType>& type,
+                                                      const std::vector<std::string>& values,
+                                                      const std::vector<uint8_t>& valid);
+
+//! Reads value i of a string/binary array with 32- or 64-bit offsets.
+template <typename Offset>
+inline std::string_view BinaryValue(const arrow::ArraySpan& values, int64_t i) {
+  const Offset* offsets = values.GetValues<Offset>(1);
+  const char* data = reinterpret_cast<const char*>(values.buffers[2].data);
+  return std::string_view(data + offsets[i], static_cast<size_t>(offsets[i + 1] - offsets[i]));
+}
+
+//! The output type and group count every accumulator keeps.
+class AccumulatorBase : public GroupedAccumulator {
+ public:
+  uint32_t num_groups() const override { return num_groups_; }
+  const std::shared_ptr<arrow::DataType>& output_type() const override { return output_type_; }
+
+ protected:
+  explicit AccumulatorBase(std::shared_ptr<arrow::DataType> output_type)
+      : output_type_(std::move(output_type)) {}
+
+  //! Merge's `other` as this accumulator's own class (MakeAccumulator guarantees it).
+  template <typename Self>
+  static Result<Self*> Same(GroupedAccumulator& other) {
+    auto* same = dynamic_cast<Self*>(&other);
+    SABOT_CHECK(same != nullptr);
+    return same;
+  }
+
+  uint32_t num_groups_ = 0;
+  std::shared_ptr<arrow::DataType> output_type_;
+};
+
+bool IsIntegerType(const arrow::DataType& type);
+bool IsFloatingType(const arrow::DataType& type);  // float32, float64
+bool IsBinaryLikeType(const arrow::DataType& type);  // string, binary, large_*
+
+// Family factories; `spec.function` selects within the family, the type was not
+// checked yet (each returns the user error for a type it does not take).
+Result<std::unique_ptr<GroupedAccumulator>> MakeCountAccumulator(
+    const AggregateSpec& spec, const std::shared_ptr<arrow::DataType>& input_type);
+Result<std::unique_ptr<GroupedAccumulator>> MakeCountDistinctAccumulator(
+    const AggregateSpec& spec, const std::shared_ptr<arrow::DataType>& input_type);
+Result<std::unique_ptr<GroupedAccumulator>> MakeNumericAccumulator(  // sum, mean, var, stddev
+    const AggregateSpec& spec, const std::shared_ptr<arrow::DataType>& input_type);
+Result<std::unique_ptr<GroupedAccumulator>> MakeMinMaxAccumulator(
+    const AggregateSpec& spec, const std::shared_ptr<arrow::DataType>& input_type);
+Result<std::unique_ptr<GroupedAccumulator>> MakeFirstLastAccumulator(
+    const AggregateSpec& spec, const std::shared_ptr<arrow::DataType>& input_type);
+
+}  // namespace sabot::aggregate_internal

@@ -1,0 +1,82 @@
+// count_distinct: distinct non-null values per group, found by hashing (group id,
+// value) pairs with Arrow's vectorized Grouper, so no per-group hash set exists.
+#include <arrow/array.h>
+#include <arrow/compute/exec.h>
+#include <arrow/compute/row/grouper.h>
+
+#include "sabot/common/type_names.h"
+#include "sabot/ops/aggregate_accumulator_util.h"
+
+namespace sabot::aggregate_internal {
+
+namespace {
+
+class CountDistinctAccumulator final : public AccumulatorBase {
+ public:
+  explicit CountDistinctAccumulator(std::unique_ptr<arrow::compute::Grouper> pairs)
+      : AccumulatorBase(arrow::int64()), pairs_(std::move(pairs)) {}
+
+  void Resize(uint32_t num_groups) override {
+    if (num_groups > num_groups_) counts_.resize(num_groups_ = num_groups, 0);
+  }
+
+  Status Consume(const arrow::ArraySpan* values, const uint32_t* group_ids, int64_t length) override {
+    return AddPairs(group_ids, *values, length);
+  }
+
+  Status Merge(GroupedAccumulator& other, const uint32_t* group_id_mapping) override {
+    ARROW_ASSIGN_OR_RAISE(auto* same, Same<CountDistinctAccumulator>(other));
+    ARROW_ASSIGN_OR_RAISE(arrow::compute::ExecBatch uniques, same->pairs_->GetUniques());
+    const auto& other_groups = *uniques.values[0].array();
+    const uint32_t* other_ids = other_groups.GetValues<uint32_t>(1);
+    std::vector<uint32_t> mapped(static_cast<size_t>(uniques.length));
+    for (int64_t i = 0; i < uniques.length; ++i) mapped[i] = group_id_mapping[other_ids[i]];
+    return AddPairs(mapped.data(), arrow::ArraySpan(*uniques.values[1].array()), uniques.length);
+  }
+
+  Result<std::shared_ptr<arrow::Array>> Finalize() override {
+    return MakeFixedWidthArray(output_type_, counts_, nullptr);
+  }
+
+ private:
+  // Counts each (group, value) pair the first time the pair grouper sees it.
+  Status AddPairs(const uint32_t* group_ids, const arrow::ArraySpan& values, int64_t length) {
+    arrow::ArraySpan groups(arrow::uint32().get(), length);
+    groups.buffers[1].data = reinterpret_cast<uint8_t*>(const_cast<uint32_t*>(group_ids));
+    groups.buffers[1].size = length * static_cast<int64_t>(sizeof(uint32_t));
+    groups.null_count = 0;
+    arrow::compute::ExecSpan batch({arrow::compute::ExecValue(groups), arrow::compute::ExecValue(values)},
+                                   length);
+    const uint32_t known = pairs_->num_groups();
+    ARROW_ASSIGN_OR_RAISE(arrow::Datum pair_ids_datum, pairs_->Consume(batch));
+    const uint32_t* pair_ids = pair_ids_datum.array()->GetValues<uint32_t>(1);
+    // Pair ids >= known are new; the first row carrying each is the one to count.
+    std::vector<uint8_t> counted(pairs_->num_groups() - known, 0);
+    if (counted.empty()) return Status::OK();
+    const bool may_have_nulls = MayHaveNulls(values);
+    for (int64_t i = 0; i < length; ++i) {
+      const uint32_t pair = pair_ids[i];
+      if (pair < known || counted[pair - known]) continue;
+      counted[pair - known] = 1;
+      if (!may_have_nulls || IsValid(values, i)) ++counts_[group_ids[i]];
+    }
+    return Status::OK();
+  }
+
+  std::unique_ptr<arrow::compute::Grouper> pairs_;
+  std::vector<int64_t> counts_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<GroupedAccumulator>> MakeCountDistinctAccumulator(
+    const AggregateSpec& spec, const std::shared_ptr<arrow::DataType>& input_type) {
+  auto pairs = arrow::compute::Grouper::Make({arrow::uint32(), input_type});
+  if (!pairs.ok()) {
+    return Status::TypeError(DisplayName(spec), ": values of type ", FormatDataType(*input_type),
+                             " cannot be compared for distinctness");
+  }
+  return std::make_unique<CountDistinctAccumulator>(std::move(*pairs));
+}
+
+}  // namespace sabot::aggregate_internal

@@ -1,0 +1,272 @@
+// The numeric aggregates: sum (overflow-checked int64 or float64), mean, and the
+// sample variance / standard deviation (Welford updates, Chan's formula to merge).
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include "sabot/common/type_names.h"
+#include "sabot/ops/aggregate_accumulator_util.h"
+
+namespace sabot::aggregate_internal {
+
+namespace {
+
+Status Overflow(const std::string& name) {
+  return Status::Invalid(name, ": integer overflow, the sum does not fit in int64");
+}
+
+//! sum of an integer column into int64; an overflow is an error, never a wrap.
+template <typename In>
+class IntegerSum final : public AccumulatorBase {
+ public:
+  explicit IntegerSum(std::string name) : AccumulatorBase(arrow::int64()), name_(std::move(name)) {}
+
+  void Resize(uint32_t num_groups) override {
+    if (num_groups <= num_groups_) return;
+    sums_.resize(num_groups, 0);
+    seen_.resize(num_groups, 0);
+    num_groups_ = num_groups;
+  }
+
+  Status Consume(const arrow::ArraySpan* values, const uint32_t* group_ids, int64_t length) override {
+    const In* in = values->GetValues<In>(1);
+    int64_t* sums = sums_.data();
+    uint8_t* seen = seen_.data();
+    // Overflow is collected over the batch so the loop has no early exit.
+    bool overflow = false;
+    ForEachValid(*values, length, [&](int64_t i) {
+      const uint32_t g = group_ids[i];
+      if constexpr (std::is_same_v<In, uint64_t>) {
+        overflow |= in[i] > static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+      }
+      overflow |= __builtin_add_overflow(sums[g], static_cast<int64_t>(in[i]), &sums[g]);
+      seen[g] = 1;
+    });
+    if (overflow) return Overflow(name_);
+    return Status::OK();
+  }
+
+  Status Merge(GroupedAccumulator& other, const uint32_t* group_id_mapping) override {
+    ARROW_ASSIGN_OR_RAISE(auto* same, Same<IntegerSum>(other));
+    bool overflow = false;
+    for (uint32_t g = 0; g < same->num_groups_; ++g) {
+      const uint32_t to = group_id_mapping[g];
+      overflow |= __builtin_add_overflow(sums_[to], same->sums_[g], &sums_[to]);
+      seen_[to] |= same->seen_[g];
+    }
+    if (overflow) return Overflow(name_);
+    return Status::OK();
+  }
+
+  Result<std::shared_ptr<arrow::Array>> Finalize() override {
+    return MakeFixedWidthArray(output_type_, sums_, &seen_);
+  }
+
+ private:
+  std::string name_;
+  std::vector<int64_t> sums_;
+  std::vector<uint8_t> seen_;  // 1 once a non-null value arrived; an all-null group sums to null
+};
+
+//! sum of a floating column into float64.
+template <typename In>
+class FloatingSum final : public AccumulatorBase {
+ public:
+  FloatingSum() : AccumulatorBase(arrow::float64()) {}
+
+  void Resize(uint32_t num_groups) override {
+    if (num_groups <= num_groups_) return;
+    sums_.resize(num_groups, 0.0);
+    seen_.resize(num_groups, 0);
+    num_groups_ = num_groups;
+  }
+
+  Status Consume(const arrow::ArraySpan* values, const uint32_t* group_ids, int64_t length) override {
+    const In* in = values->GetValues<In>(1);
+    double* sums = sums_.data();
+    uint8_t* seen = seen_.data();
+    ForEachValid(*values, length, [&](int64_t i) {
+      const uint32_t g = group_ids[i];
+      sums[g] += static_cast<double>(in[i]);
+      seen[g] = 1;
+    });
+    return Status::OK();
+  }
+
+  Status Merge(GroupedAccumulator& other, const uint32_t* group_id_mapping) override {
+    ARROW_ASSIGN_OR_RAISE(auto* same, Same<FloatingSum>(other));
+    for (uint32_t g = 0; g < same->num_groups_; ++g) {
+      sums_[group_id_mapping[g]] += same->sums_[g];
+      seen_[group_id_mapping[g]] |= same->seen_[g];
+    }
+    return Status::OK();
+  }
+
+  Result<std::shared_ptr<arrow::Array>> Finalize() override {
+    return MakeFixedWidthArray(output_type_, sums_, &seen_);
+  }
+
+ private:
+  std::vector<double> sums_;
+  std::vector<uint8_t> seen_;
+};
+
+//! mean as float64. Integers sum exactly in 128 bits (no overflow for any int64 input,
+//! as DuckDB's avg), floating values in double.
+template <typename In>
+class Mean final : public AccumulatorBase {
+  using Sum = std::conditional_t<std::is_integral_v<In>, __int128, double>;
+
+ public:
+  Mean() : AccumulatorBase(arrow::float64()) {}
+
+  void Resize(uint32_t num_groups) override {
+    if (num_groups <= num_groups_) return;
+    sums_.resize(num_groups, 0);
+    counts_.resize(num_groups, 0);
+    num_groups_ = num_groups;
+  }
+
+  Status Consume(const arrow::ArraySpan* values, const uint32_t* group_ids, int64_t length) override {
+    const In* in = values->GetValues<In>(1);
+    Sum* sums = sums_.data();
+    int64_t* counts = counts_.data();
+    ForEachValid(*values, length, [&](int64_t i) {
+      const uint32_t g = group_ids[i];
+      sums[g] += static_cast<Sum>(in[i]);
+      ++counts[g];
+    });
+    return Status::OK();
+  }
+
+  Status Merge(GroupedAccumulator& other, const uint32_t* group_id_mapping) override {
+    ARROW_ASSIGN_OR_RAISE(auto* same, Same<Mean>(other));
+    for (uint32_t g = 0; g < same->num_groups_; ++g) {
+      sums_[group_id_mapping[g]] += same->sums_[g];
+      counts_[group_id_mapping[g]] += same->counts_[g];
+    }
+    return Status::OK();
+  }
+
+  Result<std::shared_ptr<arrow::Array>> Finalize() override {
+    std::vector<double> means(num_groups_, 0.0);
+    std::vector<uint8_t> valid(num_groups_, 0);
+    for (uint32_t g = 0; g < num_groups_; ++g) {
+      if (counts_[g] == 0) continue;
+      means[g] = static_cast<double>(sums_[g]) / static_cast<double>(counts_[g]);
+      valid[g] = 1;
+    }
+    return MakeFixedWidthArray(output_type_, means, &valid);
+  }
+
+ private:
+  std::vector<Sum> sums_;
+  std::vector<int64_t> counts_;
+};
+
+//! Count, mean and sum of squared deviations of one group; kept together because
+//! every update touches all three.
+struct Moments {
+  int64_t count = 0;
+  double mean = 0.0;
+  double m2 = 0.0;
+};
+
+//! Sample variance or standard deviation (n - 1), null below two values. Welford's
+//! update is numerically stable; partial states merge with Chan et al.'s formula.
+template <typename In>
+class Variance final : public AccumulatorBase {
+ public:
+  explicit Variance(bool stddev) : AccumulatorBase(arrow::float64()), stddev_(stddev) {}
+
+  void Resize(uint32_t num_groups) override {
+    if (num_groups > num_groups_) moments_.resize(num_groups_ = num_groups);
+  }
+
+  Status Consume(const arrow::ArraySpan* values, const uint32_t* group_ids, int64_t length) override {
+    const In* in = values->GetValues<In>(1);
+    Moments* moments = moments_.data();
+    ForEachValid(*values, length, [&](int64_t i) {
+      Moments& m = moments[group_ids[i]];
+      const double x = static_cast<double>(in[i]);
+      ++m.count;
+      const double delta = x - m.mean;
+      m.mean += delta / static_cast<double>(m.count);
+      m.m2 += delta * (x - m.mean);
+    });
+    return Status::OK();
+  }
+
+  Status Merge(GroupedAccumulator& other, const uint32_t* group_id_mapping) override {
+    ARROW_ASSIGN_OR_RAISE(auto* same, Same<Variance>(other));
+    for (uint32_t g = 0; g < same->num_groups_; ++g) {
+      const Moments& b = same->moments_[g];
+      if (b.count == 0) continue;
+      Moments& a = moments_[group_id_mapping[g]];
+      const double n = static_cast<double>(a.count + b.count);
+      const double delta = b.mean - a.mean;
+      a.m2 += b.m2 + delta * delta * (static_cast<double>(a.count) * static_cast<double>(b.count) / n);
+      a.mean += delta * (static_cast<double>(b.count) / n);
+      a.count += b.count;
+    }
+    return Status::OK();
+  }
+
+  Result<std::shared_ptr<arrow::Array>> Finalize() override {
+    std::vector<double> out(num_groups_, 0.0);
+    std::vector<uint8_t> valid(num_groups_, 0);
+    for (uint32_t g = 0; g < num_groups_; ++g) {
+      const Moments& m = moments_[g];
+      if (m.count < 2) continue;
+      const double variance = m.m2 / static_cast<double>(m.count - 1);
+      out[g] = stddev_ ? std::sqrt(variance) : variance;
+      valid[g] = 1;
+    }
+    return MakeFixedWidthArray(output_type_, out, &valid);
+  }
+
+ private:
+  bool stddev_;
+  std::vector<Moments> moments_;
+};
+
+template <typename In>
+std::unique_ptr<GroupedAccumulator> MakeTyped(const AggregateSpec& spec) {
+  switch (spec.function) {
+    case AggregateFunction::kSum:
+      if constexpr (std::is_integral_v<In>) {
+        return std::make_unique<IntegerSum<In>>(DisplayName(spec));
+      } else {
+        return std::make_unique<FloatingSum<In>>();
+      }
+    case AggregateFunction::kMean:
+      return std::make_unique<Mean<In>>();
+    case AggregateFunction::kStddev:
+      return std::make_unique<Variance<In>>(/*stddev=*/true);
+    default:
+      return std::make_unique<Variance<In>>(/*stddev=*/false);
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<GroupedAccumulator>> MakeNumericAccumulator(
+    const AggregateSpec& spec, const std::shared_ptr<arrow::DataType>& input_type) {
+  switch (input_type->id()) {
+    case arrow::Type::INT8: return MakeTyped<int8_t>(spec);
+    case arrow::Type::INT16: return MakeTyped<int16_t>(spec);
+    case arrow::Type::INT32: return MakeTyped<int32_t>(spec);
+    case arrow::Type::INT64: return MakeTyped<int64_t>(spec);
+    case arrow::Type::UINT8: return MakeTyped<uint8_t>(spec);
+    case arrow::Type::UINT16: return MakeTyped<uint16_t>(spec);
+    case arrow::Type::UINT32: return MakeTyped<uint32_t>(spec);
+    case arrow::Type::UINT64: return MakeTyped<uint64_t>(spec);
+    case arrow::Type::FLOAT: return MakeTyped<float>(spec);
+    case arrow::Type::DOUBLE: return MakeTyped<double>(spec);
+    default:
+      return Status::TypeError(DisplayName(spec), ": expected a numeric column, found ",
+                               FormatDataType(*input_type));
+  }
+}
+
+}  // namespace sabot::aggregate_internal

@@ -1,0 +1,270 @@
+// HashAggregateState (group table + accumulators, mergeable) and the operator that
+// feeds it and emits the result at EndOfStream.
+#include "sabot/ops/hash_aggregate.h"
+
+#include <algorithm>
+#include <set>
+
+#include <arrow/api.h>
+#include <arrow/compute/exec.h>
+#include <arrow/compute/row/grouper.h>
+
+#include "sabot/common/type_names.h"
+#include "sabot/expr/bind.h"
+
+namespace sabot {
+
+//! What every partial state of one aggregate stage shares: resolved columns and the
+//! output schema.
+struct HashAggregateState::Layout {
+  std::shared_ptr<arrow::Schema> input;
+  std::vector<int> key_columns;
+  std::vector<AggregateSpec> aggregates;
+  std::vector<int> aggregate_columns;  // -1 for count_all
+  std::shared_ptr<arrow::Schema> output;
+};
+
+namespace {
+
+Result<int> ResolveColumn(const arrow::Schema& schema, const std::string& name, std::string_view what) {
+  const auto indices = schema.GetAllFieldIndices(name);
+  if (indices.size() == 1) return indices[0];
+  if (indices.empty()) {
+    return Status::Invalid(what, ": column '", name, "' does not exist; the columns are: ",
+                           JoinNames(schema.field_names()));
+  }
+  return Status::Invalid(what, ": column name '", name, "' is ambiguous, the input has it ",
+                         indices.size(), " times");
+}
+
+Result<std::unique_ptr<arrow::compute::Grouper>> MakeGrouper(const arrow::Schema& input,
+                                                             const std::vector<int>& key_columns) {
+  std::vector<arrow::TypeHolder> key_types;
+  for (int k : key_columns) key_types.emplace_back(input.field(k)->type());
+  auto grouper = arrow::compute::Grouper::Make(key_types);
+  if (!grouper.ok()) {
+    std::vector<std::string> described;
+    for (int k : key_columns) {
+      described.push_back(input.field(k)->name() + " " + FormatDataType(*input.field(k)->type()));
+    }
+    return Status::TypeError("cannot group by (", JoinNames(described), "): ",
+                             grouper.status().message());
+  }
+  return std::move(grouper).ValueUnsafe();
+}
+
+// The accumulators read raw buffers, so a batch must match the planned types exactly.
+Status CheckColumnType(const arrow::RecordBatch& batch, const arrow::Schema& input, int column) {
+  const auto& expected = *input.field(column)->type();
+  const auto& found = *batch.column_data(column)->type;
+  if (found.Equals(expected)) return Status::OK();
+  return Status::TypeError("aggregate input column '", input.field(column)->name(), "': expected ",
+                           FormatDataType(expected), ", found ", FormatDataType(found));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HashAggregateState>> HashAggregateState::Make(
+    const std::shared_ptr<arrow::Schema>& input, const std::vector<std::string>& keys,
+    const std::vector<AggregateSpec>& aggregates) {
+  ARROW_RETURN_NOT_OK(EnsureComputeInitialized());
+  auto layout = std::make_shared<Layout>();
+  layout->input = input;
+  layout->aggregates = aggregates;
+  arrow::FieldVector fields;
+  for (const auto& key : keys) {
+    ARROW_ASSIGN_OR_RAISE(int index, ResolveColumn(*input, key, "group key"));
+    layout->key_columns.push_back(index);
+    fields.push_back(input->field(index));
+  }
+  for (auto& spec : layout->aggregates) {
+    const std::string display = DisplayName(spec);
+    if (spec.output_name.empty()) spec.output_name = display;
+    int column = -1;
+    if (spec.function == AggregateFunction::kCountAll) {
+      if (!spec.column.empty()) {
+        return Status::Invalid("count_all counts rows and takes no column, got '", spec.column, "'");
+      }
+    } else {
+      if (spec.column.empty()) return Status::Invalid(ToString(spec.function), " needs an input column");
+      ARROW_ASSIGN_OR_RAISE(column, ResolveColumn(*input, spec.column, display));
+    }
+    layout->aggregate_columns.push_back(column);
+  }
+  std::set<std::string> names;
+  for (const auto& field : fields) names.insert(field->name());
+  if (names.size() != fields.size()) {
+    return Status::Invalid("a group key is listed more than once: ", JoinNames(keys));
+  }
+  // Making one state checks every aggregate's type; its accumulators give the types.
+  ARROW_ASSIGN_OR_RAISE(auto state, MakeFromLayout(layout));
+  for (size_t a = 0; a < layout->aggregates.size(); ++a) {
+    const std::string& name = layout->aggregates[a].output_name;
+    if (!names.insert(name).second) {
+      return Status::Invalid("output column '", name, "' is defined more than once");
+    }
+    fields.push_back(arrow::field(name, state->accumulators_[a]->output_type()));
+  }
+  layout->output = arrow::schema(std::move(fields));
+  return state;
+}
+
+Result<std::unique_ptr<HashAggregateState>> HashAggregateState::MakeFromLayout(
+    std::shared_ptr<const Layout> layout) {
+  std::unique_ptr<arrow::compute::Grouper> grouper;
+  if (!layout->key_columns.empty()) {
+    ARROW_ASSIGN_OR_RAISE(grouper, MakeGrouper(*layout->input, layout->key_columns));
+  }
+  std::vector<std::unique_ptr<GroupedAccumulator>> accumulators;
+  for (size_t a = 0; a < layout->aggregates.size(); ++a) {
+    const int column = layout->aggregate_columns[a];
+    ARROW_ASSIGN_OR_RAISE(auto accumulator,
+                          MakeAccumulator(layout->aggregates[a],
+                                          column < 0 ? nullptr : layout->input->field(column)->type()));
+    accumulators.push_back(std::move(accumulator));
+  }
+  return std::unique_ptr<HashAggregateState>(
+      new HashAggregateState(std::move(layout), std::move(grouper), std::move(accumulators)));
+}
+
+HashAggregateState::HashAggregateState(std::shared_ptr<const Layout> layout,
+                                       std::unique_ptr<arrow::compute::Grouper> grouper,
+                                       std::vector<std::unique_ptr<GroupedAccumulator>> accumulators)
+    : layout_(std::move(layout)), grouper_(std::move(grouper)), accumulators_(std::move(accumulators)) {
+  // Without keys the single group exists before any row, so empty input gives one row.
+  if (grouper_ == nullptr) {
+    num_groups_ = 1;
+    ResizeAccumulators();
+  }
+}
+
+HashAggregateState::~HashAggregateState() = default;
+
+Result<std::unique_ptr<HashAggregateState>> HashAggregateState::MakeEmpty() const {
+  return MakeFromLayout(layout_);
+}
+
+const std::shared_ptr<arrow::Schema>& HashAggregateState::output_schema() const { return layout_->output; }
+
+void HashAggregateState::ResizeAccumulators() {
+  for (auto& accumulator : accumulators_) accumulator->Resize(num_groups_);
+}
+
+Status HashAggregateState::Consume(const arrow::RecordBatch& batch) {
+  const int64_t length = batch.num_rows();
+  if (length == 0) return Status::OK();
+  SABOT_CHECK(batch.num_columns() == layout_->input->num_fields());
+  for (int k : layout_->key_columns) ARROW_RETURN_NOT_OK(CheckColumnType(batch, *layout_->input, k));
+  for (int c : layout_->aggregate_columns) {
+    if (c >= 0) ARROW_RETURN_NOT_OK(CheckColumnType(batch, *layout_->input, c));
+  }
+  const uint32_t* group_ids = nullptr;
+  arrow::Datum ids;
+  if (grouper_ != nullptr) {
+    std::vector<arrow::compute::ExecValue> keys;
+    for (int k : layout_->key_columns) keys.emplace_back(*batch.column_data(k));
+    ARROW_ASSIGN_OR_RAISE(ids, grouper_->Consume(arrow::compute::ExecSpan(std::move(keys), length)));
+    group_ids = ids.array()->GetValues<uint32_t>(1);
+    num_groups_ = grouper_->num_groups();
+    ResizeAccumulators();
+  } else {
+    if (static_cast<int64_t>(global_group_ids_.size()) < length) global_group_ids_.resize(length, 0);
+    group_ids = global_group_ids_.data();
+  }
+  for (size_t a = 0; a < accumulators_.size(); ++a) {
+    const int column = layout_->aggregate_columns[a];
+    if (column < 0) {
+      ARROW_RETURN_NOT_OK(accumulators_[a]->Consume(nullptr, group_ids, length));
+      continue;
+    }
+    const arrow::ArraySpan values(*batch.column_data(column));
+    ARROW_RETURN_NOT_OK(accumulators_[a]->Consume(&values, group_ids, length));
+  }
+  return Status::OK();
+}
+
+Status HashAggregateState::Merge(HashAggregateState& other) {
+  SABOT_CHECK(other.layout_ == layout_ && other.accumulators_.size() == accumulators_.size());
+  std::vector<uint32_t> mapping;
+  arrow::Datum mapped;
+  const uint32_t* group_id_mapping = nullptr;
+  if (grouper_ != nullptr) {
+    if (other.num_groups_ == 0) return Status::OK();
+    // Feeding other's distinct keys through our grouper maps its ids to ours.
+    ARROW_ASSIGN_OR_RAISE(arrow::compute::ExecBatch uniques, other.grouper_->GetUniques());
+    ARROW_ASSIGN_OR_RAISE(mapped, grouper_->Consume(arrow::compute::ExecSpan(uniques)));
+    group_id_mapping = mapped.array()->GetValues<uint32_t>(1);
+    num_groups_ = grouper_->num_groups();
+    ResizeAccumulators();
+  } else {
+    mapping.assign(1, 0);
+    group_id_mapping = mapping.data();
+  }
+  for (size_t a = 0; a < accumulators_.size(); ++a) {
+    ARROW_RETURN_NOT_OK(accumulators_[a]->Merge(*other.accumulators_[a], group_id_mapping));
+  }
+  return Status::OK();
+}
+
+Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> HashAggregateState::Finalize(
+    int64_t max_batch_rows) {
+  SABOT_CHECK(max_batch_rows > 0);
+  std::vector<std::shared_ptr<arrow::Array>> columns;
+  if (grouper_ != nullptr) {
+    ARROW_ASSIGN_OR_RAISE(arrow::compute::ExecBatch uniques, grouper_->GetUniques());
+    for (const auto& value : uniques.values) columns.push_back(value.make_array());
+    grouper_.reset();  // the key table is no longer needed; free it before building output
+  }
+  for (auto& accumulator : accumulators_) {
+    ARROW_ASSIGN_OR_RAISE(auto column, accumulator->Finalize());
+    accumulator.reset();
+    columns.push_back(std::move(column));
+  }
+  const auto& schema = layout_->output;
+  SABOT_CHECK(static_cast<int>(columns.size()) == schema->num_fields());
+  for (size_t c = 0; c < columns.size(); ++c) {
+    SABOT_CHECK(columns[c]->length() == num_groups_);
+    SABOT_CHECK(columns[c]->type()->Equals(*schema->field(static_cast<int>(c))->type()));
+  }
+  auto all = arrow::RecordBatch::Make(schema, num_groups_, std::move(columns));
+  std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
+  for (int64_t offset = 0; offset < num_groups_; offset += max_batch_rows) {
+    batches.push_back(all->Slice(offset, std::min<int64_t>(max_batch_rows, num_groups_ - offset)));
+  }
+  return batches;
+}
+
+HashAggregateOperator::HashAggregateOperator(std::unique_ptr<HashAggregateState> state)
+    : Operator(state->output_schema()), state_(std::move(state)) {}
+
+Result<Flow> HashAggregateOperator::Push(int port, Message message) {
+  if (state_ == nullptr) return Flow::kStop;  // the result was emitted; nothing may follow
+  switch (message.kind()) {
+    case MessageKind::kBatch:
+      ARROW_RETURN_NOT_OK(state_->Consume(*message.batch()));
+      return Flow::kContinue;
+    case MessageKind::kEndOfStream: {
+      auto state = std::move(state_);
+      ARROW_ASSIGN_OR_RAISE(auto batches, state->Finalize());
+      state.reset();
+      for (auto& batch : batches) {
+        ARROW_ASSIGN_OR_RAISE(Flow flow, Emit(Message::Batch(std::move(batch))));
+        // A downstream that stopped (a satisfied limit) has ended its own stream.
+        if (flow == Flow::kStop) return Flow::kStop;
+      }
+      ARROW_RETURN_NOT_OK(Emit(Message::EndOfStream()));
+      return Flow::kStop;
+    }
+    default:
+      return Emit(std::move(message));
+  }
+}
+
+Result<std::unique_ptr<Operator>> MakeHashAggregate(const std::shared_ptr<arrow::Schema>& input,
+                                                    const std::vector<std::string>& keys,
+                                                    const std::vector<AggregateSpec>& aggregates) {
+  ARROW_ASSIGN_OR_RAISE(auto state, HashAggregateState::Make(input, keys, aggregates));
+  return std::make_unique<HashAggregateOperator>(std::move(state));
+}
+
+}  // namespace sabot

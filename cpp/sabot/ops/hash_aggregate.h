@@ -1,0 +1,90 @@
+// Hash aggregation (GROUP BY): key columns map to dense group ids with Arrow's
+// vectorized Grouper; per-aggregate accumulators fold whole batches into those groups.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/type_fwd.h>
+
+#include "sabot/exec/operator.h"
+#include "sabot/ops/aggregate_accumulator.h"
+#include "sabot/ops/aggregate_spec.h"
+
+namespace arrow::compute {
+class Grouper;
+}  // namespace arrow::compute
+
+namespace sabot {
+
+//! The largest batch the aggregate emits.
+inline constexpr int64_t kMaxAggregateOutputRows = 64 * 1024;
+
+//! One partial aggregate: the group table plus one accumulator per aggregate. In a
+//! parallel pipeline each worker thread owns one (MakeEmpty) and the executor merges
+//! them at finalize (Merge); single-threaded execution uses one and never merges yet.
+class HashAggregateState {
+ public:
+  //! Resolves the columns and checks every aggregate against its input type; errors
+  //! name the column or aggregate at fault.
+  static Result<std::unique_ptr<HashAggregateState>> Make(const std::shared_ptr<arrow::Schema>& input,
+                                                          const std::vector<std::string>& keys,
+                                                          const std::vector<AggregateSpec>& aggregates);
+  ~HashAggregateState();
+
+  //! An empty state of the same layout, e.g. for another worker thread.
+  Result<std::unique_ptr<HashAggregateState>> MakeEmpty() const;
+
+  //! Folds a batch of the input schema into the groups.
+  Status Consume(const arrow::RecordBatch& batch);
+
+  //! Folds `other` (same layout; its input comes after this one's, which first/last
+  //! rely on) into this. Groups new to this state are numbered after its own. `other`
+  //! is spent.
+  Status Merge(HashAggregateState& other);
+
+  //! The key columns then one column per aggregate, one row per group in an unspecified
+  //! order (as SQL's GROUP BY; the Grouper's ids are not strictly first-appearance), in
+  //! batches of at most `max_batch_rows` (none when there are no groups).
+  //! Without keys there is always exactly one group. The state is spent.
+  Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Finalize(
+      int64_t max_batch_rows = kMaxAggregateOutputRows);
+
+  int64_t num_groups() const { return num_groups_; }
+  const std::shared_ptr<arrow::Schema>& output_schema() const;
+
+ private:
+  struct Layout;
+  HashAggregateState(std::shared_ptr<const Layout> layout, std::unique_ptr<arrow::compute::Grouper> grouper,
+                     std::vector<std::unique_ptr<GroupedAccumulator>> accumulators);
+  static Result<std::unique_ptr<HashAggregateState>> MakeFromLayout(std::shared_ptr<const Layout> layout);
+  void ResizeAccumulators();
+
+  std::shared_ptr<const Layout> layout_;
+  std::unique_ptr<arrow::compute::Grouper> grouper_;  // null without keys
+  std::vector<std::unique_ptr<GroupedAccumulator>> accumulators_;
+  std::vector<uint32_t> global_group_ids_;  // all zero: the group ids when there are no keys
+  uint32_t num_groups_ = 0;
+};
+
+//! Groups by `keys` (column names; none = one global group that exists even for empty
+//! input, as SQL's SELECT count(*) FROM t gives one row).
+//! Output schema: the key columns (same types) then one column per aggregate. Emits the
+//! whole result at EndOfStream (in batches of at most 64K rows), then EndOfStream.
+//! Watermarks/barriers are forwarded.
+class HashAggregateOperator final : public Operator {
+ public:
+  explicit HashAggregateOperator(std::unique_ptr<HashAggregateState> state);
+  std::string_view name() const override { return "HashAggregate"; }
+  Result<Flow> Push(int port, Message message) override;
+
+ private:
+  std::unique_ptr<HashAggregateState> state_;  // null once the result was emitted
+};
+
+Result<std::unique_ptr<Operator>> MakeHashAggregate(const std::shared_ptr<arrow::Schema>& input,
+                                                    const std::vector<std::string>& keys,
+                                                    const std::vector<AggregateSpec>& aggregates);
+
+}  // namespace sabot

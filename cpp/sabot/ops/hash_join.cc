@@ -1,0 +1,305 @@
+// Hash join operator: input bookkeeping, probing in bulk, residual filtering, and
+// materializing output rows with Take over index arrays.
+#include "sabot/ops/hash_join.h"
+
+#include <algorithm>
+#include <limits>
+
+#include <arrow/api.h>
+#include <arrow/array/util.h>
+#include <arrow/compute/api_vector.h>
+
+#include "sabot/common/type_names.h"
+
+namespace sabot {
+
+namespace {
+
+constexpr int kLeft = 0;
+constexpr int kRight = 1;
+constexpr int64_t kProbeChunkRows = 2048;
+
+std::shared_ptr<arrow::Array> IndexArray(const uint32_t* rows, int64_t n) {
+  // Zero-copy view: Take copies the values out, so the view need not outlive the call.
+  return std::make_shared<arrow::UInt32Array>(n, arrow::Buffer::Wrap(rows, n));
+}
+
+}  // namespace
+
+HashJoinOperator::HashJoinOperator(JoinSpec spec, JoinLayout layout, std::shared_ptr<arrow::Schema> left,
+                                   std::shared_ptr<arrow::Schema> right, std::optional<BoundExpr> residual)
+    : Operator(layout.output_schema),
+      spec_(std::move(spec)),
+      layout_(std::move(layout)),
+      left_schema_(std::move(left)),
+      right_schema_(std::move(right)),
+      residual_(std::move(residual)),
+      builder_(right_schema_, layout_.right_key_indices),
+      watermarks_{std::numeric_limits<EventTime>::min(), std::numeric_limits<EventTime>::min()},
+      emitted_watermark_(std::numeric_limits<EventTime>::min()) {
+  if (residual_) {
+    // Only the columns the residual reads are gathered for the candidate pairs.
+    arrow::FieldVector fields;
+    for (const auto& name : residual_->expr().ColumnRefs()) {
+      int i = layout_.joined_schema->GetFieldIndex(name);
+      fields.push_back(layout_.joined_schema->field(i));
+      const int num_left = left_schema_->num_fields();
+      residual_columns_.push_back(i < num_left ? ResidualColumn{true, i} : ResidualColumn{false, i - num_left});
+    }
+    residual_schema_ = arrow::schema(std::move(fields));
+  }
+}
+
+Result<Flow> HashJoinOperator::Forward(Message message) {
+  ARROW_ASSIGN_OR_RAISE(auto flow, Emit(std::move(message)));
+  if (flow == Flow::kStop) stopped_ = true;
+  return flow;
+}
+
+Result<Flow> HashJoinOperator::AdvanceWatermark() {
+  // Buffered left rows are emitted later; a watermark passed now could overtake them.
+  if (!pending_left_.empty()) return Flow::kContinue;
+  EventTime low = std::min(watermarks_[kLeft], watermarks_[kRight]);
+  // kMaxWatermark (both inputs ended) is implied by the EndOfStream that follows.
+  if (low > emitted_watermark_ && low != kMaxWatermark) {
+    emitted_watermark_ = low;
+    return Forward(Message::Watermark(low));
+  }
+  return Flow::kContinue;
+}
+
+Result<Flow> HashJoinOperator::Push(int port, Message message) {
+  SABOT_CHECK(port == kLeft || port == kRight);
+  if (stopped_) return Flow::kStop;
+  switch (message.kind()) {
+    case MessageKind::kBatch:
+      SABOT_CHECK(!ended_[port]);
+      if (port == kRight) {
+        RETURN_NOT_OK(builder_.Append(message.batch()));
+        return Flow::kContinue;
+      }
+      if (!table_) {
+        pending_left_.push_back(message.batch());
+        return Flow::kContinue;
+      }
+      return ProbeBatch(message.batch());
+    case MessageKind::kWatermark:
+      watermarks_[port] = std::max(watermarks_[port], message.watermark());
+      return AdvanceWatermark();
+    case MessageKind::kCheckpointBarrier: {
+      // Forwarded once every open input delivered it (unaligned, as in Union).
+      const int open_inputs = static_cast<int>(!ended_[kLeft]) + static_cast<int>(!ended_[kRight]);
+      int& arrivals = barrier_arrivals_[message.checkpoint_id()];
+      if (++arrivals < open_inputs) return Flow::kContinue;
+      barrier_arrivals_.erase(message.checkpoint_id());
+      return Forward(std::move(message));
+    }
+    case MessageKind::kEndOfStream:
+      SABOT_CHECK(!ended_[port]);  // one EndOfStream per input
+      ended_[port] = true;
+      watermarks_[port] = kMaxWatermark;
+      return EndInput(port);
+  }
+  return Flow::kContinue;
+}
+
+Result<Flow> HashJoinOperator::EndInput(int port) {
+  if (port == kRight) {
+    RETURN_NOT_OK(FinishBuild());
+    auto pending = std::move(pending_left_);
+    pending_left_.clear();
+    for (const auto& batch : pending) {
+      ARROW_ASSIGN_OR_RAISE(auto flow, ProbeBatch(batch));
+      if (flow == Flow::kStop) return flow;
+    }
+  }
+  if (!ended_[kLeft] || !ended_[kRight]) return AdvanceWatermark();
+  if (KeepsUnmatchedRight(spec_.type)) {
+    ARROW_ASSIGN_OR_RAISE(auto flow, EmitUnmatchedBuildRows());
+    if (flow == Flow::kStop) return flow;
+  }
+  return Forward(Message::EndOfStream());
+}
+
+Status HashJoinOperator::FinishBuild() {
+  const bool distinct_keys = OutputsLeftOnly(spec_.type) && !residual_;
+  ARROW_ASSIGN_OR_RAISE(table_, builder_.Finish(distinct_keys));
+  if (KeepsUnmatchedRight(spec_.type)) build_matched_.assign(table_->num_rows(), 0);
+  return Status::OK();
+}
+
+Result<Flow> HashJoinOperator::ProbeBatch(const std::shared_ptr<arrow::RecordBatch>& batch) {
+  const int64_t n = batch->num_rows();
+  if (n == 0) {  // empty batches keep flowing with their schema
+    ARROW_ASSIGN_OR_RAISE(auto empty, arrow::RecordBatch::MakeEmpty(output_schema()));
+    return Forward(Message::Batch(std::move(empty)));
+  }
+  std::vector<std::shared_ptr<arrow::Array>> key_columns;
+  for (int k : layout_.left_key_indices) key_columns.push_back(batch->column(k));
+  ARROW_ASSIGN_OR_RAISE(auto keys, JoinKeys::Make(key_columns));
+  heads_.resize(n);
+  const bool track_left = KeepsUnmatchedLeft(spec_.type) || spec_.type == JoinType::kSemi;
+  if (track_left) probe_matched_.assign(n, 0);
+  matches_.size = 0;
+  // Chunks of rows small enough that what FindChains prefetched is still cached when
+  // Probe reads it.
+  for (int64_t begin = 0; begin < n; begin += kProbeChunkRows) {
+    const int64_t end = std::min(n, begin + kProbeChunkRows);
+    table_->FindChains(keys, begin, end, heads_.data());
+    auto cursor = JoinHashTable::StartProbe(heads_.data(), begin, end);
+    bool done = false;
+    while (!done) {
+      done = table_->Probe(keys, heads_.data(), end, &cursor, &matches_);
+      if (matches_.size == matches_.capacity() || (done && end == n && matches_.size > 0)) {
+        ARROW_ASSIGN_OR_RAISE(auto flow, FlushMatches(*batch));
+        if (flow == Flow::kStop) return flow;
+      }
+    }
+  }
+  if (!track_left) return Flow::kContinue;
+
+  // Semi keeps the matched rows; left, full and anti the unmatched ones.
+  const uint8_t keep = spec_.type == JoinType::kSemi ? 1 : 0;
+  std::vector<uint32_t> rows;
+  for (int64_t i = 0; i < n; ++i) {
+    if (probe_matched_[i] == keep) rows.push_back(static_cast<uint32_t>(i));
+  }
+  return EmitLeftRows(batch, rows);
+}
+
+Status HashJoinOperator::ApplyResidual(const arrow::RecordBatch& batch) {
+  const int64_t n = matches_.size;
+  arrow::ArrayVector columns;
+  for (const auto& c : residual_columns_) {
+    ARROW_ASSIGN_OR_RAISE(auto column, c.from_left ? TakeLeft(batch, c.index, matches_.probe_rows.data(), n)
+                                                   : TakeRight(c.index, matches_.build_rows.data(), n));
+    columns.push_back(std::move(column));
+  }
+  auto input = arrow::RecordBatch::Make(residual_schema_, n, std::move(columns));
+  ARROW_ASSIGN_OR_RAISE(auto mask_array, residual_->Evaluate(*input));
+  const auto& mask = static_cast<const arrow::BooleanArray&>(*mask_array);
+  // Null is not true: the pair does not match.
+  int64_t kept = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    matches_.probe_rows[kept] = matches_.probe_rows[i];
+    matches_.build_rows[kept] = matches_.build_rows[i];
+    kept += static_cast<int64_t>(mask.IsValid(i) && mask.Value(i));
+  }
+  matches_.size = kept;
+  return Status::OK();
+}
+
+Result<Flow> HashJoinOperator::FlushMatches(const arrow::RecordBatch& batch) {
+  if (residual_) RETURN_NOT_OK(ApplyResidual(batch));
+  const int64_t n = matches_.size;
+  matches_.size = 0;  // the pairs below stay readable until the next Probe
+  const uint32_t* probe_rows = matches_.probe_rows.data();
+  const uint32_t* build_rows = matches_.build_rows.data();
+  if (!probe_matched_.empty()) {
+    for (int64_t i = 0; i < n; ++i) probe_matched_[probe_rows[i]] = 1;
+  }
+  if (!build_matched_.empty()) {
+    for (int64_t i = 0; i < n; ++i) build_matched_[build_rows[i]] = 1;
+  }
+  if (OutputsLeftOnly(spec_.type) || n == 0) return Flow::kContinue;
+
+  arrow::ArrayVector columns;
+  for (int c = 0; c < left_schema_->num_fields(); ++c) {
+    ARROW_ASSIGN_OR_RAISE(auto column, TakeLeft(batch, c, probe_rows, n));
+    columns.push_back(std::move(column));
+  }
+  for (int c = 0; c < right_schema_->num_fields(); ++c) {
+    ARROW_ASSIGN_OR_RAISE(auto column, TakeRight(c, build_rows, n));
+    columns.push_back(std::move(column));
+  }
+  return Forward(Message::Batch(arrow::RecordBatch::Make(output_schema(), n, std::move(columns))));
+}
+
+Result<std::shared_ptr<arrow::Array>> HashJoinOperator::TakeLeft(const arrow::RecordBatch& batch, int column,
+                                                                 const uint32_t* rows, int64_t n) const {
+  // Probe rows in order without gaps (each matched once: the common foreign-key join)
+  // need no copy.
+  bool contiguous = n > 0;
+  for (int64_t i = 1; i < n && contiguous; ++i) contiguous = rows[i] == rows[0] + i;
+  if (contiguous) return batch.column(column)->Slice(rows[0], n);
+  return arrow::compute::Take(*batch.column(column), *IndexArray(rows, n),
+                              arrow::compute::TakeOptions::NoBoundsCheck());
+}
+
+Result<std::shared_ptr<arrow::Array>> HashJoinOperator::TakeRight(int column, const uint32_t* rows,
+                                                                  int64_t n) const {
+  return arrow::compute::Take(*table_->columns()[column], *IndexArray(rows, n),
+                              arrow::compute::TakeOptions::NoBoundsCheck());
+}
+
+Result<Flow> HashJoinOperator::EmitLeftRows(const std::shared_ptr<arrow::RecordBatch>& batch,
+                                            const std::vector<uint32_t>& rows) {
+  const int64_t total = static_cast<int64_t>(rows.size());
+  for (int64_t start = 0; start < total; start += kHashJoinMaxBatchRows) {
+    const int64_t n = std::min(kHashJoinMaxBatchRows, total - start);
+    arrow::ArrayVector columns;
+    for (int c = 0; c < left_schema_->num_fields(); ++c) {
+      ARROW_ASSIGN_OR_RAISE(auto column, TakeLeft(*batch, c, rows.data() + start, n));
+      columns.push_back(std::move(column));
+    }
+    if (!OutputsLeftOnly(spec_.type)) {
+      for (const auto& f : right_schema_->fields()) {
+        ARROW_ASSIGN_OR_RAISE(auto nulls, arrow::MakeArrayOfNull(f->type(), n));
+        columns.push_back(std::move(nulls));
+      }
+    }
+    ARROW_ASSIGN_OR_RAISE(auto flow,
+                          Forward(Message::Batch(arrow::RecordBatch::Make(output_schema(), n, std::move(columns)))));
+    if (flow == Flow::kStop) return flow;
+  }
+  return Flow::kContinue;
+}
+
+Result<Flow> HashJoinOperator::EmitUnmatchedBuildRows() {
+  std::vector<uint32_t> rows;
+  for (size_t i = 0; i < build_matched_.size(); ++i) {
+    if (!build_matched_[i]) rows.push_back(static_cast<uint32_t>(i));
+  }
+  const int64_t total = static_cast<int64_t>(rows.size());
+  for (int64_t start = 0; start < total; start += kHashJoinMaxBatchRows) {
+    const int64_t n = std::min(kHashJoinMaxBatchRows, total - start);
+    arrow::ArrayVector columns;
+    for (const auto& f : left_schema_->fields()) {
+      ARROW_ASSIGN_OR_RAISE(auto nulls, arrow::MakeArrayOfNull(f->type(), n));
+      columns.push_back(std::move(nulls));
+    }
+    for (int c = 0; c < right_schema_->num_fields(); ++c) {
+      ARROW_ASSIGN_OR_RAISE(auto column, TakeRight(c, rows.data() + start, n));
+      columns.push_back(std::move(column));
+    }
+    ARROW_ASSIGN_OR_RAISE(auto flow,
+                          Forward(Message::Batch(arrow::RecordBatch::Make(output_schema(), n, std::move(columns)))));
+    if (flow == Flow::kStop) return flow;
+  }
+  return Flow::kContinue;
+}
+
+Result<std::unique_ptr<Operator>> MakeHashJoin(const std::shared_ptr<arrow::Schema>& left,
+                                               const std::shared_ptr<arrow::Schema>& right,
+                                               const JoinSpec& spec) {
+  RETURN_NOT_OK(EnsureComputeInitialized());
+  ARROW_ASSIGN_OR_RAISE(auto layout, ResolveJoin(left, right, spec));
+  std::optional<BoundExpr> residual;
+  if (spec.residual) {
+    // Bound to every joined column for the checks and messages; the operator rebinds it
+    // to the columns it reads.
+    ARROW_ASSIGN_OR_RAISE(auto bound, Bind(*spec.residual, layout.joined_schema));
+    if (bound.type()->id() != arrow::Type::BOOL) {
+      return Status::TypeError("join residual `", spec.residual->ToString(), "` must be boolean, found ",
+                               FormatDataType(*bound.type()));
+    }
+    arrow::FieldVector fields;
+    for (const auto& name : spec.residual->ColumnRefs()) {
+      fields.push_back(layout.joined_schema->GetFieldByName(name));
+    }
+    ARROW_ASSIGN_OR_RAISE(residual, Bind(*spec.residual, arrow::schema(std::move(fields))));
+  }
+  return std::make_unique<HashJoinOperator>(spec, std::move(layout), left, right, std::move(residual));
+}
+
+}  // namespace sabot

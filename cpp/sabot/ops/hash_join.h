@@ -1,0 +1,95 @@
+// Hash join: builds a hash table from input port 1 (right), probes it with the batches of
+// input port 0 (left); inner, left, right, full, semi and anti joins.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "sabot/exec/operator.h"
+#include "sabot/expr/bind.h"
+#include "sabot/ops/join_hash_table.h"
+#include "sabot/ops/join_spec.h"
+
+namespace sabot {
+
+//! Output batches never exceed this many rows.
+inline constexpr int64_t kHashJoinMaxBatchRows = 64 * 1024;
+
+//! One thread's hash join. The build side is consumed until its EndOfStream; left batches
+//! that arrive before are buffered and probed once the table is built, later ones as
+//! they arrive. Matching follows SQL: a null key never matches, and with a residual a
+//! pair matches only where the residual is true. Right and full joins emit the unmatched
+//! build rows after both inputs ended, then EndOfStream.
+//!
+//! Parallel plans (not wired yet): each thread builds a JoinHashTableBuilder, they are
+//! merged into one table shared by every probing copy, and right/full joins OR the copies'
+//! build_matched flags before the unmatched build rows are emitted once.
+class HashJoinOperator final : public Operator {
+ public:
+  //! Use MakeHashJoin, which checks the spec and binds the residual.
+  HashJoinOperator(JoinSpec spec, JoinLayout layout, std::shared_ptr<arrow::Schema> left,
+                   std::shared_ptr<arrow::Schema> right, std::optional<BoundExpr> residual);
+
+  std::string_view name() const override { return "HashJoin"; }
+  int num_inputs() const override { return 2; }
+  Result<Flow> Push(int port, Message message) override;
+
+ private:
+  //! A column of the residual's input: which side it comes from and its index there.
+  struct ResidualColumn {
+    bool from_left;
+    int index;
+  };
+
+  Result<Flow> Forward(Message message);
+  Result<Flow> AdvanceWatermark();
+  Result<Flow> EndInput(int port);
+  Status FinishBuild();
+  Result<Flow> ProbeBatch(const std::shared_ptr<arrow::RecordBatch>& batch);
+  //! Applies the residual to the pairs in matches_, records which rows matched, and emits
+  //! the joined rows (not for semi/anti).
+  Result<Flow> FlushMatches(const arrow::RecordBatch& batch);
+  Status ApplyResidual(const arrow::RecordBatch& batch);
+  //! Emits left rows `rows` of `batch` in bounded batches, with null right columns unless
+  //! the output has the left columns only.
+  Result<Flow> EmitLeftRows(const std::shared_ptr<arrow::RecordBatch>& batch, const std::vector<uint32_t>& rows);
+  Result<Flow> EmitUnmatchedBuildRows();
+  Result<std::shared_ptr<arrow::Array>> TakeLeft(const arrow::RecordBatch& batch, int column,
+                                                 const uint32_t* rows, int64_t n) const;
+  Result<std::shared_ptr<arrow::Array>> TakeRight(int column, const uint32_t* rows, int64_t n) const;
+
+  JoinSpec spec_;
+  JoinLayout layout_;
+  std::shared_ptr<arrow::Schema> left_schema_, right_schema_;
+  std::optional<BoundExpr> residual_;  // bound to residual_schema_, a subset of the joined columns
+  std::shared_ptr<arrow::Schema> residual_schema_;
+  std::vector<ResidualColumn> residual_columns_;
+
+  JoinHashTableBuilder builder_;
+  std::shared_ptr<const JoinHashTable> table_;  // set when the build side ended
+  std::vector<std::shared_ptr<arrow::RecordBatch>> pending_left_;  // left batches before table_
+  std::vector<uint8_t> build_matched_;  // right/full: build rows that found a match
+
+  // Per probe batch, reused.
+  JoinMatches matches_{kHashJoinMaxBatchRows};
+  std::vector<uint32_t> heads_;
+  std::vector<uint8_t> probe_matched_;
+
+  EventTime watermarks_[2];  // per input; kMaxWatermark once it ended
+  EventTime emitted_watermark_;
+  bool ended_[2] = {false, false};
+  std::map<int64_t, int> barrier_arrivals_;  // checkpoint id -> inputs that delivered it
+  bool stopped_ = false;                     // downstream wants nothing more
+};
+
+//! Checks `spec` against the inputs (see ResolveJoin) and binds the residual to the
+//! joined columns; it must be boolean. Port 0 is the left (probe) input, port 1 the right
+//! (build) input. Output: left columns, then right columns (suffixed on clash; nullable
+//! on the side that may be missing); semi/anti output the left columns only.
+Result<std::unique_ptr<Operator>> MakeHashJoin(const std::shared_ptr<arrow::Schema>& left,
+                                               const std::shared_ptr<arrow::Schema>& right,
+                                               const JoinSpec& spec);
+
+}  // namespace sabot

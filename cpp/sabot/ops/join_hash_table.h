@@ -1,0 +1,113 @@
+// The hash join's build side: build rows gathered per thread (JoinHashTableBuilder) and
+// the finished, immutable table that probe batches look up in bulk (JoinHashTable).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <arrow/type_fwd.h>
+
+#include "sabot/common/errors.h"
+#include "sabot/ops/join_keys.h"
+
+namespace sabot {
+
+class JoinHashTable;
+
+//! Build rows gathered by one thread. Parallel builds: every thread appends the morsels
+//! it reads to its own builder (no lock on the hot path); at the end of the build side
+//! the builders are combined with Merge() and one Finish() makes the table. The table is
+//! a pure function of the rows and their 64-bit key hashes, so a large build can instead
+//! be partitioned: route rows by the top bits of their hash into P builders, Finish()
+//! the P tables in parallel, and route each probe row by the same bits.
+class JoinHashTableBuilder {
+ public:
+  JoinHashTableBuilder(std::shared_ptr<arrow::Schema> schema, std::vector<int> key_indices)
+      : schema_(std::move(schema)), key_indices_(std::move(key_indices)) {}
+
+  //! Keeps the batch (shared, not copied); `batch` has the builder's schema.
+  Status Append(const std::shared_ptr<arrow::RecordBatch>& batch);
+  //! Takes over the rows of another thread's builder (same schema and keys).
+  void Merge(JoinHashTableBuilder&& other);
+  int64_t num_rows() const { return num_rows_; }
+
+  //! Concatenates the rows into one array per column, hashes the keys and builds the
+  //! table. `distinct_keys` keeps only the first row of each key in the chains: semi and
+  //! anti joins without a residual only ask whether a key exists, and duplicates would
+  //! make every probe walk them.
+  Result<std::shared_ptr<const JoinHashTable>> Finish(bool distinct_keys);
+
+ private:
+  std::shared_ptr<arrow::Schema> schema_;
+  std::vector<int> key_indices_;
+  std::vector<std::shared_ptr<arrow::RecordBatch>> batches_;
+  int64_t num_rows_ = 0;
+};
+
+//! (probe row, build row) pairs with equal keys, filled in bulk by JoinHashTable::Probe.
+//! Fixed capacity, so the pairs of one flush fit one output batch.
+struct JoinMatches {
+  explicit JoinMatches(int64_t capacity) : probe_rows(capacity), build_rows(capacity), scratch(capacity) {}
+  int64_t capacity() const { return static_cast<int64_t>(probe_rows.size()); }
+
+  std::vector<uint32_t> probe_rows, build_rows;  // the first `size` entries are valid
+  std::vector<uint8_t> scratch;                  // key comparison results
+  int64_t size = 0;
+};
+
+//! Open addressing with linear probing over (hash tag, first build row) slots; build rows
+//! with the same hash are chained through `next`, in build order. Grouping by hash rather
+//! than by key means the build never compares keys; the probe compares the actual key
+//! values of every candidate, which also rejects the rare hash collision. Immutable once
+//! built, so every probing thread shares it.
+class JoinHashTable {
+ public:
+  static constexpr uint32_t kNoRow = 0xFFFFFFFFu;
+
+  int64_t num_rows() const { return num_rows_; }
+  //! The build rows, one concatenated array per column of the build schema.
+  const std::vector<std::shared_ptr<arrow::Array>>& columns() const { return columns_; }
+  const JoinKeys& keys() const { return *keys_; }
+
+  //! heads[i] = the first build row of the chain whose hash matches probe row i's, or
+  //! kNoRow (also for a row with a null key), for rows [begin, end). Call it for a few
+  //! thousand rows at a time, then Probe them: it prefetches what Probe reads next.
+  void FindChains(const JoinKeys& probe, int64_t begin, int64_t end, uint32_t* heads) const;
+
+  //! Where the expansion of a probe batch's chains stands.
+  struct ProbeCursor {
+    int64_t row = 0;
+    uint32_t next = kNoRow;  // the next build row of `row`'s chain to look at
+  };
+  //! A cursor at the chain head of row `begin`.
+  static ProbeCursor StartProbe(const uint32_t* heads, int64_t begin, int64_t end) {
+    return ProbeCursor{begin, begin < end ? heads[begin] : kNoRow};
+  }
+
+  //! Appends to `out` the pairs of equal keys, walking the chains from `cursor`, until
+  //! `out` is full or every probe row before `end_row` is done (then returns true).
+  //! Pairs come in probe row order, then build order.
+  bool Probe(const JoinKeys& probe, const uint32_t* heads, int64_t end_row, ProbeCursor* cursor,
+             JoinMatches* out) const;
+
+ private:
+  friend class JoinHashTableBuilder;
+  struct Slot {
+    uint32_t tag;  // high half of the hash; the low bits chose the slot
+    uint32_t row;  // first build row of the chain, kNoRow when empty
+  };
+
+  void Insert(const JoinKeys& keys);
+  //! Unlinks rows whose key equals their chain head's.
+  void DropDuplicateKeys();
+
+  int64_t num_rows_ = 0;
+  std::vector<std::shared_ptr<arrow::Array>> columns_;
+  std::unique_ptr<JoinKeys> keys_;
+  std::vector<Slot> slots_;
+  uint64_t mask_ = 0;
+  std::vector<uint32_t> next_;  // next build row with the same hash, kNoRow at chain end
+};
+
+}  // namespace sabot

@@ -1,0 +1,118 @@
+// Join type names and the resolution of a JoinSpec against the input schemas.
+#include "sabot/ops/join_spec.h"
+
+#include <array>
+#include <unordered_set>
+
+#include <arrow/type.h>
+
+#include "sabot/common/type_names.h"
+#include "sabot/ops/join_keys.h"
+
+namespace sabot {
+
+namespace {
+
+constexpr std::array<std::pair<JoinType, std::string_view>, 6> kJoinTypeNames = {{
+    {JoinType::kInner, "inner"},
+    {JoinType::kLeft, "left"},
+    {JoinType::kRight, "right"},
+    {JoinType::kFull, "full"},
+    {JoinType::kSemi, "semi"},
+    {JoinType::kAnti, "anti"},
+}};
+
+std::vector<std::string> FieldNames(const arrow::Schema& schema) {
+  std::vector<std::string> names;
+  for (const auto& f : schema.fields()) names.push_back(f->name());
+  return names;
+}
+
+Result<int> FindKey(const arrow::Schema& schema, const std::string& name, std::string_view side) {
+  auto indices = schema.GetAllFieldIndices(name);
+  if (indices.empty()) {
+    return Status::KeyError("join key '", name, "' is not a column of the ", side,
+                            " input; its columns are: ", JoinNames(FieldNames(schema)));
+  }
+  if (indices.size() > 1) {
+    return Status::KeyError("join key '", name, "' is ambiguous: the ", side, " input has it more than once");
+  }
+  return indices.front();
+}
+
+}  // namespace
+
+std::string_view ToString(JoinType t) {
+  for (const auto& [type, name] : kJoinTypeNames) {
+    if (type == t) return name;
+  }
+  return "unknown";
+}
+
+Result<JoinType> ParseJoinType(std::string_view name) {
+  std::vector<std::string> valid;
+  for (const auto& [type, type_name] : kJoinTypeNames) {
+    if (type_name == name) return type;
+    valid.emplace_back(type_name);
+  }
+  return Status::Invalid("unknown join type '", name, "'; valid types are: ", JoinNames(valid));
+}
+
+bool KeepsUnmatchedLeft(JoinType t) {
+  return t == JoinType::kLeft || t == JoinType::kFull || t == JoinType::kAnti;
+}
+bool KeepsUnmatchedRight(JoinType t) { return t == JoinType::kRight || t == JoinType::kFull; }
+bool OutputsLeftOnly(JoinType t) { return t == JoinType::kSemi || t == JoinType::kAnti; }
+
+Result<JoinLayout> ResolveJoin(const std::shared_ptr<arrow::Schema>& left,
+                               const std::shared_ptr<arrow::Schema>& right, const JoinSpec& spec) {
+  if (spec.left_keys.size() != spec.right_keys.size()) {
+    return Status::Invalid("join has ", spec.left_keys.size(), " left keys but ", spec.right_keys.size(),
+                           " right keys; they must pair up");
+  }
+  if (spec.left_keys.empty()) return Status::Invalid("join needs at least one key column pair");
+
+  JoinLayout layout;
+  for (size_t k = 0; k < spec.left_keys.size(); ++k) {
+    ARROW_ASSIGN_OR_RAISE(int li, FindKey(*left, spec.left_keys[k], "left"));
+    ARROW_ASSIGN_OR_RAISE(int ri, FindKey(*right, spec.right_keys[k], "right"));
+    const auto& lt = *left->field(li)->type();
+    const auto& rt = *right->field(ri)->type();
+    auto describe = [&]() {
+      return std::string("join key ") + std::to_string(k) + ": left " + spec.left_keys[k] + " is " +
+             FormatDataType(lt) + ", right " + spec.right_keys[k] + " is " + FormatDataType(rt);
+    };
+    if (!AreComparableJoinKeyTypes(lt, rt)) return Status::TypeError(describe());
+    if (!IsSupportedJoinKeyType(lt)) {
+      return Status::TypeError(describe(), "; this type cannot be a join key (supported: ",
+                               kSupportedJoinKeyTypes, ")");
+    }
+    layout.left_key_indices.push_back(li);
+    layout.right_key_indices.push_back(ri);
+  }
+
+  const bool left_nullable = KeepsUnmatchedRight(spec.type);
+  const bool right_nullable = KeepsUnmatchedLeft(spec.type) && !OutputsLeftOnly(spec.type);
+  arrow::FieldVector fields;
+  std::unordered_set<std::string> used;
+  for (const auto& f : left->fields()) {
+    fields.push_back(left_nullable ? f->WithNullable(true) : f);
+    used.insert(f->name());
+  }
+  for (const auto& f : right->fields()) {
+    // Suffix until unique, so a left column already named "a_right" cannot clash either.
+    std::string name = f->name();
+    if (used.count(name) > 0 && spec.right_suffix.empty()) {
+      return Status::Invalid("right column '", name, "' clashes with a left column and the join's right_suffix is empty");
+    }
+    while (used.count(name) > 0) name += spec.right_suffix;
+    used.insert(name);
+    auto renamed = f->WithName(name);
+    fields.push_back(right_nullable ? renamed->WithNullable(true) : renamed);
+  }
+  layout.joined_schema = arrow::schema(std::move(fields));
+  layout.output_schema = OutputsLeftOnly(spec.type) ? left : layout.joined_schema;
+  return layout;
+}
+
+}  // namespace sabot

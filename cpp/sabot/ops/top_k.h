@@ -1,0 +1,66 @@
+// TopK (ORDER BY ... LIMIT k): keeps only the best k rows seen so far, so memory stays
+// bounded however long the input.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "sabot/exec/operator.h"
+#include "sabot/ops/sort_spec.h"
+
+namespace sabot {
+
+//! The best k rows one thread has seen, and the rows not yet compared against them.
+//! Partial states of several threads combine with Merge; Finish gives the same rows as
+//! a stable sort followed by a limit of k.
+class TopKState {
+ public:
+  TopKState(SortSpec spec, int64_t k) : spec_(std::move(spec)), k_(k) {}
+
+  //! Offers the rows of `batch` (of spec().schema()). Rows that cannot beat the current
+  //! k-th best on the first key are dropped at once, vectorized.
+  Status Add(const std::shared_ptr<arrow::RecordBatch>& batch);
+  //! Takes `other`'s rows as if they arrived after this state's (ties prefer this state).
+  Status Merge(TopKState&& other);
+  //! The best min(k, rows seen) rows, sorted; nullptr when there are none.
+  Result<std::shared_ptr<arrow::RecordBatch>> Finish();
+
+  const SortSpec& spec() const { return spec_; }
+  int64_t k() const { return k_; }
+
+ private:
+  //! Folds the pending rows into best_: a stable sort of best_ followed by the pending
+  //! rows (which arrived later) keeps ties in input order.
+  Status Compact();
+  //! The rows of `batch` that may still enter the top k, judged by the first key alone.
+  Result<std::shared_ptr<arrow::RecordBatch>> Prefilter(const std::shared_ptr<arrow::RecordBatch>& batch) const;
+
+  SortSpec spec_;
+  int64_t k_;
+  std::shared_ptr<arrow::RecordBatch> best_;  //!< at most k rows, sorted; null until the first compaction
+  std::shared_ptr<arrow::Scalar> boundary_;   //!< first key of the k-th best row once best_ is full
+  std::vector<std::shared_ptr<arrow::RecordBatch>> pending_;
+  int64_t pending_rows_ = 0;
+};
+
+//! One thread's copy of a top-k stage. Like Sort, it holds watermarks back (the rows they
+//! vouch for are still inside) and forwards checkpoint barriers.
+class TopKOperator final : public Operator {
+ public:
+  TopKOperator(SortSpec spec, int64_t k);
+  std::string_view name() const override { return "TopK"; }
+  Result<Flow> Push(int port, Message message) override;
+
+ private:
+  TopKState state_;
+  bool finished_ = false;
+};
+
+//! ORDER BY keys LIMIT k in one operator: keeps only the best k rows seen so far
+//! (bounded memory, O(k) state), emits them sorted at EndOfStream. Ties broken by input
+//! order (stable), so results equal Sort followed by Limit k.
+Result<std::unique_ptr<Operator>> MakeTopK(const std::shared_ptr<arrow::Schema>& input,
+                                           const std::vector<SortKey>& keys, int64_t k);
+
+}  // namespace sabot
