@@ -1,0 +1,82 @@
+"""Sabot: one engine for batch and streaming data, on Apache Arrow.
+
+    import sabot
+    from sabot import col
+
+    trips = sabot.read_csv("trips.csv")
+    long_trips = (trips.filter((col("distance_km") > 5) & col("tip").is_valid())
+                       .with_columns(fare_per_km=col("fare") / col("distance_km"))
+                       .select("trip_id", "fare_per_km"))
+    for batch in long_trips:          # pyarrow.RecordBatch, computed by the C++ engine
+        print(batch.num_rows)
+    long_trips.write_parquet("long_trips.parquet")
+
+Streams are lazy plans run by the engine; ``for`` iterates a bounded one, ``async for``
+any one, including endless sources such as ``sabot.generate(rows=None)``.
+"""
+from __future__ import annotations
+
+from os import PathLike
+from typing import Any, Sequence
+
+import pyarrow as pa  # loads the Arrow C++ libraries the extension links against
+
+from . import _core
+from .expr import Expr, call, col, lit
+from .stream import SabotError, Stream
+
+__version__: str = _core.__version__
+
+__all__ = ["Stream", "Expr", "SabotError", "col", "lit", "call", "read_csv", "read_json", "read_ipc",
+           "read_parquet", "generate", "from_arrow", "__version__"]
+
+
+def _schema_capsule(schema: pa.Schema | None) -> Any:
+    return None if schema is None else schema.__arrow_c_schema__()
+
+
+def read_csv(path: str | PathLike, *, schema: pa.Schema | None = None, columns: Sequence[str] | None = None,
+             delimiter: str = ",", header: bool = True) -> Stream:
+    """A CSV file, folder of files or glob. Types are inferred unless ``schema`` is given;
+    an empty unquoted field is null. Errors name the file and line."""
+    return Stream(_core.read_file("csv", str(path), _schema_capsule(schema), list(columns or []), delimiter, header))
+
+
+def read_json(path: str | PathLike, *, schema: pa.Schema | None = None,
+              columns: Sequence[str] | None = None) -> Stream:
+    """JSON lines (one object per line)."""
+    return Stream(_core.read_file("jsonl", str(path), _schema_capsule(schema), list(columns or []), ",", True))
+
+
+def read_ipc(path: str | PathLike, *, stream: bool = False, columns: Sequence[str] | None = None) -> Stream:
+    """Arrow IPC: the file format (Feather v2), or the streaming format with ``stream=True``."""
+    return Stream(_core.read_file("ipc_stream" if stream else "ipc", str(path), None, list(columns or []), ",", True))
+
+
+def read_parquet(path: str | PathLike, *, columns: Sequence[str] | None = None) -> Stream:
+    """Parquet; only ``columns`` are read when given. Row groups are the units of work."""
+    return Stream(_core.read_file("parquet", str(path), None, list(columns or []), ",", True))
+
+
+def generate(rows: int | None = 1_000_000, *, batch_size: int = 65_536, rows_per_second: float = 0,
+             seed: int = 42, num_keys: int = 1_000, start_time_us: int = 1_700_000_000_000_000,
+             time_step_us: int = 1_000, max_out_of_orderness_us: int = 0) -> Stream:
+    """Deterministic synthetic rows: id, key, value, category, ts (event time, with
+    watermarks). ``rows=None`` never ends (iterate with ``async for`` or add ``limit``)."""
+    return Stream(_core.generate(-1 if rows is None else rows, batch_size, rows_per_second, seed, num_keys,
+                                 start_time_us, time_step_us, max_out_of_orderness_us))
+
+
+def from_arrow(data: Any, *, name: str = "table") -> Stream:
+    """Anything speaking the Arrow PyCapsule protocol: pyarrow tables, batches and readers,
+    polars and pandas (through pyarrow) frames, duckdb relations. No copy is made."""
+    if isinstance(data, pa.RecordBatch):
+        data = pa.Table.from_batches([data])
+    if hasattr(data, "__arrow_c_stream__"):
+        return Stream(_core.from_stream_capsule(data.__arrow_c_stream__(), name))
+    if hasattr(data, "__arrow_c_array__"):
+        return Stream(_core.from_stream_capsule(pa.table(pa.record_batch(data)).__arrow_c_stream__(), name))
+    if type(data).__module__.startswith("pandas"):
+        return from_arrow(pa.Table.from_pandas(data, preserve_index=False), name=name)
+    raise TypeError(f"from_arrow() needs an object with __arrow_c_stream__ or __arrow_c_array__, "
+                    f"not {type(data).__name__}")

@@ -1,0 +1,107 @@
+"""Expressions over columns: ``col("price") * col("qty") > 100``.
+
+An :class:`Expr` is a small tree the engine binds to Arrow compute kernels; building
+one runs nothing. Arithmetic is overflow-checked; ``&``, ``|`` and ``~`` are SQL's
+three-valued AND, OR and NOT (use parentheses: ``(a > 1) & (b < 2)``).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from . import _core
+
+__all__ = ["Expr", "col", "lit", "call"]
+
+
+class Expr:
+    """An expression; combine with operators and the methods below."""
+
+    __slots__ = ("_e",)
+
+    def __init__(self, core: _core.Expr):
+        self._e = core
+
+    # -- operators ------------------------------------------------------------
+    def _bin(self, fn: str, other: Any, reverse: bool = False) -> "Expr":
+        a, b = (_to_expr(other), self) if reverse else (self, _to_expr(other))
+        return Expr(_core.call(fn, [a._e, b._e], {}))
+
+    def __add__(self, o): return self._bin("add_checked", o)
+    def __radd__(self, o): return self._bin("add_checked", o, True)
+    def __sub__(self, o): return self._bin("subtract_checked", o)
+    def __rsub__(self, o): return self._bin("subtract_checked", o, True)
+    def __mul__(self, o): return self._bin("multiply_checked", o)
+    def __rmul__(self, o): return self._bin("multiply_checked", o, True)
+    def __truediv__(self, o): return self._bin("divide_checked", o)
+    def __rtruediv__(self, o): return self._bin("divide_checked", o, True)
+    def __eq__(self, o): return self._bin("equal", o)  # type: ignore[override]
+    def __ne__(self, o): return self._bin("not_equal", o)  # type: ignore[override]
+    def __lt__(self, o): return self._bin("less", o)
+    def __le__(self, o): return self._bin("less_equal", o)
+    def __gt__(self, o): return self._bin("greater", o)
+    def __ge__(self, o): return self._bin("greater_equal", o)
+    def __and__(self, o): return self._bin("and_kleene", o)
+    def __rand__(self, o): return self._bin("and_kleene", o, True)
+    def __or__(self, o): return self._bin("or_kleene", o)
+    def __ror__(self, o): return self._bin("or_kleene", o, True)
+    def __invert__(self): return Expr(_core.call("invert", [self._e], {}))
+    def __neg__(self): return Expr(_core.call("negate_checked", [self._e], {}))
+
+    def __bool__(self):
+        raise TypeError("an Expr has no truth value; combine conditions with & and |, not 'and'/'or'")
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # -- methods --------------------------------------------------------------
+    def cast(self, to: str, safe: bool = True) -> "Expr":
+        """Converts to a type: ``col("x").cast("int32")``; unsafe casts may truncate."""
+        return Expr(_core.call("cast", [self._e], {"to": to, "safe": "true" if safe else "false"}))
+
+    def is_null(self) -> "Expr":
+        return Expr(_core.call("is_null", [self._e], {}))
+
+    def is_valid(self) -> "Expr":
+        return Expr(_core.call("is_valid", [self._e], {}))
+
+    def if_else(self, then: Any, otherwise: Any) -> "Expr":
+        """``cond.if_else(a, b)``: a where cond is true, else b (null cond gives null)."""
+        return call("if_else", self, then, otherwise)
+
+    def __repr__(self) -> str:
+        return f"Expr({self._e})"
+
+    def __str__(self) -> str:
+        return str(self._e)
+
+
+def col(name: str) -> Expr:
+    """A column of the input, by name."""
+    return Expr(_core.col(name))
+
+
+def lit(value: Any, type: str | None = None) -> Expr:
+    """A constant. bool, int (int64), float (float64), str; dates and datetimes;
+    ``None`` or other text with an explicit ``type`` such as ``"decimal128(12, 2)"``."""
+    if type is not None:
+        return Expr(_core.typed_lit(None if value is None else str(value), type))
+    if value is None:
+        raise TypeError("lit(None) needs a type, e.g. lit(None, 'int64')")
+    if isinstance(value, _dt.datetime):
+        unit = "timestamp[us, tz=UTC]" if value.tzinfo else "timestamp[us]"
+        text = value.astimezone(_dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+        return Expr(_core.typed_lit(text.isoformat(sep=" "), unit))
+    if isinstance(value, _dt.date):
+        return Expr(_core.typed_lit(value.isoformat(), "date32"))
+    return Expr(_core.lit(value))
+
+
+def call(function: str, *args: Any, **options: Any) -> Expr:
+    """Any Arrow compute scalar function by name, e.g. ``call("utf8_upper", col("s"))``
+    or ``call("strptime", col("s"), format="%Y-%m-%d", unit="us")``."""
+    text = {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in options.items()}
+    return Expr(_core.call(function, [_to_expr(a)._e for a in args], text))
+
+
+def _to_expr(value: Any) -> Expr:
+    return value if isinstance(value, Expr) else lit(value)

@@ -1,0 +1,253 @@
+"""Stream: a lazily built plan over Arrow record batches, bounded or not.
+
+Nothing runs until a result is asked for: iterating (``for batch in s`` for bounded
+streams, ``async for batch in s`` for any), ``collect()``, or a ``write_*`` sink.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, AsyncIterator, Callable, Iterator, Mapping
+
+import pyarrow as pa
+
+from . import _core
+from .expr import Expr, _to_expr
+
+__all__ = ["Stream", "SabotError"]
+
+SabotError = _core.SabotError
+
+_BATCH, _PENDING, _END = 0, 1, 2
+# How long a blocking wait lasts before Python gets a chance to see Ctrl-C.
+_WAIT_MS = 50
+
+
+class Stream:
+    """A plan that yields ``pyarrow.RecordBatch`` es."""
+
+    __slots__ = ("_s",)
+
+    def __init__(self, core: _core.Stream):
+        self._s = core
+
+    # -- transformations -----------------------------------------------------------
+    def filter(self, predicate: Expr) -> "Stream":
+        """Rows where ``predicate`` is true (null is not true)."""
+        return Stream(self._s.filter(_to_expr(predicate)._e))
+
+    def select(self, *columns: str | Expr, **named: Any) -> "Stream":
+        """Exactly these columns: names, or ``name=expression``."""
+        items: list[tuple[str, Any]] = []
+        for c in columns:
+            if not isinstance(c, str):
+                raise TypeError("select() takes column names; give expressions a name: select(total=col('a') + 1)")
+            items.append((c, _core.col(c)))
+        items += [(k, _to_expr(v)._e) for k, v in named.items()]
+        return Stream(self._s.project(items))
+
+    def with_columns(self, **named: Any) -> "Stream":
+        """Adds columns, or replaces same-named ones in place: ``with_columns(total=col("a") * 2)``."""
+        return Stream(self._s.with_columns([(k, _to_expr(v)._e) for k, v in named.items()]))
+
+    def rename(self, mapping: Mapping[str, str]) -> "Stream":
+        return Stream(self._s.rename(list(mapping.items())))
+
+    def union(self, *others: "Stream") -> "Stream":
+        """All rows of this stream and the others (UNION ALL); same columns required."""
+        s = self._s
+        for o in others:
+            s = s.union(o._s)
+        return Stream(s)
+
+    def limit(self, count: int, offset: int = 0) -> "Stream":
+        """At most ``count`` rows after skipping ``offset``; ends an unbounded stream."""
+        return Stream(self._s.limit(count, offset))
+
+    def explode(self, column: str) -> "Stream":
+        """One row per element of a list column."""
+        return Stream(self._s.explode(column))
+
+    def map_batches(self, fn: Callable[[pa.RecordBatch], Any], *, schema: pa.Schema | None = None,
+                    name: str | None = None) -> "Stream":
+        """Applies ``fn(pyarrow.RecordBatch) -> RecordBatch | Table`` to every batch, on
+        engine threads (the GIL is taken only for the call). Without ``schema``, ``fn`` is
+        called once on an empty batch to learn its output columns. An exception raised by
+        ``fn`` reaches the caller unchanged, with a note naming the operator."""
+        capsule = schema.__arrow_c_schema__() if schema is not None else None
+        label = name or getattr(fn, "__qualname__", None) or repr(fn)
+        return Stream(self._s.map_batches(fn, _invoke_udf, label, capsule))
+
+    # -- inspection ---------------------------------------------------------------------
+    def explain(self, schemas: bool = True) -> str:
+        """The plan as a tree; with ``schemas``, each step's output columns (opens sources)."""
+        return self._s.explain_with_schemas() if schemas else self._s.explain()
+
+    @property
+    def is_bounded(self) -> bool:
+        return self._s.is_bounded()
+
+    def __repr__(self) -> str:
+        return "Stream(\n" + self._s.explain() + ")"
+
+    # -- results --------------------------------------------------------------------
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        if not self._s.is_bounded():
+            raise SabotError("this stream is unbounded (it reads an endless source), so `for` would never end: "
+                             "iterate it with `async for`, or bound it with .limit(n)")
+        return _BatchIterator(_core.start(self._s))
+
+    def __aiter__(self) -> AsyncIterator[pa.RecordBatch]:
+        return _AsyncBatchIterator(_core.start(self._s))
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Rows as dicts. Sugar over batches: the engine still works batch by batch."""
+        for batch in self:
+            yield from batch.to_pylist()
+
+    def collect(self) -> pa.Table:
+        """Runs a bounded stream to the end; the result as a ``pyarrow.Table``."""
+        it = iter(self)
+        batches = list(it)
+        return pa.Table.from_batches(batches, schema=it.schema)
+
+    to_arrow = collect
+
+    def to_pandas(self):
+        return self.collect().to_pandas()
+
+    def to_polars(self):
+        import polars as pl
+        return pl.from_arrow(self.collect())
+
+    def count(self) -> int:
+        """Number of rows (the rows are not kept)."""
+        return _core.count_rows(self._s)
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        """Arrow PyCapsule protocol: ``pyarrow.table(stream)``, ``polars.from_arrow(...)``
+        read the results without copying them."""
+        it = iter(self)
+        reader = pa.RecordBatchReader.from_batches(it.schema, it)
+        return reader.__arrow_c_stream__(requested_schema)
+
+    def write_csv(self, path: str) -> int:
+        return _core.write_file(self._s, "csv", str(path))
+
+    def write_json(self, path: str) -> int:
+        """JSON lines: one object per row."""
+        return _core.write_file(self._s, "jsonl", str(path))
+
+    def write_ipc(self, path: str, stream: bool = False) -> int:
+        return _core.write_file(self._s, "ipc_stream" if stream else "ipc", str(path))
+
+    def write_parquet(self, path: str) -> int:
+        """Writes to a temporary name and renames on success: a failed job leaves nothing.
+        Returns the number of rows written."""
+        return _core.write_file(self._s, "parquet", str(path))
+
+    def to_plan_json(self, sink_format: str, sink_path: str) -> str:
+        """The plan, ending in a file sink, as a plan file for ``sabot run``."""
+        return self._s.to_plan_json(sink_format, str(sink_path))
+
+
+class _BatchIterator:
+    """Blocking iteration; waits release the GIL and wake every 50 ms for Ctrl-C."""
+
+    def __init__(self, running: _core.RunningPlan):
+        self._run = running
+        self.schema = pa.Schema._import_from_c_capsule(running.schema())
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> pa.RecordBatch:
+        if self._run is None:
+            raise StopIteration
+        try:
+            while True:
+                state, capsules = self._run.next(_WAIT_MS)
+                if state == _BATCH:
+                    return pa.RecordBatch._import_from_c_capsule(*capsules)
+                if state == _END:
+                    self.close()
+                    raise StopIteration
+        except BaseException:  # Ctrl-C, a job error: stop the engine before raising
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._run is not None:
+            run, self._run = self._run, None
+            run.close()
+
+    def __del__(self):
+        self.close()
+
+
+class _AsyncBatchIterator:
+    """``async for``: waits on the engine's notification fd, never blocking the loop."""
+
+    def __init__(self, running: _core.RunningPlan):
+        self._run = running
+        self.schema = pa.Schema._import_from_c_capsule(running.schema())
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self) -> pa.RecordBatch:
+        if self._run is None:
+            raise StopAsyncIteration
+        try:
+            while True:
+                state, capsules = self._run.next(0)
+                if state == _BATCH:
+                    return pa.RecordBatch._import_from_c_capsule(*capsules)
+                if state == _END:
+                    self.close()
+                    raise StopAsyncIteration
+                await _readable(self._run.notify_fd)
+        except BaseException:  # task cancelled, job error: stop the engine first
+            self.close()
+            raise
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._run is not None:
+            run, self._run = self._run, None
+            run.close()
+
+    def __del__(self):
+        self.close()
+
+
+async def _readable(fd: int) -> None:
+    loop = asyncio.get_running_loop()
+    ready = loop.create_future()
+    loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+    try:
+        await ready
+    finally:
+        loop.remove_reader(fd)
+
+
+def _invoke_udf(fn, schema_capsule, array_capsule):
+    """Called by engine threads (GIL held) for map_batches: capsules in, capsules out."""
+    batch = pa.RecordBatch._import_from_c_capsule(schema_capsule, array_capsule)
+    result = fn(batch)
+    if isinstance(result, pa.Table):
+        result = result.combine_chunks()
+        batches = result.to_batches()
+        result = batches[0] if batches else pa.RecordBatch.from_pylist([], schema=result.schema)
+    elif not isinstance(result, pa.RecordBatch):
+        if hasattr(result, "__arrow_c_array__"):
+            result = pa.record_batch(result)
+        elif hasattr(result, "__arrow_c_stream__"):
+            table = pa.table(result).combine_chunks()
+            batches = table.to_batches()
+            result = batches[0] if batches else pa.RecordBatch.from_pylist([], schema=table.schema)
+        else:
+            raise TypeError(f"map_batches function must return a pyarrow.RecordBatch or Table, "
+                            f"not {type(result).__name__}")
+    return result.__arrow_c_array__()

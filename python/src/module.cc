@@ -1,0 +1,306 @@
+// sabot._core: the Python binding of the engine. It builds the same logical plans as
+// the C++ Stream builder and runs them on engine threads that never hold the GIL
+// (only a Python UDF takes it, for the duration of its call).
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include <arrow/config.h>
+#include <arrow/record_batch.h>
+#include <arrow/scalar.h>
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/map.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/unique_ptr.h>
+#include <nanobind/stl/vector.h>
+
+#include "arrow_capsules.h"
+#include "py_batch_function.h"
+#include "py_errors.h"
+#include "sabot/common/type_names.h"
+#include "sabot/plan/plan_json.h"
+#include "sabot/plan/stream.h"
+#include "sabot/runtime/run.h"
+#include "sabot/runtime/running_plan.h"
+
+namespace nb = nanobind;
+using namespace nb::literals;
+
+namespace sabot::python {
+namespace {
+
+using namespace std::chrono_literals;
+
+Expr LiteralOf(nb::handle value) {
+  // bool before int: Python's bool is an int.
+  if (nb::isinstance<nb::bool_>(value)) return lit(nb::cast<bool>(value));
+  if (nb::isinstance<nb::int_>(value)) return lit(nb::cast<int64_t>(value));
+  if (nb::isinstance<nb::float_>(value)) return lit(nb::cast<double>(value));
+  if (nb::isinstance<nb::str>(value)) return lit(nb::cast<std::string>(value));
+  throw nb::type_error("lit() takes bool, int, float or str; give other values a type with lit(text, type)");
+}
+
+Expr TypedLiteral(nb::handle text, const std::string& type_name) {
+  auto type = ValueOrRaise(ParseDataType(type_name));
+  if (text.is_none()) return NullLiteral(type);
+  auto scalar = arrow::Scalar::Parse(type, nb::cast<std::string>(nb::str(text)));
+  if (!scalar.ok()) {
+    RaiseStatus(Status::Invalid("cannot read literal '", nb::cast<std::string>(nb::str(text)), "' as ", type_name,
+                                ": ", scalar.status().message()));
+  }
+  return Expr::Literal(*scalar);
+}
+
+std::vector<NamedExpr> Named(const std::vector<std::pair<std::string, Expr>>& columns) {
+  std::vector<NamedExpr> out;
+  for (const auto& [name, expr] : columns) out.push_back({name, expr});
+  return out;
+}
+
+// Runs `work` on a helper thread while this thread, GIL released, waits in short
+// slices and checks for Ctrl-C, which cancels the job.
+template <typename Work>
+auto RunInterruptibly(std::atomic<bool>& cancel, Work&& work) -> decltype(work()) {
+  std::optional<decltype(work())> result;
+  std::atomic<bool> done{false};
+  std::thread worker([&] {
+    result.emplace(work());
+    done.store(true);
+  });
+  while (!done.load()) {
+    {
+      nb::gil_scoped_release release;
+      std::this_thread::sleep_for(20ms);
+    }
+    if (PyErr_CheckSignals() != 0) {
+      cancel.store(true);
+      {
+        nb::gil_scoped_release release;
+        worker.join();
+      }
+      throw nb::python_error();  // KeyboardInterrupt, fetched with the GIL held
+    }
+  }
+  {
+    nb::gil_scoped_release release;
+    worker.join();
+  }
+  return std::move(*result);
+}
+
+int64_t RunToSink(const Stream& stream, const SinkSpec& spec) {
+  PlanPtr plan = stream.To(spec);
+  std::atomic<bool> cancel{false};
+  RunOptions options;
+  options.cancel = &cancel;
+  auto result = RunInterruptibly(cancel, [&] { return RunPlan(*plan, options); });
+  return ValueOrRaise(std::move(result)).rows_written;
+}
+
+SinkSpec FileSinkSpec(const std::string& format, const std::string& path) {
+  SinkSpec spec;
+  spec.kind = SinkSpec::Kind::kFile;
+  spec.format = ValueOrRaise(ParseFileFormat(format));
+  spec.path = path;
+  return spec;
+}
+
+//! Owns a RunningPlan; closing (cancel + join) releases the GIL, since the engine
+//! thread may be waiting for it inside a Python UDF.
+class PyRunningPlan {
+ public:
+  explicit PyRunningPlan(std::unique_ptr<RunningPlan> plan) : plan_(std::move(plan)) {}
+  ~PyRunningPlan() { Close(); }
+
+  void Close() {
+    if (!plan_) return;
+    nb::gil_scoped_release release;
+    plan_->Cancel();
+    plan_->Join();
+    plan_.reset();
+  }
+
+  //! (state, batch capsules or None): state 0 = batch, 1 = pending, 2 = end.
+  nb::tuple Next(int timeout_ms) {
+    if (!plan_) throw SabotError("this result stream is closed");
+    Result<RunningPlan::Poll> poll;
+    {
+      nb::gil_scoped_release release;
+      poll = plan_->Next(std::chrono::milliseconds(timeout_ms));
+    }
+    if (!poll.ok()) {
+      Status status = poll.status();
+      Close();
+      RaiseStatus(status);
+    }
+    if (poll->state == RunningPlan::State::kBatch) {
+      return nb::make_tuple(0, ValueOrRaise(ExportBatch(poll->batch)));
+    }
+    return nb::make_tuple(poll->state == RunningPlan::State::kPending ? 1 : 2, nb::none());
+  }
+
+  int notify_fd() const { return plan_ ? plan_->notify_fd() : -1; }
+  nb::object schema() const { return ValueOrRaise(ExportSchema(*plan_->schema())); }
+
+ private:
+  std::unique_ptr<RunningPlan> plan_;
+};
+
+}  // namespace
+}  // namespace sabot::python
+
+NB_MODULE(_core, m) {
+  using namespace sabot;
+  using namespace sabot::python;
+
+  m.doc() = "Sabot's engine, compiled. Use the `sabot` package rather than this module.";
+  nb::exception<SabotError>(m, "SabotError");
+  m.attr("__version__") = SABOT_VERSION;
+  m.attr("arrow_version") = arrow::GetBuildInfo().version_string;
+
+  nb::class_<Expr>(m, "Expr")
+      .def("__str__", &Expr::ToString)
+      .def("equals", &Expr::Equals)
+      .def("column_refs", &Expr::ColumnRefs);
+  m.def("col", [](std::string name) { return Expr::Column(std::move(name)); }, "name"_a);
+  m.def("lit", &LiteralOf, "value"_a);
+  m.def("typed_lit", &TypedLiteral, "text"_a.none(), "type"_a);
+  m.def(
+      "call",
+      [](std::string function, std::vector<Expr> args, std::map<std::string, std::string> options) {
+        return Expr::Call(std::move(function), std::move(args), std::move(options));
+      },
+      "function"_a, "args"_a, "options"_a);
+
+  nb::class_<Stream>(m, "Stream")
+      .def("filter", &Stream::Filter, "predicate"_a)
+      .def("select", &Stream::Select, "columns"_a)
+      .def("project", [](const Stream& s, const std::vector<std::pair<std::string, Expr>>& c) {
+        return s.Project(Named(c));
+      })
+      .def("with_columns", [](const Stream& s, const std::vector<std::pair<std::string, Expr>>& c) {
+        return s.WithColumns(Named(c));
+      })
+      .def("rename", &Stream::Rename, "renames"_a)
+      .def("union", &Stream::Union, "other"_a)
+      .def("limit", &Stream::Limit, "count"_a, "offset"_a = 0)
+      .def("explode", &Stream::Explode, "column"_a)
+      .def(
+          "map_batches",
+          [](const Stream& s, nb::object fn, nb::object invoke, std::string name, nb::object schema) {
+            std::shared_ptr<arrow::Schema> declared;
+            if (!schema.is_none()) declared = ValueOrRaise(ImportSchema(schema));
+            return s.MapBatches(std::make_shared<PyBatchFunction>(std::move(fn), std::move(invoke),
+                                                                  std::move(name), std::move(declared)));
+          },
+          "fn"_a, "invoke"_a, "name"_a, "schema_capsule"_a.none())
+      .def("explain", &Stream::Explain)
+      .def("explain_with_schemas",
+           [](const Stream& s) {
+             auto plan = s.Count();
+             Result<std::string> text;
+             {
+               nb::gil_scoped_release release;  // may open files and call UDFs
+               text = ExplainPlan(*plan);
+             }
+             // Show the stream itself, not the sink added to resolve it.
+             std::string out;
+             std::string_view rest = ValueOrRaise(std::move(text));
+             for (int skipped = 0; !rest.empty();) {
+               auto eol = rest.find('\n');
+               std::string_view line = rest.substr(0, eol == std::string_view::npos ? rest.size() : eol + 1);
+               rest.remove_prefix(line.size());
+               if (skipped < 2) {
+                 ++skipped;
+                 continue;
+               }
+               out += line.substr(std::min<size_t>(2, line.size()));
+             }
+             return out;
+           })
+      .def("is_bounded", [](const Stream& s) { return IsBounded(*s.node()); })
+      .def("to_plan_json", [](const Stream& s, const std::string& format, const std::string& path) {
+        return ValueOrRaise(SerializePlan(*s.To(FileSinkSpec(format, path))));
+      });
+
+  m.def(
+      "read_file",
+      [](const std::string& format, const std::string& path, nb::object schema, std::vector<std::string> columns,
+         const std::string& delimiter, bool header) {
+        SourceSpec spec;
+        spec.format = ValueOrRaise(ParseFileFormat(format));
+        spec.path = path;
+        if (!schema.is_none()) spec.schema = ValueOrRaise(ImportSchema(schema));
+        spec.columns = std::move(columns);
+        if (delimiter.size() != 1) throw nb::value_error("delimiter must be one character");
+        spec.csv.delimiter = delimiter[0];
+        spec.csv.header = header;
+        return Stream::Read(std::move(spec));
+      },
+      "format"_a, "path"_a, "schema_capsule"_a.none(), "columns"_a, "delimiter"_a, "header"_a);
+  m.def(
+      "generate",
+      [](int64_t rows, int64_t batch_size, double rows_per_second, uint64_t seed, int64_t num_keys,
+         int64_t start_time_us, int64_t time_step_us, int64_t max_out_of_orderness_us) {
+        GeneratorOptions g;
+        g.rows = rows;
+        g.batch_size = batch_size;
+        g.rows_per_second = rows_per_second;
+        g.seed = seed;
+        g.num_keys = num_keys;
+        g.start_time_us = start_time_us;
+        g.time_step_us = time_step_us;
+        g.max_out_of_orderness_us = max_out_of_orderness_us;
+        return Stream::Generate(g);
+      },
+      "rows"_a, "batch_size"_a, "rows_per_second"_a, "seed"_a, "num_keys"_a, "start_time_us"_a, "time_step_us"_a,
+      "max_out_of_orderness_us"_a);
+  m.def(
+      "from_stream_capsule",
+      [](nb::handle capsule, std::string name) {
+        return Stream::FromTable(ValueOrRaise(ImportStreamAsTable(capsule)), std::move(name));
+      },
+      "capsule"_a, "name"_a);
+
+  m.def("write_file", [](const Stream& s, const std::string& format, const std::string& path) {
+    return RunToSink(s, FileSinkSpec(format, path));
+  });
+  m.def("count_rows", [](const Stream& s) {
+    SinkSpec spec;
+    spec.kind = SinkSpec::Kind::kCount;
+    return RunToSink(s, spec);
+  });
+
+  nb::class_<PyRunningPlan>(m, "RunningPlan")
+      .def("next", &PyRunningPlan::Next, "timeout_ms"_a)
+      .def("close", &PyRunningPlan::Close)
+      .def_prop_ro("notify_fd", &PyRunningPlan::notify_fd)
+      .def("schema", &PyRunningPlan::schema);
+  m.def(
+      "start",
+      [](const Stream& s, int queue_batches) {
+        Result<std::unique_ptr<RunningPlan>> running;
+        {
+          nb::gil_scoped_release release;  // lowering may call UDFs, which take the GIL
+          running = RunningPlan::Start(*s.node(), {static_cast<size_t>(queue_batches)});
+        }
+        return std::make_unique<PyRunningPlan>(ValueOrRaise(std::move(running)));
+      },
+      "stream"_a, "queue_batches"_a = 8);
+  m.def("active_engine_threads", &RunningPlan::ActiveEngineThreads);
+
+  m.def("run_plan_file", [](const std::string& path) {
+    auto plan = ValueOrRaise(ReadPlanFile(path));
+    std::atomic<bool> cancel{false};
+    RunOptions options;
+    options.cancel = &cancel;
+    auto result = RunInterruptibly(cancel, [&] { return RunPlan(*plan, options); });
+    return ValueOrRaise(std::move(result)).rows_written;
+  });
+  m.def("explain_plan_file", [](const std::string& path) {
+    auto plan = ValueOrRaise(ReadPlanFile(path));
+    return ValueOrRaise(ExplainPlan(*plan));
+  });
+}
