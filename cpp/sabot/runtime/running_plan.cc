@@ -85,6 +85,8 @@ class ResultChannel {
 
 namespace {
 
+std::atomic<int> g_active_engine_threads{0};
+
 //! The sink of a RunningPlan: hands every batch, empty ones included, to the channel.
 class ChannelSink final : public Sink {
  public:
@@ -117,9 +119,12 @@ Result<std::unique_ptr<RunningPlan>> RunningPlan::Start(const PlanNode& body, Ru
                           return std::make_unique<ChannelSink>(schema, raw->channel_, &raw->cancel_);
                         }));
   auto plan = std::make_shared<PhysicalPlan>(std::move(lowered.physical));
+  g_active_engine_threads.fetch_add(1);
   running->engine_ = std::thread([plan, raw] {
     PipelineExecutor executor(&raw->cancel_);
-    raw->channel_->Finish(executor.Run(*plan).status());
+    Status status = executor.Run(*plan).status();
+    raw->channel_->Finish(std::move(status));
+    g_active_engine_threads.fetch_sub(1);
   });
   return running;
 }
@@ -139,6 +144,8 @@ void RunningPlan::Cancel() {
 void RunningPlan::Join() {
   if (engine_.joinable()) engine_.join();
 }
+
+int RunningPlan::ActiveEngineThreads() { return g_active_engine_threads.load(); }
 
 int RunningPlan::notify_fd() const { return channel_->event_fd(); }
 

@@ -48,6 +48,10 @@ class RunningPlan {
   //! (asyncio) wait on it instead of parking a thread.
   int notify_fd() const;
 
+  //! Engine threads of RunningPlans still running in this process (for tests and
+  //! leak checks: a cancelled or finished plan leaves none behind).
+  static int ActiveEngineThreads();
+
  private:
   RunningPlan() = default;
 
