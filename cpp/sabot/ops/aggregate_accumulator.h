@@ -8,7 +8,7 @@
 #include <arrow/type_fwd.h>
 
 #include "sabot/common/errors.h"
-#include "sabot/ops/aggregate_spec.h"
+#include "sabot/plan/aggregate_spec.h"
 
 namespace arrow {
 struct ArraySpan;

@@ -10,7 +10,7 @@
 
 #include "sabot/exec/operator.h"
 #include "sabot/ops/aggregate_accumulator.h"
-#include "sabot/ops/aggregate_spec.h"
+#include "sabot/plan/aggregate_spec.h"
 
 namespace arrow::compute {
 class Grouper;

@@ -10,7 +10,7 @@
 #include "sabot/exec/operator.h"
 #include "sabot/expr/bind.h"
 #include "sabot/ops/join_hash_table.h"
-#include "sabot/ops/join_spec.h"
+#include "sabot/ops/join_layout.h"
 
 namespace sabot {
 

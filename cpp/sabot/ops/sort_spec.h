@@ -10,17 +10,9 @@
 #include <arrow/type_fwd.h>
 
 #include "sabot/common/errors.h"
+#include "sabot/plan/sort_key.h"
 
 namespace sabot {
-
-//! One ORDER BY term. The default is DuckDB's: ASC, NULLS LAST. Null placement is per key
-//! and independent of the direction; NaN is greater than every other float (so it comes
-//! last ascending, first descending), while NULLs still go where nulls_first says.
-struct SortKey {
-  std::string column;
-  bool ascending = true;
-  bool nulls_first = false;
-};
 
 //! Sort keys checked against one schema: the columns exist and their types are ordered.
 //! Immutable and cheap to copy; safe to use from several threads at once.

@@ -1,5 +1,5 @@
 // Names of the aggregate functions, as written in plans.
-#include "sabot/ops/aggregate_spec.h"
+#include "sabot/plan/aggregate_spec.h"
 
 #include <array>
 #include <vector>

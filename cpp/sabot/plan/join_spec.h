@@ -1,15 +1,12 @@
-// JoinSpec: what a join matches on (type, key pairs, residual predicate, suffix), and its
-// resolution against the two input schemas.
+// JoinSpec: what a join matches on -- type, key pairs, residual predicate, suffix for
+// clashing names. Plain data carried by plans; ops/join_layout.h resolves it.
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <arrow/type_fwd.h>
 
 #include "sabot/common/errors.h"
 #include "sabot/expr/expr.h"
@@ -40,21 +37,5 @@ bool KeepsUnmatchedLeft(JoinType t);
 bool KeepsUnmatchedRight(JoinType t);
 //! Output has the left columns only: semi, anti.
 bool OutputsLeftOnly(JoinType t);
-
-//! A JoinSpec checked against the input schemas.
-struct JoinLayout {
-  std::vector<int> left_key_indices, right_key_indices;
-  //! Left columns then right columns (suffixed on clash); the side that may be missing
-  //! (right for left/full, left for right/full) is nullable. The residual binds to it.
-  std::shared_ptr<arrow::Schema> joined_schema;
-  //! joined_schema, or the left schema for semi/anti.
-  std::shared_ptr<arrow::Schema> output_schema;
-};
-
-//! Errors: mismatched or zero key counts, an unknown key column (named, with the columns
-//! of that side), key types that differ or cannot be hashed ("join key 0: left a is
-//! int64, right b is string").
-Result<JoinLayout> ResolveJoin(const std::shared_ptr<arrow::Schema>& left,
-                               const std::shared_ptr<arrow::Schema>& right, const JoinSpec& spec);
 
 }  // namespace sabot

@@ -1,7 +1,6 @@
-// Join type names and the resolution of a JoinSpec against the input schemas.
-#include "sabot/ops/join_spec.h"
+// Resolution of a JoinSpec against the input schemas.
+#include "sabot/ops/join_layout.h"
 
-#include <array>
 #include <unordered_set>
 
 #include <arrow/type.h>
@@ -12,15 +11,6 @@
 namespace sabot {
 
 namespace {
-
-constexpr std::array<std::pair<JoinType, std::string_view>, 6> kJoinTypeNames = {{
-    {JoinType::kInner, "inner"},
-    {JoinType::kLeft, "left"},
-    {JoinType::kRight, "right"},
-    {JoinType::kFull, "full"},
-    {JoinType::kSemi, "semi"},
-    {JoinType::kAnti, "anti"},
-}};
 
 std::vector<std::string> FieldNames(const arrow::Schema& schema) {
   std::vector<std::string> names;
@@ -41,28 +31,6 @@ Result<int> FindKey(const arrow::Schema& schema, const std::string& name, std::s
 }
 
 }  // namespace
-
-std::string_view ToString(JoinType t) {
-  for (const auto& [type, name] : kJoinTypeNames) {
-    if (type == t) return name;
-  }
-  return "unknown";
-}
-
-Result<JoinType> ParseJoinType(std::string_view name) {
-  std::vector<std::string> valid;
-  for (const auto& [type, type_name] : kJoinTypeNames) {
-    if (type_name == name) return type;
-    valid.emplace_back(type_name);
-  }
-  return Status::Invalid("unknown join type '", name, "'; valid types are: ", JoinNames(valid));
-}
-
-bool KeepsUnmatchedLeft(JoinType t) {
-  return t == JoinType::kLeft || t == JoinType::kFull || t == JoinType::kAnti;
-}
-bool KeepsUnmatchedRight(JoinType t) { return t == JoinType::kRight || t == JoinType::kFull; }
-bool OutputsLeftOnly(JoinType t) { return t == JoinType::kSemi || t == JoinType::kAnti; }
 
 Result<JoinLayout> ResolveJoin(const std::shared_ptr<arrow::Schema>& left,
                                const std::shared_ptr<arrow::Schema>& right, const JoinSpec& spec) {

@@ -1,0 +1,35 @@
+// JoinLayout: a JoinSpec resolved against the two input schemas (key columns, output
+// schema).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <arrow/type_fwd.h>
+
+#include "sabot/common/errors.h"
+#include "sabot/plan/join_spec.h"
+
+namespace sabot {
+
+//! A JoinSpec checked against the input schemas.
+struct JoinLayout {
+  std::vector<int> left_key_indices, right_key_indices;
+  //! Left columns then right columns (suffixed on clash); the side that may be missing
+  //! (right for left/full, left for right/full) is nullable. The residual binds to it.
+  std::shared_ptr<arrow::Schema> joined_schema;
+  //! joined_schema, or the left schema for semi/anti.
+  std::shared_ptr<arrow::Schema> output_schema;
+};
+
+//! Errors: mismatched or zero key counts, an unknown key column (named, with the columns
+//! of that side), key types that differ or cannot be hashed ("join key 0: left a is
+//! int64, right b is string").
+Result<JoinLayout> ResolveJoin(const std::shared_ptr<arrow::Schema>& left,
+                               const std::shared_ptr<arrow::Schema>& right, const JoinSpec& spec);
+
+}  // namespace sabot
