@@ -21,13 +21,13 @@ from typing import Any, Sequence
 
 import pyarrow as pa  # loads the Arrow C++ libraries the extension links against
 
-from . import _core
+from . import _core, agg
 from .expr import Expr, call, col, lit
 from .stream import SabotError, Stream
 
 __version__: str = _core.__version__
 
-__all__ = ["Stream", "Expr", "SabotError", "col", "lit", "call", "read_csv", "read_json", "read_ipc",
+__all__ = ["Stream", "Expr", "agg", "SabotError", "col", "lit", "call", "read_csv", "read_json", "read_ipc",
            "read_parquet", "generate", "from_arrow", "__version__"]
 
 

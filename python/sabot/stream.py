@@ -6,14 +6,14 @@ streams, ``async for batch in s`` for any), ``collect()``, or a ``write_*`` sink
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator, Callable, Iterator, Mapping
+from typing import Any, AsyncIterator, Callable, Iterator, Mapping, Sequence
 
 import pyarrow as pa
 
 from . import _core
 from .expr import Expr, _to_expr
 
-__all__ = ["Stream", "SabotError"]
+__all__ = ["Stream", "GroupBy", "Agg", "SabotError"]
 
 SabotError = _core.SabotError
 
@@ -76,6 +76,41 @@ class Stream:
         capsule = schema.__arrow_c_schema__() if schema is not None else None
         label = name or getattr(fn, "__qualname__", None) or repr(fn)
         return Stream(self._s.map_batches(fn, _invoke_udf, label, capsule))
+
+    def join(self, other: "Stream", on: str | Sequence[str] | None = None, *, how: str = "inner",
+             left_on: str | Sequence[str] | None = None, right_on: str | Sequence[str] | None = None,
+             where: Expr | None = None, suffix: str = "_right") -> "Stream":
+        """Hash join on equal keys: ``how`` is inner, left, right, full, semi or anti.
+        ``where`` adds a condition over the joined columns (non-equi joins). Null keys
+        never match, as in SQL. The right side is the one held in memory."""
+        left_keys = _names(left_on if left_on is not None else on)
+        right_keys = _names(right_on if right_on is not None else on)
+        if not left_keys:
+            raise TypeError("join() needs on= or left_on=/right_on=")
+        residual = _to_expr(where)._e if where is not None else None
+        return Stream(self._s.join(other._s, how, left_keys, right_keys, residual, suffix))
+
+    def group_by(self, *keys: str) -> "GroupBy":
+        """``group_by("k").agg(total=agg.sum("x"), n=agg.count())``; no keys: one global row."""
+        return GroupBy(self, list(keys))
+
+    def agg(self, *aggregates: "Agg", **named: "Agg") -> "Stream":
+        """A global aggregate (one row): ``s.agg(n=agg.count(), top=agg.max("x"))``."""
+        return GroupBy(self, []).agg(*aggregates, **named)
+
+    def sort(self, *by: str, descending: bool | Sequence[bool] = False,
+             nulls_first: bool | Sequence[bool] = False) -> "Stream":
+        """ORDER BY; stable. Defaults as DuckDB: ascending, nulls last."""
+        return Stream(self._s.sort(_sort_keys(by, descending, nulls_first)))
+
+    def top_k(self, k: int, *by: str, descending: bool | Sequence[bool] = False,
+              nulls_first: bool | Sequence[bool] = False) -> "Stream":
+        """``sort(...).limit(k)`` in one operator that keeps only k rows in memory."""
+        return Stream(self._s.sort(_sort_keys(by, descending, nulls_first), k))
+
+    def distinct(self, *columns: str) -> "Stream":
+        """Distinct rows over ``columns`` (default: all); nulls are equal to each other."""
+        return Stream(self._s.distinct(list(columns)))
 
     # -- inspection ---------------------------------------------------------------------
     def explain(self, schemas: bool = True) -> str:
@@ -148,6 +183,52 @@ class Stream:
     def to_plan_json(self, sink_format: str, sink_path: str) -> str:
         """The plan, ending in a file sink, as a plan file for ``sabot run``."""
         return self._s.to_plan_json(sink_format, str(sink_path))
+
+
+class Agg:
+    """One aggregate: see the functions of ``sabot.agg``."""
+
+    __slots__ = ("function", "column", "name")
+
+    def __init__(self, function: str, column: str = "", name: str = ""):
+        self.function, self.column, self.name = function, column, name
+
+    def alias(self, name: str) -> "Agg":
+        return Agg(self.function, self.column, name)
+
+    def __repr__(self) -> str:
+        return f"Agg({self.function}({self.column or '*'}){' as ' + self.name if self.name else ''})"
+
+
+class GroupBy:
+    """The result of ``Stream.group_by``; ``agg(...)`` makes it a Stream again."""
+
+    def __init__(self, stream: Stream, keys: list[str]):
+        self._stream, self._keys = stream, keys
+
+    def agg(self, *aggregates: Agg, **named: Agg) -> Stream:
+        specs = [(a.function, a.column, a.name) for a in aggregates]
+        specs += [(a.function, a.column, name) for name, a in named.items()]
+        if not specs:
+            raise TypeError("agg() needs at least one aggregate, e.g. agg(n=agg.count())")
+        return Stream(self._stream._s.aggregate(self._keys, specs))
+
+
+def _names(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _sort_keys(by, descending, nulls_first) -> list[tuple[str, bool, bool]]:
+    if not by:
+        raise TypeError("sort() needs at least one column")
+    n = len(by)
+    desc = [descending] * n if isinstance(descending, bool) else list(descending)
+    nulls = [nulls_first] * n if isinstance(nulls_first, bool) else list(nulls_first)
+    if len(desc) != n or len(nulls) != n:
+        raise ValueError("descending= and nulls_first= need one value per sort column")
+    return [(c, not d, nf) for c, d, nf in zip(by, desc, nulls)]
 
 
 class _BatchIterator:

@@ -11,6 +11,8 @@
 #include <arrow/scalar.h>
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/map.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/tuple.h>
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/unique_ptr.h>
@@ -196,6 +198,39 @@ NB_MODULE(_core, m) {
                                                                   std::move(name), std::move(declared)));
           },
           "fn"_a, "invoke"_a, "name"_a, "schema_capsule"_a.none())
+      .def(
+          "join",
+          [](const Stream& s, const Stream& right, const std::string& how, std::vector<std::string> left_keys,
+             std::vector<std::string> right_keys, std::optional<Expr> residual, std::string suffix) {
+            JoinSpec spec;
+            spec.type = ValueOrRaise(ParseJoinType(how));
+            spec.left_keys = std::move(left_keys);
+            spec.right_keys = std::move(right_keys);
+            spec.residual = std::move(residual);
+            spec.right_suffix = std::move(suffix);
+            return s.Join(right, std::move(spec));
+          },
+          "right"_a, "how"_a, "left_keys"_a, "right_keys"_a, "residual"_a.none(), "suffix"_a)
+      .def(
+          "aggregate",
+          [](const Stream& s, std::vector<std::string> keys,
+             const std::vector<std::tuple<std::string, std::string, std::string>>& aggregates) {
+            std::vector<AggregateSpec> specs;
+            for (const auto& [function, column, name] : aggregates) {
+              specs.push_back({ValueOrRaise(ParseAggregateFunction(function)), column, name});
+            }
+            return s.Aggregate(std::move(keys), std::move(specs));
+          },
+          "keys"_a, "aggregates"_a)
+      .def(
+          "sort",
+          [](const Stream& s, const std::vector<std::tuple<std::string, bool, bool>>& keys, int64_t k) {
+            std::vector<SortKey> sort_keys;
+            for (const auto& [column, ascending, nulls_first] : keys) sort_keys.push_back({column, ascending, nulls_first});
+            return k < 0 ? s.Sort(std::move(sort_keys)) : s.TopK(std::move(sort_keys), k);
+          },
+          "keys"_a, "k"_a = -1)
+      .def("distinct", &Stream::Distinct, "columns"_a)
       .def("explain", &Stream::Explain)
       .def("explain_with_schemas",
            [](const Stream& s) {
@@ -207,7 +242,8 @@ NB_MODULE(_core, m) {
              }
              // Show the stream itself, not the sink added to resolve it.
              std::string out;
-             std::string_view rest = ValueOrRaise(std::move(text));
+             const std::string full = ValueOrRaise(std::move(text));
+             std::string_view rest = full;
              for (int skipped = 0; !rest.empty();) {
                auto eol = rest.find('\n');
                std::string_view line = rest.substr(0, eol == std::string_view::npos ? rest.size() : eol + 1);

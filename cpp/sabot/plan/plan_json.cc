@@ -82,6 +82,14 @@ json SinkToJson(const SinkSpec& spec) {
   return nullptr;
 }
 
+json SortKeysToJson(const std::vector<SortKey>& keys) {
+  json out = json::array();
+  for (const auto& k : keys) {
+    out.push_back({{"column", k.column}, {"ascending", k.ascending}, {"nulls_first", k.nulls_first}});
+  }
+  return out;
+}
+
 Result<json> NodeToJson(const PlanNode& node) {
   json out;
   switch (node.kind()) {
@@ -124,6 +132,42 @@ Result<json> NodeToJson(const PlanNode& node) {
     case PlanKind::kSink:
       out = SinkToJson(static_cast<const SinkNode&>(node).spec);
       break;
+    case PlanKind::kJoin: {
+      const auto& spec = static_cast<const JoinNode&>(node).spec;
+      json inputs = json::array();
+      for (const auto& input : node.inputs()) {
+        ARROW_ASSIGN_OR_RAISE(auto j, NodeToJson(*input));
+        inputs.push_back(std::move(j));
+      }
+      json join{{"op", "join"},
+                {"type", ToString(spec.type)},
+                {"left_keys", spec.left_keys},
+                {"right_keys", spec.right_keys},
+                {"right_suffix", spec.right_suffix},
+                {"inputs", std::move(inputs)}};
+      if (spec.residual) join["residual"] = ExprToJson(*spec.residual);
+      return join;
+    }
+    case PlanKind::kAggregate: {
+      const auto& agg = static_cast<const AggregateNode&>(node);
+      json aggregates = json::array();
+      for (const auto& a : agg.aggregates) {
+        aggregates.push_back({{"function", ToString(a.function)}, {"column", a.column}, {"name", a.output_name}});
+      }
+      out = {{"op", "aggregate"}, {"keys", agg.keys}, {"aggregates", std::move(aggregates)}};
+      break;
+    }
+    case PlanKind::kSort:
+      out = {{"op", "sort"}, {"keys", SortKeysToJson(static_cast<const SortNode&>(node).keys)}};
+      break;
+    case PlanKind::kTopK: {
+      const auto& top = static_cast<const TopKNode&>(node);
+      out = {{"op", "top_k"}, {"k", top.k}, {"keys", SortKeysToJson(top.keys)}};
+      break;
+    }
+    case PlanKind::kDistinct:
+      out = {{"op", "distinct"}, {"columns", static_cast<const DistinctNode&>(node).columns}};
+      break;
     case PlanKind::kMapBatches:
       return Status::Invalid("a plan calling the function '",
                              static_cast<const MapBatchesNode&>(node).function->name(),
@@ -158,6 +202,10 @@ class Obj {
     ARROW_ASSIGN_OR_RAISE(auto v, Get(key));
     if (!v->is_string()) return Status::Invalid(At(key), ": expected a string, found ", v->type_name());
     return v->get<std::string>();
+  }
+  Result<std::string> OptString(const char* key, std::string fallback) const {
+    if (!Has(key)) return fallback;
+    return String(key);
   }
   Result<int64_t> Int(const char* key, std::optional<int64_t> fallback = std::nullopt) const {
     if (!Has(key) && fallback) return *fallback;
@@ -295,6 +343,33 @@ Result<SinkSpec> SinkFromJson(const Obj& node, const PlanReadOptions& options) {
   return spec;
 }
 
+Result<std::vector<std::string>> StringList(const Obj& node, const char* key, bool required = true) {
+  std::vector<std::string> out;
+  if (!required && !node.Has(key)) return out;
+  ARROW_ASSIGN_OR_RAISE(auto arr, node.Array(key));
+  for (const auto& v : *arr) {
+    if (!v.is_string()) return Status::Invalid(node.At(key), ": expected column names, found ", v.dump());
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+Result<std::vector<SortKey>> SortKeysFromJson(const Obj& node) {
+  ARROW_ASSIGN_OR_RAISE(auto arr, node.Array("keys"));
+  std::vector<SortKey> keys;
+  for (size_t i = 0; i < arr->size(); ++i) {
+    ARROW_ASSIGN_OR_RAISE(auto k, Obj::Of((*arr)[i], node.At("keys") + "[" + std::to_string(i) + "]"));
+    SortKey key;
+    ARROW_ASSIGN_OR_RAISE(key.column, k.String("column"));
+    ARROW_ASSIGN_OR_RAISE(key.ascending, k.Bool("ascending", true));
+    ARROW_ASSIGN_OR_RAISE(key.nulls_first, k.Bool("nulls_first", false));
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
+Result<PlanPtr> JoinFromJson(const Obj& node, const PlanReadOptions& options);
+
 Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const PlanReadOptions& options) {
   ARROW_ASSIGN_OR_RAISE(auto node, Obj::Of(j, where));
   ARROW_ASSIGN_OR_RAISE(auto op, node.String("op"));
@@ -312,9 +387,12 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
     }
     return std::make_shared<UnionNode>(std::move(inputs));
   }
-  static const char* kOps = "source, filter, project, with_columns, rename, union, limit, explode, sink";
-  static const std::set<std::string> kSingleInput = {"filter", "project", "with_columns", "rename",
-                                                     "limit", "explode", "sink"};
+  if (op == "join") return JoinFromJson(node, options);
+  static const char* kOps =
+      "source, filter, project, with_columns, rename, union, limit, explode, join, aggregate, sort, top_k, "
+      "distinct, sink";
+  static const std::set<std::string> kSingleInput = {"filter", "project", "with_columns", "rename", "limit",
+                                                     "explode", "aggregate", "sort", "top_k", "distinct", "sink"};
   if (!kSingleInput.count(op)) {
     return Status::Invalid(node.At("op"), ": unknown op '", op, "' (expected one of ", kOps, ")");
   }
@@ -350,8 +428,57 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
     ARROW_ASSIGN_OR_RAISE(auto column, node.String("column"));
     return std::make_shared<ExplodeNode>(std::move(input), std::move(column));
   }
+  if (op == "aggregate") {
+    ARROW_ASSIGN_OR_RAISE(auto keys, StringList(node, "keys", /*required=*/false));
+    ARROW_ASSIGN_OR_RAISE(auto arr, node.Array("aggregates"));
+    std::vector<AggregateSpec> aggregates;
+    for (size_t i = 0; i < arr->size(); ++i) {
+      ARROW_ASSIGN_OR_RAISE(auto a, Obj::Of((*arr)[i], node.At("aggregates") + "[" + std::to_string(i) + "]"));
+      ARROW_ASSIGN_OR_RAISE(auto function_name, a.String("function"));
+      auto function = ParseAggregateFunction(function_name);
+      if (!function.ok()) return WithContext(function.status(), a.At("function"));
+      AggregateSpec spec{*function, "", ""};
+      ARROW_ASSIGN_OR_RAISE(spec.column, a.OptString("column", ""));
+      ARROW_ASSIGN_OR_RAISE(spec.output_name, a.OptString("name", ""));
+      aggregates.push_back(std::move(spec));
+    }
+    return std::make_shared<AggregateNode>(std::move(input), std::move(keys), std::move(aggregates));
+  }
+  if (op == "sort") {
+    ARROW_ASSIGN_OR_RAISE(auto keys, SortKeysFromJson(node));
+    return std::make_shared<SortNode>(std::move(input), std::move(keys));
+  }
+  if (op == "top_k") {
+    ARROW_ASSIGN_OR_RAISE(auto keys, SortKeysFromJson(node));
+    ARROW_ASSIGN_OR_RAISE(auto k, node.Int("k"));
+    return std::make_shared<TopKNode>(std::move(input), std::move(keys), k);
+  }
+  if (op == "distinct") {
+    ARROW_ASSIGN_OR_RAISE(auto columns, StringList(node, "columns", /*required=*/false));
+    return std::make_shared<DistinctNode>(std::move(input), std::move(columns));
+  }
   ARROW_ASSIGN_OR_RAISE(auto spec, SinkFromJson(node, options));
   return std::make_shared<SinkNode>(std::move(input), std::move(spec));
+}
+
+Result<PlanPtr> JoinFromJson(const Obj& node, const PlanReadOptions& options) {
+  JoinSpec spec;
+  ARROW_ASSIGN_OR_RAISE(auto type_name, node.String("type"));
+  auto type = ParseJoinType(type_name);
+  if (!type.ok()) return WithContext(type.status(), node.At("type"));
+  spec.type = *type;
+  ARROW_ASSIGN_OR_RAISE(spec.left_keys, StringList(node, "left_keys"));
+  ARROW_ASSIGN_OR_RAISE(spec.right_keys, StringList(node, "right_keys"));
+  ARROW_ASSIGN_OR_RAISE(spec.right_suffix, node.OptString("right_suffix", spec.right_suffix));
+  if (node.Has("residual")) {
+    ARROW_ASSIGN_OR_RAISE(auto residual, ExprFromJson(node.Raw("residual"), node.At("residual")));
+    spec.residual = std::move(residual);
+  }
+  ARROW_ASSIGN_OR_RAISE(auto arr, node.Array("inputs"));
+  if (arr->size() != 2) return Status::Invalid(node.At("inputs"), ": a join needs two inputs, left and right");
+  ARROW_ASSIGN_OR_RAISE(auto left, NodeFromJson((*arr)[0], node.At("inputs") + "[0]", options));
+  ARROW_ASSIGN_OR_RAISE(auto right, NodeFromJson((*arr)[1], node.At("inputs") + "[1]", options));
+  return std::make_shared<JoinNode>(std::move(left), std::move(right), std::move(spec));
 }
 
 }  // namespace

@@ -16,6 +16,11 @@ std::string_view ToString(PlanKind kind) {
     case PlanKind::kLimit: return "Limit";
     case PlanKind::kExplode: return "Explode";
     case PlanKind::kMapBatches: return "MapBatches";
+    case PlanKind::kJoin: return "Join";
+    case PlanKind::kAggregate: return "Aggregate";
+    case PlanKind::kSort: return "Sort";
+    case PlanKind::kTopK: return "TopK";
+    case PlanKind::kDistinct: return "Distinct";
     case PlanKind::kSink: return "Sink";
   }
   return "?";
@@ -79,6 +84,39 @@ std::string LimitNode::Describe() const {
 }
 
 std::string ExplodeNode::Describe() const { return "Explode " + column; }
+
+std::string JoinNode::Describe() const {
+  std::vector<std::string> pairs;
+  for (size_t i = 0; i < spec.left_keys.size() && i < spec.right_keys.size(); ++i) {
+    pairs.push_back(spec.left_keys[i] + " = " + spec.right_keys[i]);
+  }
+  std::string out = "Join " + std::string(sabot::ToString(spec.type)) + " on " + JoinNames(pairs, " and ");
+  if (spec.residual) out += " where " + spec.residual->ToString();
+  return out;
+}
+
+std::string AggregateNode::Describe() const {
+  std::vector<std::string> aggs;
+  for (const auto& a : aggregates) {
+    std::string shown = DisplayName(a);
+    aggs.push_back(a.output_name.empty() || a.output_name == shown ? shown : a.output_name + " := " + shown);
+  }
+  return "Aggregate " + (keys.empty() ? std::string() : "by " + JoinNames(keys) + " ") + JoinNames(aggs);
+}
+
+static std::string DescribeKeys(const std::vector<SortKey>& keys) {
+  std::vector<std::string> parts;
+  for (const auto& k : keys) {
+    parts.push_back(k.column + (k.ascending ? " asc" : " desc") + (k.nulls_first ? " nulls first" : ""));
+  }
+  return JoinNames(parts);
+}
+
+std::string SortNode::Describe() const { return "Sort " + DescribeKeys(keys); }
+std::string TopKNode::Describe() const { return "TopK " + std::to_string(k) + " by " + DescribeKeys(keys); }
+std::string DistinctNode::Describe() const {
+  return "Distinct" + (columns.empty() ? std::string() : " " + JoinNames(columns));
+}
 
 std::string SinkNode::Describe() const {
   switch (spec.kind) {

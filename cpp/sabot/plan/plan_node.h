@@ -10,13 +10,17 @@
 
 #include "sabot/expr/batch_function.h"
 #include "sabot/expr/expr.h"
+#include "sabot/plan/aggregate_spec.h"
+#include "sabot/plan/join_spec.h"
+#include "sabot/plan/sort_key.h"
 #include "sabot/plan/source_spec.h"
 
 namespace sabot {
 
-// Join, Aggregate, Window and Exchange are planned to slot in as further kinds.
+// Window and Exchange are planned to slot in as further kinds.
 enum class PlanKind : uint8_t {
-  kSource, kFilter, kProject, kWithColumns, kRename, kUnion, kLimit, kExplode, kMapBatches, kSink
+  kSource, kFilter, kProject, kWithColumns, kRename, kUnion, kLimit, kExplode, kMapBatches,
+  kJoin, kAggregate, kSort, kTopK, kDistinct, kSink
 };
 std::string_view ToString(PlanKind kind);
 
@@ -118,6 +122,52 @@ class MapBatchesNode final : public PlanNode {
       : PlanNode(PlanKind::kMapBatches, {std::move(input)}), function(std::move(function)) {}
   std::string Describe() const override { return "MapBatches " + function->name(); }
   const std::shared_ptr<BatchFunction> function;
+};
+
+//! A hash join: input 0 is the left side, input 1 the right (build) side.
+class JoinNode final : public PlanNode {
+ public:
+  JoinNode(PlanPtr left, PlanPtr right, JoinSpec spec)
+      : PlanNode(PlanKind::kJoin, {std::move(left), std::move(right)}), spec(std::move(spec)) {}
+  std::string Describe() const override;
+  const JoinSpec spec;
+};
+
+//! GROUP BY `keys` (none: one global group) computing `aggregates`. Output: the keys,
+//! then one column per aggregate.
+class AggregateNode final : public PlanNode {
+ public:
+  AggregateNode(PlanPtr input, std::vector<std::string> keys, std::vector<AggregateSpec> aggregates)
+      : PlanNode(PlanKind::kAggregate, {std::move(input)}), keys(std::move(keys)), aggregates(std::move(aggregates)) {}
+  std::string Describe() const override;
+  const std::vector<std::string> keys;
+  const std::vector<AggregateSpec> aggregates;
+};
+
+class SortNode final : public PlanNode {
+ public:
+  SortNode(PlanPtr input, std::vector<SortKey> keys) : PlanNode(PlanKind::kSort, {std::move(input)}), keys(std::move(keys)) {}
+  std::string Describe() const override;
+  const std::vector<SortKey> keys;
+};
+
+//! ORDER BY keys LIMIT k, in one operator that keeps only k rows.
+class TopKNode final : public PlanNode {
+ public:
+  TopKNode(PlanPtr input, std::vector<SortKey> keys, int64_t k)
+      : PlanNode(PlanKind::kTopK, {std::move(input)}), keys(std::move(keys)), k(k) {}
+  std::string Describe() const override;
+  const std::vector<SortKey> keys;
+  const int64_t k;
+};
+
+//! Distinct rows over `columns` (empty: all columns); output has those columns.
+class DistinctNode final : public PlanNode {
+ public:
+  DistinctNode(PlanPtr input, std::vector<std::string> columns)
+      : PlanNode(PlanKind::kDistinct, {std::move(input)}), columns(std::move(columns)) {}
+  std::string Describe() const override;
+  const std::vector<std::string> columns;
 };
 
 class SinkNode final : public PlanNode {

@@ -95,6 +95,35 @@ Stream Stream::MapBatches(std::shared_ptr<BatchFunction> function) const {
   return Stream(std::make_shared<MapBatchesNode>(node_, std::move(function)));
 }
 
+Stream Stream::Join(const Stream& right, std::vector<std::string> left_keys, std::vector<std::string> right_keys,
+                    JoinType type) const {
+  JoinSpec spec;
+  spec.type = type;
+  spec.left_keys = std::move(left_keys);
+  spec.right_keys = std::move(right_keys);
+  return Join(right, std::move(spec));
+}
+
+Stream Stream::Join(const Stream& right, JoinSpec spec) const {
+  return Stream(std::make_shared<JoinNode>(node_, right.node_, std::move(spec)));
+}
+
+Stream Stream::Aggregate(std::vector<std::string> keys, std::vector<AggregateSpec> aggregates) const {
+  return Stream(std::make_shared<AggregateNode>(node_, std::move(keys), std::move(aggregates)));
+}
+
+Stream Stream::Sort(std::vector<SortKey> keys) const {
+  return Stream(std::make_shared<SortNode>(node_, std::move(keys)));
+}
+
+Stream Stream::TopK(std::vector<SortKey> keys, int64_t k) const {
+  return Stream(std::make_shared<TopKNode>(node_, std::move(keys), k));
+}
+
+Stream Stream::Distinct(std::vector<std::string> columns) const {
+  return Stream(std::make_shared<DistinctNode>(node_, std::move(columns)));
+}
+
 PlanPtr Stream::To(SinkSpec spec) const { return std::make_shared<SinkNode>(node_, std::move(spec)); }
 
 static SinkSpec FileSink(FileFormat format, std::string path) {

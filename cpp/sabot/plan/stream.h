@@ -41,6 +41,14 @@ class Stream {
   Stream Limit(int64_t count, int64_t offset = 0) const;
   Stream Explode(std::string column) const;
   Stream MapBatches(std::shared_ptr<BatchFunction> function) const;
+  //! Joins on equal keys: Join(orders, {"cust_id"}, {"id"}, JoinType::kLeft).
+  Stream Join(const Stream& right, std::vector<std::string> left_keys, std::vector<std::string> right_keys,
+              JoinType type = JoinType::kInner) const;
+  Stream Join(const Stream& right, JoinSpec spec) const;
+  Stream Aggregate(std::vector<std::string> keys, std::vector<AggregateSpec> aggregates) const;
+  Stream Sort(std::vector<SortKey> keys) const;
+  Stream TopK(std::vector<SortKey> keys, int64_t k) const;
+  Stream Distinct(std::vector<std::string> columns = {}) const;
 
   PlanPtr To(SinkSpec spec) const;
   PlanPtr WriteCsv(std::string path) const;

@@ -5,11 +5,16 @@
 #include <arrow/type.h>
 
 #include "sabot/io/source_factory.h"
+#include "sabot/ops/distinct.h"
 #include "sabot/ops/explode.h"
+#include "sabot/ops/hash_aggregate.h"
+#include "sabot/ops/hash_join.h"
 #include "sabot/ops/filter.h"
 #include "sabot/ops/limit.h"
 #include "sabot/ops/map_batches.h"
 #include "sabot/ops/project.h"
+#include "sabot/ops/sort.h"
+#include "sabot/ops/top_k.h"
 #include "sabot/ops/union.h"
 
 namespace sabot {
@@ -35,6 +40,11 @@ std::string_view OpName(PlanKind kind) {
     case PlanKind::kLimit: return "limit";
     case PlanKind::kExplode: return "explode";
     case PlanKind::kMapBatches: return "map_batches";
+    case PlanKind::kJoin: return "join";
+    case PlanKind::kAggregate: return "aggregate";
+    case PlanKind::kSort: return "sort";
+    case PlanKind::kTopK: return "top_k";
+    case PlanKind::kDistinct: return "distinct";
     case PlanKind::kSink: return "sink";
   }
   return "?";
@@ -79,6 +89,17 @@ class Lowering {
       return Named(node, [&]() -> Result<Lowered> {
         ARROW_ASSIGN_OR_RAISE(auto source, MakeSource(static_cast<const SourceNode&>(node).spec));
         return Lowered{source->schema(), source, nullptr};
+      });
+    }
+    if (node.kind() == PlanKind::kJoin) {
+      ARROW_ASSIGN_OR_RAISE(auto left, Lower(*node.inputs()[0]));
+      ARROW_ASSIGN_OR_RAISE(auto right, Lower(*node.inputs()[1]));
+      return Named(node, [&]() -> Result<Lowered> {
+        ARROW_ASSIGN_OR_RAISE(auto join, MakeHashJoin(left.schema, right.schema, static_cast<const JoinNode&>(node).spec));
+        Operator* op = Own(std::move(join));
+        Attach(left, op, 0);
+        Attach(right, op, 1);
+        return Lowered{op->output_schema(), nullptr, op};
       });
     }
     if (node.kind() == PlanKind::kUnion) {
@@ -143,6 +164,24 @@ class Lowering {
       }
       case PlanKind::kExplode: {
         ARROW_ASSIGN_OR_RAISE(auto op, MakeExplode(schema, static_cast<const ExplodeNode&>(node).column));
+        return Chain(child, std::move(op));
+      }
+      case PlanKind::kAggregate: {
+        const auto& agg = static_cast<const AggregateNode&>(node);
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeHashAggregate(schema, agg.keys, agg.aggregates));
+        return Chain(child, std::move(op));
+      }
+      case PlanKind::kSort: {
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeSort(schema, static_cast<const SortNode&>(node).keys));
+        return Chain(child, std::move(op));
+      }
+      case PlanKind::kTopK: {
+        const auto& top = static_cast<const TopKNode&>(node);
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeTopK(schema, top.keys, top.k));
+        return Chain(child, std::move(op));
+      }
+      case PlanKind::kDistinct: {
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeDistinct(schema, static_cast<const DistinctNode&>(node).columns));
         return Chain(child, std::move(op));
       }
       case PlanKind::kMapBatches: {

@@ -55,6 +55,56 @@ TEST(PlanJson, RoundTrips) {
   }
 }
 
+Stream StatefulPipeline() {
+  JoinSpec spec;
+  spec.type = JoinType::kLeft;
+  spec.left_keys = {"cust", "region"};
+  spec.right_keys = {"id", "region"};
+  spec.residual = col("amount") < col("limit");
+  auto orders = Stream::ReadParquet("orders.parquet");
+  auto customers = Stream::ReadCsv("customers.csv").Distinct({"id", "region", "limit"});
+  return orders.Join(customers, spec)
+      .Aggregate({"region"}, {{AggregateFunction::kSum, "amount", "total"},
+                              {AggregateFunction::kCountAll, "", ""}})
+      .Sort({{"total", false, true}, {"region", true, false}})
+      .TopK({{"region", true, false}}, 3);
+}
+
+TEST(Plan, ExplainsStatefulNodes) {
+  EXPECT_EQ(StatefulPipeline().Explain(),
+            "TopK 3 by region asc\n"
+            "  Sort total desc nulls first, region asc\n"
+            "    Aggregate by region total := sum(amount), count(*)\n"
+            "      Join left on cust = id and region = region where (amount < limit)\n"
+            "        Source parquet orders.parquet\n"
+            "        Distinct id, region, limit\n"
+            "          Source csv customers.csv\n");
+}
+
+TEST(PlanJson, StatefulNodesRoundTrip) {
+  auto plan = StatefulPipeline().WriteCsv("out.csv");
+  auto text = SerializePlan(*plan);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  auto back = DeserializePlan(*text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << *text;
+  EXPECT_EQ(Explain(**back), Explain(*plan));
+  EXPECT_EQ(*SerializePlan(**back), *text);
+}
+
+TEST(PlanJsonErrors, StatefulNodes) {
+  auto bad_join = DeserializePlan(R"({"sabot_plan_version": 1, "plan": {"op": "join", "type": "outer",
+      "left_keys": ["a"], "right_keys": ["a"], "inputs": []}})");
+  ASSERT_FALSE(bad_join.ok());
+  EXPECT_NE(bad_join.status().message().find("plan.type: unknown join type 'outer'"), std::string::npos)
+      << bad_join.status().message();
+  auto bad_agg = DeserializePlan(R"({"sabot_plan_version": 1, "plan": {"op": "aggregate", "keys": [],
+      "aggregates": [{"function": "median", "column": "x"}],
+      "input": {"op": "source", "format": "csv", "path": "a.csv"}}})");
+  ASSERT_FALSE(bad_agg.ok());
+  EXPECT_NE(bad_agg.status().message().find("plan.aggregates[0].function"), std::string::npos)
+      << bad_agg.status().message();
+}
+
 TEST(PlanJson, KeepsCsvOptionsAndExplicitSchema) {
   SourceSpec spec;
   spec.format = FileFormat::kCsv;
