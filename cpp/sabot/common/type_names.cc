@@ -158,6 +158,13 @@ Result<std::shared_ptr<arrow::DataType>> ParseDataType(std::string_view text) {
   return TypeParser(text).ParseAll();
 }
 
+std::vector<std::string> FieldNames(const arrow::Schema& schema) {
+  std::vector<std::string> names;
+  names.reserve(schema.num_fields());
+  for (const auto& f : schema.fields()) names.push_back(f->name());
+  return names;
+}
+
 std::string FormatDataType(const arrow::DataType& type) {
   switch (type.id()) {
     case arrow::Type::STRING: return "string";

@@ -1,4 +1,5 @@
 // Binding and evaluation of expressions on Arrow compute.
+#include "sabot/common/type_names.h"
 #include "sabot/expr/bind.h"
 
 
@@ -23,12 +24,6 @@ Status EnsureComputeInitialized() {
 }
 
 namespace {
-
-std::vector<std::string> FieldNames(const arrow::Schema& schema) {
-  std::vector<std::string> names;
-  for (const auto& f : schema.fields()) names.push_back(f->name());
-  return names;
-}
 
 // Converts to an unbound Arrow expression, checking names first so errors are about
 // the user's words (column, function) rather than Arrow's internals.

@@ -7,13 +7,6 @@
 
 namespace sabot {
 
-std::vector<std::string> FieldNames(const arrow::Schema& schema) {
-  std::vector<std::string> names;
-  names.reserve(schema.num_fields());
-  for (const auto& f : schema.fields()) names.push_back(f->name());
-  return names;
-}
-
 Result<std::vector<int>> ResolveColumns(const arrow::Schema& schema,
                                         const std::vector<std::string>& columns,
                                         std::string_view where) {

@@ -12,8 +12,6 @@
 
 namespace sabot {
 
-//! Field names of `schema`, in order.
-std::vector<std::string> FieldNames(const arrow::Schema& schema);
 
 //! Indices of `columns` in `schema` (all of them when `columns` is empty). An unknown
 //! name is an error naming it and listing the available columns; `where` prefixes it.

@@ -35,10 +35,8 @@ Result<std::unique_ptr<ExplodeOperator>> MakeExplode(const std::shared_ptr<arrow
   ARROW_RETURN_NOT_OK(EnsureComputeInitialized());
   int index = input->GetFieldIndex(column);
   if (index < 0) {
-    std::vector<std::string> names;
-    for (const auto& f : input->fields()) names.push_back(f->name());
     return Status::KeyError("cannot explode column '", column, "': it does not exist; the columns are: ",
-                            JoinNames(names));
+                            JoinNames(FieldNames(*input)));
   }
   const auto& type = input->field(index)->type();
   if (type->id() != arrow::Type::LIST && type->id() != arrow::Type::LARGE_LIST) {

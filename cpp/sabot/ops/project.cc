@@ -1,5 +1,6 @@
 // Projection: evaluate each output expression over the batch; plain column references
 // are zero-copy.
+#include "sabot/common/type_names.h"
 #include "sabot/ops/project.h"
 
 #include <map>
@@ -19,16 +20,6 @@ Result<std::shared_ptr<arrow::RecordBatch>> ProjectOperator::Transform(
   }
   return arrow::RecordBatch::Make(output_schema(), batch->num_rows(), std::move(arrays));
 }
-
-namespace {
-
-std::vector<std::string> FieldNames(const arrow::Schema& schema) {
-  std::vector<std::string> names;
-  for (const auto& f : schema.fields()) names.push_back(f->name());
-  return names;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<ProjectOperator>> MakeProject(const std::shared_ptr<arrow::Schema>& input,
                                                      const std::vector<NamedExpr>& columns) {
