@@ -6,7 +6,7 @@ PY         := .venv/bin/python
 JOBS       ?= $(shell nproc)
 MAIN_JOB   := examples/trips_report.json
 
-.PHONY: all setup build run test test-cpp test-python test-sanitize bench-scan clean
+.PHONY: all setup build python run test test-cpp test-python test-sanitize bench-scan bench-python bench-ops clean
 
 all: build
 
@@ -20,6 +20,17 @@ $(BUILD)/build.ninja: | setup
 build: setup $(BUILD)/build.ninja
 	@ninja -C $(BUILD) --quiet -j $(JOBS)
 
+# The Python package, installed into .venv the way users install it (pip install .),
+# rebuilt only when a source changed. Its CMake build lives in build-python/.
+PY_STAMP   := .venv/.sabot-package
+PY_SOURCES := $(shell find cpp python/src python/sabot cmake -name '*.cc' -o -name '*.h' -o -name '*.py' -o -name '*.pyi' -o -name '*.cmake' 2>/dev/null) \
+              pyproject.toml CMakeLists.txt
+$(PY_STAMP): $(PY_SOURCES) | setup
+	@$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps .
+	@touch $@
+
+python: setup $(PY_STAMP)
+
 run: build
 	@$(BUILD)/sabot run $(MAIN_JOB)
 
@@ -28,7 +39,7 @@ test: test-cpp test-python
 test-cpp: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
 
-test-python: build
+test-python: build python
 	@SABOT_BIN=$(CURDIR)/$(BUILD)/sabot $(PY) -m pytest -q
 
 # The C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer (CI runs this).
@@ -45,5 +56,12 @@ test-sanitize: setup $(ASAN_BUILD)/build.ninja
 bench-scan: build
 	@SABOT_BIN=$(CURDIR)/$(BUILD)/sabot $(PY) bench/scan_bench.py
 
+bench-python: build python
+	@SABOT_BIN=$(CURDIR)/$(BUILD)/sabot $(PY) bench/python_overhead.py
+
+# Hash join, grouped aggregation and sort, in process over in-memory Arrow tables, vs DuckDB.
+bench-ops: build python
+	@$(PY) bench/ops_bench.py
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-python $(PY_STAMP)

@@ -2,14 +2,13 @@
 out as tables, readers, pandas and rows, and no copy on the way in or out."""
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
 
 import sabot
 from sabot import col
-from conftest import assert_same_rows
+from sabot_test_support import assert_same_rows
 
 ROWS = 200_000  # more than one engine batch (~64K rows), so slicing is exercised
 

@@ -15,7 +15,7 @@ import pytest
 
 import sabot
 from sabot import col
-from conftest import engine_threads, subprocess_env
+from sabot_test_support import engine_threads, subprocess_env
 
 
 def wait_for_no_engine_threads(timeout: float = 2.0) -> int:

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 import sabot
-from conftest import assert_same_rows
+from sabot_test_support import assert_same_rows
 
 
 def test_read_parquet(data_files, sample_table):

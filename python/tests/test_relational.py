@@ -7,7 +7,7 @@ import pytest
 
 import sabot
 from sabot import col, lit
-from conftest import assert_same_rows
+from sabot_test_support import assert_same_rows
 
 
 def duck_csv(duck, path, sql):

@@ -10,7 +10,7 @@ import pytest
 
 import sabot
 from sabot import col
-from conftest import REPO_ROOT, subprocess_env
+from sabot_test_support import REPO_ROOT, subprocess_env
 
 
 def run_sabot(*args: str, cwd=None, timeout: float = 30) -> subprocess.CompletedProcess:
@@ -99,3 +99,16 @@ def test_examples_run(example, how):
     else:
         assert "batch 1:" in proc.stdout
         assert proc.stdout.rstrip().endswith("engine threads left: 0")
+
+
+def test_readme_python_example_runs(tmp_path):
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("## Python\n", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    code = code.replace('"examples/data/trips.csv"', repr(str(REPO_ROOT / "examples" / "data" / "trips.csv")))
+    (tmp_path / "readme_job.py").write_text(code)
+    proc = subprocess.run([sys.executable, "readme_job.py"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=30, env=subprocess_env())
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["138"]
+    assert pq.read_table(tmp_path / "long_trips.parquet").num_rows == 138

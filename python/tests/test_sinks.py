@@ -12,7 +12,7 @@ import pytest
 
 import sabot
 from sabot import col
-from conftest import assert_same_rows
+from sabot_test_support import assert_same_rows
 
 
 @pytest.fixture()

@@ -18,6 +18,7 @@ class MapBatchesOperator final : public BatchTransform {
       const std::shared_ptr<arrow::RecordBatch>& batch) override;
 
  private:
+  Result<std::shared_ptr<arrow::RecordBatch>> ConformToSchema(std::shared_ptr<arrow::RecordBatch> batch) const;
   std::shared_ptr<BatchFunction> function_;
 };
 

@@ -182,6 +182,14 @@ void GatherNormalized(const arrow::ArrayData& column, const uint32_t* rows, int6
     const T* values = column.GetValues<T>(1);
     for (int64_t i = 0; i < n; ++i) keys[i] = NormalizedKey(values[rows[i]]) ^ flip;
   }
+  // The value slot under a null is undefined; give every null the same key so that the
+  // later sort keys (and input order) decide among them.
+  if (column.MayHaveNulls()) {
+    const uint8_t* validity = column.buffers[0]->data();
+    for (int64_t i = 0; i < n; ++i) {
+      if (!arrow::bit_util::GetBit(validity, column.offset + rows[i])) keys[i] = 0;
+    }
+  }
 }
 
 void GatherKeys(const arrow::ArrayData& column, const uint32_t* rows, int64_t n, bool descending, uint64_t* keys) {

@@ -133,8 +133,8 @@ def test_plan_file_not_found(runner, tmp_path):
 
 
 def test_unknown_op(runner, data, out):
-    plan = sink_file({"op": "sort", "input": data.source_node("parquet")}, out)
-    assert_fails(runner, plan, out, "sort")
+    plan = sink_file({"op": "no_such_op", "input": data.source_node("parquet")}, out)
+    assert_fails(runner, plan, out, "no_such_op")
 
 
 def test_output_directory_missing(runner, data, tmp_path):
