@@ -61,7 +61,7 @@ def test_run_plan_json(tmp_path, trips_csv):
 def test_run_repository_plan_file(repo_root):
     proc = run_sabot("run", str(repo_root / "examples" / "trips_report.json"))
     assert proc.returncode == 0, proc.stderr
-    assert "trip_id" in proc.stdout
+    assert "FLUSHING" in proc.stdout and "avg_tip_pct" in proc.stdout
 
 
 def test_run_bad_plan_file(tmp_path):

@@ -112,4 +112,39 @@ def test_main_example_runs(sabot_bin):
     from e2e_util import REPO_ROOT
     rc, out, err = run_cli(sabot_bin, "run", REPO_ROOT / "examples" / "trips_report.json")
     assert rc == 0, err
-    assert "rows" in out
+    assert "FLUSHING" in out and "8 rows" in out
+
+
+def test_main_example_matches_duckdb(sabot_bin, tmp_path):
+    """The README's job, with its print sink swapped for Parquet, against the same SQL."""
+    import math
+
+    import duckdb
+    from e2e_util import REPO_ROOT
+
+    example = REPO_ROOT / "examples"
+    plan = json.loads((example / "trips_report.json").read_text())
+    source = plan["plan"]
+    while source["op"] != "source":
+        source = source["input"]
+    source["path"] = str(example / source["path"])
+    out = tmp_path / "report.parquet"
+    plan["plan"] = {"op": "sink", "kind": "file", "format": "parquet", "path": str(out),
+                    "input": plan["plan"]["input"]}
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    rc, _, err = run_cli(sabot_bin, "run", tmp_path / "plan.json")
+    assert rc == 0, err
+    got = pq.read_table(out).to_pylist()
+    want = duckdb.sql(f"""
+        SELECT upper(zone) AS zone, count(*) AS trips, round(avg(fare / distance_km), 2),
+               round(avg(tip / fare * 100), 1), max(distance_km)
+        FROM read_csv('{example / "data" / "trips.csv"}')
+        WHERE distance_km > 1 AND tip IS NOT NULL
+        GROUP BY upper(zone) ORDER BY trips DESC, zone""").fetchall()
+    assert len(got) == len(want) == 8
+    for g, w in zip(got, want):
+        assert (g["zone"], g["trips"]) == (w[0], w[1])
+        # Both round; only a value exactly halfway could round apart (half-even vs half-up).
+        assert math.isclose(g["avg_fare_per_km"], w[2], abs_tol=0.0101)
+        assert math.isclose(g["avg_tip_pct"], w[3], abs_tol=0.101)
+        assert g["longest_km"] == w[4]
