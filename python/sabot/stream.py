@@ -181,7 +181,9 @@ class Stream:
         return _core.write_file(self._s, "parquet", str(path))
 
     def to_plan_json(self, sink_format: str, sink_path: str) -> str:
-        """The plan, ending in a file sink, as a plan file for ``sabot run``."""
+        """The plan, ending in a file sink, as a plan file for ``sabot run``. Paths are
+        written as given; ``sabot run`` reads relative ones from the plan file's folder,
+        so give absolute paths or save the plan beside the data."""
         return self._s.to_plan_json(sink_format, str(sink_path))
 
 
