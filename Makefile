@@ -6,6 +6,11 @@ PY         := .venv/bin/python
 JOBS       ?= $(shell nproc)
 MAIN_JOB   := examples/trips_report.json
 
+# ccache keys on paths relative to the checkout, so a fresh clone elsewhere (CI)
+# reuses what an earlier build compiled.
+export CCACHE_BASEDIR  := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+
 .PHONY: all setup build python run test test-cpp test-python test-sanitize bench-scan bench-python bench-ops clean
 
 all: build
