@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <arrow/config.h>
 
+#include "sabot/common/byte_size.h"
 #include "sabot/plan/plan_json.h"
 #include "sabot/runtime/run.h"
 
@@ -32,12 +33,30 @@ arrow::Result<sabot::PlanPtr> LoadJob(const std::string& path) {
   return sabot::ReadPlanFile(path);
 }
 
-int Run(const std::string& job, bool stats) {
+struct RunFlags {
+  std::string job;
+  bool stats = false;
+  std::string memory_limit;  // empty: unlimited
+  bool no_spill = false;
+  std::string spill_dir;
+};
+
+int Run(const RunFlags& flags) {
+  sabot::RunOptions options;
+  if (!flags.memory_limit.empty()) {
+    auto limit = sabot::ParseByteSize(flags.memory_limit);
+    if (!limit.ok()) return Fail(limit.status().WithMessage("--memory-limit: ", limit.status().message()));
+    if (*limit == 0) return Fail(arrow::Status::Invalid("--memory-limit: must be more than 0"));
+    options.memory_limit_bytes = *limit;
+  }
+  options.allow_spill = !flags.no_spill;
+  options.spill_directory = flags.spill_dir;
+  const std::string& job = flags.job;
+  const bool stats = flags.stats;
   auto plan = LoadJob(job);
   if (!plan.ok()) return Fail(plan.status());
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
-  sabot::RunOptions options;
   options.cancel = &g_cancel;
   auto result = sabot::RunPlan(**plan, options);
   if (!result.ok()) return Fail(result.status());
@@ -48,6 +67,12 @@ int Run(const std::string& job, bool stats) {
               << s.splits << " splits; wrote " << result->rows_written << " rows; " << seconds << " s ("
               << (seconds > 0 ? static_cast<int64_t>(s.source_rows / seconds) : 0) << " rows/s)"
               << std::endl;
+    std::cerr << "sabot: state memory peak " << sabot::FormatByteSize(result->peak_memory);
+    if (result->spill_files > 0) {
+      std::cerr << "; spilled " << sabot::FormatByteSize(result->spilled_bytes) << " in " << result->spill_files
+                << " files";
+    }
+    std::cerr << std::endl;
   }
   return 0;
 }
@@ -69,11 +94,15 @@ int main(int argc, char** argv) {
                                         arrow::GetBuildInfo().version_string + ")");
   app.require_subcommand(1);
 
-  std::string run_job;
-  bool stats = false;
+  RunFlags run_flags;
   auto* run = app.add_subcommand("run", "Run a job (a .json plan file) to completion");
-  run->add_option("job", run_job, "the job file")->required();
-  run->add_flag("--stats", stats, "print rows, batches and time to stderr");
+  run->add_option("job", run_flags.job, "the job file")->required();
+  run->add_flag("--stats", run_flags.stats, "print rows, batches, time and spilling to stderr");
+  run->add_option("--memory-limit", run_flags.memory_limit,
+                  "memory the job's joins, aggregations and sorts may hold, e.g. 512MB or 2G; past it "
+                  "they spill to disk");
+  run->add_flag("--no-spill", run_flags.no_spill, "fail instead of spilling when the memory limit is reached");
+  run->add_option("--spill-dir", run_flags.spill_dir, "where spill files go (default: the temporary folder)");
 
   std::string explain_job;
   auto* explain = app.add_subcommand("explain", "Print a job's plan with each step's output columns");
@@ -84,6 +113,6 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (*run) return Run(run_job, stats);
+  if (*run) return Run(run_flags);
   return Explain(explain_job);
 }

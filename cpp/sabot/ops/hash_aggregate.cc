@@ -7,10 +7,13 @@
 
 #include <arrow/api.h>
 #include <arrow/compute/exec.h>
+#include <arrow/compute/api_vector.h>
 #include <arrow/compute/row/grouper.h>
+#include <arrow/util/byte_size.h>
 
 #include "sabot/common/type_names.h"
 #include "sabot/expr/bind.h"
+#include "sabot/ops/spilling_aggregation.h"
 
 namespace sabot {
 
@@ -145,6 +148,54 @@ Result<std::unique_ptr<HashAggregateState>> HashAggregateState::MakeEmpty() cons
 }
 
 const std::shared_ptr<arrow::Schema>& HashAggregateState::output_schema() const { return layout_->output; }
+const std::shared_ptr<arrow::Schema>& HashAggregateState::input_schema() const { return layout_->input; }
+const std::vector<int>& HashAggregateState::key_columns() const { return layout_->key_columns; }
+
+int64_t HashAggregateState::EstimatedMemory() const {
+  // Per group: its key values, about 16 bytes of state per aggregate, and the Grouper's
+  // hash table entry and group id.
+  const int64_t key_bytes = rows_seen_ > 0 ? key_bytes_seen_ / rows_seen_ : 0;
+  const int64_t per_group = key_bytes + 16 * static_cast<int64_t>(accumulators_.size()) + 32;
+  return static_cast<int64_t>(num_groups_) * per_group;
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> HashAggregateState::ConsumeExistingGroups(
+    const std::shared_ptr<arrow::RecordBatch>& batch) {
+  const int64_t length = batch->num_rows();
+  if (length == 0) return nullptr;
+  if (grouper_ == nullptr) {  // the one global group always exists
+    ARROW_RETURN_NOT_OK(Consume(*batch));
+    return nullptr;
+  }
+  for (int k : layout_->key_columns) ARROW_RETURN_NOT_OK(CheckColumnType(*batch, *layout_->input, k));
+  std::vector<arrow::compute::ExecValue> keys;
+  for (int k : layout_->key_columns) keys.emplace_back(*batch->column_data(k));
+  ARROW_ASSIGN_OR_RAISE(arrow::Datum ids, grouper_->Lookup(arrow::compute::ExecSpan(std::move(keys), length)));
+  const auto& found = *ids.array();
+  if (found.GetNullCount() == 0) {
+    ARROW_RETURN_NOT_OK(Consume(*batch));
+    return nullptr;
+  }
+  arrow::UInt32Builder existing, fresh;
+  ARROW_RETURN_NOT_OK(existing.Reserve(length));
+  ARROW_RETURN_NOT_OK(fresh.Reserve(length));
+  const uint8_t* valid = found.buffers[0]->data();
+  for (int64_t i = 0; i < length; ++i) {
+    if (arrow::bit_util::GetBit(valid, found.offset + i)) {
+      existing.UnsafeAppend(static_cast<uint32_t>(i));
+    } else {
+      fresh.UnsafeAppend(static_cast<uint32_t>(i));
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(auto existing_rows, existing.Finish());
+  ARROW_ASSIGN_OR_RAISE(auto fresh_rows, fresh.Finish());
+  if (existing_rows->length() > 0) {
+    ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(arrow::Datum(batch), arrow::Datum(existing_rows)));
+    ARROW_RETURN_NOT_OK(Consume(*taken.record_batch()));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(arrow::Datum(batch), arrow::Datum(fresh_rows)));
+  return taken.record_batch();
+}
 
 void HashAggregateState::ResizeAccumulators() {
   for (auto& accumulator : accumulators_) accumulator->Resize(num_groups_);
@@ -167,6 +218,11 @@ Status HashAggregateState::Consume(const arrow::RecordBatch& batch) {
     group_ids = ids.array()->GetValues<uint32_t>(1);
     num_groups_ = grouper_->num_groups();
     ResizeAccumulators();
+    for (int k : layout_->key_columns) {
+      ARROW_ASSIGN_OR_RAISE(int64_t bytes, arrow::util::ReferencedBufferSize(*batch.column_data(k)));
+      key_bytes_seen_ += bytes;
+    }
+    rows_seen_ += length;
   } else {
     if (static_cast<int64_t>(global_group_ids_.size()) < length) global_group_ids_.resize(length, 0);
     group_ids = global_group_ids_.data();
@@ -234,24 +290,27 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> HashAggregateState::Fin
   return batches;
 }
 
-HashAggregateOperator::HashAggregateOperator(std::unique_ptr<HashAggregateState> state)
-    : Operator(state->output_schema()), state_(std::move(state)) {}
+HashAggregateOperator::HashAggregateOperator(std::unique_ptr<HashAggregateState> state,
+                                             std::shared_ptr<MemoryBudget> budget)
+    : Operator(state->output_schema()),
+      aggregation_(std::make_unique<SpillingAggregation>(std::move(state), std::move(budget))) {}
+
+HashAggregateOperator::~HashAggregateOperator() = default;
 
 Result<Flow> HashAggregateOperator::Push(int port, Message message) {
-  if (state_ == nullptr) return Flow::kStop;  // the result was emitted; nothing may follow
+  if (aggregation_ == nullptr) return Flow::kStop;  // the result was emitted; nothing may follow
   switch (message.kind()) {
     case MessageKind::kBatch:
-      ARROW_RETURN_NOT_OK(state_->Consume(*message.batch()));
+      ARROW_RETURN_NOT_OK(aggregation_->Consume(message.batch()));
       return Flow::kContinue;
     case MessageKind::kEndOfStream: {
-      auto state = std::move(state_);
-      ARROW_ASSIGN_OR_RAISE(auto batches, state->Finalize());
-      state.reset();
-      for (auto& batch : batches) {
-        ARROW_ASSIGN_OR_RAISE(Flow flow, Emit(Message::Batch(std::move(batch))));
-        // A downstream that stopped (a satisfied limit) has ended its own stream.
-        if (flow == Flow::kStop) return Flow::kStop;
-      }
+      auto aggregation = std::move(aggregation_);
+      ARROW_ASSIGN_OR_RAISE(Flow flow, aggregation->Finish([this](std::shared_ptr<arrow::RecordBatch> batch) {
+        return Emit(Message::Batch(std::move(batch)));
+      }));
+      aggregation.reset();
+      // A downstream that stopped (a satisfied limit) has ended its own stream.
+      if (flow == Flow::kStop) return Flow::kStop;
       ARROW_RETURN_NOT_OK(Emit(Message::EndOfStream()));
       return Flow::kStop;
     }
@@ -262,9 +321,10 @@ Result<Flow> HashAggregateOperator::Push(int port, Message message) {
 
 Result<std::unique_ptr<Operator>> MakeHashAggregate(const std::shared_ptr<arrow::Schema>& input,
                                                     const std::vector<std::string>& keys,
-                                                    const std::vector<AggregateSpec>& aggregates) {
+                                                    const std::vector<AggregateSpec>& aggregates,
+                                                    std::shared_ptr<MemoryBudget> budget) {
   ARROW_ASSIGN_OR_RAISE(auto state, HashAggregateState::Make(input, keys, aggregates));
-  return std::make_unique<HashAggregateOperator>(std::move(state));
+  return std::make_unique<HashAggregateOperator>(std::move(state), std::move(budget));
 }
 
 }  // namespace sabot

@@ -8,6 +8,7 @@
 
 #include <arrow/type_fwd.h>
 
+#include "sabot/exec/memory_budget.h"
 #include "sabot/exec/operator.h"
 #include "sabot/ops/aggregate_accumulator.h"
 #include "sabot/plan/aggregate_spec.h"
@@ -51,8 +52,19 @@ class HashAggregateState {
   Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Finalize(
       int64_t max_batch_rows = kMaxAggregateOutputRows);
 
+  //! Folds the rows of `batch` whose group already exists here and returns the others
+  //! (null when there are none), making no new group: how a state that reached its
+  //! memory budget keeps its groups complete while the rest spills.
+  Result<std::shared_ptr<arrow::RecordBatch>> ConsumeExistingGroups(const std::shared_ptr<arrow::RecordBatch>& batch);
+
+  //! An estimate of the memory the groups hold: keys (as wide as the input's on average)
+  //! plus accumulators and hash table per group. Arrow's Grouper does not report its own.
+  int64_t EstimatedMemory() const;
+
   int64_t num_groups() const { return num_groups_; }
   const std::shared_ptr<arrow::Schema>& output_schema() const;
+  const std::shared_ptr<arrow::Schema>& input_schema() const;
+  const std::vector<int>& key_columns() const;
 
  private:
   struct Layout;
@@ -66,25 +78,34 @@ class HashAggregateState {
   std::vector<std::unique_ptr<GroupedAccumulator>> accumulators_;
   std::vector<uint32_t> global_group_ids_;  // all zero: the group ids when there are no keys
   uint32_t num_groups_ = 0;
+  int64_t key_bytes_seen_ = 0;  // of the key columns consumed, for EstimatedMemory
+  int64_t rows_seen_ = 0;
 };
+
+class SpillingAggregation;
 
 //! Groups by `keys` (column names; none = one global group that exists even for empty
 //! input, as SQL's SELECT count(*) FROM t gives one row).
 //! Output schema: the key columns (same types) then one column per aggregate. Emits the
 //! whole result at EndOfStream (in batches of at most 64K rows), then EndOfStream.
-//! Watermarks/barriers are forwarded.
+//! Watermarks/barriers are forwarded. Under a memory budget the groups that do not fit
+//! spill to disk (see SpillingAggregation).
 class HashAggregateOperator final : public Operator {
  public:
-  explicit HashAggregateOperator(std::unique_ptr<HashAggregateState> state);
+  explicit HashAggregateOperator(std::unique_ptr<HashAggregateState> state,
+                                 std::shared_ptr<MemoryBudget> budget = nullptr);
+  ~HashAggregateOperator() override;
   std::string_view name() const override { return "HashAggregate"; }
   Result<Flow> Push(int port, Message message) override;
 
  private:
-  std::unique_ptr<HashAggregateState> state_;  // null once the result was emitted
+  std::unique_ptr<SpillingAggregation> aggregation_;  // null once the result was emitted
 };
 
+//! `budget`: the job's memory budget; null is unlimited.
 Result<std::unique_ptr<Operator>> MakeHashAggregate(const std::shared_ptr<arrow::Schema>& input,
                                                     const std::vector<std::string>& keys,
-                                                    const std::vector<AggregateSpec>& aggregates);
+                                                    const std::vector<AggregateSpec>& aggregates,
+                                                    std::shared_ptr<MemoryBudget> budget = nullptr);
 
 }  // namespace sabot

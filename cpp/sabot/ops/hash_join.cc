@@ -15,8 +15,6 @@ namespace sabot {
 
 namespace {
 
-constexpr int kLeft = 0;
-constexpr int kRight = 1;
 constexpr int64_t kProbeChunkRows = 2048;
 
 std::shared_ptr<arrow::Array> IndexArray(const uint32_t* rows, int64_t n) {
@@ -27,7 +25,8 @@ std::shared_ptr<arrow::Array> IndexArray(const uint32_t* rows, int64_t n) {
 }  // namespace
 
 HashJoinOperator::HashJoinOperator(JoinSpec spec, JoinLayout layout, std::shared_ptr<arrow::Schema> left,
-                                   std::shared_ptr<arrow::Schema> right, std::optional<BoundExpr> residual)
+                                   std::shared_ptr<arrow::Schema> right, std::optional<BoundExpr> residual,
+                                   std::shared_ptr<MemoryBudget> budget)
     : Operator(layout.output_schema),
       spec_(std::move(spec)),
       layout_(std::move(layout)),
@@ -36,7 +35,8 @@ HashJoinOperator::HashJoinOperator(JoinSpec spec, JoinLayout layout, std::shared
       residual_(std::move(residual)),
       builder_(right_schema_, layout_.right_key_indices),
       watermarks_{std::numeric_limits<EventTime>::min(), std::numeric_limits<EventTime>::min()},
-      emitted_watermark_(std::numeric_limits<EventTime>::min()) {
+      emitted_watermark_(std::numeric_limits<EventTime>::min()),
+      reservation_(std::move(budget)) {
   if (residual_) {
     // Only the columns the residual reads are gathered for the candidate pairs.
     arrow::FieldVector fields;
@@ -57,8 +57,9 @@ Result<Flow> HashJoinOperator::Forward(Message message) {
 }
 
 Result<Flow> HashJoinOperator::AdvanceWatermark() {
-  // Buffered left rows are emitted later; a watermark passed now could overtake them.
-  if (!pending_left_.empty()) return Flow::kContinue;
+  // Buffered or spilled left rows are emitted later; a watermark passed now could
+  // overtake them.
+  if (!pending_left_.empty() || spilled_[kLeft] != nullptr) return Flow::kContinue;
   EventTime low = std::min(watermarks_[kLeft], watermarks_[kRight]);
   // kMaxWatermark (both inputs ended) is implied by the EndOfStream that follows.
   if (low > emitted_watermark_ && low != kMaxWatermark) {
@@ -74,12 +75,18 @@ Result<Flow> HashJoinOperator::Push(int port, Message message) {
   switch (message.kind()) {
     case MessageKind::kBatch:
       SABOT_CHECK(!ended_[port]);
+      if (spilled_[port] != nullptr) {
+        RETURN_NOT_OK(SpillBatch(port, message.batch()));
+        return Flow::kContinue;
+      }
       if (port == kRight) {
         RETURN_NOT_OK(builder_.Append(message.batch()));
+        RETURN_NOT_OK(Account(kRight, *message.batch()));
         return Flow::kContinue;
       }
       if (!table_) {
         pending_left_.push_back(message.batch());
+        RETURN_NOT_OK(Account(kLeft, *message.batch()));
         return Flow::kContinue;
       }
       return ProbeBatch(message.batch());
@@ -104,8 +111,8 @@ Result<Flow> HashJoinOperator::Push(int port, Message message) {
 }
 
 Result<Flow> HashJoinOperator::EndInput(int port) {
-  if (port == kRight) {
-    RETURN_NOT_OK(FinishBuild());
+  if (port == kRight && spilled_[kRight] == nullptr) {
+    RETURN_NOT_OK(FinishBuild(builder_));
     auto pending = std::move(pending_left_);
     pending_left_.clear();
     for (const auto& batch : pending) {
@@ -114,16 +121,21 @@ Result<Flow> HashJoinOperator::EndInput(int port) {
     }
   }
   if (!ended_[kLeft] || !ended_[kRight]) return AdvanceWatermark();
-  if (KeepsUnmatchedRight(spec_.type)) {
+  if (spilled_[kRight] != nullptr) {
+    ARROW_ASSIGN_OR_RAISE(auto flow, JoinSpilledPartitions());
+    if (flow == Flow::kStop) return flow;
+  } else if (KeepsUnmatchedRight(spec_.type)) {
     ARROW_ASSIGN_OR_RAISE(auto flow, EmitUnmatchedBuildRows());
     if (flow == Flow::kStop) return flow;
   }
+  table_.reset();
+  reservation_.Resize(0);
   return Forward(Message::EndOfStream());
 }
 
-Status HashJoinOperator::FinishBuild() {
+Status HashJoinOperator::FinishBuild(JoinHashTableBuilder& builder) {
   const bool distinct_keys = OutputsLeftOnly(spec_.type) && !residual_;
-  ARROW_ASSIGN_OR_RAISE(table_, builder_.Finish(distinct_keys));
+  ARROW_ASSIGN_OR_RAISE(table_, builder.Finish(distinct_keys));
   if (KeepsUnmatchedRight(spec_.type)) build_matched_.assign(table_->num_rows(), 0);
   return Status::OK();
 }
@@ -281,7 +293,7 @@ Result<Flow> HashJoinOperator::EmitUnmatchedBuildRows() {
 
 Result<std::unique_ptr<Operator>> MakeHashJoin(const std::shared_ptr<arrow::Schema>& left,
                                                const std::shared_ptr<arrow::Schema>& right,
-                                               const JoinSpec& spec) {
+                                               const JoinSpec& spec, std::shared_ptr<MemoryBudget> budget) {
   RETURN_NOT_OK(EnsureComputeInitialized());
   ARROW_ASSIGN_OR_RAISE(auto layout, ResolveJoin(left, right, spec));
   std::optional<BoundExpr> residual;
@@ -299,7 +311,8 @@ Result<std::unique_ptr<Operator>> MakeHashJoin(const std::shared_ptr<arrow::Sche
     }
     ARROW_ASSIGN_OR_RAISE(residual, Bind(*spec.residual, arrow::schema(std::move(fields))));
   }
-  return std::make_unique<HashJoinOperator>(spec, std::move(layout), left, right, std::move(residual));
+  return std::make_unique<HashJoinOperator>(spec, std::move(layout), left, right, std::move(residual),
+                                            std::move(budget));
 }
 
 }  // namespace sabot

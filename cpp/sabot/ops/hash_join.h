@@ -7,7 +7,9 @@
 #include <optional>
 #include <vector>
 
+#include "sabot/exec/memory_budget.h"
 #include "sabot/exec/operator.h"
+#include "sabot/exec/spill_file.h"
 #include "sabot/expr/bind.h"
 #include "sabot/ops/join_hash_table.h"
 #include "sabot/ops/join_layout.h"
@@ -23,6 +25,14 @@ inline constexpr int64_t kHashJoinMaxBatchRows = 64 * 1024;
 //! pair matches only where the residual is true. Right and full joins emit the unmatched
 //! build rows after both inputs ended, then EndOfStream.
 //!
+//! Under a memory budget the build rows and the left rows buffered before the build
+//! ended are accounted; when they would pass it, the join becomes a grace hash join:
+//! both sides are partitioned by key hash into 16 spill files each (equal keys, on either
+//! side, land in the same partition; null keys in partition 0), and after both inputs
+//! ended each partition is joined on its own, repartitioned further when its build rows
+//! still do not fit. Every join type stays exact: a row's matches all live in its
+//! partition. Output order then follows the partitions.
+//!
 //! Parallel plans (not wired yet): each thread builds a JoinHashTableBuilder, they are
 //! merged into one table shared by every probing copy, and right/full joins OR the copies'
 //! build_matched flags before the unmatched build rows are emitted once.
@@ -30,13 +40,17 @@ class HashJoinOperator final : public Operator {
  public:
   //! Use MakeHashJoin, which checks the spec and binds the residual.
   HashJoinOperator(JoinSpec spec, JoinLayout layout, std::shared_ptr<arrow::Schema> left,
-                   std::shared_ptr<arrow::Schema> right, std::optional<BoundExpr> residual);
+                   std::shared_ptr<arrow::Schema> right, std::optional<BoundExpr> residual,
+                   std::shared_ptr<MemoryBudget> budget = nullptr);
 
   std::string_view name() const override { return "HashJoin"; }
   int num_inputs() const override { return 2; }
   Result<Flow> Push(int port, Message message) override;
 
  private:
+  static constexpr int kLeft = 0;
+  static constexpr int kRight = 1;
+
   //! A column of the residual's input: which side it comes from and its index there.
   struct ResidualColumn {
     bool from_left;
@@ -46,7 +60,16 @@ class HashJoinOperator final : public Operator {
   Result<Flow> Forward(Message message);
   Result<Flow> AdvanceWatermark();
   Result<Flow> EndInput(int port);
-  Status FinishBuild();
+  Status FinishBuild(JoinHashTableBuilder& builder);
+  //! Accounts a batch kept as input state (a build batch or a buffered left batch);
+  //! starts spilling when it does not fit.
+  Status Account(int port, const arrow::RecordBatch& batch);
+  Status StartSpilling();
+  Status SpillBatch(int port, const std::shared_ptr<arrow::RecordBatch>& batch);
+  //! After both inputs ended: joins the spilled partitions one by one.
+  Result<Flow> JoinSpilledPartitions();
+  //! Joins one partition's rows; `level` is the hash level to repartition it with.
+  Result<Flow> JoinPartition(std::unique_ptr<SpillFile> build, std::unique_ptr<SpillFile> probe, int level);
   Result<Flow> ProbeBatch(const std::shared_ptr<arrow::RecordBatch>& batch);
   //! Applies the residual to the pairs in matches_, records which rows matched, and emits
   //! the joined rows (not for semi/anti).
@@ -82,14 +105,19 @@ class HashJoinOperator final : public Operator {
   bool ended_[2] = {false, false};
   std::map<int64_t, int> barrier_arrivals_;  // checkpoint id -> inputs that delivered it
   bool stopped_ = false;                     // downstream wants nothing more
+
+  MemoryReservation reservation_;
+  int64_t state_bytes_ = 0;  // build rows and buffered left rows, as accounted
+  std::unique_ptr<SpilledPartitions> spilled_[2];  // per input; set once spilling
 };
 
 //! Checks `spec` against the inputs (see ResolveJoin) and binds the residual to the
 //! joined columns; it must be boolean. Port 0 is the left (probe) input, port 1 the right
 //! (build) input. Output: left columns, then right columns (suffixed on clash; nullable
 //! on the side that may be missing); semi/anti output the left columns only.
+//! `budget`: the job's memory budget; null is unlimited.
 Result<std::unique_ptr<Operator>> MakeHashJoin(const std::shared_ptr<arrow::Schema>& left,
                                                const std::shared_ptr<arrow::Schema>& right,
-                                               const JoinSpec& spec);
+                                               const JoinSpec& spec, std::shared_ptr<MemoryBudget> budget = nullptr);
 
 }  // namespace sabot

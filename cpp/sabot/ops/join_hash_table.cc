@@ -2,6 +2,7 @@
 #include "sabot/ops/join_hash_table.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <arrow/array/concatenate.h>
 #include <arrow/array/util.h>
@@ -26,6 +27,11 @@ Status JoinHashTableBuilder::Append(const std::shared_ptr<arrow::RecordBatch>& b
   num_rows_ += batch->num_rows();
   batches_.push_back(batch);
   return Status::OK();
+}
+
+std::vector<std::shared_ptr<arrow::RecordBatch>> JoinHashTableBuilder::TakeBatches() {
+  num_rows_ = 0;
+  return std::exchange(batches_, {});
 }
 
 void JoinHashTableBuilder::Merge(JoinHashTableBuilder&& other) {

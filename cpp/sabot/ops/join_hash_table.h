@@ -31,6 +31,8 @@ class JoinHashTableBuilder {
   //! Takes over the rows of another thread's builder (same schema and keys).
   void Merge(JoinHashTableBuilder&& other);
   int64_t num_rows() const { return num_rows_; }
+  //! Gives up the rows gathered so far (a build that spills moves them to disk).
+  std::vector<std::shared_ptr<arrow::RecordBatch>> TakeBatches();
 
   //! Concatenates the rows into one array per column, hashes the keys and builds the
   //! table. `distinct_keys` keeps only the first row of each key in the chains: semi and

@@ -52,7 +52,7 @@ std::string_view OpName(PlanKind kind) {
 
 class Lowering {
  public:
-  explicit Lowering(LoweredPlan* out) : out_(out) {}
+  explicit Lowering(LoweredPlan* out, LowerOptions options = {}) : out_(out), options_(std::move(options)) {}
 
   Result<Lowered> Lower(const PlanNode& node) {
     ARROW_ASSIGN_OR_RAISE(auto lowered, LowerNode(node));
@@ -95,7 +95,8 @@ class Lowering {
       ARROW_ASSIGN_OR_RAISE(auto left, Lower(*node.inputs()[0]));
       ARROW_ASSIGN_OR_RAISE(auto right, Lower(*node.inputs()[1]));
       return Named(node, [&]() -> Result<Lowered> {
-        ARROW_ASSIGN_OR_RAISE(auto join, MakeHashJoin(left.schema, right.schema, static_cast<const JoinNode&>(node).spec));
+        ARROW_ASSIGN_OR_RAISE(auto join, MakeHashJoin(left.schema, right.schema,
+                                                                   static_cast<const JoinNode&>(node).spec, options_.memory));
         Operator* op = Own(std::move(join));
         Attach(left, op, 0);
         Attach(right, op, 1);
@@ -168,11 +169,11 @@ class Lowering {
       }
       case PlanKind::kAggregate: {
         const auto& agg = static_cast<const AggregateNode&>(node);
-        ARROW_ASSIGN_OR_RAISE(auto op, MakeHashAggregate(schema, agg.keys, agg.aggregates));
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeHashAggregate(schema, agg.keys, agg.aggregates, options_.memory));
         return Chain(child, std::move(op));
       }
       case PlanKind::kSort: {
-        ARROW_ASSIGN_OR_RAISE(auto op, MakeSort(schema, static_cast<const SortNode&>(node).keys));
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeSort(schema, static_cast<const SortNode&>(node).keys, options_.memory));
         return Chain(child, std::move(op));
       }
       case PlanKind::kTopK: {
@@ -194,6 +195,7 @@ class Lowering {
   }
 
   LoweredPlan* out_;
+  LowerOptions options_;
 };
 
 Status CheckIsSink(const PlanNode& root) {
@@ -206,22 +208,23 @@ Status CheckIsSink(const PlanNode& root) {
 
 }  // namespace
 
-Result<LoweredPlan> LowerPlan(const PlanNode& root, SinkOutput* output) {
+Result<LoweredPlan> LowerPlan(const PlanNode& root, SinkOutput* output, const LowerOptions& options) {
   ARROW_RETURN_NOT_OK(CheckIsSink(root));
   const auto& spec = static_cast<const SinkNode&>(root).spec;
   ARROW_ASSIGN_OR_RAISE(auto lowered, LowerPlanWithSink(*root.input(), [&](const std::shared_ptr<arrow::Schema>& schema) {
     return MakeSink(spec, schema, output);
-  }));
+  }, options));
   lowered.schemas[&root] = lowered.physical.sink->output_schema();
   return lowered;
 }
 
-Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& make_sink) {
+Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& make_sink,
+                                      const LowerOptions& options) {
   if (body.kind() == PlanKind::kSink) {
     return Status::Invalid("this plan already ends in a sink (", body.Describe(), ")");
   }
   LoweredPlan out;
-  Lowering lowering(&out);
+  Lowering lowering(&out, options);
   ARROW_ASSIGN_OR_RAISE(auto child, lowering.Lower(body));
   auto sink = make_sink(child.schema);
   if (!sink.ok()) return sink.status().WithMessage("in sink: ", sink.status().message());

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 
+#include "sabot/exec/memory_budget.h"
 #include "sabot/exec/physical_plan.h"
 #include "sabot/io/sink_factory.h"
 #include "sabot/plan/plan_node.h"
@@ -18,14 +19,22 @@ struct LoweredPlan {
   std::map<const PlanNode*, std::shared_ptr<arrow::Schema>> schemas;
 };
 
+//! What the lowered operators share beyond the plan itself.
+struct LowerOptions {
+  //! The job's memory budget, handed to the stateful operators (join, aggregate, sort);
+  //! null: unlimited.
+  std::shared_ptr<MemoryBudget> memory;
+};
+
 //! `root` must be a sink. `output` receives what in-memory sinks produce.
-Result<LoweredPlan> LowerPlan(const PlanNode& root, SinkOutput* output);
+Result<LoweredPlan> LowerPlan(const PlanNode& root, SinkOutput* output, const LowerOptions& options = {});
 
 using SinkFactory = std::function<Result<std::unique_ptr<Sink>>(const std::shared_ptr<arrow::Schema>&)>;
 
 //! Lowers a plan that does not end in a sink, feeding its output to the sink that
 //! `make_sink` builds for the output schema (how results are streamed to a caller).
-Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& make_sink);
+Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& make_sink,
+                                      const LowerOptions& options = {});
 
 //! Lowers everything below the sink (opening sources to learn their schemas, but
 //! creating no output) and returns the schemas by node.

@@ -16,10 +16,20 @@ Result<std::shared_ptr<arrow::Table>> RunResult::ToTable() const {
 Result<RunResult> RunPlan(const PlanNode& root, const RunOptions& options) {
   SinkOutput output;
   output.print_to = options.print_to;
-  ARROW_ASSIGN_OR_RAISE(auto lowered, LowerPlan(root, &output));
+  if (options.memory_limit_bytes < 0) {
+    return Status::Invalid("the memory limit must not be negative, got ", options.memory_limit_bytes);
+  }
+  LowerOptions lower;
+  // The budget also counts without a limit: the peak it records is reported.
+  lower.memory = std::make_shared<MemoryBudget>(
+      MemoryBudget::Options{options.memory_limit_bytes, options.allow_spill, options.spill_directory});
+  ARROW_ASSIGN_OR_RAISE(auto lowered, LowerPlan(root, &output, lower));
   PipelineExecutor executor(options.cancel);
   ARROW_ASSIGN_OR_RAISE(auto stats, executor.Run(lowered.physical));
   RunResult result;
+  result.spill_files = lower.memory->spill_files();
+  result.spilled_bytes = lower.memory->spilled_bytes();
+  result.peak_memory = lower.memory->peak();
   result.rows_written = output.rows;
   result.schema = lowered.schemas.at(&root);
   result.collected = std::move(output.collected);

@@ -18,6 +18,13 @@ namespace sabot {
 struct RunOptions {
   const std::atomic<bool>* cancel = nullptr;  //!< set to true to stop the job
   std::ostream* print_to = nullptr;           //!< print sinks; null is stdout
+  //! Memory the job's joins, aggregations and sorts may hold together; 0 is unlimited.
+  int64_t memory_limit_bytes = 0;
+  //! Past the limit, spill to disk (true) or fail with a clear error (false).
+  bool allow_spill = true;
+  //! Where spill files go (a fresh folder inside it, removed after the job); empty is
+  //! the system's temporary folder.
+  std::string spill_directory;
 };
 
 struct RunResult {
@@ -25,6 +32,9 @@ struct RunResult {
   std::shared_ptr<arrow::Schema> schema;  //!< of the rows the sink received
   std::vector<std::shared_ptr<arrow::RecordBatch>> collected;  //!< collect sinks only
   ExecutorStats stats;
+  int64_t spill_files = 0;    //!< spill files written (0 when everything fit)
+  int64_t spilled_bytes = 0;  //!< bytes written to them
+  int64_t peak_memory = 0;    //!< the most the stateful operators held at once, as accounted
 
   Result<std::shared_ptr<arrow::Table>> ToTable() const;
 };
