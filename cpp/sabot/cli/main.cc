@@ -8,6 +8,7 @@
 #include <arrow/config.h>
 
 #include "sabot/common/byte_size.h"
+#include "sabot/cli/python_job.h"
 #include "sabot/plan/plan_json.h"
 #include "sabot/runtime/run.h"
 
@@ -22,13 +23,13 @@ int Fail(const arrow::Status& status) {
   return status.IsCancelled() ? 130 : 1;
 }
 
-// A job is a plan file today; Python job files come with the Python package.
+bool IsPythonJob(const std::string& path) { return std::filesystem::path(path).extension() == ".py"; }
+
+// A job is a plan file; Python job files are handed to the Python package (see Run).
 arrow::Result<sabot::PlanPtr> LoadJob(const std::string& path) {
-  auto ext = std::filesystem::path(path).extension().string();
-  if (ext == ".py") {
-    return arrow::Status::NotImplemented(
-        path, ": Python job files are run by the Python package (`python -m sabot run`), "
-              "which this build does not include; use a .json plan file");
+  if (IsPythonJob(path)) {
+    return arrow::Status::Invalid(path, ": a Python job builds its plan when it runs; use `sabot run ", path,
+                                  "` to run it, or explain a .json plan file");
   }
   return sabot::ReadPlanFile(path);
 }
@@ -53,6 +54,7 @@ int Run(const RunFlags& flags) {
   options.spill_directory = flags.spill_dir;
   const std::string& job = flags.job;
   const bool stats = flags.stats;
+  if (IsPythonJob(job)) return sabot::cli::RunPythonJob(job);
   auto plan = LoadJob(job);
   if (!plan.ok()) return Fail(plan.status());
   std::signal(SIGINT, OnInterrupt);

@@ -148,3 +148,24 @@ def test_main_example_matches_duckdb(sabot_bin, tmp_path):
         assert math.isclose(g["avg_fare_per_km"], w[2], abs_tol=0.0101)
         assert math.isclose(g["avg_tip_pct"], w[3], abs_tol=0.101)
         assert g["longest_km"] == w[4]
+
+
+def test_python_job_runs_through_the_cli(sabot_bin, tmp_path):
+    """`sabot run job.py` hands the job to the Python package, which runs it in the engine."""
+    job = tmp_path / "job.py"
+    out = tmp_path / "out.parquet"
+    job.write_text(
+        "import sabot\n"
+        "from sabot import col\n"
+        f"n = sabot.generate(rows=5000, seed=3).filter(col('key') < 100).write_parquet({str(out)!r})\n"
+        "print('wrote', n)\n")
+    rc, stdout, err = run_cli(sabot_bin, "run", job)
+    assert rc == 0, err
+    written = pq.read_table(out)
+    assert stdout.strip() == f"wrote {written.num_rows}"
+    assert written.num_rows > 0 and max(written.column("key").to_pylist()) < 100
+
+    broken = tmp_path / "broken.py"
+    broken.write_text("import sabot\nsabot.read_csv('/no/such/file.csv').collect()\n")
+    rc, _, err = run_cli(sabot_bin, "run", broken)
+    assert rc == 1 and "file not found: /no/such/file.csv" in err, err

@@ -1,0 +1,14 @@
+// Python job files (`sabot run job.py`) run in the Python package, which builds its
+// plans with the same engine; the CLI hands the job to `python -m sabot run`.
+#pragma once
+
+#include <string>
+
+namespace sabot::cli {
+
+//! Replaces this process with `<python> -m sabot run <job>`. The interpreter is
+//! $SABOT_PYTHON, else the one the build used, else python3 on PATH. Returns only on
+//! failure to start it (then an exit code, after printing why).
+int RunPythonJob(const std::string& job);
+
+}  // namespace sabot::cli
