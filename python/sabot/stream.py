@@ -13,11 +13,37 @@ import pyarrow as pa
 from . import _core
 from .expr import Expr, _to_expr
 
-__all__ = ["Stream", "GroupBy", "Agg", "SabotError"]
+__all__ = ["Stream", "GroupBy", "Agg", "SabotError", "set_memory_limit"]
 
 SabotError = _core.SabotError
 
 _BATCH, _PENDING, _END = 0, 1, 2
+
+
+class _Memory:
+    """The memory budget of jobs started from Python (see sabot.set_memory_limit)."""
+
+    limit = 0  # bytes; 0 is unlimited
+    allow_spill = True
+
+    @classmethod
+    def args(cls) -> dict[str, Any]:
+        return {"memory_limit": cls.limit, "allow_spill": cls.allow_spill}
+
+
+def set_memory_limit(limit: int | str | None, *, spill: bool = True) -> None:
+    """Caps the memory that joins, aggregations and sorts of each job may hold, e.g.
+    ``set_memory_limit("2GB")``. Past it they spill to disk, or with ``spill=False``
+    the job fails with an error that says so. ``None`` removes the cap."""
+    if limit is None:
+        _Memory.limit = 0
+    elif isinstance(limit, str):
+        _Memory.limit = _core.parse_byte_size(limit)
+    elif isinstance(limit, int) and limit >= 0:
+        _Memory.limit = limit
+    else:
+        raise ValueError(f"memory limit must be a size such as '512MB' or a byte count, not {limit!r}")
+    _Memory.allow_spill = spill
 # How long a blocking wait lasts before Python gets a chance to see Ctrl-C.
 _WAIT_MS = 50
 
@@ -129,10 +155,10 @@ class Stream:
         if not self._s.is_bounded():
             raise SabotError("this stream is unbounded (it reads an endless source), so `for` would never end: "
                              "iterate it with `async for`, or bound it with .limit(n)")
-        return _BatchIterator(_core.start(self._s))
+        return _BatchIterator(_core.start(self._s, **_Memory.args()))
 
     def __aiter__(self) -> AsyncIterator[pa.RecordBatch]:
-        return _AsyncBatchIterator(_core.start(self._s))
+        return _AsyncBatchIterator(_core.start(self._s, **_Memory.args()))
 
     def records(self) -> Iterator[dict[str, Any]]:
         """Rows as dicts. Sugar over batches: the engine still works batch by batch."""
@@ -156,7 +182,7 @@ class Stream:
 
     def count(self) -> int:
         """Number of rows (the rows are not kept)."""
-        return _core.count_rows(self._s)
+        return _core.count_rows(self._s, **_Memory.args())
 
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
         """Arrow PyCapsule protocol: ``pyarrow.table(stream)``, ``polars.from_arrow(...)``
@@ -166,19 +192,19 @@ class Stream:
         return reader.__arrow_c_stream__(requested_schema)
 
     def write_csv(self, path: str) -> int:
-        return _core.write_file(self._s, "csv", str(path))
+        return _core.write_file(self._s, "csv", str(path), **_Memory.args())
 
     def write_json(self, path: str) -> int:
         """JSON lines: one object per row."""
-        return _core.write_file(self._s, "jsonl", str(path))
+        return _core.write_file(self._s, "jsonl", str(path), **_Memory.args())
 
     def write_ipc(self, path: str, stream: bool = False) -> int:
-        return _core.write_file(self._s, "ipc_stream" if stream else "ipc", str(path))
+        return _core.write_file(self._s, "ipc_stream" if stream else "ipc", str(path), **_Memory.args())
 
     def write_parquet(self, path: str) -> int:
         """Writes to a temporary name and renames on success: a failed job leaves nothing.
         Returns the number of rows written."""
-        return _core.write_file(self._s, "parquet", str(path))
+        return _core.write_file(self._s, "parquet", str(path), **_Memory.args())
 
     def to_plan_json(self, sink_format: str, sink_path: str) -> str:
         """The plan, ending in a file sink, as a plan file for ``sabot run``. Paths are

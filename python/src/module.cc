@@ -21,6 +21,7 @@
 #include "arrow_capsules.h"
 #include "py_batch_function.h"
 #include "py_errors.h"
+#include "sabot/common/byte_size.h"
 #include "sabot/common/type_names.h"
 #include "sabot/plan/plan_json.h"
 #include "sabot/plan/stream.h"
@@ -92,11 +93,13 @@ auto RunInterruptibly(std::atomic<bool>& cancel, Work&& work) -> decltype(work()
   return std::move(*result);
 }
 
-int64_t RunToSink(const Stream& stream, const SinkSpec& spec) {
+int64_t RunToSink(const Stream& stream, const SinkSpec& spec, int64_t memory_limit, bool allow_spill) {
   PlanPtr plan = stream.To(spec);
   std::atomic<bool> cancel{false};
   RunOptions options;
   options.cancel = &cancel;
+  options.memory_limit_bytes = memory_limit;
+  options.allow_spill = allow_spill;
   auto result = RunInterruptibly(cancel, [&] { return RunPlan(*plan, options); });
   return ValueOrRaise(std::move(result)).rows_written;
 }
@@ -300,14 +303,20 @@ NB_MODULE(_core, m) {
       },
       "capsule"_a, "name"_a);
 
-  m.def("write_file", [](const Stream& s, const std::string& format, const std::string& path) {
-    return RunToSink(s, FileSinkSpec(format, path));
-  });
-  m.def("count_rows", [](const Stream& s) {
-    SinkSpec spec;
-    spec.kind = SinkSpec::Kind::kCount;
-    return RunToSink(s, spec);
-  });
+  m.def(
+      "write_file",
+      [](const Stream& s, const std::string& format, const std::string& path, int64_t memory_limit,
+         bool allow_spill) { return RunToSink(s, FileSinkSpec(format, path), memory_limit, allow_spill); },
+      "stream"_a, "format"_a, "path"_a, "memory_limit"_a = 0, "allow_spill"_a = true);
+  m.def(
+      "count_rows",
+      [](const Stream& s, int64_t memory_limit, bool allow_spill) {
+        SinkSpec spec;
+        spec.kind = SinkSpec::Kind::kCount;
+        return RunToSink(s, spec, memory_limit, allow_spill);
+      },
+      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true);
+  m.def("parse_byte_size", [](const std::string& text) { return ValueOrRaise(ParseByteSize(text)); }, "text"_a);
 
   nb::class_<PyRunningPlan>(m, "RunningPlan")
       .def("next", &PyRunningPlan::Next, "timeout_ms"_a)
@@ -316,15 +325,19 @@ NB_MODULE(_core, m) {
       .def("schema", &PyRunningPlan::schema);
   m.def(
       "start",
-      [](const Stream& s, int queue_batches) {
+      [](const Stream& s, int queue_batches, int64_t memory_limit, bool allow_spill) {
+        RunningPlanOptions options;
+        options.queue_batches = static_cast<size_t>(queue_batches);
+        options.memory_limit_bytes = memory_limit;
+        options.allow_spill = allow_spill;
         Result<std::unique_ptr<RunningPlan>> running;
         {
           nb::gil_scoped_release release;  // lowering may call UDFs, which take the GIL
-          running = RunningPlan::Start(*s.node(), {static_cast<size_t>(queue_batches)});
+          running = RunningPlan::Start(*s.node(), options);
         }
         return std::make_unique<PyRunningPlan>(ValueOrRaise(std::move(running)));
       },
-      "stream"_a, "queue_batches"_a = 8);
+      "stream"_a, "queue_batches"_a = 8, "memory_limit"_a = 0, "allow_spill"_a = true);
   m.def("active_engine_threads", &RunningPlan::ActiveEngineThreads);
 
   m.def("run_plan_file", [](const std::string& path) {

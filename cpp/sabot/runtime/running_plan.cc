@@ -109,6 +109,11 @@ class ChannelSink final : public Sink {
 }  // namespace
 
 Result<std::unique_ptr<RunningPlan>> RunningPlan::Start(const PlanNode& body, RunningPlanOptions options) {
+  if (options.memory_limit_bytes < 0) {
+    return Status::Invalid("the memory limit must not be negative, got ", options.memory_limit_bytes);
+  }
+  LowerOptions lower;
+  lower.memory = MemoryBudget::Make(options.memory_limit_bytes, options.allow_spill);
   std::unique_ptr<RunningPlan> running(new RunningPlan());
   running->channel_ = std::make_shared<ResultChannel>(std::max<size_t>(1, options.queue_batches));
   auto* raw = running.get();
@@ -117,7 +122,8 @@ Result<std::unique_ptr<RunningPlan>> RunningPlan::Start(const PlanNode& body, Ru
                                                     -> Result<std::unique_ptr<Sink>> {
                           raw->schema_ = schema;
                           return std::make_unique<ChannelSink>(schema, raw->channel_, &raw->cancel_);
-                        }));
+                        },
+                        lower));
   auto plan = std::make_shared<PhysicalPlan>(std::move(lowered.physical));
   g_active_engine_threads.fetch_add(1);
   running->engine_ = std::thread([plan, raw] {

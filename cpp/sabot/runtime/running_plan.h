@@ -17,6 +17,10 @@ namespace sabot {
 
 struct RunningPlanOptions {
   size_t queue_batches = 8;  //!< batches buffered between engine and consumer
+  //! As in RunOptions: the budget of the job's joins, aggregations and sorts (0 is
+  //! unlimited), and whether passing it spills or fails.
+  int64_t memory_limit_bytes = 0;
+  bool allow_spill = true;
 };
 
 class ResultChannel;
