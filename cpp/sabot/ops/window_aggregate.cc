@@ -1,0 +1,290 @@
+// WindowAggregateOperator: assigns rows to event-time windows, aggregates each window
+// with its own HashAggregateState, and emits windows as the watermark passes them.
+#include "sabot/ops/window_aggregate.h"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+
+#include <arrow/api.h>
+#include <arrow/compute/api_vector.h>
+
+#include "sabot/common/type_names.h"
+
+namespace sabot {
+namespace {
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  const int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+// Window ends and end + lateness near the edges of time must not wrap around.
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t sum;
+  if (__builtin_add_overflow(a, b, &sum)) {
+    return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+  }
+  return sum;
+}
+
+// Reads a timestamp column as microseconds since the epoch.
+Status ReadEventTimes(const arrow::Array& column, const std::string& name, std::vector<int64_t>* out) {
+  if (column.null_count() > 0) {
+    int64_t row = 0;
+    while (column.IsValid(row)) ++row;
+    return Status::Invalid("window time column '", name, "' has a null event time at row ", row);
+  }
+  const auto& timestamps = static_cast<const arrow::TimestampArray&>(column);
+  const auto unit = static_cast<const arrow::TimestampType&>(*column.type()).unit();
+  const int64_t* values = timestamps.raw_values();
+  const int64_t n = column.length();
+  out->resize(static_cast<size_t>(n));
+  int64_t* times = out->data();
+  switch (unit) {
+    case arrow::TimeUnit::MICRO:
+      std::copy(values, values + n, times);
+      return Status::OK();
+    case arrow::TimeUnit::NANO:
+      for (int64_t i = 0; i < n; ++i) times[i] = FloorDiv(values[i], 1000);
+      return Status::OK();
+    case arrow::TimeUnit::MILLI:
+    case arrow::TimeUnit::SECOND: {
+      const int64_t factor = unit == arrow::TimeUnit::MILLI ? 1000 : 1000000;
+      bool overflow = false;
+      for (int64_t i = 0; i < n; ++i) overflow |= __builtin_mul_overflow(values[i], factor, &times[i]);
+      if (overflow) {
+        return Status::Invalid("window time column '", name, "': an event time does not fit in int64 microseconds");
+      }
+      return Status::OK();
+    }
+  }
+  return Status::OK();
+}
+
+std::shared_ptr<arrow::DataType> WindowTimeType() { return arrow::timestamp(arrow::TimeUnit::MICRO); }
+
+}  // namespace
+
+WindowAggregateOperator::WindowAggregateOperator(std::shared_ptr<arrow::Schema> output, WindowSpec window,
+                                                 int time_column, std::unique_ptr<HashAggregateState> prototype,
+                                                 WindowAggregateOptions options)
+    : Operator(std::move(output)),
+      window_(std::move(window)),
+      time_column_(time_column),
+      prototype_(std::move(prototype)),
+      options_(std::move(options)) {}
+
+WindowAggregateOperator::~WindowAggregateOperator() = default;
+
+Result<Flow> WindowAggregateOperator::Push(int /*port*/, Message message) {
+  switch (message.kind()) {
+    case MessageKind::kBatch: {
+      ARROW_RETURN_NOT_OK(Consume(message.batch()));
+      // Rows for windows the watermark already passed (within allowed lateness) are
+      // emitted now: a late-created window, or an update of an emitted one.
+      return AdvanceWatermark(watermark_);
+    }
+    case MessageKind::kWatermark: {
+      ARROW_ASSIGN_OR_RAISE(Flow flow, AdvanceWatermark(std::max(watermark_, message.watermark())));
+      ARROW_ASSIGN_OR_RAISE(Flow forwarded, Emit(std::move(message)));
+      return flow == Flow::kStop ? flow : forwarded;
+    }
+    case MessageKind::kEndOfStream: {
+      ARROW_ASSIGN_OR_RAISE(Flow flow, AdvanceWatermark(kMaxWatermark));
+      ARROW_ASSIGN_OR_RAISE(Flow forwarded, Emit(std::move(message)));
+      return flow == Flow::kStop ? flow : forwarded;
+    }
+    case MessageKind::kCheckpointBarrier:
+      return Emit(std::move(message));
+  }
+  return Flow::kContinue;
+}
+
+Status WindowAggregateOperator::Consume(const std::shared_ptr<arrow::RecordBatch>& batch) {
+  const int64_t n = batch->num_rows();
+  if (n == 0) return Status::OK();
+  const auto& input = *prototype_->input_schema();
+  if (batch->num_columns() != input.num_fields() ||
+      !batch->column_data(time_column_)->type->Equals(*input.field(time_column_)->type())) {
+    return Status::TypeError("WindowAggregate: batch schema ", batch->schema()->ToString(),
+                             " does not match the planned input ", input.ToString());
+  }
+  ARROW_RETURN_NOT_OK(ReadEventTimes(*batch->column(time_column_), input.field(time_column_)->name(), &times_));
+
+  // Row indices per window start, in row order (first/last depend on it). Rows arrive
+  // mostly in time order, so the previous row's window is looked up first.
+  const int64_t size = window_.size_us;
+  const int64_t slide = window_.slide_us;
+  const int64_t max_windows = (size + slide - 1) / slide;
+  std::map<int64_t, std::vector<int32_t>> rows_by_start;
+  std::vector<std::pair<int64_t, std::vector<int32_t>*>> recent(
+      static_cast<size_t>(max_windows), {std::numeric_limits<int64_t>::min(), nullptr});
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t t = times_[static_cast<size_t>(i)];
+    const int64_t last_start = FloorDiv(t, slide) * slide;
+    for (int64_t j = 0; j < max_windows; ++j) {
+      const int64_t start = last_start - j * slide;
+      if (SaturatingAdd(start, size) <= t) break;
+      auto& [cached_start, rows] = recent[static_cast<size_t>(j)];
+      if (rows == nullptr || cached_start != start) {
+        cached_start = start;
+        rows = &rows_by_start[start];
+      }
+      rows->push_back(static_cast<int32_t>(i));
+    }
+  }
+
+  const int64_t lateness = window_.allowed_lateness_us;
+  std::vector<uint8_t> late;  // per row, allocated at the first late window
+  for (auto& [start, rows] : rows_by_start) {
+    if (SaturatingAdd(SaturatingAdd(start, size), lateness) <= watermark_) {
+      if (late.empty()) late.assign(static_cast<size_t>(n), 0);
+      for (int32_t row : rows) late[static_cast<size_t>(row)] = 1;
+      continue;
+    }
+    if (static_cast<int64_t>(rows.size()) == n) {  // the whole batch, in order
+      ARROW_RETURN_NOT_OK(AddToWindow(start, batch));
+      continue;
+    }
+    arrow::Int32Array indices(static_cast<int64_t>(rows.size()), arrow::Buffer::Wrap(rows));
+    ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(arrow::Datum(batch), arrow::Datum(indices)));
+    ARROW_RETURN_NOT_OK(AddToWindow(start, taken.record_batch()));
+  }
+
+  if (!late.empty()) {
+    std::vector<int32_t> late_indices;
+    for (int64_t i = 0; i < n; ++i) {
+      if (late[static_cast<size_t>(i)]) late_indices.push_back(static_cast<int32_t>(i));
+    }
+    late_rows_ += static_cast<int64_t>(late_indices.size());
+    if (options_.late_sink) {
+      arrow::Int32Array indices(static_cast<int64_t>(late_indices.size()), arrow::Buffer::Wrap(late_indices));
+      ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(arrow::Datum(batch), arrow::Datum(indices)));
+      ARROW_RETURN_NOT_OK(options_.late_sink(taken.record_batch()));
+    }
+  }
+  return Status::OK();
+}
+
+Status WindowAggregateOperator::AddToWindow(int64_t start, const std::shared_ptr<arrow::RecordBatch>& rows) {
+  auto [it, inserted] = windows_.try_emplace(start);
+  Window& window = it->second;
+  if (window_.allowed_lateness_us > 0) {
+    window.rows.push_back(rows);
+  } else {
+    if (inserted) {
+      ARROW_ASSIGN_OR_RAISE(window.state, prototype_->MakeEmpty());
+    }
+    ARROW_RETURN_NOT_OK(window.state->Consume(*rows));
+  }
+  if (window.emitted) window.updated = true;
+  return Status::OK();
+}
+
+Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> WindowAggregateOperator::WindowResult(
+    int64_t start, Window& window) {
+  std::unique_ptr<HashAggregateState> state;
+  if (window.state != nullptr) {
+    state = std::move(window.state);
+  } else {
+    ARROW_ASSIGN_OR_RAISE(state, prototype_->MakeEmpty());
+    for (const auto& rows : window.rows) ARROW_RETURN_NOT_OK(state->Consume(*rows));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto results, state->Finalize());
+  const auto type = WindowTimeType();
+  const arrow::TimestampScalar window_start(start, type);
+  const arrow::TimestampScalar window_end(SaturatingAdd(start, window_.size_us), type);
+  for (auto& result : results) {
+    const int64_t rows = result->num_rows();
+    ARROW_ASSIGN_OR_RAISE(auto starts, arrow::MakeArrayFromScalar(window_start, rows));
+    ARROW_ASSIGN_OR_RAISE(auto ends, arrow::MakeArrayFromScalar(window_end, rows));
+    std::vector<std::shared_ptr<arrow::Array>> columns = {starts, ends};
+    for (const auto& column : result->columns()) columns.push_back(column);
+    result = arrow::RecordBatch::Make(output_schema(), rows, std::move(columns));
+  }
+  return results;
+}
+
+Result<Flow> WindowAggregateOperator::AdvanceWatermark(EventTime watermark) {
+  watermark_ = watermark;
+  const int64_t size = window_.size_us;
+  std::vector<std::shared_ptr<arrow::RecordBatch>> out;
+  // Every window has the same size, so start order is end order: stop at the first
+  // window the watermark has not passed.
+  for (auto it = windows_.begin(); it != windows_.end();) {
+    const int64_t end = SaturatingAdd(it->first, size);
+    if (end > watermark_) break;
+    Window& window = it->second;
+    const bool expired = SaturatingAdd(end, window_.allowed_lateness_us) <= watermark_;
+    if (!window.emitted || window.updated) {
+      ARROW_ASSIGN_OR_RAISE(auto results, WindowResult(it->first, window));
+      for (auto& result : results) out.push_back(std::move(result));
+    }
+    if (expired) {
+      it = windows_.erase(it);
+    } else {
+      window.emitted = true;
+      window.updated = false;
+      ++it;
+    }
+  }
+  if (out.empty()) return Flow::kContinue;
+  ARROW_ASSIGN_OR_RAISE(auto all, arrow::ConcatenateRecordBatches(out));
+  for (int64_t offset = 0; offset < all->num_rows(); offset += kMaxAggregateOutputRows) {
+    ARROW_ASSIGN_OR_RAISE(Flow flow, Emit(Message::Batch(all->Slice(offset, kMaxAggregateOutputRows))));
+    if (flow == Flow::kStop) return flow;
+  }
+  return Flow::kContinue;
+}
+
+Result<std::unique_ptr<Operator>> MakeWindowAggregate(const std::shared_ptr<arrow::Schema>& input,
+                                                      const WindowSpec& window,
+                                                      const std::vector<std::string>& keys,
+                                                      const std::vector<AggregateSpec>& aggregates,
+                                                      WindowAggregateOptions options) {
+  WindowSpec spec = window;
+  if (spec.kind == WindowSpec::Kind::kTumbling && spec.slide_us == 0) spec.slide_us = spec.size_us;
+  if (spec.size_us <= 0) return Status::Invalid("window size must be positive, got ", spec.size_us, " us");
+  if (spec.slide_us <= 0) return Status::Invalid("window slide must be positive, got ", spec.slide_us, " us");
+  if (spec.slide_us > spec.size_us) {
+    return Status::Invalid("window slide (", spec.slide_us, " us) must not exceed the window size (", spec.size_us,
+                           " us): rows between windows would belong to none");
+  }
+  if (spec.kind == WindowSpec::Kind::kTumbling && spec.slide_us != spec.size_us) {
+    return Status::Invalid("a tumbling window's slide (", spec.slide_us, " us) must equal its size (", spec.size_us,
+                           " us)");
+  }
+  if (spec.allowed_lateness_us < 0) {
+    return Status::Invalid("allowed lateness must not be negative, got ", spec.allowed_lateness_us, " us");
+  }
+  const auto indices = input->GetAllFieldIndices(spec.time_column);
+  if (indices.size() != 1) {
+    if (indices.empty()) {
+      return Status::Invalid("window time column '", spec.time_column, "' does not exist; the columns are: ",
+                             JoinNames(input->field_names()));
+    }
+    return Status::Invalid("window time column name '", spec.time_column, "' is ambiguous, the input has it ",
+                           indices.size(), " times");
+  }
+  const int time_column = indices[0];
+  const auto& time_type = *input->field(time_column)->type();
+  if (time_type.id() != arrow::Type::TIMESTAMP) {
+    return Status::TypeError("window time column '", spec.time_column, "': expected a timestamp, found ",
+                             FormatDataType(time_type));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto prototype, HashAggregateState::Make(input, keys, aggregates));
+  arrow::FieldVector fields = {arrow::field("window_start", WindowTimeType(), /*nullable=*/false),
+                               arrow::field("window_end", WindowTimeType(), /*nullable=*/false)};
+  for (const auto& field : prototype->output_schema()->fields()) {
+    if (field->name() == "window_start" || field->name() == "window_end") {
+      return Status::Invalid("output column '", field->name(), "' clashes with the window column of that name");
+    }
+    fields.push_back(field);
+  }
+  return std::unique_ptr<Operator>(new WindowAggregateOperator(arrow::schema(std::move(fields)), std::move(spec),
+                                                               time_column, std::move(prototype),
+                                                               std::move(options)));
+}
+
+}  // namespace sabot
