@@ -40,6 +40,7 @@ struct RunFlags {
   std::string memory_limit;  // empty: unlimited
   bool no_spill = false;
   std::string spill_dir;
+  int threads = 1;
 };
 
 int Run(const RunFlags& flags) {
@@ -52,6 +53,7 @@ int Run(const RunFlags& flags) {
   }
   options.allow_spill = !flags.no_spill;
   options.spill_directory = flags.spill_dir;
+  options.threads = flags.threads;
   const std::string& job = flags.job;
   const bool stats = flags.stats;
   if (IsPythonJob(job)) return sabot::cli::RunPythonJob(job);
@@ -105,6 +107,10 @@ int main(int argc, char** argv) {
                   "they spill to disk");
   run->add_flag("--no-spill", run_flags.no_spill, "fail instead of spilling when the memory limit is reached");
   run->add_option("--spill-dir", run_flags.spill_dir, "where spill files go (default: the temporary folder)");
+  run->add_option("--threads", run_flags.threads,
+                  "worker threads; a job that reads one bounded source through filters and projections "
+                  "into its sink runs in parallel, in the same order (default 1)")
+      ->check(CLI::PositiveNumber);
 
   std::string explain_job;
   auto* explain = app.add_subcommand("explain", "Print a job's plan with each step's output columns");

@@ -54,6 +54,9 @@ class Lowering {
  public:
   explicit Lowering(LoweredPlan* out, LowerOptions options = {}) : out_(out), options_(std::move(options)) {}
 
+  //! Source nodes lower to `source` instead of opening a new source.
+  void UseSource(std::shared_ptr<Source> source) { source_override_ = std::move(source); }
+
   Result<Lowered> Lower(const PlanNode& node) {
     ARROW_ASSIGN_OR_RAISE(auto lowered, LowerNode(node));
     out_->schemas[&node] = lowered.schema;
@@ -87,6 +90,7 @@ class Lowering {
   Result<Lowered> LowerNode(const PlanNode& node) {
     if (node.kind() == PlanKind::kSource) {
       return Named(node, [&]() -> Result<Lowered> {
+        if (source_override_) return Lowered{source_override_->schema(), source_override_, nullptr};
         ARROW_ASSIGN_OR_RAISE(auto source, MakeSource(static_cast<const SourceNode&>(node).spec));
         return Lowered{source->schema(), source, nullptr};
       });
@@ -196,6 +200,7 @@ class Lowering {
 
   LoweredPlan* out_;
   LowerOptions options_;
+  std::shared_ptr<Source> source_override_;
 };
 
 Status CheckIsSink(const PlanNode& root) {
@@ -233,6 +238,40 @@ Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& m
   lowering.Attach(child, lowering.Own(std::move(*sink)), 0);
   out.physical.sink = raw;
   return out;
+}
+
+bool IsStatelessPipeline(const PlanNode& root) {
+  if (root.kind() != PlanKind::kSink) return false;
+  for (const PlanNode* node = root.input().get();; node = node->input().get()) {
+    switch (node->kind()) {
+      case PlanKind::kSource:
+        return true;
+      case PlanKind::kFilter:
+      case PlanKind::kProject:
+      case PlanKind::kWithColumns:
+      case PlanKind::kRename:
+      case PlanKind::kExplode:
+        break;
+      default:
+        return false;
+    }
+  }
+}
+
+Result<OperatorChain> LowerOperatorChain(const PlanNode& body, std::shared_ptr<Source> source,
+                                         const LowerOptions& options) {
+  LoweredPlan out;
+  Lowering lowering(&out, options);
+  lowering.UseSource(std::move(source));
+  ARROW_ASSIGN_OR_RAISE(auto tail, lowering.Lower(body));
+  OperatorChain chain;
+  if (tail.op != nullptr) {
+    SABOT_CHECK(out.physical.sources.size() == 1);
+    chain.head = out.physical.sources.front().target;
+    chain.tail = tail.op;
+  }
+  chain.operators = std::move(out.physical.operators);
+  return chain;
 }
 
 Result<std::map<const PlanNode*, std::shared_ptr<arrow::Schema>>> ResolveSchemas(const PlanNode& root) {

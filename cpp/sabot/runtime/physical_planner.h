@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "sabot/exec/memory_budget.h"
+#include "sabot/exec/morsel_executor.h"
 #include "sabot/exec/physical_plan.h"
 #include "sabot/io/sink_factory.h"
 #include "sabot/plan/plan_node.h"
@@ -35,6 +36,16 @@ using SinkFactory = std::function<Result<std::unique_ptr<Sink>>(const std::share
 //! `make_sink` builds for the output schema (how results are streamed to a caller).
 Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& make_sink,
                                       const LowerOptions& options = {});
+
+//! Whether `root` (a sink) reads one source through stateless single-input operators
+//! only (filter, project, with_columns, rename, explode): what MorselExecutor runs.
+bool IsStatelessPipeline(const PlanNode& root);
+
+//! One more copy of the operators of `body` (a stateless pipeline without its sink, see
+//! IsStatelessPipeline), reading from `source`, the source that lowering `body` already
+//! opened: the operator chain of one more worker thread.
+Result<OperatorChain> LowerOperatorChain(const PlanNode& body, std::shared_ptr<Source> source,
+                                         const LowerOptions& options = {});
 
 //! Lowers everything below the sink (opening sources to learn their schemas, but
 //! creating no output) and returns the schemas by node.

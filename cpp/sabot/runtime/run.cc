@@ -19,13 +19,25 @@ Result<RunResult> RunPlan(const PlanNode& root, const RunOptions& options) {
   if (options.memory_limit_bytes < 0) {
     return Status::Invalid("the memory limit must not be negative, got ", options.memory_limit_bytes);
   }
+  if (options.threads < 1) return Status::Invalid("threads must be at least 1, got ", options.threads);
   LowerOptions lower;
   // The budget also counts without a limit: the peak it records is reported.
   lower.memory = std::make_shared<MemoryBudget>(
       MemoryBudget::Options{options.memory_limit_bytes, options.allow_spill, options.spill_directory});
   ARROW_ASSIGN_OR_RAISE(auto lowered, LowerPlan(root, &output, lower));
-  PipelineExecutor executor(options.cancel);
-  ARROW_ASSIGN_OR_RAISE(auto stats, executor.Run(lowered.physical));
+  ExecutorStats stats;
+  const auto& sources = lowered.physical.sources;
+  if (options.threads > 1 && IsStatelessPipeline(root) && sources.size() == 1 && sources.front().source->bounded()) {
+    // Each worker gets its own copy of the operators, over the source already opened;
+    // the copy lowered above feeds nothing but is cheap (expressions bound once more).
+    auto source = sources.front().source;
+    MorselExecutor executor({options.threads, /*max_pending_morsels=*/0, options.cancel});
+    ARROW_ASSIGN_OR_RAISE(stats, executor.Run(*source, [&] { return LowerOperatorChain(*root.input(), source, lower); },
+                                              *lowered.physical.sink));
+  } else {
+    PipelineExecutor executor(options.cancel);
+    ARROW_ASSIGN_OR_RAISE(stats, executor.Run(lowered.physical));
+  }
   RunResult result;
   result.spill_files = lower.memory->spill_files();
   result.spilled_bytes = lower.memory->spilled_bytes();

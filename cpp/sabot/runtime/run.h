@@ -25,6 +25,11 @@ struct RunOptions {
   //! Where spill files go (a fresh folder inside it, removed after the job); empty is
   //! the system's temporary folder.
   std::string spill_directory;
+  //! Worker threads. Above 1, a plan that reads one bounded source through stateless
+  //! operators only (filter, project, with_columns, rename, explode) into its sink runs
+  //! on the MorselExecutor, with the same output in the same order; any other plan runs
+  //! single-threaded as before.
+  int threads = 1;
 };
 
 struct RunResult {

@@ -1,0 +1,52 @@
+// TaskPool: a fixed set of worker threads running submitted tasks in FIFO order.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace sabot {
+
+//! A fixed-size pool owned by one executor run. Tasks receive the index of the worker
+//! that runs them, in [0, size()), so a task can use that worker's local state (its
+//! copy of the operators) without a lock.
+//!
+//! One shared FIFO queue, not per-thread deques with stealing: morsels are coarse
+//! (a 64K-row slice, a 1M-row generator range: milliseconds of work each), so one
+//! lock per task is noise, and the order-preserving collector wants morsels started
+//! in source order; stealing from the far end of a deque would start late morsels
+//! first and grow the reorder buffer. Work stealing pays off once tasks are fine
+//! grained or spawn tasks; that is the next step, behind the same Submit interface.
+class TaskPool {
+ public:
+  using Task = std::function<void(int worker)>;
+
+  //! At least one thread, whatever `threads` says.
+  explicit TaskPool(int threads);
+  //! Runs the tasks already queued, then joins the threads.
+  ~TaskPool();
+
+  TaskPool(const TaskPool&) = delete;
+  TaskPool& operator=(const TaskPool&) = delete;
+
+  int size() const { return static_cast<int>(threads_.size()); }
+  void Submit(Task task);
+  //! Blocks until every submitted task has finished.
+  void WaitIdle();
+
+ private:
+  void WorkerLoop(int worker);
+
+  std::mutex mutex_;
+  std::condition_variable work_ready_;
+  std::condition_variable idle_;
+  std::deque<Task> queue_;
+  int running_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace sabot

@@ -1,0 +1,271 @@
+// The morsel executor: output in split order whatever the finishing order, one
+// EndOfStream, the first failing split's error with the sink aborted, cancellation,
+// bounded buffering, and a many-tiny-morsels stress run.
+#include "sabot/exec/morsel_executor.h"
+
+#include <algorithm>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <arrow/api.h>
+#include <gtest/gtest.h>
+
+#include "sabot/exec/task_pool.h"
+
+namespace sabot {
+namespace {
+
+std::shared_ptr<arrow::Schema> Schema() { return arrow::schema({arrow::field("x", arrow::int64())}); }
+
+std::shared_ptr<arrow::RecordBatch> Batch(int64_t first, int64_t n) {
+  arrow::Int64Builder b;
+  for (int64_t i = 0; i < n; ++i) EXPECT_TRUE(b.Append(first + i).ok());
+  return arrow::RecordBatch::Make(Schema(), n, {*b.Finish()});
+}
+
+struct RangeSplit : SourceSplit {
+  explicit RangeSplit(int index) : index(index) {}
+  std::string ToString() const override { return "split " + std::to_string(index); }
+  int index;
+};
+
+// Split i yields `batches` batches of `rows` rows numbered from i * 1'000'000, each
+// followed by a watermark; reading sleeps a random while so splits finish out of order.
+class FakeSource final : public Source {
+ public:
+  FakeSource(int splits, int batches, int64_t rows, int max_delay_us = 200)
+      : splits_(splits), batches_(batches), rows_(rows), max_delay_us_(max_delay_us) {}
+  std::string ToString() const override { return "Fake"; }
+  const std::shared_ptr<arrow::Schema>& schema() const override { return schema_; }
+  Result<std::vector<std::shared_ptr<SourceSplit>>> Splits() override {
+    std::vector<std::shared_ptr<SourceSplit>> out;
+    for (int i = 0; i < splits_; ++i) out.push_back(std::make_shared<RangeSplit>(i));
+    return out;
+  }
+  Result<std::unique_ptr<SplitReader>> Open(const SourceSplit& split) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++opened_;
+    }
+    return std::make_unique<Reader>(static_cast<const RangeSplit&>(split).index, this);
+  }
+  int opened() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return opened_;
+  }
+
+ private:
+  struct Reader : SplitReader {
+    Reader(int index, FakeSource* src) : index(index), source(src), rng(static_cast<unsigned>(index)) {}
+    Result<SourcePoll> Next() override {
+      if (next == 2 * source->batches_) return SourcePoll::Exhausted();
+      if (source->max_delay_us_ > 0) {
+        std::this_thread::sleep_for(std::chrono::microseconds(rng() % static_cast<unsigned>(source->max_delay_us_)));
+      }
+      const int i = next++;
+      if (i % 2 == 1) return SourcePoll::Of(Message::Watermark(index * 1000 + i));
+      return SourcePoll::Of(Message::Batch(Batch(index * int64_t{1'000'000} + (i / 2) * source->rows_, source->rows_)));
+    }
+    int index;
+    int next = 0;
+    FakeSource* source;
+    std::minstd_rand rng;
+  };
+  std::shared_ptr<arrow::Schema> schema_ = Schema();
+  int splits_, batches_;
+  int64_t rows_;
+  int max_delay_us_;
+  std::mutex mutex_;
+  int opened_ = 0;
+};
+
+// Doubles x; fails on the value `fail_on`.
+class Double final : public BatchTransform {
+ public:
+  explicit Double(int64_t fail_on) : BatchTransform(Schema()), fail_on_(fail_on) {}
+  std::string_view name() const override { return "Double"; }
+
+ protected:
+  Result<std::shared_ptr<arrow::RecordBatch>> Transform(const std::shared_ptr<arrow::RecordBatch>& batch) override {
+    const auto& x = static_cast<const arrow::Int64Array&>(*batch->column(0));
+    arrow::Int64Builder b;
+    for (int64_t i = 0; i < x.length(); ++i) {
+      if (x.Value(i) == fail_on_) return Status::Invalid("bad value ", fail_on_);
+      ARROW_RETURN_NOT_OK(b.Append(2 * x.Value(i)));
+    }
+    ARROW_ASSIGN_OR_RAISE(auto out, b.Finish());
+    return arrow::RecordBatch::Make(Schema(), batch->num_rows(), {out});
+  }
+
+ private:
+  int64_t fail_on_;
+};
+
+OperatorChainFactory Doubler(int64_t fail_on = -1) {
+  return [fail_on]() -> Result<OperatorChain> {
+    OperatorChain chain;
+    chain.operators.push_back(std::make_unique<Double>(fail_on));
+    chain.head = chain.tail = chain.operators.back().get();
+    return chain;
+  };
+}
+
+// Records what reaches it; optionally checks a source's progress against the window.
+class RecordingSink final : public Sink {
+ public:
+  RecordingSink() : Sink(Schema()) {}
+  std::string_view name() const override { return "Recording"; }
+  Result<Flow> Push(int, Message m) override {
+    if (m.is_batch()) {
+      const auto& x = static_cast<const arrow::Int64Array&>(*m.batch()->column(0));
+      for (int64_t i = 0; i < x.length(); ++i) values.push_back(x.Value(i));
+      if (source) max_ahead = std::max(max_ahead, source->opened() - ++batches_seen);
+    } else {
+      ++controls;
+      eos += m.kind() == MessageKind::kEndOfStream;
+    }
+    return Flow::kContinue;
+  }
+  Status Abort() override {
+    aborted = true;
+    values.clear();
+    return Status::OK();
+  }
+  std::vector<int64_t> values;
+  int controls = 0, eos = 0;
+  bool aborted = false;
+  FakeSource* source = nullptr;  // with one batch per split: splits opened vs emitted
+  int batches_seen = 0, max_ahead = 0;
+};
+
+std::vector<int64_t> Expected(int splits, int batches, int64_t rows) {
+  std::vector<int64_t> out;
+  for (int s = 0; s < splits; ++s) {
+    for (int64_t r = 0; r < batches * rows; ++r) out.push_back(2 * (s * int64_t{1'000'000} + r));
+  }
+  return out;
+}
+
+TEST(TaskPool, RunsEverySubmittedTaskOnAWorker) {
+  TaskPool pool(3);
+  std::atomic<int> sum{0};
+  std::atomic<bool> bad_worker{false};
+  for (int i = 0; i < 1000; ++i) {
+    pool.Submit([&, i](int w) {
+      if (w < 0 || w >= 3) bad_worker = true;
+      sum += i;
+    });
+  }
+  pool.WaitIdle();
+  EXPECT_EQ(sum.load(), 999 * 1000 / 2);
+  EXPECT_FALSE(bad_worker.load());
+}
+
+TEST(MorselExecutor, KeepsSplitOrderAndSendsOneEndOfStream) {
+  for (int threads : {1, 2, 8}) {
+    FakeSource source(40, 3, 100);
+    RecordingSink sink;
+    auto stats = MorselExecutor({threads}).Run(source, Doubler(), sink);
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    EXPECT_EQ(sink.values, Expected(40, 3, 100)) << threads << " threads";
+    EXPECT_EQ(sink.eos, 1);
+    EXPECT_EQ(sink.controls, 1);  // the watermarks of a bounded source are dropped
+    EXPECT_EQ(stats->splits, 40);
+    EXPECT_EQ(stats->source_rows, 40 * 3 * 100);
+    EXPECT_EQ(stats->source_batches, 40 * 3);
+  }
+}
+
+TEST(MorselExecutor, RunsWithoutOperators) {
+  FakeSource source(10, 2, 5);
+  RecordingSink sink;
+  auto no_ops = []() -> Result<OperatorChain> { return OperatorChain{}; };
+  ASSERT_TRUE(MorselExecutor({4}).Run(source, no_ops, sink).ok());
+  auto want = Expected(10, 2, 5);
+  for (auto& v : want) v /= 2;
+  EXPECT_EQ(sink.values, want);
+}
+
+TEST(MorselExecutor, AFailingSplitFailsTheRunAndAbortsTheSink) {
+  // Split 25's second batch fails; later splits may be running and are cancelled.
+  FakeSource source(60, 3, 100);
+  RecordingSink sink;
+  auto stats = MorselExecutor({8}).Run(source, Doubler(25 * 1'000'000 + 150), sink);
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.status().message(), "bad value 25000150");
+  EXPECT_TRUE(sink.aborted);
+  EXPECT_EQ(sink.eos, 0);
+  EXPECT_LT(source.opened(), 60);
+}
+
+TEST(MorselExecutor, ReportsTheFirstFailingSplitInSourceOrder) {
+  // Two splits fail; whichever fails first in time, the earlier split's error wins.
+  class FailTwice final : public BatchTransform {
+   public:
+    FailTwice() : BatchTransform(Schema()) {}
+    std::string_view name() const override { return "FailTwice"; }
+
+   protected:
+    Result<std::shared_ptr<arrow::RecordBatch>> Transform(const std::shared_ptr<arrow::RecordBatch>& b) override {
+      const int64_t first = static_cast<const arrow::Int64Array&>(*b->column(0)).Value(0);
+      if (first == 3'000'000) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        return Status::Invalid("split 3");
+      }
+      if (first == 4'000'000) return Status::Invalid("split 4");
+      return b;
+    }
+  };
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    FakeSource source(10, 1, 10, 0);
+    RecordingSink sink;
+    auto chain = []() -> Result<OperatorChain> {
+      OperatorChain c;
+      c.operators.push_back(std::make_unique<FailTwice>());
+      c.head = c.tail = c.operators.back().get();
+      return c;
+    };
+    auto stats = MorselExecutor({4}).Run(source, chain, sink);
+    ASSERT_FALSE(stats.ok());
+    EXPECT_EQ(stats.status().message(), "split 3");
+  }
+}
+
+TEST(MorselExecutor, CancelStopsTheRun) {
+  std::atomic<bool> cancel{false};
+  FakeSource source(1000, 5, 10, 2000);
+  RecordingSink sink;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    cancel = true;
+  });
+  auto stats = MorselExecutor({4, 0, &cancel}).Run(source, Doubler(), sink);
+  canceller.join();
+  ASSERT_FALSE(stats.ok());
+  EXPECT_TRUE(stats.status().IsCancelled());
+  EXPECT_TRUE(sink.aborted);
+}
+
+TEST(MorselExecutor, BuffersAtMostTheWindow) {
+  // One batch per split: splits opened minus batches emitted is what is in flight.
+  FakeSource source(200, 1, 10);
+  RecordingSink sink;
+  sink.source = &source;
+  ASSERT_TRUE(MorselExecutor({4, 3}).Run(source, Doubler(), sink).ok());
+  EXPECT_EQ(sink.values, Expected(200, 1, 10));
+  EXPECT_LE(sink.max_ahead, 3);
+}
+
+TEST(MorselExecutor, StressManyTinyMorselsOnManyThreads) {
+  for (int round = 0; round < 5; ++round) {
+    FakeSource source(5000, 1, 1, 20);
+    RecordingSink sink;
+    ASSERT_TRUE(MorselExecutor({16, 7}).Run(source, Doubler(), sink).ok());
+    EXPECT_EQ(sink.values, Expected(5000, 1, 1));
+    EXPECT_EQ(sink.eos, 1);
+  }
+}
+
+}  // namespace
+}  // namespace sabot
