@@ -6,6 +6,7 @@ streams, ``async for batch in s`` for any), ``collect()``, or a ``write_*`` sink
 from __future__ import annotations
 
 import asyncio
+import datetime as _dt
 from typing import Any, AsyncIterator, Callable, Iterator, Mapping, Sequence
 
 import pyarrow as pa
@@ -13,7 +14,7 @@ import pyarrow as pa
 from . import _core
 from .expr import Expr, _to_expr
 
-__all__ = ["Stream", "GroupBy", "Agg", "SabotError", "set_memory_limit"]
+__all__ = ["Stream", "GroupBy", "WindowedGroupBy", "Agg", "SabotError", "set_memory_limit"]
 
 SabotError = _core.SabotError
 
@@ -123,6 +124,16 @@ class Stream:
     def agg(self, *aggregates: "Agg", **named: "Agg") -> "Stream":
         """A global aggregate (one row): ``s.agg(n=agg.count(), top=agg.max("x"))``."""
         return GroupBy(self, []).agg(*aggregates, **named)
+
+    def window(self, time_column: str, size: Any, *, slide: Any = None, by: str | Sequence[str] = (),
+               allowed_lateness: Any = 0) -> "WindowedGroupBy":
+        """Event-time windows over a timestamp column: tumbling (``size`` only) or sliding
+        (``slide`` < ``size``). Durations are ``datetime.timedelta`` or microseconds.
+        ``.agg(...)`` emits each window's rows once the watermark passes its end, so an
+        endless stream yields results as windows close."""
+        size_us = _micros(size)
+        slide_us = size_us if slide is None else _micros(slide)
+        return WindowedGroupBy(self, time_column, size_us, slide_us, _micros(allowed_lateness), _names(by))
 
     def sort(self, *by: str, descending: bool | Sequence[bool] = False,
              nulls_first: bool | Sequence[bool] = False) -> "Stream":
@@ -240,6 +251,30 @@ class GroupBy:
         if not specs:
             raise TypeError("agg() needs at least one aggregate, e.g. agg(n=agg.count())")
         return Stream(self._stream._s.aggregate(self._keys, specs))
+
+
+class WindowedGroupBy:
+    """The result of ``Stream.window``; ``agg(...)`` makes it a Stream again, with columns
+    window_start, window_end, the keys, then the aggregates."""
+
+    def __init__(self, stream: Stream, time_column: str, size_us: int, slide_us: int, lateness_us: int,
+                 keys: list[str]):
+        self._stream, self._args = stream, (time_column, size_us, slide_us, lateness_us, keys)
+
+    def agg(self, *aggregates: Agg, **named: Agg) -> Stream:
+        specs = [(a.function, a.column, a.name) for a in aggregates]
+        specs += [(a.function, a.column, name) for name, a in named.items()]
+        if not specs:
+            raise TypeError("agg() needs at least one aggregate, e.g. agg(n=agg.count())")
+        return Stream(self._stream._s.window_aggregate(*self._args, specs))
+
+
+def _micros(value: Any) -> int:
+    if isinstance(value, _dt.timedelta):
+        return (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds
+    if isinstance(value, int):
+        return value
+    raise TypeError(f"a duration must be a datetime.timedelta or an int of microseconds, not {value!r}")
 
 
 def _names(value: str | Sequence[str] | None) -> list[str]:

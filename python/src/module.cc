@@ -226,6 +226,24 @@ NB_MODULE(_core, m) {
           },
           "keys"_a, "aggregates"_a)
       .def(
+          "window_aggregate",
+          [](const Stream& s, const std::string& time_column, int64_t size_us, int64_t slide_us,
+             int64_t allowed_lateness_us, std::vector<std::string> keys,
+             const std::vector<std::tuple<std::string, std::string, std::string>>& aggregates) {
+            WindowSpec window;
+            window.kind = slide_us == size_us ? WindowSpec::Kind::kTumbling : WindowSpec::Kind::kSliding;
+            window.time_column = time_column;
+            window.size_us = size_us;
+            window.slide_us = slide_us;
+            window.allowed_lateness_us = allowed_lateness_us;
+            std::vector<AggregateSpec> specs;
+            for (const auto& [function, column, name] : aggregates) {
+              specs.push_back({ValueOrRaise(ParseAggregateFunction(function)), column, name});
+            }
+            return s.WindowAggregate(std::move(window), std::move(keys), std::move(specs));
+          },
+          "time_column"_a, "size_us"_a, "slide_us"_a, "allowed_lateness_us"_a, "keys"_a, "aggregates"_a)
+      .def(
           "sort",
           [](const Stream& s, const std::vector<std::tuple<std::string, bool, bool>>& keys, int64_t k) {
             std::vector<SortKey> sort_keys;

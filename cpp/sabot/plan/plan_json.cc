@@ -82,6 +82,14 @@ json SinkToJson(const SinkSpec& spec) {
   return nullptr;
 }
 
+json AggregatesToJson(const std::vector<AggregateSpec>& aggregates) {
+  json out = json::array();
+  for (const auto& a : aggregates) {
+    out.push_back({{"function", ToString(a.function)}, {"column", a.column}, {"name", a.output_name}});
+  }
+  return out;
+}
+
 json SortKeysToJson(const std::vector<SortKey>& keys) {
   json out = json::array();
   for (const auto& k : keys) {
@@ -150,11 +158,20 @@ Result<json> NodeToJson(const PlanNode& node) {
     }
     case PlanKind::kAggregate: {
       const auto& agg = static_cast<const AggregateNode&>(node);
-      json aggregates = json::array();
-      for (const auto& a : agg.aggregates) {
-        aggregates.push_back({{"function", ToString(a.function)}, {"column", a.column}, {"name", a.output_name}});
-      }
-      out = {{"op", "aggregate"}, {"keys", agg.keys}, {"aggregates", std::move(aggregates)}};
+      out = {{"op", "aggregate"}, {"keys", agg.keys}, {"aggregates", AggregatesToJson(agg.aggregates)}};
+      break;
+    }
+    case PlanKind::kWindowAggregate: {
+      const auto& win = static_cast<const WindowAggregateNode&>(node);
+      out = {{"op", "window_aggregate"},
+             {"window",
+              {{"kind", win.window.kind == WindowSpec::Kind::kTumbling ? "tumbling" : "sliding"},
+               {"time_column", win.window.time_column},
+               {"size_us", win.window.size_us},
+               {"slide_us", win.window.slide_us},
+               {"allowed_lateness_us", win.window.allowed_lateness_us}}},
+             {"keys", win.keys},
+             {"aggregates", AggregatesToJson(win.aggregates)}};
       break;
     }
     case PlanKind::kSort:
@@ -370,6 +387,22 @@ Result<std::vector<SortKey>> SortKeysFromJson(const Obj& node) {
 
 Result<PlanPtr> JoinFromJson(const Obj& node, const PlanReadOptions& options);
 
+Result<std::vector<AggregateSpec>> AggregatesFromJson(const Obj& node) {
+  ARROW_ASSIGN_OR_RAISE(auto arr, node.Array("aggregates"));
+  std::vector<AggregateSpec> aggregates;
+  for (size_t i = 0; i < arr->size(); ++i) {
+    ARROW_ASSIGN_OR_RAISE(auto a, Obj::Of((*arr)[i], node.At("aggregates") + "[" + std::to_string(i) + "]"));
+    ARROW_ASSIGN_OR_RAISE(auto function_name, a.String("function"));
+    auto function = ParseAggregateFunction(function_name);
+    if (!function.ok()) return WithContext(function.status(), a.At("function"));
+    AggregateSpec spec{*function, "", ""};
+    ARROW_ASSIGN_OR_RAISE(spec.column, a.OptString("column", ""));
+    ARROW_ASSIGN_OR_RAISE(spec.output_name, a.OptString("name", ""));
+    aggregates.push_back(std::move(spec));
+  }
+  return aggregates;
+}
+
 Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const PlanReadOptions& options) {
   ARROW_ASSIGN_OR_RAISE(auto node, Obj::Of(j, where));
   ARROW_ASSIGN_OR_RAISE(auto op, node.String("op"));
@@ -389,10 +422,11 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
   }
   if (op == "join") return JoinFromJson(node, options);
   static const char* kOps =
-      "source, filter, project, with_columns, rename, union, limit, explode, join, aggregate, sort, top_k, "
-      "distinct, sink";
+      "source, filter, project, with_columns, rename, union, limit, explode, join, aggregate, window_aggregate, "
+      "sort, top_k, distinct, sink";
   static const std::set<std::string> kSingleInput = {"filter", "project", "with_columns", "rename", "limit",
-                                                     "explode", "aggregate", "sort", "top_k", "distinct", "sink"};
+                                                     "explode", "aggregate", "window_aggregate", "sort", "top_k",
+                                                     "distinct", "sink"};
   if (!kSingleInput.count(op)) {
     return Status::Invalid(node.At("op"), ": unknown op '", op, "' (expected one of ", kOps, ")");
   }
@@ -430,19 +464,26 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
   }
   if (op == "aggregate") {
     ARROW_ASSIGN_OR_RAISE(auto keys, StringList(node, "keys", /*required=*/false));
-    ARROW_ASSIGN_OR_RAISE(auto arr, node.Array("aggregates"));
-    std::vector<AggregateSpec> aggregates;
-    for (size_t i = 0; i < arr->size(); ++i) {
-      ARROW_ASSIGN_OR_RAISE(auto a, Obj::Of((*arr)[i], node.At("aggregates") + "[" + std::to_string(i) + "]"));
-      ARROW_ASSIGN_OR_RAISE(auto function_name, a.String("function"));
-      auto function = ParseAggregateFunction(function_name);
-      if (!function.ok()) return WithContext(function.status(), a.At("function"));
-      AggregateSpec spec{*function, "", ""};
-      ARROW_ASSIGN_OR_RAISE(spec.column, a.OptString("column", ""));
-      ARROW_ASSIGN_OR_RAISE(spec.output_name, a.OptString("name", ""));
-      aggregates.push_back(std::move(spec));
-    }
+    ARROW_ASSIGN_OR_RAISE(auto aggregates, AggregatesFromJson(node));
     return std::make_shared<AggregateNode>(std::move(input), std::move(keys), std::move(aggregates));
+  }
+  if (op == "window_aggregate") {
+    ARROW_ASSIGN_OR_RAISE(auto keys, StringList(node, "keys", /*required=*/false));
+    ARROW_ASSIGN_OR_RAISE(auto aggregates, AggregatesFromJson(node));
+    ARROW_ASSIGN_OR_RAISE(auto wj, node.Get("window"));
+    ARROW_ASSIGN_OR_RAISE(auto w, Obj::Of(*wj, node.At("window")));
+    WindowSpec window;
+    ARROW_ASSIGN_OR_RAISE(auto kind, w.String("kind"));
+    if (kind != "tumbling" && kind != "sliding") {
+      return Status::Invalid(w.At("kind"), ": unknown window kind '", kind, "' (expected tumbling or sliding)");
+    }
+    window.kind = kind == "tumbling" ? WindowSpec::Kind::kTumbling : WindowSpec::Kind::kSliding;
+    ARROW_ASSIGN_OR_RAISE(window.time_column, w.String("time_column"));
+    ARROW_ASSIGN_OR_RAISE(window.size_us, w.Int("size_us"));
+    ARROW_ASSIGN_OR_RAISE(window.slide_us, w.Int("slide_us", window.size_us));
+    ARROW_ASSIGN_OR_RAISE(window.allowed_lateness_us, w.Int("allowed_lateness_us", 0));
+    return std::make_shared<WindowAggregateNode>(std::move(input), std::move(window), std::move(keys),
+                                                 std::move(aggregates));
   }
   if (op == "sort") {
     ARROW_ASSIGN_OR_RAISE(auto keys, SortKeysFromJson(node));

@@ -18,6 +18,7 @@ std::string_view ToString(PlanKind kind) {
     case PlanKind::kMapBatches: return "MapBatches";
     case PlanKind::kJoin: return "Join";
     case PlanKind::kAggregate: return "Aggregate";
+    case PlanKind::kWindowAggregate: return "WindowAggregate";
     case PlanKind::kSort: return "Sort";
     case PlanKind::kTopK: return "TopK";
     case PlanKind::kDistinct: return "Distinct";
@@ -95,13 +96,27 @@ std::string JoinNode::Describe() const {
   return out;
 }
 
-std::string AggregateNode::Describe() const {
+static std::string DescribeAggregates(const std::vector<AggregateSpec>& aggregates) {
   std::vector<std::string> aggs;
   for (const auto& a : aggregates) {
     std::string shown = DisplayName(a);
     aggs.push_back(a.output_name.empty() || a.output_name == shown ? shown : a.output_name + " := " + shown);
   }
-  return "Aggregate " + (keys.empty() ? std::string() : "by " + JoinNames(keys) + " ") + JoinNames(aggs);
+  return JoinNames(aggs);
+}
+
+std::string AggregateNode::Describe() const {
+  return "Aggregate " + (keys.empty() ? std::string() : "by " + JoinNames(keys) + " ") + DescribeAggregates(aggregates);
+}
+
+std::string WindowAggregateNode::Describe() const {
+  std::string out = window.kind == WindowSpec::Kind::kTumbling ? "WindowAggregate tumbling " : "WindowAggregate sliding ";
+  out += std::to_string(window.size_us) + "us";
+  if (window.kind == WindowSpec::Kind::kSliding) out += " every " + std::to_string(window.slide_us) + "us";
+  out += " on " + window.time_column;
+  if (window.allowed_lateness_us > 0) out += " lateness " + std::to_string(window.allowed_lateness_us) + "us";
+  if (!keys.empty()) out += " by " + JoinNames(keys);
+  return out + " " + DescribeAggregates(aggregates);
 }
 
 static std::string DescribeKeys(const std::vector<SortKey>& keys) {

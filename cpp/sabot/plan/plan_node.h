@@ -14,13 +14,14 @@
 #include "sabot/plan/join_spec.h"
 #include "sabot/plan/sort_key.h"
 #include "sabot/plan/source_spec.h"
+#include "sabot/plan/window_spec.h"
 
 namespace sabot {
 
 // Window and Exchange are planned to slot in as further kinds.
 enum class PlanKind : uint8_t {
   kSource, kFilter, kProject, kWithColumns, kRename, kUnion, kLimit, kExplode, kMapBatches,
-  kJoin, kAggregate, kSort, kTopK, kDistinct, kSink
+  kJoin, kAggregate, kWindowAggregate, kSort, kTopK, kDistinct, kSink
 };
 std::string_view ToString(PlanKind kind);
 
@@ -140,6 +141,22 @@ class AggregateNode final : public PlanNode {
   AggregateNode(PlanPtr input, std::vector<std::string> keys, std::vector<AggregateSpec> aggregates)
       : PlanNode(PlanKind::kAggregate, {std::move(input)}), keys(std::move(keys)), aggregates(std::move(aggregates)) {}
   std::string Describe() const override;
+  const std::vector<std::string> keys;
+  const std::vector<AggregateSpec> aggregates;
+};
+
+//! Aggregates per event-time window (and `keys`), emitting each window when the
+//! watermark passes its end. Output: window_start, window_end, the keys, the aggregates.
+class WindowAggregateNode final : public PlanNode {
+ public:
+  WindowAggregateNode(PlanPtr input, WindowSpec window, std::vector<std::string> keys,
+                      std::vector<AggregateSpec> aggregates)
+      : PlanNode(PlanKind::kWindowAggregate, {std::move(input)}),
+        window(std::move(window)),
+        keys(std::move(keys)),
+        aggregates(std::move(aggregates)) {}
+  std::string Describe() const override;
+  const WindowSpec window;
   const std::vector<std::string> keys;
   const std::vector<AggregateSpec> aggregates;
 };

@@ -112,6 +112,11 @@ Stream Stream::Aggregate(std::vector<std::string> keys, std::vector<AggregateSpe
   return Stream(std::make_shared<AggregateNode>(node_, std::move(keys), std::move(aggregates)));
 }
 
+Stream Stream::WindowAggregate(WindowSpec window, std::vector<std::string> keys,
+                               std::vector<AggregateSpec> aggregates) const {
+  return Stream(std::make_shared<WindowAggregateNode>(node_, std::move(window), std::move(keys), std::move(aggregates)));
+}
+
 Stream Stream::Sort(std::vector<SortKey> keys) const {
   return Stream(std::make_shared<SortNode>(node_, std::move(keys)));
 }

@@ -46,6 +46,8 @@ class Stream {
               JoinType type = JoinType::kInner) const;
   Stream Join(const Stream& right, JoinSpec spec) const;
   Stream Aggregate(std::vector<std::string> keys, std::vector<AggregateSpec> aggregates) const;
+  //! Event-time window aggregation; results leave as the watermark passes each window.
+  Stream WindowAggregate(WindowSpec window, std::vector<std::string> keys, std::vector<AggregateSpec> aggregates) const;
   Stream Sort(std::vector<SortKey> keys) const;
   Stream TopK(std::vector<SortKey> keys, int64_t k) const;
   Stream Distinct(std::vector<std::string> columns = {}) const;

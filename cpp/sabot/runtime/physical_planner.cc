@@ -16,6 +16,7 @@
 #include "sabot/ops/sort.h"
 #include "sabot/ops/top_k.h"
 #include "sabot/ops/union.h"
+#include "sabot/ops/window_aggregate.h"
 
 namespace sabot {
 
@@ -42,6 +43,7 @@ std::string_view OpName(PlanKind kind) {
     case PlanKind::kMapBatches: return "map_batches";
     case PlanKind::kJoin: return "join";
     case PlanKind::kAggregate: return "aggregate";
+    case PlanKind::kWindowAggregate: return "window_aggregate";
     case PlanKind::kSort: return "sort";
     case PlanKind::kTopK: return "top_k";
     case PlanKind::kDistinct: return "distinct";
@@ -57,7 +59,14 @@ class Lowering {
   //! Source nodes lower to `source` instead of opening a new source.
   void UseSource(std::shared_ptr<Source> source) { source_override_ = std::move(source); }
 
+  //! `node` lowers to `entry` (whoever pushes into `entry` stands for its output).
+  void Replace(const PlanNode* node, Operator* entry) {
+    replaced_ = node;
+    replacement_ = entry;
+  }
+
   Result<Lowered> Lower(const PlanNode& node) {
+    if (&node == replaced_) return Lowered{replacement_->output_schema(), nullptr, replacement_};
     ARROW_ASSIGN_OR_RAISE(auto lowered, LowerNode(node));
     out_->schemas[&node] = lowered.schema;
     return lowered;
@@ -176,6 +185,11 @@ class Lowering {
         ARROW_ASSIGN_OR_RAISE(auto op, MakeHashAggregate(schema, agg.keys, agg.aggregates, options_.memory));
         return Chain(child, std::move(op));
       }
+      case PlanKind::kWindowAggregate: {
+        const auto& win = static_cast<const WindowAggregateNode&>(node);
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeWindowAggregate(schema, win.window, win.keys, win.aggregates));
+        return Chain(child, std::move(op));
+      }
       case PlanKind::kSort: {
         ARROW_ASSIGN_OR_RAISE(auto op, MakeSort(schema, static_cast<const SortNode&>(node).keys, options_.memory));
         return Chain(child, std::move(op));
@@ -201,6 +215,8 @@ class Lowering {
   LoweredPlan* out_;
   LowerOptions options_;
   std::shared_ptr<Source> source_override_;
+  const PlanNode* replaced_ = nullptr;
+  Operator* replacement_ = nullptr;
 };
 
 Status CheckIsSink(const PlanNode& root) {
@@ -240,9 +256,11 @@ Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& m
   return out;
 }
 
-bool IsStatelessPipeline(const PlanNode& root) {
-  if (root.kind() != PlanKind::kSink) return false;
-  for (const PlanNode* node = root.input().get();; node = node->input().get()) {
+namespace {
+
+// Whether `start` reads one source through stateless single-input operators only.
+bool IsStatelessChain(const PlanNode& start) {
+  for (const PlanNode* node = &start;; node = node->input().get()) {
     switch (node->kind()) {
       case PlanKind::kSource:
         return true;
@@ -256,6 +274,36 @@ bool IsStatelessPipeline(const PlanNode& root) {
         return false;
     }
   }
+}
+
+}  // namespace
+
+bool IsStatelessPipeline(const PlanNode& root) {
+  return root.kind() == PlanKind::kSink && IsStatelessChain(*root.input());
+}
+
+const AggregateNode* FindParallelAggregate(const PlanNode& root) {
+  if (root.kind() != PlanKind::kSink) return nullptr;
+  for (const PlanNode* node = root.input().get(); node->inputs().size() == 1; node = node->input().get()) {
+    if (node->kind() == PlanKind::kAggregate && IsStatelessChain(*node->input())) {
+      return static_cast<const AggregateNode*>(node);
+    }
+  }
+  return nullptr;
+}
+
+Result<std::vector<std::unique_ptr<Operator>>> LowerPlanAbove(const PlanNode& root, const PlanNode& stage,
+                                                              Operator* entry, Sink* sink,
+                                                              const LowerOptions& options) {
+  SABOT_CHECK(root.kind() == PlanKind::kSink);
+  LoweredPlan out;
+  Lowering lowering(&out, options);
+  lowering.Replace(&stage, entry);
+  ARROW_ASSIGN_OR_RAISE(auto tail, lowering.Lower(*root.input()));
+  // Everything above `stage` is single-input, so nothing below it was lowered.
+  SABOT_CHECK(tail.op != nullptr && out.physical.sources.empty());
+  tail.op->ConnectTo(sink, 0);
+  return std::move(out.physical.operators);
 }
 
 Result<OperatorChain> LowerOperatorChain(const PlanNode& body, std::shared_ptr<Source> source,

@@ -91,6 +91,28 @@ TEST(PlanJson, StatefulNodesRoundTrip) {
   EXPECT_EQ(*SerializePlan(**back), *text);
 }
 
+TEST(PlanJson, WindowAggregateRoundTrips) {
+  WindowSpec window;
+  window.kind = WindowSpec::Kind::kSliding;
+  window.time_column = "ts";
+  window.size_us = 10'000'000;
+  window.slide_us = 5'000'000;
+  window.allowed_lateness_us = 1'000'000;
+  GeneratorOptions g;
+  g.rows = -1;
+  auto plan = Stream::Generate(g)
+                  .WindowAggregate(window, {"key"}, {{AggregateFunction::kCountAll, "", "n"}})
+                  .WriteJson("windows.jsonl");
+  EXPECT_EQ(Explain(*plan->input()),
+            "WindowAggregate sliding 10000000us every 5000000us on ts lateness 1000000us by key n := count(*)\n"
+            "  Source generator rows=unbounded seed=42 keys=1000\n");
+  auto text = SerializePlan(*plan);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  auto back = DeserializePlan(*text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*SerializePlan(**back), *text);
+}
+
 TEST(PlanJsonErrors, StatefulNodes) {
   auto bad_join = DeserializePlan(R"({"sabot_plan_version": 1, "plan": {"op": "join", "type": "outer",
       "left_keys": ["a"], "right_keys": ["a"], "inputs": []}})");
