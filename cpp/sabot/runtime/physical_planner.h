@@ -41,6 +41,19 @@ Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& m
 //! only (filter, project, with_columns, rename, explode): what MorselExecutor runs.
 bool IsStatelessPipeline(const PlanNode& root);
 
+//! The aggregate of a plan (a sink) shaped "one source -> stateless single-input
+//! operators -> aggregate -> any single-input operators -> sink", the lowest such; null
+//! for any other shape. What ParallelAggregation runs (the part up to the aggregate).
+const AggregateNode* FindParallelAggregate(const PlanNode& root);
+
+//! The operators of the nodes strictly between `stage` and the sink `root` (all
+//! single-input), lowered over `entry`, which stands for `stage`'s output (its
+//! output_schema must be `stage`'s), and wired into `sink`: the rest of a plan that a
+//! finished stage's result is pushed into.
+Result<std::vector<std::unique_ptr<Operator>>> LowerPlanAbove(const PlanNode& root, const PlanNode& stage,
+                                                              Operator* entry, Sink* sink,
+                                                              const LowerOptions& options = {});
+
 //! One more copy of the operators of `body` (a stateless pipeline without its sink, see
 //! IsStatelessPipeline), reading from `source`, the source that lowering `body` already
 //! opened: the operator chain of one more worker thread.

@@ -27,8 +27,11 @@ struct RunOptions {
   std::string spill_directory;
   //! Worker threads. Above 1, a plan that reads one bounded source through stateless
   //! operators only (filter, project, with_columns, rename, explode) into its sink runs
-  //! on the MorselExecutor, with the same output in the same order; any other plan runs
-  //! single-threaded as before.
+  //! on the MorselExecutor, with the same output in the same order. Without a memory
+  //! limit, a plan "one bounded source -> stateless operators -> aggregate -> any
+  //! single-input operators -> sink" runs the part up to the aggregate on the
+  //! ParallelAggregation (the groups come in another order, float sums may differ in
+  //! the last bits) and the rest on this thread. Any other plan runs single-threaded.
   int threads = 1;
 };
 

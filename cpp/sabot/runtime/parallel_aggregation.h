@@ -1,0 +1,64 @@
+// ParallelAggregation: runs "bounded source -> stateless operators -> hash aggregate"
+// on worker threads, one partial aggregate per split, merged in split order, and
+// pushes the result through the rest of the plan on the calling thread.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "sabot/exec/morsel_executor.h"
+#include "sabot/exec/pipeline_executor.h"
+#include "sabot/exec/source.h"
+#include "sabot/ops/hash_aggregate.h"
+
+namespace sabot {
+
+struct ParallelAggregationOptions {
+  int threads = 2;
+  //! Splits handed out but not yet merged, at most (their partial states are what is
+  //! buffered, so this bounds memory); 0 means 2 * threads.
+  int max_pending_splits = 0;
+  const std::atomic<bool>* cancel = nullptr;  //!< set to true to stop the run
+};
+
+//! Parallel executor for the pipeline below an aggregate (see FindParallelAggregate).
+//! Workers take splits in source order and read each through their own copy of the
+//! stateless operators into a fresh partial HashAggregateState for that split. The
+//! calling thread merges the partial states in split order (so first/last see the
+//! input in source order and float sums are added in the same grouping whatever the
+//! thread count), finalizes, and pushes the result batches then one EndOfStream into
+//! `downstream`: the rest of the plan, lowered normally, ending in `sink`.
+//!
+//! A partial state per split, not per thread: a thread's splits are not contiguous, and
+//! first/last need the input order. Merging costs one pass over each split's groups.
+//!
+//! Control events: watermarks read from the splits are dropped (a bounded source's
+//! EndOfStream implies the +infinity watermark). Partial states are not accounted in
+//! the memory budget and never spill: the caller runs this only without a memory limit.
+//!
+//! Errors: the run fails with the error of the first failing split in source order, or
+//! of the merge; later splits are cancelled and the sink is aborted.
+class ParallelAggregation {
+ public:
+  explicit ParallelAggregation(ParallelAggregationOptions options) : options_(options) {}
+
+  //! `prototype`: an empty state of the aggregate (its layout; it is not consumed).
+  Result<ExecutorStats> Run(Source& source, const OperatorChainFactory& make_chain,
+                            const HashAggregateState& prototype, Operator& downstream, Sink& sink);
+
+ private:
+  Status RunLoop(Source& source, const OperatorChainFactory& make_chain, const HashAggregateState& prototype,
+                 Operator& downstream, ExecutorStats* stats);
+  ParallelAggregationOptions options_;
+};
+
+//! Forwards what is pushed into it: the entry of the rest of a plan lowered over a stage
+//! whose result the caller computes itself (see LowerPlanAbove).
+class StageOutput final : public Operator {
+ public:
+  explicit StageOutput(std::shared_ptr<arrow::Schema> schema) : Operator(std::move(schema)) {}
+  std::string_view name() const override { return "StageOutput"; }
+  Result<Flow> Push(int, Message message) override { return Emit(std::move(message)); }
+};
+
+}  // namespace sabot
