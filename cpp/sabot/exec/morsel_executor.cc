@@ -10,6 +10,7 @@
 
 #include <arrow/record_batch.h>
 
+#include "sabot/exec/morsel_reader.h"
 #include "sabot/exec/task_pool.h"
 
 namespace sabot {
@@ -18,9 +19,6 @@ namespace {
 
 using Batches = std::vector<std::shared_ptr<arrow::RecordBatch>>;
 
-// A pending split is asked again, and cancellation is looked at, at least this often.
-constexpr auto kMaxIdleWait = std::chrono::milliseconds(50);
-constexpr size_t kNoFailure = std::numeric_limits<size_t>::max();
 
 // The end of a worker's chain: keeps the batches of the split being read. Control
 // events are dropped here (see MorselExecutor: only watermarks reach it, and a
@@ -53,48 +51,8 @@ struct SharedState {
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<MorselResult> results;  // by split index; emptied once emitted
-  // Splits after this index are not worth reading: an earlier one failed, or the run
-  // stopped. Splits before it still run, so the first failure in order is found.
-  std::atomic<size_t> skip_after{kNoFailure};
-  std::atomic<int64_t> rows{0};
-  std::atomic<int64_t> batches{0};
-
-  void SkipAfter(size_t index) {
-    size_t cur = skip_after.load();
-    while (index < cur && !skip_after.compare_exchange_weak(cur, index)) {
-    }
-  }
-  bool Skipped(size_t index) const { return index > skip_after.load(std::memory_order_relaxed); }
+  MorselProgress progress;
 };
-
-bool Cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(std::memory_order_relaxed); }
-
-// Reads split `index` through `worker`'s chain into `out`.
-Status ReadMorsel(Source& source, const SourceSplit& split, size_t index, Worker& worker,
-                  SharedState& shared, const std::atomic<bool>* cancel, Batches* out) {
-  worker.buffer->out = out;
-  ARROW_ASSIGN_OR_RAISE(auto reader, source.Open(split));
-  for (;;) {
-    if (Cancelled(cancel)) return Status::Cancelled("job cancelled");
-    if (shared.Skipped(index)) return Status::OK();  // the result will not be used
-    ARROW_ASSIGN_OR_RAISE(auto poll, reader->Next());
-    switch (poll.state) {
-      case SourcePoll::State::kMessage: {
-        if (!poll.message->is_batch()) break;  // watermarks: see MorselExecutor
-        shared.rows.fetch_add(poll.message->batch()->num_rows(), std::memory_order_relaxed);
-        shared.batches.fetch_add(1, std::memory_order_relaxed);
-        ARROW_ASSIGN_OR_RAISE(auto flow, worker.entry->Push(0, std::move(*poll.message)));
-        if (flow == Flow::kStop) return Status::OK();
-        break;
-      }
-      case SourcePoll::State::kPending:
-        std::this_thread::sleep_until(std::min(poll.ready_at, std::chrono::steady_clock::now() + kMaxIdleWait));
-        break;
-      case SourcePoll::State::kExhausted:
-        return Status::OK();
-    }
-  }
-}
 
 }  // namespace
 
@@ -144,15 +102,16 @@ Status MorselExecutor::RunLoop(Source& source, const OperatorChainFactory& make_
   size_t next_submit = 0;
   auto submit_up_to = [&](size_t end) {
     end = std::min(end, n);
-    while (next_submit < end && !shared.Skipped(next_submit)) {
+    while (next_submit < end && !shared.progress.Skipped(next_submit)) {
       const size_t index = next_submit++;
       pool.Submit([&, index](int w) {
         Batches out;
-        Status st = shared.Skipped(index)
+        Worker& worker = workers[static_cast<size_t>(w)];
+        worker.buffer->out = &out;
+        Status st = shared.progress.Skipped(index)
                         ? Status::OK()
-                        : ReadMorsel(source, *splits[index], index, workers[static_cast<size_t>(w)], shared,
-                                     cancel, &out);
-        if (!st.ok()) shared.SkipAfter(index);
+                        : ReadMorsel(source, *splits[index], index, worker.entry, shared.progress, cancel);
+        if (!st.ok()) shared.progress.SkipAfter(index);
         std::lock_guard<std::mutex> lock(shared.mutex);
         auto& r = shared.results[index];
         r.done = true;
@@ -165,7 +124,7 @@ Status MorselExecutor::RunLoop(Source& source, const OperatorChainFactory& make_
   // Every exit below stops the tasks still queued or running; the pool then drains.
   struct StopOnExit {
     SharedState& shared;
-    ~StopOnExit() { shared.SkipAfter(0); }
+    ~StopOnExit() { shared.progress.SkipAfter(0); }
   } stop_on_exit{shared};
 
   submit_up_to(window);
@@ -175,8 +134,8 @@ Status MorselExecutor::RunLoop(Source& source, const OperatorChainFactory& make_
       std::unique_lock<std::mutex> lock(shared.mutex);
       auto& r = shared.results[next_emit];
       while (!r.done) {
-        if (Cancelled(cancel)) return Status::Cancelled("job cancelled");
-        shared.changed.wait_for(lock, kMaxIdleWait);
+        if (IsCancelled(cancel)) return Status::Cancelled("job cancelled");
+        shared.changed.wait_for(lock, kMorselMaxIdleWait);
       }
       if (!r.status.ok()) return r.status;
       batches = std::move(r.batches);
@@ -186,14 +145,14 @@ Status MorselExecutor::RunLoop(Source& source, const OperatorChainFactory& make_
     submit_up_to(next_emit + 1 + window);
     // Once a later split failed, its error is the result unless an earlier one fails:
     // feeding the sink is wasted work.
-    if (shared.skip_after.load() != kNoFailure) continue;
+    if (shared.progress.Failed()) continue;
     for (auto& batch : batches) {
       ARROW_ASSIGN_OR_RAISE(auto flow, sink.Push(0, Message::Batch(std::move(batch))));
       if (flow == Flow::kStop) return Status::OK();  // as PipelineExecutor: no EndOfStream
     }
   }
-  stats->source_rows = shared.rows.load();
-  stats->source_batches = shared.batches.load();
+  stats->source_rows = shared.progress.rows.load();
+  stats->source_batches = shared.progress.batches.load();
   return sink.Push(0, Message::EndOfStream()).status();
 }
 

@@ -11,15 +11,13 @@
 
 #include <arrow/record_batch.h>
 
+#include "sabot/exec/morsel_reader.h"
 #include "sabot/exec/task_pool.h"
 
 namespace sabot {
 
 namespace {
 
-// A pending split is asked again, and cancellation is looked at, at least this often.
-constexpr auto kMaxIdleWait = std::chrono::milliseconds(50);
-constexpr size_t kNoFailure = std::numeric_limits<size_t>::max();
 
 // The end of a worker's chain: folds batches into the partial state of the split being
 // read. Control events are dropped (see ParallelAggregation).
@@ -50,48 +48,8 @@ struct SharedState {
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<SplitResult> results;  // by split index; emptied once merged
-  // Splits after this index are not worth reading (an earlier one failed, or the run
-  // stopped); splits before it still run, so the first failure in order is found.
-  std::atomic<size_t> skip_after{kNoFailure};
-  std::atomic<int64_t> rows{0};
-  std::atomic<int64_t> batches{0};
-
-  void SkipAfter(size_t index) {
-    size_t cur = skip_after.load();
-    while (index < cur && !skip_after.compare_exchange_weak(cur, index)) {
-    }
-  }
-  bool Skipped(size_t index) const { return index > skip_after.load(std::memory_order_relaxed); }
+  MorselProgress progress;
 };
-
-bool Cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(std::memory_order_relaxed); }
-
-// Reads split `index` through `worker`'s chain into `state`.
-Status ReadSplit(Source& source, const SourceSplit& split, size_t index, Worker& worker, SharedState& shared,
-                 const std::atomic<bool>* cancel, HashAggregateState* state) {
-  worker.input->state = state;
-  ARROW_ASSIGN_OR_RAISE(auto reader, source.Open(split));
-  for (;;) {
-    if (Cancelled(cancel)) return Status::Cancelled("job cancelled");
-    if (shared.Skipped(index)) return Status::OK();  // the result will not be used
-    ARROW_ASSIGN_OR_RAISE(auto poll, reader->Next());
-    switch (poll.state) {
-      case SourcePoll::State::kMessage: {
-        if (!poll.message->is_batch()) break;  // watermarks: see ParallelAggregation
-        shared.rows.fetch_add(poll.message->batch()->num_rows(), std::memory_order_relaxed);
-        shared.batches.fetch_add(1, std::memory_order_relaxed);
-        ARROW_ASSIGN_OR_RAISE(auto flow, worker.entry->Push(0, std::move(*poll.message)));
-        if (flow == Flow::kStop) return Status::OK();
-        break;
-      }
-      case SourcePoll::State::kPending:
-        std::this_thread::sleep_until(std::min(poll.ready_at, std::chrono::steady_clock::now() + kMaxIdleWait));
-        break;
-      case SourcePoll::State::kExhausted:
-        return Status::OK();
-    }
-  }
-}
 
 }  // namespace
 
@@ -143,21 +101,22 @@ Status ParallelAggregation::RunLoop(Source& source, const OperatorChainFactory& 
   size_t next_submit = 0;
   auto submit_up_to = [&](size_t end) {
     end = std::min(end, n);
-    while (next_submit < end && !shared.Skipped(next_submit)) {
+    while (next_submit < end && !shared.progress.Skipped(next_submit)) {
       const size_t index = next_submit++;
       pool.Submit([&, index](int w) {
         std::unique_ptr<HashAggregateState> state;
         Status st;
-        if (!shared.Skipped(index)) {
+        if (!shared.progress.Skipped(index)) {
           auto made = prototype.MakeEmpty();
           st = made.status();
           if (st.ok()) {
             state = std::move(made).ValueUnsafe();
-            st = ReadSplit(source, *splits[index], index, workers[static_cast<size_t>(w)], shared, cancel,
-                           state.get());
+            Worker& worker = workers[static_cast<size_t>(w)];
+            worker.input->state = state.get();
+            st = ReadMorsel(source, *splits[index], index, worker.entry, shared.progress, cancel);
           }
         }
-        if (!st.ok()) shared.SkipAfter(index);
+        if (!st.ok()) shared.progress.SkipAfter(index);
         std::lock_guard<std::mutex> lock(shared.mutex);
         auto& r = shared.results[index];
         r.done = true;
@@ -170,7 +129,7 @@ Status ParallelAggregation::RunLoop(Source& source, const OperatorChainFactory& 
   // Every exit below stops the tasks still queued or running; the pool then drains.
   struct StopOnExit {
     SharedState& shared;
-    ~StopOnExit() { shared.SkipAfter(0); }
+    ~StopOnExit() { shared.progress.SkipAfter(0); }
   } stop_on_exit{shared};
 
   ARROW_ASSIGN_OR_RAISE(auto total, prototype.MakeEmpty());
@@ -181,20 +140,20 @@ Status ParallelAggregation::RunLoop(Source& source, const OperatorChainFactory& 
       std::unique_lock<std::mutex> lock(shared.mutex);
       auto& r = shared.results[next_merge];
       while (!r.done) {
-        if (Cancelled(cancel)) return Status::Cancelled("job cancelled");
-        shared.changed.wait_for(lock, kMaxIdleWait);
+        if (IsCancelled(cancel)) return Status::Cancelled("job cancelled");
+        shared.changed.wait_for(lock, kMorselMaxIdleWait);
       }
       if (!r.status.ok()) return r.status;
       partial = std::move(r.state);
     }
     submit_up_to(next_merge + 1 + window);
     // Once a later split failed, its error is the result unless an earlier one fails.
-    if (shared.skip_after.load() != kNoFailure || partial == nullptr) continue;
+    if (shared.progress.Failed() || partial == nullptr) continue;
     // In split order: `partial`'s input comes after everything merged so far.
     ARROW_RETURN_NOT_OK(total->Merge(*partial));
   }
-  stats->source_rows = shared.rows.load();
-  stats->source_batches = shared.batches.load();
+  stats->source_rows = shared.progress.rows.load();
+  stats->source_batches = shared.progress.batches.load();
 
   ARROW_ASSIGN_OR_RAISE(auto result, total->Finalize());
   total.reset();
