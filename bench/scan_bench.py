@@ -6,7 +6,7 @@ The query, in SQL:
 
     SELECT id, price * qty AS revenue, category FROM t WHERE price > 50 AND qty < 20
 
-Sabot runs it as a plan file ending in a count sink (`sabot run --stats`), timed as the
+Sabot runs it as a plan file ending in a count sink (`sabot run --stats --threads N`), timed as the
 wall time of the whole CLI process. DuckDB runs in this process on the same file with
 the same thread count, in two ways that both compute every projected column:
 materialized to an Arrow table, and aggregated (count, sum(revenue), sum(id),
@@ -38,8 +38,8 @@ ROWS = 10_000_000
 ROW_GROUP = 1_000_000
 CATEGORIES = ["books", "games", "garden", "grocery", "health", "home", "music", "outdoors",
               "tools", "toys"]
-# Sabot is single-threaded today; DuckDB gets the same number of threads.
-THREADS = 1
+# Both engines get the same number of threads: every core unless --threads says otherwise.
+DEFAULT_THREADS = os.cpu_count() or 1
 # Bump when the generated data changes, so a stale cache is not reused.
 DATA_VERSION = 1
 
@@ -92,12 +92,13 @@ def sabot_plan(path):
                                       "columns": ["id", "price", "qty", "category"]}}}}}
 
 
-def time_sabot(sabot_bin, plan_file, repeats):
+def time_sabot(sabot_bin, plan_file, repeats, threads):
     """Median wall time of the CLI process, the run time it reports itself, and its row count."""
     times, engine_times, rows = [], [], None
     for i in range(repeats + 1):  # the first run warms the page cache and is not counted
         start = time.perf_counter()
-        proc = subprocess.run([sabot_bin, "run", "--stats", str(plan_file)], capture_output=True,
+        proc = subprocess.run([sabot_bin, "run", "--stats", "--threads", str(threads), str(plan_file)],
+                              capture_output=True,
                               text=True)
         elapsed = time.perf_counter() - start
         if proc.returncode != 0:
@@ -146,6 +147,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=ROWS)
     parser.add_argument("--repeats", type=int, default=5, help="timed runs (median is reported)")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="threads for both engines")
     args = parser.parse_args()
 
     sabot_bin = os.environ.get("SABOT_BIN", str(REPO_ROOT / "build" / "sabot"))
@@ -161,14 +163,14 @@ def main():
     meta = pq.ParquetFile(path).metadata
     print(f"data: {path.name}: {meta.num_rows:,} rows, {meta.num_row_groups} row groups, "
           f"{path.stat().st_size / 2**20:.0f} MiB")
-    print(f"machine: {os.cpu_count()} cores; threads: sabot {THREADS}, duckdb {THREADS}")
+    print(f"machine: {os.cpu_count()} cores; threads: sabot {args.threads}, duckdb {args.threads}")
     print("query: " + QUERY.format(path="t"))
 
     with tempfile.TemporaryDirectory() as tmp:
         plan_file = Path(tmp) / "scan_plan.json"
         plan_file.write_text(json.dumps(sabot_plan(path), indent=1))
-        sabot_s, sabot_engine_s, sabot_rows = time_sabot(sabot_bin, plan_file, args.repeats)
-    duck = time_duckdb(path, args.repeats, THREADS)
+        sabot_s, sabot_engine_s, sabot_rows = time_sabot(sabot_bin, plan_file, args.repeats, args.threads)
+    duck = time_duckdb(path, args.repeats, args.threads)
 
     for name, (_, rows) in duck.items():
         if rows != sabot_rows:
@@ -186,7 +188,7 @@ def main():
     ratio = sabot_rps / duck_rps
     print(f"baseline: duckdb {best_name} (the faster variant); rows/s counts scanned rows, "
           f"median of {args.repeats}")
-    print(f"scan ratio_vs_duckdb={ratio:.2f} threads={THREADS}")
+    print(f"scan ratio_vs_duckdb={ratio:.2f} threads={args.threads}")
 
 
 if __name__ == "__main__":
