@@ -1,5 +1,6 @@
 # Sabot's entry points. Every target sets up what it needs first (scripts/setup.sh is
 # idempotent and quiet when nothing is missing).
+SHELL      := /bin/bash
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 PY         := .venv/bin/python
@@ -23,7 +24,7 @@ $(BUILD)/build.ninja: | setup
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
 build: setup $(BUILD)/build.ninja
-	@ninja -C $(BUILD) --quiet -j $(JOBS)
+	@set -o pipefail; ninja -C $(BUILD) --quiet -j $(JOBS) | { grep -v '^ninja: no work to do\.$$' || true; }
 
 # The Python package, installed into .venv the way users install it (pip install .),
 # rebuilt only when a source changed. Its CMake build lives in build-python/.
@@ -52,7 +53,7 @@ $(ASAN_BUILD)/build.ninja: | setup
 	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSABOT_SANITIZE=ON >/dev/null
 
 test-sanitize: setup $(ASAN_BUILD)/build.ninja
-	@ninja -C $(ASAN_BUILD) --quiet -j $(JOBS)
+	@set -o pipefail; ninja -C $(ASAN_BUILD) --quiet -j $(JOBS) | { grep -v '^ninja: no work to do\.$$' || true; }
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan.supp \
@@ -65,7 +66,8 @@ $(TSAN_BUILD)/build.ninja: | setup
 	@cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSABOT_TSAN=ON >/dev/null
 
 test-tsan: setup $(TSAN_BUILD)/build.ninja
-	@ninja -C $(TSAN_BUILD) --quiet -j $(JOBS) sabot_exec_tests sabot_runtime_tests
+	@set -o pipefail; ninja -C $(TSAN_BUILD) --quiet -j $(JOBS) sabot_exec_tests sabot_runtime_tests \
+	  | { grep -v '^ninja: no work to do\.$$' || true; }
 	@cd $(TSAN_BUILD) && ARROW_DEFAULT_MEMORY_POOL=system TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/.ci/tsan.supp \
 	  ctest --output-on-failure -j $(JOBS) --timeout 600 -R '^(MorselExecutor|TaskPool|ParallelRun|ParallelAggregate|RunningPlan|PipelineExecutor)'
 
