@@ -1,6 +1,7 @@
 // HashAggregateState (group table + accumulators, mergeable) and the operator that
 // feeds it and emits the result at EndOfStream.
 #include "sabot/ops/hash_aggregate.h"
+#include "sabot/ops/int_key_grouper.h"
 
 #include <algorithm>
 #include <set>
@@ -42,6 +43,9 @@ Result<int> ResolveColumn(const arrow::Schema& schema, const std::string& name, 
 
 Result<std::unique_ptr<arrow::compute::Grouper>> MakeGrouper(const arrow::Schema& input,
                                                              const std::vector<int>& key_columns) {
+  if (key_columns.size() == 1 && IsIntKeyGroupable(*input.field(key_columns[0])->type())) {
+    return MakeIntKeyGrouper(input.field(key_columns[0])->type());
+  }
   std::vector<arrow::TypeHolder> key_types;
   for (int k : key_columns) key_types.emplace_back(input.field(k)->type());
   auto grouper = arrow::compute::Grouper::Make(key_types);
