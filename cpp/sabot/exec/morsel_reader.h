@@ -4,12 +4,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <mutex>
+#include <optional>
+#include <vector>
 
 #include "sabot/exec/operator.h"
 #include "sabot/exec/source.h"
+#include "sabot/exec/task_pool.h"
 
 namespace sabot {
 
@@ -44,5 +49,81 @@ inline bool IsCancelled(const std::atomic<bool>* cancel) {
 //! sources, whose end implies the final watermark.
 Status ReadMorsel(Source& source, const SourceSplit& split, size_t index, Operator* entry,
                   MorselProgress& progress, const std::atomic<bool>* cancel);
+
+//! The shape of every parallel run over splits: `read(index, worker) -> Result<R>` runs
+//! each split on a pool of `threads` workers, at most `window` splits ahead of the
+//! consumer; `consume(index, R) -> Result<bool>` (false: stop early) runs on the calling
+//! thread in split order, so results come out as a single-threaded run would give them.
+//! Returns true when every split was consumed, false when `consume` stopped. The first
+//! failing split in source order is the error; splits after a failure are skipped.
+template <typename R, typename Read, typename Consume>
+Result<bool> RunSplitsInOrder(size_t n, int threads, size_t window, const std::atomic<bool>* cancel,
+                              MorselProgress& progress, Read&& read, Consume&& consume) {
+  struct Slot {
+    bool done = false;
+    Status status;
+    std::optional<R> value;  // empty for a skipped split
+  };
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<Slot> slots(n);
+  // Declared after what its tasks use, so its threads are joined before that goes away;
+  // `stop` is destroyed first, so every exit stops the queued and running tasks.
+  TaskPool pool(threads);
+  struct StopOnExit {
+    MorselProgress& progress;
+    ~StopOnExit() { progress.SkipAfter(0); }
+  } stop{progress};
+
+  size_t next_submit = 0;
+  auto submit_up_to = [&](size_t end) {
+    end = std::min(end, n);
+    while (next_submit < end && !progress.Skipped(next_submit)) {
+      const size_t index = next_submit++;
+      pool.Submit([&, index](int worker) {
+        std::optional<R> value;
+        Status st;
+        if (!progress.Skipped(index)) {
+          Result<R> r = read(index, worker);
+          if (r.ok()) {
+            value.emplace(std::move(r).ValueUnsafe());
+          } else {
+            st = r.status();
+            progress.SkipAfter(index);
+          }
+        }
+        std::lock_guard<std::mutex> lock(mutex);
+        slots[index].done = true;
+        slots[index].status = std::move(st);
+        slots[index].value = std::move(value);
+        changed.notify_all();
+      });
+    }
+  };
+
+  submit_up_to(window);
+  for (size_t next = 0; next < n; ++next) {
+    std::optional<R> value;
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      auto& slot = slots[next];
+      while (!slot.done) {
+        if (IsCancelled(cancel)) return Status::Cancelled("job cancelled");
+        changed.wait_for(lock, kMorselMaxIdleWait);
+      }
+      if (!slot.status.ok()) return slot.status;
+      value = std::move(slot.value);
+      slot.value.reset();
+    }
+    // Hand out more work before consuming, so the workers stay busy meanwhile.
+    submit_up_to(next + 1 + window);
+    // Once a later split failed, its error is the result unless an earlier one fails:
+    // consuming is wasted work.
+    if (progress.Failed() || !value) continue;
+    ARROW_ASSIGN_OR_RAISE(bool go_on, consume(next, std::move(*value)));
+    if (!go_on) return false;
+  }
+  return true;
+}
 
 }  // namespace sabot

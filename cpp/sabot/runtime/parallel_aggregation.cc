@@ -4,15 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <limits>
-#include <mutex>
-#include <thread>
 
 #include <arrow/record_batch.h>
 
 #include "sabot/exec/morsel_reader.h"
-#include "sabot/exec/task_pool.h"
 
 namespace sabot {
 
@@ -38,18 +33,6 @@ struct Worker {
   Operator* entry = nullptr;  // chain.head, or the input when the chain is empty
 };
 
-struct SplitResult {
-  bool done = false;
-  Status status;
-  std::unique_ptr<HashAggregateState> state;
-};
-
-struct SharedState {
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::vector<SplitResult> results;  // by split index; emptied once merged
-  MorselProgress progress;
-};
 
 }  // namespace
 
@@ -89,71 +72,27 @@ Status ParallelAggregation::RunLoop(Source& source, const OperatorChainFactory& 
     }
   }
 
-  SharedState shared;
-  shared.results.resize(n);
   const size_t window = static_cast<size_t>(
       options_.max_pending_splits > 0 ? options_.max_pending_splits : 2 * options_.threads);
-  const std::atomic<bool>* cancel = options_.cancel;
-
-  // Declared after what its tasks use: destroyed first, so its threads are joined
-  // before the workers and the shared state go away.
-  TaskPool pool(options_.threads);
-  size_t next_submit = 0;
-  auto submit_up_to = [&](size_t end) {
-    end = std::min(end, n);
-    while (next_submit < end && !shared.progress.Skipped(next_submit)) {
-      const size_t index = next_submit++;
-      pool.Submit([&, index](int w) {
-        std::unique_ptr<HashAggregateState> state;
-        Status st;
-        if (!shared.progress.Skipped(index)) {
-          auto made = prototype.MakeEmpty();
-          st = made.status();
-          if (st.ok()) {
-            state = std::move(made).ValueUnsafe();
-            Worker& worker = workers[static_cast<size_t>(w)];
-            worker.input->state = state.get();
-            st = ReadMorsel(source, *splits[index], index, worker.entry, shared.progress, cancel);
-          }
-        }
-        if (!st.ok()) shared.progress.SkipAfter(index);
-        std::lock_guard<std::mutex> lock(shared.mutex);
-        auto& r = shared.results[index];
-        r.done = true;
-        r.status = std::move(st);
-        r.state = std::move(state);
-        shared.changed.notify_all();
-      });
-    }
-  };
-  // Every exit below stops the tasks still queued or running; the pool then drains.
-  struct StopOnExit {
-    SharedState& shared;
-    ~StopOnExit() { shared.progress.SkipAfter(0); }
-  } stop_on_exit{shared};
-
+  MorselProgress progress;
   ARROW_ASSIGN_OR_RAISE(auto total, prototype.MakeEmpty());
-  submit_up_to(window);
-  for (size_t next_merge = 0; next_merge < n; ++next_merge) {
-    std::unique_ptr<HashAggregateState> partial;
-    {
-      std::unique_lock<std::mutex> lock(shared.mutex);
-      auto& r = shared.results[next_merge];
-      while (!r.done) {
-        if (IsCancelled(cancel)) return Status::Cancelled("job cancelled");
-        shared.changed.wait_for(lock, kMorselMaxIdleWait);
-      }
-      if (!r.status.ok()) return r.status;
-      partial = std::move(r.state);
-    }
-    submit_up_to(next_merge + 1 + window);
-    // Once a later split failed, its error is the result unless an earlier one fails.
-    if (shared.progress.Failed() || partial == nullptr) continue;
-    // In split order: `partial`'s input comes after everything merged so far.
-    ARROW_RETURN_NOT_OK(total->Merge(*partial));
-  }
-  stats->source_rows = shared.progress.rows.load();
-  stats->source_batches = shared.progress.batches.load();
+  using State = std::unique_ptr<HashAggregateState>;
+  ARROW_RETURN_NOT_OK(RunSplitsInOrder<State>(
+      n, options_.threads, window, options_.cancel, progress,
+      [&](size_t index, int w) -> Result<State> {
+        ARROW_ASSIGN_OR_RAISE(auto state, prototype.MakeEmpty());
+        Worker& worker = workers[static_cast<size_t>(w)];
+        worker.input->state = state.get();
+        ARROW_RETURN_NOT_OK(ReadMorsel(source, *splits[index], index, worker.entry, progress, options_.cancel));
+        return state;
+      },
+      // In split order: each partial's input comes after everything merged so far.
+      [&](size_t, State partial) -> Result<bool> {
+        ARROW_RETURN_NOT_OK(total->Merge(*partial));
+        return true;
+      }).status());
+  stats->source_rows = progress.rows.load();
+  stats->source_batches = progress.batches.load();
 
   ARROW_ASSIGN_OR_RAISE(auto result, total->Finalize());
   total.reset();
