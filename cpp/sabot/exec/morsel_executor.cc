@@ -7,6 +7,7 @@
 #include <arrow/record_batch.h>
 
 #include "sabot/exec/morsel_reader.h"
+#include "sabot/exec/pipeline_executor.h"
 
 namespace sabot {
 
@@ -39,16 +40,7 @@ struct Worker {
 }  // namespace
 
 Result<ExecutorStats> MorselExecutor::Run(Source& source, const OperatorChainFactory& make_chain, Sink& sink) {
-  ExecutorStats stats;
-  auto start = std::chrono::steady_clock::now();
-  Status st = RunLoop(source, make_chain, sink, &stats);
-  stats.wall = std::chrono::steady_clock::now() - start;
-  if (!st.ok()) {
-    Status abort = sink.Abort();
-    if (!abort.ok()) return st.WithMessage(st.message(), " (and cleaning up failed: ", abort.message(), ")");
-    return st;
-  }
-  return stats;
+  return RunAbortingOnError(sink, [&](ExecutorStats* stats) { return RunLoop(source, make_chain, sink, stats); });
 }
 
 Status MorselExecutor::RunLoop(Source& source, const OperatorChainFactory& make_chain, Sink& sink,
@@ -64,12 +56,7 @@ Status MorselExecutor::RunLoop(Source& source, const OperatorChainFactory& make_
     ARROW_ASSIGN_OR_RAISE(w.chain, make_chain());
     const auto& schema = w.chain.tail ? w.chain.tail->output_schema() : source.schema();
     w.buffer = std::make_unique<MorselBuffer>(schema);
-    if (w.chain.tail) {
-      w.chain.tail->ConnectTo(w.buffer.get(), 0);
-      w.entry = w.chain.head;
-    } else {
-      w.entry = w.buffer.get();
-    }
+    w.entry = w.chain.EndIn(w.buffer.get());
   }
 
   const size_t window = static_cast<size_t>(

@@ -19,6 +19,14 @@ struct OperatorChain {
   std::vector<std::unique_ptr<Operator>> operators;  //!< owned
   Operator* head = nullptr;  //!< receives the source's messages; null when there are no operators
   Operator* tail = nullptr;  //!< the last operator; the executor connects its output
+
+  //! Feeds the chain's output into `end`; returns where a split's messages go in (the
+  //! head, or `end` itself when the chain has no operators).
+  Operator* EndIn(Operator* end) {
+    if (tail == nullptr) return end;
+    tail->ConnectTo(end, 0);
+    return head;
+  }
 };
 
 //! Builds one more copy of the chain; called once per worker, on the calling thread.

@@ -24,18 +24,22 @@ constexpr auto kMaxIdleWait = std::chrono::milliseconds(50);
 
 }  // namespace
 
-Result<ExecutorStats> PipelineExecutor::Run(PhysicalPlan& plan) {
-  SABOT_CHECK(plan.sink != nullptr);
+Result<ExecutorStats> RunAbortingOnError(Sink& sink, const std::function<Status(ExecutorStats*)>& loop) {
   ExecutorStats stats;
   auto start = std::chrono::steady_clock::now();
-  Status st = RunLoop(plan, &stats);
+  Status st = loop(&stats);
   stats.wall = std::chrono::steady_clock::now() - start;
   if (!st.ok()) {
-    Status abort = plan.sink->Abort();
+    Status abort = sink.Abort();
     if (!abort.ok()) return st.WithMessage(st.message(), " (and cleaning up failed: ", abort.message(), ")");
     return st;
   }
   return stats;
+}
+
+Result<ExecutorStats> PipelineExecutor::Run(PhysicalPlan& plan) {
+  SABOT_CHECK(plan.sink != nullptr);
+  return RunAbortingOnError(*plan.sink, [&](ExecutorStats* stats) { return RunLoop(plan, stats); });
 }
 
 Status PipelineExecutor::RunLoop(PhysicalPlan& plan, ExecutorStats* stats) {

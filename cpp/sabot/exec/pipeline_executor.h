@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 
 #include "sabot/exec/physical_plan.h"
 
@@ -16,6 +17,10 @@ struct ExecutorStats {
   int64_t splits = 0;
   std::chrono::nanoseconds wall{0};
 };
+
+//! Runs `loop` timed; when it fails, aborts `sink` so no partial output remains. The
+//! shared ending of every executor.
+Result<ExecutorStats> RunAbortingOnError(Sink& sink, const std::function<Status(ExecutorStats*)>& loop);
 
 //! Single-threaded for now; the morsel executor will hand splits to worker threads,
 //! each running its own copy of the operators.

@@ -8,6 +8,7 @@
 #include <arrow/record_batch.h>
 
 #include "sabot/exec/morsel_reader.h"
+#include "sabot/exec/pipeline_executor.h"
 
 namespace sabot {
 
@@ -39,16 +40,7 @@ struct Worker {
 Result<ExecutorStats> ParallelAggregation::Run(Source& source, const OperatorChainFactory& make_chain,
                                                const HashAggregateState& prototype, Operator& downstream,
                                                Sink& sink) {
-  ExecutorStats stats;
-  auto start = std::chrono::steady_clock::now();
-  Status st = RunLoop(source, make_chain, prototype, downstream, &stats);
-  stats.wall = std::chrono::steady_clock::now() - start;
-  if (!st.ok()) {
-    Status abort = sink.Abort();
-    if (!abort.ok()) return st.WithMessage(st.message(), " (and cleaning up failed: ", abort.message(), ")");
-    return st;
-  }
-  return stats;
+  return RunAbortingOnError(sink, [&](ExecutorStats* stats) { return RunLoop(source, make_chain, prototype, downstream, stats); });
 }
 
 Status ParallelAggregation::RunLoop(Source& source, const OperatorChainFactory& make_chain,
@@ -64,12 +56,7 @@ Status ParallelAggregation::RunLoop(Source& source, const OperatorChainFactory& 
   for (auto& w : workers) {
     ARROW_ASSIGN_OR_RAISE(w.chain, make_chain());
     w.input = std::make_unique<PartialAggregateInput>(prototype.input_schema());
-    if (w.chain.tail) {
-      w.chain.tail->ConnectTo(w.input.get(), 0);
-      w.entry = w.chain.head;
-    } else {
-      w.entry = w.input.get();
-    }
+    w.entry = w.chain.EndIn(w.input.get());
   }
 
   const size_t window = static_cast<size_t>(
