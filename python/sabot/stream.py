@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import os
 from typing import Any, AsyncIterator, Callable, Iterator, Mapping, Sequence
 
 import pyarrow as pa
@@ -21,15 +22,38 @@ SabotError = _core.SabotError
 _BATCH, _PENDING, _END = 0, 1, 2
 
 
+def _threads_from_env() -> int:
+    text = os.environ.get("SABOT_THREADS", "")
+    if not text:
+        return 0
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"SABOT_THREADS must be a positive thread count, found {text!r}")
+    return int(text)
+
+
 class _Memory:
-    """The memory budget of jobs started from Python (see sabot.set_memory_limit)."""
+    """What jobs started from Python run with: the memory budget (see
+    sabot.set_memory_limit) and the worker threads (see sabot.set_threads)."""
 
     limit = 0  # bytes; 0 is unlimited
     allow_spill = True
+    threads = _threads_from_env()  # 0 is one per core
 
     @classmethod
     def args(cls) -> dict[str, Any]:
-        return {"memory_limit": cls.limit, "allow_spill": cls.allow_spill}
+        return {"memory_limit": cls.limit, "allow_spill": cls.allow_spill, "threads": cls.threads}
+
+
+def set_threads(threads: int | None) -> None:
+    """Worker threads of each job started from Python; ``None`` is one per core (the
+    default, or $SABOT_THREADS when set). Scans, filters, projections, join probes and
+    partial aggregations run on them; results keep the order one thread gives."""
+    if threads is None:
+        _Memory.threads = _threads_from_env()
+    elif isinstance(threads, int) and not isinstance(threads, bool) and threads >= 1:
+        _Memory.threads = threads
+    else:
+        raise ValueError(f"threads must be a positive int or None, not {threads!r}")
 
 
 def set_memory_limit(limit: int | str | None, *, spill: bool = True) -> None:

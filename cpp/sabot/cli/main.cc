@@ -40,7 +40,7 @@ struct RunFlags {
   std::string memory_limit;  // empty: unlimited
   bool no_spill = false;
   std::string spill_dir;
-  int threads = 1;
+  int threads = 0;  // one per core
 };
 
 int Run(const RunFlags& flags) {
@@ -56,7 +56,7 @@ int Run(const RunFlags& flags) {
   options.threads = flags.threads;
   const std::string& job = flags.job;
   const bool stats = flags.stats;
-  if (IsPythonJob(job)) return sabot::cli::RunPythonJob(job);
+  if (IsPythonJob(job)) return sabot::cli::RunPythonJob(job, flags.threads);
   auto plan = LoadJob(job);
   if (!plan.ok()) return Fail(plan.status());
   std::signal(SIGINT, OnInterrupt);
@@ -108,8 +108,8 @@ int main(int argc, char** argv) {
   run->add_flag("--no-spill", run_flags.no_spill, "fail instead of spilling when the memory limit is reached");
   run->add_option("--spill-dir", run_flags.spill_dir, "where spill files go (default: the temporary folder)");
   run->add_option("--threads", run_flags.threads,
-                  "worker threads; a job that reads one bounded source through filters and projections "
-                  "into its sink runs in parallel, in the same order (default 1)")
+                  "worker threads (default: one per core); scans, filters, projections, join probes "
+                  "and partial aggregations run on them, with the output in the same order as on one")
       ->check(CLI::PositiveNumber);
 
   std::string explain_job;

@@ -45,10 +45,13 @@ class ParallelAggregation {
   //! `prototype`: an empty state of the aggregate (its layout; it is not consumed).
   Result<ExecutorStats> Run(Source& source, const OperatorChainFactory& make_chain,
                             const HashAggregateState& prototype, Operator& downstream, Sink& sink);
+  //! Over `splits`, which the caller already took from `source`.
+  Result<ExecutorStats> Run(Source& source, const SourceSplits& splits, const OperatorChainFactory& make_chain,
+                            const HashAggregateState& prototype, Operator& downstream, Sink& sink);
 
  private:
-  Status RunLoop(Source& source, const OperatorChainFactory& make_chain, const HashAggregateState& prototype,
-                 Operator& downstream, ExecutorStats* stats);
+  Status RunLoop(Source& source, const SourceSplits& splits, const OperatorChainFactory& make_chain,
+                 const HashAggregateState& prototype, Operator& downstream, ExecutorStats* stats);
   ParallelAggregationOptions options_;
 };
 

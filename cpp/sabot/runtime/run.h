@@ -25,8 +25,8 @@ struct RunOptions {
   //! Where spill files go (a fresh folder inside it, removed after the job); empty is
   //! the system's temporary folder.
   std::string spill_directory;
-  //! Worker threads; which parts of a plan use them: see ExecutePlan.
-  int threads = 1;
+  //! Worker threads, 0 for one per core; which parts of a plan use them: see ExecutePlan.
+  int threads = 0;
 };
 
 struct RunResult {
