@@ -12,7 +12,7 @@ MAIN_JOB   := examples/trips_report.json
 export CCACHE_BASEDIR  := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all setup build python run test test-cpp test-python test-sanitize test-tsan bench-scan bench-python bench-ops clean
+.PHONY: all setup build python run test test-cpp test-python test-sanitize test-tsan bench-scan bench-python bench-ops bench-scaling clean
 
 all: build
 
@@ -76,6 +76,10 @@ bench-scan: build
 
 bench-python: build python
 	@SABOT_BIN=$(CURDIR)/$(BUILD)/sabot $(PY) bench/python_overhead.py
+
+# Q1, Q6 and a join at 1, 2, 4, ... threads up to the core count, plus a 1K-row input.
+bench-scaling: build python
+	@$(PY) bench/scaling_bench.py
 
 # Hash join, grouped aggregation and sort, in process over in-memory Arrow tables, vs DuckDB.
 bench-ops: build python
