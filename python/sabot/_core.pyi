@@ -66,6 +66,8 @@ def write_file(stream: Stream, format: str, path: str, memory_limit: int = 0, al
                threads: int = 0) -> int:
     """Runs the stream into a file (temporary name, renamed on success); the row count."""
 def count_rows(stream: Stream, memory_limit: int = 0, allow_spill: bool = True, threads: int = 0) -> int: ...
+def analyze(stream: Stream, memory_limit: int = 0, allow_spill: bool = True, threads: int = 0) -> str:
+    """Runs the stream (rows counted, not kept); the per-step rows, batches and time."""
 def parse_byte_size(text: str) -> int:
     """'512MB' -> 536870912 (binary multiples); errors name the text."""
 

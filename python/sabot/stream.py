@@ -178,6 +178,12 @@ class Stream:
         """The plan as a tree; with ``schemas``, each step's output columns (opens sources)."""
         return self._s.explain_with_schemas() if schemas else self._s.explain()
 
+    def explain_analyze(self) -> str:
+        """Runs the stream (the rows are counted, not kept) and returns each step's rows and
+        batches in and out and its own time, summed over the worker threads, as a table in
+        plan order; the first line gives the total rows, time, threads and memory peak."""
+        return _core.analyze(self._s, **_Memory.args())
+
     @property
     def is_bounded(self) -> bool:
         return self._s.is_bounded()

@@ -337,6 +337,26 @@ NB_MODULE(_core, m) {
         return RunToSink(s, spec, memory_limit, allow_spill, threads);
       },
       "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0);
+  m.def(
+      "analyze",
+      [](const Stream& s, int64_t memory_limit, bool allow_spill, int threads) {
+        SinkSpec spec;
+        spec.kind = SinkSpec::Kind::kCount;
+        PlanPtr plan = s.To(spec);
+        std::atomic<bool> cancel{false};
+        RunOptions options;
+        options.cancel = &cancel;
+        options.memory_limit_bytes = memory_limit;
+        options.allow_spill = allow_spill;
+        options.threads = threads;
+        auto result = ValueOrRaise(RunInterruptibly(cancel, [&] { return RunPlan(*plan, options); }));
+        const double seconds = std::chrono::duration<double>(result.stats.wall).count();
+        std::string head = std::to_string(result.rows_written) + " rows in " + std::to_string(seconds) + " s on " +
+                           std::to_string(result.stats.threads) + (result.stats.threads == 1 ? " thread" : " threads") +
+                           "; state memory peak " + FormatByteSize(result.peak_memory) + "\n";
+        return head + FormatOperatorStats(result.operators);
+      },
+      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0);
   m.def("parse_byte_size", [](const std::string& text) { return ValueOrRaise(ParseByteSize(text)); }, "text"_a);
 
   nb::class_<PyRunningPlan>(m, "RunningPlan")

@@ -101,3 +101,18 @@ def test_a_bad_sabot_threads_variable_is_named(tmp_path):
                           env={**os.environ, "SABOT_THREADS": "many"})
     assert proc.returncode != 0
     assert "SABOT_THREADS must be a positive thread count, found 'many'" in proc.stderr
+
+
+def test_explain_analyze_counts_rows_per_step_on_every_thread_count():
+    facts, dim = _tables(300_000)
+    want = duckdb.sql("SELECT count(*) FROM facts WHERE v > -900").fetchall()[0][0]
+    joined = duckdb.sql("SELECT count(*) FROM facts JOIN dim ON k = id WHERE v > -900").fetchall()[0][0]
+    for threads in (1, 3):
+        sabot.set_threads(threads)
+        report = _query(facts, dim, "inner").explain_analyze()
+        lines = report.splitlines()
+        assert lines[0].startswith(f"{joined} rows in ") and f"on {threads} thread" in lines[0], report
+        # label (may hold spaces), rows in, batches in, rows out, batches out, ms, share
+        rows = {line.split()[0]: line.rsplit(None, 6)[1:] for line in lines[2:]}
+        assert rows["Filter"][0] == "300000" and rows["Filter"][2] == str(want), report
+        assert rows["Join"][2] == str(joined), report

@@ -85,7 +85,7 @@ Status MorselExecutor::RunLoop(Source& source, const SourceSplits& splits, const
           },
           [&](size_t, Batches batches) -> Result<bool> {
             for (auto& batch : batches) {
-              ARROW_ASSIGN_OR_RAISE(auto flow, sink.Push(0, Message::Batch(std::move(batch))));
+              ARROW_ASSIGN_OR_RAISE(auto flow, sink.Receive(0, Message::Batch(std::move(batch))));
               if (flow == Flow::kStop) return false;
             }
             return true;
@@ -93,7 +93,7 @@ Status MorselExecutor::RunLoop(Source& source, const SourceSplits& splits, const
   stats->source_rows = progress.rows.load();
   stats->source_batches = progress.batches.load();
   if (!finished) return Status::OK();  // the sink stopped: as PipelineExecutor, no EndOfStream
-  return sink.Push(0, Message::EndOfStream()).status();
+  return sink.Receive(0, Message::EndOfStream()).status();
 }
 
 }  // namespace sabot

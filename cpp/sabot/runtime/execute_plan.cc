@@ -68,16 +68,19 @@ Status RunParallel(const PlanNode& body, const ParallelShape& shape, const Sourc
       (void)sink.Abort();  // lowering the whole plan succeeded, so this is not expected
       return prototype.status();
     }
+    OperatorMetrics* metrics = lower.metrics ? lower.metrics->Find(&aggregate) : nullptr;
     StageOutput result_entry((*prototype)->output_schema());
+    result_entry.SetMetrics(metrics);  // counts the result as the aggregate's output
     auto rest = LowerPlanAbove(body, aggregate, &result_entry, &sink, lower);
     if (!rest.ok()) {
       (void)sink.Abort();
       return rest.status();
     }
-    ParallelAggregation executor({workers, /*max_pending_splits=*/0, options.cancel});
+    ParallelAggregation executor({workers, /*max_pending_splits=*/0, options.cancel, metrics});
     ARROW_ASSIGN_OR_RAISE(run_stats, executor.Run(*source, splits, make_chain, **prototype, result_entry, sink));
   }
   Add(run_stats, stats);
+  stats->threads = workers;
   return Status::OK();
 }
 

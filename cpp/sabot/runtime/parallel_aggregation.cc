@@ -68,6 +68,7 @@ Status ParallelAggregation::RunLoop(Source& source, const SourceSplits& splits,
   for (auto& w : workers) {
     ARROW_ASSIGN_OR_RAISE(w.chain, make_chain());
     w.input = std::make_unique<PartialAggregateInput>(prototype.input_schema());
+    w.input->SetMetrics(options_.metrics);
     w.entry = w.chain.EndIn(w.input.get());
   }
 

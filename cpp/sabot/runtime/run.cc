@@ -25,6 +25,7 @@ Result<RunResult> RunPlan(const PlanNode& root, const RunOptions& options) {
   // The budget also counts without a limit: the peak it records is reported.
   lower.memory = std::make_shared<MemoryBudget>(
       MemoryBudget::Options{options.memory_limit_bytes, options.allow_spill, options.spill_directory});
+  lower.metrics = MakePlanMetrics(root);
   ARROW_ASSIGN_OR_RAISE(auto lowered, LowerPlan(root, &output, lower));
   ARROW_ASSIGN_OR_RAISE(auto stats, ExecutePlan(*root.input(), lowered, lower, {threads, options.cancel}));
   RunResult result;
@@ -35,6 +36,7 @@ Result<RunResult> RunPlan(const PlanNode& root, const RunOptions& options) {
   result.schema = lowered.schemas.at(&root);
   result.collected = std::move(output.collected);
   result.stats = stats;
+  result.operators = lower.metrics->Snapshot();
   return result;
 }
 
