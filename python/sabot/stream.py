@@ -58,8 +58,9 @@ class Stream:
         self._s = core
 
     # -- transformations -----------------------------------------------------------
-    def filter(self, predicate: Expr) -> "Stream":
-        """Rows where ``predicate`` is true (null is not true)."""
+    def filter(self, predicate: Expr | Callable[..., bool]) -> "Stream":
+        """Rows where ``predicate`` is true (null is not true). A Python function over
+        named columns is a UDF (see ``sabot.udf``): ``filter(lambda fare, tip: tip > fare / 5)``."""
         return Stream(self._s.filter(_to_expr(predicate)._e))
 
     def select(self, *columns: str | Expr, **named: Any) -> "Stream":
@@ -73,8 +74,18 @@ class Stream:
         return Stream(self._s.project(items))
 
     def with_columns(self, **named: Any) -> "Stream":
-        """Adds columns, or replaces same-named ones in place: ``with_columns(total=col("a") * 2)``."""
+        """Adds columns, or replaces same-named ones in place: ``with_columns(total=col("a") * 2)``;
+        a value may be a Python function over named columns (a UDF, see ``sabot.udf``)."""
         return Stream(self._s.with_columns([(k, _to_expr(v)._e) for k, v in named.items()]))
+
+    def map(self, fn: Callable[..., Any], *, name: str | None = None) -> "Stream":
+        """Adds (or replaces) the column ``name`` (default: the function's name) computed
+        row by row by ``fn`` from the columns its parameters name: a UDF, compiled
+        when it can be (see ``sabot.udf``)."""
+        column = name or getattr(fn, "__name__", "")
+        if not column.isidentifier() or column == "<lambda>":
+            raise TypeError("map() of a lambda needs name=, the column it makes")
+        return self.with_columns(**{column: fn})
 
     def rename(self, mapping: Mapping[str, str]) -> "Stream":
         return Stream(self._s.rename(list(mapping.items())))
@@ -151,8 +162,12 @@ class Stream:
 
     # -- inspection ---------------------------------------------------------------------
     def explain(self, schemas: bool = True) -> str:
-        """The plan as a tree; with ``schemas``, each step's output columns (opens sources)."""
-        return self._s.explain_with_schemas() if schemas else self._s.explain()
+        """The plan as a tree; with ``schemas``, each step's output columns (opens sources).
+        Python UDFs follow, each with the strategy that runs it."""
+        text = self._s.explain_with_schemas() if schemas else self._s.explain()
+        from ._udf_registry import explain_lines
+        udfs = explain_lines(text)
+        return text + "".join(f"udf {line}\n" for line in udfs)
 
     @property
     def is_bounded(self) -> bool:
@@ -176,8 +191,13 @@ class Stream:
         for batch in self:
             yield from batch.to_pylist()
 
-    def collect(self) -> pa.Table:
-        """Runs a bounded stream to the end; the result as a ``pyarrow.Table``."""
+    def collect(self, *, threads: int = 1) -> pa.Table:
+        """Runs a bounded stream to the end; the result as a ``pyarrow.Table``. With
+        ``threads`` > 1, plans that can run in parallel do (as ``sabot run --threads``)."""
+        if threads != 1:
+            schema_capsule, batches = _core.collect(self._s, threads=threads, **_Memory.args())
+            schema = pa.Schema._import_from_c_capsule(schema_capsule)
+            return pa.Table.from_batches([pa.RecordBatch._import_from_c_capsule(*b) for b in batches], schema=schema)
         it = iter(self)
         batches = list(it)
         return pa.Table.from_batches(batches, schema=it.schema)
@@ -191,9 +211,9 @@ class Stream:
         import polars as pl
         return pl.from_arrow(self.collect())
 
-    def count(self) -> int:
+    def count(self, *, threads: int = 1) -> int:
         """Number of rows (the rows are not kept)."""
-        return _core.count_rows(self._s, **_Memory.args())
+        return _core.count_rows(self._s, threads=threads, **_Memory.args())
 
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
         """Arrow PyCapsule protocol: ``pyarrow.table(stream)``, ``polars.from_arrow(...)``

@@ -21,6 +21,7 @@
 #include "arrow_capsules.h"
 #include "py_batch_function.h"
 #include "py_errors.h"
+#include "py_udf.h"
 #include "sabot/common/byte_size.h"
 #include "sabot/common/type_names.h"
 #include "sabot/plan/plan_json.h"
@@ -93,15 +94,20 @@ auto RunInterruptibly(std::atomic<bool>& cancel, Work&& work) -> decltype(work()
   return std::move(*result);
 }
 
-int64_t RunToSink(const Stream& stream, const SinkSpec& spec, int64_t memory_limit, bool allow_spill) {
+Result<RunResult> RunWithThreads(const Stream& stream, const SinkSpec& spec, int64_t memory_limit, bool allow_spill,
+                                  int threads) {
   PlanPtr plan = stream.To(spec);
   std::atomic<bool> cancel{false};
   RunOptions options;
   options.cancel = &cancel;
   options.memory_limit_bytes = memory_limit;
   options.allow_spill = allow_spill;
-  auto result = RunInterruptibly(cancel, [&] { return RunPlan(*plan, options); });
-  return ValueOrRaise(std::move(result)).rows_written;
+  options.threads = threads;
+  return RunInterruptibly(cancel, [&] { return RunPlan(*plan, options); });
+}
+
+int64_t RunToSink(const Stream& stream, const SinkSpec& spec, int64_t memory_limit, bool allow_spill, int threads = 1) {
+  return ValueOrRaise(RunWithThreads(stream, spec, memory_limit, allow_spill, threads)).rows_written;
 }
 
 SinkSpec FileSinkSpec(const std::string& format, const std::string& path) {
@@ -328,12 +334,24 @@ NB_MODULE(_core, m) {
       "stream"_a, "format"_a, "path"_a, "memory_limit"_a = 0, "allow_spill"_a = true);
   m.def(
       "count_rows",
-      [](const Stream& s, int64_t memory_limit, bool allow_spill) {
+      [](const Stream& s, int64_t memory_limit, bool allow_spill, int threads) {
         SinkSpec spec;
         spec.kind = SinkSpec::Kind::kCount;
-        return RunToSink(s, spec, memory_limit, allow_spill);
+        return RunToSink(s, spec, memory_limit, allow_spill, threads);
       },
-      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true);
+      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 1);
+  // Runs to the end on `threads` workers (RunOptions::threads); (schema capsule, [batch capsules]).
+  m.def(
+      "collect",
+      [](const Stream& s, int64_t memory_limit, bool allow_spill, int threads) {
+        SinkSpec spec;
+        spec.kind = SinkSpec::Kind::kCollect;
+        auto result = ValueOrRaise(RunWithThreads(s, spec, memory_limit, allow_spill, threads));
+        nb::list batches;
+        for (const auto& batch : result.collected) batches.append(ValueOrRaise(ExportBatch(batch)));
+        return nb::make_tuple(ValueOrRaise(ExportSchema(*result.schema)), batches);
+      },
+      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 1);
   m.def("parse_byte_size", [](const std::string& text) { return ValueOrRaise(ParseByteSize(text)); }, "text"_a);
 
   nb::class_<PyRunningPlan>(m, "RunningPlan")
@@ -357,6 +375,7 @@ NB_MODULE(_core, m) {
       },
       "stream"_a, "queue_batches"_a = 8, "memory_limit"_a = 0, "allow_spill"_a = true);
   m.def("active_engine_threads", &RunningPlan::ActiveEngineThreads);
+  BindUdfs(m);
 
   m.def("run_plan_file", [](const std::string& path) {
     auto plan = ValueOrRaise(ReadPlanFile(path));
