@@ -9,6 +9,7 @@ _udf_numba) covers the next process.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import inspect
 import re
@@ -36,6 +37,10 @@ _lock = threading.RLock()
 _kernels: "OrderedDict[tuple, Any]" = OrderedDict()  # LRU: key -> CompiledKernel or ("interpreted", reason)
 _by_key: dict[str, "RegisteredUdf"] = {}
 _by_name: dict[str, "RegisteredUdf"] = {}
+# Arrow's function registry outlives the interpreter: let go of the Python objects its
+# UDF kernels hold while Python still runs.
+atexit.register(_core.release_udf_references)
+
 _stats = {"compiled": 0, "disk_hits": 0, "memory_hits": 0, "interpreted": 0, "compile_ms": 0.0}
 
 

@@ -3,6 +3,9 @@
 // take it.
 #include "py_udf.h"
 
+#include <mutex>
+#include <set>
+
 #include <arrow/record_batch.h>
 #include <arrow/type.h>
 
@@ -16,19 +19,61 @@ namespace sabot::python {
 
 namespace {
 
+class PyRef;
+
+// Every live PyRef: Arrow's function registry, which holds them, outlives the
+// interpreter, so they are let go at exit (ReleaseAll) while Python still runs. Never
+// destroyed: the registry's kernels drop their PyRefs during static destruction.
+std::mutex& LiveMutex() {
+  static auto* mutex = new std::mutex;
+  return *mutex;
+}
+std::set<PyRef*>& Live() {
+  static auto* refs = new std::set<PyRef*>;
+  return *refs;
+}
+
 //! A Python object that may be dropped on any thread: it takes the GIL to let go.
 class PyRef {
  public:
-  explicit PyRef(nb::object object) : object_(new nb::object(std::move(object))) {}
+  explicit PyRef(nb::object object) : object_(new nb::object(std::move(object))) {
+    std::lock_guard<std::mutex> lock(LiveMutex());
+    Live().insert(this);
+  }
   ~PyRef() {
-    if (Py_IsInitialized()) {
+    nb::object* object = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(LiveMutex());
+      Live().erase(this);
+      std::swap(object, object_);
+    }
+    if (object != nullptr && Py_IsInitialized()) {
       nb::gil_scoped_acquire gil;
-      delete object_;
+      delete object;
     }
   }
   PyRef(const PyRef&) = delete;
   PyRef& operator=(const PyRef&) = delete;
-  const nb::object& get() const { return *object_; }
+
+  //! The object; an error once the interpreter is shutting down. GIL held.
+  Result<nb::object> get() const {
+    std::lock_guard<std::mutex> lock(LiveMutex());
+    if (object_ == nullptr) return Status::Cancelled("Python is shutting down: UDFs can no longer run");
+    return *object_;
+  }
+
+  //! Drops every held object (GIL held): at interpreter exit.
+  static void ReleaseAll() {
+    std::vector<nb::object*> objects;
+    {
+      std::lock_guard<std::mutex> lock(LiveMutex());
+      for (PyRef* ref : Live()) {
+        if (ref->object_ != nullptr) objects.push_back(ref->object_);
+        ref->object_ = nullptr;
+      }
+    }
+    for (nb::object* object : objects) delete object;
+  }
 
  private:
   nb::object* object_;
@@ -55,7 +100,8 @@ Result<UdfKernelSpec> Specialize(const std::string& name, const std::shared_ptr<
     arrow::FieldVector fields;
     for (size_t i = 0; i < types.size(); ++i) fields.push_back(arrow::field("arg" + std::to_string(i), types[i]));
     ARROW_ASSIGN_OR_RAISE(auto types_capsule, ExportSchema(*arrow::schema(std::move(fields))));
-    auto result = nb::cast<nb::tuple>(specializer->get()(types_capsule));
+    ARROW_ASSIGN_OR_RAISE(nb::object specialize, specializer->get());
+    auto result = nb::cast<nb::tuple>(specialize(types_capsule));
     if (result.size() != 6) return Status::Invalid(Context(name), "the specializer returned a malformed tuple");
     UdfKernelSpec spec;
     ARROW_ASSIGN_OR_RAISE(auto out_schema, ImportSchema(result[1]));
@@ -71,7 +117,8 @@ Result<UdfKernelSpec> Specialize(const std::string& name, const std::shared_ptr<
         nb::gil_scoped_acquire gil;
         try {
           ARROW_ASSIGN_OR_RAISE(auto capsules, ExportArguments(args));
-          nb::object message = on_error->get()(capsules[0], capsules[1], row);
+          ARROW_ASSIGN_OR_RAISE(nb::object report, on_error->get());
+          nb::object message = report(capsules[0], capsules[1], row);
           return Status::ExecutionError(Context(name), nb::cast<std::string>(nb::str(message)));
         } catch (nb::python_error& e) {
           return StatusFromPython(e, Context(name));
@@ -84,7 +131,8 @@ Result<UdfKernelSpec> Specialize(const std::string& name, const std::shared_ptr<
         nb::gil_scoped_acquire gil;
         try {
           ARROW_ASSIGN_OR_RAISE(auto capsules, ExportArguments(args));
-          auto out = nb::cast<nb::tuple>(host->get()(capsules[0], capsules[1]));
+          ARROW_ASSIGN_OR_RAISE(nb::object run, host->get());
+          auto out = nb::cast<nb::tuple>(run(capsules[0], capsules[1]));
           ARROW_ASSIGN_OR_RAISE(auto batch, ImportBatch(out[0], out[1]));
           if (batch->num_columns() != 1) return Status::Invalid(Context(name), "host kernel must return one column");
           return batch->column(0);
@@ -119,6 +167,7 @@ void BindUdfs(nb::module_& m) {
       },
       nb::arg("name"), nb::arg("arity"), nb::arg("specializer"), nb::arg("describe") = "");
   m.def("is_registered_udf", &IsRegisteredUdf, nb::arg("name"));
+  m.def("release_udf_references", &PyRef::ReleaseAll);
 }
 
 }  // namespace sabot::python
