@@ -71,6 +71,13 @@ def _name(fn: Callable) -> str:
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 
 
+def _walk(node: ast.AST) -> list[ast.AST]:
+    """The nodes of a function's parameters and body, not of its decorators."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return [n for part in (node.args, *node.body) for n in ast.walk(part)]
+    return list(ast.walk(node))
+
+
 def _function_node(fn: Callable) -> ast.AST | None:
     """The def or lambda of `fn` in its source, or None when there is no source."""
     try:
@@ -141,7 +148,7 @@ def _libraries_used(fn: Callable, node: ast.AST | None) -> set[str]:
         if isinstance(const, types.CodeType):
             names |= set(const.co_names)
     if node is not None:
-        names |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        names |= {n.id for n in _walk(node) if isinstance(n, ast.Name)}
     found = set()
     for name in names:
         lib = _library_of(resolve(fn, name))
@@ -149,7 +156,7 @@ def _libraries_used(fn: Callable, node: ast.AST | None) -> set[str]:
             found.add(lib)
     # Methods such as .to_pandas() / .to_numpy() name a library too.
     if node is not None:
-        for n in ast.walk(node):
+        for n in _walk(node):
             if isinstance(n, ast.Attribute) and n.attr in ("to_pandas", "to_pylist", "to_polars"):
                 found.add("pyarrow")
     return found
@@ -161,7 +168,7 @@ def _not_elementwise(fn: Callable, node: ast.AST | None) -> str | None:
 
     if node is None:
         return "no source to inspect"
-    for n in ast.walk(node):
+    for n in _walk(node):
         if isinstance(n, ast.Subscript):
             return "indexing"
         if isinstance(n, (ast.For, ast.While, ast.comprehension)):
@@ -182,8 +189,9 @@ def _control_flow(node: ast.AST | None) -> str:
     if node is None:
         return ""
     kinds = []
-    if any(isinstance(n, (ast.For, ast.While)) for n in ast.walk(node)):
+    nodes = _walk(node)
+    if any(isinstance(n, (ast.For, ast.While)) for n in nodes):
         kinds.append("loops")
-    if any(isinstance(n, (ast.If, ast.IfExp)) for n in ast.walk(node)):
+    if any(isinstance(n, (ast.If, ast.IfExp)) for n in nodes):
         kinds.append("branches")
     return f" with {' and '.join(kinds)}" if kinds else ""

@@ -190,9 +190,9 @@ class RegisteredUdf:
             result = self.fn(*[pa.array([], type=t) for t in arg_types])
             return _as_array(result, 0, None, self.label).type
         except Exception as e:
-            raise TypeError(f"cannot tell the result type of UDF {self.label} ({self.where()}) by calling it on "
-                            f"empty columns ({type(e).__name__}: {e}); declare it: "
-                            f"@sabot.udf(returns=pa.float64())") from e
+            e.add_note(f"calling UDF {self.label} ({self._failing_line(e)}) on empty columns to learn its result "
+                       f"type failed; declare it to skip this: @sabot.udf(returns=pa.float64())")
+            raise
 
     def _probe_row_type(self, arg_types: list[pa.DataType]) -> pa.DataType:
         if self.analysis.strategy == GUVECTORIZE:
@@ -205,9 +205,9 @@ class RegisteredUdf:
             result = self.fn(*samples)
             return _as_array(result if self.analysis.strategy == GUVECTORIZE else [result], 1, None, self.label).type
         except Exception as e:
-            raise TypeError(f"cannot tell the result type of UDF {self.label} ({self.where()}) by calling it on "
-                            f"sample values {samples!r} ({type(e).__name__}: {e}); declare it: "
-                            f"@sabot.udf(returns=pa.float64())") from e
+            e.add_note(f"calling UDF {self.label} ({self._failing_line(e)}) on sample values {samples!r} to learn "
+                       f"its result type failed; declare it to skip this: @sabot.udf(returns=pa.float64())")
+            raise
 
     def _on_error(self, schema_capsule: Any, array_capsule: Any, row: int) -> str:
         """A compiled kernel failed: re-run in Python to raise the real exception."""
