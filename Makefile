@@ -12,7 +12,7 @@ MAIN_JOB   := examples/trips_report.json
 export CCACHE_BASEDIR  := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all setup build python run test test-cpp test-python test-sanitize test-tsan bench-scan bench-python bench-ops clean
+.PHONY: all setup build python run test test-cpp test-python test-sanitize test-tsan bench-scan bench-python bench-ops bench-udf clean
 
 all: build
 
@@ -80,6 +80,10 @@ bench-python: build python
 # Hash join, grouped aggregation and sort, in process over in-memory Arrow tables, vs DuckDB.
 bench-ops: build python
 	@$(PY) bench/ops_bench.py
+
+# Python UDFs over 10M rows: row-by-row Python vs auto-compiled (Numba) vs a native expression.
+bench-udf: build python
+	@$(PY) bench/udf_bench.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-python $(PY_STAMP)

@@ -32,7 +32,7 @@ import pyarrow as pa
 from ._udf_analysis import GUVECTORIZE
 
 # Bumped when the generated kernels change shape, so stale cache entries are ignored.
-KERNEL_VERSION = 1
+KERNEL_VERSION = 2
 
 
 class CompileError(Exception):
@@ -122,9 +122,10 @@ def _numba_arg_types(args: list[_Arg], strategy: str, handles_nulls: bool) -> tu
 
 def _kernel_source(args: list[_Arg], out_dtype: str, strategy: str, handles_nulls: bool) -> str:
     n = len(args)
-    lines = ["import numpy as np", "from numba import carray", "from sabot._udf_strings import utf8_to_str", "",
-             "fn = None  # the UDF's dispatcher, set before compiling", "", "",
-             "def kernel(n, bufs, params):"]
+    lines = ["import numpy as np", "from numba import carray"]
+    if any(a.kind == "str" for a in args):
+        lines.append("from sabot._udf_strings import utf8_to_str")
+    lines += ["", "fn = None  # the UDF's dispatcher, set before compiling", "", "", "def kernel(n, bufs, params):"]
     exprs = []
     for k, a in enumerate(args):
         if a.kind == "str":

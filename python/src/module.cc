@@ -3,6 +3,8 @@
 // (only a Python UDF takes it, for the duration of its call).
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -69,14 +71,20 @@ template <typename Work>
 auto RunInterruptibly(std::atomic<bool>& cancel, Work&& work) -> decltype(work()) {
   std::optional<decltype(work())> result;
   std::atomic<bool> done{false};
+  std::mutex mutex;
+  std::condition_variable finished;
   std::thread worker([&] {
     result.emplace(work());
+    std::lock_guard<std::mutex> lock(mutex);
     done.store(true);
+    finished.notify_all();
   });
   while (!done.load()) {
     {
+      // Woken at the end rather than at the next 20 ms tick, so short jobs return promptly.
       nb::gil_scoped_release release;
-      std::this_thread::sleep_for(20ms);
+      std::unique_lock<std::mutex> lock(mutex);
+      finished.wait_for(lock, 20ms, [&] { return done.load(); });
     }
     if (PyErr_CheckSignals() != 0) {
       cancel.store(true);

@@ -43,8 +43,7 @@ def _numbers(rows: int = 20_000, seed: int = 5) -> pa.Table:
 
 def _duck(duck, table: pa.Table, sql: str) -> pa.Table:
     duck.register("t", table)
-    result = duck.execute(sql)
-    return result.to_arrow_table()
+    return duck.sql(sql).to_arrow_table()
 
 
 def _udf_lines(stream: sabot.Stream) -> list[str]:
