@@ -37,6 +37,7 @@ _lock = threading.RLock()
 _kernels: "OrderedDict[tuple, Any]" = OrderedDict()  # LRU: key -> CompiledKernel or ("interpreted", reason)
 _by_key: dict[str, "RegisteredUdf"] = {}
 _by_name: dict[str, "RegisteredUdf"] = {}
+_batch_functions: dict[str, str] = {}  # map_batches label -> where the function is defined
 # Arrow's function registry outlives the interpreter: let go of the Python objects its
 # UDF kernels hold while Python still runs.
 atexit.register(_core.release_udf_references)
@@ -337,10 +338,23 @@ def register(fn: Callable, options: UdfOptions) -> RegisteredUdf:
     return registered
 
 
+def note_batch_function(label: str, fn: Callable) -> None:
+    """A map_batches function: shown by explain as the batch strategy."""
+    code = getattr(fn, "__code__", None)
+    where = f"{code.co_filename}:{code.co_firstlineno}" if code is not None else repr(fn)
+    with _lock:
+        _batch_functions[label] = where
+
+
 def explain_lines(plan_text: str) -> list[str]:
     """One line per UDF named in a plan's text: where it is defined and how it runs."""
     lines = []
     with _lock:
+        plan_lines = {line.strip() for line in plan_text.splitlines()}
+        for label, where in _batch_functions.items():
+            if f"MapBatches {label}" in plan_lines:
+                lines.append(f"map_batches {label} at {where}: {BATCH} (RecordBatch in, RecordBatch out: "
+                             f"runs untouched, with the GIL)")
         for name, reg in _by_name.items():
             if name not in plan_text:
                 continue

@@ -113,6 +113,8 @@ class Stream:
         ``fn`` reaches the caller unchanged, with a note naming the operator."""
         capsule = schema.__arrow_c_schema__() if schema is not None else None
         label = name or getattr(fn, "__qualname__", None) or repr(fn)
+        from ._udf_registry import note_batch_function
+        note_batch_function(label, fn)
         return Stream(self._s.map_batches(fn, _invoke_udf, label, capsule))
 
     def join(self, other: "Stream", on: str | Sequence[str] | None = None, *, how: str = "inner",
