@@ -12,6 +12,7 @@
 #include <arrow/compute/kernel.h>
 #include <arrow/compute/registry.h>
 #include <arrow/type.h>
+#include <arrow/type_traits.h>
 #include <arrow/util/bit_util.h>
 #include <arrow/util/bitmap_generate.h>
 
@@ -262,27 +263,11 @@ std::set<std::string>& Registered() {
 }  // namespace
 
 bool NativeUdfAcceptsType(const arrow::DataType& type) {
-  switch (type.id()) {
-    case arrow::Type::BOOL:
-    case arrow::Type::INT8:
-    case arrow::Type::INT16:
-    case arrow::Type::INT32:
-    case arrow::Type::INT64:
-    case arrow::Type::UINT8:
-    case arrow::Type::UINT16:
-    case arrow::Type::UINT32:
-    case arrow::Type::UINT64:
-    case arrow::Type::FLOAT:
-    case arrow::Type::DOUBLE:
-    case arrow::Type::DATE32:
-    case arrow::Type::DATE64:
-    case arrow::Type::TIMESTAMP:
-    case arrow::Type::DURATION:
-    case arrow::Type::STRING:
-      return true;
-    default:
-      return false;
-  }
+  const arrow::Type::type id = type.id();
+  if (arrow::is_integer(id)) return true;
+  if (arrow::is_floating(id)) return id != arrow::Type::HALF_FLOAT;  // no C type for it
+  return id == arrow::Type::BOOL || id == arrow::Type::DATE32 || id == arrow::Type::DATE64 ||
+         id == arrow::Type::TIMESTAMP || id == arrow::Type::DURATION || id == arrow::Type::STRING;
 }
 
 Status RegisterUdf(const std::string& name, int arity, UdfSpecializer specializer, const std::string& describe) {
