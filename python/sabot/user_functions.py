@@ -79,6 +79,10 @@ def to_expr(fn: Callable) -> Any:
         target, options = fn.fn, fn.options
     else:
         target, options = fn, UdfOptions()
+    target = getattr(target, "py_func", target)  # an @numba.njit function: its Python source
+    if not hasattr(target, "__code__"):
+        raise TypeError(f"a UDF must be a Python function (def or lambda) whose parameters name columns, "
+                        f"not {type(target).__name__} {target!r}")
     registered = _udf_registry.register(target, options)
     return Expr(_core.call(registered.name, [_core.col(p) for p in registered.analysis.params], {}))
 

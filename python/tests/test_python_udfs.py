@@ -331,6 +331,25 @@ def test_an_exception_while_learning_the_result_type_says_how_to_avoid_it():
     assert "concat" in notes and "returns=" in notes
 
 
+def every_other(x):
+    return np.asarray(x)[::2] * 1.0  # array code that returns half as many values as rows
+
+
+def test_array_code_returning_the_wrong_length_is_a_clear_error():
+    with pytest.raises(sabot.SabotError, match=r"every_other .* returned a different number of values than the 4 rows"):
+        sabot.from_arrow(pa.table({"x": [1.0, 2.0, 3.0, 4.0]})).with_columns(h=every_other).collect()
+
+
+def test_numba_jitted_functions_and_non_functions():
+    import numba
+
+    jitted = numba.njit(lambda k: k * 3)
+    got = sabot.from_arrow(pa.table({"k": [1, 2]})).with_columns(t=jitted).collect()
+    assert got["t"].to_pylist() == [3, 6]
+    with pytest.raises(TypeError, match="must be a Python function"):
+        sabot.from_arrow(pa.table({"k": [1, 2]})).with_columns(t=abs)
+
+
 def test_a_udf_over_a_missing_column_is_a_clear_error():
     with pytest.raises(sabot.SabotError, match="column 'nope' does not exist"):
         sabot.from_arrow(_numbers(10)).with_columns(z=lambda nope: nope + 1).collect()
