@@ -169,7 +169,13 @@ class RegisteredUdf:
                     out.append(None)
                 else:
                     out.append(self._call(row, i))
-            return _one_column(pa.array(out, type=out_type))
+            try:
+                array = pa.array(out, type=out_type)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as e:
+                found = sorted({type(v).__name__ for v in out if v is not None})
+                raise TypeError(f"UDF {self.label} ({self.where()}) returned {', '.join(found)} values where its "
+                                f"result type is {out_type}: {e}") from e
+            return _one_column(array)
         return run
 
     def _array_host(self, out_type: pa.DataType) -> Callable:

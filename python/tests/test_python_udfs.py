@@ -350,6 +350,16 @@ def test_numba_jitted_functions_and_non_functions():
         sabot.from_arrow(pa.table({"k": [1, 2]})).with_columns(t=abs)
 
 
+def test_a_result_of_the_wrong_type_names_the_udf():
+    @sabot.udf(returns="float64")
+    def label(k):
+        return "big" if k > 1 else "small"
+
+    with pytest.warns(sabot.UdfWarning, match="label"):
+        with pytest.raises(TypeError, match=r"UDF .*label .* returned str values where its result type is double"):
+            sabot.from_arrow(pa.table({"k": [1, 2]})).with_columns(t=label).collect()
+
+
 def test_a_udf_over_a_missing_column_is_a_clear_error():
     with pytest.raises(sabot.SabotError, match="column 'nope' does not exist"):
         sabot.from_arrow(_numbers(10)).with_columns(z=lambda nope: nope + 1).collect()
