@@ -95,7 +95,7 @@ def _function_node(fn: Callable) -> ast.AST | None:
         except SyntaxError:
             continue
     if tree is None and "lambda" in source:
-        text = source[source.index("lambda"):]
+        text = source[source.index("lambda"):][:2_000]
         for end in range(len(text), 0, -1):
             try:
                 tree = ast.parse(text[:end], mode="eval")
@@ -111,11 +111,22 @@ def _function_node(fn: Callable) -> ast.AST | None:
             return node
         if isinstance(node, ast.Lambda):
             lambdas.append(node)
+    # Several lambdas may share a line: the one whose compiled code is fn's.
     params = set(parameters(fn))
-    for lam in lambdas:
-        if {a.arg for a in lam.args.args} == params:
+    candidates = [lam for lam in lambdas if {a.arg for a in lam.args.args} == params]
+    for lam in candidates:
+        if _same_code(lam, fn.__code__):
             return lam
-    return None
+    return candidates[0] if candidates else None
+
+
+def _same_code(lam: ast.Lambda, code: types.CodeType) -> bool:
+    try:
+        compiled = compile(ast.Expression(lam), "<udf>", "eval")
+    except (SyntaxError, ValueError):
+        return False
+    inner = next((c for c in compiled.co_consts if isinstance(c, types.CodeType)), None)
+    return inner is not None and inner.co_code == code.co_code and inner.co_names == code.co_names
 
 
 def resolve(fn: Callable, name: str) -> Any:

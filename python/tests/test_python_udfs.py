@@ -158,6 +158,12 @@ def test_map_of_a_lambda_needs_a_name():
         sabot.from_arrow(_numbers(10)).map(lambda x: x + 1)
 
 
+def test_lambdas_on_one_line_are_analysed_apart():
+    stream = sabot.from_arrow(_numbers(10)).with_columns(b=lambda y: np.exp(y), a=lambda y: y + 1)
+    lines = sorted(_udf_lines(stream), key=lambda line: "np" in line)
+    assert any(": vectorize (" in line for line in lines) and any(": njit (" in line for line in lines), lines
+
+
 def test_explain_before_running_shows_the_planned_strategy():
     def plus_one(k):
         return k + 1
