@@ -59,17 +59,17 @@ test-sanitize: setup $(ASAN_BUILD)/build.ninja
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan.supp \
 	  ctest --output-on-failure -j $(JOBS) --timeout 600
 
-# The threaded executor's tests under ThreadSanitizer (CI runs this). Arrow's own
+# The threaded executor's tests and concurrent UDF calls under ThreadSanitizer (CI runs this). Arrow's own
 # allocator is not instrumented, so buffers go through malloc, which TSan follows.
 TSAN_BUILD ?= build-tsan
 $(TSAN_BUILD)/build.ninja: | setup
 	@cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSABOT_TSAN=ON >/dev/null
 
 test-tsan: setup $(TSAN_BUILD)/build.ninja
-	@set -o pipefail; ninja -C $(TSAN_BUILD) --quiet -j $(JOBS) sabot_exec_tests sabot_runtime_tests \
+	@set -o pipefail; ninja -C $(TSAN_BUILD) --quiet -j $(JOBS) sabot_exec_tests sabot_runtime_tests sabot_expr_tests \
 	  | { grep -v '^ninja: no work to do\.$$' || true; }
 	@cd $(TSAN_BUILD) && ARROW_DEFAULT_MEMORY_POOL=system TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/.ci/tsan.supp \
-	  ctest --output-on-failure -j $(JOBS) --timeout 600 -R '^(MorselExecutor|TaskPool|ParallelRun|ParallelAggregate|RunningPlan|PipelineExecutor)'
+	  ctest --output-on-failure -j $(JOBS) --timeout 600 -R '^(MorselExecutor|TaskPool|ParallelRun|ParallelAggregate|RunningPlan|PipelineExecutor|UdfFunction)'
 
 bench-scan: build
 	@SABOT_BIN=$(CURDIR)/$(BUILD)/sabot $(PY) bench/scan_bench.py

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -169,6 +170,7 @@ def main() -> None:
     loaded = json.loads(child.stdout.strip().splitlines()[-1])
     if loaded["compiled"] != 0 or loaded["disk_hits"] != len(UDFS):
         sys.exit(f"udf_bench: a new process compiled instead of loading from the disk cache: {loaded}")
+    shutil.rmtree(cache, ignore_errors=True)
     cached_ms = max(loaded["per_udf_ms"])
     print(f"compile (cold): {compile_ms:.0f} ms for {len(UDFS)} UDFs; new process, disk cache: "
           f"{', '.join(f'{m:.1f}' for m in loaded['per_udf_ms'])} ms per UDF after Numba's start "
