@@ -32,7 +32,7 @@ import pyarrow as pa
 from ._udf_analysis import GUVECTORIZE
 
 # Bumped when the generated kernels change shape, so stale cache entries are ignored.
-KERNEL_VERSION = 2
+KERNEL_VERSION = 3
 
 
 class CompileError(Exception):
@@ -148,17 +148,17 @@ def _kernel_source(args: list[_Arg], out_dtype: str, strategy: str, handles_null
     if strategy == GUVECTORIZE:
         lines += ["    try:", f"        r = {call}", "    except Exception:", "        params[0] = -1", "        return 1",
                   "    if len(r) != n:", "        params[0] = -2", "        return 1",
-                  "    for i in range(n):", f"        out[i] = np.{out_dtype}(r[i])", "    return 0"]
+                  "    for i in range(n):", "        out[i] = r[i]", "    return 0"]
         return "\n".join(lines) + "\n"
     lines += ["    i = 0", "    try:"]
     if handles_nulls:
         lines += ["        while i < n:", f"            r = {call}", "            if r is None:", "                om[i] = 0",
-                  "            else:", f"                out[i] = np.{out_dtype}(r)", "            i += 1"]
+                  "            else:", "                out[i] = r", "            i += 1"]
     else:
         # Two loops: the one without nulls has no per-row test, so LLVM can vectorize it.
         lines += [f"        if params[{1 + n}] != 0:", "            while i < n:", "                if om[i] != 0:",
-                  f"                    out[i] = np.{out_dtype}({call})", "                i += 1", "        else:",
-                  "            while i < n:", f"                out[i] = np.{out_dtype}({call})", "                i += 1"]
+                  f"                    out[i] = {call}", "                i += 1", "        else:",
+                  "            while i < n:", f"                out[i] = {call}", "                i += 1"]
     lines += ["    except Exception:", "        params[0] = i", "        return 1", "    return 0"]
     return "\n".join(lines) + "\n"
 
@@ -206,14 +206,20 @@ def compile_kernel(fn: Callable, strategy: str, arg_types: list[pa.DataType], re
                                         str(returns), handles_nulls, sys.version_info[:2]]).encode()).hexdigest()[:24]
     folder = cache_dir()
     kernel_path, meta_path = folder / f"k_{digest}.py", folder / f"k_{digest}.json"
-    dispatcher = _njit(fn)
     meta = None
     if kernel_path.exists() and meta_path.exists():
         try:
             meta = json.loads(meta_path.read_text())
         except (OSError, ValueError):
             meta = None
-    if meta is None:
+    if meta is not None:
+        # The kernel's machine code, the UDF's included, comes from Numba's disk cache;
+        # the UDF is compiled only if that cache turns out stale.
+        from numba import njit
+
+        dispatcher = njit(error_model="python")(fn)
+    else:
+        dispatcher = _njit(fn)
         nb_args = _numba_arg_types(args, strategy, handles_nulls)
         try:
             dispatcher.compile(nb_args)

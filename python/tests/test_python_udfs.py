@@ -182,9 +182,29 @@ def test_nulls_propagate_unless_the_udf_handles_them():
             return 0.0
         return x * 2
 
-    got = sabot.from_arrow(table).with_columns(a=lambda x: x * 2, b=zero_for_null).collect()
+    @sabot.udf(handles_nulls=True)
+    def null_when_negative(x):
+        if x is None or x < 0:
+            return None
+        return x + 1
+
+    stream = sabot.from_arrow(table).with_columns(a=lambda x: x * 2, b=zero_for_null, c=null_when_negative)
+    got = stream.collect()
     assert got["a"].to_pylist() == pc.multiply(table["x"], 2).to_pylist() == [3.0, None, -4.0]
     assert got["b"].to_pylist() == [3.0, 0.0, -4.0]
+    assert got["c"].to_pylist() == [2.5, None, None]
+    assert all(": njit (" in line for line in _udf_lines(stream))  # all three compiled
+
+
+def test_string_udf_that_handles_nulls():
+    @sabot.udf(handles_nulls=True)
+    def length_or_minus_one(s):
+        return -1 if s is None else len(s)
+
+    table = pa.table({"s": pa.array(["ab", None, "ünï"])})
+    stream = sabot.from_arrow(table).with_columns(n=length_or_minus_one)
+    assert stream.collect()["n"].to_pylist() == [2, -1, 3]
+    assert ": njit (" in _udf_lines(stream)[0]
 
 
 def test_strings_arrive_as_str(duck):
