@@ -50,8 +50,18 @@ class CompiledKernel:
 
 def cache_dir() -> Path:
     path = Path(os.environ.get("SABOT_UDF_CACHE_DIR") or Path.home() / ".cache" / "sabot" / "udf")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if os.access(path, os.W_OK):
+            return path
+    except OSError:
+        pass
+    # A read-only home (containers) still gets a cache, if only for this machine's session.
+    import tempfile
+
+    fallback = Path(tempfile.gettempdir()) / f"sabot-udf-{os.getuid()}"
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
 
 
 @dataclass(frozen=True)
