@@ -406,3 +406,24 @@ def test_math_module_compiles():
     got = sabot.from_arrow(table).with_columns(e=lambda y: math.exp(y) - math.floor(y)).collect()
     want = pc.subtract(pc.exp(table["y"]), pc.floor(table["y"]))
     np.testing.assert_allclose(got["e"].to_numpy(), want.to_numpy())
+
+
+# -- the example job ----------------------------------------------------------------------
+@pytest.mark.parametrize("how", ["python", "sabot run"])
+def test_udf_example_runs_and_matches_duckdb(how, duck, repo_root, trips_csv, udf_cache):
+    from sabot_test_support import subprocess_env
+
+    path = repo_root / "examples" / "python_udfs.py"
+    cmd = [sys.executable, str(path)] if how == "python" else [sys.executable, "-m", "sabot", "run", str(path)]
+    env = dict(subprocess_env(), SABOT_UDF_CACHE_DIR=str(udf_cache))
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    rows = duck.sql(f"""
+        SELECT zone, count(*) AS n,
+               avg(CASE WHEN distance_km <= 0 THEN 0 ELSE fare / distance_km END) AS per_km,
+               avg(CASE WHEN tip IS NULL OR fare <= 0 THEN 0 ELSE round(tip / fare * 100, 1) END) AS tip
+        FROM read_csv('{trips_csv}') WHERE starts_with(zone, 'W')
+        GROUP BY zone ORDER BY n DESC LIMIT 3""").fetchall()
+    want = [f"{z}: {n} trips, {per_km:.2f}/km, tip {tip:.1f}%" for z, n, per_km, tip in rows]
+    assert want and proc.stdout.strip().splitlines()[-len(want):] == want
+    assert proc.stdout.count("udf udf_") == 4 and "interpreted" not in proc.stdout
