@@ -315,6 +315,31 @@ def test_engine_threads_call_compiled_udfs_in_parallel_with_results_of_one_threa
     assert ": njit (" in _udf_lines(stream)[0]
 
 
+def test_compiled_udfs_run_while_python_holds_the_gil():
+    import ctypes
+
+    from sabot import _core
+
+    rows = 20 * 65_536
+    table = pa.table({"value": np.arange(rows, dtype=np.float64), "key": np.arange(rows) % 1_000})
+    stream = sabot.from_arrow(table).with_columns(b=bumpy)
+    # Start binds the plan (compiling the UDF) and leaves the engine thread running.
+    running = _core.start(stream._s, queue_batches=64)
+    try:
+        # libc's usleep through PyDLL keeps the GIL for the whole half second: only code
+        # that never takes the GIL makes progress meanwhile.
+        ctypes.PyDLL(None).usleep(500_000)
+        batches, state = 0, 0
+        while True:
+            state, _ = running.next(0)  # never waits: counts what was ready
+            if state != 0:
+                break
+            batches += 1
+        assert batches == 20 and state == 2, (batches, state)
+    finally:
+        running.close()
+
+
 # -- errors -------------------------------------------------------------------------------
 def ratio(x, y):
     scaled = x * 2
