@@ -174,18 +174,12 @@ def _kernel_source(args: list[_Arg], out_dtype: str, strategy: str, handles_null
 
 
 def _njit(fn: Callable) -> Any:
-    import warnings
-
+    """The UDF's dispatcher, without Numba's own disk cache: that cache keys functions
+    by name and line, so two lambdas on one line would share an entry. The kernel's
+    cache (keyed by the UDF's code) holds the UDF's machine code anyway."""
     from numba import njit
-    from numba.core.errors import NumbaWarning
 
-    # Caching needs a source file; functions typed in a REPL compile every time.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NumbaWarning)
-        try:
-            return njit(cache=True, error_model="python")(fn)
-        except Exception:  # noqa: BLE001 - numba refuses to cache some functions
-            return njit(error_model="python")(fn)
+    return njit(error_model="python")(fn)
 
 
 def _load_module(path: Path, name: str):
@@ -222,14 +216,10 @@ def compile_kernel(fn: Callable, strategy: str, arg_types: list[pa.DataType], re
             meta = json.loads(meta_path.read_text())
         except (OSError, ValueError):
             meta = None
-    if meta is not None:
-        # The kernel's machine code, the UDF's included, comes from Numba's disk cache;
-        # the UDF is compiled only if that cache turns out stale.
-        from numba import njit
-
-        dispatcher = njit(error_model="python")(fn)
-    else:
-        dispatcher = _njit(fn)
+    # With `meta` on disk, the kernel's machine code, the UDF's included, comes from
+    # Numba's disk cache; the UDF is compiled only if that cache turns out stale.
+    dispatcher = _njit(fn)
+    if meta is None:
         nb_args = _numba_arg_types(args, strategy, handles_nulls)
         try:
             dispatcher.compile(nb_args)
