@@ -274,8 +274,10 @@ def test_a_new_process_loads_compiled_code_from_the_disk_cache(tmp_path, udf_cac
             return y
 
         t = pa.table({"x": pa.array([1.0, 2.0, None])})
-        out = sabot.from_arrow(t).with_columns(d=damped).collect()
-        print(json.dumps({"d": out["d"].to_pylist(), **sabot.udf_cache_info()}))
+        # Two lambdas on one line: their cache entries must not mix.
+        out = sabot.from_arrow(t).with_columns(d=damped, e=lambda x: x + 1, f=lambda x: x * 3).collect()
+        print(json.dumps({"d": out["d"].to_pylist(), "e": out["e"].to_pylist(), "f": out["f"].to_pylist(),
+                          **sabot.udf_cache_info()}))
     """))
     env = dict(os.environ, SABOT_UDF_CACHE_DIR=str(tmp_path / "cache"))
     runs = []
@@ -284,9 +286,10 @@ def test_a_new_process_loads_compiled_code_from_the_disk_cache(tmp_path, udf_cac
         assert proc.returncode == 0, proc.stderr
         import json
         runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    assert runs[0]["compiled"] == 1 and runs[0]["disk_hits"] == 0
-    assert runs[1]["compiled"] == 0 and runs[1]["disk_hits"] == 1
-    assert runs[0]["d"] == runs[1]["d"] == [1.875, 3.75, None]
+    assert runs[0]["compiled"] == 3 and runs[0]["disk_hits"] == 0
+    assert runs[1]["compiled"] == 0 and runs[1]["disk_hits"] == 3
+    for run in runs:
+        assert run["d"] == [1.875, 3.75, None] and run["e"] == [2.0, 3.0, None] and run["f"] == [3.0, 6.0, None]
 
 
 # -- parallel engine threads ----------------------------------------------------------------
