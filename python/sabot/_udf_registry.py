@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import atexit
 import hashlib
-import inspect
 import re
 import threading
 import types
@@ -373,8 +372,3 @@ def explain_lines(plan_text: str) -> list[str]:
                 lines.append(f"{head}: {reg.analysis.strategy} planned ({reg.analysis.reason}); "
                              f"compiled when the column types are known")
     return lines
-
-
-def describe(fn: Callable) -> Analysis:
-    """The strategy the analysis picks for `fn` (before any compilation)."""
-    return analyse(inspect.unwrap(fn))
