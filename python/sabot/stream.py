@@ -12,6 +12,7 @@ from typing import Any, AsyncIterator, Callable, Iterator, Mapping, Sequence
 import pyarrow as pa
 
 from . import _core
+from ._udf_registry import explain_lines, note_batch_function
 from .expr import Expr, _to_expr
 
 __all__ = ["Stream", "GroupBy", "WindowedGroupBy", "Agg", "SabotError", "set_memory_limit"]
@@ -113,7 +114,6 @@ class Stream:
         ``fn`` reaches the caller unchanged, with a note naming the operator."""
         capsule = schema.__arrow_c_schema__() if schema is not None else None
         label = name or getattr(fn, "__qualname__", None) or repr(fn)
-        from ._udf_registry import note_batch_function
         note_batch_function(label, fn)
         return Stream(self._s.map_batches(fn, _invoke_udf, label, capsule))
 
@@ -167,7 +167,6 @@ class Stream:
         """The plan as a tree; with ``schemas``, each step's output columns (opens sources).
         Python UDFs follow, each with the strategy that runs it."""
         text = self._s.explain_with_schemas() if schemas else self._s.explain()
-        from ._udf_registry import explain_lines
         udfs = explain_lines(text)
         return text + "".join(f"udf {line}\n" for line in udfs)
 
