@@ -104,4 +104,9 @@ def call(function: str, *args: Any, **options: Any) -> Expr:
 
 
 def _to_expr(value: Any) -> Expr:
-    return value if isinstance(value, Expr) else lit(value)
+    if isinstance(value, Expr):
+        return value
+    if callable(value):  # a Python UDF over the columns its parameters name
+        from .user_functions import to_expr
+        return to_expr(value)
+    return lit(value)
