@@ -29,8 +29,10 @@ Status Corrupt(const Status& st, const std::string& path) {
 
 // Opens the footer. Parquet throws from some paths, so exceptions become a Status here.
 Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquet(
-    const std::string& path, std::shared_ptr<parquet::FileMetaData> footer = nullptr) {
+    const std::string& path, std::shared_ptr<parquet::FileMetaData> footer = nullptr,
+    const std::vector<int>& dictionary_leaves = {}) {
   parquet::ArrowReaderProperties props(/*use_threads=*/false);
+  for (int leaf : dictionary_leaves) props.set_read_dictionary(leaf, true);
   // Fetch a row group's column chunks in few large reads instead of one per page.
   props.set_pre_buffer(true);
   props.set_batch_size(kBatchRows);
@@ -85,7 +87,51 @@ Result<std::shared_ptr<ParquetSource>> ParquetSource::Make(const SourceSpec& spe
   ARROW_ASSIGN_OR_RAISE(source->fields_,
                         ResolveColumns(*source->file_schema_, spec.columns, spec.path));
   source->schema_ = SelectFields(*source->file_schema_, source->fields_);
+  source->plain_schema_ = source->schema_;
+  source->read_file_schema_ = source->file_schema_;
   return source;
+}
+
+std::vector<std::string> ParquetSource::DictionaryEncodedStringColumns() const {
+  std::vector<std::string> out;
+  auto reader = OpenParquet(paths_.front());
+  if (!reader.ok()) return out;  // Splits() and Open() report the error
+  const auto& meta = *(*reader)->parquet_reader()->metadata();
+  if (meta.num_row_groups() == 0) return out;
+  auto row_group = meta.RowGroup(0);
+  const auto& manifest = (*reader)->manifest();
+  for (int f : fields_) {
+    const auto& field = manifest.schema_fields[static_cast<size_t>(f)];
+    if (!field.is_leaf() || field.field->type()->id() != arrow::Type::STRING) continue;
+    if (row_group->ColumnChunk(field.column_index)->has_dictionary_page()) out.push_back(field.field->name());
+  }
+  return out;
+}
+
+void ParquetSource::ReadAsDictionary(const std::vector<std::string>& columns) {
+  // Every file has the same schema (checked when opened), so the first one tells which
+  // leaf columns the fields are.
+  auto reader = OpenParquet(paths_.front());
+  if (!reader.ok()) return;  // Splits() and Open() report the error
+  const auto& manifest = (*reader)->manifest();
+  auto file_fields = read_file_schema_->fields();
+  auto fields = schema_->fields();
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    const auto& field = plain_schema_->field(static_cast<int>(i));
+    if (field->type()->id() != arrow::Type::STRING) continue;
+    if (std::find(columns.begin(), columns.end(), field->name()) == columns.end()) continue;
+    const auto& schema_field = manifest.schema_fields[static_cast<size_t>(fields_[i])];
+    if (!schema_field.is_leaf()) continue;
+    auto type = arrow::dictionary(arrow::int32(), arrow::utf8());
+    fields[i] = field->WithType(type);
+    file_fields[static_cast<size_t>(fields_[i])] = file_fields[static_cast<size_t>(fields_[i])]->WithType(type);
+    if (std::find(dictionary_leaves_.begin(), dictionary_leaves_.end(), schema_field.column_index) ==
+        dictionary_leaves_.end()) {
+      dictionary_leaves_.push_back(schema_field.column_index);
+    }
+  }
+  schema_ = arrow::schema(std::move(fields));
+  read_file_schema_ = arrow::schema(std::move(file_fields));
 }
 
 std::string ParquetSource::ToString() const {
@@ -146,9 +192,9 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
     std::lock_guard<std::mutex> lock(footers_mutex_);
     if (auto it = footers_.find(path); it != footers_.end()) footer = it->second;
   }
-  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path, std::move(footer)));
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path, std::move(footer), dictionary_leaves_));
   ARROW_ASSIGN_OR_RAISE(auto schema, ReadSchema(*reader, path));
-  ARROW_RETURN_NOT_OK(CheckSameSchema(*file_schema_, *schema, path, schema_from_));
+  ARROW_RETURN_NOT_OK(CheckSameSchema(*read_file_schema_, *schema, path, schema_from_));
 
   // Parquet returns the projected fields in file order; remember where each requested
   // field lands so the batch can be put back in the requested order.
