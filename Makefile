@@ -12,7 +12,7 @@ MAIN_JOB   := examples/trips_report.json
 export CCACHE_BASEDIR  := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all setup build python run test test-cpp test-python test-sanitize test-tsan bench-scan bench-python bench-ops bench-scaling bench-udf clean
+.PHONY: all setup build python run test test-cpp test-python test-sanitize test-tsan bench-scan bench-python bench-ops bench-scaling bench-udf bench-nexmark clean
 
 all: build
 
@@ -80,6 +80,10 @@ bench-python: build python
 # Q1, Q6 and a join at 1, 2, 4, ... threads up to the core count, plus a 1K-row input.
 bench-scaling: build python
 	@$(PY) bench/scaling_bench.py
+
+# Nexmark q0-q3 on Sabot: events/s and events/s per core (the Flink side is still to come).
+bench-nexmark: build python
+	@$(PY) bench/nexmark_bench.py
 
 # Hash join, grouped aggregation and sort, in process over in-memory Arrow tables, vs DuckDB.
 bench-ops: build python

@@ -60,6 +60,8 @@ def read_file(format: str, path: str, schema_capsule: Any | None, columns: Seque
 def generate(rows: int, batch_size: int, rows_per_second: float, seed: int, num_keys: int, start_time_us: int,
              time_step_us: int, max_out_of_orderness_us: int) -> Stream:
     """Synthetic rows (id, key, value, category, ts); ``rows=-1`` never ends."""
+def nexmark(table: str, events: int, batch_size: int, seed: int, events_per_second: int,
+            start_time_us: int) -> Stream: ...
 def from_stream_capsule(capsule: Any, name: str) -> Stream:
     """An ``ArrowArrayStream`` PyCapsule, read into memory without copying buffers."""
 def write_file(stream: Stream, format: str, path: str, memory_limit: int = 0, allow_spill: bool = True,

@@ -329,6 +329,20 @@ NB_MODULE(_core, m) {
       "rows"_a, "batch_size"_a, "rows_per_second"_a, "seed"_a, "num_keys"_a, "start_time_us"_a, "time_step_us"_a,
       "max_out_of_orderness_us"_a);
   m.def(
+      "nexmark",
+      [](const std::string& table, int64_t events, int64_t batch_size, uint64_t seed, int64_t events_per_second,
+         int64_t start_time_us) {
+        NexmarkOptions n;
+        n.table = ValueOrRaise(ParseNexmarkTable(table));
+        n.events = events;
+        n.batch_size = batch_size;
+        n.seed = seed;
+        n.events_per_second = events_per_second;
+        n.start_time_us = start_time_us;
+        return Stream::Nexmark(n);
+      },
+      "table"_a, "events"_a, "batch_size"_a, "seed"_a, "events_per_second"_a, "start_time_us"_a);
+  m.def(
       "from_stream_capsule",
       [](nb::handle capsule, std::string name) {
         return Stream::FromTable(ValueOrRaise(ImportStreamAsTable(capsule)), std::move(name));
