@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "sabot/exec/numa.h"
+
 namespace sabot {
 
 TaskPool::TaskPool(int threads) {
@@ -34,6 +36,10 @@ void TaskPool::WaitIdle() {
 }
 
 void TaskPool::WorkerLoop(int worker) {
+  // On a multi-node machine each worker stays on one node, so the buffers it allocates
+  // (first touch) and reads live in that node's memory.
+  const NumaTopology& topology = MachineNumaTopology();
+  PinThreadToNode(topology, topology.NodeOfWorker(worker));
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     work_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });

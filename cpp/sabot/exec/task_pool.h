@@ -20,6 +20,9 @@ namespace sabot {
 //! in source order; stealing from the far end of a deque would start late morsels
 //! first and grow the reorder buffer. Work stealing pays off once tasks are fine
 //! grained or spawn tasks; that is the next step, behind the same Submit interface.
+//!
+//! On a machine with several NUMA nodes, worker w is pinned to node w % nodes (see
+//! numa.h); on one node nothing is pinned and the OS schedules freely.
 class TaskPool {
  public:
   using Task = std::function<void(int worker)>;
