@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include <arrow/compute/cast.h>
 #include <arrow/record_batch.h>
 #include <arrow/type.h>
 #include <parquet/arrow/reader.h>
@@ -59,12 +60,32 @@ void CollectLeaves(const parquet::arrow::SchemaField& field, std::vector<int>* l
   for (const auto& child : field.children) CollectLeaves(child, leaves);
 }
 
+// Files written from Arrow may store string_view / binary_view columns (tpchgen-cli
+// does). Few Arrow compute kernels take view types (no comparison with a string
+// literal, no match_like, no take), so Sabot reads them as string / binary.
+std::shared_ptr<arrow::DataType> WithoutViews(const std::shared_ptr<arrow::DataType>& type) {
+  switch (type->id()) {
+    case arrow::Type::STRING_VIEW:
+      return arrow::utf8();
+    case arrow::Type::BINARY_VIEW:
+      return arrow::binary();
+    default:
+      return type;
+  }
+}
+
+std::shared_ptr<arrow::Schema> SchemaWithoutViews(const arrow::Schema& schema) {
+  arrow::FieldVector fields;
+  for (const auto& f : schema.fields()) fields.push_back(f->WithType(WithoutViews(f->type())));
+  return arrow::schema(std::move(fields), schema.metadata());
+}
+
 Result<std::shared_ptr<arrow::Schema>> ReadSchema(parquet::arrow::FileReader& reader,
                                                   const std::string& path) {
   std::shared_ptr<arrow::Schema> schema;
   Status st = reader.GetSchema(&schema);
   if (!st.ok()) return Corrupt(st, path);
-  return schema;
+  return SchemaWithoutViews(*schema);
 }
 
 }  // namespace
@@ -114,25 +135,39 @@ Result<std::vector<std::shared_ptr<SourceSplit>>> ParquetSource::Splits() {
 namespace {
 
 // Owns the FileReader its RecordBatchReader reads from (Arrow requires it to outlive it).
+// View-typed columns are cast to their plain types (see WithoutViews).
 class RowGroupBatches : public arrow::RecordBatchReader {
  public:
   RowGroupBatches(std::unique_ptr<parquet::arrow::FileReader> file,
                   std::unique_ptr<arrow::RecordBatchReader> batches)
-      : file_(std::move(file)), batches_(std::move(batches)) {}
+      : file_(std::move(file)), batches_(std::move(batches)),
+        schema_(SchemaWithoutViews(*batches_->schema())) {}
   ~RowGroupBatches() override { batches_.reset(); }
 
-  std::shared_ptr<arrow::Schema> schema() const override { return batches_->schema(); }
+  std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
   Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override {
     try {
-      return batches_->ReadNext(batch);
+      ARROW_RETURN_NOT_OK(batches_->ReadNext(batch));
     } catch (const std::exception& e) {
       return Status::IOError(e.what());
     }
+    if (*batch == nullptr || (*batch)->schema()->Equals(*schema_, /*check_metadata=*/false)) {
+      return Status::OK();
+    }
+    arrow::ArrayVector columns = (*batch)->columns();
+    for (int i = 0; i < static_cast<int>(columns.size()); ++i) {
+      const auto& want = schema_->field(i)->type();
+      if (columns[i]->type()->Equals(*want)) continue;
+      ARROW_ASSIGN_OR_RAISE(columns[i], arrow::compute::Cast(*columns[i], want));
+    }
+    *batch = arrow::RecordBatch::Make(schema_, (*batch)->num_rows(), std::move(columns));
+    return Status::OK();
   }
 
  private:
   std::unique_ptr<parquet::arrow::FileReader> file_;
   std::unique_ptr<arrow::RecordBatchReader> batches_;
+  std::shared_ptr<arrow::Schema> schema_;
 };
 
 }  // namespace
