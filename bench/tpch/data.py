@@ -49,6 +49,7 @@ def ensure_data(sf: float, root: Path = CACHE_ROOT) -> Path:
             raise RuntimeError(f"tpchgen-cli did not write {', '.join(missing)} into {tmp}")
         if folder.exists():  # a partial folder from an older run
             shutil.rmtree(folder)
+        os.chmod(tmp, 0o755)  # mkdtemp made it private
         os.rename(tmp, folder)
         os.mkdir(tmp)  # TemporaryDirectory removes it on exit
     return folder

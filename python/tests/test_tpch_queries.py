@@ -1,5 +1,6 @@
 """The 22 TPC-H queries (bench/tpch) at SF 0.1: Sabot's answers against DuckDB's SQL on
-the same Parquet files, generated with tpchgen-cli into bench/.cache/tpch/ if missing."""
+the same Parquet files, generated with tpchgen-cli into bench/.cache/tpch/ if missing.
+The Polars versions the benchmark times are checked the same way."""
 from __future__ import annotations
 
 import sys
@@ -11,7 +12,7 @@ import pytest
 from sabot_test_support import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
-from tpch import check, data, queries, sql  # noqa: E402
+from tpch import check, data, polars_queries, queries, sql  # noqa: E402
 
 SF = 0.1
 
@@ -35,6 +36,12 @@ def test_sabot_answer_matches_duckdb(number, folder, duck):
     want = duck.sql(sql.query(number, SF)).to_arrow_table()
     assert want.num_rows > 0  # every query has an answer at this scale
     check.compare(number, got, want)
+
+
+@pytest.mark.parametrize("number", sql.QUERY_NUMBERS)
+def test_polars_answer_matches_duckdb(number, folder, duck):
+    got = polars_queries.QUERIES[number](polars_queries.tables(folder), SF).collect().to_arrow()
+    check.compare(number, got, duck.sql(sql.query(number, SF)).to_arrow_table(), "polars")
 
 
 # The checker itself: it must catch what it is there to catch.
