@@ -12,7 +12,7 @@ MAIN_JOB   := examples/trips_report.json
 export CCACHE_BASEDIR  := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all setup build python run test test-cpp test-python test-sanitize test-tsan bench-scan bench-python bench-ops clean
+.PHONY: all setup build python run test test-cpp test-python test-sanitize test-tsan bench-scan bench-python bench-ops bench-tpch clean
 
 all: build
 
@@ -80,6 +80,13 @@ bench-python: build python
 # Hash join, grouped aggregation and sort, in process over in-memory Arrow tables, vs DuckDB.
 bench-ops: build python
 	@$(PY) bench/ops_bench.py
+
+# TPC-H, 22 queries: Sabot vs DuckDB vs Polars on tpchgen-cli Parquet files (generated
+# into bench/.cache/tpch/ when missing), answers checked against DuckDB.
+SF      ?= 1
+THREADS ?= $(shell nproc)
+bench-tpch: build python
+	@$(PY) bench/tpch_bench.py --sf $(SF) --threads $(THREADS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-python $(PY_STAMP)
