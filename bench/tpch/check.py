@@ -7,7 +7,6 @@ any order, so the rows are then compared as sorted multisets.
 """
 from __future__ import annotations
 
-import datetime as dt
 import decimal
 import math
 from typing import Any
@@ -30,10 +29,9 @@ def _value(v: Any) -> Any:
 
 def _same(a: Any, b: Any) -> bool:
     a, b = _value(a), _value(b)
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+    numbers = (int, float)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) and not isinstance(b, bool):
         return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL)
-    if isinstance(a, dt.datetime) or isinstance(b, dt.datetime):
-        return a == b
     return a == b
 
 

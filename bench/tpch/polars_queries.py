@@ -20,10 +20,13 @@ Scan = Callable[[str], pl.LazyFrame]
 
 
 def tables(folder: Path) -> Scan:
+    decimals: dict[str, list[str]] = {}
+
     def scan(table: str) -> pl.LazyFrame:
         frame = pl.scan_parquet(table_path(folder, table))
-        decimals = [name for name, dtype in frame.collect_schema().items() if isinstance(dtype, pl.Decimal)]
-        return frame.with_columns(pl.col(decimals).cast(pl.Float64)) if decimals else frame
+        if table not in decimals:
+            decimals[table] = [n for n, dtype in frame.collect_schema().items() if isinstance(dtype, pl.Decimal)]
+        return frame.with_columns(pl.col(decimals[table]).cast(pl.Float64)) if decimals[table] else frame
 
     return scan
 
