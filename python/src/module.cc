@@ -351,7 +351,7 @@ NB_MODULE(_core, m) {
         Result<std::unique_ptr<RunningPlan>> running;
         {
           nb::gil_scoped_release release;  // lowering may call UDFs, which take the GIL
-          running = RunningPlan::Start(*s.node(), options);
+          running = RunningPlan::Start(s.node(), options);
         }
         return std::make_unique<PyRunningPlan>(ValueOrRaise(std::move(running)));
       },

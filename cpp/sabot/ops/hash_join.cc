@@ -17,6 +17,10 @@ namespace {
 
 constexpr int64_t kProbeChunkRows = 2048;
 
+// Semi and anti joins without a residual only ask whether a key exists; duplicate build
+// keys would make every probe walk them.
+bool BuildKeepsDistinctKeys(const JoinSpec& spec) { return OutputsLeftOnly(spec.type) && !spec.residual; }
+
 std::shared_ptr<arrow::Array> IndexArray(const uint32_t* rows, int64_t n) {
   // Zero-copy view: Take copies the values out, so the view need not outlive the call.
   return std::make_shared<arrow::UInt32Array>(n, arrow::Buffer::Wrap(rows, n));
@@ -133,9 +137,16 @@ Result<Flow> HashJoinOperator::EndInput(int port) {
   return Forward(Message::EndOfStream());
 }
 
+Status HashJoinOperator::UseBuildSide(std::shared_ptr<const JoinHashTable> table) {
+  SABOT_CHECK(!KeepsUnmatchedRight(spec_.type) && !ended_[kRight]);
+  table_ = std::move(table);
+  ended_[kRight] = true;
+  watermarks_[kRight] = kMaxWatermark;
+  return Status::OK();
+}
+
 Status HashJoinOperator::FinishBuild(JoinHashTableBuilder& builder) {
-  const bool distinct_keys = OutputsLeftOnly(spec_.type) && !residual_;
-  ARROW_ASSIGN_OR_RAISE(table_, builder.Finish(distinct_keys));
+  ARROW_ASSIGN_OR_RAISE(table_, builder.Finish(BuildKeepsDistinctKeys(spec_)));
   if (KeepsUnmatchedRight(spec_.type)) build_matched_.assign(table_->num_rows(), 0);
   return Status::OK();
 }
@@ -291,9 +302,12 @@ Result<Flow> HashJoinOperator::EmitUnmatchedBuildRows() {
   return Flow::kContinue;
 }
 
-Result<std::unique_ptr<Operator>> MakeHashJoin(const std::shared_ptr<arrow::Schema>& left,
-                                               const std::shared_ptr<arrow::Schema>& right,
-                                               const JoinSpec& spec, std::shared_ptr<MemoryBudget> budget) {
+namespace {
+
+Result<std::unique_ptr<HashJoinOperator>> MakeHashJoinOperator(const std::shared_ptr<arrow::Schema>& left,
+                                                               const std::shared_ptr<arrow::Schema>& right,
+                                                               const JoinSpec& spec,
+                                                               std::shared_ptr<MemoryBudget> budget) {
   RETURN_NOT_OK(EnsureComputeInitialized());
   ARROW_ASSIGN_OR_RAISE(auto layout, ResolveJoin(left, right, spec));
   std::optional<BoundExpr> residual;
@@ -313,6 +327,32 @@ Result<std::unique_ptr<Operator>> MakeHashJoin(const std::shared_ptr<arrow::Sche
   }
   return std::make_unique<HashJoinOperator>(spec, std::move(layout), left, right, std::move(residual),
                                             std::move(budget));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Operator>> MakeHashJoin(const std::shared_ptr<arrow::Schema>& left,
+                                               const std::shared_ptr<arrow::Schema>& right,
+                                               const JoinSpec& spec, std::shared_ptr<MemoryBudget> budget) {
+  ARROW_ASSIGN_OR_RAISE(auto op, MakeHashJoinOperator(left, right, spec, std::move(budget)));
+  return op;
+}
+
+Result<JoinBuildSide> BuildJoinSide(const std::shared_ptr<arrow::Schema>& left,
+                                    const std::shared_ptr<arrow::Schema>& right, const JoinSpec& spec,
+                                    const std::vector<std::shared_ptr<arrow::RecordBatch>>& right_batches) {
+  ARROW_ASSIGN_OR_RAISE(auto layout, ResolveJoin(left, right, spec));
+  JoinHashTableBuilder builder(right, layout.right_key_indices);
+  for (const auto& batch : right_batches) RETURN_NOT_OK(builder.Append(batch));
+  ARROW_ASSIGN_OR_RAISE(auto table, builder.Finish(BuildKeepsDistinctKeys(spec)));
+  return JoinBuildSide{right, std::move(table)};
+}
+
+Result<std::unique_ptr<Operator>> MakeHashJoinProbe(const std::shared_ptr<arrow::Schema>& left,
+                                                    const JoinSpec& spec, const JoinBuildSide& build) {
+  ARROW_ASSIGN_OR_RAISE(auto op, MakeHashJoinOperator(left, build.schema, spec, /*budget=*/nullptr));
+  RETURN_NOT_OK(op->UseBuildSide(build.table));
+  return op;
 }
 
 }  // namespace sabot

@@ -33,9 +33,10 @@ inline constexpr int64_t kHashJoinMaxBatchRows = 64 * 1024;
 //! still do not fit. Every join type stays exact: a row's matches all live in its
 //! partition. Output order then follows the partitions.
 //!
-//! Parallel plans (not wired yet): each thread builds a JoinHashTableBuilder, they are
-//! merged into one table shared by every probing copy, and right/full joins OR the copies'
-//! build_matched flags before the unmatched build rows are emitted once.
+//! Parallel plans: the build side is read to its end first and finished once into a
+//! JoinBuildSide; every worker's probe-only copy (MakeHashJoinProbe) shares it, read-only.
+//! Only joins that emit nothing at the end of input probe this way (inner, left, semi,
+//! anti): right and full joins would have to OR the copies' build_matched flags first.
 class HashJoinOperator final : public Operator {
  public:
   //! Use MakeHashJoin, which checks the spec and binds the residual.
@@ -46,6 +47,10 @@ class HashJoinOperator final : public Operator {
   std::string_view name() const override { return "HashJoin"; }
   int num_inputs() const override { return 2; }
   Result<Flow> Push(int port, Message message) override;
+
+  //! Probes `table` instead of building one: input port 1 counts as ended, and only
+  //! port 0 is fed. Not for right or full joins (see the class comment).
+  Status UseBuildSide(std::shared_ptr<const JoinHashTable> table);
 
  private:
   static constexpr int kLeft = 0;
@@ -119,5 +124,22 @@ class HashJoinOperator final : public Operator {
 Result<std::unique_ptr<Operator>> MakeHashJoin(const std::shared_ptr<arrow::Schema>& left,
                                                const std::shared_ptr<arrow::Schema>& right,
                                                const JoinSpec& spec, std::shared_ptr<MemoryBudget> budget = nullptr);
+
+//! A join's build side finished once from all its rows, shared read-only by every
+//! probing copy of the join in a parallel plan.
+struct JoinBuildSide {
+  std::shared_ptr<arrow::Schema> schema;  //!< the right input's
+  std::shared_ptr<const JoinHashTable> table;
+};
+
+//! Builds the table of `spec`'s join over `right_batches`, the whole right input.
+Result<JoinBuildSide> BuildJoinSide(const std::shared_ptr<arrow::Schema>& left,
+                                    const std::shared_ptr<arrow::Schema>& right, const JoinSpec& spec,
+                                    const std::vector<std::shared_ptr<arrow::RecordBatch>>& right_batches);
+
+//! A probe-only copy of the join over a finished build side: one input (port 0, the
+//! left rows), the output of MakeHashJoin. Inner, left, semi and anti joins only.
+Result<std::unique_ptr<Operator>> MakeHashJoinProbe(const std::shared_ptr<arrow::Schema>& left,
+                                                    const JoinSpec& spec, const JoinBuildSide& build);
 
 }  // namespace sabot

@@ -101,15 +101,23 @@ class Lowering {
       return Named(node, [&]() -> Result<Lowered> {
         if (source_override_) return Lowered{source_override_->schema(), source_override_, nullptr};
         ARROW_ASSIGN_OR_RAISE(auto source, MakeSource(static_cast<const SourceNode&>(node).spec));
+        out_->sources[&node] = source;
         return Lowered{source->schema(), source, nullptr};
       });
     }
     if (node.kind() == PlanKind::kJoin) {
+      const auto& spec = static_cast<const JoinNode&>(node).spec;
       ARROW_ASSIGN_OR_RAISE(auto left, Lower(*node.inputs()[0]));
+      auto built = options_.built_joins.find(&node);
+      if (built != options_.built_joins.end()) {
+        return Named(node, [&]() -> Result<Lowered> {
+          ARROW_ASSIGN_OR_RAISE(auto probe, MakeHashJoinProbe(left.schema, spec, built->second));
+          return Chain(left, std::move(probe));
+        });
+      }
       ARROW_ASSIGN_OR_RAISE(auto right, Lower(*node.inputs()[1]));
       return Named(node, [&]() -> Result<Lowered> {
-        ARROW_ASSIGN_OR_RAISE(auto join, MakeHashJoin(left.schema, right.schema,
-                                                                   static_cast<const JoinNode&>(node).spec, options_.memory));
+        ARROW_ASSIGN_OR_RAISE(auto join, MakeHashJoin(left.schema, right.schema, spec, options_.memory));
         Operator* op = Own(std::move(join));
         Attach(left, op, 0);
         Attach(right, op, 1);
@@ -258,18 +266,28 @@ Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& m
 
 namespace {
 
-// Whether `start` reads one source through stateless single-input operators only.
-bool IsStatelessChain(const PlanNode& start) {
-  for (const PlanNode* node = &start;; node = node->input().get()) {
+// Whether `top` is a chain ParallelShape describes; fills its leaf and joins.
+bool IsParallelChain(const PlanNode& top, ParallelShape* shape) {
+  shape->top = &top;
+  shape->joins.clear();
+  for (const PlanNode* node = &top;; node = node->inputs().front().get()) {
     switch (node->kind()) {
       case PlanKind::kSource:
-        return true;
+        shape->leaf = node;
+        return IsBounded(*node);
       case PlanKind::kFilter:
       case PlanKind::kProject:
       case PlanKind::kWithColumns:
       case PlanKind::kRename:
       case PlanKind::kExplode:
         break;
+      case PlanKind::kJoin: {
+        // Right and full joins emit their unmatched build rows at the end: not per worker.
+        if (KeepsUnmatchedRight(static_cast<const JoinNode&>(*node).spec.type)) return false;
+        if (!IsBounded(*node->inputs()[1])) return false;
+        shape->joins.push_back(node);
+        break;
+      }
       default:
         return false;
     }
@@ -278,28 +296,25 @@ bool IsStatelessChain(const PlanNode& start) {
 
 }  // namespace
 
-bool IsStatelessPipeline(const PlanNode& root) {
-  return root.kind() == PlanKind::kSink && IsStatelessChain(*root.input());
-}
-
-const AggregateNode* FindParallelAggregate(const PlanNode& root) {
-  if (root.kind() != PlanKind::kSink) return nullptr;
-  for (const PlanNode* node = root.input().get(); node->inputs().size() == 1; node = node->input().get()) {
-    if (node->kind() == PlanKind::kAggregate && IsStatelessChain(*node->input())) {
-      return static_cast<const AggregateNode*>(node);
+std::optional<ParallelShape> FindParallelShape(const PlanNode& body) {
+  ParallelShape shape;
+  if (IsParallelChain(body, &shape)) return shape;
+  for (const PlanNode* node = &body; node->inputs().size() == 1; node = node->input().get()) {
+    if (node->kind() == PlanKind::kAggregate && IsParallelChain(*node->input(), &shape)) {
+      shape.aggregate = static_cast<const AggregateNode*>(node);
+      return shape;
     }
   }
-  return nullptr;
+  return std::nullopt;
 }
 
-Result<std::vector<std::unique_ptr<Operator>>> LowerPlanAbove(const PlanNode& root, const PlanNode& stage,
+Result<std::vector<std::unique_ptr<Operator>>> LowerPlanAbove(const PlanNode& body, const PlanNode& stage,
                                                               Operator* entry, Sink* sink,
                                                               const LowerOptions& options) {
-  SABOT_CHECK(root.kind() == PlanKind::kSink);
   LoweredPlan out;
   Lowering lowering(&out, options);
   lowering.Replace(&stage, entry);
-  ARROW_ASSIGN_OR_RAISE(auto tail, lowering.Lower(*root.input()));
+  ARROW_ASSIGN_OR_RAISE(auto tail, lowering.Lower(body));
   // Everything above `stage` is single-input, so nothing below it was lowered.
   SABOT_CHECK(tail.op != nullptr && out.physical.sources.empty());
   tail.op->ConnectTo(sink, 0);

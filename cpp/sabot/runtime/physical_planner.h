@@ -5,11 +5,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "sabot/exec/memory_budget.h"
 #include "sabot/exec/morsel_executor.h"
 #include "sabot/exec/physical_plan.h"
 #include "sabot/io/sink_factory.h"
+#include "sabot/ops/hash_join.h"
 #include "sabot/plan/plan_node.h"
 
 namespace sabot {
@@ -18,6 +20,8 @@ struct LoweredPlan {
   PhysicalPlan physical;
   //! The output schema of every plan node, for explain.
   std::map<const PlanNode*, std::shared_ptr<arrow::Schema>> schemas;
+  //! The source opened for each source node.
+  std::map<const PlanNode*, std::shared_ptr<Source>> sources;
 };
 
 //! What the lowered operators share beyond the plan itself.
@@ -25,6 +29,9 @@ struct LowerOptions {
   //! The job's memory budget, handed to the stateful operators (join, aggregate, sort);
   //! null: unlimited.
   std::shared_ptr<MemoryBudget> memory;
+  //! Joins whose build side a parallel run finished beforehand: they lower to a
+  //! probe-only copy over it (see MakeHashJoinProbe), and their right input is not lowered.
+  std::map<const PlanNode*, JoinBuildSide> built_joins;
 };
 
 //! `root` must be a sink. `output` receives what in-memory sinks produce.
@@ -37,26 +44,36 @@ using SinkFactory = std::function<Result<std::unique_ptr<Sink>>(const std::share
 Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& make_sink,
                                       const LowerOptions& options = {});
 
-//! Whether `root` (a sink) reads one source through stateless single-input operators
-//! only (filter, project, with_columns, rename, explode): what MorselExecutor runs.
-bool IsStatelessPipeline(const PlanNode& root);
+//! The part of a plan the parallel executors run on worker threads: a chain from one
+//! bounded source (`leaf`) up to `top` through single-input stateless operators (filter,
+//! project, with_columns, rename, explode) and joins that probe on the chain's side (inner,
+//! left, semi, anti over a bounded build side, which runs before, as a plan of its own).
+struct ParallelShape {
+  const PlanNode* leaf = nullptr;
+  const PlanNode* top = nullptr;
+  //! Null: `top` is the plan's body and the workers' output goes to the sink in source
+  //! order (MorselExecutor). Otherwise the aggregate above `top`, which the workers feed
+  //! partial states of; the nodes above it run on one thread (ParallelAggregation).
+  const AggregateNode* aggregate = nullptr;
+  //! The chain's joins, top first.
+  std::vector<const PlanNode*> joins;
+};
 
-//! The aggregate of a plan (a sink) shaped "one source -> stateless single-input
-//! operators -> aggregate -> any single-input operators -> sink", the lowest such; null
-//! for any other shape. What ParallelAggregation runs (the part up to the aggregate).
-const AggregateNode* FindParallelAggregate(const PlanNode& root);
+//! The parallel part of `body` (a plan without its sink): the whole body when it is such a
+//! chain, else the chain below the lowest aggregate reached from the top through
+//! single-input nodes; nullopt when neither exists.
+std::optional<ParallelShape> FindParallelShape(const PlanNode& body);
 
-//! The operators of the nodes strictly between `stage` and the sink `root` (all
-//! single-input), lowered over `entry`, which stands for `stage`'s output (its
-//! output_schema must be `stage`'s), and wired into `sink`: the rest of a plan that a
-//! finished stage's result is pushed into.
-Result<std::vector<std::unique_ptr<Operator>>> LowerPlanAbove(const PlanNode& root, const PlanNode& stage,
+//! The operators of the nodes of `body` above `stage` (all single-input), lowered over
+//! `entry`, which stands for `stage`'s output (its output_schema must be `stage`'s), and
+//! wired into `sink`: the rest of a plan that a finished stage's result is pushed into.
+Result<std::vector<std::unique_ptr<Operator>>> LowerPlanAbove(const PlanNode& body, const PlanNode& stage,
                                                               Operator* entry, Sink* sink,
                                                               const LowerOptions& options = {});
 
-//! One more copy of the operators of `body` (a stateless pipeline without its sink, see
-//! IsStatelessPipeline), reading from `source`, the source that lowering `body` already
-//! opened: the operator chain of one more worker thread.
+//! One more copy of the operators of `body` (a ParallelShape's chain up to its `top`),
+//! reading from `source`, the source that lowering `body` already opened: the operator
+//! chain of one more worker thread. `options.built_joins` must hold the chain's joins.
 Result<OperatorChain> LowerOperatorChain(const PlanNode& body, std::shared_ptr<Source> source,
                                          const LowerOptions& options = {});
 

@@ -5,7 +5,7 @@
 #include <arrow/type.h>
 
 #include "sabot/common/type_names.h"
-#include "sabot/runtime/parallel_aggregation.h"
+#include "sabot/runtime/execute_plan.h"
 #include "sabot/runtime/physical_planner.h"
 
 namespace sabot {
@@ -26,45 +26,7 @@ Result<RunResult> RunPlan(const PlanNode& root, const RunOptions& options) {
   lower.memory = std::make_shared<MemoryBudget>(
       MemoryBudget::Options{options.memory_limit_bytes, options.allow_spill, options.spill_directory});
   ARROW_ASSIGN_OR_RAISE(auto lowered, LowerPlan(root, &output, lower));
-  ExecutorStats stats;
-  const auto& sources = lowered.physical.sources;
-  // Partial aggregates are not accounted in the budget, so only without a memory limit.
-  const AggregateNode* aggregate = options.threads > 1 && options.memory_limit_bytes == 0
-                                       ? FindParallelAggregate(root)
-                                       : nullptr;
-  if (options.threads > 1 && IsStatelessPipeline(root) && sources.size() == 1 && sources.front().source->bounded()) {
-    // Each worker gets its own copy of the operators, over the source already opened;
-    // the copy lowered above feeds nothing but is cheap (expressions bound once more).
-    auto source = sources.front().source;
-    MorselExecutor executor({options.threads, /*max_pending_morsels=*/0, options.cancel});
-    ARROW_ASSIGN_OR_RAISE(stats, executor.Run(*source, [&] { return LowerOperatorChain(*root.input(), source, lower); },
-                                              *lowered.physical.sink));
-  } else if (aggregate != nullptr && sources.size() == 1 && sources.front().source->bounded()) {
-    // The part up to the aggregate runs on the workers; the rest of the plan is lowered
-    // once more over the aggregate's result, into the sink lowered above (whose own
-    // upstream copy is never fed).
-    auto source = sources.front().source;
-    const auto& agg_input = lowered.schemas.at(aggregate->input().get());
-    Sink* sink = lowered.physical.sink;
-    auto prototype = HashAggregateState::Make(agg_input, aggregate->keys, aggregate->aggregates);
-    if (!prototype.ok()) {
-      (void)sink->Abort();  // lowering the whole plan above succeeded, so this is not expected
-      return prototype.status();
-    }
-    StageOutput result_entry((*prototype)->output_schema());
-    auto rest = LowerPlanAbove(root, *aggregate, &result_entry, sink, lower);
-    if (!rest.ok()) {
-      (void)sink->Abort();
-      return rest.status();
-    }
-    ParallelAggregation executor({options.threads, /*max_pending_splits=*/0, options.cancel});
-    ARROW_ASSIGN_OR_RAISE(
-        stats, executor.Run(*source, [&] { return LowerOperatorChain(*aggregate->input(), source, lower); },
-                            **prototype, result_entry, *sink));
-  } else {
-    PipelineExecutor executor(options.cancel);
-    ARROW_ASSIGN_OR_RAISE(stats, executor.Run(lowered.physical));
-  }
+  ARROW_ASSIGN_OR_RAISE(auto stats, ExecutePlan(*root.input(), lowered, lower, {options.threads, options.cancel}));
   RunResult result;
   result.spill_files = lower.memory->spill_files();
   result.spilled_bytes = lower.memory->spilled_bytes();

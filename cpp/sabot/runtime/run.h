@@ -25,13 +25,7 @@ struct RunOptions {
   //! Where spill files go (a fresh folder inside it, removed after the job); empty is
   //! the system's temporary folder.
   std::string spill_directory;
-  //! Worker threads. Above 1, a plan that reads one bounded source through stateless
-  //! operators only (filter, project, with_columns, rename, explode) into its sink runs
-  //! on the MorselExecutor, with the same output in the same order. Without a memory
-  //! limit, a plan "one bounded source -> stateless operators -> aggregate -> any
-  //! single-input operators -> sink" runs the part up to the aggregate on the
-  //! ParallelAggregation (the groups come in another order, float sums may differ in
-  //! the last bits) and the rest on this thread. Any other plan runs single-threaded.
+  //! Worker threads; which parts of a plan use them: see ExecutePlan.
   int threads = 1;
 };
 

@@ -10,7 +10,7 @@
 
 #include <arrow/record_batch.h>
 
-#include "sabot/runtime/physical_planner.h"
+#include "sabot/runtime/execute_plan.h"
 
 namespace sabot {
 
@@ -108,27 +108,28 @@ class ChannelSink final : public Sink {
 
 }  // namespace
 
-Result<std::unique_ptr<RunningPlan>> RunningPlan::Start(const PlanNode& body, RunningPlanOptions options) {
+Result<std::unique_ptr<RunningPlan>> RunningPlan::Start(PlanPtr body, RunningPlanOptions options) {
   if (options.memory_limit_bytes < 0) {
     return Status::Invalid("the memory limit must not be negative, got ", options.memory_limit_bytes);
   }
+  if (options.threads < 1) return Status::Invalid("threads must be at least 1, got ", options.threads);
   LowerOptions lower;
   lower.memory = MemoryBudget::Make(options.memory_limit_bytes, options.allow_spill);
   std::unique_ptr<RunningPlan> running(new RunningPlan());
   running->channel_ = std::make_shared<ResultChannel>(std::max<size_t>(1, options.queue_batches));
   auto* raw = running.get();
   ARROW_ASSIGN_OR_RAISE(auto lowered,
-                        LowerPlanWithSink(body, [raw](const std::shared_ptr<arrow::Schema>& schema)
+                        LowerPlanWithSink(*body, [raw](const std::shared_ptr<arrow::Schema>& schema)
                                                     -> Result<std::unique_ptr<Sink>> {
                           raw->schema_ = schema;
                           return std::make_unique<ChannelSink>(schema, raw->channel_, &raw->cancel_);
                         },
                         lower));
-  auto plan = std::make_shared<PhysicalPlan>(std::move(lowered.physical));
+  auto plan = std::make_shared<LoweredPlan>(std::move(lowered));
   g_active_engine_threads.fetch_add(1);
-  running->engine_ = std::thread([plan, raw] {
-    PipelineExecutor executor(&raw->cancel_);
-    Status status = executor.Run(*plan).status();
+  // The engine thread shares the logical plan too: parallel runs lower parts of it again.
+  running->engine_ = std::thread([body, plan, lower, raw, threads = options.threads] {
+    Status status = ExecutePlan(*body, *plan, lower, {threads, &raw->cancel_}).status();
     raw->channel_->Finish(std::move(status));
     g_active_engine_threads.fetch_sub(1);
   });

@@ -21,6 +21,8 @@ struct RunningPlanOptions {
   //! unlimited), and whether passing it spills or fails.
   int64_t memory_limit_bytes = 0;
   bool allow_spill = true;
+  //! Worker threads, as in RunOptions.
+  int threads = 1;
 };
 
 class ResultChannel;
@@ -34,7 +36,7 @@ class RunningPlan {
   };
 
   //! Lowers `body` (a plan without a sink; user errors surface here) and starts it.
-  static Result<std::unique_ptr<RunningPlan>> Start(const PlanNode& body, RunningPlanOptions options = {});
+  static Result<std::unique_ptr<RunningPlan>> Start(PlanPtr body, RunningPlanOptions options = {});
   //! Cancels and waits for the engine thread. Whoever destroys a RunningPlan must not
   //! hold a lock the engine thread may need (in Python: release the GIL).
   ~RunningPlan();

@@ -80,8 +80,14 @@ void ExpectClose(const arrow::Table& expected, const arrow::Table& got, int thre
   }
 }
 
+// The aggregate whose input runs on the workers, or null.
+const AggregateNode* ParallelAggregateOf(const PlanNode& plan) {
+  auto shape = FindParallelShape(*plan.input());
+  return shape ? shape->aggregate : nullptr;
+}
+
 void ExpectSameForAllThreadCounts(const PlanPtr& plan, int64_t expected_rows) {
-  ASSERT_NE(FindParallelAggregate(*plan), nullptr);
+  ASSERT_NE(ParallelAggregateOf(*plan), nullptr);
   auto one = RunWith(plan, 1);
   ASSERT_TRUE(one.ok()) << one.status().ToString();
   ASSERT_EQ((*one)->num_rows(), expected_rows);
@@ -168,11 +174,11 @@ TEST(ParallelAggregate, SumOverflowFailsAtEveryThreadCount) {
 TEST(ParallelAggregate, PlanShapes) {
   auto t = Stream::FromTable(Table(10), "t");
   const std::vector<AggregateSpec> n = {{F::kCountAll, "", "n"}};
-  EXPECT_NE(FindParallelAggregate(*t.Aggregate({"k"}, n).Collect()), nullptr);
-  EXPECT_NE(FindParallelAggregate(*t.Aggregate({"k"}, n).Aggregate({}, n).Limit(1).Collect()), nullptr);
-  // A limit (stateful) below the aggregate, or an aggregate over a join, stays single-threaded.
-  EXPECT_EQ(FindParallelAggregate(*t.Limit(5).Aggregate({"k"}, n).Collect()), nullptr);
-  EXPECT_EQ(FindParallelAggregate(*t.Filter(col("x") > lit(int64_t{1})).Collect()), nullptr);
+  EXPECT_NE(ParallelAggregateOf(*t.Aggregate({"k"}, n).Collect()), nullptr);
+  EXPECT_NE(ParallelAggregateOf(*t.Aggregate({"k"}, n).Aggregate({}, n).Limit(1).Collect()), nullptr);
+  // A limit (stateful) below the aggregate stays single-threaded.
+  EXPECT_EQ(ParallelAggregateOf(*t.Limit(5).Aggregate({"k"}, n).Collect()), nullptr);
+  EXPECT_EQ(ParallelAggregateOf(*t.Filter(col("x") > lit(int64_t{1})).Collect()), nullptr);
 }
 
 TEST(ParallelAggregate, LimitAboveTheAggregate) {

@@ -57,7 +57,8 @@ TEST(ParallelRun, MemoryTableFilterProjectIsIdenticalForAnyThreadCount) {
                   .Rename({{"s", "label"}})
                   .Select({"y", "label", "x"})
                   .Collect();
-  ASSERT_TRUE(IsStatelessPipeline(*plan));
+  auto shape = FindParallelShape(*plan->input());
+  ASSERT_TRUE(shape.has_value() && shape->aggregate == nullptr);
   ExpectSameForAllThreadCounts(plan, 900'000);
 }
 
@@ -100,7 +101,7 @@ TEST(ParallelRun, CountSinkAndNoOperators) {
 
 TEST(ParallelRun, OtherPlansFallBackToOneThread) {
   auto plan = Stream::FromTable(Table(200'000), "t").Filter(col("x") > lit(int64_t{10})).Limit(5).Collect();
-  EXPECT_FALSE(IsStatelessPipeline(*plan));
+  EXPECT_FALSE(FindParallelShape(*plan->input()).has_value());
   auto one = RunWith(plan, 1);
   auto four = RunWith(plan, 4);
   ASSERT_NE(four, nullptr);

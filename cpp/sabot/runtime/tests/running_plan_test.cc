@@ -23,7 +23,7 @@ std::shared_ptr<arrow::Table> Numbers(int64_t n) {
 
 TEST(RunningPlan, StreamsEveryBatchThenEnds) {
   auto stream = Stream::FromTable(Numbers(200'000)).Filter(col("x") >= lit(int64_t{1000}));
-  auto running = RunningPlan::Start(*stream.node());
+  auto running = RunningPlan::Start(stream.node());
   ASSERT_TRUE(running.ok()) << running.status().ToString();
   EXPECT_EQ((*running)->schema()->field(0)->name(), "x");
   int64_t rows = 0, sum = 0;
@@ -44,7 +44,7 @@ TEST(RunningPlan, CancelStopsAnUnboundedJob) {
   GeneratorOptions g;
   g.rows = -1;
   g.batch_size = 1000;
-  auto running = RunningPlan::Start(*Stream::Generate(g).node(), {/*queue_batches=*/2});
+  auto running = RunningPlan::Start(Stream::Generate(g).node(), {/*queue_batches=*/2});
   ASSERT_TRUE(running.ok()) << running.status().ToString();
   auto first = (*running)->Next(5000ms);
   ASSERT_TRUE(first.ok());
@@ -61,7 +61,7 @@ TEST(RunningPlan, CancelStopsAnUnboundedJob) {
 }
 
 TEST(RunningPlan, NotifyFdBecomesReadable) {
-  auto running = RunningPlan::Start(*Stream::FromTable(Numbers(10)).node());
+  auto running = RunningPlan::Start(Stream::FromTable(Numbers(10)).node());
   ASSERT_TRUE(running.ok());
   pollfd pfd{(*running)->notify_fd(), POLLIN, 0};
   ASSERT_EQ(poll(&pfd, 1, 5000), 1);
@@ -73,7 +73,7 @@ TEST(RunningPlan, NotifyFdBecomesReadable) {
 TEST(RunningPlan, ErrorsReachTheConsumer) {
   auto table = Numbers(10);
   auto bad = Stream::FromTable(table).WithColumn("y", col("x") * lit(std::numeric_limits<int64_t>::max()));
-  auto running = RunningPlan::Start(*bad.node());
+  auto running = RunningPlan::Start(bad.node());
   ASSERT_TRUE(running.ok());
   Result<RunningPlan::Poll> poll;
   do {
@@ -82,7 +82,7 @@ TEST(RunningPlan, ErrorsReachTheConsumer) {
   ASSERT_FALSE(poll.ok());
   EXPECT_NE(poll.status().message().find("overflow"), std::string::npos) << poll.status().ToString();
 
-  auto unknown = RunningPlan::Start(*Stream::FromTable(table).Select({"nope"}).node());
+  auto unknown = RunningPlan::Start(Stream::FromTable(table).Select({"nope"}).node());
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().message(), "in project: column 'nope' does not exist; the columns are: x");
 }

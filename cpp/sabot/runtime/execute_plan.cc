@@ -1,0 +1,94 @@
+// ExecutePlan: the parallel shape first, the single-threaded pipeline otherwise.
+#include "sabot/runtime/execute_plan.h"
+
+#include "sabot/exec/morsel_executor.h"
+#include "sabot/runtime/parallel_aggregation.h"
+
+namespace sabot {
+
+namespace {
+
+void Add(const ExecutorStats& part, ExecutorStats* total) {
+  total->source_rows += part.source_rows;
+  total->source_batches += part.source_batches;
+  total->splits += part.splits;
+}
+
+// Runs the right input of `join` to its end and finishes its hash table.
+Result<JoinBuildSide> RunBuildSide(const PlanNode& join, const LoweredPlan& lowered, const LowerOptions& lower,
+                                   const ExecuteOptions& options, ExecutorStats* stats) {
+  const PlanNode& right = *join.inputs()[1];
+  SinkOutput output;
+  SinkSpec collect;
+  collect.kind = SinkSpec::Kind::kCollect;
+  ARROW_ASSIGN_OR_RAISE(auto build, LowerPlanWithSink(right, [&](const std::shared_ptr<arrow::Schema>& schema) {
+    return MakeSink(collect, schema, &output);
+  }, lower));
+  ARROW_ASSIGN_OR_RAISE(auto build_stats, ExecutePlan(right, build, lower, options));
+  Add(build_stats, stats);
+  return BuildJoinSide(lowered.schemas.at(join.inputs()[0].get()), build.schemas.at(&right),
+                       static_cast<const JoinNode&>(join).spec, output.collected);
+}
+
+Status RunParallel(const PlanNode& body, const ParallelShape& shape, const LoweredPlan& lowered,
+                   LowerOptions lower, const ExecuteOptions& options, ExecutorStats* stats) {
+  Sink& sink = *lowered.physical.sink;
+  for (const PlanNode* join : shape.joins) {
+    auto built = RunBuildSide(*join, lowered, lower, options, stats);
+    if (!built.ok()) {
+      (void)sink.Abort();
+      return built.status();
+    }
+    lower.built_joins[join] = std::move(built).ValueUnsafe();
+  }
+  // Each worker gets its own copy of the chain, over the source already opened; the copy
+  // lowered before feeds nothing but is cheap (expressions bound once more).
+  std::shared_ptr<Source> source = lowered.sources.at(shape.leaf);
+  auto make_chain = [&] { return LowerOperatorChain(*shape.top, source, lower); };
+  ExecutorStats run_stats;
+  if (shape.aggregate == nullptr) {
+    MorselExecutor executor({options.threads, /*max_pending_morsels=*/0, options.cancel});
+    ARROW_ASSIGN_OR_RAISE(run_stats, executor.Run(*source, make_chain, sink));
+  } else {
+    // The rest of the plan is lowered once more over the aggregate's result, into the
+    // sink lowered before (whose own upstream copy is never fed).
+    const AggregateNode& aggregate = *shape.aggregate;
+    auto prototype =
+        HashAggregateState::Make(lowered.schemas.at(shape.top), aggregate.keys, aggregate.aggregates);
+    if (!prototype.ok()) {
+      (void)sink.Abort();  // lowering the whole plan succeeded, so this is not expected
+      return prototype.status();
+    }
+    StageOutput result_entry((*prototype)->output_schema());
+    auto rest = LowerPlanAbove(body, aggregate, &result_entry, &sink, lower);
+    if (!rest.ok()) {
+      (void)sink.Abort();
+      return rest.status();
+    }
+    ParallelAggregation executor({options.threads, /*max_pending_splits=*/0, options.cancel});
+    ARROW_ASSIGN_OR_RAISE(run_stats, executor.Run(*source, make_chain, **prototype, result_entry, sink));
+  }
+  Add(run_stats, stats);
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, const LowerOptions& lower,
+                                  const ExecuteOptions& options) {
+  SABOT_CHECK(options.threads >= 1);  // callers check the user's setting
+  const bool unlimited = lower.memory == nullptr || lower.memory->unlimited();
+  std::optional<ParallelShape> shape;
+  if (options.threads > 1 && unlimited) shape = FindParallelShape(body);
+  if (!shape) {
+    PipelineExecutor executor(options.cancel);
+    return executor.Run(lowered.physical);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  ExecutorStats stats;
+  ARROW_RETURN_NOT_OK(RunParallel(body, *shape, lowered, lower, options, &stats));
+  stats.wall = std::chrono::steady_clock::now() - start;
+  return stats;
+}
+
+}  // namespace sabot

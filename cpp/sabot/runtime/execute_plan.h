@@ -1,0 +1,32 @@
+// Choosing the executor for a lowered plan and running it: the shared back half of
+// RunPlan (the CLI) and RunningPlan (the language bindings).
+#pragma once
+
+#include <atomic>
+
+#include "sabot/exec/pipeline_executor.h"
+#include "sabot/runtime/physical_planner.h"
+
+namespace sabot {
+
+struct ExecuteOptions {
+  //! Worker threads; 1 runs everything on the calling thread.
+  int threads = 1;
+  const std::atomic<bool>* cancel = nullptr;  //!< set to true to stop the run
+};
+
+//! Runs `lowered` (the lowering of `body`, a plan without its sink, into its sink).
+//!
+//! With more than one thread and no memory limit (partial states of the parallel
+//! executors are not accounted yet), the ParallelShape of `body` runs on worker threads:
+//! first the build side of each of its joins, as a plan of its own (itself parallel where
+//! its shape allows), collected and finished into one shared hash table; then the chain
+//! itself, either on the MorselExecutor (same output, same order as one thread) or, below
+//! an aggregate, on the ParallelAggregation with the rest of the plan on the calling
+//! thread. Any other plan, or part of a plan, runs on the single-threaded PipelineExecutor.
+//!
+//! On error the sink is aborted (no partial file output).
+Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, const LowerOptions& lower,
+                                  const ExecuteOptions& options);
+
+}  // namespace sabot

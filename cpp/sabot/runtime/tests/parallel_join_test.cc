@@ -1,0 +1,146 @@
+// Joins in parallel plans: the build side runs first (itself in parallel), then every
+// worker probes the shared table. Results must equal the single-threaded run exactly,
+// in the same order, for every join type that probes this way, below an aggregate too.
+#include <cstdint>
+#include <limits>
+
+#include <arrow/api.h>
+#include <gtest/gtest.h>
+
+#include "sabot/plan/stream.h"
+#include "sabot/runtime/physical_planner.h"
+#include "sabot/runtime/run.h"
+
+namespace sabot {
+namespace {
+
+using F = AggregateFunction;
+
+// Facts: ~1M rows in 64K-row splits; k = i % 5000 (the join key), v = i.
+std::shared_ptr<arrow::Table> Facts(int64_t rows) {
+  arrow::Int64Builder k, v;
+  for (int64_t i = 0; i < rows; ++i) {
+    EXPECT_TRUE(k.Append(i % 5000).ok());
+    EXPECT_TRUE(v.Append(i).ok());
+  }
+  auto schema = arrow::schema({arrow::field("k", arrow::int64()), arrow::field("v", arrow::int64())});
+  return arrow::Table::Make(schema, {*k.Finish(), *v.Finish()});
+}
+
+// Dimension rows: id = i for even i only (so half the facts find no match), with a
+// duplicate of every id divisible by 100 (so some facts match twice), and a name.
+// 100K rows, so the build side spans several splits as well.
+std::shared_ptr<arrow::Table> Dimension(int64_t big_row = -1) {
+  arrow::Int64Builder id, w;
+  arrow::StringBuilder name;
+  int64_t row = 0;
+  for (int64_t rep = 0; rep < 20; ++rep) {
+    for (int64_t i = 0; i < 10000; i += 2, ++row) {
+      const bool duplicate = rep > 0 && i % 100 != 0;
+      // Repetitions beyond the first carry ids past the facts' keys, except the duplicates.
+      EXPECT_TRUE(id.Append(duplicate ? 100000 + row : i).ok());
+      EXPECT_TRUE(w.Append(row == big_row ? std::numeric_limits<int64_t>::max() : row).ok());
+      EXPECT_TRUE(name.Append("n" + std::to_string(i % 7)).ok());
+    }
+  }
+  auto schema = arrow::schema({arrow::field("id", arrow::int64()), arrow::field("w", arrow::int64()),
+                               arrow::field("name", arrow::utf8())});
+  return arrow::Table::Make(schema, {*id.Finish(), *w.Finish(), *name.Finish()});
+}
+
+Result<std::shared_ptr<arrow::Table>> RunWith(const PlanPtr& plan, int threads) {
+  RunOptions options;
+  options.threads = threads;
+  ARROW_ASSIGN_OR_RAISE(auto result, RunPlan(*plan, options));
+  ARROW_ASSIGN_OR_RAISE(auto table, result.ToTable());
+  return table->CombineChunks();
+}
+
+void ExpectSameForAllThreadCounts(const PlanPtr& plan, int64_t min_rows) {
+  auto one = RunWith(plan, 1);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_GE((*one)->num_rows(), min_rows);
+  for (int threads : {2, 8}) {
+    auto got = RunWith(plan, threads);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_TRUE((*got)->Equals(**one)) << threads << " threads";
+  }
+}
+
+Expr BitAnd(Expr e, int64_t mask) { return Expr::Call("bit_wise_and", {std::move(e), lit(mask)}); }
+
+Stream FactStream() { return Stream::FromTable(Facts(1'000'000), "facts").Filter(BitAnd(col("v"), 3) != lit(int64_t{0})); }
+Stream DimStream(int64_t big_row = -1) {
+  return Stream::FromTable(Dimension(big_row), "dim").WithColumn("w2", col("w") + lit(int64_t{1}));
+}
+
+TEST(ParallelJoin, EveryProbeOnlyJoinTypeMatchesOneThread) {
+  for (JoinType type : {JoinType::kInner, JoinType::kLeft, JoinType::kSemi, JoinType::kAnti}) {
+    SCOPED_TRACE(std::string(ToString(type)));
+    auto plan = FactStream().Join(DimStream(), {"k"}, {"id"}, type).Collect();
+    auto shape = FindParallelShape(*plan->input());
+    ASSERT_TRUE(shape.has_value());
+    EXPECT_EQ(shape->joins.size(), 1u);
+    ExpectSameForAllThreadCounts(plan, 100'000);
+  }
+}
+
+TEST(ParallelJoin, ResidualAndTwoJoinsInOneChain) {
+  JoinSpec spec;
+  spec.type = JoinType::kInner;
+  spec.left_keys = {"k"};
+  spec.right_keys = {"id"};
+  spec.residual = BitAnd(col("w"), 1) == lit(int64_t{1});
+  auto names = Stream::FromTable(Dimension(), "names").Select({"name"}).Distinct().WithColumn("label", col("name"));
+  auto plan = FactStream()
+                  .Join(DimStream(), spec)
+                  .Filter(col("v") > lit(int64_t{10}))
+                  .Join(names, {"name"}, {"name"}, JoinType::kLeft)
+                  .Select({"v", "w2", "label"})
+                  .Collect();
+  auto shape = FindParallelShape(*plan->input());
+  ASSERT_TRUE(shape.has_value());
+  EXPECT_EQ(shape->joins.size(), 2u);
+  ExpectSameForAllThreadCounts(plan, 10'000);
+}
+
+TEST(ParallelJoin, JoinBelowAnAggregate) {
+  auto plan = FactStream()
+                  .Join(DimStream(), {"k"}, {"id"})
+                  .Aggregate({"name"}, {{F::kCountAll, "", "n"}, {F::kSum, "v", "sum_v"}, {F::kFirst, "w", "first_w"}})
+                  .Sort({{"name", true, false}})
+                  .Collect();
+  auto shape = FindParallelShape(*plan->input());
+  ASSERT_TRUE(shape.has_value());
+  EXPECT_NE(shape->aggregate, nullptr);
+  ExpectSameForAllThreadCounts(plan, 7);
+}
+
+TEST(ParallelJoin, RightAndFullJoinsRunOnOneThreadWithTheSameResult) {
+  for (JoinType type : {JoinType::kRight, JoinType::kFull}) {
+    auto plan = FactStream().Join(DimStream(), {"k"}, {"id"}, type).Collect();
+    EXPECT_FALSE(FindParallelShape(*plan->input()).has_value());
+    ExpectSameForAllThreadCounts(plan, 100'000);
+  }
+}
+
+TEST(ParallelJoin, AnErrorInTheBuildSideFailsTheJobAsOnOneThread) {
+  auto plan = FactStream().Join(DimStream(/*big_row=*/90'000), {"k"}, {"id"}).Collect();
+  auto one = RunWith(plan, 1);
+  ASSERT_FALSE(one.ok());
+  for (int threads : {2, 8}) {
+    auto got = RunWith(plan, threads);
+    ASSERT_FALSE(got.ok());
+    EXPECT_EQ(got.status().ToString(), one.status().ToString());
+  }
+}
+
+TEST(ParallelJoin, AnUnboundedBuildSideIsNotParallel) {
+  GeneratorOptions gen;
+  gen.rows = -1;
+  auto plan = FactStream().Join(Stream::Generate(gen), {"k"}, {"key"}).Collect();
+  EXPECT_FALSE(FindParallelShape(*plan->input()).has_value());
+}
+
+}  // namespace
+}  // namespace sabot
