@@ -23,12 +23,12 @@ import pyarrow as pa  # loads the Arrow C++ libraries the extension links agains
 
 from . import _core, agg
 from .expr import Expr, call, col, lit
-from .stream import SabotError, Stream, set_memory_limit
+from .stream import SabotError, Stream, set_memory_limit, set_threads
 
 __version__: str = _core.__version__
 
 __all__ = ["Stream", "Expr", "agg", "SabotError", "col", "lit", "call", "read_csv", "read_json", "read_ipc",
-           "read_parquet", "generate", "from_arrow", "set_memory_limit", "__version__"]
+           "read_parquet", "generate", "from_arrow", "set_memory_limit", "set_threads", "__version__"]
 
 
 def _schema_capsule(schema: pa.Schema | None) -> Any:

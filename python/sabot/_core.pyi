@@ -62,9 +62,10 @@ def generate(rows: int, batch_size: int, rows_per_second: float, seed: int, num_
     """Synthetic rows (id, key, value, category, ts); ``rows=-1`` never ends."""
 def from_stream_capsule(capsule: Any, name: str) -> Stream:
     """An ``ArrowArrayStream`` PyCapsule, read into memory without copying buffers."""
-def write_file(stream: Stream, format: str, path: str, memory_limit: int = 0, allow_spill: bool = True) -> int:
+def write_file(stream: Stream, format: str, path: str, memory_limit: int = 0, allow_spill: bool = True,
+               threads: int = 1) -> int:
     """Runs the stream into a file (temporary name, renamed on success); the row count."""
-def count_rows(stream: Stream, memory_limit: int = 0, allow_spill: bool = True) -> int: ...
+def count_rows(stream: Stream, memory_limit: int = 0, allow_spill: bool = True, threads: int = 1) -> int: ...
 def parse_byte_size(text: str) -> int:
     """'512MB' -> 536870912 (binary multiples); errors name the text."""
 
@@ -81,7 +82,8 @@ class RunningPlan:
     def schema(self) -> Any:
         """The output schema as an ``ArrowSchema`` PyCapsule."""
 
-def start(stream: Stream, queue_batches: int = 8, memory_limit: int = 0, allow_spill: bool = True) -> RunningPlan: ...
+def start(stream: Stream, queue_batches: int = 8, memory_limit: int = 0, allow_spill: bool = True,
+          threads: int = 1) -> RunningPlan: ...
 def active_engine_threads() -> int:
     """Engine threads currently running, over all RunningPlans in this process."""
 def run_plan_file(path: str) -> int: ...

@@ -14,7 +14,7 @@ import pyarrow as pa
 from . import _core
 from .expr import Expr, _to_expr
 
-__all__ = ["Stream", "GroupBy", "WindowedGroupBy", "Agg", "SabotError", "set_memory_limit"]
+__all__ = ["Stream", "GroupBy", "WindowedGroupBy", "Agg", "SabotError", "set_memory_limit", "set_threads"]
 
 SabotError = _core.SabotError
 
@@ -22,14 +22,16 @@ _BATCH, _PENDING, _END = 0, 1, 2
 
 
 class _Memory:
-    """The memory budget of jobs started from Python (see sabot.set_memory_limit)."""
+    """The memory budget and worker threads of jobs started from Python (see
+    sabot.set_memory_limit and sabot.set_threads)."""
 
     limit = 0  # bytes; 0 is unlimited
     allow_spill = True
+    threads = 1
 
     @classmethod
     def args(cls) -> dict[str, Any]:
-        return {"memory_limit": cls.limit, "allow_spill": cls.allow_spill}
+        return {"memory_limit": cls.limit, "allow_spill": cls.allow_spill, "threads": cls.threads}
 
 
 def set_memory_limit(limit: int | str | None, *, spill: bool = True) -> None:
@@ -45,6 +47,16 @@ def set_memory_limit(limit: int | str | None, *, spill: bool = True) -> None:
     else:
         raise ValueError(f"memory limit must be a size such as '512MB' or a byte count, not {limit!r}")
     _Memory.allow_spill = spill
+
+
+def set_threads(count: int) -> None:
+    """Worker threads for each job started from Python (default 1), e.g.
+    ``set_threads(os.cpu_count())``. Plans whose shape allows it (a source through
+    filters, projections and join probes, up to an aggregate) run on that many threads;
+    the rest of a plan runs on one. Jobs with a memory limit run on one thread."""
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"threads must be a whole number of at least 1, not {count!r}")
+    _Memory.threads = count
 # How long a blocking wait lasts before Python gets a chance to see Ctrl-C.
 _WAIT_MS = 50
 

@@ -93,13 +93,14 @@ auto RunInterruptibly(std::atomic<bool>& cancel, Work&& work) -> decltype(work()
   return std::move(*result);
 }
 
-int64_t RunToSink(const Stream& stream, const SinkSpec& spec, int64_t memory_limit, bool allow_spill) {
+int64_t RunToSink(const Stream& stream, const SinkSpec& spec, int64_t memory_limit, bool allow_spill, int threads) {
   PlanPtr plan = stream.To(spec);
   std::atomic<bool> cancel{false};
   RunOptions options;
   options.cancel = &cancel;
   options.memory_limit_bytes = memory_limit;
   options.allow_spill = allow_spill;
+  options.threads = threads;
   auto result = RunInterruptibly(cancel, [&] { return RunPlan(*plan, options); });
   return ValueOrRaise(std::move(result)).rows_written;
 }
@@ -324,16 +325,18 @@ NB_MODULE(_core, m) {
   m.def(
       "write_file",
       [](const Stream& s, const std::string& format, const std::string& path, int64_t memory_limit,
-         bool allow_spill) { return RunToSink(s, FileSinkSpec(format, path), memory_limit, allow_spill); },
-      "stream"_a, "format"_a, "path"_a, "memory_limit"_a = 0, "allow_spill"_a = true);
+         bool allow_spill, int threads) {
+        return RunToSink(s, FileSinkSpec(format, path), memory_limit, allow_spill, threads);
+      },
+      "stream"_a, "format"_a, "path"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 1);
   m.def(
       "count_rows",
-      [](const Stream& s, int64_t memory_limit, bool allow_spill) {
+      [](const Stream& s, int64_t memory_limit, bool allow_spill, int threads) {
         SinkSpec spec;
         spec.kind = SinkSpec::Kind::kCount;
-        return RunToSink(s, spec, memory_limit, allow_spill);
+        return RunToSink(s, spec, memory_limit, allow_spill, threads);
       },
-      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true);
+      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 1);
   m.def("parse_byte_size", [](const std::string& text) { return ValueOrRaise(ParseByteSize(text)); }, "text"_a);
 
   nb::class_<PyRunningPlan>(m, "RunningPlan")
@@ -343,11 +346,13 @@ NB_MODULE(_core, m) {
       .def("schema", &PyRunningPlan::schema);
   m.def(
       "start",
-      [](const Stream& s, int queue_batches, int64_t memory_limit, bool allow_spill) {
+      [](const Stream& s, int queue_batches, int64_t memory_limit, bool allow_spill, int threads) {
+        if (threads < 1) throw nb::value_error("threads must be at least 1");
         RunningPlanOptions options;
         options.queue_batches = static_cast<size_t>(queue_batches);
         options.memory_limit_bytes = memory_limit;
         options.allow_spill = allow_spill;
+        options.threads = threads;
         Result<std::unique_ptr<RunningPlan>> running;
         {
           nb::gil_scoped_release release;  // lowering may call UDFs, which take the GIL
@@ -355,7 +360,7 @@ NB_MODULE(_core, m) {
         }
         return std::make_unique<PyRunningPlan>(ValueOrRaise(std::move(running)));
       },
-      "stream"_a, "queue_batches"_a = 8, "memory_limit"_a = 0, "allow_spill"_a = true);
+      "stream"_a, "queue_batches"_a = 8, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 1);
   m.def("active_engine_threads", &RunningPlan::ActiveEngineThreads);
 
   m.def("run_plan_file", [](const std::string& path) {
