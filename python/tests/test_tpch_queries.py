@@ -1,6 +1,7 @@
 """The 22 TPC-H queries (bench/tpch) at SF 0.1: Sabot's answers against DuckDB's SQL on
 the same Parquet files, generated with tpchgen-cli into bench/.cache/tpch/ if missing.
-The Polars versions the benchmark times are checked the same way."""
+Sabot runs them on one and on two threads; the Polars versions the benchmark times are
+checked the same way."""
 from __future__ import annotations
 
 import sys
@@ -9,6 +10,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+import sabot
 from sabot_test_support import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
@@ -30,8 +32,17 @@ def duck(folder):
     con.close()
 
 
+@pytest.fixture
+def threads(request):
+    sabot.set_threads(request.param)
+    yield request.param
+    sabot.set_threads(1)
+
+
+# On two threads the parallel parts of the plans (join probes, partial aggregates) run.
+@pytest.mark.parametrize("threads", [1, 2], indirect=True)
 @pytest.mark.parametrize("number", sql.QUERY_NUMBERS)
-def test_sabot_answer_matches_duckdb(number, folder, duck):
+def test_sabot_answer_matches_duckdb(number, threads, folder, duck):
     got = queries.QUERIES[number](queries.tables(folder), SF).collect()
     want = duck.sql(sql.query(number, SF)).to_arrow_table()
     assert want.num_rows > 0  # every query has an answer at this scale
