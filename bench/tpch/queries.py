@@ -9,7 +9,7 @@ What SQL has and the API lacks is written with what it has:
 - EXISTS / NOT EXISTS / IN (subquery): semi and anti joins, with ``where=`` for the
   extra condition of Q21;
 - LIKE: Arrow's ``match_like``; SUBSTRING: ``utf8_slice_codeunits``; EXTRACT(YEAR):
-  ``year``; CASE: ``if_else``; IN lists: OR of equalities; date arithmetic: the dates
+  ``year``; CASE: ``if_else``; IN lists: ``Expr.is_in``; date arithmetic: the dates
   written out.
 Sabot has no optimizer yet (no projection pushdown), so the queries name the columns
 they read and drop, as a user would, the ones a filter needed before a join. Sabot's
@@ -20,7 +20,6 @@ DuckDB's exact decimals within a relative 1e-6.
 from __future__ import annotations
 
 import datetime as dt
-from functools import reduce
 from pathlib import Path
 from typing import Callable
 
@@ -59,10 +58,6 @@ def date(text: str) -> Expr:
 
 def like(e: Expr, pattern: str) -> Expr:
     return call("match_like", e, pattern=pattern)
-
-
-def one_of(e: Expr, values) -> Expr:
-    return reduce(lambda a, b: a | b, [e == v for v in values])
 
 
 def between(e: Expr, low, high) -> Expr:
@@ -162,7 +157,7 @@ def q6(scan: Scan, sf: float) -> sabot.Stream:
 
 
 def _nation_names(scan: Scan, names) -> sabot.Stream:
-    return scan("nation", "n_nationkey", "n_name").filter(one_of(col("n_name"), names))
+    return scan("nation", "n_nationkey", "n_name").filter(col("n_name").is_in(names))
 
 
 def q7(scan: Scan, sf: float) -> sabot.Stream:
@@ -258,9 +253,9 @@ def q11(scan: Scan, sf: float) -> sabot.Stream:
 
 
 def q12(scan: Scan, sf: float) -> sabot.Stream:
-    urgent = one_of(col("o_orderpriority"), ["1-URGENT", "2-HIGH"])
+    urgent = col("o_orderpriority").is_in(["1-URGENT", "2-HIGH"])
     return (scan("lineitem", "l_orderkey", "l_shipmode", "l_shipdate", "l_commitdate", "l_receiptdate")
-            .filter(one_of(col("l_shipmode"), ["MAIL", "SHIP"])
+            .filter(col("l_shipmode").is_in(["MAIL", "SHIP"])
                     & (col("l_commitdate") < col("l_receiptdate")) & (col("l_shipdate") < col("l_commitdate"))
                     & (col("l_receiptdate") >= date("1994-01-01")) & (col("l_receiptdate") < date("1995-01-01")))
             .select("l_orderkey", "l_shipmode")
@@ -312,7 +307,7 @@ def q16(scan: Scan, sf: float) -> sabot.Stream:
                   .filter(like(col("s_comment"), "%Customer%Complaints%")))
     parts = (scan("part", "p_partkey", "p_brand", "p_type", "p_size")
              .filter((col("p_brand") != "Brand#45") & ~like(col("p_type"), "MEDIUM POLISHED%")
-                     & one_of(col("p_size"), [49, 14, 23, 45, 19, 3, 36, 9])))
+                     & col("p_size").is_in([49, 14, 23, 45, 19, 3, 36, 9])))
     return (scan("partsupp", "ps_partkey", "ps_suppkey")
             .join(complaints, left_on="ps_suppkey", right_on="s_suppkey", how="anti")
             .join(parts, left_on="ps_partkey", right_on="p_partkey")
@@ -345,12 +340,12 @@ def q18(scan: Scan, sf: float) -> sabot.Stream:
 
 def q19(scan: Scan, sf: float) -> sabot.Stream:
     def kind(brand, containers, low_qty, max_size):
-        return ((col("p_brand") == brand) & one_of(col("p_container"), containers)
+        return ((col("p_brand") == brand) & col("p_container").is_in(containers)
                 & between(col("l_quantity"), low_qty, low_qty + 10) & between(col("p_size"), 1, max_size))
 
     return (scan("lineitem", "l_partkey", "l_quantity", "l_extendedprice", "l_discount", "l_shipinstruct",
                  "l_shipmode")
-            .filter(one_of(col("l_shipmode"), ["AIR", "AIR REG"]) & (col("l_shipinstruct") == "DELIVER IN PERSON"))
+            .filter(col("l_shipmode").is_in(["AIR", "AIR REG"]) & (col("l_shipinstruct") == "DELIVER IN PERSON"))
             .select("l_partkey", "l_quantity", "l_extendedprice", "l_discount")
             .join(scan("part", "p_partkey", "p_brand", "p_container", "p_size"),
                   left_on="l_partkey", right_on="p_partkey")
@@ -401,7 +396,7 @@ def q22(scan: Scan, sf: float) -> sabot.Stream:
     codes = ["13", "31", "23", "29", "30", "18", "17"]
     customers = (scan("customer", "c_custkey", "c_phone", "c_acctbal")
                  .with_columns(cntrycode=call("utf8_slice_codeunits", col("c_phone"), start=0, stop=2))
-                 .filter(one_of(col("cntrycode"), codes)))
+                 .filter(col("cntrycode").is_in(codes)))
     average = (customers.filter(col("c_acctbal") > 0.0)
                .agg(avg_acctbal=agg.mean("c_acctbal"))
                .with_columns(one=lit(1)))
