@@ -267,7 +267,9 @@ def main() -> int:
     ratio = total["duckdb"] / total["sabot"]
     print(f"{'total':>5} {total['sabot']:>9.3f} {total['duckdb']:>9.3f} {total['polars']:>9.3f} {ratio:>6.2f}")
     print(f"(median of {args.repeats} runs, engines alternating, warm file cache; "
-          f"ratio = duckdb s / sabot s; lowest query ratio {min(r['ratio_vs_duckdb'] for r in rows):.2f})")
+          f"ratio = duckdb s / sabot s; lowest query ratio {min(r['ratio_vs_duckdb'] for r in rows):.2f}; "
+          f"load average {load:.1f} before, {os.getloadavg()[0]:.1f} after: other work on the machine "
+          f"shows as cpu/wall below the thread count)")
     print("peak resident memory over the whole pass (ru_maxrss of each worker process; "
           "in brackets: after importing the engine, before any query):")
     for e in ENGINES:
