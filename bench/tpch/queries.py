@@ -231,7 +231,7 @@ def q10(scan: Scan, sf: float) -> sabot.Stream:
     customers = (scan("customer", "c_custkey", "c_name", "c_address", "c_nationkey", "c_phone", "c_acctbal",
                       "c_comment")
                  .join(scan("nation", "n_nationkey", "n_name"), left_on="c_nationkey", right_on="n_nationkey"))
-    return (revenue.join(customers, left_on="o_custkey", right_on="c_custkey")
+    return (customers.join(revenue, left_on="c_custkey", right_on="o_custkey")
             .select("c_custkey", "c_name", "revenue", "c_acctbal", "n_name", "c_address", "c_phone", "c_comment")
             .top_k(20, "revenue", descending=True))
 
