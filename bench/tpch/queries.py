@@ -296,8 +296,8 @@ def q15(scan: Scan, sf: float) -> sabot.Stream:
     exact = revenue.with_columns(revenue_key=call("round", col("total_revenue"), ndigits=4))
     top = exact.agg(max_revenue=agg.max("revenue_key"))
     return (scan("supplier", "s_suppkey", "s_name", "s_address", "s_phone")
-            .join(exact.join(top, left_on="revenue_key", right_on="max_revenue"),
-                  left_on="s_suppkey", right_on="l_suppkey")
+            .join(exact, left_on="s_suppkey", right_on="l_suppkey")
+            .join(top, left_on="revenue_key", right_on="max_revenue")
             .select("s_suppkey", "s_name", "s_address", "s_phone", "total_revenue")
             .sort("s_suppkey"))
 
