@@ -141,6 +141,32 @@ TEST(ParquetSource, ViewColumnsAreReadAsPlainStrings) {
       << read->ToString();
 }
 
+// Columns whose pages all use the dictionary are read as dictionaries and expanded; a
+// column that fell back to plain pages is decoded as usual. Both come out as utf8.
+TEST(ParquetSource, DictionaryEncodedAndFallbackStringColumns) {
+  TempDir dir;
+  arrow::StringBuilder mode, comment;
+  for (int i = 0; i < 20000; ++i) {
+    ASSERT_OK(i % 97 == 0 ? mode.AppendNull() : mode.Append(i % 3 == 0 ? "MAIL" : "TRUCK"));
+    ASSERT_OK(comment.Append("comment number " + std::to_string(i)));
+  }
+  auto schema = arrow::schema({arrow::field("mode", arrow::utf8()), arrow::field("comment", arrow::utf8())});
+  auto table = arrow::Table::Make(schema, {*mode.Finish(), *comment.Finish()});
+  {
+    ASSERT_OK_AND_ASSIGN(auto out, arrow::io::FileOutputStream::Open(dir.File("d.parquet")));
+    // A small dictionary page limit makes the comments fall back to plain pages.
+    auto props = parquet::WriterProperties::Builder().dictionary_pagesize_limit(4096)->build();
+    ASSERT_OK(parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, 6000, props));
+    ASSERT_OK(out->Close());
+  }
+  ASSERT_OK_AND_ASSIGN(auto source, MakeSource(ParquetSpec(dir.File("d.parquet"))));
+  EXPECT_TRUE(source->schema()->Equals(*schema)) << source->schema()->ToString();
+  ASSERT_OK_AND_ASSIGN(auto read, ReadTable(*source));
+  ASSERT_OK_AND_ASSIGN(read, read->CombineChunks());
+  ASSERT_OK_AND_ASSIGN(auto expected, table->CombineChunks());
+  EXPECT_TRUE(read->Equals(*expected));
+}
+
 TEST(ParquetSource, MissingFile) {
   TempDir dir;
   auto source = MakeSource(ParquetSpec(dir.File("gone.parquet")));
