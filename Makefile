@@ -12,7 +12,7 @@ MAIN_JOB   := examples/trips_report.json
 export CCACHE_BASEDIR  := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all setup build python run test test-cpp test-python test-sanitize test-tsan bench-scan bench-python bench-ops bench-tpch clean
+.PHONY: all setup build python run test test-cpp test-python test-sanitize test-tsan bench-scan bench-python bench-ops bench-scaling bench-tpch clean
 
 all: build
 
@@ -69,13 +69,17 @@ test-tsan: setup $(TSAN_BUILD)/build.ninja
 	@set -o pipefail; ninja -C $(TSAN_BUILD) --quiet -j $(JOBS) sabot_exec_tests sabot_runtime_tests \
 	  | { grep -v '^ninja: no work to do\.$$' || true; }
 	@cd $(TSAN_BUILD) && ARROW_DEFAULT_MEMORY_POOL=system TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/.ci/tsan.supp \
-	  ctest --output-on-failure -j $(JOBS) --timeout 600 -R '^(MorselExecutor|TaskPool|ParallelRun|ParallelAggregate|ParallelSort|RunningPlan|PipelineExecutor)'
+	  ctest --output-on-failure -j $(JOBS) --timeout 600 -R '^(MorselExecutor|TaskPool|ParallelRun|ParallelAggregate|ParallelJoin|ParallelSort|RunningPlan|PipelineExecutor)'
 
 bench-scan: build
 	@SABOT_BIN=$(CURDIR)/$(BUILD)/sabot $(PY) bench/scan_bench.py
 
 bench-python: build python
 	@SABOT_BIN=$(CURDIR)/$(BUILD)/sabot $(PY) bench/python_overhead.py
+
+# Q1, Q6 and a join at 1, 2, 4, ... threads up to the core count, plus a 1K-row input.
+bench-scaling: build python
+	@$(PY) bench/scaling_bench.py
 
 # Hash join, grouped aggregation and sort, in process over in-memory Arrow tables, vs DuckDB.
 bench-ops: build python

@@ -15,8 +15,8 @@ How it runs:
   imports only that engine: DuckDB with ``SET threads TO <THREADS>``, Polars with
   POLARS_MAX_THREADS=<THREADS> in its environment before the import, Sabot with
   ``sabot.set_threads(<THREADS>)`` (which runs the part of a plan that is a chain from
-  one source through filters, projections and join probes, up to an aggregate, on
-  that many threads, and the rest on one).
+  one source through filters, projections and join probes, up to an aggregate or a
+  sort, on that many threads, and the rest on one).
 - Before timing, every table file is read once (the OS file cache is warm for
   everyone) and every engine runs every query once untimed; those answers are checked:
   Sabot's and Polars' against DuckDB's (bench/tpch/check.py). A wrong answer fails the

@@ -63,9 +63,11 @@ def generate(rows: int, batch_size: int, rows_per_second: float, seed: int, num_
 def from_stream_capsule(capsule: Any, name: str) -> Stream:
     """An ``ArrowArrayStream`` PyCapsule, read into memory without copying buffers."""
 def write_file(stream: Stream, format: str, path: str, memory_limit: int = 0, allow_spill: bool = True,
-               threads: int = 1) -> int:
+               threads: int = 0) -> int:
     """Runs the stream into a file (temporary name, renamed on success); the row count."""
-def count_rows(stream: Stream, memory_limit: int = 0, allow_spill: bool = True, threads: int = 1) -> int: ...
+def count_rows(stream: Stream, memory_limit: int = 0, allow_spill: bool = True, threads: int = 0) -> int: ...
+def analyze(stream: Stream, memory_limit: int = 0, allow_spill: bool = True, threads: int = 0) -> str:
+    """Runs the stream (rows counted, not kept); the per-step rows, batches and time."""
 def parse_byte_size(text: str) -> int:
     """'512MB' -> 536870912 (binary multiples); errors name the text."""
 
@@ -83,8 +85,8 @@ class RunningPlan:
         """The output schema as an ``ArrowSchema`` PyCapsule."""
 
 def start(stream: Stream, queue_batches: int = 8, memory_limit: int = 0, allow_spill: bool = True,
-          threads: int = 1) -> RunningPlan: ...
+          threads: int = 0) -> RunningPlan: ...
 def active_engine_threads() -> int:
     """Engine threads currently running, over all RunningPlans in this process."""
-def run_plan_file(path: str) -> int: ...
+def run_plan_file(path: str, threads: int = 0) -> int: ...
 def explain_plan_file(path: str) -> str: ...

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import os
 from typing import Any, AsyncIterator, Callable, Iterator, Mapping, Sequence
 
 import pyarrow as pa
@@ -14,24 +15,45 @@ import pyarrow as pa
 from . import _core
 from .expr import Expr, _to_expr
 
-__all__ = ["Stream", "GroupBy", "WindowedGroupBy", "Agg", "SabotError", "set_memory_limit", "set_threads"]
+__all__ = ["Stream", "GroupBy", "WindowedGroupBy", "Agg", "SabotError", "set_memory_limit"]
 
 SabotError = _core.SabotError
 
 _BATCH, _PENDING, _END = 0, 1, 2
 
 
+def _threads_from_env() -> int:
+    text = os.environ.get("SABOT_THREADS", "")
+    if not text:
+        return 0
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"SABOT_THREADS must be a positive thread count, found {text!r}")
+    return int(text)
+
+
 class _Memory:
-    """The memory budget and worker threads of jobs started from Python (see
-    sabot.set_memory_limit and sabot.set_threads)."""
+    """What jobs started from Python run with: the memory budget (see
+    sabot.set_memory_limit) and the worker threads (see sabot.set_threads)."""
 
     limit = 0  # bytes; 0 is unlimited
     allow_spill = True
-    threads = 1
+    threads = _threads_from_env()  # 0 is one per core
 
     @classmethod
     def args(cls) -> dict[str, Any]:
         return {"memory_limit": cls.limit, "allow_spill": cls.allow_spill, "threads": cls.threads}
+
+
+def set_threads(threads: int | None) -> None:
+    """Worker threads of each job started from Python; ``None`` is one per core (the
+    default, or $SABOT_THREADS when set). Scans, filters, projections, join probes and
+    partial aggregations run on them; results keep the order one thread gives."""
+    if threads is None:
+        _Memory.threads = _threads_from_env()
+    elif isinstance(threads, int) and not isinstance(threads, bool) and threads >= 1:
+        _Memory.threads = threads
+    else:
+        raise ValueError(f"threads must be a positive int or None, not {threads!r}")
 
 
 def set_memory_limit(limit: int | str | None, *, spill: bool = True) -> None:
@@ -47,16 +69,6 @@ def set_memory_limit(limit: int | str | None, *, spill: bool = True) -> None:
     else:
         raise ValueError(f"memory limit must be a size such as '512MB' or a byte count, not {limit!r}")
     _Memory.allow_spill = spill
-
-
-def set_threads(count: int) -> None:
-    """Worker threads for each job started from Python (default 1), e.g.
-    ``set_threads(os.cpu_count())``. Plans whose shape allows it (a source through
-    filters, projections and join probes, up to an aggregate) run on that many threads;
-    the rest of a plan runs on one. Jobs with a memory limit run on one thread."""
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"threads must be a whole number of at least 1, not {count!r}")
-    _Memory.threads = count
 # How long a blocking wait lasts before Python gets a chance to see Ctrl-C.
 _WAIT_MS = 50
 
@@ -165,6 +177,12 @@ class Stream:
     def explain(self, schemas: bool = True) -> str:
         """The plan as a tree; with ``schemas``, each step's output columns (opens sources)."""
         return self._s.explain_with_schemas() if schemas else self._s.explain()
+
+    def explain_analyze(self) -> str:
+        """Runs the stream (the rows are counted, not kept) and returns each step's rows and
+        batches in and out and its own time, summed over the worker threads, as a table in
+        plan order; the first line gives the total rows, time, threads and memory peak."""
+        return _core.analyze(self._s, **_Memory.args())
 
     @property
     def is_bounded(self) -> bool:

@@ -328,7 +328,7 @@ NB_MODULE(_core, m) {
          bool allow_spill, int threads) {
         return RunToSink(s, FileSinkSpec(format, path), memory_limit, allow_spill, threads);
       },
-      "stream"_a, "format"_a, "path"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 1);
+      "stream"_a, "format"_a, "path"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0);
   m.def(
       "count_rows",
       [](const Stream& s, int64_t memory_limit, bool allow_spill, int threads) {
@@ -336,7 +336,27 @@ NB_MODULE(_core, m) {
         spec.kind = SinkSpec::Kind::kCount;
         return RunToSink(s, spec, memory_limit, allow_spill, threads);
       },
-      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 1);
+      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0);
+  m.def(
+      "analyze",
+      [](const Stream& s, int64_t memory_limit, bool allow_spill, int threads) {
+        SinkSpec spec;
+        spec.kind = SinkSpec::Kind::kCount;
+        PlanPtr plan = s.To(spec);
+        std::atomic<bool> cancel{false};
+        RunOptions options;
+        options.cancel = &cancel;
+        options.memory_limit_bytes = memory_limit;
+        options.allow_spill = allow_spill;
+        options.threads = threads;
+        auto result = ValueOrRaise(RunInterruptibly(cancel, [&] { return RunPlan(*plan, options); }));
+        const double seconds = std::chrono::duration<double>(result.stats.wall).count();
+        std::string head = std::to_string(result.rows_written) + " rows in " + std::to_string(seconds) + " s on " +
+                           std::to_string(result.stats.threads) + (result.stats.threads == 1 ? " thread" : " threads") +
+                           "; state memory peak " + FormatByteSize(result.peak_memory) + "\n";
+        return head + FormatOperatorStats(result.operators);
+      },
+      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0);
   m.def("parse_byte_size", [](const std::string& text) { return ValueOrRaise(ParseByteSize(text)); }, "text"_a);
 
   nb::class_<PyRunningPlan>(m, "RunningPlan")
@@ -347,7 +367,6 @@ NB_MODULE(_core, m) {
   m.def(
       "start",
       [](const Stream& s, int queue_batches, int64_t memory_limit, bool allow_spill, int threads) {
-        if (threads < 1) throw nb::value_error("threads must be at least 1");
         RunningPlanOptions options;
         options.queue_batches = static_cast<size_t>(queue_batches);
         options.memory_limit_bytes = memory_limit;
@@ -360,17 +379,18 @@ NB_MODULE(_core, m) {
         }
         return std::make_unique<PyRunningPlan>(ValueOrRaise(std::move(running)));
       },
-      "stream"_a, "queue_batches"_a = 8, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 1);
+      "stream"_a, "queue_batches"_a = 8, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0);
   m.def("active_engine_threads", &RunningPlan::ActiveEngineThreads);
 
-  m.def("run_plan_file", [](const std::string& path) {
+  m.def("run_plan_file", [](const std::string& path, int threads) {
     auto plan = ValueOrRaise(ReadPlanFile(path));
     std::atomic<bool> cancel{false};
     RunOptions options;
     options.cancel = &cancel;
+    options.threads = threads;
     auto result = RunInterruptibly(cancel, [&] { return RunPlan(*plan, options); });
     return ValueOrRaise(std::move(result)).rows_written;
-  });
+  }, "path"_a, "threads"_a = 0);
   m.def("explain_plan_file", [](const std::string& path) {
     auto plan = ValueOrRaise(ReadPlanFile(path));
     return ValueOrRaise(ExplainPlan(*plan));

@@ -36,7 +36,7 @@ def duck(folder):
 def threads(request):
     sabot.set_threads(request.param)
     yield request.param
-    sabot.set_threads(1)
+    sabot.set_threads(None)
 
 
 # On two threads the parallel parts of the plans (join probes, partial aggregates) run.

@@ -40,7 +40,7 @@ struct RunFlags {
   std::string memory_limit;  // empty: unlimited
   bool no_spill = false;
   std::string spill_dir;
-  int threads = 1;
+  int threads = 0;  // one per core
 };
 
 int Run(const RunFlags& flags) {
@@ -56,7 +56,7 @@ int Run(const RunFlags& flags) {
   options.threads = flags.threads;
   const std::string& job = flags.job;
   const bool stats = flags.stats;
-  if (IsPythonJob(job)) return sabot::cli::RunPythonJob(job);
+  if (IsPythonJob(job)) return sabot::cli::RunPythonJob(job, flags.threads);
   auto plan = LoadJob(job);
   if (!plan.ok()) return Fail(plan.status());
   std::signal(SIGINT, OnInterrupt);
@@ -69,14 +69,14 @@ int Run(const RunFlags& flags) {
     double seconds = std::chrono::duration<double>(s.wall).count();
     std::cerr << "sabot: read " << s.source_rows << " rows in " << s.source_batches << " batches from "
               << s.splits << " splits; wrote " << result->rows_written << " rows; " << seconds << " s ("
-              << (seconds > 0 ? static_cast<int64_t>(s.source_rows / seconds) : 0) << " rows/s)"
-              << std::endl;
+              << (seconds > 0 ? static_cast<int64_t>(s.source_rows / seconds) : 0) << " rows/s) on " << s.threads
+              << (s.threads == 1 ? " thread" : " threads") << std::endl;
     std::cerr << "sabot: state memory peak " << sabot::FormatByteSize(result->peak_memory);
     if (result->spill_files > 0) {
       std::cerr << "; spilled " << sabot::FormatByteSize(result->spilled_bytes) << " in " << result->spill_files
                 << " files";
     }
-    std::cerr << std::endl;
+    std::cerr << std::endl << sabot::FormatOperatorStats(result->operators);
   }
   return 0;
 }
@@ -101,15 +101,17 @@ int main(int argc, char** argv) {
   RunFlags run_flags;
   auto* run = app.add_subcommand("run", "Run a job (a .json plan file) to completion");
   run->add_option("job", run_flags.job, "the job file")->required();
-  run->add_flag("--stats", run_flags.stats, "print rows, batches, time and spilling to stderr");
+  run->add_flag("--stats", run_flags.stats,
+                "print rows, batches, time, threads and spilling to stderr, then each step's rows, "
+                "batches and own time");
   run->add_option("--memory-limit", run_flags.memory_limit,
                   "memory the job's joins, aggregations and sorts may hold, e.g. 512MB or 2G; past it "
                   "they spill to disk");
   run->add_flag("--no-spill", run_flags.no_spill, "fail instead of spilling when the memory limit is reached");
   run->add_option("--spill-dir", run_flags.spill_dir, "where spill files go (default: the temporary folder)");
   run->add_option("--threads", run_flags.threads,
-                  "worker threads; a job that reads one bounded source through filters and projections "
-                  "into its sink runs in parallel, in the same order (default 1)")
+                  "worker threads (default: one per core); scans, filters, projections, join probes "
+                  "and partial aggregations run on them, with the output in the same order as on one")
       ->check(CLI::PositiveNumber);
 
   std::string explain_job;

@@ -7,11 +7,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <string>
 #include <vector>
 
 namespace sabot::cli {
 
-int RunPythonJob(const std::string& job) {
+int RunPythonJob(const std::string& job, int threads) {
+  if (threads > 0) setenv("SABOT_THREADS", std::to_string(threads).c_str(), /*overwrite=*/1);
   std::string python = "python3";
 #ifdef SABOT_DEFAULT_PYTHON
   python = SABOT_DEFAULT_PYTHON;

@@ -7,8 +7,9 @@
 namespace sabot::cli {
 
 //! Replaces this process with `<python> -m sabot run <job>`. The interpreter is
-//! $SABOT_PYTHON, else the one the build used, else python3 on PATH. Returns only on
-//! failure to start it (then an exit code, after printing why).
-int RunPythonJob(const std::string& job);
+//! $SABOT_PYTHON, else the one the build used, else python3 on PATH. `threads` > 0 is
+//! handed on as $SABOT_THREADS, the default of the job's runs. Returns only on failure
+//! to start it (then an exit code, after printing why).
+int RunPythonJob(const std::string& job, int threads);
 
 }  // namespace sabot::cli

@@ -40,14 +40,24 @@ struct Worker {
 }  // namespace
 
 Result<ExecutorStats> MorselExecutor::Run(Source& source, const OperatorChainFactory& make_chain, Sink& sink) {
-  return RunAbortingOnError(sink, [&](ExecutorStats* stats) { return RunLoop(source, make_chain, sink, stats); });
+  auto splits = source.Splits();
+  if (!splits.ok()) {
+    (void)sink.Abort();
+    return splits.status();
+  }
+  return Run(source, *splits, make_chain, sink);
 }
 
-Status MorselExecutor::RunLoop(Source& source, const OperatorChainFactory& make_chain, Sink& sink,
-                               ExecutorStats* stats) {
+Result<ExecutorStats> MorselExecutor::Run(Source& source, const SourceSplits& splits,
+                                          const OperatorChainFactory& make_chain, Sink& sink) {
+  return RunAbortingOnError(sink,
+                            [&](ExecutorStats* stats) { return RunLoop(source, splits, make_chain, sink, stats); });
+}
+
+Status MorselExecutor::RunLoop(Source& source, const SourceSplits& splits, const OperatorChainFactory& make_chain,
+                               Sink& sink, ExecutorStats* stats) {
   SABOT_CHECK(options_.threads > 0);
   SABOT_CHECK(source.bounded());  // watermarks are dropped; see the class comment
-  ARROW_ASSIGN_OR_RAISE(auto splits, source.Splits());
   const size_t n = splits.size();
   stats->splits = static_cast<int64_t>(n);
 
@@ -75,7 +85,7 @@ Status MorselExecutor::RunLoop(Source& source, const OperatorChainFactory& make_
           },
           [&](size_t, Batches batches) -> Result<bool> {
             for (auto& batch : batches) {
-              ARROW_ASSIGN_OR_RAISE(auto flow, sink.Push(0, Message::Batch(std::move(batch))));
+              ARROW_ASSIGN_OR_RAISE(auto flow, sink.Receive(0, Message::Batch(std::move(batch))));
               if (flow == Flow::kStop) return false;
             }
             return true;
@@ -83,7 +93,7 @@ Status MorselExecutor::RunLoop(Source& source, const OperatorChainFactory& make_
   stats->source_rows = progress.rows.load();
   stats->source_batches = progress.batches.load();
   if (!finished) return Status::OK();  // the sink stopped: as PipelineExecutor, no EndOfStream
-  return sink.Push(0, Message::EndOfStream()).status();
+  return sink.Receive(0, Message::EndOfStream()).status();
 }
 
 }  // namespace sabot

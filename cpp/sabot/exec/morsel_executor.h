@@ -59,9 +59,13 @@ class MorselExecutor {
   explicit MorselExecutor(MorselExecutorOptions options) : options_(options) {}
 
   Result<ExecutorStats> Run(Source& source, const OperatorChainFactory& make_chain, Sink& sink);
+  //! Over `splits`, which the caller already took from `source`.
+  Result<ExecutorStats> Run(Source& source, const SourceSplits& splits, const OperatorChainFactory& make_chain,
+                            Sink& sink);
 
  private:
-  Status RunLoop(Source& source, const OperatorChainFactory& make_chain, Sink& sink, ExecutorStats* stats);
+  Status RunLoop(Source& source, const SourceSplits& splits, const OperatorChainFactory& make_chain, Sink& sink,
+                 ExecutorStats* stats);
   MorselExecutorOptions options_;
 };
 

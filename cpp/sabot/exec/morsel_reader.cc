@@ -20,7 +20,7 @@ Status ReadMorsel(Source& source, const SourceSplit& split, size_t index, Operat
         if (!poll.message->is_batch()) break;
         progress.rows.fetch_add(poll.message->batch()->num_rows(), std::memory_order_relaxed);
         progress.batches.fetch_add(1, std::memory_order_relaxed);
-        ARROW_ASSIGN_OR_RAISE(auto flow, entry->Push(0, std::move(*poll.message)));
+        ARROW_ASSIGN_OR_RAISE(auto flow, entry->Receive(0, std::move(*poll.message)));
         if (flow == Flow::kStop) return Status::OK();
         break;
       }

@@ -2,6 +2,7 @@
 // them to the next stage.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 
 #include "sabot/common/errors.h"
 #include "sabot/exec/message.h"
+#include "sabot/exec/operator_metrics.h"
 
 namespace sabot {
 
@@ -34,6 +36,25 @@ class Operator {
   //! Consumes one message arriving on input `port` and emits results downstream.
   virtual Result<Flow> Push(int port, Message message) = 0;
 
+  //! Push, counted into this operator's metrics when it has any: how executors and
+  //! upstream operators deliver messages.
+  Result<Flow> Receive(int port, Message message) {
+    if (metrics_ == nullptr) return Push(port, std::move(message));
+    if (message.is_batch()) {
+      metrics_->rows_in.fetch_add(message.batch()->num_rows(), std::memory_order_relaxed);
+      metrics_->batches_in.fetch_add(1, std::memory_order_relaxed);
+    }
+    const int64_t emitted_before = emit_ns_;
+    const auto start = std::chrono::steady_clock::now();
+    Result<Flow> flow = Push(port, std::move(message));
+    const int64_t inside = (std::chrono::steady_clock::now() - start).count();
+    metrics_->busy_ns.fetch_add(inside - (emit_ns_ - emitted_before), std::memory_order_relaxed);
+    return flow;
+  }
+
+  //! Where this copy of the step adds its counts; null counts nothing.
+  void SetMetrics(OperatorMetrics* metrics) { metrics_ = metrics; }
+
   const std::shared_ptr<arrow::Schema>& output_schema() const { return output_schema_; }
 
   //! Wires this operator's output to input `port` of `downstream`.
@@ -48,13 +69,23 @@ class Operator {
 
   Result<Flow> Emit(Message message) {
     SABOT_CHECK(downstream_ != nullptr);
-    return downstream_->Push(downstream_port_, std::move(message));
+    if (metrics_ == nullptr) return downstream_->Receive(downstream_port_, std::move(message));
+    if (message.is_batch()) {
+      metrics_->rows_out.fetch_add(message.batch()->num_rows(), std::memory_order_relaxed);
+      metrics_->batches_out.fetch_add(1, std::memory_order_relaxed);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    Result<Flow> flow = downstream_->Receive(downstream_port_, std::move(message));
+    emit_ns_ += (std::chrono::steady_clock::now() - start).count();
+    return flow;
   }
 
  private:
   std::shared_ptr<arrow::Schema> output_schema_;
   Operator* downstream_ = nullptr;
   int downstream_port_ = 0;
+  OperatorMetrics* metrics_ = nullptr;
+  int64_t emit_ns_ = 0;  // time spent downstream, summed over this copy's life
 };
 
 //! A single-input operator that maps each batch to at most one batch and forwards

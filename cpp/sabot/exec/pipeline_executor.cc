@@ -63,7 +63,7 @@ Status PipelineExecutor::RunLoop(PhysicalPlan& plan, ExecutorStats* stats) {
       const int port = c.binding->port;
       if (!c.reader) {
         if (c.next_split == c.splits.size()) {
-          ARROW_RETURN_NOT_OK(target->Push(port, Message::EndOfStream()));
+          ARROW_RETURN_NOT_OK(target->Receive(port, Message::EndOfStream()));
           c.done = true;
           --open;
           progress = true;
@@ -79,7 +79,7 @@ Status PipelineExecutor::RunLoop(PhysicalPlan& plan, ExecutorStats* stats) {
             stats->source_rows += poll.message->batch()->num_rows();
             stats->source_batches += 1;
           }
-          ARROW_ASSIGN_OR_RAISE(auto flow, target->Push(port, std::move(*poll.message)));
+          ARROW_ASSIGN_OR_RAISE(auto flow, target->Receive(port, std::move(*poll.message)));
           if (flow == Flow::kStop) {  // downstream is satisfied: read no further
             c.reader.reset();
             c.done = true;

@@ -16,6 +16,7 @@ struct ExecutorStats {
   int64_t source_batches = 0;
   int64_t splits = 0;
   std::chrono::nanoseconds wall{0};
+  int threads = 1;  //!< worker threads the main pipeline ran on
 };
 
 //! Runs `loop` timed; when it fails, aborts `sink` so no partial output remains. The

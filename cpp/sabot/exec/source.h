@@ -22,6 +22,8 @@ class SourceSplit {
   virtual std::string ToString() const = 0;
 };
 
+using SourceSplits = std::vector<std::shared_ptr<SourceSplit>>;
+
 //! The answer of SplitReader::Next.
 struct SourcePoll {
   enum class State : uint8_t {

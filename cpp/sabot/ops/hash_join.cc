@@ -8,6 +8,7 @@
 #include <arrow/api.h>
 #include <arrow/array/util.h>
 #include <arrow/compute/api_vector.h>
+#include <arrow/util/byte_size.h>
 
 #include "sabot/common/type_names.h"
 
@@ -343,9 +344,15 @@ Result<JoinBuildSide> BuildJoinSide(const std::shared_ptr<arrow::Schema>& left,
                                     const std::vector<std::shared_ptr<arrow::RecordBatch>>& right_batches) {
   ARROW_ASSIGN_OR_RAISE(auto layout, ResolveJoin(left, right, spec));
   JoinHashTableBuilder builder(right, layout.right_key_indices);
-  for (const auto& batch : right_batches) RETURN_NOT_OK(builder.Append(batch));
+  int64_t value_bytes = 0;
+  for (const auto& batch : right_batches) {
+    RETURN_NOT_OK(builder.Append(batch));
+    ARROW_ASSIGN_OR_RAISE(int64_t bytes, arrow::util::ReferencedBufferSize(*batch));
+    value_bytes += bytes;
+  }
+  const int64_t rows = builder.num_rows();
   ARROW_ASSIGN_OR_RAISE(auto table, builder.Finish(BuildKeepsDistinctKeys(spec)));
-  return JoinBuildSide{right, std::move(table)};
+  return JoinBuildSide{right, std::move(table), JoinBuildMemory(value_bytes, rows)};
 }
 
 Result<std::unique_ptr<Operator>> MakeHashJoinProbe(const std::shared_ptr<arrow::Schema>& left,

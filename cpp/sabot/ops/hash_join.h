@@ -16,6 +16,10 @@
 
 namespace sabot {
 
+//! What a build side of `rows` rows holding `value_bytes` of values is accounted as: the
+//! values plus the hash table's slot, chain link, hash and normalized key words per row.
+inline int64_t JoinBuildMemory(int64_t value_bytes, int64_t rows) { return value_bytes + 32 * rows; }
+
 //! Output batches never exceed this many rows.
 inline constexpr int64_t kHashJoinMaxBatchRows = 64 * 1024;
 
@@ -130,6 +134,7 @@ Result<std::unique_ptr<Operator>> MakeHashJoin(const std::shared_ptr<arrow::Sche
 struct JoinBuildSide {
   std::shared_ptr<arrow::Schema> schema;  //!< the right input's
   std::shared_ptr<const JoinHashTable> table;
+  int64_t memory_bytes = 0;  //!< as JoinBuildMemory accounts it
 };
 
 //! Builds the table of `spec`'s join over `right_batches`, the whole right input.

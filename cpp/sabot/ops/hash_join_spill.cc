@@ -12,18 +12,13 @@ namespace sabot {
 
 namespace {
 
-// Hash table memory per build row beyond the row's own values: slot, chain link, hash
-// and normalized key words.
-constexpr int64_t kTableBytesPerBuildRow = 32;
-
-int64_t BuildMemory(int64_t value_bytes, int64_t rows) { return value_bytes + kTableBytesPerBuildRow * rows; }
 
 }  // namespace
 
 Status HashJoinOperator::Account(int port, const arrow::RecordBatch& batch) {
   if (reservation_.budget() == nullptr || batch.num_rows() == 0) return Status::OK();
   ARROW_ASSIGN_OR_RAISE(int64_t bytes, arrow::util::ReferencedBufferSize(batch));
-  if (port == kRight) bytes = BuildMemory(bytes, batch.num_rows());
+  if (port == kRight) bytes = JoinBuildMemory(bytes, batch.num_rows());
   const int64_t held = reservation_.bytes();
   if (reservation_.TryResize(held + bytes)) return Status::OK();
   const auto& budget = reservation_.budget();
@@ -70,7 +65,7 @@ Result<Flow> HashJoinOperator::JoinPartition(std::unique_ptr<SpillFile> build, s
   if (build->num_rows() == 0 && !KeepsUnmatchedLeft(spec_.type) && spec_.type != JoinType::kAnti) {
     return Flow::kContinue;
   }
-  const int64_t need = BuildMemory(build->memory_bytes(), build->num_rows());
+  const int64_t need = JoinBuildMemory(build->memory_bytes(), build->num_rows());
   if (!reservation_.TryResize(need)) {
     if (level < kMaxSpillLevels) {
       // Split both sides further with the next bits of the hash.

@@ -1,6 +1,9 @@
 // ExecutePlan: the parallel shape first, the single-threaded pipeline otherwise.
 #include "sabot/runtime/execute_plan.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "sabot/exec/morsel_executor.h"
 #include "sabot/runtime/parallel_aggregation.h"
 
@@ -45,25 +48,31 @@ Result<JoinBuildSide> RunBuildSide(const PlanNode& join, const LoweredPlan& lowe
                        static_cast<const JoinNode&>(join).spec, output.collected);
 }
 
-Status RunParallel(const PlanNode& body, const ParallelShape& shape, const LoweredPlan& lowered,
-                   LowerOptions lower, const ExecuteOptions& options, ExecutorStats* stats) {
+Status RunParallel(const PlanNode& body, const ParallelShape& shape, const SourceSplits& splits,
+                   LoweredPlan& lowered, LowerOptions lower, ExecuteOptions options, ExecutorStats* stats) {
   Sink& sink = *lowered.physical.sink;
+  // The build sides are held until the run ends; their memory counts in the job's peak.
+  std::vector<std::unique_ptr<MemoryReservation>> build_memory;
   for (const PlanNode* join : shape.joins) {
     auto built = RunBuildSide(*join, lowered, lower, options, stats);
     if (!built.ok()) {
       (void)sink.Abort();
       return built.status();
     }
+    build_memory.push_back(std::make_unique<MemoryReservation>(lower.memory));
+    build_memory.back()->Resize(built->memory_bytes);
     lower.built_joins[join] = std::move(built).ValueUnsafe();
   }
   // Each worker gets its own copy of the chain, over the source already opened; the copy
   // lowered before feeds nothing but is cheap (expressions bound once more).
   std::shared_ptr<Source> source = lowered.sources.at(shape.leaf);
+  // More workers than splits would only wait.
+  const int workers = static_cast<int>(std::min<size_t>(static_cast<size_t>(options.threads), splits.size()));
   auto make_chain = [&] { return LowerOperatorChain(*shape.top, source, lower); };
   ExecutorStats run_stats;
   if (shape.aggregate == nullptr && shape.sort == nullptr) {
-    MorselExecutor executor({options.threads, /*max_pending_morsels=*/0, options.cancel});
-    ARROW_ASSIGN_OR_RAISE(run_stats, executor.Run(*source, make_chain, sink));
+    MorselExecutor executor({workers, /*max_pending_morsels=*/0, options.cancel});
+    ARROW_ASSIGN_OR_RAISE(run_stats, executor.Run(*source, splits, make_chain, sink));
   } else if (shape.aggregate == nullptr) {
     // The sort and the rest of the plan are lowered once more over the chain's output.
     StageOutput chain_output(lowered.schemas.at(shape.top));
@@ -73,8 +82,8 @@ Status RunParallel(const PlanNode& body, const ParallelShape& shape, const Lower
       return rest.status();
     }
     StageSink stage(&chain_output, &sink);
-    MorselExecutor executor({options.threads, /*max_pending_morsels=*/0, options.cancel});
-    ARROW_ASSIGN_OR_RAISE(run_stats, executor.Run(*source, make_chain, stage));
+    MorselExecutor executor({workers, /*max_pending_morsels=*/0, options.cancel});
+    ARROW_ASSIGN_OR_RAISE(run_stats, executor.Run(*source, splits, make_chain, stage));
   } else {
     // The rest of the plan is lowered once more over the aggregate's result, into the
     // sink lowered before (whose own upstream copy is never fed).
@@ -85,20 +94,29 @@ Status RunParallel(const PlanNode& body, const ParallelShape& shape, const Lower
       (void)sink.Abort();  // lowering the whole plan succeeded, so this is not expected
       return prototype.status();
     }
+    OperatorMetrics* metrics = lower.metrics ? lower.metrics->Find(&aggregate) : nullptr;
     StageOutput result_entry((*prototype)->output_schema());
+    result_entry.SetMetrics(metrics);  // counts the result as the aggregate's output
     auto rest = LowerPlanAbove(body, aggregate, &result_entry, &sink, lower);
     if (!rest.ok()) {
       (void)sink.Abort();
       return rest.status();
     }
-    ParallelAggregation executor({options.threads, /*max_pending_splits=*/0, options.cancel});
-    ARROW_ASSIGN_OR_RAISE(run_stats, executor.Run(*source, make_chain, **prototype, result_entry, sink));
+    ParallelAggregation executor({workers, /*max_pending_splits=*/0, options.cancel, metrics});
+    ARROW_ASSIGN_OR_RAISE(run_stats, executor.Run(*source, splits, make_chain, **prototype, result_entry, sink));
   }
   Add(run_stats, stats);
+  stats->threads = workers;
   return Status::OK();
 }
 
 }  // namespace
+
+Result<int> ResolveThreads(int requested) {
+  if (requested < 0) return Status::Invalid("threads must be at least 1 (or 0 for one per core), got ", requested);
+  if (requested > 0) return requested;
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
 
 Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, const LowerOptions& lower,
                                   const ExecuteOptions& options) {
@@ -106,13 +124,26 @@ Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, co
   const bool unlimited = lower.memory == nullptr || lower.memory->unlimited();
   std::optional<ParallelShape> shape;
   if (options.threads > 1 && unlimited) shape = FindParallelShape(body);
+  // A source of one split (a small input, a rate-limited generator) has nothing to
+  // spread over threads, and the single-threaded run streams its output as it comes
+  // instead of a morsel at a time: a tiny input pays nothing for parallelism.
+  SourceSplits splits;
+  if (shape) {
+    auto listed = lowered.sources.at(shape->leaf)->Splits();
+    if (!listed.ok()) {
+      (void)lowered.physical.sink->Abort();
+      return listed.status();
+    }
+    splits = std::move(listed).ValueUnsafe();
+    if (splits.size() < 2) shape.reset();
+  }
   if (!shape) {
     PipelineExecutor executor(options.cancel);
     return executor.Run(lowered.physical);
   }
   const auto start = std::chrono::steady_clock::now();
   ExecutorStats stats;
-  ARROW_RETURN_NOT_OK(RunParallel(body, *shape, lowered, lower, options, &stats));
+  ARROW_RETURN_NOT_OK(RunParallel(body, *shape, splits, lowered, lower, options, &stats));
   stats.wall = std::chrono::steady_clock::now() - start;
   return stats;
 }

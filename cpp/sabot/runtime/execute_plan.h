@@ -9,6 +9,9 @@
 
 namespace sabot {
 
+//! The thread count a job asked for, checked: 0 means one per core.
+Result<int> ResolveThreads(int requested);
+
 struct ExecuteOptions {
   //! Worker threads; 1 runs everything on the calling thread.
   int threads = 1;

@@ -40,15 +40,27 @@ struct Worker {
 Result<ExecutorStats> ParallelAggregation::Run(Source& source, const OperatorChainFactory& make_chain,
                                                const HashAggregateState& prototype, Operator& downstream,
                                                Sink& sink) {
-  return RunAbortingOnError(sink, [&](ExecutorStats* stats) { return RunLoop(source, make_chain, prototype, downstream, stats); });
+  auto splits = source.Splits();
+  if (!splits.ok()) {
+    (void)sink.Abort();
+    return splits.status();
+  }
+  return Run(source, *splits, make_chain, prototype, downstream, sink);
 }
 
-Status ParallelAggregation::RunLoop(Source& source, const OperatorChainFactory& make_chain,
-                                    const HashAggregateState& prototype, Operator& downstream,
-                                    ExecutorStats* stats) {
+Result<ExecutorStats> ParallelAggregation::Run(Source& source, const SourceSplits& splits,
+                                               const OperatorChainFactory& make_chain,
+                                               const HashAggregateState& prototype, Operator& downstream,
+                                               Sink& sink) {
+  return RunAbortingOnError(
+      sink, [&](ExecutorStats* stats) { return RunLoop(source, splits, make_chain, prototype, downstream, stats); });
+}
+
+Status ParallelAggregation::RunLoop(Source& source, const SourceSplits& splits,
+                                    const OperatorChainFactory& make_chain, const HashAggregateState& prototype,
+                                    Operator& downstream, ExecutorStats* stats) {
   SABOT_CHECK(options_.threads > 0);
   SABOT_CHECK(source.bounded());  // watermarks are dropped; see the class comment
-  ARROW_ASSIGN_OR_RAISE(auto splits, source.Splits());
   const size_t n = splits.size();
   stats->splits = static_cast<int64_t>(n);
 
@@ -56,6 +68,7 @@ Status ParallelAggregation::RunLoop(Source& source, const OperatorChainFactory& 
   for (auto& w : workers) {
     ARROW_ASSIGN_OR_RAISE(w.chain, make_chain());
     w.input = std::make_unique<PartialAggregateInput>(prototype.input_schema());
+    w.input->SetMetrics(options_.metrics);
     w.entry = w.chain.EndIn(w.input.get());
   }
 

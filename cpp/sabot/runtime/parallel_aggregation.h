@@ -19,6 +19,9 @@ struct ParallelAggregationOptions {
   //! buffered, so this bounds memory); 0 means 2 * threads.
   int max_pending_splits = 0;
   const std::atomic<bool>* cancel = nullptr;  //!< set to true to stop the run
+  //! The aggregate step's metrics: the rows the partial states consume and the time
+  //! they take; null counts nothing.
+  OperatorMetrics* metrics = nullptr;
 };
 
 //! Parallel executor for the pipeline below an aggregate (see FindParallelAggregate).
@@ -27,7 +30,8 @@ struct ParallelAggregationOptions {
 //! calling thread merges the partial states in split order (so first/last see the
 //! input in source order and float sums are added in the same grouping whatever the
 //! thread count), finalizes, and pushes the result batches then one EndOfStream into
-//! `downstream`: the rest of the plan, lowered normally, ending in `sink`.
+//! `downstream`: the rest of the plan, lowered normally, ending in `sink`. The result
+//! counts as `downstream`'s output, not its input (it stands for the aggregate).
 //!
 //! A partial state per split, not per thread: a thread's splits are not contiguous, and
 //! first/last need the input order. Merging costs one pass over each split's groups.
@@ -45,10 +49,13 @@ class ParallelAggregation {
   //! `prototype`: an empty state of the aggregate (its layout; it is not consumed).
   Result<ExecutorStats> Run(Source& source, const OperatorChainFactory& make_chain,
                             const HashAggregateState& prototype, Operator& downstream, Sink& sink);
+  //! Over `splits`, which the caller already took from `source`.
+  Result<ExecutorStats> Run(Source& source, const SourceSplits& splits, const OperatorChainFactory& make_chain,
+                            const HashAggregateState& prototype, Operator& downstream, Sink& sink);
 
  private:
-  Status RunLoop(Source& source, const OperatorChainFactory& make_chain, const HashAggregateState& prototype,
-                 Operator& downstream, ExecutorStats* stats);
+  Status RunLoop(Source& source, const SourceSplits& splits, const OperatorChainFactory& make_chain,
+                 const HashAggregateState& prototype, Operator& downstream, ExecutorStats* stats);
   ParallelAggregationOptions options_;
 };
 

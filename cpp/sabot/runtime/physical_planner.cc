@@ -150,6 +150,7 @@ class Lowering {
     if (!lowered.ok()) {
       return lowered.status().WithMessage("in ", OpName(node.kind()), ": ", lowered.status().message());
     }
+    if (lowered->op != nullptr && options_.metrics != nullptr) lowered->op->SetMetrics(options_.metrics->Find(&node));
     return lowered;
   }
 
@@ -244,7 +245,23 @@ Result<LoweredPlan> LowerPlan(const PlanNode& root, SinkOutput* output, const Lo
     return MakeSink(spec, schema, output);
   }, options));
   lowered.schemas[&root] = lowered.physical.sink->output_schema();
+  if (options.metrics != nullptr) lowered.physical.sink->SetMetrics(options.metrics->Find(&root));
   return lowered;
+}
+
+namespace {
+
+void AddMetricSlots(const PlanNode& node, int depth, PlanMetrics* metrics) {
+  metrics->Add(&node, node.Describe(), depth);
+  for (const auto& input : node.inputs()) AddMetricSlots(*input, depth + 1, metrics);
+}
+
+}  // namespace
+
+std::shared_ptr<PlanMetrics> MakePlanMetrics(const PlanNode& root) {
+  auto metrics = std::make_shared<PlanMetrics>();
+  AddMetricSlots(root, 0, metrics.get());
+  return metrics;
 }
 
 Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& make_sink,

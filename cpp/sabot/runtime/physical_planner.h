@@ -32,7 +32,13 @@ struct LowerOptions {
   //! Joins whose build side a parallel run finished beforehand: they lower to a
   //! probe-only copy over it (see MakeHashJoinProbe), and their right input is not lowered.
   std::map<const PlanNode*, JoinBuildSide> built_joins;
+  //! Where each lowered operator counts rows and time (every copy of a node into the
+  //! node's slot); null counts nothing. See MakePlanMetrics.
+  std::shared_ptr<PlanMetrics> metrics;
 };
+
+//! A slot per node of the plan under `root`, in explain order (root first).
+std::shared_ptr<PlanMetrics> MakePlanMetrics(const PlanNode& root);
 
 //! `root` must be a sink. `output` receives what in-memory sinks produce.
 Result<LoweredPlan> LowerPlan(const PlanNode& root, SinkOutput* output, const LowerOptions& options = {});

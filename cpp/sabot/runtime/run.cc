@@ -20,13 +20,14 @@ Result<RunResult> RunPlan(const PlanNode& root, const RunOptions& options) {
   if (options.memory_limit_bytes < 0) {
     return Status::Invalid("the memory limit must not be negative, got ", options.memory_limit_bytes);
   }
-  if (options.threads < 1) return Status::Invalid("threads must be at least 1, got ", options.threads);
+  ARROW_ASSIGN_OR_RAISE(const int threads, ResolveThreads(options.threads));
   LowerOptions lower;
   // The budget also counts without a limit: the peak it records is reported.
   lower.memory = std::make_shared<MemoryBudget>(
       MemoryBudget::Options{options.memory_limit_bytes, options.allow_spill, options.spill_directory});
+  lower.metrics = MakePlanMetrics(root);
   ARROW_ASSIGN_OR_RAISE(auto lowered, LowerPlan(root, &output, lower));
-  ARROW_ASSIGN_OR_RAISE(auto stats, ExecutePlan(*root.input(), lowered, lower, {options.threads, options.cancel}));
+  ARROW_ASSIGN_OR_RAISE(auto stats, ExecutePlan(*root.input(), lowered, lower, {threads, options.cancel}));
   RunResult result;
   result.spill_files = lower.memory->spill_files();
   result.spilled_bytes = lower.memory->spilled_bytes();
@@ -35,6 +36,7 @@ Result<RunResult> RunPlan(const PlanNode& root, const RunOptions& options) {
   result.schema = lowered.schemas.at(&root);
   result.collected = std::move(output.collected);
   result.stats = stats;
+  result.operators = lower.metrics->Snapshot();
   return result;
 }
 

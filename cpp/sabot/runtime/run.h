@@ -25,8 +25,8 @@ struct RunOptions {
   //! Where spill files go (a fresh folder inside it, removed after the job); empty is
   //! the system's temporary folder.
   std::string spill_directory;
-  //! Worker threads; which parts of a plan use them: see ExecutePlan.
-  int threads = 1;
+  //! Worker threads, 0 for one per core; which parts of a plan use them: see ExecutePlan.
+  int threads = 0;
 };
 
 struct RunResult {
@@ -34,6 +34,9 @@ struct RunResult {
   std::shared_ptr<arrow::Schema> schema;  //!< of the rows the sink received
   std::vector<std::shared_ptr<arrow::RecordBatch>> collected;  //!< collect sinks only
   ExecutorStats stats;
+  //! Per plan step (explain order, the sink first): rows, batches, own time; see
+  //! FormatOperatorStats.
+  std::vector<OperatorStats> operators;
   int64_t spill_files = 0;    //!< spill files written (0 when everything fit)
   int64_t spilled_bytes = 0;  //!< bytes written to them
   int64_t peak_memory = 0;    //!< the most the stateful operators held at once, as accounted

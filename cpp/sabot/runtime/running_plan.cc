@@ -112,7 +112,7 @@ Result<std::unique_ptr<RunningPlan>> RunningPlan::Start(PlanPtr body, RunningPla
   if (options.memory_limit_bytes < 0) {
     return Status::Invalid("the memory limit must not be negative, got ", options.memory_limit_bytes);
   }
-  if (options.threads < 1) return Status::Invalid("threads must be at least 1, got ", options.threads);
+  ARROW_ASSIGN_OR_RAISE(const int threads, ResolveThreads(options.threads));
   LowerOptions lower;
   lower.memory = MemoryBudget::Make(options.memory_limit_bytes, options.allow_spill);
   std::unique_ptr<RunningPlan> running(new RunningPlan());
@@ -128,7 +128,7 @@ Result<std::unique_ptr<RunningPlan>> RunningPlan::Start(PlanPtr body, RunningPla
   auto plan = std::make_shared<LoweredPlan>(std::move(lowered));
   g_active_engine_threads.fetch_add(1);
   // The engine thread shares the logical plan too: parallel runs lower parts of it again.
-  running->engine_ = std::thread([body, plan, lower, raw, threads = options.threads] {
+  running->engine_ = std::thread([body, plan, lower, raw, threads] {
     Status status = ExecutePlan(*body, *plan, lower, {threads, &raw->cancel_}).status();
     raw->channel_->Finish(std::move(status));
     g_active_engine_threads.fetch_sub(1);

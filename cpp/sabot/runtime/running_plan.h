@@ -21,8 +21,8 @@ struct RunningPlanOptions {
   //! unlimited), and whether passing it spills or fails.
   int64_t memory_limit_bytes = 0;
   bool allow_spill = true;
-  //! Worker threads, as in RunOptions.
-  int threads = 1;
+  //! Worker threads, 0 for one per core; as in RunOptions.
+  int threads = 0;
 };
 
 class ResultChannel;

@@ -1,6 +1,7 @@
 """The `sabot` command line itself: version, usage errors, explain, print/count sinks, paths."""
 import json
 import os
+import re
 import subprocess
 
 import pyarrow.parquet as pq
@@ -59,6 +60,20 @@ def test_explain_reports_plan_errors(runner, data):
 def test_generator_count_sink(runner):
     out, err = runner.run_ok({"op": "sink", "kind": "count", "input": GENERATOR}, "--stats")
     assert "read 123457 rows" in err and "wrote 123457 rows" in err, err
+
+
+def test_stats_lists_every_step_with_its_rows(runner):
+    source = {"op": "source", "format": "generator", "generator": {"rows": 2_500_000, "batch_size": 50_000}}
+    plan = {"op": "sink", "kind": "count", "input": {
+        "op": "filter", "input": source, "predicate": call("less", col("key"), lit(10, "int64"))}}
+    _, err = runner.run_ok(plan, "--stats", "--threads", "2")
+    wrote = int(re.search(r"wrote (\d+) rows", err).group(1))
+    assert "on 2 threads" in err, err
+    # label (may hold spaces), rows in, batches in, rows out, batches out, ms, share
+    steps = {line.split()[0]: line.rsplit(None, 6)[1:] for line in err.splitlines()[2:]}
+    assert list(steps) == ["step", "Sink", "Filter", "Source"], err
+    assert steps["Filter"][0] == "2500000" and steps["Filter"][2] == str(wrote), err
+    assert steps["Sink"][0] == str(wrote) and steps["Source"][0] == "-", err
 
 
 def test_generator_is_deterministic(runner, tmp_path):

@@ -108,8 +108,12 @@ TEST(ParallelRun, OtherPlansFallBackToOneThread) {
   EXPECT_TRUE(four->Equals(*one));
 
   RunOptions options;
-  options.threads = 0;
+  options.threads = -1;
   EXPECT_TRUE(RunPlan(*plan, options).status().IsInvalid());
+  options.threads = 0;  // one per core
+  auto per_core = RunPlan(*plan, options);
+  ASSERT_TRUE(per_core.ok()) << per_core.status().ToString();
+  EXPECT_TRUE((*per_core->ToTable())->Equals(*one));
 }
 
 // A rough scaling figure, not a check: run with --gtest_also_run_disabled_tests.

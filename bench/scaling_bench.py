@@ -1,0 +1,247 @@
+"""How Sabot's parallel executor scales with threads, and what it costs a tiny input.
+
+    make bench-scaling        (or: .venv/bin/python bench/scaling_bench.py [--scale 0.2] [--repeats 3])
+
+Data: a TPC-H-like ``lineitem`` (6M rows at scale 1) and ``orders`` (1.5M rows), made with
+numpy (fixed seed) and written once as Parquet in row groups of 128K rows (the morsels)
+to bench/.cache/scaling/. The queries read those files, as a user would:
+
+  q1    scan + filter + grouped aggregate (TPC-H Q1: 4 groups, 8 aggregates)
+  q6    scan + filter + global sum (TPC-H Q6)
+  join  lineitem JOIN orders (orders filtered, 1 in 2 kept; the build side) then a
+        grouped aggregate per order priority: build, probe and partial aggregation
+
+Each query runs at 1, 2, 4, ... threads up to the core count (``sabot.set_threads``),
+``--repeats`` times per count, alternating counts, and the median counts. Every thread
+count's answer must equal the 1-thread answer (to 1e-9 relative for float sums) and
+that one DuckDB's on the same files; a mismatch fails the run.
+
+speed-up(n) = time(1 thread) / time(n threads) over the three queries together;
+efficiency(n) = speed-up(n) / n.
+
+Small input: a 1K-row table through a Q6-like plan with threads = cores against the same
+with one thread, many alternating calls; small_input_overhead = time(cores) / time(1).
+
+The last line is for scripts:
+    scaling threads=<n> efficiency=<x> small_input_overhead=<x>
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import sabot
+from sabot import agg
+from sabot.expr import col, lit
+
+CACHE = Path(__file__).resolve().parent / ".cache" / "scaling"
+ROW_GROUP = 128 * 1024
+
+
+def _days(d: dt.date) -> int:
+    return (d - dt.date(1970, 1, 1)).days
+
+
+def make_files(scale: float) -> tuple[Path, Path]:
+    """lineitem and orders Parquet files for `scale`, written once (cached by scale)."""
+    folder = CACHE / f"scale-{scale:g}"
+    lineitem, orders = folder / "lineitem.parquet", folder / "orders.parquet"
+    if lineitem.exists() and orders.exists():
+        return lineitem, orders
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(7)
+    n_orders = int(1_500_000 * scale)
+    n_lines = int(6_000_000 * scale)
+    start, end = _days(dt.date(1992, 1, 1)), _days(dt.date(1998, 8, 2))
+    order_dates = rng.integers(start, end, n_orders).astype("int32")
+    priorities = np.array(["1-URGENT", "2-HIGH", "3-MEDIUM", "4-NOT SPECIFIED", "5-LOW"])
+    orders_table = pa.table({
+        "o_orderkey": np.arange(n_orders, dtype=np.int64),
+        "o_orderdate": pa.array(order_dates, pa.date32()),
+        "o_orderpriority": priorities[rng.integers(0, 5, n_orders)],
+    })
+    order_of_line = np.sort(rng.integers(0, n_orders, n_lines))
+    ship = order_dates[order_of_line] + rng.integers(1, 122, n_lines).astype("int32")
+    lineitem_table = pa.table({
+        "l_orderkey": order_of_line.astype(np.int64),
+        "l_quantity": rng.integers(1, 51, n_lines).astype(np.float64),
+        "l_extendedprice": np.round(rng.uniform(900, 105_000, n_lines), 2),
+        "l_discount": rng.integers(0, 11, n_lines) / 100.0,
+        "l_tax": rng.integers(0, 9, n_lines) / 100.0,
+        "l_returnflag": np.array(["A", "N", "R"])[rng.integers(0, 3, n_lines)],
+        "l_linestatus": np.where(ship > _days(dt.date(1995, 6, 17)), "O", "F"),
+        "l_shipdate": pa.array(ship, pa.date32()),
+    })
+    # Temporary names, renamed when complete: an interrupted run leaves no half file.
+    for table, path in ((orders_table, orders), (lineitem_table, lineitem)):
+        tmp = path.with_suffix(".tmp")
+        pq.write_table(table, tmp, row_group_size=ROW_GROUP)
+        tmp.rename(path)
+    return lineitem, orders
+
+
+def date(text: str):
+    return lit(text, "date32")
+
+
+def q1(lineitem: Path, orders: Path) -> sabot.Stream:
+    return (sabot.read_parquet(lineitem)
+            .filter(col("l_shipdate") <= date("1998-09-02"))
+            .with_columns(disc_price=col("l_extendedprice") * (1 - col("l_discount")),
+                          charge=col("l_extendedprice") * (1 - col("l_discount")) * (1 + col("l_tax")))
+            .group_by("l_returnflag", "l_linestatus")
+            .agg(sum_qty=agg.sum("l_quantity"), sum_base_price=agg.sum("l_extendedprice"),
+                 sum_disc_price=agg.sum("disc_price"), sum_charge=agg.sum("charge"),
+                 avg_qty=agg.mean("l_quantity"), avg_price=agg.mean("l_extendedprice"),
+                 avg_disc=agg.mean("l_discount"), count_order=agg.count())
+            .sort("l_returnflag", "l_linestatus"))
+
+
+Q1_SQL = """
+SELECT l_returnflag, l_linestatus, sum(l_quantity) AS sum_qty, sum(l_extendedprice) AS sum_base_price,
+       sum(l_extendedprice * (1 - l_discount)) AS sum_disc_price,
+       sum(l_extendedprice * (1 - l_discount) * (1 + l_tax)) AS sum_charge,
+       avg(l_quantity) AS avg_qty, avg(l_extendedprice) AS avg_price, avg(l_discount) AS avg_disc,
+       count(*) AS count_order
+FROM read_parquet('{lineitem}') WHERE l_shipdate <= DATE '1998-09-02'
+GROUP BY l_returnflag, l_linestatus ORDER BY l_returnflag, l_linestatus"""
+
+
+def q6(lineitem: Path, orders: Path) -> sabot.Stream:
+    return (sabot.read_parquet(lineitem)
+            .filter((col("l_shipdate") >= date("1994-01-01")) & (col("l_shipdate") < date("1995-01-01"))
+                    & (col("l_discount") >= 0.05) & (col("l_discount") <= 0.07) & (col("l_quantity") < 24))
+            .with_columns(revenue=col("l_extendedprice") * col("l_discount"))
+            .agg(revenue=agg.sum("revenue")))
+
+
+Q6_SQL = """
+SELECT sum(l_extendedprice * l_discount) AS revenue FROM read_parquet('{lineitem}')
+WHERE l_shipdate >= DATE '1994-01-01' AND l_shipdate < DATE '1995-01-01'
+  AND l_discount BETWEEN 0.05 AND 0.07 AND l_quantity < 24"""
+
+
+def join(lineitem: Path, orders: Path) -> sabot.Stream:
+    recent = sabot.read_parquet(orders).filter(col("o_orderdate") >= date("1995-03-01"))
+    return (sabot.read_parquet(lineitem)
+            .join(recent, left_on="l_orderkey", right_on="o_orderkey")
+            .group_by("o_orderpriority")
+            .agg(lines=agg.count(), revenue=agg.sum("l_extendedprice"))
+            .sort("o_orderpriority"))
+
+
+JOIN_SQL = """
+SELECT o_orderpriority, count(*) AS lines, sum(l_extendedprice) AS revenue
+FROM read_parquet('{lineitem}') JOIN read_parquet('{orders}') ON l_orderkey = o_orderkey
+WHERE o_orderdate >= DATE '1995-03-01' GROUP BY o_orderpriority ORDER BY o_orderpriority"""
+
+QUERIES = {"q1": (q1, Q1_SQL), "q6": (q6, Q6_SQL), "join": (join, JOIN_SQL)}
+
+
+def same(a: pa.Table, b: pa.Table) -> bool:
+    if a.schema.names != b.schema.names or a.num_rows != b.num_rows:
+        return False
+    for x, y in zip(a.columns, b.columns):
+        if pa.types.is_floating(x.type) or pa.types.is_floating(y.type):
+            if not np.allclose(x.to_numpy(), y.to_numpy(), rtol=1e-9, atol=0):
+                return False
+        elif x.to_pylist() != y.to_pylist():
+            return False
+    return True
+
+
+def duckdb_answer(sql: str, lineitem: Path, orders: Path) -> pa.Table:
+    result = duckdb.sql(sql.format(lineitem=lineitem, orders=orders)).arrow()
+    return result.read_all() if hasattr(result, "read_all") else result
+
+
+def timed(query, lineitem: Path, orders: Path) -> tuple[float, pa.Table]:
+    start = time.perf_counter()
+    table = query(lineitem, orders).collect()
+    return time.perf_counter() - start, table
+
+
+def small_input_overhead(cores: int, calls: int) -> tuple[float, float, float]:
+    rng = np.random.default_rng(3)
+    n = 1_000
+    table = pa.table({"x": rng.random(n), "q": rng.integers(1, 50, n).astype(np.float64)})
+    stream = sabot.from_arrow(table).filter(col("q") < 24).with_columns(r=col("x") * 2.0).agg(r=agg.sum("r"))
+    times = {1: [], cores: []}
+    for _ in range(calls):
+        for threads in times:
+            sabot.set_threads(threads)
+            start = time.perf_counter()
+            stream.collect()
+            times[threads].append(time.perf_counter() - start)
+    one, many = statistics.median(times[1]), statistics.median(times[cores])
+    return one, many, many / one
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="data size, 1 = 6M lineitem rows")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per thread count (median counts)")
+    parser.add_argument("--max-threads", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+
+    cores = os.cpu_count() or 1
+    counts = sorted({t for t in [1, 2, 4, 8, 16, 32, 64] if t < args.max_threads} | {args.max_threads})
+    lineitem, orders = make_files(args.scale)
+    rows = pq.ParquetFile(lineitem).metadata.num_rows
+    print(f"machine: {cores} cores (load average {os.getloadavg()[0]:.1f}); sabot {sabot.__version__}; "
+          f"lineitem {rows:,} rows in row groups of {ROW_GROUP:,}; file cache warm (files read once before)")
+
+    failures = []
+    medians: dict[tuple[str, int], float] = {}
+    for name, (query, sql) in QUERIES.items():
+        want = duckdb_answer(sql, lineitem, orders)
+        sabot.set_threads(1)
+        _, reference = timed(query, lineitem, orders)  # also warms the file cache
+        if not same(reference, want):
+            failures.append(f"{name}: 1 thread differs from DuckDB:\n{reference}\n{want}")
+        samples: dict[int, list[float]] = {t: [] for t in counts}
+        for _ in range(args.repeats):
+            for t in counts:
+                sabot.set_threads(t)
+                seconds, table = timed(query, lineitem, orders)
+                samples[t].append(seconds)
+                if not same(table, reference):
+                    failures.append(f"{name}: {t} threads differ from 1 thread")
+        for t in counts:
+            medians[(name, t)] = statistics.median(samples[t])
+
+    print(f"\n{'threads':>7} " + " ".join(f"{n + ' s':>9}" for n in QUERIES) + f" {'speed-up':>9} {'efficiency':>10}")
+    base = sum(medians[(n, 1)] for n in QUERIES)
+    efficiency = 1.0
+    for t in counts:
+        total = sum(medians[(n, t)] for n in QUERIES)
+        speedup = base / total
+        efficiency = speedup / t
+        print(f"{t:>7} " + " ".join(f"{medians[(n, t)]:>9.3f}" for n in QUERIES)
+              + f" {speedup:>9.2f} {efficiency:>10.2f}")
+    for name in QUERIES:
+        per = [f"{t}:{medians[(name, 1)] / medians[(name, t)]:.2f}x" for t in counts]
+        print(f"  {name:<5} speed-up by threads " + " ".join(per))
+
+    one, many, overhead = small_input_overhead(args.max_threads, calls=500)
+    print(f"\nsmall input (1K rows, median of 500 calls): 1 thread {one * 1e6:.0f} us, "
+          f"{args.max_threads} threads {many * 1e6:.0f} us")
+    if failures:
+        print("\n".join(failures), file=sys.stderr)
+        return 1
+    print(f"scaling threads={counts[-1]} efficiency={efficiency:.2f} small_input_overhead={overhead:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
