@@ -9,6 +9,7 @@
 #include "sabot/plan/stream.h"
 #include "sabot/runtime/physical_planner.h"
 #include "sabot/runtime/run.h"
+#include "sabot/runtime/tests/run_with_threads.h"
 
 namespace sabot {
 namespace {
@@ -42,13 +43,7 @@ Stream Chain() {
       .Select({"name", "v", "k"});
 }
 
-Result<std::shared_ptr<arrow::Table>> RunWith(const PlanPtr& plan, int threads) {
-  RunOptions options;
-  options.threads = threads;
-  ARROW_ASSIGN_OR_RAISE(auto result, RunPlan(*plan, options));
-  ARROW_ASSIGN_OR_RAISE(auto table, result.ToTable());
-  return table->CombineChunks();
-}
+using testing::RunWith;
 
 void ExpectParallelSortMatchesOneThread(const PlanPtr& plan, int64_t rows) {
   auto shape = FindParallelShape(*plan->input());
