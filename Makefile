@@ -12,7 +12,7 @@ MAIN_JOB   := examples/trips_report.json
 export CCACHE_BASEDIR  := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all setup build python run test test-cpp test-python test-sanitize test-tsan bench-scan bench-python bench-ops bench-scaling bench-tpch clean
+.PHONY: all setup build python run test test-cpp test-python test-sanitize test-tsan bench-scan bench-python bench-ops bench-scaling bench-udf bench-nexmark bench-tpch clean
 
 all: build
 
@@ -59,17 +59,17 @@ test-sanitize: setup $(ASAN_BUILD)/build.ninja
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan.supp \
 	  ctest --output-on-failure -j $(JOBS) --timeout 600
 
-# The threaded executor's tests under ThreadSanitizer (CI runs this). Arrow's own
+# The threaded executor's tests and concurrent UDF calls under ThreadSanitizer (CI runs this). Arrow's own
 # allocator is not instrumented, so buffers go through malloc, which TSan follows.
 TSAN_BUILD ?= build-tsan
 $(TSAN_BUILD)/build.ninja: | setup
 	@cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSABOT_TSAN=ON >/dev/null
 
 test-tsan: setup $(TSAN_BUILD)/build.ninja
-	@set -o pipefail; ninja -C $(TSAN_BUILD) --quiet -j $(JOBS) sabot_exec_tests sabot_runtime_tests \
+	@set -o pipefail; ninja -C $(TSAN_BUILD) --quiet -j $(JOBS) sabot_exec_tests sabot_runtime_tests sabot_expr_tests \
 	  | { grep -v '^ninja: no work to do\.$$' || true; }
 	@cd $(TSAN_BUILD) && ARROW_DEFAULT_MEMORY_POOL=system TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/.ci/tsan.supp \
-	  ctest --output-on-failure -j $(JOBS) --timeout 600 -R '^(MorselExecutor|TaskPool|ParallelRun|ParallelAggregate|ParallelJoin|ParallelSort|RunningPlan|PipelineExecutor)'
+	  ctest --output-on-failure -j $(JOBS) --timeout 600 -R '^(MorselExecutor|TaskPool|ParallelRun|ParallelAggregate|ParallelJoin|ParallelSort|OperatorMetrics|RunningPlan|PipelineExecutor|UdfFunction)'
 
 bench-scan: build
 	@SABOT_BIN=$(CURDIR)/$(BUILD)/sabot $(PY) bench/scan_bench.py
@@ -81,9 +81,17 @@ bench-python: build python
 bench-scaling: build python
 	@$(PY) bench/scaling_bench.py
 
+# Nexmark q0-q3 on Sabot: events/s and events/s per core (the Flink side is still to come).
+bench-nexmark: build python
+	@$(PY) bench/nexmark_bench.py
+
 # Hash join, grouped aggregation and sort, in process over in-memory Arrow tables, vs DuckDB.
 bench-ops: build python
 	@$(PY) bench/ops_bench.py
+
+# Python UDFs over 10M rows: row-by-row Python vs auto-compiled (Numba) vs a native expression.
+bench-udf: build python
+	@$(PY) bench/udf_bench.py
 
 # TPC-H, 22 queries: Sabot vs DuckDB vs Polars on tpchgen-cli Parquet files (generated
 # into bench/.cache/tpch/ when missing), answers checked against DuckDB.

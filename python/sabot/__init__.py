@@ -24,11 +24,13 @@ import pyarrow as pa  # loads the Arrow C++ libraries the extension links agains
 from . import _core, agg
 from .expr import Expr, call, col, lit
 from .stream import SabotError, Stream, set_memory_limit, set_threads
+from .user_functions import UdfWarning, clear_udf_memory_cache, udf, udf_cache_info
 
 __version__: str = _core.__version__
 
 __all__ = ["Stream", "Expr", "agg", "SabotError", "col", "lit", "call", "read_csv", "read_json", "read_ipc",
-           "read_parquet", "generate", "from_arrow", "set_memory_limit", "set_threads", "__version__"]
+           "read_parquet", "generate", "nexmark", "from_arrow", "set_memory_limit", "set_threads", "udf", "UdfWarning",
+           "udf_cache_info", "clear_udf_memory_cache", "__version__"]
 
 
 def _schema_capsule(schema: pa.Schema | None) -> Any:
@@ -65,6 +67,16 @@ def generate(rows: int | None = 1_000_000, *, batch_size: int = 65_536, rows_per
     watermarks). ``rows=None`` never ends (iterate with ``async for`` or add ``limit``)."""
     return Stream(_core.generate(-1 if rows is None else rows, batch_size, rows_per_second, seed, num_keys,
                                  start_time_us, time_step_us, max_out_of_orderness_us))
+
+
+def nexmark(table: str = "bid", *, events: int | None = 10_000_000, batch_size: int = 65_536, seed: int = 0,
+            events_per_second: int = 10_000, start_time_us: int = 1_700_000_000_000_000) -> Stream:
+    """One table ("person", "auction" or "bid") of the Nexmark benchmark's auction events:
+    ``events`` events of all three kinds (1:3:46), numbered in event-time order, with
+    watermarks; ``events=None`` never ends. Same seed and events, same rows, so the three
+    tables of one run form one consistent event stream."""
+    return Stream(_core.nexmark(table, -1 if events is None else events, batch_size, seed, events_per_second,
+                                start_time_us))
 
 
 def from_arrow(data: Any, *, name: str = "table") -> Stream:

@@ -60,6 +60,8 @@ def read_file(format: str, path: str, schema_capsule: Any | None, columns: Seque
 def generate(rows: int, batch_size: int, rows_per_second: float, seed: int, num_keys: int, start_time_us: int,
              time_step_us: int, max_out_of_orderness_us: int) -> Stream:
     """Synthetic rows (id, key, value, category, ts); ``rows=-1`` never ends."""
+def nexmark(table: str, events: int, batch_size: int, seed: int, events_per_second: int,
+            start_time_us: int) -> Stream: ...
 def from_stream_capsule(capsule: Any, name: str) -> Stream:
     """An ``ArrowArrayStream`` PyCapsule, read into memory without copying buffers."""
 def write_file(stream: Stream, format: str, path: str, memory_limit: int = 0, allow_spill: bool = True,
@@ -68,6 +70,11 @@ def write_file(stream: Stream, format: str, path: str, memory_limit: int = 0, al
 def count_rows(stream: Stream, memory_limit: int = 0, allow_spill: bool = True, threads: int = 0) -> int: ...
 def analyze(stream: Stream, memory_limit: int = 0, allow_spill: bool = True, threads: int = 0) -> str:
     """Runs the stream (rows counted, not kept); the per-step rows, batches and time."""
+def collect(stream: Stream, memory_limit: int = 0, allow_spill: bool = True,
+            threads: int = 0) -> tuple[Any, list[tuple[Any, Any]]]: ...
+def register_udf(name: str, arity: int, specializer: Callable[[Any], tuple], describe: str = "") -> None: ...
+def is_registered_udf(name: str) -> bool: ...
+def release_udf_references() -> None: ...
 def parse_byte_size(text: str) -> int:
     """'512MB' -> 536870912 (binary multiples); errors name the text."""
 

@@ -123,4 +123,9 @@ def _option_text(value: Any) -> str:
 
 
 def _to_expr(value: Any) -> Expr:
-    return value if isinstance(value, Expr) else lit(value)
+    if isinstance(value, Expr):
+        return value
+    if callable(value):  # a Python UDF over the columns its parameters name
+        from .user_functions import to_expr
+        return to_expr(value)
+    return lit(value)

@@ -13,6 +13,7 @@ from typing import Any, AsyncIterator, Callable, Iterator, Mapping, Sequence
 import pyarrow as pa
 
 from . import _core
+from ._udf_registry import explain_lines, note_batch_function
 from .expr import Expr, _to_expr
 
 __all__ = ["Stream", "GroupBy", "WindowedGroupBy", "Agg", "SabotError", "set_memory_limit"]
@@ -40,8 +41,17 @@ class _Memory:
     threads = _threads_from_env()  # 0 is one per core
 
     @classmethod
-    def args(cls) -> dict[str, Any]:
-        return {"memory_limit": cls.limit, "allow_spill": cls.allow_spill, "threads": cls.threads}
+    def args(cls, threads: int | None = None) -> dict[str, Any]:
+        """Keyword arguments of the _core run functions; `threads` overrides the setting."""
+        if threads is not None:
+            _check_threads(threads)
+        return {"memory_limit": cls.limit, "allow_spill": cls.allow_spill,
+                "threads": cls.threads if threads is None else threads}
+
+
+def _check_threads(threads: Any) -> None:
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"threads must be a positive int or None, not {threads!r}")
 
 
 def set_threads(threads: int | None) -> None:
@@ -50,10 +60,9 @@ def set_threads(threads: int | None) -> None:
     partial aggregations run on them; results keep the order one thread gives."""
     if threads is None:
         _Memory.threads = _threads_from_env()
-    elif isinstance(threads, int) and not isinstance(threads, bool) and threads >= 1:
-        _Memory.threads = threads
     else:
-        raise ValueError(f"threads must be a positive int or None, not {threads!r}")
+        _check_threads(threads)
+        _Memory.threads = threads
 
 
 def set_memory_limit(limit: int | str | None, *, spill: bool = True) -> None:
@@ -82,8 +91,9 @@ class Stream:
         self._s = core
 
     # -- transformations -----------------------------------------------------------
-    def filter(self, predicate: Expr) -> "Stream":
-        """Rows where ``predicate`` is true (null is not true)."""
+    def filter(self, predicate: Expr | Callable[..., bool]) -> "Stream":
+        """Rows where ``predicate`` is true (null is not true). A Python function over
+        named columns is a UDF (see ``sabot.udf``): ``filter(lambda fare, tip: tip > fare / 5)``."""
         return Stream(self._s.filter(_to_expr(predicate)._e))
 
     def select(self, *columns: str | Expr, **named: Any) -> "Stream":
@@ -97,8 +107,18 @@ class Stream:
         return Stream(self._s.project(items))
 
     def with_columns(self, **named: Any) -> "Stream":
-        """Adds columns, or replaces same-named ones in place: ``with_columns(total=col("a") * 2)``."""
+        """Adds columns, or replaces same-named ones in place: ``with_columns(total=col("a") * 2)``;
+        a value may be a Python function over named columns (a UDF, see ``sabot.udf``)."""
         return Stream(self._s.with_columns([(k, _to_expr(v)._e) for k, v in named.items()]))
+
+    def map(self, fn: Callable[..., Any], *, name: str | None = None) -> "Stream":
+        """Adds (or replaces) the column ``name`` (default: the function's name) computed
+        row by row by ``fn`` from the columns its parameters name: a UDF, compiled
+        when it can be (see ``sabot.udf``)."""
+        column = name or getattr(fn, "__name__", "")
+        if not column.isidentifier() or column == "<lambda>":
+            raise TypeError("map() of a lambda needs name=, the column it makes")
+        return self.with_columns(**{column: fn})
 
     def rename(self, mapping: Mapping[str, str]) -> "Stream":
         return Stream(self._s.rename(list(mapping.items())))
@@ -126,6 +146,7 @@ class Stream:
         ``fn`` reaches the caller unchanged, with a note naming the operator."""
         capsule = schema.__arrow_c_schema__() if schema is not None else None
         label = name or getattr(fn, "__qualname__", None) or repr(fn)
+        note_batch_function(label, fn)
         return Stream(self._s.map_batches(fn, _invoke_udf, label, capsule))
 
     def join(self, other: "Stream", on: str | Sequence[str] | None = None, *, how: str = "inner",
@@ -175,8 +196,11 @@ class Stream:
 
     # -- inspection ---------------------------------------------------------------------
     def explain(self, schemas: bool = True) -> str:
-        """The plan as a tree; with ``schemas``, each step's output columns (opens sources)."""
-        return self._s.explain_with_schemas() if schemas else self._s.explain()
+        """The plan as a tree; with ``schemas``, each step's output columns (opens sources).
+        Python UDFs follow, each with the strategy that runs it."""
+        text = self._s.explain_with_schemas() if schemas else self._s.explain()
+        udfs = explain_lines(text)
+        return text + "".join(f"udf {line}\n" for line in udfs)
 
     def explain_analyze(self) -> str:
         """Runs the stream (the rows are counted, not kept) and returns each step's rows and
@@ -206,11 +230,15 @@ class Stream:
         for batch in self:
             yield from batch.to_pylist()
 
-    def collect(self) -> pa.Table:
-        """Runs a bounded stream to the end; the result as a ``pyarrow.Table``."""
-        it = iter(self)
-        batches = list(it)
-        return pa.Table.from_batches(batches, schema=it.schema)
+    def collect(self, *, threads: int | None = None) -> pa.Table:
+        """Runs a bounded stream to the end; the result as a ``pyarrow.Table``.
+        ``threads`` overrides sabot.set_threads for this run."""
+        if not self._s.is_bounded():
+            raise SabotError("this stream is unbounded (it reads an endless source), so collect() would never "
+                             "end: iterate it with `async for`, or bound it with .limit(n)")
+        schema_capsule, batches = _core.collect(self._s, **_Memory.args(threads))
+        schema = pa.Schema._import_from_c_capsule(schema_capsule)
+        return pa.Table.from_batches([pa.RecordBatch._import_from_c_capsule(*b) for b in batches], schema=schema)
 
     to_arrow = collect
 
@@ -221,9 +249,9 @@ class Stream:
         import polars as pl
         return pl.from_arrow(self.collect())
 
-    def count(self) -> int:
-        """Number of rows (the rows are not kept)."""
-        return _core.count_rows(self._s, **_Memory.args())
+    def count(self, *, threads: int | None = None) -> int:
+        """Number of rows (the rows are not kept). ``threads`` as in collect()."""
+        return _core.count_rows(self._s, **_Memory.args(threads))
 
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
         """Arrow PyCapsule protocol: ``pyarrow.table(stream)``, ``polars.from_arrow(...)``

@@ -3,6 +3,8 @@
 // (only a Python UDF takes it, for the duration of its call).
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -21,6 +23,7 @@
 #include "arrow_capsules.h"
 #include "py_batch_function.h"
 #include "py_errors.h"
+#include "py_udf.h"
 #include "sabot/common/byte_size.h"
 #include "sabot/common/type_names.h"
 #include "sabot/plan/plan_json.h"
@@ -68,14 +71,20 @@ template <typename Work>
 auto RunInterruptibly(std::atomic<bool>& cancel, Work&& work) -> decltype(work()) {
   std::optional<decltype(work())> result;
   std::atomic<bool> done{false};
+  std::mutex mutex;
+  std::condition_variable finished;
   std::thread worker([&] {
     result.emplace(work());
+    std::lock_guard<std::mutex> lock(mutex);
     done.store(true);
+    finished.notify_all();
   });
   while (!done.load()) {
     {
+      // Woken at the end rather than at the next 20 ms tick, so short jobs return promptly.
       nb::gil_scoped_release release;
-      std::this_thread::sleep_for(20ms);
+      std::unique_lock<std::mutex> lock(mutex);
+      finished.wait_for(lock, 20ms, [&] { return done.load(); });
     }
     if (PyErr_CheckSignals() != 0) {
       cancel.store(true);
@@ -93,7 +102,8 @@ auto RunInterruptibly(std::atomic<bool>& cancel, Work&& work) -> decltype(work()
   return std::move(*result);
 }
 
-int64_t RunToSink(const Stream& stream, const SinkSpec& spec, int64_t memory_limit, bool allow_spill, int threads) {
+Result<RunResult> RunWithThreads(const Stream& stream, const SinkSpec& spec, int64_t memory_limit, bool allow_spill,
+                                  int threads) {
   PlanPtr plan = stream.To(spec);
   std::atomic<bool> cancel{false};
   RunOptions options;
@@ -101,8 +111,11 @@ int64_t RunToSink(const Stream& stream, const SinkSpec& spec, int64_t memory_lim
   options.memory_limit_bytes = memory_limit;
   options.allow_spill = allow_spill;
   options.threads = threads;
-  auto result = RunInterruptibly(cancel, [&] { return RunPlan(*plan, options); });
-  return ValueOrRaise(std::move(result)).rows_written;
+  return RunInterruptibly(cancel, [&] { return RunPlan(*plan, options); });
+}
+
+int64_t RunToSink(const Stream& stream, const SinkSpec& spec, int64_t memory_limit, bool allow_spill, int threads) {
+  return ValueOrRaise(RunWithThreads(stream, spec, memory_limit, allow_spill, threads)).rows_written;
 }
 
 SinkSpec FileSinkSpec(const std::string& format, const std::string& path) {
@@ -316,6 +329,20 @@ NB_MODULE(_core, m) {
       "rows"_a, "batch_size"_a, "rows_per_second"_a, "seed"_a, "num_keys"_a, "start_time_us"_a, "time_step_us"_a,
       "max_out_of_orderness_us"_a);
   m.def(
+      "nexmark",
+      [](const std::string& table, int64_t events, int64_t batch_size, uint64_t seed, int64_t events_per_second,
+         int64_t start_time_us) {
+        NexmarkOptions n;
+        n.table = ValueOrRaise(ParseNexmarkTable(table));
+        n.events = events;
+        n.batch_size = batch_size;
+        n.seed = seed;
+        n.events_per_second = events_per_second;
+        n.start_time_us = start_time_us;
+        return Stream::Nexmark(n);
+      },
+      "table"_a, "events"_a, "batch_size"_a, "seed"_a, "events_per_second"_a, "start_time_us"_a);
+  m.def(
       "from_stream_capsule",
       [](nb::handle capsule, std::string name) {
         return Stream::FromTable(ValueOrRaise(ImportStreamAsTable(capsule)), std::move(name));
@@ -342,19 +369,24 @@ NB_MODULE(_core, m) {
       [](const Stream& s, int64_t memory_limit, bool allow_spill, int threads) {
         SinkSpec spec;
         spec.kind = SinkSpec::Kind::kCount;
-        PlanPtr plan = s.To(spec);
-        std::atomic<bool> cancel{false};
-        RunOptions options;
-        options.cancel = &cancel;
-        options.memory_limit_bytes = memory_limit;
-        options.allow_spill = allow_spill;
-        options.threads = threads;
-        auto result = ValueOrRaise(RunInterruptibly(cancel, [&] { return RunPlan(*plan, options); }));
+        auto result = ValueOrRaise(RunWithThreads(s, spec, memory_limit, allow_spill, threads));
         const double seconds = std::chrono::duration<double>(result.stats.wall).count();
         std::string head = std::to_string(result.rows_written) + " rows in " + std::to_string(seconds) + " s on " +
                            std::to_string(result.stats.threads) + (result.stats.threads == 1 ? " thread" : " threads") +
                            "; state memory peak " + FormatByteSize(result.peak_memory) + "\n";
         return head + FormatOperatorStats(result.operators);
+      },
+      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0);
+  // Runs to the end on `threads` workers (RunOptions::threads); (schema capsule, [batch capsules]).
+  m.def(
+      "collect",
+      [](const Stream& s, int64_t memory_limit, bool allow_spill, int threads) {
+        SinkSpec spec;
+        spec.kind = SinkSpec::Kind::kCollect;
+        auto result = ValueOrRaise(RunWithThreads(s, spec, memory_limit, allow_spill, threads));
+        nb::list batches;
+        for (const auto& batch : result.collected) batches.append(ValueOrRaise(ExportBatch(batch)));
+        return nb::make_tuple(ValueOrRaise(ExportSchema(*result.schema)), batches);
       },
       "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0);
   m.def("parse_byte_size", [](const std::string& text) { return ValueOrRaise(ParseByteSize(text)); }, "text"_a);
@@ -381,6 +413,7 @@ NB_MODULE(_core, m) {
       },
       "stream"_a, "queue_batches"_a = 8, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0);
   m.def("active_engine_threads", &RunningPlan::ActiveEngineThreads);
+  BindUdfs(m);
 
   m.def("run_plan_file", [](const std::string& path, int threads) {
     auto plan = ValueOrRaise(ReadPlanFile(path));

@@ -1,6 +1,8 @@
 // The `sabot` command line: run and explain jobs.
 #include <atomic>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -90,9 +92,7 @@ int Explain(const std::string& job) {
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   CLI::App app{"Sabot: one engine for batch and streaming data, on Apache Arrow."};
   app.set_version_flag("--version", std::string("sabot ") + SABOT_VERSION + " (arrow " +
                                         arrow::GetBuildInfo().version_string + ")");
@@ -125,4 +125,17 @@ int main(int argc, char** argv) {
   }
   if (*run) return Run(run_flags);
   return Explain(explain_job);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int code = Main(argc, argv);
+  // Everything the job wrote is committed by now; only static destructors remain. Those
+  // of Arrow's global thread pools can deadlock or crash at exit when a reader stopped
+  // early (a limit) still has read-ahead running on them, so skip them.
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  std::_Exit(code);
 }

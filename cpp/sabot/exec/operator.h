@@ -40,7 +40,7 @@ class Operator {
   //! upstream operators deliver messages.
   Result<Flow> Receive(int port, Message message) {
     if (metrics_ == nullptr) return Push(port, std::move(message));
-    if (message.is_batch()) {
+    if (message.is_batch() && counts_input_) {
       metrics_->rows_in.fetch_add(message.batch()->num_rows(), std::memory_order_relaxed);
       metrics_->batches_in.fetch_add(1, std::memory_order_relaxed);
     }
@@ -52,8 +52,15 @@ class Operator {
     return flow;
   }
 
-  //! Where this copy of the step adds its counts; null counts nothing.
-  void SetMetrics(OperatorMetrics* metrics) { metrics_ = metrics; }
+  //! Where this copy of the step adds its counts; null counts nothing. A step lowered to
+  //! a row of operators shares one slot: all add their time, the first counts the rows
+  //! in (`counts_input`), the last the rows out (`counts_output`).
+  void SetMetrics(OperatorMetrics* metrics, bool counts_input = true, bool counts_output = true) {
+    metrics_ = metrics;
+    counts_input_ = counts_input;
+    counts_output_ = counts_output;
+  }
+  OperatorMetrics* metrics() const { return metrics_; }
 
   const std::shared_ptr<arrow::Schema>& output_schema() const { return output_schema_; }
 
@@ -70,7 +77,7 @@ class Operator {
   Result<Flow> Emit(Message message) {
     SABOT_CHECK(downstream_ != nullptr);
     if (metrics_ == nullptr) return downstream_->Receive(downstream_port_, std::move(message));
-    if (message.is_batch()) {
+    if (message.is_batch() && counts_output_) {
       metrics_->rows_out.fetch_add(message.batch()->num_rows(), std::memory_order_relaxed);
       metrics_->batches_out.fetch_add(1, std::memory_order_relaxed);
     }
@@ -85,6 +92,7 @@ class Operator {
   Operator* downstream_ = nullptr;
   int downstream_port_ = 0;
   OperatorMetrics* metrics_ = nullptr;
+  bool counts_input_ = true, counts_output_ = true;
   int64_t emit_ns_ = 0;  // time spent downstream, summed over this copy's life
 };
 

@@ -72,6 +72,9 @@ Result<BoundExpr> Bind(const Expr& expr, const std::shared_ptr<arrow::Schema>& s
   auto bound = unbound.Bind(*schema);
   if (!bound.ok()) {
     const auto& st = bound.status();
+    // A UDF's own error (e.g. a Python exception while it learns its result type)
+    // keeps its detail, so the caller sees that error itself.
+    if (st.detail() != nullptr) return st.WithMessage("invalid expression `", expr.ToString(), "`: ", st.message());
     if (st.IsNotImplemented() || st.IsTypeError()) {
       return Status::TypeError("type mismatch in expression `", expr.ToString(), "`: ", st.message());
     }

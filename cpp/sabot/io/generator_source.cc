@@ -12,6 +12,7 @@
 #include <arrow/type.h>
 
 #include "sabot/io/source_schema.h"
+#include "sabot/io/stateless_random.h"
 
 namespace sabot {
 namespace {
@@ -19,24 +20,8 @@ namespace {
 constexpr std::string_view kCategories[8] = {"alpha", "bravo",  "charlie", "delta",
                                              "echo",  "foxtrot", "golf",   "hotel"};
 
-// splitmix64 finalizer: a fast, well-mixed, stateless 64-bit hash.
-inline uint64_t Mix(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-// Maps a hash uniformly onto [0, n) without a division (Lemire's multiply-shift).
-inline uint64_t Below(uint64_t h, uint64_t n) {
-  return static_cast<uint64_t>((static_cast<unsigned __int128>(h) * n) >> 64);
-}
-
-// One independent stream per column, so changing one column's formula never moves another.
+// One independent hash stream per column.
 enum Stream : uint64_t { kKey = 1, kValue = 2, kCategory = 3, kJitter = 4 };
-inline uint64_t Hash(uint64_t seed, uint64_t id, uint64_t stream) {
-  return Mix(Mix(seed ^ (stream * 0xD1B54A32D192ED03ULL)) ^ id);
-}
 
 template <typename T>
 Result<std::shared_ptr<arrow::Buffer>> Allocate(int64_t n) {

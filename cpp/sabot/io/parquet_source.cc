@@ -43,11 +43,13 @@ bool AllPagesUseTheDictionary(const parquet::ColumnChunkMetaData& chunk) {
   return true;
 }
 
-// Top-level string and binary columns stored with a dictionary on every page are read as
-// Arrow dictionaries, then expanded by one take over the dictionary (see RowGroupBatches):
-// several times faster than Arrow decoding them value by value.
-void ReadDictionaryColumnsAsDictionaries(const parquet::FileMetaData& meta, int row_group,
-                                         parquet::ArrowReaderProperties* props) {
+// Top-level string and binary leaf columns of a row group stored with a dictionary on
+// every page: reading them as Arrow dictionaries and expanding them with one take over
+// the dictionary (see RowGroupBatches) is several times faster than Arrow decoding them
+// value by value.
+std::vector<int> DictionaryPagedLeaves(const parquet::FileMetaData& meta, int row_group) {
+  std::vector<int> leaves;
+  if (row_group < 0 || row_group >= meta.num_row_groups()) return leaves;
   const parquet::SchemaDescriptor& schema = *meta.schema();
   auto chunks = meta.RowGroup(row_group);
   for (int c = 0; c < schema.num_columns(); ++c) {
@@ -56,15 +58,17 @@ void ReadDictionaryColumnsAsDictionaries(const parquet::FileMetaData& meta, int 
         column.path()->ToDotVector().size() != 1) {
       continue;
     }
-    if (AllPagesUseTheDictionary(*chunks->ColumnChunk(c))) props->set_read_dictionary(c, true);
+    if (AllPagesUseTheDictionary(*chunks->ColumnChunk(c))) leaves.push_back(c);
   }
+  return leaves;
 }
 
 // Opens the footer. Parquet throws from some paths, so exceptions become a Status here.
-// With `row_group`, the reader is set up for reading that row group.
 Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquet(
-    const std::string& path, std::shared_ptr<parquet::FileMetaData> footer = nullptr, int row_group = -1) {
+    const std::string& path, std::shared_ptr<parquet::FileMetaData> footer = nullptr,
+    const std::vector<int>& dictionary_leaves = {}) {
   parquet::ArrowReaderProperties props(/*use_threads=*/false);
+  for (int leaf : dictionary_leaves) props.set_read_dictionary(leaf, true);
   // Fetch a row group's column chunks in few large reads instead of one per page.
   props.set_pre_buffer(true);
   props.set_batch_size(kBatchRows);
@@ -77,10 +81,6 @@ Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquet(
         return WithContext(st, path);
       }
       return Corrupt(st, path);
-    }
-    const auto& meta = *builder.raw_reader()->metadata();
-    if (row_group >= 0 && row_group < meta.num_row_groups()) {
-      ReadDictionaryColumnsAsDictionaries(meta, row_group, &props);
     }
     builder.properties(props);
     auto reader = builder.Build();
@@ -97,22 +97,15 @@ void CollectLeaves(const parquet::arrow::SchemaField& field, std::vector<int>* l
   for (const auto& child : field.children) CollectLeaves(child, leaves);
 }
 
-// Files written from Arrow may store string_view / binary_view or dictionary-encoded
-// string columns (tpchgen-cli writes views), and dictionary columns are also how the
-// reader hands out dictionary-encoded pages (see ReadDictionaryColumnsAsDictionaries).
-// Few Arrow compute kernels take view types (no comparison with a string literal, no
-// match_like, no take), so Sabot reads all of them as plain string / binary.
+// Files written from Arrow may store string_view / binary_view columns (tpchgen-cli
+// does). Few Arrow compute kernels take view types (no comparison with a string
+// literal, no match_like, no take), so Sabot reads them as string / binary.
 std::shared_ptr<arrow::DataType> WithoutViews(const std::shared_ptr<arrow::DataType>& type) {
   switch (type->id()) {
     case arrow::Type::STRING_VIEW:
       return arrow::utf8();
     case arrow::Type::BINARY_VIEW:
       return arrow::binary();
-    case arrow::Type::DICTIONARY: {
-      const auto& values = static_cast<const arrow::DictionaryType&>(*type).value_type();
-      const bool text = arrow::is_base_binary_like(values->id()) || arrow::is_binary_view_like(values->id());
-      return text ? WithoutViews(values) : type;
-    }
     default:
       return type;
   }
@@ -150,7 +143,52 @@ Result<std::shared_ptr<ParquetSource>> ParquetSource::Make(const SourceSpec& spe
   ARROW_ASSIGN_OR_RAISE(source->fields_,
                         ResolveColumns(*source->file_schema_, spec.columns, spec.path));
   source->schema_ = SelectFields(*source->file_schema_, source->fields_);
+  source->plain_schema_ = source->schema_;
+  source->read_file_schema_ = source->file_schema_;
   return source;
+}
+
+std::vector<std::string> ParquetSource::DictionaryEncodedStringColumns() const {
+  std::vector<std::string> out;
+  auto reader = OpenParquet(paths_.front());
+  if (!reader.ok()) return out;  // Splits() and Open() report the error
+  const auto& meta = *(*reader)->parquet_reader()->metadata();
+  if (meta.num_row_groups() == 0) return out;
+  auto row_group = meta.RowGroup(0);
+  const auto& manifest = (*reader)->manifest();
+  for (int f : fields_) {
+    const auto& field = manifest.schema_fields[static_cast<size_t>(f)];
+    const auto id = field.field->type()->id();
+    if (!field.is_leaf() || (id != arrow::Type::STRING && id != arrow::Type::STRING_VIEW)) continue;
+    if (row_group->ColumnChunk(field.column_index)->has_dictionary_page()) out.push_back(field.field->name());
+  }
+  return out;
+}
+
+void ParquetSource::ReadAsDictionary(const std::vector<std::string>& columns) {
+  // Every file has the same schema (checked when opened), so the first one tells which
+  // leaf columns the fields are.
+  auto reader = OpenParquet(paths_.front());
+  if (!reader.ok()) return;  // Splits() and Open() report the error
+  const auto& manifest = (*reader)->manifest();
+  auto file_fields = read_file_schema_->fields();
+  auto fields = schema_->fields();
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    const auto& field = plain_schema_->field(static_cast<int>(i));
+    if (field->type()->id() != arrow::Type::STRING) continue;
+    if (std::find(columns.begin(), columns.end(), field->name()) == columns.end()) continue;
+    const auto& schema_field = manifest.schema_fields[static_cast<size_t>(fields_[i])];
+    if (!schema_field.is_leaf()) continue;
+    auto type = arrow::dictionary(arrow::int32(), arrow::utf8());
+    fields[i] = field->WithType(type);
+    file_fields[static_cast<size_t>(fields_[i])] = file_fields[static_cast<size_t>(fields_[i])]->WithType(type);
+    if (std::find(dictionary_leaves_.begin(), dictionary_leaves_.end(), schema_field.column_index) ==
+        dictionary_leaves_.end()) {
+      dictionary_leaves_.push_back(schema_field.column_index);
+    }
+  }
+  schema_ = arrow::schema(std::move(fields));
+  read_file_schema_ = arrow::schema(std::move(file_fields));
 }
 
 std::string ParquetSource::ToString() const {
@@ -179,13 +217,24 @@ Result<std::vector<std::shared_ptr<SourceSplit>>> ParquetSource::Splits() {
 namespace {
 
 // Owns the FileReader its RecordBatchReader reads from (Arrow requires it to outlive it).
-// View-typed columns are cast to their plain types (see WithoutViews).
+// View columns are cast to their plain types (see WithoutViews), and the columns read as
+// dictionaries only for speed (`expand`, see DictionaryPagedLeaves) are expanded.
 class RowGroupBatches : public arrow::RecordBatchReader {
  public:
   RowGroupBatches(std::unique_ptr<parquet::arrow::FileReader> file,
-                  std::unique_ptr<arrow::RecordBatchReader> batches)
-      : file_(std::move(file)), batches_(std::move(batches)),
-        schema_(SchemaWithoutViews(*batches_->schema())) {}
+                  std::unique_ptr<arrow::RecordBatchReader> batches, const std::vector<bool>& expand)
+      : file_(std::move(file)), batches_(std::move(batches)) {
+    arrow::FieldVector fields;
+    const auto& read = *batches_->schema();
+    for (int i = 0; i < read.num_fields(); ++i) {
+      auto type = read.field(i)->type();
+      if (i < static_cast<int>(expand.size()) && expand[i] && type->id() == arrow::Type::DICTIONARY) {
+        type = static_cast<const arrow::DictionaryType&>(*type).value_type();
+      }
+      fields.push_back(read.field(i)->WithType(WithoutViews(type)));
+    }
+    schema_ = arrow::schema(std::move(fields), read.metadata());
+  }
   ~RowGroupBatches() override { batches_.reset(); }
 
   std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
@@ -225,9 +274,33 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
     std::lock_guard<std::mutex> lock(footers_mutex_);
     if (auto it = footers_.find(path); it != footers_.end()) footer = it->second;
   }
-  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path, std::move(footer), file_split->row_group()));
-  ARROW_ASSIGN_OR_RAISE(auto schema, ReadSchema(*reader, path));
-  ARROW_RETURN_NOT_OK(CheckSameSchema(*file_schema_, *schema, path, schema_from_));
+  // Leaves read as dictionaries: those the plan asked for (kept), and those whose pages
+  // all use the dictionary in this row group (expanded after reading).
+  std::vector<int> read_as_dictionary = dictionary_leaves_;
+  std::vector<int> expanded;
+  if (footer != nullptr) {
+    for (int leaf : DictionaryPagedLeaves(*footer, file_split->row_group())) {
+      if (std::find(read_as_dictionary.begin(), read_as_dictionary.end(), leaf) != read_as_dictionary.end()) continue;
+      read_as_dictionary.push_back(leaf);
+      expanded.push_back(leaf);
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(auto reader, OpenParquet(path, std::move(footer), read_as_dictionary));
+  // The schema as the plan's own dictionary requests alone would give it.
+  ARROW_ASSIGN_OR_RAISE(auto read_schema, ReadSchema(*reader, path));
+  arrow::FieldVector as_planned = read_schema->fields();
+  for (size_t f = 0; f < as_planned.size(); ++f) {
+    const auto& field = reader->manifest().schema_fields[f];
+    if (field.is_leaf() && std::count(expanded.begin(), expanded.end(), field.column_index) > 0) {
+      const auto& type = as_planned[f]->type();
+      if (type->id() == arrow::Type::DICTIONARY) {
+        as_planned[f] = as_planned[f]->WithType(
+            WithoutViews(static_cast<const arrow::DictionaryType&>(*type).value_type()));
+      }
+    }
+  }
+  auto schema = arrow::schema(std::move(as_planned), read_schema->metadata());
+  ARROW_RETURN_NOT_OK(CheckSameSchema(*read_file_schema_, *schema, path, schema_from_));
 
   // Parquet returns the projected fields in file order; remember where each requested
   // field lands so the batch can be put back in the requested order.
@@ -235,7 +308,12 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
   std::sort(sorted.begin(), sorted.end());
   std::vector<int> leaves;
   const auto& manifest = reader->manifest();
-  for (int f : sorted) CollectLeaves(manifest.schema_fields[f], &leaves);
+  std::vector<bool> expand;  // per column of the batches read (file order)
+  for (int f : sorted) {
+    const auto& field = manifest.schema_fields[f];
+    CollectLeaves(field, &leaves);
+    expand.push_back(field.is_leaf() && std::count(expanded.begin(), expanded.end(), field.column_index) > 0);
+  }
   std::vector<int> reorder;
   for (int f : fields_) {
     reorder.push_back(static_cast<int>(std::lower_bound(sorted.begin(), sorted.end(), f) -
@@ -250,7 +328,7 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
   } catch (const std::exception& e) {
     return Corrupt(Status::IOError(e.what()), path);
   }
-  auto owned = std::make_shared<RowGroupBatches>(std::move(reader), std::move(batches));
+  auto owned = std::make_shared<RowGroupBatches>(std::move(reader), std::move(batches), expand);
   auto on_error = [path](const Status& st) { return Corrupt(st, path); };
   return std::make_unique<BatchReaderSplit>(std::move(owned), schema_, std::move(reorder),
                                             path, on_error);

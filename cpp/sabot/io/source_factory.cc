@@ -6,6 +6,7 @@
 #include "sabot/io/ipc_source.h"
 #include "sabot/io/json_source.h"
 #include "sabot/io/memory_source.h"
+#include "sabot/io/nexmark_source.h"
 #include "sabot/io/parquet_source.h"
 
 namespace sabot {
@@ -14,6 +15,7 @@ Result<std::shared_ptr<Source>> MakeSource(const SourceSpec& spec) {
   switch (spec.kind) {
     case SourceSpec::Kind::kGenerator: return GeneratorSource::Make(spec);
     case SourceSpec::Kind::kMemory: return MemorySource::Make(spec);
+    case SourceSpec::Kind::kNexmark: return NexmarkSource::Make(spec);
     case SourceSpec::Kind::kFile: break;
   }
   switch (spec.format) {

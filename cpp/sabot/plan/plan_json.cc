@@ -61,6 +61,18 @@ Result<json> SourceToJson(const SourceSpec& spec) {
                     {"time_step_us", g.time_step_us},
                     {"max_out_of_orderness_us", g.max_out_of_orderness_us}}}};
     }
+    case SourceSpec::Kind::kNexmark: {
+      const auto& n = spec.nexmark;
+      return json{{"op", "source"},
+                  {"format", "nexmark"},
+                  {"nexmark",
+                   {{"table", ToString(n.table)},
+                    {"events", n.events},
+                    {"batch_size", n.batch_size},
+                    {"seed", n.seed},
+                    {"events_per_second", n.events_per_second},
+                    {"start_time_us", n.start_time_us}}}};
+    }
     case SourceSpec::Kind::kMemory:
       return Status::Invalid("a plan reading the in-memory table '", spec.table_name,
                              "' cannot be serialized; write the table to a file and read that");
@@ -303,6 +315,24 @@ Result<SourceSpec> SourceFromJson(const Obj& node, const PlanReadOptions& option
     ARROW_ASSIGN_OR_RAISE(o.start_time_us, g.Int("start_time_us", d.start_time_us));
     ARROW_ASSIGN_OR_RAISE(o.time_step_us, g.Int("time_step_us", d.time_step_us));
     ARROW_ASSIGN_OR_RAISE(o.max_out_of_orderness_us, g.Int("max_out_of_orderness_us", d.max_out_of_orderness_us));
+    return spec;
+  }
+  if (format == "nexmark") {
+    spec.kind = SourceSpec::Kind::kNexmark;
+    ARROW_ASSIGN_OR_RAISE(auto nj, node.Get("nexmark"));
+    ARROW_ASSIGN_OR_RAISE(auto n, Obj::Of(*nj, node.At("nexmark")));
+    NexmarkOptions d;
+    auto& o = spec.nexmark;
+    ARROW_ASSIGN_OR_RAISE(auto table, n.String("table"));
+    auto parsed_table = ParseNexmarkTable(table);
+    if (!parsed_table.ok()) return WithContext(parsed_table.status(), n.At("table"));
+    o.table = *parsed_table;
+    ARROW_ASSIGN_OR_RAISE(o.events, n.Int("events", d.events));
+    ARROW_ASSIGN_OR_RAISE(o.batch_size, n.Int("batch_size", d.batch_size));
+    ARROW_ASSIGN_OR_RAISE(auto seed, n.Int("seed", static_cast<int64_t>(d.seed)));
+    o.seed = static_cast<uint64_t>(seed);
+    ARROW_ASSIGN_OR_RAISE(o.events_per_second, n.Int("events_per_second", d.events_per_second));
+    ARROW_ASSIGN_OR_RAISE(o.start_time_us, n.Int("start_time_us", d.start_time_us));
     return spec;
   }
   spec.kind = SourceSpec::Kind::kFile;

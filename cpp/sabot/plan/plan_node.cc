@@ -64,6 +64,12 @@ std::string SourceNode::Describe() const {
     }
     case SourceSpec::Kind::kMemory:
       return "Source memory " + spec.table_name;
+    case SourceSpec::Kind::kNexmark: {
+      const auto& n = spec.nexmark;
+      return "Source nexmark " + std::string(sabot::ToString(n.table)) +
+             " events=" + (n.events < 0 ? std::string("unbounded") : std::to_string(n.events)) +
+             " seed=" + std::to_string(n.seed);
+    }
   }
   return "Source ?";
 }
@@ -147,7 +153,9 @@ bool IsBounded(const PlanNode& node) {
   switch (node.kind()) {
     case PlanKind::kSource: {
       const auto& spec = static_cast<const SourceNode&>(node).spec;
-      return spec.kind != SourceSpec::Kind::kGenerator || spec.generator.rows >= 0;
+      if (spec.kind == SourceSpec::Kind::kGenerator) return spec.generator.rows >= 0;
+      if (spec.kind == SourceSpec::Kind::kNexmark) return spec.nexmark.events >= 0;
+      return true;
     }
     case PlanKind::kLimit:
       return true;

@@ -25,4 +25,20 @@ Result<FileFormat> ParseFileFormat(std::string_view name) {
                          "' (expected csv, jsonl, ipc, ipc_stream or parquet)");
 }
 
+std::string_view ToString(NexmarkOptions::Table table) {
+  switch (table) {
+    case NexmarkOptions::Table::kPerson: return "person";
+    case NexmarkOptions::Table::kAuction: return "auction";
+    case NexmarkOptions::Table::kBid: return "bid";
+  }
+  return "?";
+}
+
+Result<NexmarkOptions::Table> ParseNexmarkTable(std::string_view name) {
+  for (auto t : {NexmarkOptions::Table::kPerson, NexmarkOptions::Table::kAuction, NexmarkOptions::Table::kBid}) {
+    if (ToString(t) == name) return t;
+  }
+  return Status::Invalid("unknown nexmark table '", name, "' (expected person, auction or bid)");
+}
+
 }  // namespace sabot

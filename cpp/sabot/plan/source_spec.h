@@ -41,8 +41,30 @@ struct GeneratorOptions {
   int64_t max_out_of_orderness_us = 0;
 };
 
+//! The Nexmark benchmark's events (an online auction): Person, Auction and Bid events in
+//! the proportion 1:3:46 of every 50, numbered 0, 1, 2, ... with event time
+//! start_time_us + n * 1e6 / events_per_second (monotonic). Ids follow the benchmark's
+//! model: 1000 active people and 100 auctions in flight; half the bids go to a hot
+//! auction, a quarter come from hot bidders, a quarter of auctions from hot sellers. One
+//! source yields one event kind (`table`), with the event numbers of that kind, so the
+//! three tables of one (seed, events) are one consistent event stream. Deterministic for
+//! a seed; after each batch the source emits the watermark of its last event time.
+struct NexmarkOptions {
+  enum class Table : uint8_t { kPerson, kAuction, kBid };
+  Table table = Table::kBid;
+  int64_t events = 10'000'000;  //!< events of all three kinds; -1 means unbounded
+  int64_t batch_size = 65'536;  //!< rows per batch
+  uint64_t seed = 0;
+  int64_t events_per_second = 10'000;  //!< of event time (the benchmark's first event rate)
+  int64_t start_time_us = 1'700'000'000'000'000;
+};
+
+//! "person", "auction", "bid".
+std::string_view ToString(NexmarkOptions::Table table);
+Result<NexmarkOptions::Table> ParseNexmarkTable(std::string_view name);
+
 struct SourceSpec {
-  enum class Kind : uint8_t { kFile, kGenerator, kMemory };
+  enum class Kind : uint8_t { kFile, kGenerator, kMemory, kNexmark };
   Kind kind = Kind::kFile;
 
   // kFile
@@ -54,6 +76,9 @@ struct SourceSpec {
 
   // kGenerator
   GeneratorOptions generator;
+
+  // kNexmark
+  NexmarkOptions nexmark;
 
   // kMemory (not serializable: lives only in the process that built the plan)
   std::shared_ptr<arrow::Table> table;

@@ -37,6 +37,13 @@ Stream Stream::Generate(GeneratorOptions options) {
   return Read(std::move(spec));
 }
 
+Stream Stream::Nexmark(NexmarkOptions options) {
+  SourceSpec spec;
+  spec.kind = SourceSpec::Kind::kNexmark;
+  spec.nexmark = options;
+  return Read(std::move(spec));
+}
+
 Stream Stream::FromTable(std::shared_ptr<arrow::Table> table, std::string name) {
   SourceSpec spec;
   spec.kind = SourceSpec::Kind::kMemory;

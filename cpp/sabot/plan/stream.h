@@ -29,6 +29,8 @@ class Stream {
   static Stream ReadIpc(std::string path);
   static Stream ReadParquet(std::string path, std::vector<std::string> columns = {});
   static Stream Generate(GeneratorOptions options);
+  //! One table of the Nexmark benchmark's events (see NexmarkOptions).
+  static Stream Nexmark(NexmarkOptions options);
   static Stream FromTable(std::shared_ptr<arrow::Table> table, std::string name = "table");
 
   Stream Filter(Expr predicate) const;

@@ -2,9 +2,13 @@
 // prefixed with the op's name as plan files spell it.
 #include "sabot/runtime/physical_planner.h"
 
+#include <algorithm>
+
 #include <arrow/type.h>
 
+#include "sabot/io/parquet_source.h"
 #include "sabot/io/source_factory.h"
+#include "sabot/ops/decode_dictionaries.h"
 #include "sabot/ops/distinct.h"
 #include "sabot/ops/explode.h"
 #include "sabot/ops/hash_aggregate.h"
@@ -150,17 +154,46 @@ class Lowering {
     if (!lowered.ok()) {
       return lowered.status().WithMessage("in ", OpName(node.kind()), ": ", lowered.status().message());
     }
-    if (lowered->op != nullptr && options_.metrics != nullptr) lowered->op->SetMetrics(options_.metrics->Find(&node));
+    // A node lowered to several operators set their metrics itself.
+    if (lowered->op != nullptr && options_.metrics != nullptr && lowered->op->metrics() == nullptr) {
+      lowered->op->SetMetrics(options_.metrics->Find(&node));
+    }
     return lowered;
+  }
+
+  // Late materialization: a filter right over a Parquet source has the source read the
+  // dictionary-encoded string columns its predicate does not use as dictionaries, and
+  // decodes them after filtering, so only the strings of the rows that pass are copied.
+  // (The copies of a parallel run share the source, already switched by the first.)
+  Result<Lowered> LowerFilter(const FilterNode& node, const Lowered& child) {
+    auto* parquet = dynamic_cast<ParquetSource*>(child.source.get());
+    if (parquet != nullptr && source_override_ == nullptr) {
+      std::vector<std::string> late;
+      const auto used = node.predicate.ColumnRefs();
+      for (auto& name : parquet->DictionaryEncodedStringColumns()) {
+        if (std::find(used.begin(), used.end(), name) == used.end()) late.push_back(std::move(name));
+      }
+      parquet->ReadAsDictionary(late);
+    }
+    const bool decode = parquet != nullptr && !parquet->schema()->Equals(*parquet->plain_schema());
+    if (!decode) {
+      ARROW_ASSIGN_OR_RAISE(auto op, MakeFilter(child.schema, node.predicate));
+      return Chain(child, std::move(op));
+    }
+    ARROW_ASSIGN_OR_RAISE(auto filter, MakeFilter(parquet->schema(), node.predicate));
+    auto* metrics = options_.metrics ? options_.metrics->Find(&node) : nullptr;
+    filter->SetMetrics(metrics, /*counts_input=*/true, /*counts_output=*/false);
+    ARROW_ASSIGN_OR_RAISE(auto filtered, Chain(Lowered{parquet->schema(), child.source, nullptr}, std::move(filter)));
+    auto decoder = std::make_unique<DecodeDictionariesOperator>(parquet->plain_schema());
+    decoder->SetMetrics(metrics, /*counts_input=*/false, /*counts_output=*/true);
+    return Chain(filtered, std::move(decoder));
   }
 
   Result<Lowered> LowerSingleInput(const PlanNode& node, const Lowered& child) {
     const auto& schema = child.schema;
     switch (node.kind()) {
-      case PlanKind::kFilter: {
-        ARROW_ASSIGN_OR_RAISE(auto op, MakeFilter(schema, static_cast<const FilterNode&>(node).predicate));
-        return Chain(child, std::move(op));
-      }
+      case PlanKind::kFilter:
+        return LowerFilter(static_cast<const FilterNode&>(node), child);
       case PlanKind::kProject: {
         ARROW_ASSIGN_OR_RAISE(auto op, MakeProject(schema, static_cast<const ProjectNode&>(node).columns));
         return Chain(child, std::move(op));

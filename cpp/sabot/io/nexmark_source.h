@@ -1,0 +1,39 @@
+// NexmarkSource: the Nexmark benchmark's Person, Auction and Bid events (NexmarkOptions).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "sabot/exec/source.h"
+#include "sabot/plan/source_spec.h"
+
+namespace sabot {
+
+//! Splits are ranges of ~1M event numbers (every event is a pure function of its number
+//! and the seed), so a bounded run reads them in parallel; an unbounded one is one split.
+class NexmarkSource : public Source {
+ public:
+  static constexpr int64_t kSplitEvents = 1 << 20;
+
+  static Result<std::shared_ptr<NexmarkSource>> Make(const SourceSpec& spec);
+
+  std::string ToString() const override;
+  const std::shared_ptr<arrow::Schema>& schema() const override { return schema_; }
+  bool bounded() const override { return options_.events >= 0; }
+  Result<SourceSplits> Splits() override;
+  Result<std::unique_ptr<SplitReader>> Open(const SourceSplit& split) override;
+
+  //! person: id, name, email_address, credit_card, city, state, date_time, extra
+  //! auction: id, item_name, description, initial_bid, reserve, date_time, expires, seller,
+  //!          category, extra
+  //! bid: auction, bidder, price, channel, url, date_time, extra
+  //! (ids and money int64, times timestamp[us], the rest strings; extra is empty.)
+  static std::shared_ptr<arrow::Schema> TableSchema(NexmarkOptions::Table table);
+
+ private:
+  NexmarkSource() = default;
+  NexmarkOptions options_;
+  std::shared_ptr<arrow::Schema> schema_;
+};
+
+}  // namespace sabot
