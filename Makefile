@@ -12,7 +12,7 @@ MAIN_JOB   := examples/trips_report.json
 export CCACHE_BASEDIR  := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all setup build python run test test-cpp test-python test-sanitize test-tsan bench-scan bench-python bench-ops bench-scaling bench-udf bench-nexmark clean
+.PHONY: all setup build python run test test-cpp test-python test-sanitize test-tsan bench-scan bench-python bench-ops bench-scaling bench-udf bench-nexmark bench-tpch clean
 
 all: build
 
@@ -69,7 +69,7 @@ test-tsan: setup $(TSAN_BUILD)/build.ninja
 	@set -o pipefail; ninja -C $(TSAN_BUILD) --quiet -j $(JOBS) sabot_exec_tests sabot_runtime_tests sabot_expr_tests \
 	  | { grep -v '^ninja: no work to do\.$$' || true; }
 	@cd $(TSAN_BUILD) && ARROW_DEFAULT_MEMORY_POOL=system TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/.ci/tsan.supp \
-	  ctest --output-on-failure -j $(JOBS) --timeout 600 -R '^(MorselExecutor|TaskPool|ParallelRun|ParallelAggregate|ParallelJoin|OperatorMetrics|RunningPlan|PipelineExecutor|UdfFunction)'
+	  ctest --output-on-failure -j $(JOBS) --timeout 600 -R '^(MorselExecutor|TaskPool|ParallelRun|ParallelAggregate|ParallelJoin|ParallelSort|OperatorMetrics|RunningPlan|PipelineExecutor|UdfFunction)'
 
 bench-scan: build
 	@SABOT_BIN=$(CURDIR)/$(BUILD)/sabot $(PY) bench/scan_bench.py
@@ -92,6 +92,13 @@ bench-ops: build python
 # Python UDFs over 10M rows: row-by-row Python vs auto-compiled (Numba) vs a native expression.
 bench-udf: build python
 	@$(PY) bench/udf_bench.py
+
+# TPC-H, 22 queries: Sabot vs DuckDB vs Polars on tpchgen-cli Parquet files (generated
+# into bench/.cache/tpch/ when missing), answers checked against DuckDB.
+SF      ?= 1
+THREADS ?= $(shell nproc)
+bench-tpch: build python
+	@$(PY) bench/tpch_bench.py --sf $(SF) --threads $(THREADS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-python $(PY_STAMP)

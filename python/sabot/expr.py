@@ -7,6 +7,7 @@ three-valued AND, OR and NOT (use parentheses: ``(a > 1) & (b < 2)``).
 from __future__ import annotations
 
 import datetime as _dt
+import json as _json
 from typing import Any
 
 from . import _core
@@ -64,6 +65,12 @@ class Expr:
     def is_valid(self) -> "Expr":
         return Expr(_core.call("is_valid", [self._e], {}))
 
+    def is_in(self, values: Any, *, skip_nulls: bool = False) -> "Expr":
+        """SQL's ``x IN (...)``: ``col("mode").is_in(["MAIL", "SHIP"])``. Values are str,
+        int, float or bool (cast to the column's type); a null input matches a None in
+        ``values`` unless ``skip_nulls``."""
+        return call("is_in", self, value_set=list(values), skip_nulls=skip_nulls)
+
     def if_else(self, then: Any, otherwise: Any) -> "Expr":
         """``cond.if_else(a, b)``: a where cond is true, else b (null cond gives null)."""
         return call("if_else", self, then, otherwise)
@@ -98,9 +105,21 @@ def lit(value: Any, type: str | None = None) -> Expr:
 
 def call(function: str, *args: Any, **options: Any) -> Expr:
     """Any Arrow compute scalar function by name, e.g. ``call("utf8_upper", col("s"))``
-    or ``call("strptime", col("s"), format="%Y-%m-%d", unit="us")``."""
-    text = {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in options.items()}
+    or ``call("strptime", col("s"), format="%Y-%m-%d", unit="us")``. A list option
+    (``call("is_in", col("x"), value_set=[1, 2])``) travels as JSON."""
+    text = {k: _option_text(v) for k, v in options.items()}
     return Expr(_core.call(function, [_to_expr(a)._e for a in args], text))
+
+
+def _option_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (list, tuple)):
+        try:
+            return _json.dumps(list(value))
+        except TypeError:
+            raise TypeError(f"a list option holds str, int, float, bool or None values, not {value!r}") from None
+    return str(value)
 
 
 def _to_expr(value: Any) -> Expr:

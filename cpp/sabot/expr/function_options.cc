@@ -9,6 +9,8 @@
 
 #include <arrow/compute/api_scalar.h>
 #include <arrow/compute/cast.h>
+#include <arrow/json/from_string.h>
+#include <nlohmann/json.hpp>
 
 #include "sabot/common/type_names.h"
 
@@ -154,6 +156,38 @@ Result<OptionsPtr> ParseTrim(const OptionReader& r) {
   return std::make_shared<cp::TrimOptions>(characters);
 }
 
+// value_set is a JSON array of strings, integers, floats or booleans (nulls allowed):
+// its Arrow type follows from the values, and Arrow casts the set to the input's type.
+Result<OptionsPtr> ParseSetLookup(const OptionReader& r) {
+  ARROW_RETURN_NOT_OK(r.CheckKeys({"value_set", "skip_nulls"}));
+  ARROW_ASSIGN_OR_RAISE(auto text, r.Required("value_set"));
+  ARROW_ASSIGN_OR_RAISE(bool skip_nulls, r.Bool("skip_nulls", false));
+  const auto values = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  const auto invalid = [&](const std::string& why) {
+    return Status::Invalid("option 'value_set' must be a JSON array of strings, numbers or booleans (", why,
+                           "), found '", text, "'");
+  };
+  if (!values.is_array()) return invalid("not an array");
+  std::shared_ptr<arrow::DataType> type = arrow::null();
+  for (const auto& v : values) {
+    std::shared_ptr<arrow::DataType> t = v.is_string()            ? arrow::utf8()
+                                         : v.is_number_integer()  ? arrow::int64()
+                                         : v.is_number_float()    ? arrow::float64()
+                                         : v.is_boolean()         ? arrow::boolean()
+                                         : v.is_null()            ? arrow::null()
+                                                                  : nullptr;
+    if (t == nullptr) return invalid("an element is a list or an object");
+    if (t->id() == arrow::Type::NA) continue;
+    if (type->id() == arrow::Type::INT64 && t->id() == arrow::Type::DOUBLE) type = t;
+    if (type->id() == arrow::Type::DOUBLE && t->id() == arrow::Type::INT64) continue;
+    if (type->id() != arrow::Type::NA && !type->Equals(*t)) return invalid("mixed kinds of values");
+    type = t;
+  }
+  ARROW_ASSIGN_OR_RAISE(auto set, arrow::json::ArrayFromJSONString(type, text));
+  return std::make_shared<cp::SetLookupOptions>(
+      set, skip_nulls ? cp::SetLookupOptions::SKIP : cp::SetLookupOptions::MATCH);
+}
+
 const std::map<std::string, Parser>& Parsers() {
   static const auto* parsers = new std::map<std::string, Parser>{
       {"cast", ParseCast},
@@ -171,6 +205,8 @@ const std::map<std::string, Parser>& Parsers() {
       {"split_pattern", ParseSplit},
       {"utf8_slice_codeunits", ParseSlice},
       {"round", ParseRound},
+      {"is_in", ParseSetLookup},
+      {"index_in", ParseSetLookup},
       {"utf8_lpad", ParsePad},
       {"utf8_rpad", ParsePad},
       {"utf8_center", ParsePad},

@@ -67,12 +67,16 @@ Result<std::shared_ptr<const JoinHashTable>> JoinHashTableBuilder::Finish(bool d
   for (int k : key_indices_) key_columns.push_back(table->columns_[k]);
   ARROW_ASSIGN_OR_RAISE(auto keys, JoinKeys::Make(key_columns));
   table->keys_ = std::make_unique<JoinKeys>(std::move(keys));
-  table->Insert(*table->keys_);
-  if (distinct_keys) table->DropDuplicateKeys();
+  // One integer-like key: duplicates are dropped while inserting, by one compare with
+  // the chain head; other keys are compared in bulk afterwards.
+  const auto& key_cols = table->keys_->columns();
+  const bool word_key = key_cols.size() == 1 && key_cols[0].layout() == JoinKeyColumn::Layout::kWord64;
+  table->Insert(*table->keys_, distinct_keys && word_key);
+  if (distinct_keys && !word_key) table->DropDuplicateKeys();
   return std::shared_ptr<const JoinHashTable>(std::move(table));
 }
 
-void JoinHashTable::Insert(const JoinKeys& keys) {
+void JoinHashTable::Insert(const JoinKeys& keys, bool drop_duplicate_words) {
   const int64_t n = keys.num_rows();
   // Load factor at most 1/2 keeps linear probing sequences short.
   uint64_t capacity = 16;
@@ -81,6 +85,7 @@ void JoinHashTable::Insert(const JoinKeys& keys) {
   mask_ = capacity - 1;
   next_.assign(n, kNoRow);
   const uint64_t* hashes = keys.hashes();
+  const uint64_t* words = drop_duplicate_words ? keys.columns()[0].words() : nullptr;
   // Backwards, prepending to chains, so every chain lists its rows in build order.
   for (int64_t i = n - 1; i >= 0; --i) {
     if (i >= kPrefetchDistance) __builtin_prefetch(&slots_[hashes[i - kPrefetchDistance] & mask_]);
@@ -94,7 +99,9 @@ void JoinHashTable::Insert(const JoinKeys& keys) {
         break;
       }
       if (slot.tag == tag) {
-        next_[i] = slot.row;
+        // The head is a later row with the same key: row i takes its place, so the
+        // first row of each key is the one kept, and the head's chain stays.
+        next_[i] = words != nullptr && words[i] == words[slot.row] ? next_[slot.row] : slot.row;
         slot.row = static_cast<uint32_t>(i);
         break;
       }

@@ -100,7 +100,9 @@ class JoinHashTable {
     uint32_t row;  // first build row of the chain, kNoRow when empty
   };
 
-  void Insert(const JoinKeys& keys);
+  //! With `drop_duplicate_words` (one kWord64 key column), a row whose key equals its
+  //! chain head's replaces the head instead of joining the chain.
+  void Insert(const JoinKeys& keys, bool drop_duplicate_words);
   //! Unlinks rows whose key equals their chain head's.
   void DropDuplicateKeys();
 

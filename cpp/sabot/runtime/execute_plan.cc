@@ -17,6 +17,21 @@ void Add(const ExecutorStats& part, ExecutorStats* total) {
   total->splits += part.splits;
 }
 
+// The sink of a parallel chain whose output goes on into the rest of the plan (a sort and
+// what is above it, lowered over a StageOutput): the MorselExecutor pushes into it on the
+// calling thread, in source order; aborting it aborts the plan's sink.
+class StageSink final : public Sink {
+ public:
+  StageSink(Operator* entry, Sink* sink) : Sink(entry->output_schema()), entry_(entry), sink_(sink) {}
+  std::string_view name() const override { return "StageSink"; }
+  Result<Flow> Push(int, Message message) override { return entry_->Push(0, std::move(message)); }
+  Status Abort() override { return sink_->Abort(); }
+
+ private:
+  Operator* entry_;
+  Sink* sink_;
+};
+
 // Runs the right input of `join` to its end and finishes its hash table.
 Result<JoinBuildSide> RunBuildSide(const PlanNode& join, const LoweredPlan& lowered, const LowerOptions& lower,
                                    const ExecuteOptions& options, ExecutorStats* stats) {
@@ -55,9 +70,20 @@ Status RunParallel(const PlanNode& body, const ParallelShape& shape, const Sourc
   const int workers = static_cast<int>(std::min<size_t>(static_cast<size_t>(options.threads), splits.size()));
   auto make_chain = [&] { return LowerOperatorChain(*shape.top, source, lower); };
   ExecutorStats run_stats;
-  if (shape.aggregate == nullptr) {
+  if (shape.aggregate == nullptr && shape.sort == nullptr) {
     MorselExecutor executor({workers, /*max_pending_morsels=*/0, options.cancel});
     ARROW_ASSIGN_OR_RAISE(run_stats, executor.Run(*source, splits, make_chain, sink));
+  } else if (shape.aggregate == nullptr) {
+    // The sort and the rest of the plan are lowered once more over the chain's output.
+    StageOutput chain_output(lowered.schemas.at(shape.top));
+    auto rest = LowerPlanAbove(body, *shape.top, &chain_output, &sink, lower);
+    if (!rest.ok()) {
+      (void)sink.Abort();
+      return rest.status();
+    }
+    StageSink stage(&chain_output, &sink);
+    MorselExecutor executor({workers, /*max_pending_morsels=*/0, options.cancel});
+    ARROW_ASSIGN_OR_RAISE(run_stats, executor.Run(*source, splits, make_chain, stage));
   } else {
     // The rest of the plan is lowered once more over the aggregate's result, into the
     // sink lowered before (whose own upstream copy is never fed).

@@ -24,9 +24,10 @@ struct ExecuteOptions {
 //! executors are not accounted yet), the ParallelShape of `body` runs on worker threads:
 //! first the build side of each of its joins, as a plan of its own (itself parallel where
 //! its shape allows), collected and finished into one shared hash table; then the chain
-//! itself, either on the MorselExecutor (same output, same order as one thread) or, below
-//! an aggregate, on the ParallelAggregation with the rest of the plan on the calling
-//! thread. Any other plan, or part of a plan, runs on the single-threaded PipelineExecutor.
+//! itself, either on the MorselExecutor (same output, same order as one thread; below a
+//! sort or top-k, into that node, which runs with the rest of the plan on the calling
+//! thread) or, below an aggregate, on the ParallelAggregation with the rest of the plan on
+//! the calling thread. Any other plan, or part of a plan, runs on the single-threaded PipelineExecutor.
 //!
 //! On error the sink is aborted (no partial file output).
 Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, const LowerOptions& lower,

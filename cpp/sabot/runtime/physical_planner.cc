@@ -354,6 +354,12 @@ std::optional<ParallelShape> FindParallelShape(const PlanNode& body) {
       shape.aggregate = static_cast<const AggregateNode*>(node);
       return shape;
     }
+    // A sort reads everything anyway, so nothing is computed in vain (unlike below a limit).
+    const bool sorts = node->kind() == PlanKind::kSort || node->kind() == PlanKind::kTopK;
+    if (sorts && IsParallelChain(*node->input(), &shape)) {
+      shape.sort = node;
+      return shape;
+    }
   }
   return std::nullopt;
 }

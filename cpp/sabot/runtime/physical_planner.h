@@ -63,11 +63,15 @@ struct ParallelShape {
   const AggregateNode* aggregate = nullptr;
   //! The chain's joins, top first.
   std::vector<const PlanNode*> joins;
+  //! Null, or (when `aggregate` is null) the sort or top-k right above `top`, which reads
+  //! all its input before emitting anything: the workers' output goes into it in source
+  //! order, and it and the nodes above run on the calling thread.
+  const PlanNode* sort = nullptr;
 };
 
 //! The parallel part of `body` (a plan without its sink): the whole body when it is such a
-//! chain, else the chain below the lowest aggregate reached from the top through
-//! single-input nodes; nullopt when neither exists.
+//! chain, else the chain below the first aggregate, sort or top-k reached from the top
+//! through single-input nodes; nullopt when neither exists.
 std::optional<ParallelShape> FindParallelShape(const PlanNode& body);
 
 //! The operators of the nodes of `body` above `stage` (all single-input), lowered over

@@ -136,6 +136,29 @@ TEST(ExprErrors, UnknownFunctionAndBadOptions) {
   EXPECT_NE(bad_type.status().message().find("unknown type 'int33'"), std::string::npos);
 }
 
+// IN lists: value_set is JSON text; the set is cast to the input's type.
+TEST(ExprFunctions, IsInWithAValueSet) {
+  auto in = [](Expr e, std::string set) { return Eval(Expr::Call("is_in", {std::move(e)}, {{"value_set", set}})); };
+  EXPECT_TRUE(in(col("a"), "[2, 4, 7]")->Equals(*ArrayFromJson(arrow::boolean(), "[false, true, false, true, false]")));
+  EXPECT_TRUE(in(col("b"), "[1.5, 4]")->Equals(*ArrayFromJson(arrow::boolean(), "[false, true, false, false, false]")));
+  EXPECT_TRUE(in(col("s"), R"(["cherry", "", null])")
+                  ->Equals(*ArrayFromJson(arrow::boolean(), "[false, false, true, false, true]")));
+  // A null input matches a null in the set unless skip_nulls.
+  EXPECT_TRUE(in(col("a"), "[1, null]")->Equals(*ArrayFromJson(arrow::boolean(), "[true, false, false, false, true]")));
+  auto skipped = Eval(Expr::Call("is_in", {col("a")}, {{"value_set", "[1, null]"}, {"skip_nulls", "true"}}));
+  EXPECT_TRUE(skipped->Equals(*ArrayFromJson(arrow::boolean(), "[true, false, false, false, false]")));
+  auto schema = SampleBatch()->schema();
+  for (const char* bad : {"MAIL", "[1, \"x\"]", "[[1]]"}) {
+    auto b = Bind(Expr::Call("is_in", {col("a")}, {{"value_set", bad}}), schema);
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_NE(b.status().message().find("option 'value_set' must be a JSON array"), std::string::npos)
+        << b.status().message();
+  }
+  auto missing = Bind(Expr::Call("is_in", {col("a")}), schema);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("needs option 'value_set'"), std::string::npos);
+}
+
 TEST(ExprErrors, RuntimeErrorNamesExpression) {
   auto batch = SampleBatch();
   auto bound = Bind(col("a") * lit(std::numeric_limits<int64_t>::max()), batch->schema());

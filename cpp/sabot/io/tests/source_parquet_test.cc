@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include <arrow/api.h>
+#include <arrow/compute/cast.h>
 #include <arrow/io/file.h>
 #include <gtest/gtest.h>
 #include <parquet/arrow/writer.h>
@@ -114,6 +115,56 @@ TEST(ParquetSource, CorruptLaterFileNamesIt) {
   }();
   ASSERT_FALSE(st.ok());
   EXPECT_HAS_SUBSTR(st.message(), bad + ": not a valid Parquet file");
+}
+
+// tpchgen-cli and other Arrow writers store string_view columns; most compute
+// kernels take no view types, so the source hands out plain strings.
+TEST(ParquetSource, ViewColumnsAreReadAsPlainStrings) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto names, arrow::compute::Cast(*ArrayFromJSON(arrow::utf8(), R"(["ab", null, "a long string past the inline twelve bytes"])"),
+                                                        arrow::utf8_view()));
+  auto schema = arrow::schema({arrow::field("id", arrow::int64()), arrow::field("name", arrow::utf8_view())});
+  auto table = arrow::Table::Make(schema, {ArrayFromJSON(arrow::int64(), "[1, 2, 3]"), names});
+  {
+    ASSERT_OK_AND_ASSIGN(auto out, arrow::io::FileOutputStream::Open(dir.File("v.parquet")));
+    auto arrow_props = parquet::ArrowWriterProperties::Builder().store_schema()->build();
+    ASSERT_OK(parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, 2,
+                                         parquet::default_writer_properties(), arrow_props));
+    ASSERT_OK(out->Close());
+  }
+  ASSERT_OK_AND_ASSIGN(auto source, MakeSource(ParquetSpec(dir.File("v.parquet"))));
+  EXPECT_TRUE(source->schema()->field(1)->type()->Equals(*arrow::utf8()));
+  ASSERT_OK_AND_ASSIGN(auto read, ReadTable(*source));
+  ASSERT_OK_AND_ASSIGN(read, read->CombineChunks());
+  EXPECT_TRUE(read->column(1)->chunk(0)->Equals(
+      *ArrayFromJSON(arrow::utf8(), R"(["ab", null, "a long string past the inline twelve bytes"])")))
+      << read->ToString();
+}
+
+// Columns whose pages all use the dictionary are read as dictionaries and expanded; a
+// column that fell back to plain pages is decoded as usual. Both come out as utf8.
+TEST(ParquetSource, DictionaryEncodedAndFallbackStringColumns) {
+  TempDir dir;
+  arrow::StringBuilder mode, comment;
+  for (int i = 0; i < 20000; ++i) {
+    ASSERT_OK(i % 97 == 0 ? mode.AppendNull() : mode.Append(i % 3 == 0 ? "MAIL" : "TRUCK"));
+    ASSERT_OK(comment.Append("comment number " + std::to_string(i)));
+  }
+  auto schema = arrow::schema({arrow::field("mode", arrow::utf8()), arrow::field("comment", arrow::utf8())});
+  auto table = arrow::Table::Make(schema, {*mode.Finish(), *comment.Finish()});
+  {
+    ASSERT_OK_AND_ASSIGN(auto out, arrow::io::FileOutputStream::Open(dir.File("d.parquet")));
+    // A small dictionary page limit makes the comments fall back to plain pages.
+    auto props = parquet::WriterProperties::Builder().dictionary_pagesize_limit(4096)->build();
+    ASSERT_OK(parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, 6000, props));
+    ASSERT_OK(out->Close());
+  }
+  ASSERT_OK_AND_ASSIGN(auto source, MakeSource(ParquetSpec(dir.File("d.parquet"))));
+  EXPECT_TRUE(source->schema()->Equals(*schema)) << source->schema()->ToString();
+  ASSERT_OK_AND_ASSIGN(auto read, ReadTable(*source));
+  ASSERT_OK_AND_ASSIGN(read, read->CombineChunks());
+  ASSERT_OK_AND_ASSIGN(auto expected, table->CombineChunks());
+  EXPECT_TRUE(read->Equals(*expected));
 }
 
 TEST(ParquetSource, MissingFile) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -433,6 +434,50 @@ std::vector<std::pair<int64_t, int64_t>> NestedLoop(const std::vector<std::optio
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// Semi and anti joins keep one build row per key (dropped while inserting for one
+// integer key, in bulk for other keys): many duplicates, both key layouts.
+TEST(HashJoin, SemiAndAntiWithManyDuplicateBuildKeysRandomized) {
+  std::mt19937_64 rng(7);
+  for (bool string_key : {false, true}) {
+    auto type = string_key ? arrow::utf8() : arrow::int64();
+    auto left = arrow::schema({arrow::field("lid", arrow::int64()), arrow::field("k", type)});
+    auto right = arrow::schema({arrow::field("k", type)});
+    std::set<int64_t> right_keys;
+    std::string right_json = "[", left_json = "[";
+    auto key_json = [&](int64_t key) {
+      return string_key ? "\"s" + std::to_string(key) + "\"" : std::to_string(key);
+    };
+    for (int i = 0; i < 20000; ++i) {  // 20000 rows over at most 2000 keys
+      const int64_t key = static_cast<int64_t>(rng() % 4000) / 2 * 2;
+      right_keys.insert(key);
+      right_json += (i ? ", " : "") + std::string("{\"k\": ") + key_json(key) + "}";
+    }
+    std::vector<int64_t> want_semi, want_anti;
+    for (int i = 0; i < 3000; ++i) {
+      const int64_t key = static_cast<int64_t>(rng() % 4000);
+      (right_keys.count(key) ? want_semi : want_anti).push_back(i);
+      left_json += (i ? ", " : "") + std::string("{\"lid\": ") + std::to_string(i) + ", \"k\": " + key_json(key) + "}";
+    }
+    right_json += "]";
+    left_json += "]";
+    for (auto join_type : {JoinType::kSemi, JoinType::kAnti}) {
+      auto run = MakeRun(left, right, Spec(join_type, {"k"}, {"k"}));
+      PushOk(*run.join, 1, Message::Batch(BatchFromJson(right, right_json)));
+      PushOk(*run.join, 1, Message::EndOfStream());
+      PushOk(*run.join, 0, Message::Batch(BatchFromJson(left, left_json)));
+      PushOk(*run.join, 0, Message::EndOfStream());
+      auto table = run.out->Table()->CombineChunks().ValueOrDie();
+      std::vector<int64_t> got;
+      if (table->num_rows() > 0) {
+        const auto& lid = static_cast<const arrow::Int64Array&>(*table->GetColumnByName("lid")->chunk(0));
+        for (int64_t i = 0; i < lid.length(); ++i) got.push_back(lid.Value(i));
+      }
+      EXPECT_EQ(got, join_type == JoinType::kSemi ? want_semi : want_anti)
+          << ToString(join_type) << (string_key ? " string key" : " int key");
+    }
+  }
 }
 
 TEST(HashJoin, RandomizedAgainstNestedLoop) {

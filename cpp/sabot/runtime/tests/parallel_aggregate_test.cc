@@ -14,6 +14,7 @@
 #include "sabot/plan/stream.h"
 #include "sabot/runtime/physical_planner.h"
 #include "sabot/runtime/run.h"
+#include "sabot/runtime/tests/run_with_threads.h"
 
 namespace sabot {
 namespace {
@@ -45,13 +46,7 @@ std::vector<AggregateSpec> AllAggregates(const std::string& i, const std::string
           {F::kFirst, i, "first_i"},        {F::kLast, d, "last_d"},          {F::kFirst, str, "first_s"}};
 }
 
-Result<std::shared_ptr<arrow::Table>> RunWith(const PlanPtr& plan, int threads) {
-  RunOptions options;
-  options.threads = threads;
-  ARROW_ASSIGN_OR_RAISE(auto result, RunPlan(*plan, options));
-  ARROW_ASSIGN_OR_RAISE(auto table, result.ToTable());
-  return table->CombineChunks();
-}
+using testing::RunWith;
 
 // Same rows in the same order; float64 columns within a relative 1e-9 (partial sums
 // are added in another grouping than one running sum).

@@ -10,6 +10,7 @@
 #include "sabot/plan/stream.h"
 #include "sabot/runtime/physical_planner.h"
 #include "sabot/runtime/run.h"
+#include "sabot/runtime/tests/run_with_threads.h"
 
 namespace sabot {
 namespace {
@@ -48,13 +49,7 @@ std::shared_ptr<arrow::Table> Dimension(int64_t big_row = -1) {
   return arrow::Table::Make(schema, {*id.Finish(), *w.Finish(), *name.Finish()});
 }
 
-Result<std::shared_ptr<arrow::Table>> RunWith(const PlanPtr& plan, int threads) {
-  RunOptions options;
-  options.threads = threads;
-  ARROW_ASSIGN_OR_RAISE(auto result, RunPlan(*plan, options));
-  ARROW_ASSIGN_OR_RAISE(auto table, result.ToTable());
-  return table->CombineChunks();
-}
+using testing::RunWith;
 
 void ExpectSameForAllThreadCounts(const PlanPtr& plan, int64_t min_rows) {
   auto one = RunWith(plan, 1);
