@@ -110,38 +110,35 @@ public final class NexmarkFlinkBench {
     NexmarkGenerator gen = new NexmarkGenerator(seed);
     long[] person = new long[4], auction = new long[10], bid = new long[7];  // rows, then per column
     long start = NexmarkGenerator.DEFAULT_START_TIME_US;
-    for (long n = 0; n < events; n++) {
-      switch (NexmarkGenerator.kindOf(n)) {
-        case PERSON -> {
-          Person p = gen.person(n);
-          person[0]++;
-          person[1] += p.id;
-          person[2] += p.dateTime - start;
-          person[3] += p.name.length() + p.emailAddress.length() + p.creditCard.length() + p.city.length()
-              + p.state.length() + p.extra.length();
-        }
-        case AUCTION -> {
-          Auction a = gen.auction(n);
-          auction[0]++;
-          auction[1] += a.id;
-          auction[2] += a.initialBid;
-          auction[3] += a.reserve;
-          auction[4] += a.dateTime - start;
-          auction[5] += a.expires - start;
-          auction[6] += a.seller;
-          auction[7] += a.category;
-          auction[8] += a.itemName.length() + a.description.length() + a.extra.length();
-        }
-        case BID -> {
-          Bid b = gen.bid(n);
-          bid[0]++;
-          bid[1] += b.auction;
-          bid[2] += b.bidder;
-          bid[3] += b.price;
-          bid[4] += b.dateTime - start;
-          bid[5] += b.channel.length() + b.url.length() + b.extra.length();
-        }
-      }
+    // Per kind through count() and eventNumber(), the way the jobs' sources enumerate events.
+    for (long k = 0; k < NexmarkGenerator.count(NexmarkGenerator.Kind.PERSON, events); k++) {
+      Person p = gen.person(NexmarkGenerator.eventNumber(NexmarkGenerator.Kind.PERSON, k));
+      person[0]++;
+      person[1] += p.id;
+      person[2] += p.dateTime - start;
+      person[3] += p.name.length() + p.emailAddress.length() + p.creditCard.length() + p.city.length()
+          + p.state.length() + p.extra.length();
+    }
+    for (long k = 0; k < NexmarkGenerator.count(NexmarkGenerator.Kind.AUCTION, events); k++) {
+      Auction a = gen.auction(NexmarkGenerator.eventNumber(NexmarkGenerator.Kind.AUCTION, k));
+      auction[0]++;
+      auction[1] += a.id;
+      auction[2] += a.initialBid;
+      auction[3] += a.reserve;
+      auction[4] += a.dateTime - start;
+      auction[5] += a.expires - start;
+      auction[6] += a.seller;
+      auction[7] += a.category;
+      auction[8] += a.itemName.length() + a.description.length() + a.extra.length();
+    }
+    for (long k = 0; k < NexmarkGenerator.count(NexmarkGenerator.Kind.BID, events); k++) {
+      Bid b = gen.bid(NexmarkGenerator.eventNumber(NexmarkGenerator.Kind.BID, k));
+      bid[0]++;
+      bid[1] += b.auction;
+      bid[2] += b.bidder;
+      bid[3] += b.price;
+      bid[4] += b.dateTime - start;
+      bid[5] += b.channel.length() + b.url.length() + b.extra.length();
     }
     System.out.printf("person rows=%d id=%d date_time=%d string_chars=%d%n", person[0], person[1], person[2],
         person[3]);
@@ -152,6 +149,8 @@ public final class NexmarkFlinkBench {
         bid[2], bid[3], bid[4], bid[5]);
   }
 
+  // Every event number in order, by kindOf(): an enumeration independent of the sources' one
+  // (count and eventNumber), so the two checks together also check that mapping.
   private static void dump(long events, long seed, Path dir) throws IOException {
     NexmarkGenerator gen = new NexmarkGenerator(seed);
     Files.createDirectories(dir);

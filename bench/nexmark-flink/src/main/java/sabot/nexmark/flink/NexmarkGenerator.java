@@ -64,6 +64,36 @@ public final class NexmarkGenerator implements Serializable {
     return Kind.BID;
   }
 
+  private static long proportion(Kind kind) {
+    return switch (kind) {
+      case PERSON -> PERSON_PROPORTION;
+      case AUCTION -> AUCTION_PROPORTION;
+      case BID -> TOTAL_PROPORTION - PERSON_PROPORTION - AUCTION_PROPORTION;
+    };
+  }
+
+  // Where events of this kind start within every run of TOTAL_PROPORTION event numbers.
+  private static long firstOffset(Kind kind) {
+    return switch (kind) {
+      case PERSON -> 0;
+      case AUCTION -> PERSON_PROPORTION;
+      case BID -> PERSON_PROPORTION + AUCTION_PROPORTION;
+    };
+  }
+
+  /** How many of the event numbers [0, events) are of this kind. */
+  public static long count(Kind kind, long events) {
+    long partial = Math.min(Math.max(events % TOTAL_PROPORTION - firstOffset(kind), 0), proportion(kind));
+    return events / TOTAL_PROPORTION * proportion(kind) + partial;
+  }
+
+  /** The event number of the k-th (0-based) event of this kind: sources enumerate only the
+   *  numbers of their kind instead of passing every number on and dropping most of them. */
+  public static long eventNumber(Kind kind, long k) {
+    long per = proportion(kind);
+    return k / per * TOTAL_PROPORTION + firstOffset(kind) + k % per;
+  }
+
   /** The 0-based id of the last person created at or before `event`. */
   static long lastPerson(long event) {
     long epoch = event / TOTAL_PROPORTION;

@@ -3,7 +3,6 @@ package sabot.nexmark.flink;
 
 import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.FilterFunction;
-import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -17,10 +16,11 @@ import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.streaming.api.functions.sink.RichSinkFunction;
 import org.apache.flink.util.Collector;
 
-/** Each query reads its tables the way Sabot's bench does: one source per table over all
- *  event numbers [0, events), keeping the events of that kind. env.fromSequence splits the
- *  number range into disjoint ranges, one set per source subtask, so generation is parallel
- *  like Sabot's splits. Every query ends in a counting sink (rows out, as the accumulator
+/** Each query reads its tables the way Sabot's bench does: one source per table, yielding
+ *  the events of that kind among the event numbers [0, events). env.fromSequence counts the
+ *  events of the kind (0 .. count-1, mapped onto their event numbers) and splits that range
+ *  into disjoint ranges, one set per source subtask, so generation is parallel like Sabot's
+ *  splits. Every query ends in a counting sink (rows out, as the accumulator
  *  ROWS), the equivalent of Sabot's count sink. */
 public final class NexmarkQueries {
   public static final String ROWS = "rows";
@@ -35,10 +35,10 @@ public final class NexmarkQueries {
       case "q2" -> bids(env, events, gen).filter(new SomeAuctions()).map(new AuctionPrice())
           .addSink(new CountingSink<>()).name("count");
       case "q3" -> {
-        DataStream<Auction> auctions = env.fromSequence(0, events - 1)
-            .flatMap(new AuctionsOf(gen)).name("auctions").filter(new CategoryTen());
-        DataStream<Person> sellers = env.fromSequence(0, events - 1)
-            .flatMap(new PeopleOf(gen)).name("people").filter(new LocalStates());
+        DataStream<Auction> auctions = numbers(env, NexmarkGenerator.Kind.AUCTION, events)
+            .map(new AuctionsOf(gen)).name("auctions").filter(new CategoryTen());
+        DataStream<Person> sellers = numbers(env, NexmarkGenerator.Kind.PERSON, events)
+            .map(new PeopleOf(gen)).name("people").filter(new LocalStates());
         auctions.connect(sellers).keyBy(new BySeller(), new ById()).process(new SellerJoin())
             .addSink(new CountingSink<>()).name("count");
       }
@@ -47,32 +47,37 @@ public final class NexmarkQueries {
   }
 
   static DataStream<Bid> bids(StreamExecutionEnvironment env, long events, NexmarkGenerator gen) {
-    return env.fromSequence(0, events - 1).flatMap(new BidsOf(gen)).name("bids");
+    return numbers(env, NexmarkGenerator.Kind.BID, events).map(new BidsOf(gen)).name("bids");
   }
 
-  // Generators: event number -> the event, when it is of this kind.
+  /** The event numbers of this kind among [0, events), as indexes k of that kind. */
+  static DataStream<Long> numbers(StreamExecutionEnvironment env, NexmarkGenerator.Kind kind, long events) {
+    return env.fromSequence(0, NexmarkGenerator.count(kind, events) - 1);
+  }
 
-  static final class BidsOf implements FlatMapFunction<Long, Bid> {
+  // Generators: the k-th event of a kind.
+
+  static final class BidsOf implements MapFunction<Long, Bid> {
     private final NexmarkGenerator gen;
     BidsOf(NexmarkGenerator gen) { this.gen = gen; }
-    @Override public void flatMap(Long n, Collector<Bid> out) {
-      if (NexmarkGenerator.kindOf(n) == NexmarkGenerator.Kind.BID) out.collect(gen.bid(n));
+    @Override public Bid map(Long k) {
+      return gen.bid(NexmarkGenerator.eventNumber(NexmarkGenerator.Kind.BID, k));
     }
   }
 
-  static final class AuctionsOf implements FlatMapFunction<Long, Auction> {
+  static final class AuctionsOf implements MapFunction<Long, Auction> {
     private final NexmarkGenerator gen;
     AuctionsOf(NexmarkGenerator gen) { this.gen = gen; }
-    @Override public void flatMap(Long n, Collector<Auction> out) {
-      if (NexmarkGenerator.kindOf(n) == NexmarkGenerator.Kind.AUCTION) out.collect(gen.auction(n));
+    @Override public Auction map(Long k) {
+      return gen.auction(NexmarkGenerator.eventNumber(NexmarkGenerator.Kind.AUCTION, k));
     }
   }
 
-  static final class PeopleOf implements FlatMapFunction<Long, Person> {
+  static final class PeopleOf implements MapFunction<Long, Person> {
     private final NexmarkGenerator gen;
     PeopleOf(NexmarkGenerator gen) { this.gen = gen; }
-    @Override public void flatMap(Long n, Collector<Person> out) {
-      if (NexmarkGenerator.kindOf(n) == NexmarkGenerator.Kind.PERSON) out.collect(gen.person(n));
+    @Override public Person map(Long k) {
+      return gen.person(NexmarkGenerator.eventNumber(NexmarkGenerator.Kind.PERSON, k));
     }
   }
 
