@@ -14,8 +14,9 @@ events/s = events / time. The results go through a count sink.
 
 Apache Flink runs the same queries over the same events (bench/nexmark-flink: a Java port
 of Sabot's generator, checked row for row by bench/test_nexmark_flink_identity.py) as
-DataStream jobs on a one-JVM MiniCluster with parallelism = cores, after one warm-up run per
-query; the row counts must equal Sabot's. ratio = Sabot events/s / Flink events/s. Results:
+DataStream jobs on a one-JVM MiniCluster with parallelism = cores, after --flink-warmups
+untimed runs per query (the JIT needs a couple: q3's first runs take 2-4x its later ones),
+then --repeats timed ones; the row counts must equal Sabot's. ratio = Sabot events/s / Flink events/s. Results:
 bench/results/nexmark-<cores>.csv (and .png when matplotlib is installed). The last line:
     nexmark events=<n> cores=<c> geomean_ratio_vs_flink=<x> min_ratio_vs_flink=<x> q0_ev_per_s_per_core=<x>
 (q0_ev_per_s_per_core is Sabot's; with --no-flink the ratios read n/a.)
@@ -66,9 +67,9 @@ def run_sabot(events: int, repeats: int, cores: int) -> dict[str, dict[str, floa
     return out
 
 
-def run_flink(events: int, repeats: int, cores: int) -> dict[str, dict[str, float]]:
-    print(f"flink: parallelism {cores}, MiniCluster in one JVM, 1 warm-up + {repeats} timed runs per query")
-    out = nexmark_flink.bench(events, cores, repeats)
+def run_flink(events: int, repeats: int, warmups: int, cores: int) -> dict[str, dict[str, float]]:
+    print(f"flink: parallelism {cores}, MiniCluster in one JVM, {warmups} warm-up + {repeats} timed runs per query")
+    out = nexmark_flink.bench(events, cores, repeats, warmups)
     print(f"{'query':<6} {'rows out':>12} {'seconds':>9} {'events/s':>14} {'events/s/core':>14}")
     for name, r in out.items():
         print(f"{name:<6} {r['rows']:>12,} {r['seconds']:>9.3f} {r['events_per_s']:>14,.0f} "
@@ -102,6 +103,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--flink-warmups", type=int, default=2, help="untimed JIT warm-up runs per Flink query")
     parser.add_argument("--no-flink", action="store_true", help="Sabot only (the ratios read n/a)")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
@@ -110,7 +112,7 @@ def main() -> int:
     if not args.no_flink:
         nexmark_flink.ensure_jar()  # before any timing, so a Maven build never overlaps one
     sabot_side = run_sabot(args.events, args.repeats, cores)
-    flink_side = {} if args.no_flink else run_flink(args.events, args.repeats, cores)
+    flink_side = {} if args.no_flink else run_flink(args.events, args.repeats, args.flink_warmups, cores)
 
     ratios = {}
     if flink_side:

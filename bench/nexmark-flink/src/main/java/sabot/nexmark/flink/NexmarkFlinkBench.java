@@ -20,8 +20,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /** Modes (all take --events N, --seed S):
  *  <pre>
- *  bench    --parallelism P --repeats R [--queries q0,q1,q2,q3]
- *           one warm-up run, then R timed runs per query; prints "result query=.. rows=..
+ *  bench    --parallelism P --repeats R [--warmups W] [--queries q0,q1,q2,q3]
+ *           W (default 1) warm-up runs, then R timed runs per query; prints "result query=.. rows=..
  *           seconds=<median> events_per_s=.." per query
  *  checksum per table: rows, and the sums of its integer columns and string lengths
  *  dump     --dir D: person.csv, auction.csv, bid.csv of all events (for row-by-row checks)
@@ -37,7 +37,7 @@ public final class NexmarkFlinkBench {
     if (events < 1) usage("--events must be >= 1");
     switch (argv[0]) {
       case "bench" -> bench(events, seed, Integer.parseInt(args.getOrDefault("parallelism", "1")),
-          Integer.parseInt(args.getOrDefault("repeats", "3")),
+          Integer.parseInt(args.getOrDefault("repeats", "3")), Integer.parseInt(args.getOrDefault("warmups", "1")),
           List.of(args.getOrDefault("queries", "q0,q1,q2,q3").split(",")));
       case "checksum" -> checksum(events, seed);
       case "dump" -> dump(events, seed, Path.of(args.getOrDefault("dir", ".")));
@@ -47,7 +47,7 @@ public final class NexmarkFlinkBench {
 
   private static void usage(String why) {
     System.err.println("nexmark-flink: " + why + "\nusage: bench|checksum|dump --events N [--seed S] "
-        + "[--parallelism P --repeats R --queries q0,q1,q2,q3] [--dir D]");
+        + "[--parallelism P --repeats R --warmups W --queries q0,q1,q2,q3] [--dir D]");
     System.exit(2);
   }
 
@@ -63,7 +63,7 @@ public final class NexmarkFlinkBench {
   // One MiniCluster for all runs, so a run's time is the job's (graph submission, deployment,
   // execution, teardown) and not the cluster's start. Slots = parallelism: every operator
   // shares the default slot sharing group, so a job needs exactly P slots.
-  private static void bench(long events, long seed, int parallelism, int repeats, List<String> queries)
+  private static void bench(long events, long seed, int parallelism, int repeats, int warmups, List<String> queries)
       throws Exception {
     MiniClusterConfiguration config = new MiniClusterConfiguration.Builder()
         .setConfiguration(new Configuration())
@@ -75,7 +75,7 @@ public final class NexmarkFlinkBench {
       for (String query : queries) {
         List<Double> times = new ArrayList<>();
         long rows = -1;
-        for (int run = 0; run <= repeats; run++) {
+        for (int run = 0; run < warmups + repeats; run++) {
           JobGraph job = jobGraph(query, events, seed, parallelism);
           long start = System.nanoTime();
           JobExecutionResult result = cluster.executeJobBlocking(job);
@@ -84,8 +84,8 @@ public final class NexmarkFlinkBench {
           if (rows >= 0 && out != rows) throw new IllegalStateException(query + ": rows changed between runs");
           rows = out;
           System.out.printf("run query=%s run=%d%s rows=%d seconds=%.4f%n", query, run,
-              run == 0 ? "(warm-up)" : "", out, seconds);
-          if (run > 0) times.add(seconds);
+              run < warmups ? "(warm-up)" : "", out, seconds);
+          if (run >= warmups) times.add(seconds);
         }
         times.sort(null);
         double median = times.size() % 2 == 1 ? times.get(times.size() / 2)
