@@ -16,8 +16,9 @@ Apache Flink runs the same queries over the same events (bench/nexmark-flink: a 
 of Sabot's generator, checked row for row by bench/test_nexmark_flink_identity.py) as
 DataStream jobs on a one-JVM MiniCluster with parallelism = cores, after --flink-warmups
 untimed runs per query (the JIT needs a couple: q3's first runs take 2-4x its later ones),
-then --repeats timed ones; the row counts must equal Sabot's. ratio = Sabot events/s / Flink events/s. Results:
-bench/results/nexmark-<cores>.csv (and .png when matplotlib is installed). The last line:
+then --repeats timed ones; the row counts must equal Sabot's. ratio = Sabot events/s /
+Flink events/s. Results: bench/results/nexmark-<cores>.csv (and .png when matplotlib is
+installed). The last line:
     nexmark events=<n> cores=<c> geomean_ratio_vs_flink=<x> min_ratio_vs_flink=<x> q0_ev_per_s_per_core=<x>
 (q0_ev_per_s_per_core is Sabot's; with --no-flink the ratios read n/a.)
 """
