@@ -81,9 +81,13 @@ bench-python: build python
 bench-scaling: build python
 	@$(PY) bench/scaling_bench.py
 
-# Nexmark q0-q3 on Sabot: events/s and events/s per core (the Flink side is still to come).
+# Nexmark q0-q3 on Sabot and on Apache Flink (a MiniCluster in one JVM) over the same events:
+# events/s, per core, and the ratio. The JDK and Maven are installed for this target only;
+# the Java generator is checked against Sabot's before anything is timed.
 bench-nexmark: build python
-	@$(PY) bench/nexmark_bench.py
+	@bash bench/nexmark-flink/setup.sh
+	@$(PY) -m pytest -q -p no:cacheprovider bench/test_nexmark_flink_identity.py
+	@$(PY) bench/nexmark_bench.py $(NEXMARK_ARGS)
 
 # Hash join, grouped aggregation and sort, in process over in-memory Arrow tables, vs DuckDB.
 bench-ops: build python

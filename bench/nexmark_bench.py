@@ -12,13 +12,20 @@ events/s = events / time. The results go through a count sink.
   q2  bids on auctions whose id is a multiple of 123
   q3  auctions of category 10 joined with their sellers from OR, ID or CA
 
-Flink is not run yet (the MiniCluster side of the issue is still to build), so the ratio
-fields of the last line read n/a:
-    nexmark events=<n> cores=<c> geomean_ratio_vs_flink=n/a min_ratio_vs_flink=n/a q0_ev_per_s_per_core=<x>
+Apache Flink runs the same queries over the same events (bench/nexmark-flink: a Java port
+of Sabot's generator, checked row for row by bench/test_nexmark_flink_identity.py) as
+DataStream jobs on a one-JVM MiniCluster with parallelism = cores, after --flink-warmups
+untimed runs per query (the JIT needs a couple: q3's first runs take 2-4x its later ones),
+then --repeats timed ones; the row counts must equal Sabot's. ratio = Sabot events/s /
+Flink events/s. Results: bench/results/nexmark-<cores>.csv (and .png when matplotlib is
+installed). The last line:
+    nexmark events=<n> cores=<c> geomean_ratio_vs_flink=<x> min_ratio_vs_flink=<x> q0_ev_per_s_per_core=<x>
+(q0_ev_per_s_per_core is Sabot's; with --no-flink the ratios read n/a.)
 """
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import sys
@@ -27,6 +34,8 @@ from pathlib import Path
 
 import sabot
 from sabot.expr import col
+
+import nexmark_flink
 
 
 def queries(events: int) -> dict:
@@ -42,34 +51,106 @@ def queries(events: int) -> dict:
     }
 
 
+def run_sabot(events: int, repeats: int, cores: int) -> dict[str, dict[str, float]]:
+    out = {}
+    print(f"sabot: {cores} worker threads")
+    print(f"{'query':<6} {'rows out':>12} {'seconds':>9} {'events/s':>14} {'events/s/core':>14}")
+    for name, build in queries(events).items():
+        times, rows = [], 0
+        for _ in range(repeats):
+            start = time.perf_counter()
+            rows = build().count()
+            times.append(time.perf_counter() - start)
+        seconds = statistics.median(times)
+        rate = events / seconds
+        out[name] = {"rows": rows, "seconds": seconds, "events_per_s": rate}
+        print(f"{name:<6} {rows:>12,} {seconds:>9.3f} {rate:>14,.0f} {rate / cores:>14,.0f}")
+    return out
+
+
+def run_flink(events: int, repeats: int, warmups: int, cores: int) -> dict[str, dict[str, float]]:
+    print(f"flink: parallelism {cores}, MiniCluster in one JVM, {warmups} warm-up + {repeats} timed runs per query")
+    out = nexmark_flink.bench(events, cores, repeats, warmups)
+    print(f"{'query':<6} {'rows out':>12} {'seconds':>9} {'events/s':>14} {'events/s/core':>14}")
+    for name, r in out.items():
+        print(f"{name:<6} {r['rows']:>12,} {r['seconds']:>9.3f} {r['events_per_s']:>14,.0f} "
+              f"{r['events_per_s'] / cores:>14,.0f}")
+    return out
+
+
+def chart(path: Path, sabot_side: dict, flink_side: dict, events: int, cores: int) -> bool:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    names = list(sabot_side)
+    x = range(len(names))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.bar([i - 0.2 for i in x], [sabot_side[q]["events_per_s"] / 1e6 for q in names], 0.4, label="Sabot")
+    ax.bar([i + 0.2 for i in x], [flink_side[q]["events_per_s"] / 1e6 for q in names], 0.4, label="Flink")
+    ax.set_xticks(list(x), names)
+    ax.set_ylabel("million events/s")
+    ax.set_title(f"Nexmark, {events:,} events, {cores} cores")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--flink-warmups", type=int, default=2, help="untimed JIT warm-up runs per Flink query")
+    parser.add_argument("--no-flink", action="store_true", help="Sabot only (the ratios read n/a)")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     print(f"machine: {cores} cores (load average {os.getloadavg()[0]:.1f}); sabot {sabot.__version__}; "
-          f"{args.events:,} events, {cores} worker threads")
-    rows = []
-    print(f"{'query':<6} {'rows out':>12} {'seconds':>9} {'events/s':>14} {'events/s/core':>14}")
-    for name, build in queries(args.events).items():
-        times, out = [], 0
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            out = build().count()
-            times.append(time.perf_counter() - start)
-        seconds = statistics.median(times)
-        rate = args.events / seconds
-        rows.append((name, out, seconds, rate, rate / cores))
-        print(f"{name:<6} {out:>12,} {seconds:>9.3f} {rate:>14,.0f} {rate / cores:>14,.0f}")
+          f"{args.events:,} events")
+    if not args.no_flink:
+        nexmark_flink.ensure_jar()  # before any timing, so a Maven build never overlaps one
+    sabot_side = run_sabot(args.events, args.repeats, cores)
+    flink_side = {} if args.no_flink else run_flink(args.events, args.repeats, args.flink_warmups, cores)
+
+    ratios = {}
+    if flink_side:
+        wrong = [f"{q}: sabot {sabot_side[q]['rows']:,} rows, flink {flink_side.get(q, {}).get('rows')}"
+                 for q in sabot_side if flink_side.get(q, {}).get("rows") != sabot_side[q]["rows"]]
+        if wrong:
+            print("nexmark: Sabot and Flink disagree on rows out:\n  " + "\n  ".join(wrong), file=sys.stderr)
+            return 1
+        ratios = {q: sabot_side[q]["events_per_s"] / flink_side[q]["events_per_s"] for q in sabot_side}
+        print(f"\nside by side ({cores} cores; ratio = Sabot events/s / Flink events/s)")
+        print(f"{'query':<6} {'rows out':>12} {'sabot ev/s':>14} {'flink ev/s':>14} {'ratio':>7}")
+        for q, s in sabot_side.items():
+            print(f"{q:<6} {s['rows']:>12,} {s['events_per_s']:>14,.0f} {flink_side[q]['events_per_s']:>14,.0f} "
+                  f"{ratios[q]:>7.2f}")
+
     results = Path(__file__).resolve().parent / "results"
     results.mkdir(exist_ok=True)
     with open(results / f"nexmark-{cores}.csv", "w") as f:
-        f.write("query,rows_out,seconds,events_per_s,events_per_s_per_core\n")
-        for r in rows:
-            f.write(f"{r[0]},{r[1]},{r[2]:.4f},{r[3]:.0f},{r[4]:.0f}\n")
-    print(f"nexmark events={args.events} cores={cores} geomean_ratio_vs_flink=n/a min_ratio_vs_flink=n/a "
-          f"q0_ev_per_s_per_core={rows[0][4]:.0f}")
+        f.write("query,rows_out,seconds,events_per_s,events_per_s_per_core,"
+                "flink_rows_out,flink_seconds,flink_events_per_s,flink_events_per_s_per_core,ratio_vs_flink\n")
+        for q, s in sabot_side.items():
+            fl = flink_side.get(q)
+            flink_cols = (f"{fl['rows']},{fl['seconds']:.4f},{fl['events_per_s']:.0f},"
+                          f"{fl['events_per_s'] / cores:.0f},{ratios[q]:.3f}") if fl else ",,,,"
+            f.write(f"{q},{s['rows']},{s['seconds']:.4f},{s['events_per_s']:.0f},"
+                    f"{s['events_per_s'] / cores:.0f},{flink_cols}\n")
+    if flink_side:
+        png = results / f"nexmark-{cores}.png"
+        if chart(png, sabot_side, flink_side, args.events, cores):
+            print(f"chart: {png.relative_to(results.parent.parent)}")
+        else:
+            print("chart: skipped (matplotlib is not installed)")
+
+    geomean = f"{math.exp(statistics.fmean(math.log(r) for r in ratios.values())):.2f}" if ratios else "n/a"
+    lowest = f"{min(ratios.values()):.2f}" if ratios else "n/a"
+    print(f"nexmark events={args.events} cores={cores} geomean_ratio_vs_flink={geomean} min_ratio_vs_flink={lowest} "
+          f"q0_ev_per_s_per_core={sabot_side['q0']['events_per_s'] / cores:.0f}")
     return 0
 
 
