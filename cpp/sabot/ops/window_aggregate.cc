@@ -9,58 +9,11 @@
 #include <arrow/api.h>
 #include <arrow/compute/api_vector.h>
 
-#include "sabot/common/type_names.h"
+#include "sabot/exec/event_time.h"
+#include "sabot/ops/session_window_aggregate.h"
 
 namespace sabot {
 namespace {
-
-int64_t FloorDiv(int64_t a, int64_t b) {
-  const int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
-// Window ends and end + lateness near the edges of time must not wrap around.
-int64_t SaturatingAdd(int64_t a, int64_t b) {
-  int64_t sum;
-  if (__builtin_add_overflow(a, b, &sum)) {
-    return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
-  }
-  return sum;
-}
-
-// Reads a timestamp column as microseconds since the epoch.
-Status ReadEventTimes(const arrow::Array& column, const std::string& name, std::vector<int64_t>* out) {
-  if (column.null_count() > 0) {
-    int64_t row = 0;
-    while (column.IsValid(row)) ++row;
-    return Status::Invalid("window time column '", name, "' has a null event time at row ", row);
-  }
-  const auto& timestamps = static_cast<const arrow::TimestampArray&>(column);
-  const auto unit = static_cast<const arrow::TimestampType&>(*column.type()).unit();
-  const int64_t* values = timestamps.raw_values();
-  const int64_t n = column.length();
-  out->resize(static_cast<size_t>(n));
-  int64_t* times = out->data();
-  switch (unit) {
-    case arrow::TimeUnit::MICRO:
-      std::copy(values, values + n, times);
-      return Status::OK();
-    case arrow::TimeUnit::NANO:
-      for (int64_t i = 0; i < n; ++i) times[i] = FloorDiv(values[i], 1000);
-      return Status::OK();
-    case arrow::TimeUnit::MILLI:
-    case arrow::TimeUnit::SECOND: {
-      const int64_t factor = unit == arrow::TimeUnit::MILLI ? 1000 : 1000000;
-      bool overflow = false;
-      for (int64_t i = 0; i < n; ++i) overflow |= __builtin_mul_overflow(values[i], factor, &times[i]);
-      if (overflow) {
-        return Status::Invalid("window time column '", name, "': an event time does not fit in int64 microseconds");
-      }
-      return Status::OK();
-    }
-  }
-  return Status::OK();
-}
 
 std::shared_ptr<arrow::DataType> WindowTimeType() { return arrow::timestamp(arrow::TimeUnit::MICRO); }
 
@@ -101,6 +54,15 @@ Result<Flow> WindowAggregateOperator::Push(int /*port*/, Message message) {
   return Flow::kContinue;
 }
 
+int64_t WindowAggregateOperator::state_rows() const {
+  int64_t rows = 0;
+  for (const auto& [start, window] : windows_) {
+    if (window.state != nullptr) rows += window.state->num_groups();
+    for (const auto& batch : window.rows) rows += batch->num_rows();
+  }
+  return rows;
+}
+
 Status WindowAggregateOperator::Consume(const std::shared_ptr<arrow::RecordBatch>& batch) {
   const int64_t n = batch->num_rows();
   if (n == 0) return Status::OK();
@@ -110,7 +72,8 @@ Status WindowAggregateOperator::Consume(const std::shared_ptr<arrow::RecordBatch
     return Status::TypeError("WindowAggregate: batch schema ", batch->schema()->ToString(),
                              " does not match the planned input ", input.ToString());
   }
-  ARROW_RETURN_NOT_OK(ReadEventTimes(*batch->column(time_column_), input.field(time_column_)->name(), &times_));
+  ARROW_RETURN_NOT_OK(ReadEventTimes(*batch->column(time_column_),
+                                     "window time column '" + input.field(time_column_)->name() + "'", &times_));
 
   // Row indices per window start, in row order (first/last depend on it). Rows arrive
   // mostly in time order, so the previous row's window is looked up first.
@@ -243,6 +206,9 @@ Result<std::unique_ptr<Operator>> MakeWindowAggregate(const std::shared_ptr<arro
                                                       const std::vector<std::string>& keys,
                                                       const std::vector<AggregateSpec>& aggregates,
                                                       WindowAggregateOptions options) {
+  if (window.kind == WindowSpec::Kind::kSession) {
+    return MakeSessionWindowAggregate(input, window, keys, aggregates, std::move(options));
+  }
   WindowSpec spec = window;
   if (spec.kind == WindowSpec::Kind::kTumbling && spec.slide_us == 0) spec.slide_us = spec.size_us;
   if (spec.size_us <= 0) return Status::Invalid("window size must be positive, got ", spec.size_us, " us");
@@ -258,21 +224,7 @@ Result<std::unique_ptr<Operator>> MakeWindowAggregate(const std::shared_ptr<arro
   if (spec.allowed_lateness_us < 0) {
     return Status::Invalid("allowed lateness must not be negative, got ", spec.allowed_lateness_us, " us");
   }
-  const auto indices = input->GetAllFieldIndices(spec.time_column);
-  if (indices.size() != 1) {
-    if (indices.empty()) {
-      return Status::Invalid("window time column '", spec.time_column, "' does not exist; the columns are: ",
-                             JoinNames(input->field_names()));
-    }
-    return Status::Invalid("window time column name '", spec.time_column, "' is ambiguous, the input has it ",
-                           indices.size(), " times");
-  }
-  const int time_column = indices[0];
-  const auto& time_type = *input->field(time_column)->type();
-  if (time_type.id() != arrow::Type::TIMESTAMP) {
-    return Status::TypeError("window time column '", spec.time_column, "': expected a timestamp, found ",
-                             FormatDataType(time_type));
-  }
+  ARROW_ASSIGN_OR_RAISE(const int time_column, ResolveTimeColumn(*input, spec.time_column, "window time column"));
   ARROW_ASSIGN_OR_RAISE(auto prototype, HashAggregateState::Make(input, keys, aggregates));
   arrow::FieldVector fields = {arrow::field("window_start", WindowTimeType(), /*nullable=*/false),
                                arrow::field("window_end", WindowTimeType(), /*nullable=*/false)};

@@ -1,6 +1,6 @@
 // Event-time window aggregation: rows go to tumbling or sliding windows by a timestamp
 // column, are grouped by key within each window, and each window's result is emitted
-// once the watermark passes its end.
+// once the watermark passes its end. Session windows: session_window_aggregate.h.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +48,8 @@ class WindowAggregateOperator final : public Operator {
   int64_t late_rows() const { return late_rows_; }
   //! Windows held in state: open ones plus emitted ones kept for allowed lateness.
   int64_t state_windows() const { return static_cast<int64_t>(windows_.size()); }
+  //! Rows of state: input rows held for allowed lateness plus groups of open aggregates.
+  int64_t state_rows() const;
 
  private:
   friend Result<std::unique_ptr<Operator>> MakeWindowAggregate(const std::shared_ptr<arrow::Schema>&,
@@ -83,6 +85,7 @@ class WindowAggregateOperator final : public Operator {
   std::vector<int64_t> times_;  // scratch: the batch's event times in microseconds
 };
 
+//! A session window (WindowSpec::Kind::kSession) is made by MakeSessionWindowAggregate.
 //! Output schema: window_start timestamp[us], window_end timestamp[us], the keys, then
 //! the aggregates (as MakeHashAggregate). The time column must be a timestamp of any
 //! unit (read as microseconds, nanoseconds rounded down); a null event time is an error.

@@ -163,13 +163,19 @@ Result<json> NodeToJson(const PlanNode& node) {
     }
     case PlanKind::kWindowAggregate: {
       const auto& win = static_cast<const WindowAggregateNode&>(node);
+      json window = {{"kind", win.window.kind == WindowSpec::Kind::kTumbling ? "tumbling" : "sliding"},
+                     {"time_column", win.window.time_column},
+                     {"size_us", win.window.size_us},
+                     {"slide_us", win.window.slide_us},
+                     {"allowed_lateness_us", win.window.allowed_lateness_us}};
+      if (win.window.kind == WindowSpec::Kind::kSession) {
+        window = {{"kind", "session"},
+                  {"time_column", win.window.time_column},
+                  {"gap_us", win.window.gap_us},
+                  {"allowed_lateness_us", win.window.allowed_lateness_us}};
+      }
       out = {{"op", "window_aggregate"},
-             {"window",
-              {{"kind", win.window.kind == WindowSpec::Kind::kTumbling ? "tumbling" : "sliding"},
-               {"time_column", win.window.time_column},
-               {"size_us", win.window.size_us},
-               {"slide_us", win.window.slide_us},
-               {"allowed_lateness_us", win.window.allowed_lateness_us}}},
+             {"window", std::move(window)},
              {"keys", win.keys},
              {"aggregates", AggregatesToJson(win.aggregates)}};
       break;
@@ -474,11 +480,19 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
     ARROW_ASSIGN_OR_RAISE(auto w, Obj::Of(*wj, node.At("window")));
     WindowSpec window;
     ARROW_ASSIGN_OR_RAISE(auto kind, w.String("kind"));
-    if (kind != "tumbling" && kind != "sliding") {
-      return Status::Invalid(w.At("kind"), ": unknown window kind '", kind, "' (expected tumbling or sliding)");
+    if (kind != "tumbling" && kind != "sliding" && kind != "session") {
+      return Status::Invalid(w.At("kind"), ": unknown window kind '", kind,
+                             "' (expected tumbling, sliding or session)");
+    }
+    ARROW_ASSIGN_OR_RAISE(window.time_column, w.String("time_column"));
+    if (kind == "session") {
+      window.kind = WindowSpec::Kind::kSession;
+      ARROW_ASSIGN_OR_RAISE(window.gap_us, w.Int("gap_us"));
+      ARROW_ASSIGN_OR_RAISE(window.allowed_lateness_us, w.Int("allowed_lateness_us", 0));
+      return std::make_shared<WindowAggregateNode>(std::move(input), std::move(window), std::move(keys),
+                                                   std::move(aggregates));
     }
     window.kind = kind == "tumbling" ? WindowSpec::Kind::kTumbling : WindowSpec::Kind::kSliding;
-    ARROW_ASSIGN_OR_RAISE(window.time_column, w.String("time_column"));
     ARROW_ASSIGN_OR_RAISE(window.size_us, w.Int("size_us"));
     ARROW_ASSIGN_OR_RAISE(window.slide_us, w.Int("slide_us", window.size_us));
     ARROW_ASSIGN_OR_RAISE(window.allowed_lateness_us, w.Int("allowed_lateness_us", 0));

@@ -111,7 +111,8 @@ std::string AggregateNode::Describe() const {
 
 std::string WindowAggregateNode::Describe() const {
   std::string out = window.kind == WindowSpec::Kind::kTumbling ? "WindowAggregate tumbling " : "WindowAggregate sliding ";
-  out += std::to_string(window.size_us) + "us";
+  if (window.kind == WindowSpec::Kind::kSession) out = "WindowAggregate session gap ";
+  out += std::to_string(window.kind == WindowSpec::Kind::kSession ? window.gap_us : window.size_us) + "us";
   if (window.kind == WindowSpec::Kind::kSliding) out += " every " + std::to_string(window.slide_us) + "us";
   out += " on " + window.time_column;
   if (window.allowed_lateness_us > 0) out += " lateness " + std::to_string(window.allowed_lateness_us) + "us";
