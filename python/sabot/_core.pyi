@@ -44,6 +44,8 @@ class Stream:
         """``aggregates``: (function, column, output name) triples."""
     def window_aggregate(self, time_column: str, size_us: int, slide_us: int, allowed_lateness_us: int,
                          keys: list[str], aggregates: list[tuple[str, str, str]]) -> Stream: ...
+    def session_window_aggregate(self, time_column: str, gap_us: int, allowed_lateness_us: int,
+                                 keys: list[str], aggregates: list[tuple[str, str, str]]) -> Stream: ...
     def sort(self, keys: Sequence[tuple[str, bool, bool]], k: int = -1) -> Stream:
         """``keys``: (column, ascending, nulls_first); ``k >= 0`` keeps the top k rows."""
     def distinct(self, columns: Sequence[str]) -> Stream: ...
@@ -60,8 +62,9 @@ def read_file(format: str, path: str, schema_capsule: Any | None, columns: Seque
 def generate(rows: int, batch_size: int, rows_per_second: float, seed: int, num_keys: int, start_time_us: int,
              time_step_us: int, max_out_of_orderness_us: int) -> Stream:
     """Synthetic rows (id, key, value, category, ts); ``rows=-1`` never ends."""
-def from_stream_capsule(capsule: Any, name: str) -> Stream:
-    """An ``ArrowArrayStream`` PyCapsule, read into memory without copying buffers."""
+def from_stream_capsule(capsule: Any, name: str, event_time: str = "", max_out_of_orderness_us: int = 0) -> Stream:
+    """An ``ArrowArrayStream`` PyCapsule, read into memory without copying buffers; with
+    ``event_time``, a watermark of max(event time) - bound follows each batch."""
 def write_file(stream: Stream, format: str, path: str, memory_limit: int = 0, allow_spill: bool = True,
                threads: int = 0) -> int:
     """Runs the stream into a file (temporary name, renamed on success); the row count."""

@@ -258,6 +258,23 @@ NB_MODULE(_core, m) {
           },
           "time_column"_a, "size_us"_a, "slide_us"_a, "allowed_lateness_us"_a, "keys"_a, "aggregates"_a)
       .def(
+          "session_window_aggregate",
+          [](const Stream& s, const std::string& time_column, int64_t gap_us, int64_t allowed_lateness_us,
+             std::vector<std::string> keys,
+             const std::vector<std::tuple<std::string, std::string, std::string>>& aggregates) {
+            WindowSpec window;
+            window.kind = WindowSpec::Kind::kSession;
+            window.time_column = time_column;
+            window.gap_us = gap_us;
+            window.allowed_lateness_us = allowed_lateness_us;
+            std::vector<AggregateSpec> specs;
+            for (const auto& [function, column, name] : aggregates) {
+              specs.push_back({ValueOrRaise(ParseAggregateFunction(function)), column, name});
+            }
+            return s.WindowAggregate(std::move(window), std::move(keys), std::move(specs));
+          },
+          "time_column"_a, "gap_us"_a, "allowed_lateness_us"_a, "keys"_a, "aggregates"_a)
+      .def(
           "sort",
           [](const Stream& s, const std::vector<std::tuple<std::string, bool, bool>>& keys, int64_t k) {
             std::vector<SortKey> sort_keys;
@@ -330,10 +347,16 @@ NB_MODULE(_core, m) {
       "max_out_of_orderness_us"_a);
   m.def(
       "from_stream_capsule",
-      [](nb::handle capsule, std::string name) {
-        return Stream::FromTable(ValueOrRaise(ImportStreamAsTable(capsule)), std::move(name));
+      [](nb::handle capsule, std::string name, std::string event_time, int64_t max_out_of_orderness_us) {
+        SourceSpec spec;
+        spec.kind = SourceSpec::Kind::kMemory;
+        spec.table = ValueOrRaise(ImportStreamAsTable(capsule));
+        spec.table_name = std::move(name);
+        spec.event_time_column = std::move(event_time);
+        spec.max_out_of_orderness_us = max_out_of_orderness_us;
+        return Stream::Read(std::move(spec));
       },
-      "capsule"_a, "name"_a);
+      "capsule"_a, "name"_a, "event_time"_a = "", "max_out_of_orderness_us"_a = 0);
 
   m.def(
       "write_file",
