@@ -23,6 +23,7 @@ std::string_view ToString(PlanKind kind) {
     case PlanKind::kTopK: return "TopK";
     case PlanKind::kDistinct: return "Distinct";
     case PlanKind::kSink: return "Sink";
+    case PlanKind::kIntervalJoin: return "IntervalJoin";
   }
   return "?";
 }
@@ -107,6 +108,15 @@ static std::string DescribeAggregates(const std::vector<AggregateSpec>& aggregat
 
 std::string AggregateNode::Describe() const {
   return "Aggregate " + (keys.empty() ? std::string() : "by " + JoinNames(keys) + " ") + DescribeAggregates(aggregates);
+}
+
+std::string IntervalJoinNode::Describe() const {
+  std::string out = "IntervalJoin on ";
+  for (size_t i = 0; i < spec.left_keys.size(); ++i) {
+    out += (i > 0 ? ", " : "") + spec.left_keys[i] + " = " + spec.right_keys[i];
+  }
+  return out + ", right." + spec.right_time + " BETWEEN left." + spec.left_time + " + " +
+         std::to_string(spec.lower_us) + "us AND left." + spec.left_time + " + " + std::to_string(spec.upper_us) + "us";
 }
 
 std::string WindowAggregateNode::Describe() const {

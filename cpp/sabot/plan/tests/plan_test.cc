@@ -147,6 +147,35 @@ TEST(PlanJson, SessionWindowRoundTrips) {
   EXPECT_NE(no_gap.status().message().find("gap_us"), std::string::npos) << no_gap.status().message();
 }
 
+TEST(PlanJson, IntervalJoinRoundTrips) {
+  IntervalJoinSpec spec;
+  spec.left_keys = {"key"};
+  spec.right_keys = {"key"};
+  spec.left_time = "ts";
+  spec.right_time = "ts";
+  spec.lower_us = -5'000;
+  spec.upper_us = 10'000;
+  GeneratorOptions g;
+  g.rows = -1;
+  auto plan = Stream::Generate(g).IntervalJoin(Stream::Generate(g), spec).WriteJson("pairs.jsonl");
+  EXPECT_EQ(plan->input()->Describe(),
+            "IntervalJoin on key = key, right.ts BETWEEN left.ts + -5000us AND left.ts + 10000us");
+  auto text = SerializePlan(*plan);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  auto back = DeserializePlan(*text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << *text;
+  EXPECT_EQ(Explain(**back), Explain(*plan));
+  EXPECT_EQ(*SerializePlan(**back), *text);
+  EXPECT_FALSE(IsBounded(*plan));
+
+  auto one_input = DeserializePlan(R"({"sabot_plan_version": 1, "plan": {"op": "interval_join",
+      "left_keys": ["k"], "right_keys": ["k"], "left_time": "ts", "right_time": "ts", "lower_us": 0, "upper_us": 1,
+      "inputs": [{"op": "source", "format": "csv", "path": "a.csv"}]}})");
+  ASSERT_FALSE(one_input.ok());
+  EXPECT_NE(one_input.status().message().find("an interval join needs two inputs"), std::string::npos)
+      << one_input.status().message();
+}
+
 TEST(PlanJsonErrors, StatefulNodes) {
   auto bad_join = DeserializePlan(R"({"sabot_plan_version": 1, "plan": {"op": "join", "type": "outer",
       "left_keys": ["a"], "right_keys": ["a"], "inputs": []}})");
