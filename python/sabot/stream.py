@@ -162,6 +162,25 @@ class Stream:
         residual = _to_expr(where)._e if where is not None else None
         return Stream(self._s.join(other._s, how, left_keys, right_keys, residual, suffix))
 
+    def interval_join(self, other: "Stream", *, on: str | Sequence[str] | None = None,
+                      left_on: str | Sequence[str] | None = None, right_on: str | Sequence[str] | None = None,
+                      left_time: str, right_time: str | None = None, lower: Any, upper: Any,
+                      suffix: str = "_right") -> "Stream":
+        """Event-time inner join: rows with equal keys where ``other``'s time lies in
+        [this row's time + ``lower``, this row's time + ``upper``] (ends included; offsets
+        are ``timedelta`` or microseconds, negative ones reach into the past). Matches
+        leave as soon as both rows arrived; watermarks let each side forget rows that can
+        match nothing more, so endless streams join in bounded state::
+
+            clicks.interval_join(views, on="user", left_time="ts",
+                                 lower=timedelta(minutes=-5), upper=timedelta(0))
+        """
+        left_keys, right_keys = _names(left_on if on is None else on), _names(right_on if on is None else on)
+        if not left_keys:
+            raise TypeError("interval_join() needs on= or left_on=/right_on=")
+        return Stream(self._s.interval_join(other._s, left_keys, right_keys, left_time, right_time or left_time,
+                                            _micros(lower), _micros(upper), suffix))
+
     def group_by(self, *keys: str) -> "GroupBy":
         """``group_by("k").agg(total=agg.sum("x"), n=agg.count())``; no keys: one global row."""
         return GroupBy(self, list(keys))

@@ -258,6 +258,23 @@ NB_MODULE(_core, m) {
           },
           "time_column"_a, "size_us"_a, "slide_us"_a, "allowed_lateness_us"_a, "keys"_a, "aggregates"_a)
       .def(
+          "interval_join",
+          [](const Stream& s, const Stream& other, std::vector<std::string> left_keys,
+             std::vector<std::string> right_keys, std::string left_time, std::string right_time, int64_t lower_us,
+             int64_t upper_us, std::string suffix) {
+            IntervalJoinSpec spec;
+            spec.left_keys = std::move(left_keys);
+            spec.right_keys = std::move(right_keys);
+            spec.left_time = std::move(left_time);
+            spec.right_time = std::move(right_time);
+            spec.lower_us = lower_us;
+            spec.upper_us = upper_us;
+            spec.right_suffix = std::move(suffix);
+            return s.IntervalJoin(other, std::move(spec));
+          },
+          "other"_a, "left_keys"_a, "right_keys"_a, "left_time"_a, "right_time"_a, "lower_us"_a, "upper_us"_a,
+          "suffix"_a)
+      .def(
           "session_window_aggregate",
           [](const Stream& s, const std::string& time_column, int64_t gap_us, int64_t allowed_lateness_us,
              std::vector<std::string> keys,

@@ -10,7 +10,7 @@ import pytest
 import sabot
 from sabot import agg
 
-from sabot_test_support import assert_same_rows
+from sabot_test_support import assert_same_rows, cut_randomly
 
 BOUND_US = 2_000
 
@@ -28,12 +28,7 @@ def random_events(seed: int, rows: int = 3_000) -> pa.Table:
         times.append(clock - rng.randrange(BOUND_US))
     table = pa.table({"id": ids, "key": keys, "value": values,
                       "ts": pa.array(times, pa.timestamp("us"))})
-    batches, start = [], 0
-    while start < rows:
-        size = rng.randint(1, 300)
-        batches.extend(table.slice(start, size).to_batches())
-        start += size
-    return pa.Table.from_batches(batches, table.schema)
+    return cut_randomly(table, rng, 300)
 
 
 def sessions(stream: sabot.Stream, gap_us: int) -> pa.Table:
