@@ -208,19 +208,25 @@ Result<Flow> SessionWindowAggregateOperator::AdvanceWatermark(EventTime watermar
 
 Result<std::shared_ptr<arrow::RecordBatch>> SessionWindowAggregateOperator::Aggregate(
     const std::vector<Closed>& sessions) {
-  // One aggregation for all sessions closing together, grouped by (session id, keys):
-  // a state per session would cost a hash table and a Finalize each.
-  ARROW_ASSIGN_OR_RAISE(auto state, prototype_->MakeEmpty());
-  const auto& extended = prototype_->input_schema();
+  // One aggregation over all sessions closing together, grouped by (session id, keys):
+  // a state, or even a Consume, per session costs far more than the rows (sessions are
+  // often a handful of rows, held as many small slices).
+  std::vector<std::shared_ptr<arrow::RecordBatch>> pieces;
+  std::vector<int64_t> row_sessions;
   for (size_t id = 0; id < sessions.size(); ++id) {
     for (const auto& rows : sessions[id].rows) {
-      ARROW_ASSIGN_OR_RAISE(auto ids, arrow::MakeArrayFromScalar(arrow::Int64Scalar(static_cast<int64_t>(id)),
-                                                                 rows->num_rows()));
-      auto columns = rows->columns();
-      columns.push_back(std::move(ids));
-      ARROW_RETURN_NOT_OK(state->Consume(*arrow::RecordBatch::Make(extended, rows->num_rows(), std::move(columns))));
+      pieces.push_back(rows);
+      row_sessions.insert(row_sessions.end(), static_cast<size_t>(rows->num_rows()), static_cast<int64_t>(id));
     }
   }
+  ARROW_ASSIGN_OR_RAISE(auto all, arrow::ConcatenateRecordBatches(pieces));
+  auto input_columns = all->columns();
+  const auto num_rows = static_cast<int64_t>(row_sessions.size());
+  input_columns.push_back(
+      std::make_shared<arrow::Int64Array>(num_rows, arrow::Buffer::FromVector(std::move(row_sessions))));
+  ARROW_ASSIGN_OR_RAISE(auto state, prototype_->MakeEmpty());
+  ARROW_RETURN_NOT_OK(
+      state->Consume(*arrow::RecordBatch::Make(prototype_->input_schema(), num_rows, std::move(input_columns))));
   ARROW_ASSIGN_OR_RAISE(auto results, state->Finalize(std::numeric_limits<int64_t>::max()));
   SABOT_CHECK(results.size() == 1);
   // In end order: sort by session id, then map ids to the window bounds.
