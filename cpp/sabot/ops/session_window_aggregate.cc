@@ -24,7 +24,7 @@ SessionWindowAggregateOperator::SessionWindowAggregateOperator(
     std::shared_ptr<arrow::Schema> output, WindowSpec window, std::shared_ptr<arrow::Schema> input, int time_column,
     std::vector<int> key_columns, std::unique_ptr<arrow::compute::Grouper> grouper,
     std::unique_ptr<HashAggregateState> prototype, WindowAggregateOptions options)
-    : Operator(std::move(output)),
+    : EventTimeWindowOperator(std::move(output)),
       window_(std::move(window)),
       input_(std::move(input)),
       time_column_(time_column),
@@ -34,29 +34,6 @@ SessionWindowAggregateOperator::SessionWindowAggregateOperator(
       options_(std::move(options)) {}
 
 SessionWindowAggregateOperator::~SessionWindowAggregateOperator() = default;
-
-Result<Flow> SessionWindowAggregateOperator::Push(int /*port*/, Message message) {
-  switch (message.kind()) {
-    case MessageKind::kBatch:
-      ARROW_RETURN_NOT_OK(Consume(message.batch()));
-      // Rows behind the watermark (within allowed lateness) are emitted now: a session
-      // created late, or an update of an emitted one.
-      return AdvanceWatermark(watermark_);
-    case MessageKind::kWatermark: {
-      ARROW_ASSIGN_OR_RAISE(Flow flow, AdvanceWatermark(std::max(watermark_, message.watermark())));
-      ARROW_ASSIGN_OR_RAISE(Flow forwarded, Emit(std::move(message)));
-      return flow == Flow::kStop ? flow : forwarded;
-    }
-    case MessageKind::kEndOfStream: {
-      ARROW_ASSIGN_OR_RAISE(Flow flow, AdvanceWatermark(kMaxWatermark));
-      ARROW_ASSIGN_OR_RAISE(Flow forwarded, Emit(std::move(message)));
-      return flow == Flow::kStop ? flow : forwarded;
-    }
-    case MessageKind::kCheckpointBarrier:
-      return Emit(std::move(message));
-  }
-  return Flow::kContinue;
-}
 
 int64_t SessionWindowAggregateOperator::End(int64_t last) const { return SaturatingAdd(last, window_.gap_us); }
 
@@ -152,7 +129,7 @@ bool SessionWindowAggregateOperator::AddRun(uint32_t key, int64_t first, int64_t
   while (touched_begin != sessions.begin() && End(std::prev(touched_begin)->second.last) > first) --touched_begin;
 
   if (touched_begin == touched_end &&
-      SaturatingAdd(End(last), window_.allowed_lateness_us) <= watermark_) {
+      SaturatingAdd(End(last), window_.allowed_lateness_us) <= watermark()) {
     return false;  // its own session would be closed and gone already
   }
   Session merged;
@@ -177,17 +154,17 @@ bool SessionWindowAggregateOperator::AddRun(uint32_t key, int64_t first, int64_t
   return true;
 }
 
-Result<Flow> SessionWindowAggregateOperator::AdvanceWatermark(EventTime watermark) {
-  watermark_ = watermark;
+Result<Flow> SessionWindowAggregateOperator::CloseWindows() {
+  const EventTime watermark = this->watermark();
   std::vector<Closed> closed;
   for (auto it = by_end_.begin(); it != by_end_.end();) {
     const auto [end, key, start] = *it;
-    if (end > watermark_) break;
+    if (end > watermark) break;
     auto found = sessions_[key].find(start);
     SABOT_CHECK(found != sessions_[key].end());
     Session& session = found->second;
     if (!session.emitted || session.updated) closed.push_back({start, end, session.rows});
-    if (SaturatingAdd(end, window_.allowed_lateness_us) <= watermark_) {
+    if (SaturatingAdd(end, window_.allowed_lateness_us) <= watermark) {
       state_rows_ -= session.num_rows;
       sessions_[key].erase(found);
       it = by_end_.erase(it);
@@ -199,11 +176,7 @@ Result<Flow> SessionWindowAggregateOperator::AdvanceWatermark(EventTime watermar
   }
   if (closed.empty()) return Flow::kContinue;
   ARROW_ASSIGN_OR_RAISE(auto all, Aggregate(closed));
-  for (int64_t offset = 0; offset < all->num_rows(); offset += kMaxAggregateOutputRows) {
-    ARROW_ASSIGN_OR_RAISE(Flow flow, Emit(Message::Batch(all->Slice(offset, kMaxAggregateOutputRows))));
-    if (flow == Flow::kStop) return flow;
-  }
-  return Flow::kContinue;
+  return EmitResults({std::move(all)});
 }
 
 Result<std::shared_ptr<arrow::RecordBatch>> SessionWindowAggregateOperator::Aggregate(

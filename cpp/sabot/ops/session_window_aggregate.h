@@ -13,7 +13,7 @@
 
 #include <arrow/type_fwd.h>
 
-#include "sabot/exec/operator.h"
+#include "sabot/ops/event_time_window.h"
 #include "sabot/ops/hash_aggregate.h"
 #include "sabot/ops/window_aggregate.h"
 #include "sabot/plan/aggregate_spec.h"
@@ -30,8 +30,8 @@ namespace sabot {
 //! one. Output rows: window_start (first event), window_end (last event + gap), the keys,
 //! the aggregates, as the other windows.
 //!
-//! A Watermark w emits every session with window_end <= w, in end order, then forwards
-//! w; EndOfStream emits every session, then forwards EndOfStream.
+//! A Watermark w emits every session with window_end <= w, in end order (see
+//! EventTimeWindowOperator for the message handling).
 //!
 //! Late rows: the rows of one key in one batch that are less than a gap apart are
 //! placed together. If they join no session still held and their own session would
@@ -40,11 +40,10 @@ namespace sabot {
 //! the watermark reaches its end + L; rows that extend it, or merge it with another,
 //! re-emit the whole session (new bounds, full result) once the watermark passes its
 //! (new) end. The update supersedes the earlier rows of the sessions it covers.
-class SessionWindowAggregateOperator final : public Operator {
+class SessionWindowAggregateOperator final : public EventTimeWindowOperator {
  public:
   ~SessionWindowAggregateOperator() override;
   std::string_view name() const override { return "SessionWindowAggregate"; }
-  Result<Flow> Push(int port, Message message) override;
 
   //! Rows that came too late for their session.
   int64_t late_rows() const { return late_rows_; }
@@ -76,13 +75,13 @@ class SessionWindowAggregateOperator final : public Operator {
                                  std::unique_ptr<arrow::compute::Grouper> grouper,
                                  std::unique_ptr<HashAggregateState> prototype, WindowAggregateOptions options);
 
-  Status Consume(const std::shared_ptr<arrow::RecordBatch>& batch);
+  Status Consume(const std::shared_ptr<arrow::RecordBatch>& batch) override;
   Result<std::vector<uint32_t>> KeyIds(const arrow::RecordBatch& batch);
   //! Adds rows [first, last] of key `key` to its sessions, merging the ones they touch;
   //! returns false (adding nothing) when they are late.
   bool AddRun(uint32_t key, int64_t first, int64_t last, std::shared_ptr<arrow::RecordBatch> rows);
   int64_t End(int64_t last) const;
-  Result<Flow> AdvanceWatermark(EventTime watermark);
+  Result<Flow> CloseWindows() override;
   struct Closed {
     int64_t start, end;
     std::vector<std::shared_ptr<arrow::RecordBatch>> rows;
@@ -98,7 +97,6 @@ class SessionWindowAggregateOperator final : public Operator {
   WindowAggregateOptions options_;
   std::vector<KeySessions> sessions_;  // by key id
   std::set<EndEntry> by_end_;          // every held session, in end order
-  EventTime watermark_ = std::numeric_limits<EventTime>::min();
   int64_t late_rows_ = 0;
   int64_t state_rows_ = 0;
   std::vector<int64_t> times_;  // scratch: the batch's event times in microseconds

@@ -22,37 +22,13 @@ std::shared_ptr<arrow::DataType> WindowTimeType() { return arrow::timestamp(arro
 WindowAggregateOperator::WindowAggregateOperator(std::shared_ptr<arrow::Schema> output, WindowSpec window,
                                                  int time_column, std::unique_ptr<HashAggregateState> prototype,
                                                  WindowAggregateOptions options)
-    : Operator(std::move(output)),
+    : EventTimeWindowOperator(std::move(output)),
       window_(std::move(window)),
       time_column_(time_column),
       prototype_(std::move(prototype)),
       options_(std::move(options)) {}
 
 WindowAggregateOperator::~WindowAggregateOperator() = default;
-
-Result<Flow> WindowAggregateOperator::Push(int /*port*/, Message message) {
-  switch (message.kind()) {
-    case MessageKind::kBatch: {
-      ARROW_RETURN_NOT_OK(Consume(message.batch()));
-      // Rows for windows the watermark already passed (within allowed lateness) are
-      // emitted now: a late-created window, or an update of an emitted one.
-      return AdvanceWatermark(watermark_);
-    }
-    case MessageKind::kWatermark: {
-      ARROW_ASSIGN_OR_RAISE(Flow flow, AdvanceWatermark(std::max(watermark_, message.watermark())));
-      ARROW_ASSIGN_OR_RAISE(Flow forwarded, Emit(std::move(message)));
-      return flow == Flow::kStop ? flow : forwarded;
-    }
-    case MessageKind::kEndOfStream: {
-      ARROW_ASSIGN_OR_RAISE(Flow flow, AdvanceWatermark(kMaxWatermark));
-      ARROW_ASSIGN_OR_RAISE(Flow forwarded, Emit(std::move(message)));
-      return flow == Flow::kStop ? flow : forwarded;
-    }
-    case MessageKind::kCheckpointBarrier:
-      return Emit(std::move(message));
-  }
-  return Flow::kContinue;
-}
 
 int64_t WindowAggregateOperator::state_rows() const {
   int64_t rows = 0;
@@ -101,7 +77,7 @@ Status WindowAggregateOperator::Consume(const std::shared_ptr<arrow::RecordBatch
   const int64_t lateness = window_.allowed_lateness_us;
   std::vector<uint8_t> late;  // per row, allocated at the first late window
   for (auto& [start, rows] : rows_by_start) {
-    if (SaturatingAdd(SaturatingAdd(start, size), lateness) <= watermark_) {
+    if (SaturatingAdd(SaturatingAdd(start, size), lateness) <= watermark()) {
       if (late.empty()) late.assign(static_cast<size_t>(n), 0);
       for (int32_t row : rows) late[static_cast<size_t>(row)] = 1;
       continue;
@@ -169,17 +145,17 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> WindowAggregateOperator
   return results;
 }
 
-Result<Flow> WindowAggregateOperator::AdvanceWatermark(EventTime watermark) {
-  watermark_ = watermark;
+Result<Flow> WindowAggregateOperator::CloseWindows() {
+  const EventTime watermark = this->watermark();
   const int64_t size = window_.size_us;
   std::vector<std::shared_ptr<arrow::RecordBatch>> out;
   // Every window has the same size, so start order is end order: stop at the first
   // window the watermark has not passed.
   for (auto it = windows_.begin(); it != windows_.end();) {
     const int64_t end = SaturatingAdd(it->first, size);
-    if (end > watermark_) break;
+    if (end > watermark) break;
     Window& window = it->second;
-    const bool expired = SaturatingAdd(end, window_.allowed_lateness_us) <= watermark_;
+    const bool expired = SaturatingAdd(end, window_.allowed_lateness_us) <= watermark;
     if (!window.emitted || window.updated) {
       ARROW_ASSIGN_OR_RAISE(auto results, WindowResult(it->first, window));
       for (auto& result : results) out.push_back(std::move(result));
@@ -192,13 +168,7 @@ Result<Flow> WindowAggregateOperator::AdvanceWatermark(EventTime watermark) {
       ++it;
     }
   }
-  if (out.empty()) return Flow::kContinue;
-  ARROW_ASSIGN_OR_RAISE(auto all, arrow::ConcatenateRecordBatches(out));
-  for (int64_t offset = 0; offset < all->num_rows(); offset += kMaxAggregateOutputRows) {
-    ARROW_ASSIGN_OR_RAISE(Flow flow, Emit(Message::Batch(all->Slice(offset, kMaxAggregateOutputRows))));
-    if (flow == Flow::kStop) return flow;
-  }
-  return Flow::kContinue;
+  return EmitResults(out);
 }
 
 Result<std::unique_ptr<Operator>> MakeWindowAggregate(const std::shared_ptr<arrow::Schema>& input,

@@ -13,7 +13,7 @@
 
 #include <arrow/type_fwd.h>
 
-#include "sabot/exec/operator.h"
+#include "sabot/ops/event_time_window.h"
 #include "sabot/ops/hash_aggregate.h"
 #include "sabot/plan/aggregate_spec.h"
 #include "sabot/plan/window_spec.h"
@@ -38,11 +38,10 @@ struct WindowAggregateOptions {
 //! result after the batch that carried it, as new rows with the same window_start and
 //! window_end (a changelog `op` column comes later). Since an aggregate state is spent
 //! by Finalize, windows then keep their input rows and aggregate them at each emission.
-class WindowAggregateOperator final : public Operator {
+class WindowAggregateOperator final : public EventTimeWindowOperator {
  public:
   ~WindowAggregateOperator() override;
   std::string_view name() const override { return "WindowAggregate"; }
-  Result<Flow> Push(int port, Message message) override;
 
   //! Rows that came too late for at least one of their windows.
   int64_t late_rows() const { return late_rows_; }
@@ -67,20 +66,18 @@ class WindowAggregateOperator final : public Operator {
   WindowAggregateOperator(std::shared_ptr<arrow::Schema> output, WindowSpec window, int time_column,
                           std::unique_ptr<HashAggregateState> prototype, WindowAggregateOptions options);
 
-  Status Consume(const std::shared_ptr<arrow::RecordBatch>& batch);
+  Status Consume(const std::shared_ptr<arrow::RecordBatch>& batch) override;
   Status AddToWindow(int64_t start, const std::shared_ptr<arrow::RecordBatch>& rows);
   //! The window's result with window_start/window_end prepended; keeps the window's
   //! rows when it keeps them.
   Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> WindowResult(int64_t start, Window& window);
-  Result<Flow> EmitBatches(std::vector<std::shared_ptr<arrow::RecordBatch>> batches);
-  Result<Flow> AdvanceWatermark(EventTime watermark);
+  Result<Flow> CloseWindows() override;
 
   WindowSpec window_;
   int time_column_;
   std::unique_ptr<HashAggregateState> prototype_;  // empty; the layout every window copies
   WindowAggregateOptions options_;
   std::map<int64_t, Window> windows_;  // by window start
-  EventTime watermark_ = std::numeric_limits<EventTime>::min();
   int64_t late_rows_ = 0;
   std::vector<int64_t> times_;  // scratch: the batch's event times in microseconds
 };
