@@ -4,10 +4,25 @@
 #include <algorithm>
 
 #include <arrow/record_batch.h>
+#include <arrow/type.h>
 
 #include "sabot/ops/hash_aggregate.h"
 
 namespace sabot {
+
+std::shared_ptr<arrow::DataType> WindowTimeType() { return arrow::timestamp(arrow::TimeUnit::MICRO); }
+
+Result<std::shared_ptr<arrow::Schema>> WindowOutputSchema(const arrow::Schema& groups) {
+  arrow::FieldVector fields = {arrow::field("window_start", WindowTimeType(), /*nullable=*/false),
+                               arrow::field("window_end", WindowTimeType(), /*nullable=*/false)};
+  for (const auto& field : groups.fields()) {
+    if (field->name() == "window_start" || field->name() == "window_end") {
+      return Status::Invalid("output column '", field->name(), "' clashes with the window column of that name");
+    }
+    fields.push_back(field);
+  }
+  return arrow::schema(std::move(fields));
+}
 
 Result<Flow> EventTimeWindowOperator::Push(int /*port*/, Message message) {
   switch (message.kind()) {

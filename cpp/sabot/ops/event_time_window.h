@@ -12,6 +12,13 @@
 
 namespace sabot {
 
+//! The type of window_start and window_end.
+std::shared_ptr<arrow::DataType> WindowTimeType();
+
+//! window_start, window_end, then the columns of `groups` (keys and aggregates); an
+//! error names a column that clashes with the window columns.
+Result<std::shared_ptr<arrow::Schema>> WindowOutputSchema(const arrow::Schema& groups);
+
 //! A batch is consumed, then whatever the current watermark already closes leaves (a
 //! window created late, or an update within allowed lateness). A Watermark advances
 //! time: closed windows first, then the watermark. EndOfStream closes every window,

@@ -16,8 +16,6 @@ namespace {
 
 constexpr const char* kSessionIdColumn = "__sabot_session_id";
 
-std::shared_ptr<arrow::DataType> WindowTimeType() { return arrow::timestamp(arrow::TimeUnit::MICRO); }
-
 }  // namespace
 
 SessionWindowAggregateOperator::SessionWindowAggregateOperator(
@@ -253,16 +251,9 @@ Result<std::unique_ptr<Operator>> MakeSessionWindowAggregate(const std::shared_p
     for (int k : key_columns) types.emplace_back(input->field(k)->type());
     ARROW_ASSIGN_OR_RAISE(grouper, arrow::compute::Grouper::Make(types));
   }
-  arrow::FieldVector fields = {arrow::field("window_start", WindowTimeType(), /*nullable=*/false),
-                               arrow::field("window_end", WindowTimeType(), /*nullable=*/false)};
-  for (const auto& field : plain->output_schema()->fields()) {
-    if (field->name() == "window_start" || field->name() == "window_end") {
-      return Status::Invalid("output column '", field->name(), "' clashes with the window column of that name");
-    }
-    fields.push_back(field);
-  }
+  ARROW_ASSIGN_OR_RAISE(auto output, WindowOutputSchema(*plain->output_schema()));
   return std::unique_ptr<Operator>(new SessionWindowAggregateOperator(
-      arrow::schema(std::move(fields)), window, input, time_column, key_columns, std::move(grouper),
+      std::move(output), window, input, time_column, key_columns, std::move(grouper),
       std::move(prototype), std::move(options)));
 }
 

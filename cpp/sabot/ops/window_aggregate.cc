@@ -13,12 +13,6 @@
 #include "sabot/ops/session_window_aggregate.h"
 
 namespace sabot {
-namespace {
-
-std::shared_ptr<arrow::DataType> WindowTimeType() { return arrow::timestamp(arrow::TimeUnit::MICRO); }
-
-}  // namespace
-
 WindowAggregateOperator::WindowAggregateOperator(std::shared_ptr<arrow::Schema> output, WindowSpec window,
                                                  int time_column, std::unique_ptr<HashAggregateState> prototype,
                                                  WindowAggregateOptions options)
@@ -196,15 +190,8 @@ Result<std::unique_ptr<Operator>> MakeWindowAggregate(const std::shared_ptr<arro
   }
   ARROW_ASSIGN_OR_RAISE(const int time_column, ResolveTimeColumn(*input, spec.time_column, "window time column"));
   ARROW_ASSIGN_OR_RAISE(auto prototype, HashAggregateState::Make(input, keys, aggregates));
-  arrow::FieldVector fields = {arrow::field("window_start", WindowTimeType(), /*nullable=*/false),
-                               arrow::field("window_end", WindowTimeType(), /*nullable=*/false)};
-  for (const auto& field : prototype->output_schema()->fields()) {
-    if (field->name() == "window_start" || field->name() == "window_end") {
-      return Status::Invalid("output column '", field->name(), "' clashes with the window column of that name");
-    }
-    fields.push_back(field);
-  }
-  return std::unique_ptr<Operator>(new WindowAggregateOperator(arrow::schema(std::move(fields)), std::move(spec),
+  ARROW_ASSIGN_OR_RAISE(auto output, WindowOutputSchema(*prototype->output_schema()));
+  return std::unique_ptr<Operator>(new WindowAggregateOperator(std::move(output), std::move(spec),
                                                                time_column, std::move(prototype),
                                                                std::move(options)));
 }
