@@ -3,6 +3,7 @@
 #include "sabot/ops/interval_join.h"
 
 #include <algorithm>
+#include <limits>
 
 #include <arrow/api.h>
 #include <arrow/compute/api_vector.h>
@@ -197,6 +198,10 @@ Result<std::unique_ptr<Operator>> MakeIntervalJoin(const std::shared_ptr<arrow::
   if (spec.lower_us > spec.upper_us) {
     return Status::Invalid("interval join: lower bound (", spec.lower_us, " us) is above the upper bound (",
                            spec.upper_us, " us), so no rows could match");
+  }
+  // -lower_us must be representable: it is how far a right row reaches forward.
+  if (spec.lower_us == std::numeric_limits<int64_t>::min()) {
+    return Status::Invalid("interval join: lower bound ", spec.lower_us, " us is out of range");
   }
   JoinSpec equi;
   equi.left_keys = spec.left_keys;
