@@ -79,16 +79,24 @@ def nexmark(table: str = "bid", *, events: int | None = 10_000_000, batch_size: 
                                 start_time_us))
 
 
-def from_arrow(data: Any, *, name: str = "table") -> Stream:
+def from_arrow(data: Any, *, name: str = "table", event_time: str | None = None,
+               max_out_of_orderness: Any = 0) -> Stream:
     """Anything speaking the Arrow PyCapsule protocol: pyarrow tables, batches and readers,
-    polars and pandas (through pyarrow) frames, duckdb relations. No copy is made."""
+    polars and pandas (through pyarrow) frames, duckdb relations. No copy is made.
+    With ``event_time`` (a timestamp column), each batch is followed by the watermark
+    max(event time so far) - ``max_out_of_orderness`` (a ``timedelta`` or microseconds),
+    so event-time windows and joins close as they would on a live stream."""
+    from sabot.stream import _micros
+
+    args = (name, event_time or "", _micros(max_out_of_orderness))
     if isinstance(data, pa.RecordBatch):
         data = pa.Table.from_batches([data])
     if hasattr(data, "__arrow_c_stream__"):
-        return Stream(_core.from_stream_capsule(data.__arrow_c_stream__(), name))
+        return Stream(_core.from_stream_capsule(data.__arrow_c_stream__(), *args))
     if hasattr(data, "__arrow_c_array__"):
-        return Stream(_core.from_stream_capsule(pa.table(pa.record_batch(data)).__arrow_c_stream__(), name))
+        return Stream(_core.from_stream_capsule(pa.table(pa.record_batch(data)).__arrow_c_stream__(), *args))
     if type(data).__module__.startswith("pandas"):
-        return from_arrow(pa.Table.from_pandas(data, preserve_index=False), name=name)
+        return from_arrow(pa.Table.from_pandas(data, preserve_index=False), name=name, event_time=event_time,
+                          max_out_of_orderness=max_out_of_orderness)
     raise TypeError(f"from_arrow() needs an object with __arrow_c_stream__ or __arrow_c_array__, "
                     f"not {type(data).__name__}")

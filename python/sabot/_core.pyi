@@ -44,6 +44,10 @@ class Stream:
         """``aggregates``: (function, column, output name) triples."""
     def window_aggregate(self, time_column: str, size_us: int, slide_us: int, allowed_lateness_us: int,
                          keys: list[str], aggregates: list[tuple[str, str, str]]) -> Stream: ...
+    def interval_join(self, other: Stream, left_keys: list[str], right_keys: list[str], left_time: str,
+                      right_time: str, lower_us: int, upper_us: int, suffix: str) -> Stream: ...
+    def session_window_aggregate(self, time_column: str, gap_us: int, allowed_lateness_us: int,
+                                 keys: list[str], aggregates: list[tuple[str, str, str]]) -> Stream: ...
     def sort(self, keys: Sequence[tuple[str, bool, bool]], k: int = -1) -> Stream:
         """``keys``: (column, ascending, nulls_first); ``k >= 0`` keeps the top k rows."""
     def distinct(self, columns: Sequence[str]) -> Stream: ...
@@ -62,8 +66,9 @@ def generate(rows: int, batch_size: int, rows_per_second: float, seed: int, num_
     """Synthetic rows (id, key, value, category, ts); ``rows=-1`` never ends."""
 def nexmark(table: str, events: int, batch_size: int, seed: int, events_per_second: int,
             start_time_us: int) -> Stream: ...
-def from_stream_capsule(capsule: Any, name: str) -> Stream:
-    """An ``ArrowArrayStream`` PyCapsule, read into memory without copying buffers."""
+def from_stream_capsule(capsule: Any, name: str, event_time: str = "", max_out_of_orderness_us: int = 0) -> Stream:
+    """An ``ArrowArrayStream`` PyCapsule, read into memory without copying buffers; with
+    ``event_time``, a watermark of max(event time) - bound follows each batch."""
 def write_file(stream: Stream, format: str, path: str, memory_limit: int = 0, allow_spill: bool = True,
                threads: int = 0) -> int:
     """Runs the stream into a file (temporary name, renamed on success); the row count."""

@@ -162,6 +162,25 @@ class Stream:
         residual = _to_expr(where)._e if where is not None else None
         return Stream(self._s.join(other._s, how, left_keys, right_keys, residual, suffix))
 
+    def interval_join(self, other: "Stream", *, on: str | Sequence[str] | None = None,
+                      left_on: str | Sequence[str] | None = None, right_on: str | Sequence[str] | None = None,
+                      left_time: str, right_time: str | None = None, lower: Any, upper: Any,
+                      suffix: str = "_right") -> "Stream":
+        """Event-time inner join: rows with equal keys where ``other``'s time lies in
+        [this row's time + ``lower``, this row's time + ``upper``] (ends included; offsets
+        are ``timedelta`` or microseconds, negative ones reach into the past). Matches
+        leave as soon as both rows arrived; watermarks let each side forget rows that can
+        match nothing more, so endless streams join in bounded state::
+
+            clicks.interval_join(views, on="user", left_time="ts",
+                                 lower=timedelta(minutes=-5), upper=timedelta(0))
+        """
+        left_keys, right_keys = _names(left_on if on is None else on), _names(right_on if on is None else on)
+        if not left_keys:
+            raise TypeError("interval_join() needs on= or left_on=/right_on=")
+        return Stream(self._s.interval_join(other._s, left_keys, right_keys, left_time, right_time or left_time,
+                                            _micros(lower), _micros(upper), suffix))
+
     def group_by(self, *keys: str) -> "GroupBy":
         """``group_by("k").agg(total=agg.sum("x"), n=agg.count())``; no keys: one global row."""
         return GroupBy(self, list(keys))
@@ -179,6 +198,20 @@ class Stream:
         size_us = _micros(size)
         slide_us = size_us if slide is None else _micros(slide)
         return WindowedGroupBy(self, time_column, size_us, slide_us, _micros(allowed_lateness), _names(by))
+
+    def session_window(self, time_column: str, gap: Any, *, by: str | Sequence[str] = (),
+                       allowed_lateness: Any = 0) -> "WindowedGroupBy":
+        """Session windows over a timestamp column: per key (``by``), rows less than
+        ``gap`` apart in event time form one session, which closes once the watermark
+        passes its last row + ``gap``; a row bridging two sessions merges them.
+        ``.agg(...)`` gives window_start (first row's time), window_end (last row's time +
+        gap), the keys, the aggregates. Durations are ``datetime.timedelta`` or
+        microseconds. Within ``allowed_lateness`` a late row that extends or merges an
+        emitted session emits the whole session again, with its new bounds::
+
+            clicks.session_window("ts", timedelta(minutes=30), by="user").agg(n=agg.count())
+        """
+        return WindowedGroupBy(self, time_column, 0, 0, _micros(allowed_lateness), _names(by), gap_us=_micros(gap))
 
     def sort(self, *by: str, descending: bool | Sequence[bool] = False,
              nulls_first: bool | Sequence[bool] = False) -> "Stream":
@@ -312,18 +345,23 @@ class GroupBy:
 
 
 class WindowedGroupBy:
-    """The result of ``Stream.window``; ``agg(...)`` makes it a Stream again, with columns
-    window_start, window_end, the keys, then the aggregates."""
+    """The result of ``Stream.window`` or ``Stream.session_window``; ``agg(...)`` makes it a
+    Stream again, with columns window_start, window_end, the keys, then the aggregates."""
 
     def __init__(self, stream: Stream, time_column: str, size_us: int, slide_us: int, lateness_us: int,
-                 keys: list[str]):
+                 keys: list[str], *, gap_us: int | None = None):
         self._stream, self._args = stream, (time_column, size_us, slide_us, lateness_us, keys)
+        self._gap_us = gap_us
 
     def agg(self, *aggregates: Agg, **named: Agg) -> Stream:
         specs = [(a.function, a.column, a.name) for a in aggregates]
         specs += [(a.function, a.column, name) for name, a in named.items()]
         if not specs:
             raise TypeError("agg() needs at least one aggregate, e.g. agg(n=agg.count())")
+        if self._gap_us is not None:  # a session window
+            time_column, _, _, lateness_us, keys = self._args
+            return Stream(self._stream._s.session_window_aggregate(time_column, self._gap_us, lateness_us, keys,
+                                                                   specs))
         return Stream(self._stream._s.window_aggregate(*self._args, specs))
 
 

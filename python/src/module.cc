@@ -258,6 +258,40 @@ NB_MODULE(_core, m) {
           },
           "time_column"_a, "size_us"_a, "slide_us"_a, "allowed_lateness_us"_a, "keys"_a, "aggregates"_a)
       .def(
+          "interval_join",
+          [](const Stream& s, const Stream& other, std::vector<std::string> left_keys,
+             std::vector<std::string> right_keys, std::string left_time, std::string right_time, int64_t lower_us,
+             int64_t upper_us, std::string suffix) {
+            IntervalJoinSpec spec;
+            spec.left_keys = std::move(left_keys);
+            spec.right_keys = std::move(right_keys);
+            spec.left_time = std::move(left_time);
+            spec.right_time = std::move(right_time);
+            spec.lower_us = lower_us;
+            spec.upper_us = upper_us;
+            spec.right_suffix = std::move(suffix);
+            return s.IntervalJoin(other, std::move(spec));
+          },
+          "other"_a, "left_keys"_a, "right_keys"_a, "left_time"_a, "right_time"_a, "lower_us"_a, "upper_us"_a,
+          "suffix"_a)
+      .def(
+          "session_window_aggregate",
+          [](const Stream& s, const std::string& time_column, int64_t gap_us, int64_t allowed_lateness_us,
+             std::vector<std::string> keys,
+             const std::vector<std::tuple<std::string, std::string, std::string>>& aggregates) {
+            WindowSpec window;
+            window.kind = WindowSpec::Kind::kSession;
+            window.time_column = time_column;
+            window.gap_us = gap_us;
+            window.allowed_lateness_us = allowed_lateness_us;
+            std::vector<AggregateSpec> specs;
+            for (const auto& [function, column, name] : aggregates) {
+              specs.push_back({ValueOrRaise(ParseAggregateFunction(function)), column, name});
+            }
+            return s.WindowAggregate(std::move(window), std::move(keys), std::move(specs));
+          },
+          "time_column"_a, "gap_us"_a, "allowed_lateness_us"_a, "keys"_a, "aggregates"_a)
+      .def(
           "sort",
           [](const Stream& s, const std::vector<std::tuple<std::string, bool, bool>>& keys, int64_t k) {
             std::vector<SortKey> sort_keys;
@@ -344,10 +378,16 @@ NB_MODULE(_core, m) {
       "table"_a, "events"_a, "batch_size"_a, "seed"_a, "events_per_second"_a, "start_time_us"_a);
   m.def(
       "from_stream_capsule",
-      [](nb::handle capsule, std::string name) {
-        return Stream::FromTable(ValueOrRaise(ImportStreamAsTable(capsule)), std::move(name));
+      [](nb::handle capsule, std::string name, std::string event_time, int64_t max_out_of_orderness_us) {
+        SourceSpec spec;
+        spec.kind = SourceSpec::Kind::kMemory;
+        spec.table = ValueOrRaise(ImportStreamAsTable(capsule));
+        spec.table_name = std::move(name);
+        spec.event_time_column = std::move(event_time);
+        spec.max_out_of_orderness_us = max_out_of_orderness_us;
+        return Stream::Read(std::move(spec));
       },
-      "capsule"_a, "name"_a);
+      "capsule"_a, "name"_a, "event_time"_a = "", "max_out_of_orderness_us"_a = 0);
 
   m.def(
       "write_file",

@@ -14,6 +14,17 @@ TRIPS_CSV = REPO_ROOT / "examples" / "data" / "trips.csv"
 PYTHON = sys.executable
 
 
+def cut_randomly(table: pa.Table, rng, max_rows: int) -> pa.Table:
+    """The same rows in batches of 1 to ``max_rows`` rows (``rng``: a random.Random), as
+    a stream delivers them."""
+    batches, start = [], 0
+    while start < table.num_rows:
+        size = rng.randint(1, max_rows)
+        batches.extend(table.slice(start, size).to_batches())
+        start += size
+    return pa.Table.from_batches(batches, table.schema)
+
+
 def _canonical(table: pa.Table) -> list[tuple]:
     rows = table.to_pylist()
     names = table.column_names

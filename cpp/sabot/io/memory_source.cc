@@ -3,8 +3,10 @@
 
 #include <arrow/table.h>
 
+#include "sabot/exec/event_time.h"
 #include "sabot/io/source_batch_reader.h"
 #include "sabot/io/source_schema.h"
+#include "sabot/io/watermark_split.h"
 
 namespace sabot {
 
@@ -23,6 +25,14 @@ Result<std::shared_ptr<MemorySource>> MemorySource::Make(const SourceSpec& spec)
                         ResolveColumns(*spec.table->schema(), spec.columns, spec.table_name));
   ARROW_ASSIGN_OR_RAISE(source->table_, spec.table->SelectColumns(indices));
   source->schema_ = source->table_->schema();
+  if (!spec.event_time_column.empty()) {
+    ARROW_ASSIGN_OR_RAISE(source->event_time_column_,
+                          ResolveTimeColumn(*source->schema_, spec.event_time_column, "event time column"));
+    if (spec.max_out_of_orderness_us < 0) {
+      return Status::Invalid("max out-of-orderness must not be negative, got ", spec.max_out_of_orderness_us, " us");
+    }
+    source->max_out_of_orderness_us_ = spec.max_out_of_orderness_us;
+  }
   return source;
 }
 
@@ -45,8 +55,10 @@ Result<std::unique_ptr<SplitReader>> MemorySource::Open(const SourceSplit& split
   SABOT_CHECK(slice->offset() >= 0 && slice->offset() + slice->length() <= table_->num_rows());
   auto reader = std::make_shared<arrow::TableBatchReader>(
       table_->Slice(slice->offset(), slice->length()));
-  return std::make_unique<BatchReaderSplit>(std::move(reader), schema_, std::vector<int>{},
-                                            name_);
+  auto split_reader = std::make_unique<BatchReaderSplit>(std::move(reader), schema_, std::vector<int>{}, name_);
+  if (event_time_column_ < 0) return split_reader;
+  return std::make_unique<WatermarkingSplit>(std::move(split_reader), event_time_column_,
+                                             schema_->field(event_time_column_)->name(), max_out_of_orderness_us_);
 }
 
 }  // namespace sabot

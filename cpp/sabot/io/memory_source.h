@@ -1,4 +1,5 @@
-// MemorySource: an in-memory arrow::Table served as zero-copy slices.
+// MemorySource: an in-memory arrow::Table served as zero-copy slices, optionally with
+// bounded-out-of-orderness watermarks on an event-time column.
 #pragma once
 
 #include <memory>
@@ -40,6 +41,8 @@ class MemorySource : public Source {
   std::string name_;
   std::shared_ptr<arrow::Table> table_;  // already projected
   std::shared_ptr<arrow::Schema> schema_;
+  int event_time_column_ = -1;  // emits watermarks when >= 0
+  int64_t max_out_of_orderness_us_ = 0;
 };
 
 }  // namespace sabot

@@ -9,67 +9,14 @@
 #include <arrow/api.h>
 #include <arrow/compute/api_vector.h>
 
-#include "sabot/common/type_names.h"
+#include "sabot/exec/event_time.h"
+#include "sabot/ops/session_window_aggregate.h"
 
 namespace sabot {
-namespace {
-
-int64_t FloorDiv(int64_t a, int64_t b) {
-  const int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
-// Window ends and end + lateness near the edges of time must not wrap around.
-int64_t SaturatingAdd(int64_t a, int64_t b) {
-  int64_t sum;
-  if (__builtin_add_overflow(a, b, &sum)) {
-    return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
-  }
-  return sum;
-}
-
-// Reads a timestamp column as microseconds since the epoch.
-Status ReadEventTimes(const arrow::Array& column, const std::string& name, std::vector<int64_t>* out) {
-  if (column.null_count() > 0) {
-    int64_t row = 0;
-    while (column.IsValid(row)) ++row;
-    return Status::Invalid("window time column '", name, "' has a null event time at row ", row);
-  }
-  const auto& timestamps = static_cast<const arrow::TimestampArray&>(column);
-  const auto unit = static_cast<const arrow::TimestampType&>(*column.type()).unit();
-  const int64_t* values = timestamps.raw_values();
-  const int64_t n = column.length();
-  out->resize(static_cast<size_t>(n));
-  int64_t* times = out->data();
-  switch (unit) {
-    case arrow::TimeUnit::MICRO:
-      std::copy(values, values + n, times);
-      return Status::OK();
-    case arrow::TimeUnit::NANO:
-      for (int64_t i = 0; i < n; ++i) times[i] = FloorDiv(values[i], 1000);
-      return Status::OK();
-    case arrow::TimeUnit::MILLI:
-    case arrow::TimeUnit::SECOND: {
-      const int64_t factor = unit == arrow::TimeUnit::MILLI ? 1000 : 1000000;
-      bool overflow = false;
-      for (int64_t i = 0; i < n; ++i) overflow |= __builtin_mul_overflow(values[i], factor, &times[i]);
-      if (overflow) {
-        return Status::Invalid("window time column '", name, "': an event time does not fit in int64 microseconds");
-      }
-      return Status::OK();
-    }
-  }
-  return Status::OK();
-}
-
-std::shared_ptr<arrow::DataType> WindowTimeType() { return arrow::timestamp(arrow::TimeUnit::MICRO); }
-
-}  // namespace
-
 WindowAggregateOperator::WindowAggregateOperator(std::shared_ptr<arrow::Schema> output, WindowSpec window,
                                                  int time_column, std::unique_ptr<HashAggregateState> prototype,
                                                  WindowAggregateOptions options)
-    : Operator(std::move(output)),
+    : EventTimeWindowOperator(std::move(output)),
       window_(std::move(window)),
       time_column_(time_column),
       prototype_(std::move(prototype)),
@@ -77,28 +24,13 @@ WindowAggregateOperator::WindowAggregateOperator(std::shared_ptr<arrow::Schema> 
 
 WindowAggregateOperator::~WindowAggregateOperator() = default;
 
-Result<Flow> WindowAggregateOperator::Push(int /*port*/, Message message) {
-  switch (message.kind()) {
-    case MessageKind::kBatch: {
-      ARROW_RETURN_NOT_OK(Consume(message.batch()));
-      // Rows for windows the watermark already passed (within allowed lateness) are
-      // emitted now: a late-created window, or an update of an emitted one.
-      return AdvanceWatermark(watermark_);
-    }
-    case MessageKind::kWatermark: {
-      ARROW_ASSIGN_OR_RAISE(Flow flow, AdvanceWatermark(std::max(watermark_, message.watermark())));
-      ARROW_ASSIGN_OR_RAISE(Flow forwarded, Emit(std::move(message)));
-      return flow == Flow::kStop ? flow : forwarded;
-    }
-    case MessageKind::kEndOfStream: {
-      ARROW_ASSIGN_OR_RAISE(Flow flow, AdvanceWatermark(kMaxWatermark));
-      ARROW_ASSIGN_OR_RAISE(Flow forwarded, Emit(std::move(message)));
-      return flow == Flow::kStop ? flow : forwarded;
-    }
-    case MessageKind::kCheckpointBarrier:
-      return Emit(std::move(message));
+int64_t WindowAggregateOperator::state_rows() const {
+  int64_t rows = 0;
+  for (const auto& [start, window] : windows_) {
+    if (window.state != nullptr) rows += window.state->num_groups();
+    for (const auto& batch : window.rows) rows += batch->num_rows();
   }
-  return Flow::kContinue;
+  return rows;
 }
 
 Status WindowAggregateOperator::Consume(const std::shared_ptr<arrow::RecordBatch>& batch) {
@@ -110,7 +42,8 @@ Status WindowAggregateOperator::Consume(const std::shared_ptr<arrow::RecordBatch
     return Status::TypeError("WindowAggregate: batch schema ", batch->schema()->ToString(),
                              " does not match the planned input ", input.ToString());
   }
-  ARROW_RETURN_NOT_OK(ReadEventTimes(*batch->column(time_column_), input.field(time_column_)->name(), &times_));
+  ARROW_RETURN_NOT_OK(ReadEventTimes(*batch->column(time_column_),
+                                     "window time column '" + input.field(time_column_)->name() + "'", &times_));
 
   // Row indices per window start, in row order (first/last depend on it). Rows arrive
   // mostly in time order, so the previous row's window is looked up first.
@@ -138,7 +71,7 @@ Status WindowAggregateOperator::Consume(const std::shared_ptr<arrow::RecordBatch
   const int64_t lateness = window_.allowed_lateness_us;
   std::vector<uint8_t> late;  // per row, allocated at the first late window
   for (auto& [start, rows] : rows_by_start) {
-    if (SaturatingAdd(SaturatingAdd(start, size), lateness) <= watermark_) {
+    if (SaturatingAdd(SaturatingAdd(start, size), lateness) <= watermark()) {
       if (late.empty()) late.assign(static_cast<size_t>(n), 0);
       for (int32_t row : rows) late[static_cast<size_t>(row)] = 1;
       continue;
@@ -206,17 +139,17 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> WindowAggregateOperator
   return results;
 }
 
-Result<Flow> WindowAggregateOperator::AdvanceWatermark(EventTime watermark) {
-  watermark_ = watermark;
+Result<Flow> WindowAggregateOperator::CloseWindows() {
+  const EventTime watermark = this->watermark();
   const int64_t size = window_.size_us;
   std::vector<std::shared_ptr<arrow::RecordBatch>> out;
   // Every window has the same size, so start order is end order: stop at the first
   // window the watermark has not passed.
   for (auto it = windows_.begin(); it != windows_.end();) {
     const int64_t end = SaturatingAdd(it->first, size);
-    if (end > watermark_) break;
+    if (end > watermark) break;
     Window& window = it->second;
-    const bool expired = SaturatingAdd(end, window_.allowed_lateness_us) <= watermark_;
+    const bool expired = SaturatingAdd(end, window_.allowed_lateness_us) <= watermark;
     if (!window.emitted || window.updated) {
       ARROW_ASSIGN_OR_RAISE(auto results, WindowResult(it->first, window));
       for (auto& result : results) out.push_back(std::move(result));
@@ -229,13 +162,7 @@ Result<Flow> WindowAggregateOperator::AdvanceWatermark(EventTime watermark) {
       ++it;
     }
   }
-  if (out.empty()) return Flow::kContinue;
-  ARROW_ASSIGN_OR_RAISE(auto all, arrow::ConcatenateRecordBatches(out));
-  for (int64_t offset = 0; offset < all->num_rows(); offset += kMaxAggregateOutputRows) {
-    ARROW_ASSIGN_OR_RAISE(Flow flow, Emit(Message::Batch(all->Slice(offset, kMaxAggregateOutputRows))));
-    if (flow == Flow::kStop) return flow;
-  }
-  return Flow::kContinue;
+  return EmitResults(out);
 }
 
 Result<std::unique_ptr<Operator>> MakeWindowAggregate(const std::shared_ptr<arrow::Schema>& input,
@@ -243,6 +170,9 @@ Result<std::unique_ptr<Operator>> MakeWindowAggregate(const std::shared_ptr<arro
                                                       const std::vector<std::string>& keys,
                                                       const std::vector<AggregateSpec>& aggregates,
                                                       WindowAggregateOptions options) {
+  if (window.kind == WindowSpec::Kind::kSession) {
+    return MakeSessionWindowAggregate(input, window, keys, aggregates, std::move(options));
+  }
   WindowSpec spec = window;
   if (spec.kind == WindowSpec::Kind::kTumbling && spec.slide_us == 0) spec.slide_us = spec.size_us;
   if (spec.size_us <= 0) return Status::Invalid("window size must be positive, got ", spec.size_us, " us");
@@ -258,31 +188,10 @@ Result<std::unique_ptr<Operator>> MakeWindowAggregate(const std::shared_ptr<arro
   if (spec.allowed_lateness_us < 0) {
     return Status::Invalid("allowed lateness must not be negative, got ", spec.allowed_lateness_us, " us");
   }
-  const auto indices = input->GetAllFieldIndices(spec.time_column);
-  if (indices.size() != 1) {
-    if (indices.empty()) {
-      return Status::Invalid("window time column '", spec.time_column, "' does not exist; the columns are: ",
-                             JoinNames(input->field_names()));
-    }
-    return Status::Invalid("window time column name '", spec.time_column, "' is ambiguous, the input has it ",
-                           indices.size(), " times");
-  }
-  const int time_column = indices[0];
-  const auto& time_type = *input->field(time_column)->type();
-  if (time_type.id() != arrow::Type::TIMESTAMP) {
-    return Status::TypeError("window time column '", spec.time_column, "': expected a timestamp, found ",
-                             FormatDataType(time_type));
-  }
+  ARROW_ASSIGN_OR_RAISE(const int time_column, ResolveTimeColumn(*input, spec.time_column, "window time column"));
   ARROW_ASSIGN_OR_RAISE(auto prototype, HashAggregateState::Make(input, keys, aggregates));
-  arrow::FieldVector fields = {arrow::field("window_start", WindowTimeType(), /*nullable=*/false),
-                               arrow::field("window_end", WindowTimeType(), /*nullable=*/false)};
-  for (const auto& field : prototype->output_schema()->fields()) {
-    if (field->name() == "window_start" || field->name() == "window_end") {
-      return Status::Invalid("output column '", field->name(), "' clashes with the window column of that name");
-    }
-    fields.push_back(field);
-  }
-  return std::unique_ptr<Operator>(new WindowAggregateOperator(arrow::schema(std::move(fields)), std::move(spec),
+  ARROW_ASSIGN_OR_RAISE(auto output, WindowOutputSchema(*prototype->output_schema()));
+  return std::unique_ptr<Operator>(new WindowAggregateOperator(std::move(output), std::move(spec),
                                                                time_column, std::move(prototype),
                                                                std::move(options)));
 }

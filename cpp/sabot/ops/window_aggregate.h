@@ -1,6 +1,6 @@
 // Event-time window aggregation: rows go to tumbling or sliding windows by a timestamp
 // column, are grouped by key within each window, and each window's result is emitted
-// once the watermark passes its end.
+// once the watermark passes its end. Session windows: session_window_aggregate.h.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,7 @@
 
 #include <arrow/type_fwd.h>
 
-#include "sabot/exec/operator.h"
+#include "sabot/ops/event_time_window.h"
 #include "sabot/ops/hash_aggregate.h"
 #include "sabot/plan/aggregate_spec.h"
 #include "sabot/plan/window_spec.h"
@@ -38,16 +38,17 @@ struct WindowAggregateOptions {
 //! result after the batch that carried it, as new rows with the same window_start and
 //! window_end (a changelog `op` column comes later). Since an aggregate state is spent
 //! by Finalize, windows then keep their input rows and aggregate them at each emission.
-class WindowAggregateOperator final : public Operator {
+class WindowAggregateOperator final : public EventTimeWindowOperator {
  public:
   ~WindowAggregateOperator() override;
   std::string_view name() const override { return "WindowAggregate"; }
-  Result<Flow> Push(int port, Message message) override;
 
   //! Rows that came too late for at least one of their windows.
   int64_t late_rows() const { return late_rows_; }
   //! Windows held in state: open ones plus emitted ones kept for allowed lateness.
   int64_t state_windows() const { return static_cast<int64_t>(windows_.size()); }
+  //! Rows of state: input rows held for allowed lateness plus groups of open aggregates.
+  int64_t state_rows() const;
 
  private:
   friend Result<std::unique_ptr<Operator>> MakeWindowAggregate(const std::shared_ptr<arrow::Schema>&,
@@ -65,24 +66,23 @@ class WindowAggregateOperator final : public Operator {
   WindowAggregateOperator(std::shared_ptr<arrow::Schema> output, WindowSpec window, int time_column,
                           std::unique_ptr<HashAggregateState> prototype, WindowAggregateOptions options);
 
-  Status Consume(const std::shared_ptr<arrow::RecordBatch>& batch);
+  Status Consume(const std::shared_ptr<arrow::RecordBatch>& batch) override;
   Status AddToWindow(int64_t start, const std::shared_ptr<arrow::RecordBatch>& rows);
   //! The window's result with window_start/window_end prepended; keeps the window's
   //! rows when it keeps them.
   Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> WindowResult(int64_t start, Window& window);
-  Result<Flow> EmitBatches(std::vector<std::shared_ptr<arrow::RecordBatch>> batches);
-  Result<Flow> AdvanceWatermark(EventTime watermark);
+  Result<Flow> CloseWindows() override;
 
   WindowSpec window_;
   int time_column_;
   std::unique_ptr<HashAggregateState> prototype_;  // empty; the layout every window copies
   WindowAggregateOptions options_;
   std::map<int64_t, Window> windows_;  // by window start
-  EventTime watermark_ = std::numeric_limits<EventTime>::min();
   int64_t late_rows_ = 0;
   std::vector<int64_t> times_;  // scratch: the batch's event times in microseconds
 };
 
+//! A session window (WindowSpec::Kind::kSession) is made by MakeSessionWindowAggregate.
 //! Output schema: window_start timestamp[us], window_end timestamp[us], the keys, then
 //! the aggregates (as MakeHashAggregate). The time column must be a timestamp of any
 //! unit (read as microseconds, nanoseconds rounded down); a null event time is an error.

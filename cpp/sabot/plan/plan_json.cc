@@ -168,6 +168,23 @@ Result<json> NodeToJson(const PlanNode& node) {
       if (spec.residual) join["residual"] = ExprToJson(*spec.residual);
       return join;
     }
+    case PlanKind::kIntervalJoin: {
+      const auto& spec = static_cast<const IntervalJoinNode&>(node).spec;
+      json inputs = json::array();
+      for (const auto& input : node.inputs()) {
+        ARROW_ASSIGN_OR_RAISE(auto j, NodeToJson(*input));
+        inputs.push_back(std::move(j));
+      }
+      return json{{"op", "interval_join"},
+                  {"left_keys", spec.left_keys},
+                  {"right_keys", spec.right_keys},
+                  {"left_time", spec.left_time},
+                  {"right_time", spec.right_time},
+                  {"lower_us", spec.lower_us},
+                  {"upper_us", spec.upper_us},
+                  {"right_suffix", spec.right_suffix},
+                  {"inputs", std::move(inputs)}};
+    }
     case PlanKind::kAggregate: {
       const auto& agg = static_cast<const AggregateNode&>(node);
       out = {{"op", "aggregate"}, {"keys", agg.keys}, {"aggregates", AggregatesToJson(agg.aggregates)}};
@@ -175,13 +192,19 @@ Result<json> NodeToJson(const PlanNode& node) {
     }
     case PlanKind::kWindowAggregate: {
       const auto& win = static_cast<const WindowAggregateNode&>(node);
+      json window = {{"kind", win.window.kind == WindowSpec::Kind::kTumbling ? "tumbling" : "sliding"},
+                     {"time_column", win.window.time_column},
+                     {"size_us", win.window.size_us},
+                     {"slide_us", win.window.slide_us},
+                     {"allowed_lateness_us", win.window.allowed_lateness_us}};
+      if (win.window.kind == WindowSpec::Kind::kSession) {
+        window = {{"kind", "session"},
+                  {"time_column", win.window.time_column},
+                  {"gap_us", win.window.gap_us},
+                  {"allowed_lateness_us", win.window.allowed_lateness_us}};
+      }
       out = {{"op", "window_aggregate"},
-             {"window",
-              {{"kind", win.window.kind == WindowSpec::Kind::kTumbling ? "tumbling" : "sliding"},
-               {"time_column", win.window.time_column},
-               {"size_us", win.window.size_us},
-               {"slide_us", win.window.slide_us},
-               {"allowed_lateness_us", win.window.allowed_lateness_us}}},
+             {"window", std::move(window)},
              {"keys", win.keys},
              {"aggregates", AggregatesToJson(win.aggregates)}};
       break;
@@ -416,6 +439,7 @@ Result<std::vector<SortKey>> SortKeysFromJson(const Obj& node) {
 }
 
 Result<PlanPtr> JoinFromJson(const Obj& node, const PlanReadOptions& options);
+Result<PlanPtr> IntervalJoinFromJson(const Obj& node, const PlanReadOptions& options);
 
 Result<std::vector<AggregateSpec>> AggregatesFromJson(const Obj& node) {
   ARROW_ASSIGN_OR_RAISE(auto arr, node.Array("aggregates"));
@@ -451,8 +475,10 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
     return std::make_shared<UnionNode>(std::move(inputs));
   }
   if (op == "join") return JoinFromJson(node, options);
+  if (op == "interval_join") return IntervalJoinFromJson(node, options);
   static const char* kOps =
-      "source, filter, project, with_columns, rename, union, limit, explode, join, aggregate, window_aggregate, "
+      "source, filter, project, with_columns, rename, union, limit, explode, join, interval_join, aggregate, "
+      "window_aggregate, "
       "sort, top_k, distinct, sink";
   static const std::set<std::string> kSingleInput = {"filter", "project", "with_columns", "rename", "limit",
                                                      "explode", "aggregate", "window_aggregate", "sort", "top_k",
@@ -504,11 +530,19 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
     ARROW_ASSIGN_OR_RAISE(auto w, Obj::Of(*wj, node.At("window")));
     WindowSpec window;
     ARROW_ASSIGN_OR_RAISE(auto kind, w.String("kind"));
-    if (kind != "tumbling" && kind != "sliding") {
-      return Status::Invalid(w.At("kind"), ": unknown window kind '", kind, "' (expected tumbling or sliding)");
+    if (kind != "tumbling" && kind != "sliding" && kind != "session") {
+      return Status::Invalid(w.At("kind"), ": unknown window kind '", kind,
+                             "' (expected tumbling, sliding or session)");
+    }
+    ARROW_ASSIGN_OR_RAISE(window.time_column, w.String("time_column"));
+    if (kind == "session") {
+      window.kind = WindowSpec::Kind::kSession;
+      ARROW_ASSIGN_OR_RAISE(window.gap_us, w.Int("gap_us"));
+      ARROW_ASSIGN_OR_RAISE(window.allowed_lateness_us, w.Int("allowed_lateness_us", 0));
+      return std::make_shared<WindowAggregateNode>(std::move(input), std::move(window), std::move(keys),
+                                                   std::move(aggregates));
     }
     window.kind = kind == "tumbling" ? WindowSpec::Kind::kTumbling : WindowSpec::Kind::kSliding;
-    ARROW_ASSIGN_OR_RAISE(window.time_column, w.String("time_column"));
     ARROW_ASSIGN_OR_RAISE(window.size_us, w.Int("size_us"));
     ARROW_ASSIGN_OR_RAISE(window.slide_us, w.Int("slide_us", window.size_us));
     ARROW_ASSIGN_OR_RAISE(window.allowed_lateness_us, w.Int("allowed_lateness_us", 0));
@@ -550,6 +584,24 @@ Result<PlanPtr> JoinFromJson(const Obj& node, const PlanReadOptions& options) {
   ARROW_ASSIGN_OR_RAISE(auto left, NodeFromJson((*arr)[0], node.At("inputs") + "[0]", options));
   ARROW_ASSIGN_OR_RAISE(auto right, NodeFromJson((*arr)[1], node.At("inputs") + "[1]", options));
   return std::make_shared<JoinNode>(std::move(left), std::move(right), std::move(spec));
+}
+
+Result<PlanPtr> IntervalJoinFromJson(const Obj& node, const PlanReadOptions& options) {
+  IntervalJoinSpec spec;
+  ARROW_ASSIGN_OR_RAISE(spec.left_keys, StringList(node, "left_keys"));
+  ARROW_ASSIGN_OR_RAISE(spec.right_keys, StringList(node, "right_keys"));
+  ARROW_ASSIGN_OR_RAISE(spec.left_time, node.String("left_time"));
+  ARROW_ASSIGN_OR_RAISE(spec.right_time, node.String("right_time"));
+  ARROW_ASSIGN_OR_RAISE(spec.lower_us, node.Int("lower_us"));
+  ARROW_ASSIGN_OR_RAISE(spec.upper_us, node.Int("upper_us"));
+  ARROW_ASSIGN_OR_RAISE(spec.right_suffix, node.OptString("right_suffix", spec.right_suffix));
+  ARROW_ASSIGN_OR_RAISE(auto arr, node.Array("inputs"));
+  if (arr->size() != 2) {
+    return Status::Invalid(node.At("inputs"), ": an interval join needs two inputs, left and right");
+  }
+  ARROW_ASSIGN_OR_RAISE(auto left, NodeFromJson((*arr)[0], node.At("inputs") + "[0]", options));
+  ARROW_ASSIGN_OR_RAISE(auto right, NodeFromJson((*arr)[1], node.At("inputs") + "[1]", options));
+  return std::make_shared<IntervalJoinNode>(std::move(left), std::move(right), std::move(spec));
 }
 
 }  // namespace

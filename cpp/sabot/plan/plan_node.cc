@@ -23,6 +23,7 @@ std::string_view ToString(PlanKind kind) {
     case PlanKind::kTopK: return "TopK";
     case PlanKind::kDistinct: return "Distinct";
     case PlanKind::kSink: return "Sink";
+    case PlanKind::kIntervalJoin: return "IntervalJoin";
   }
   return "?";
 }
@@ -115,9 +116,19 @@ std::string AggregateNode::Describe() const {
   return "Aggregate " + (keys.empty() ? std::string() : "by " + JoinNames(keys) + " ") + DescribeAggregates(aggregates);
 }
 
+std::string IntervalJoinNode::Describe() const {
+  std::string out = "IntervalJoin on ";
+  for (size_t i = 0; i < spec.left_keys.size(); ++i) {
+    out += (i > 0 ? ", " : "") + spec.left_keys[i] + " = " + spec.right_keys[i];
+  }
+  return out + ", right." + spec.right_time + " BETWEEN left." + spec.left_time + " + " +
+         std::to_string(spec.lower_us) + "us AND left." + spec.left_time + " + " + std::to_string(spec.upper_us) + "us";
+}
+
 std::string WindowAggregateNode::Describe() const {
   std::string out = window.kind == WindowSpec::Kind::kTumbling ? "WindowAggregate tumbling " : "WindowAggregate sliding ";
-  out += std::to_string(window.size_us) + "us";
+  if (window.kind == WindowSpec::Kind::kSession) out = "WindowAggregate session gap ";
+  out += std::to_string(window.kind == WindowSpec::Kind::kSession ? window.gap_us : window.size_us) + "us";
   if (window.kind == WindowSpec::Kind::kSliding) out += " every " + std::to_string(window.slide_us) + "us";
   out += " on " + window.time_column;
   if (window.allowed_lateness_us > 0) out += " lateness " + std::to_string(window.allowed_lateness_us) + "us";

@@ -11,6 +11,7 @@
 #include "sabot/expr/batch_function.h"
 #include "sabot/expr/expr.h"
 #include "sabot/plan/aggregate_spec.h"
+#include "sabot/plan/interval_join_spec.h"
 #include "sabot/plan/join_spec.h"
 #include "sabot/plan/sort_key.h"
 #include "sabot/plan/source_spec.h"
@@ -21,7 +22,7 @@ namespace sabot {
 // Window and Exchange are planned to slot in as further kinds.
 enum class PlanKind : uint8_t {
   kSource, kFilter, kProject, kWithColumns, kRename, kUnion, kLimit, kExplode, kMapBatches,
-  kJoin, kAggregate, kWindowAggregate, kSort, kTopK, kDistinct, kSink
+  kJoin, kAggregate, kWindowAggregate, kSort, kTopK, kDistinct, kSink, kIntervalJoin
 };
 std::string_view ToString(PlanKind kind);
 
@@ -132,6 +133,16 @@ class JoinNode final : public PlanNode {
       : PlanNode(PlanKind::kJoin, {std::move(left), std::move(right)}), spec(std::move(spec)) {}
   std::string Describe() const override;
   const JoinSpec spec;
+};
+
+//! An event-time interval join: input 0 is the left side, input 1 the right; output
+//! the left columns then the right ones (suffixed on clash).
+class IntervalJoinNode final : public PlanNode {
+ public:
+  IntervalJoinNode(PlanPtr left, PlanPtr right, IntervalJoinSpec spec)
+      : PlanNode(PlanKind::kIntervalJoin, {std::move(left), std::move(right)}), spec(std::move(spec)) {}
+  std::string Describe() const override;
+  const IntervalJoinSpec spec;
 };
 
 //! GROUP BY `keys` (none: one global group) computing `aggregates`. Output: the keys,

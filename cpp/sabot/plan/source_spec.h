@@ -83,6 +83,10 @@ struct SourceSpec {
   // kMemory (not serializable: lives only in the process that built the plan)
   std::shared_ptr<arrow::Table> table;
   std::string table_name = "table";
+  //! kMemory: when set, a timestamp column of the table; after each batch the source
+  //! emits the watermark max(its event time so far) - max_out_of_orderness_us.
+  std::string event_time_column;
+  int64_t max_out_of_orderness_us = 0;
 };
 
 struct SinkSpec {

@@ -115,6 +115,10 @@ Stream Stream::Join(const Stream& right, JoinSpec spec) const {
   return Stream(std::make_shared<JoinNode>(node_, right.node_, std::move(spec)));
 }
 
+Stream Stream::IntervalJoin(const Stream& right, IntervalJoinSpec spec) const {
+  return Stream(std::make_shared<IntervalJoinNode>(node_, right.node_, std::move(spec)));
+}
+
 Stream Stream::Aggregate(std::vector<std::string> keys, std::vector<AggregateSpec> aggregates) const {
   return Stream(std::make_shared<AggregateNode>(node_, std::move(keys), std::move(aggregates)));
 }

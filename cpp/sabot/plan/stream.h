@@ -47,6 +47,9 @@ class Stream {
   Stream Join(const Stream& right, std::vector<std::string> left_keys, std::vector<std::string> right_keys,
               JoinType type = JoinType::kInner) const;
   Stream Join(const Stream& right, JoinSpec spec) const;
+  //! Event-time interval join (inner): equal keys and the right time within
+  //! [left time + lower, left time + upper]; state is released by watermarks.
+  Stream IntervalJoin(const Stream& right, IntervalJoinSpec spec) const;
   Stream Aggregate(std::vector<std::string> keys, std::vector<AggregateSpec> aggregates) const;
   //! Event-time window aggregation; results leave as the watermark passes each window.
   Stream WindowAggregate(WindowSpec window, std::vector<std::string> keys, std::vector<AggregateSpec> aggregates) const;

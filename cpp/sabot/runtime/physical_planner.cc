@@ -13,6 +13,7 @@
 #include "sabot/ops/explode.h"
 #include "sabot/ops/hash_aggregate.h"
 #include "sabot/ops/hash_join.h"
+#include "sabot/ops/interval_join.h"
 #include "sabot/ops/filter.h"
 #include "sabot/ops/limit.h"
 #include "sabot/ops/map_batches.h"
@@ -52,6 +53,7 @@ std::string_view OpName(PlanKind kind) {
     case PlanKind::kTopK: return "top_k";
     case PlanKind::kDistinct: return "distinct";
     case PlanKind::kSink: return "sink";
+    case PlanKind::kIntervalJoin: return "interval_join";
   }
   return "?";
 }
@@ -122,6 +124,18 @@ class Lowering {
       ARROW_ASSIGN_OR_RAISE(auto right, Lower(*node.inputs()[1]));
       return Named(node, [&]() -> Result<Lowered> {
         ARROW_ASSIGN_OR_RAISE(auto join, MakeHashJoin(left.schema, right.schema, spec, options_.memory));
+        Operator* op = Own(std::move(join));
+        Attach(left, op, 0);
+        Attach(right, op, 1);
+        return Lowered{op->output_schema(), nullptr, op};
+      });
+    }
+    if (node.kind() == PlanKind::kIntervalJoin) {
+      ARROW_ASSIGN_OR_RAISE(auto left, Lower(*node.inputs()[0]));
+      ARROW_ASSIGN_OR_RAISE(auto right, Lower(*node.inputs()[1]));
+      return Named(node, [&]() -> Result<Lowered> {
+        const auto& spec = static_cast<const IntervalJoinNode&>(node).spec;
+        ARROW_ASSIGN_OR_RAISE(auto join, MakeIntervalJoin(left.schema, right.schema, spec));
         Operator* op = Own(std::move(join));
         Attach(left, op, 0);
         Attach(right, op, 1);

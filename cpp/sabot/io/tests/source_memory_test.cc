@@ -42,5 +42,37 @@ TEST(MemorySource, SlicesTableIntoSplitsAndProjects) {
   EXPECT_HAS_SUBSTR(bad.status().message(), "table: unknown column 'c' (available columns: a, b)");
 }
 
+TEST(MemorySource, EventTimeColumnAddsBoundedOutOfOrdernessWatermarks) {
+  auto schema = arrow::schema({arrow::field("ts", arrow::timestamp(arrow::TimeUnit::MILLI))});
+  auto batch = [&](const std::string& json) {
+    auto array = arrow::json::ArrayFromJSONString(arrow::timestamp(arrow::TimeUnit::MILLI), json).ValueOrDie();
+    return arrow::RecordBatch::Make(schema, array->length(), {array});
+  };
+  auto table = arrow::Table::FromRecordBatches(schema, {batch("[5, 3]"), batch("[4, 9, 7]")}).ValueOrDie();
+  SourceSpec spec;
+  spec.kind = SourceSpec::Kind::kMemory;
+  spec.table = table;
+  spec.event_time_column = "ts";
+  spec.max_out_of_orderness_us = 2000;
+  ASSERT_OK_AND_ASSIGN(auto source, MakeSource(spec));
+  ASSERT_OK_AND_ASSIGN(auto splits, source->Splits());
+  ASSERT_OK_AND_ASSIGN(auto reader, source->Open(*splits[0]));
+  std::vector<std::string> seen;
+  for (;;) {
+    ASSERT_OK_AND_ASSIGN(auto poll, reader->Next());
+    if (poll.state == SourcePoll::State::kExhausted) break;
+    ASSERT_EQ(poll.state, SourcePoll::State::kMessage);
+    seen.push_back(poll.message->is_batch() ? std::to_string(poll.message->batch()->num_rows()) + " rows"
+                                            : poll.message->ToString());
+  }
+  // Milliseconds read as microseconds: max 5ms - 2ms, then max 9ms - 2ms.
+  EXPECT_EQ(seen, (std::vector<std::string>{"2 rows", "Watermark(3000)", "3 rows", "Watermark(7000)"}));
+
+  spec.event_time_column = "nope";
+  auto missing = MakeSource(spec);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_HAS_SUBSTR(missing.status().message(), "event time column 'nope' does not exist");
+}
+
 }  // namespace
 }  // namespace sabot

@@ -379,6 +379,27 @@ TEST(WindowAggregate, AllowedLatenessReemitsTheUpdatedWindow) {
   EXPECT_EQ(h.window->state_windows(), 0);
 }
 
+TEST(WindowAggregate, StateRowsCountGroupsOrHeldRowsAndReturnToZero) {
+  // Without lateness a window holds one aggregate row per key.
+  Harness plain(Sliding(10, 5));
+  plain.Push(R"([{"ts": 1, "k": "a", "v": 1}, {"ts": 2, "k": "a", "v": 1}, {"ts": 3, "k": "b", "v": 1}])");
+  EXPECT_EQ(plain.window->state_rows(), 4);  // [-5, 5) and [0, 10), keys a and b each
+  plain.Push(Message::Watermark(5));
+  EXPECT_EQ(plain.window->state_rows(), 2);
+  plain.Push(Message::Watermark(10));
+  EXPECT_EQ(plain.window->state_rows(), 0);
+  EXPECT_EQ(plain.window->state_windows(), 0);
+
+  // With lateness it holds the input rows until end + lateness.
+  Harness late(Tumbling(10, /*lateness=*/5));
+  late.Push(R"([{"ts": 1, "k": "a", "v": 1}, {"ts": 2, "k": "a", "v": 1}, {"ts": 3, "k": "b", "v": 1}])");
+  EXPECT_EQ(late.window->state_rows(), 3);
+  late.Push(Message::Watermark(14));
+  EXPECT_EQ(late.window->state_rows(), 3);
+  late.Push(Message::Watermark(15));
+  EXPECT_EQ(late.window->state_rows(), 0);
+}
+
 TEST(WindowAggregate, BarriersAndEmptyBatchesPassThrough) {
   Harness h(Tumbling(10));
   h.Push(Message::Batch(BatchFromJson(InputSchema(), "[]")));

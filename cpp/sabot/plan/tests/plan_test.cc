@@ -113,6 +113,69 @@ TEST(PlanJson, WindowAggregateRoundTrips) {
   EXPECT_EQ(*SerializePlan(**back), *text);
 }
 
+TEST(PlanJson, SessionWindowRoundTrips) {
+  WindowSpec window;
+  window.kind = WindowSpec::Kind::kSession;
+  window.time_column = "ts";
+  window.gap_us = 30'000'000;
+  window.allowed_lateness_us = 1'000'000;
+  GeneratorOptions g;
+  g.rows = -1;
+  auto plan = Stream::Generate(g)
+                  .WindowAggregate(window, {"key"}, {{AggregateFunction::kCountAll, "", "n"}})
+                  .WriteJson("sessions.jsonl");
+  EXPECT_EQ(Explain(*plan->input()),
+            "WindowAggregate session gap 30000000us on ts lateness 1000000us by key n := count(*)\n"
+            "  Source generator rows=unbounded seed=42 keys=1000\n");
+  auto text = SerializePlan(*plan);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  EXPECT_NE(text->find(R"("gap_us")"), std::string::npos) << *text;
+  auto back = DeserializePlan(*text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*SerializePlan(**back), *text);
+
+  auto bad = DeserializePlan(R"({"sabot_plan_version": 1, "plan": {"op": "window_aggregate",
+      "window": {"kind": "hopping", "time_column": "ts"}, "aggregates": [],
+      "input": {"op": "source", "format": "csv", "path": "a.csv"}}})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("expected tumbling, sliding or session"), std::string::npos)
+      << bad.status().message();
+  auto no_gap = DeserializePlan(R"({"sabot_plan_version": 1, "plan": {"op": "window_aggregate",
+      "window": {"kind": "session", "time_column": "ts"}, "aggregates": [],
+      "input": {"op": "source", "format": "csv", "path": "a.csv"}}})");
+  ASSERT_FALSE(no_gap.ok());
+  EXPECT_NE(no_gap.status().message().find("gap_us"), std::string::npos) << no_gap.status().message();
+}
+
+TEST(PlanJson, IntervalJoinRoundTrips) {
+  IntervalJoinSpec spec;
+  spec.left_keys = {"key"};
+  spec.right_keys = {"key"};
+  spec.left_time = "ts";
+  spec.right_time = "ts";
+  spec.lower_us = -5'000;
+  spec.upper_us = 10'000;
+  GeneratorOptions g;
+  g.rows = -1;
+  auto plan = Stream::Generate(g).IntervalJoin(Stream::Generate(g), spec).WriteJson("pairs.jsonl");
+  EXPECT_EQ(plan->input()->Describe(),
+            "IntervalJoin on key = key, right.ts BETWEEN left.ts + -5000us AND left.ts + 10000us");
+  auto text = SerializePlan(*plan);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  auto back = DeserializePlan(*text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << *text;
+  EXPECT_EQ(Explain(**back), Explain(*plan));
+  EXPECT_EQ(*SerializePlan(**back), *text);
+  EXPECT_FALSE(IsBounded(*plan));
+
+  auto one_input = DeserializePlan(R"({"sabot_plan_version": 1, "plan": {"op": "interval_join",
+      "left_keys": ["k"], "right_keys": ["k"], "left_time": "ts", "right_time": "ts", "lower_us": 0, "upper_us": 1,
+      "inputs": [{"op": "source", "format": "csv", "path": "a.csv"}]}})");
+  ASSERT_FALSE(one_input.ok());
+  EXPECT_NE(one_input.status().message().find("an interval join needs two inputs"), std::string::npos)
+      << one_input.status().message();
+}
+
 TEST(PlanJsonErrors, StatefulNodes) {
   auto bad_join = DeserializePlan(R"({"sabot_plan_version": 1, "plan": {"op": "join", "type": "outer",
       "left_keys": ["a"], "right_keys": ["a"], "inputs": []}})");
