@@ -6,8 +6,9 @@ Data: a TPC-H-like ``lineitem`` (6M rows at scale 1) and ``orders`` (1.5M rows),
 numpy (fixed seed) and written once as Parquet in row groups of 128K rows (the morsels)
 to bench/.cache/scaling/. The queries read those files, as a user would:
 
-  q1    scan + filter + grouped aggregate (TPC-H Q1: 4 groups, 8 aggregates)
-  q6    scan + filter + global sum (TPC-H Q6)
+  q1    scan + filter + grouped aggregate (TPC-H Q1 of bench/tpch/queries.py: 4 groups,
+        8 aggregates)
+  q6    scan + filter + global sum (TPC-H Q6 of bench/tpch/queries.py)
   join  lineitem JOIN orders (orders filtered, 1 in 2 kept; the build side) then a
         grouped aggregate per order priority: build, probe and partial aggregation
 
@@ -43,6 +44,7 @@ import pyarrow.parquet as pq
 import sabot
 from sabot import agg
 from sabot.expr import col, lit
+from tpch import queries as tpch_queries  # Q1 and Q6 as the TPC-H suite writes them
 
 CACHE = Path(__file__).resolve().parent / ".cache" / "scaling"
 ROW_GROUP = 128 * 1024
@@ -94,17 +96,14 @@ def date(text: str):
     return lit(text, "date32")
 
 
+def _scan(lineitem: Path, orders: Path):
+    """The ``scan(table, *columns)`` of bench/tpch/queries.py over this benchmark's files."""
+    files = {"lineitem": lineitem, "orders": orders}
+    return lambda table, *columns: sabot.read_parquet(files[table], columns=list(columns) or None)
+
+
 def q1(lineitem: Path, orders: Path) -> sabot.Stream:
-    return (sabot.read_parquet(lineitem)
-            .filter(col("l_shipdate") <= date("1998-09-02"))
-            .with_columns(disc_price=col("l_extendedprice") * (1 - col("l_discount")),
-                          charge=col("l_extendedprice") * (1 - col("l_discount")) * (1 + col("l_tax")))
-            .group_by("l_returnflag", "l_linestatus")
-            .agg(sum_qty=agg.sum("l_quantity"), sum_base_price=agg.sum("l_extendedprice"),
-                 sum_disc_price=agg.sum("disc_price"), sum_charge=agg.sum("charge"),
-                 avg_qty=agg.mean("l_quantity"), avg_price=agg.mean("l_extendedprice"),
-                 avg_disc=agg.mean("l_discount"), count_order=agg.count())
-            .sort("l_returnflag", "l_linestatus"))
+    return tpch_queries.q1(_scan(lineitem, orders), sf=1)
 
 
 Q1_SQL = """
@@ -118,11 +117,7 @@ GROUP BY l_returnflag, l_linestatus ORDER BY l_returnflag, l_linestatus"""
 
 
 def q6(lineitem: Path, orders: Path) -> sabot.Stream:
-    return (sabot.read_parquet(lineitem)
-            .filter((col("l_shipdate") >= date("1994-01-01")) & (col("l_shipdate") < date("1995-01-01"))
-                    & (col("l_discount") >= 0.05) & (col("l_discount") <= 0.07) & (col("l_quantity") < 24))
-            .with_columns(revenue=col("l_extendedprice") * col("l_discount"))
-            .agg(revenue=agg.sum("revenue")))
+    return tpch_queries.q6(_scan(lineitem, orders), sf=1)
 
 
 Q6_SQL = """
