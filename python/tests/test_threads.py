@@ -116,3 +116,13 @@ def test_explain_analyze_counts_rows_per_step_on_every_thread_count():
         rows = {line.split()[0]: line.rsplit(None, 6)[1:] for line in lines[2:]}
         assert rows["Filter"][0] == "300000" and rows["Filter"][2] == str(want), report
         assert rows["Join"][2] == str(joined), report
+
+
+def test_explain_analyze_shows_the_peak_state_of_streaming_windows():
+    import datetime as dt
+    report = (sabot.generate(rows=100_000, batch_size=5_000).window("ts", dt.timedelta(seconds=1), by="key")
+              .agg(n=agg.count()).explain_analyze())
+    lines = report.splitlines()
+    assert lines[1].endswith("peak state"), report
+    window = next(line for line in lines if line.strip().startswith("WindowAggregate"))
+    assert 0 < int(window.split()[-1]) < 100_000, report  # windows close as the watermark passes

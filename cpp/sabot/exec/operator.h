@@ -36,6 +36,10 @@ class Operator {
   //! Consumes one message arriving on input `port` and emits results downstream.
   virtual Result<Flow> Push(int port, Message message) = 0;
 
+  //! Rows this copy holds as state right now (open windows, buffered join sides); 0 for
+  //! operators without such state. Read after each message for the peak-state metric.
+  virtual int64_t state_rows() const { return 0; }
+
   //! Push, counted into this operator's metrics when it has any: how executors and
   //! upstream operators deliver messages.
   Result<Flow> Receive(int port, Message message) {
@@ -49,6 +53,10 @@ class Operator {
     Result<Flow> flow = Push(port, std::move(message));
     const int64_t inside = (std::chrono::steady_clock::now() - start).count();
     metrics_->busy_ns.fetch_add(inside - (emit_ns_ - emitted_before), std::memory_order_relaxed);
+    const int64_t state = state_rows();
+    int64_t peak = metrics_->peak_state_rows.load(std::memory_order_relaxed);
+    while (state > peak && !metrics_->peak_state_rows.compare_exchange_weak(peak, state)) {
+    }
     return flow;
   }
 

@@ -28,7 +28,7 @@ std::vector<OperatorStats> PlanMetrics::Snapshot() const {
   std::vector<OperatorStats> out;
   for (const auto& m : slots_) {
     out.push_back({m.label, m.depth, m.rows_in.load(), m.batches_in.load(), m.rows_out.load(), m.batches_out.load(),
-                   std::chrono::nanoseconds(m.busy_ns.load())});
+                   std::chrono::nanoseconds(m.busy_ns.load()), m.peak_state_rows.load()});
   }
   return out;
 }
@@ -36,16 +36,19 @@ std::vector<OperatorStats> PlanMetrics::Snapshot() const {
 std::string FormatOperatorStats(const std::vector<OperatorStats>& stats) {
   int64_t total_ns = 0;
   size_t width = 4;
+  bool stateful = false;
   for (const auto& s : stats) {
     total_ns += s.busy.count();
+    stateful |= s.peak_state_rows > 0;
     width = std::max(width, s.label.size() + 2 * static_cast<size_t>(s.depth));
   }
   width = std::min<size_t>(width, 60);
   std::string out;
   char line[256];
-  std::snprintf(line, sizeof(line), "%-*s %13s %9s %13s %9s %10s %6s\n", static_cast<int>(width), "step", "rows in",
+  std::snprintf(line, sizeof(line), "%-*s %13s %9s %13s %9s %10s %6s", static_cast<int>(width), "step", "rows in",
                 "batches", "rows out", "batches", "own ms", "share");
   out += line;
+  out += stateful ? "   peak state\n" : "\n";
   for (const auto& s : stats) {
     std::string name = std::string(2 * static_cast<size_t>(s.depth), ' ') + s.label;
     if (name.size() > width) name = name.substr(0, width - 3) + "...";
@@ -53,15 +56,21 @@ std::string FormatOperatorStats(const std::vector<OperatorStats>& stats) {
     const double share = total_ns > 0 ? 100.0 * static_cast<double>(s.busy.count()) / static_cast<double>(total_ns) : 0;
     if (s.batches_in == 0 && s.batches_out == 0 && s.busy.count() == 0) {
       // A source (its rows show as its consumer's rows in), or a step that never ran.
-      std::snprintf(line, sizeof(line), "%-*s %13s %9s %13s %9s %10s %6s\n", static_cast<int>(width), name.c_str(), "-",
+      std::snprintf(line, sizeof(line), "%-*s %13s %9s %13s %9s %10s %6s", static_cast<int>(width), name.c_str(), "-",
                     "-", "-", "-", "-", "-");
       out += line;
+      out += stateful ? "            -\n" : "\n";
       continue;
     }
-    std::snprintf(line, sizeof(line), "%-*s %13lld %9lld %13lld %9lld %10.1f %5.1f%%\n", static_cast<int>(width),
+    std::snprintf(line, sizeof(line), "%-*s %13lld %9lld %13lld %9lld %10.1f %5.1f%%", static_cast<int>(width),
                   name.c_str(), static_cast<long long>(s.rows_in), static_cast<long long>(s.batches_in),
                   static_cast<long long>(s.rows_out), static_cast<long long>(s.batches_out), ms, share);
     out += line;
+    if (stateful) {
+      std::snprintf(line, sizeof(line), " %12lld", static_cast<long long>(s.peak_state_rows));
+      out += line;
+    }
+    out += "\n";
   }
   return out;
 }

@@ -24,6 +24,9 @@ struct OperatorMetrics {
   //! Time inside the step's Push minus the time inside the steps it emitted to: its own
   //! work. A sink's includes waiting for its consumer (backpressure).
   std::atomic<int64_t> busy_ns{0};
+  //! The most rows one copy of the step held as state after a message (see
+  //! Operator::state_rows): what a streaming step's memory grows with.
+  std::atomic<int64_t> peak_state_rows{0};
 };
 
 //! A snapshot of OperatorMetrics, for reports.
@@ -32,6 +35,7 @@ struct OperatorStats {
   int depth = 0;
   int64_t rows_in = 0, batches_in = 0, rows_out = 0, batches_out = 0;
   std::chrono::nanoseconds busy{0};
+  int64_t peak_state_rows = 0;
 };
 
 //! The metrics of one job's steps, in plan order (root first). Thread-safe to add to.
@@ -51,7 +55,8 @@ class PlanMetrics {
 };
 
 //! A table of `stats`, one line a step, indented by depth: rows and batches in and out,
-//! own time and its share of the total.
+//! own time and its share of the total, and, when a step kept state (streaming windows
+//! and joins), a last column with each step's peak state rows.
 std::string FormatOperatorStats(const std::vector<OperatorStats>& stats);
 
 }  // namespace sabot

@@ -41,7 +41,7 @@ class IntervalJoinOperator final : public Operator {
   Result<Flow> Push(int port, Message message) override;
 
   //! Rows held, both sides together.
-  int64_t state_rows() const { return sides_[0].rows + sides_[1].rows; }
+  int64_t state_rows() const override { return sides_[0].rows + sides_[1].rows; }
   //! Input batches those rows keep alive.
   int64_t state_batches() const {
     return static_cast<int64_t>(sides_[0].batches.size() + sides_[1].batches.size());

@@ -50,7 +50,7 @@ class SessionWindowAggregateOperator final : public EventTimeWindowOperator {
   //! Sessions held in state: open ones plus emitted ones kept for allowed lateness.
   int64_t state_windows() const { return static_cast<int64_t>(by_end_.size()); }
   //! Input rows those sessions hold.
-  int64_t state_rows() const { return state_rows_; }
+  int64_t state_rows() const override { return state_rows_; }
 
  private:
   friend Result<std::unique_ptr<Operator>> MakeSessionWindowAggregate(const std::shared_ptr<arrow::Schema>&,

@@ -48,7 +48,7 @@ class WindowAggregateOperator final : public EventTimeWindowOperator {
   //! Windows held in state: open ones plus emitted ones kept for allowed lateness.
   int64_t state_windows() const { return static_cast<int64_t>(windows_.size()); }
   //! Rows of state: input rows held for allowed lateness plus groups of open aggregates.
-  int64_t state_rows() const;
+  int64_t state_rows() const override;
 
  private:
   friend Result<std::unique_ptr<Operator>> MakeWindowAggregate(const std::shared_ptr<arrow::Schema>&,

@@ -61,5 +61,36 @@ TEST(OperatorMetrics, RowsPerStepAreTheSameOnAnyThreadCount) {
   }
 }
 
+TEST(OperatorMetrics, StreamingWindowsReportTheirPeakState) {
+  GeneratorOptions gen;
+  gen.rows = 200'000;
+  gen.batch_size = 10'000;
+  gen.time_step_us = 1'000;  // 1 ms apart: a 1 s window holds ~1000 rows per key group
+  WindowSpec window;
+  window.kind = WindowSpec::Kind::kTumbling;
+  window.time_column = "ts";
+  window.size_us = 1'000'000;
+  window.slide_us = window.size_us;
+  auto plan = Stream::Generate(gen)
+                  .WindowAggregate(window, {"key"}, {{AggregateFunction::kCountAll, "", "n"}})
+                  .Collect();
+  auto result = RunPlan(*plan);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const auto& windows = Step(result->operators, "WindowAggregate");
+  // Windows close as the watermark passes them, so the state stays far below the input.
+  EXPECT_GT(windows.peak_state_rows, 0);
+  EXPECT_LT(windows.peak_state_rows, 50'000);
+  EXPECT_EQ(Step(result->operators, "Sink").peak_state_rows, 0);
+  const std::string table = FormatOperatorStats(result->operators);
+  EXPECT_NE(table.find("peak state"), std::string::npos) << table;
+}
+
+TEST(OperatorMetrics, StatelessPlansHaveNoPeakStateColumn) {
+  auto plan = Stream::FromTable(Numbers(1000), "t").Filter(col("x") < lit(int64_t{10})).Collect();
+  auto result = RunPlan(*plan);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(FormatOperatorStats(result->operators).find("peak state"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sabot
