@@ -148,38 +148,24 @@ Result<std::shared_ptr<ParquetSource>> ParquetSource::Make(const SourceSpec& spe
   return source;
 }
 
-std::vector<std::string> ParquetSource::DictionaryEncodedStringColumns() const {
-  std::vector<std::string> out;
-  auto reader = OpenParquet(paths_.front());
-  if (!reader.ok()) return out;  // Splits() and Open() report the error
-  const auto& meta = *(*reader)->parquet_reader()->metadata();
-  if (meta.num_row_groups() == 0) return out;
-  auto row_group = meta.RowGroup(0);
-  const auto& manifest = (*reader)->manifest();
-  for (int f : fields_) {
-    const auto& field = manifest.schema_fields[static_cast<size_t>(f)];
-    const auto id = field.field->type()->id();
-    if (!field.is_leaf() || (id != arrow::Type::STRING && id != arrow::Type::STRING_VIEW)) continue;
-    if (row_group->ColumnChunk(field.column_index)->has_dictionary_page()) out.push_back(field.field->name());
-  }
-  return out;
-}
-
-void ParquetSource::ReadAsDictionary(const std::vector<std::string>& columns) {
+void ParquetSource::ReadDictionaryStringsAsDictionaries(const std::vector<std::string>& except) {
   // Every file has the same schema (checked when opened), so the first one tells which
-  // leaf columns the fields are.
+  // leaf columns the fields are and, from its first row group, how they are stored.
   auto reader = OpenParquet(paths_.front());
   if (!reader.ok()) return;  // Splits() and Open() report the error
+  const auto& meta = *(*reader)->parquet_reader()->metadata();
+  if (meta.num_row_groups() == 0) return;
+  auto row_group = meta.RowGroup(0);
   const auto& manifest = (*reader)->manifest();
+  const auto type = arrow::dictionary(arrow::int32(), arrow::utf8());
   auto file_fields = read_file_schema_->fields();
   auto fields = schema_->fields();
   for (size_t i = 0; i < fields_.size(); ++i) {
     const auto& field = plain_schema_->field(static_cast<int>(i));
-    if (field->type()->id() != arrow::Type::STRING) continue;
-    if (std::find(columns.begin(), columns.end(), field->name()) == columns.end()) continue;
     const auto& schema_field = manifest.schema_fields[static_cast<size_t>(fields_[i])];
-    if (!schema_field.is_leaf()) continue;
-    auto type = arrow::dictionary(arrow::int32(), arrow::utf8());
+    if (field->type()->id() != arrow::Type::STRING || !schema_field.is_leaf()) continue;
+    if (std::find(except.begin(), except.end(), field->name()) != except.end()) continue;
+    if (!row_group->ColumnChunk(schema_field.column_index)->has_dictionary_page()) continue;
     fields[i] = field->WithType(type);
     file_fields[static_cast<size_t>(fields_[i])] = file_fields[static_cast<size_t>(fields_[i])]->WithType(type);
     if (std::find(dictionary_leaves_.begin(), dictionary_leaves_.end(), schema_field.column_index) ==

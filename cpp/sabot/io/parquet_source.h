@@ -28,16 +28,15 @@ class ParquetSource : public Source {
   Result<std::vector<std::shared_ptr<SourceSplit>>> Splits() override;
   Result<std::unique_ptr<SplitReader>> Open(const SourceSplit& split) override;
 
-  //! The projected string columns stored dictionary-encoded (as the first file's first
-  //! row group has them): what late materialization can read as dictionaries.
-  std::vector<std::string> DictionaryEncodedStringColumns() const;
-  //! Late materialization: from now on the named columns (projected plain strings) are
-  //! read as dictionary arrays, the row group's dictionary plus int32 indices, as stored,
-  //! so a filter can drop rows before any string is copied (DecodeDictionaries restores
-  //! plain strings afterwards). schema() changes accordingly; plain_schema() keeps the
-  //! one the plan sees. Call before Splits() and Open().
-  void ReadAsDictionary(const std::vector<std::string>& columns);
-  //! The projected schema with plain strings, whatever ReadAsDictionary changed.
+  //! Late materialization: from now on the projected plain string columns stored
+  //! dictionary-encoded (as the first file's first row group has them), except those
+  //! named in `except`, are read as dictionary arrays, the row group's dictionary plus
+  //! int32 indices, as stored, so a filter can drop rows before any string is copied
+  //! (DecodeDictionaries restores plain strings afterwards). schema() changes
+  //! accordingly; plain_schema() keeps the one the plan sees. Call before Splits() and
+  //! Open().
+  void ReadDictionaryStringsAsDictionaries(const std::vector<std::string>& except);
+  //! The projected schema with plain strings, whatever ReadDictionaryStringsAsDictionaries changed.
   const std::shared_ptr<arrow::Schema>& plain_schema() const { return plain_schema_; }
 
  private:
@@ -47,10 +46,10 @@ class ParquetSource : public Source {
   std::vector<std::string> paths_;
   std::shared_ptr<arrow::Schema> file_schema_;  // every top-level field of a file
   std::string schema_from_;
-  std::shared_ptr<arrow::Schema> schema_;  // after projection, as read (see ReadAsDictionary)
+  std::shared_ptr<arrow::Schema> schema_;  // after projection, as read (see ReadDictionaryStringsAsDictionaries)
   std::shared_ptr<arrow::Schema> plain_schema_;  // after projection, as the plan sees it
   std::vector<int> fields_;                // projected top-level field indices
-  std::shared_ptr<arrow::Schema> read_file_schema_;  // file_schema_ as read (see ReadAsDictionary)
+  std::shared_ptr<arrow::Schema> read_file_schema_;  // file_schema_ as read (see ReadDictionaryStringsAsDictionaries)
   std::vector<int> dictionary_leaves_;     // leaf columns read as dictionaries
 
   // Footers read by Splits(), so opening each row group does not parse the footer again.

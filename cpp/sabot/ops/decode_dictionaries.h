@@ -1,5 +1,5 @@
 // DecodeDictionaries: turns dictionary-encoded columns back into plain ones, the second
-// half of late materialization (see ParquetSource::ReadAsDictionary).
+// half of late materialization (see ParquetSource::ReadDictionaryStringsAsDictionaries).
 #pragma once
 
 #include "sabot/exec/operator.h"

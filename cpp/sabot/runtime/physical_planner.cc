@@ -2,8 +2,6 @@
 // prefixed with the op's name as plan files spell it.
 #include "sabot/runtime/physical_planner.h"
 
-#include <algorithm>
-
 #include <arrow/type.h>
 
 #include "sabot/io/parquet_source.h"
@@ -182,12 +180,7 @@ class Lowering {
   Result<Lowered> LowerFilter(const FilterNode& node, const Lowered& child) {
     auto* parquet = dynamic_cast<ParquetSource*>(child.source.get());
     if (parquet != nullptr && source_override_ == nullptr) {
-      std::vector<std::string> late;
-      const auto used = node.predicate.ColumnRefs();
-      for (auto& name : parquet->DictionaryEncodedStringColumns()) {
-        if (std::find(used.begin(), used.end(), name) == used.end()) late.push_back(std::move(name));
-      }
-      parquet->ReadAsDictionary(late);
+      parquet->ReadDictionaryStringsAsDictionaries(node.predicate.ColumnRefs());
     }
     const bool decode = parquet != nullptr && !parquet->schema()->Equals(*parquet->plain_schema());
     if (!decode) {
