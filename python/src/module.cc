@@ -102,6 +102,17 @@ auto RunInterruptibly(std::atomic<bool>& cancel, Work&& work) -> decltype(work()
   return std::move(*result);
 }
 
+//! Aggregates as Python passes them: (function, column, output name).
+using AggregateTuples = std::vector<std::tuple<std::string, std::string, std::string>>;
+
+std::vector<AggregateSpec> AggregateSpecs(const AggregateTuples& aggregates) {
+  std::vector<AggregateSpec> specs;
+  for (const auto& [function, column, name] : aggregates) {
+    specs.push_back({ValueOrRaise(ParseAggregateFunction(function)), column, name});
+  }
+  return specs;
+}
+
 Result<RunResult> RunWithThreads(const Stream& stream, const SinkSpec& spec, int64_t memory_limit, bool allow_spill,
                                   int threads) {
   PlanPtr plan = stream.To(spec);
@@ -231,30 +242,22 @@ NB_MODULE(_core, m) {
       .def(
           "aggregate",
           [](const Stream& s, std::vector<std::string> keys,
-             const std::vector<std::tuple<std::string, std::string, std::string>>& aggregates) {
-            std::vector<AggregateSpec> specs;
-            for (const auto& [function, column, name] : aggregates) {
-              specs.push_back({ValueOrRaise(ParseAggregateFunction(function)), column, name});
-            }
-            return s.Aggregate(std::move(keys), std::move(specs));
+             const AggregateTuples& aggregates) {
+            return s.Aggregate(std::move(keys), AggregateSpecs(aggregates));
           },
           "keys"_a, "aggregates"_a)
       .def(
           "window_aggregate",
           [](const Stream& s, const std::string& time_column, int64_t size_us, int64_t slide_us,
              int64_t allowed_lateness_us, std::vector<std::string> keys,
-             const std::vector<std::tuple<std::string, std::string, std::string>>& aggregates) {
+             const AggregateTuples& aggregates) {
             WindowSpec window;
             window.kind = slide_us == size_us ? WindowSpec::Kind::kTumbling : WindowSpec::Kind::kSliding;
             window.time_column = time_column;
             window.size_us = size_us;
             window.slide_us = slide_us;
             window.allowed_lateness_us = allowed_lateness_us;
-            std::vector<AggregateSpec> specs;
-            for (const auto& [function, column, name] : aggregates) {
-              specs.push_back({ValueOrRaise(ParseAggregateFunction(function)), column, name});
-            }
-            return s.WindowAggregate(std::move(window), std::move(keys), std::move(specs));
+            return s.WindowAggregate(std::move(window), std::move(keys), AggregateSpecs(aggregates));
           },
           "time_column"_a, "size_us"_a, "slide_us"_a, "allowed_lateness_us"_a, "keys"_a, "aggregates"_a)
       .def(
@@ -278,17 +281,13 @@ NB_MODULE(_core, m) {
           "session_window_aggregate",
           [](const Stream& s, const std::string& time_column, int64_t gap_us, int64_t allowed_lateness_us,
              std::vector<std::string> keys,
-             const std::vector<std::tuple<std::string, std::string, std::string>>& aggregates) {
+             const AggregateTuples& aggregates) {
             WindowSpec window;
             window.kind = WindowSpec::Kind::kSession;
             window.time_column = time_column;
             window.gap_us = gap_us;
             window.allowed_lateness_us = allowed_lateness_us;
-            std::vector<AggregateSpec> specs;
-            for (const auto& [function, column, name] : aggregates) {
-              specs.push_back({ValueOrRaise(ParseAggregateFunction(function)), column, name});
-            }
-            return s.WindowAggregate(std::move(window), std::move(keys), std::move(specs));
+            return s.WindowAggregate(std::move(window), std::move(keys), AggregateSpecs(aggregates));
           },
           "time_column"_a, "gap_us"_a, "allowed_lateness_us"_a, "keys"_a, "aggregates"_a)
       .def(

@@ -40,12 +40,8 @@ struct Worker {
 }  // namespace
 
 Result<ExecutorStats> MorselExecutor::Run(Source& source, const OperatorChainFactory& make_chain, Sink& sink) {
-  auto splits = source.Splits();
-  if (!splits.ok()) {
-    (void)sink.Abort();
-    return splits.status();
-  }
-  return Run(source, *splits, make_chain, sink);
+  ARROW_ASSIGN_OR_RAISE(auto splits, SplitsOrAbort(source, sink));
+  return Run(source, splits, make_chain, sink);
 }
 
 Result<ExecutorStats> MorselExecutor::Run(Source& source, const SourceSplits& splits,

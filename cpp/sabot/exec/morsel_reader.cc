@@ -34,4 +34,10 @@ Status ReadMorsel(Source& source, const SourceSplit& split, size_t index, Operat
   }
 }
 
+Result<SourceSplits> SplitsOrAbort(Source& source, Sink& sink) {
+  auto splits = source.Splits();
+  if (!splits.ok()) (void)sink.Abort();
+  return splits;
+}
+
 }  // namespace sabot

@@ -43,6 +43,10 @@ inline bool IsCancelled(const std::atomic<bool>* cancel) {
   return cancel != nullptr && cancel->load(std::memory_order_relaxed);
 }
 
+//! The splits of `source`; when listing them fails, `sink` is aborted first (the start
+//! of a parallel run that was not handed its splits).
+Result<SourceSplits> SplitsOrAbort(Source& source, Sink& sink);
+
 //! Reads split number `index` of `source` into `entry` (the head of a worker's chain)
 //! until it is exhausted, the chain says stop, the run is cancelled, or the split is no
 //! longer worth reading. Watermarks are not forwarded: parallel runs read bounded

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "sabot/exec/morsel_executor.h"
+#include "sabot/exec/morsel_reader.h"
 #include "sabot/runtime/parallel_aggregation.h"
 
 namespace sabot {
@@ -129,12 +130,7 @@ Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, co
   // instead of a morsel at a time: a tiny input pays nothing for parallelism.
   SourceSplits splits;
   if (shape) {
-    auto listed = lowered.sources.at(shape->leaf)->Splits();
-    if (!listed.ok()) {
-      (void)lowered.physical.sink->Abort();
-      return listed.status();
-    }
-    splits = std::move(listed).ValueUnsafe();
+    ARROW_ASSIGN_OR_RAISE(splits, SplitsOrAbort(*lowered.sources.at(shape->leaf), *lowered.physical.sink));
     if (splits.size() < 2) shape.reset();
   }
   if (!shape) {

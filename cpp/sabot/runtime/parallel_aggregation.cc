@@ -40,12 +40,8 @@ struct Worker {
 Result<ExecutorStats> ParallelAggregation::Run(Source& source, const OperatorChainFactory& make_chain,
                                                const HashAggregateState& prototype, Operator& downstream,
                                                Sink& sink) {
-  auto splits = source.Splits();
-  if (!splits.ok()) {
-    (void)sink.Abort();
-    return splits.status();
-  }
-  return Run(source, *splits, make_chain, prototype, downstream, sink);
+  ARROW_ASSIGN_OR_RAISE(auto splits, SplitsOrAbort(source, sink));
+  return Run(source, splits, make_chain, prototype, downstream, sink);
 }
 
 Result<ExecutorStats> ParallelAggregation::Run(Source& source, const SourceSplits& splits,
