@@ -6,7 +6,7 @@ import runpy
 import sys
 
 from . import SabotError, _core
-from .stream import _Memory
+from .stream import _JobSettings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.argv = [ns.job, *ns.args]
             runpy.run_path(ns.job, run_name="__main__")
         else:
-            _core.run_plan_file(ns.job, _Memory.threads)
+            _core.run_plan_file(ns.job, _JobSettings.threads)
     except SabotError as e:
         print(f"sabot: error: {e}", file=sys.stderr)
         return 1

@@ -32,7 +32,7 @@ def _threads_from_env() -> int:
     return int(text)
 
 
-class _Memory:
+class _JobSettings:
     """What jobs started from Python run with: the memory budget (see
     sabot.set_memory_limit) and the worker threads (see sabot.set_threads)."""
 
@@ -59,10 +59,10 @@ def set_threads(threads: int | None) -> None:
     default, or $SABOT_THREADS when set). Scans, filters, projections, join probes and
     partial aggregations run on them; results keep the order one thread gives."""
     if threads is None:
-        _Memory.threads = _threads_from_env()
+        _JobSettings.threads = _threads_from_env()
     else:
         _check_threads(threads)
-        _Memory.threads = threads
+        _JobSettings.threads = threads
 
 
 def set_memory_limit(limit: int | str | None, *, spill: bool = True) -> None:
@@ -70,14 +70,14 @@ def set_memory_limit(limit: int | str | None, *, spill: bool = True) -> None:
     ``set_memory_limit("2GB")``. Past it they spill to disk, or with ``spill=False``
     the job fails with an error that says so. ``None`` removes the cap."""
     if limit is None:
-        _Memory.limit = 0
+        _JobSettings.limit = 0
     elif isinstance(limit, str):
-        _Memory.limit = _core.parse_byte_size(limit)
+        _JobSettings.limit = _core.parse_byte_size(limit)
     elif isinstance(limit, int) and limit >= 0:
-        _Memory.limit = limit
+        _JobSettings.limit = limit
     else:
         raise ValueError(f"memory limit must be a size such as '512MB' or a byte count, not {limit!r}")
-    _Memory.allow_spill = spill
+    _JobSettings.allow_spill = spill
 # How long a blocking wait lasts before Python gets a chance to see Ctrl-C.
 _WAIT_MS = 50
 
@@ -239,7 +239,7 @@ class Stream:
         """Runs the stream (the rows are counted, not kept) and returns each step's rows and
         batches in and out and its own time, summed over the worker threads, as a table in
         plan order; the first line gives the total rows, time, threads and memory peak."""
-        return _core.analyze(self._s, **_Memory.args())
+        return _core.analyze(self._s, **_JobSettings.args())
 
     @property
     def is_bounded(self) -> bool:
@@ -253,10 +253,10 @@ class Stream:
         if not self._s.is_bounded():
             raise SabotError("this stream is unbounded (it reads an endless source), so `for` would never end: "
                              "iterate it with `async for`, or bound it with .limit(n)")
-        return _BatchIterator(_core.start(self._s, **_Memory.args()))
+        return _BatchIterator(_core.start(self._s, **_JobSettings.args()))
 
     def __aiter__(self) -> AsyncIterator[pa.RecordBatch]:
-        return _AsyncBatchIterator(_core.start(self._s, **_Memory.args()))
+        return _AsyncBatchIterator(_core.start(self._s, **_JobSettings.args()))
 
     def records(self) -> Iterator[dict[str, Any]]:
         """Rows as dicts. Sugar over batches: the engine still works batch by batch."""
@@ -269,7 +269,7 @@ class Stream:
         if not self._s.is_bounded():
             raise SabotError("this stream is unbounded (it reads an endless source), so collect() would never "
                              "end: iterate it with `async for`, or bound it with .limit(n)")
-        schema_capsule, batches = _core.collect(self._s, **_Memory.args(threads))
+        schema_capsule, batches = _core.collect(self._s, **_JobSettings.args(threads))
         schema = pa.Schema._import_from_c_capsule(schema_capsule)
         return pa.Table.from_batches([pa.RecordBatch._import_from_c_capsule(*b) for b in batches], schema=schema)
 
@@ -284,7 +284,7 @@ class Stream:
 
     def count(self, *, threads: int | None = None) -> int:
         """Number of rows (the rows are not kept). ``threads`` as in collect()."""
-        return _core.count_rows(self._s, **_Memory.args(threads))
+        return _core.count_rows(self._s, **_JobSettings.args(threads))
 
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
         """Arrow PyCapsule protocol: ``pyarrow.table(stream)``, ``polars.from_arrow(...)``
@@ -294,19 +294,19 @@ class Stream:
         return reader.__arrow_c_stream__(requested_schema)
 
     def write_csv(self, path: str) -> int:
-        return _core.write_file(self._s, "csv", str(path), **_Memory.args())
+        return _core.write_file(self._s, "csv", str(path), **_JobSettings.args())
 
     def write_json(self, path: str) -> int:
         """JSON lines: one object per row."""
-        return _core.write_file(self._s, "jsonl", str(path), **_Memory.args())
+        return _core.write_file(self._s, "jsonl", str(path), **_JobSettings.args())
 
     def write_ipc(self, path: str, stream: bool = False) -> int:
-        return _core.write_file(self._s, "ipc_stream" if stream else "ipc", str(path), **_Memory.args())
+        return _core.write_file(self._s, "ipc_stream" if stream else "ipc", str(path), **_JobSettings.args())
 
     def write_parquet(self, path: str) -> int:
         """Writes to a temporary name and renames on success: a failed job leaves nothing.
         Returns the number of rows written."""
-        return _core.write_file(self._s, "parquet", str(path), **_Memory.args())
+        return _core.write_file(self._s, "parquet", str(path), **_JobSettings.args())
 
     def to_plan_json(self, sink_format: str, sink_path: str) -> str:
         """The plan, ending in a file sink, as a plan file for ``sabot run``. Paths are
