@@ -14,6 +14,7 @@
 #include <parquet/properties.h>
 
 #include "sabot/io/file_paths.h"
+#include "sabot/io/parquet_flat_column.h"
 #include "sabot/io/source_batch_reader.h"
 #include "sabot/io/source_file_split.h"
 #include "sabot/io/source_schema.h"
@@ -202,50 +203,90 @@ Result<std::vector<std::shared_ptr<SourceSplit>>> ParquetSource::Splits() {
 
 namespace {
 
-// Owns the FileReader its RecordBatchReader reads from (Arrow requires it to outlive it).
+// One row group's batches. Columns with a FlatColumnReader (`flat`, file order) are
+// decoded by it; the others come from Arrow's RecordBatchReader, which owns nothing, so
+// this also keeps the FileReader it reads from alive (Arrow requires it to outlive it).
 // View columns are cast to their plain types (see WithoutViews), and the columns read as
 // dictionaries only for speed (`expand`, see DictionaryPagedLeaves) are expanded.
 class RowGroupBatches : public arrow::RecordBatchReader {
  public:
   RowGroupBatches(std::unique_ptr<parquet::arrow::FileReader> file,
-                  std::unique_ptr<arrow::RecordBatchReader> batches, const std::vector<bool>& expand)
-      : file_(std::move(file)), batches_(std::move(batches)) {
+                  std::unique_ptr<arrow::RecordBatchReader> batches,
+                  std::shared_ptr<parquet::RowGroupReader> row_group,
+                  std::vector<std::unique_ptr<FlatColumnReader>> flat,
+                  const arrow::FieldVector& file_order_fields, const std::vector<bool>& expand,
+                  int64_t rows)
+      : file_(std::move(file)),
+        batches_(std::move(batches)),
+        row_group_(std::move(row_group)),
+        flat_(std::move(flat)),
+        rows_left_(rows) {
     arrow::FieldVector fields;
-    const auto& read = *batches_->schema();
-    for (int i = 0; i < read.num_fields(); ++i) {
-      auto type = read.field(i)->type();
-      if (i < static_cast<int>(expand.size()) && expand[i] && type->id() == arrow::Type::DICTIONARY) {
+    int next_read = 0;
+    for (size_t i = 0; i < flat_.size(); ++i) {
+      if (flat_[i] != nullptr) {
+        fields.push_back(file_order_fields[i]);
+        continue;
+      }
+      const auto& read_field = batches_->schema()->field(next_read++);
+      auto type = read_field->type();
+      if (i < expand.size() && expand[i] && type->id() == arrow::Type::DICTIONARY) {
         type = static_cast<const arrow::DictionaryType&>(*type).value_type();
       }
-      fields.push_back(read.field(i)->WithType(WithoutViews(type)));
+      fields.push_back(read_field->WithType(WithoutViews(type)));
     }
-    schema_ = arrow::schema(std::move(fields), read.metadata());
+    schema_ = arrow::schema(std::move(fields), batches_ ? batches_->schema()->metadata() : nullptr);
   }
-  ~RowGroupBatches() override { batches_.reset(); }
+  ~RowGroupBatches() override {
+    flat_.clear();
+    batches_.reset();
+  }
 
   std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
   Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override {
-    try {
-      ARROW_RETURN_NOT_OK(batches_->ReadNext(batch));
-    } catch (const std::exception& e) {
-      return Status::IOError(e.what());
-    }
-    if (*batch == nullptr || (*batch)->schema()->Equals(*schema_, /*check_metadata=*/false)) {
+    std::shared_ptr<arrow::RecordBatch> read;
+    int64_t rows = std::min(kBatchRows, rows_left_);
+    if (batches_ != nullptr) {
+      try {
+        ARROW_RETURN_NOT_OK(batches_->ReadNext(&read));
+      } catch (const std::exception& e) {
+        return Status::IOError(e.what());
+      }
+      if (read == nullptr) {
+        *batch = nullptr;
+        return Status::OK();
+      }
+      rows = read->num_rows();
+    } else if (rows == 0) {
+      *batch = nullptr;
       return Status::OK();
     }
-    arrow::ArrayVector columns = (*batch)->columns();
-    for (int i = 0; i < static_cast<int>(columns.size()); ++i) {
-      const auto& want = schema_->field(i)->type();
-      if (columns[i]->type()->Equals(*want)) continue;
-      ARROW_ASSIGN_OR_RAISE(columns[i], arrow::compute::Cast(*columns[i], want));
+    rows_left_ -= rows;
+    arrow::ArrayVector columns;
+    int next_read = 0;
+    for (size_t i = 0; i < flat_.size(); ++i) {
+      std::shared_ptr<arrow::Array> column;
+      if (flat_[i] != nullptr) {
+        ARROW_ASSIGN_OR_RAISE(column, flat_[i]->Read(rows));
+      } else {
+        column = read->column(next_read++);
+        const auto& want = schema_->field(static_cast<int>(i))->type();
+        if (!column->type()->Equals(*want)) {
+          ARROW_ASSIGN_OR_RAISE(column, arrow::compute::Cast(*column, want));
+        }
+      }
+      columns.push_back(std::move(column));
     }
-    *batch = arrow::RecordBatch::Make(schema_, (*batch)->num_rows(), std::move(columns));
+    *batch = arrow::RecordBatch::Make(schema_, rows, std::move(columns));
     return Status::OK();
   }
 
  private:
   std::unique_ptr<parquet::arrow::FileReader> file_;
-  std::unique_ptr<arrow::RecordBatchReader> batches_;
+  std::unique_ptr<arrow::RecordBatchReader> batches_;  // null when every column is flat
+  std::shared_ptr<parquet::RowGroupReader> row_group_;  // what the flat readers read from
+  std::vector<std::unique_ptr<FlatColumnReader>> flat_;
+  int64_t rows_left_;
   std::shared_ptr<arrow::Schema> schema_;
 };
 
@@ -292,12 +333,32 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
   // field lands so the batch can be put back in the requested order.
   std::vector<int> sorted = fields_;
   std::sort(sorted.begin(), sorted.end());
-  std::vector<int> leaves;
   const auto& manifest = reader->manifest();
-  std::vector<bool> expand;  // per column of the batches read (file order)
+  const int row_group = file_split->row_group();
+  std::shared_ptr<parquet::RowGroupReader> row_group_reader;
+  int64_t rows = 0;
+  try {
+    row_group_reader = reader->parquet_reader()->RowGroup(row_group);
+    rows = row_group_reader->metadata()->num_rows();
+  } catch (const std::exception& e) {
+    return Corrupt(Status::IOError(e.what()), path);
+  }
+  // Per column (file order): a FlatColumnReader where one qualifies, else its leaves go
+  // to Arrow's reader. Columns read as dictionaries always take Arrow's path.
+  std::vector<std::unique_ptr<FlatColumnReader>> flat;
+  arrow::FieldVector file_order_fields;
+  std::vector<int> leaves;
+  std::vector<bool> expand;  // per column (file order)
   for (int f : sorted) {
     const auto& field = manifest.schema_fields[f];
-    CollectLeaves(field, &leaves);
+    file_order_fields.push_back(schema->field(f));
+    const bool as_dictionary =
+        field.is_leaf() && std::count(read_as_dictionary.begin(), read_as_dictionary.end(), field.column_index) > 0;
+    flat.push_back(field.is_leaf() && !as_dictionary
+                       ? FlatColumnReader::MakeIfEligible(*row_group_reader, field.column_index,
+                                                          schema->field(f)->type())
+                       : nullptr);
+    if (flat.back() == nullptr) CollectLeaves(field, &leaves);
     expand.push_back(field.is_leaf() && std::count(expanded.begin(), expanded.end(), field.column_index) > 0);
   }
   std::vector<int> reorder;
@@ -307,14 +368,18 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
   }
 
   std::unique_ptr<arrow::RecordBatchReader> batches;
-  try {
-    auto r = reader->GetRecordBatchReader({file_split->row_group()}, leaves);
-    if (!r.ok()) return Corrupt(r.status(), path);
-    batches = std::move(r).ValueUnsafe();
-  } catch (const std::exception& e) {
-    return Corrupt(Status::IOError(e.what()), path);
+  // With no column at all Arrow's reader still yields the row counts.
+  if (!leaves.empty() || sorted.empty()) {
+    try {
+      auto r = reader->GetRecordBatchReader({row_group}, leaves);
+      if (!r.ok()) return Corrupt(r.status(), path);
+      batches = std::move(r).ValueUnsafe();
+    } catch (const std::exception& e) {
+      return Corrupt(Status::IOError(e.what()), path);
+    }
   }
-  auto owned = std::make_shared<RowGroupBatches>(std::move(reader), std::move(batches), expand);
+  auto owned = std::make_shared<RowGroupBatches>(std::move(reader), std::move(batches), std::move(row_group_reader), std::move(flat),
+                                                 file_order_fields, expand, rows);
   auto on_error = [path](const Status& st) { return Corrupt(st, path); };
   return std::make_unique<BatchReaderSplit>(std::move(owned), schema_, std::move(reorder),
                                             path, on_error);
