@@ -32,6 +32,11 @@ def table(with_nulls: bool) -> pa.Table:
         "dec": pa.array([None if with_nulls and i % 7 == 0 else i for i in range(ROWS)],
                         pa.int64()).cast(pa.decimal128(22, 0)),
         "s": pa.array([f"v{i % 1000}" for i in range(ROWS)]),
+        "s_nulls": pa.array([None if with_nulls and i % 5 == 0 else f"n{i % 300}" for i in range(ROWS)]),
+        "bin": pa.array([b"b%d" % (i % 50) for i in range(ROWS)], pa.binary()),
+        # Too many distinct values for one dictionary page: the writer falls back to
+        # plain pages part way through the chunk, which only Arrow's reader decodes.
+        "s_wide": pa.array([f"w{i}" for i in range(ROWS)]),
     })
 
 
@@ -41,6 +46,7 @@ def table(with_nulls: bool) -> pa.Table:
     dict(use_dictionary=False, compression="snappy", data_page_size=4096),
     dict(write_statistics=False),  # no null counts: every column takes Arrow's path
     dict(row_group_size=50_000, compression="zstd"),
+    dict(dictionary_pagesize_limit=2048),
 ])
 def test_every_column_matches_pyarrow(tmp_path, with_nulls, options):
     expected = table(with_nulls)

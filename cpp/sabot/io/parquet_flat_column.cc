@@ -3,7 +3,10 @@
 
 #include <exception>
 
+#include <arrow/array/builder_binary.h>
+#include <arrow/array/builder_base.h>
 #include <arrow/buffer.h>
+#include <optional>
 #include <parquet/column_reader.h>
 #include <parquet/file_reader.h>
 #include <parquet/metadata.h>
@@ -14,22 +17,105 @@
 namespace sabot {
 namespace {
 
+// Calls `decode(offset, count)` (which decodes at most `count` values at `offset` and
+// returns how many it did: one call ends at a page boundary) until `rows` are decoded.
+template <typename Decode>
+arrow::Status DecodeRows(const parquet::ColumnReader& column, int64_t rows, Decode&& decode) {
+  int64_t done = 0;
+  try {
+    while (done < rows) {
+      const int64_t got = decode(done, rows - done);
+      if (got == 0) break;
+      done += got;
+    }
+  } catch (const std::exception& e) {
+    return arrow::Status::IOError(e.what());
+  }
+  if (done != rows) {
+    return arrow::Status::IOError("column ", column.descr()->name(), " holds ", rows - done,
+                                  " values fewer than its row group's row count");
+  }
+  return arrow::Status::OK();
+}
+
 template <typename ParquetType>
-class TypedFlatColumnReader final : public FlatColumnReader {
+class FixedWidthReader final : public FlatColumnReader {
  public:
-  using FlatColumnReader::FlatColumnReader;
+  FixedWidthReader(std::shared_ptr<parquet::ColumnReader> column, std::shared_ptr<arrow::DataType> type)
+      : column_(std::move(column)), type_(std::move(type)) {}
+
+  arrow::Result<std::shared_ptr<arrow::Array>> Read(int64_t rows) override {
+    using Value = typename ParquetType::c_type;
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(rows * sizeof(Value)));
+    auto* out = reinterpret_cast<Value*>(values->mutable_data());
+    auto& typed = static_cast<parquet::TypedColumnReader<ParquetType>&>(*column_);
+    ARROW_RETURN_NOT_OK(DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
+      int64_t decoded = 0;
+      // No level buffers: the chunk has no nulls (checked in MakeIfEligible) and is
+      // flat, so every level is the maximum and decoding them would be thrown away.
+      typed.ReadBatch(count, /*def_levels=*/nullptr, /*rep_levels=*/nullptr, out + offset, &decoded);
+      return decoded;
+    }));
+    return arrow::MakeArray(arrow::ArrayData::Make(type_, rows, {nullptr, std::move(values)}, /*null_count=*/0));
+  }
 
  private:
-  int64_t ReadValues(int64_t rows, uint8_t* out) override {
-    using Value = typename ParquetType::c_type;
-    auto& typed = static_cast<parquet::TypedColumnReader<ParquetType>&>(*column_);
-    int64_t values = 0;
-    // No level buffers: the chunk has no nulls (checked in MakeIfEligible) and is flat,
-    // so every level is the maximum and decoding them would only be thrown away.
-    typed.ReadBatch(rows, /*def_levels=*/nullptr, /*rep_levels=*/nullptr,
-                    reinterpret_cast<Value*>(out), &values);
-    return values;
+  std::shared_ptr<parquet::ColumnReader> column_;
+  std::shared_ptr<arrow::DataType> type_;
+};
+
+class DictionaryStringReader final : public FlatColumnReader {
+ public:
+  DictionaryStringReader(std::shared_ptr<parquet::ColumnReader> column, std::shared_ptr<arrow::DataType> values)
+      : column_(std::move(column)), type_(arrow::dictionary(arrow::int32(), std::move(values))) {}
+
+  arrow::Result<std::shared_ptr<arrow::Array>> Read(int64_t rows) override {
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> indices, arrow::AllocateBuffer(rows * sizeof(int32_t)));
+    auto* out = reinterpret_cast<int32_t*>(indices->mutable_data());
+    auto& typed = static_cast<parquet::TypedColumnReader<parquet::ByteArrayType>&>(*column_);
+    arrow::Status dictionary_status;
+    ARROW_RETURN_NOT_OK(DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
+      int64_t decoded = 0;
+      const parquet::ByteArray* entries = nullptr;
+      int32_t entry_count = 0;
+      typed.ReadBatchWithDictionary(count, /*def_levels=*/nullptr, /*rep_levels=*/nullptr, out + offset,
+                                    &decoded, &entries, &entry_count);
+      if (dictionary_ == nullptr && entries != nullptr) dictionary_status = BuildDictionary(entries, entry_count);
+      return decoded;
+    }));
+    ARROW_RETURN_NOT_OK(dictionary_status);
+    if (dictionary_ == nullptr) {
+      return arrow::Status::IOError("column ", column_->descr()->name(), " has no dictionary page");
+    }
+    auto index_array = arrow::MakeArray(
+        arrow::ArrayData::Make(arrow::int32(), rows, {nullptr, std::move(indices)}, /*null_count=*/0));
+    // FromArrays checks every index against the dictionary's length.
+    auto array = arrow::DictionaryArray::FromArrays(type_, index_array, dictionary_);
+    if (!array.ok()) {
+      return arrow::Status::IOError("column ", column_->descr()->name(), ": ", array.status().message());
+    }
+    return *array;
   }
+
+ private:
+  // The dictionary's values are owned by the page reader, so they are copied, once per
+  // chunk (it has one dictionary page).
+  arrow::Status BuildDictionary(const parquet::ByteArray* entries, int32_t count) {
+    const auto& value_type = static_cast<const arrow::DictionaryType&>(*type_).value_type();
+    std::unique_ptr<arrow::ArrayBuilder> builder;
+    ARROW_RETURN_NOT_OK(arrow::MakeBuilder(arrow::default_memory_pool(), value_type, &builder));
+    auto& binary = static_cast<arrow::BinaryBuilder&>(*builder);
+    int64_t bytes = 0;
+    for (int32_t i = 0; i < count; ++i) bytes += entries[i].len;
+    ARROW_RETURN_NOT_OK(binary.Reserve(count));
+    ARROW_RETURN_NOT_OK(binary.ReserveData(bytes));
+    for (int32_t i = 0; i < count; ++i) binary.UnsafeAppend(entries[i].ptr, static_cast<int32_t>(entries[i].len));
+    return binary.Finish(&dictionary_);
+  }
+
+  std::shared_ptr<parquet::ColumnReader> column_;
+  std::shared_ptr<arrow::DataType> type_;
+  std::shared_ptr<arrow::Array> dictionary_;
 };
 
 std::optional<parquet::LogicalType::TimeUnit::unit> TimeUnitOf(const arrow::DataType& type) {
@@ -74,6 +160,22 @@ bool StoredAsIs(const parquet::ColumnDescriptor& column, const arrow::DataType& 
   }
 }
 
+// The value type a string column is read with (its dictionary's), or nullptr when `type`
+// is not one the dictionary reader makes.
+std::shared_ptr<arrow::DataType> DictionaryValueType(const arrow::DataType& type, bool expand) {
+  const arrow::DataType* values = &type;
+  if (type.id() == arrow::Type::DICTIONARY) {
+    const auto& dictionary = static_cast<const arrow::DictionaryType&>(type);
+    if (dictionary.index_type()->id() != arrow::Type::INT32) return nullptr;
+    values = dictionary.value_type().get();
+  } else if (!expand) {
+    return nullptr;
+  }
+  if (values->id() == arrow::Type::STRING) return arrow::utf8();
+  if (values->id() == arrow::Type::BINARY) return arrow::binary();
+  return nullptr;
+}
+
 bool HasNoNulls(const parquet::ColumnDescriptor& column, const parquet::ColumnChunkMetaData& chunk) {
   if (column.max_definition_level() == 0) return true;
   auto stats = chunk.statistics();
@@ -83,49 +185,37 @@ bool HasNoNulls(const parquet::ColumnDescriptor& column, const parquet::ColumnCh
 }  // namespace
 
 std::unique_ptr<FlatColumnReader> FlatColumnReader::MakeIfEligible(
-    parquet::RowGroupReader& row_group, int leaf, const std::shared_ptr<arrow::DataType>& type) {
+    parquet::RowGroupReader& row_group, int leaf, const std::shared_ptr<arrow::DataType>& type,
+    bool expand) {
   try {
     const parquet::ColumnDescriptor& column = *row_group.metadata()->schema()->Column(leaf);
     if (column.max_repetition_level() != 0 || column.path()->ToDotVector().size() != 1) return nullptr;
-    if (!StoredAsIs(column, *type)) return nullptr;
     if (!HasNoNulls(column, *row_group.metadata()->ColumnChunk(leaf))) return nullptr;
+    if (column.physical_type() == parquet::Type::BYTE_ARRAY) {
+      auto values = DictionaryValueType(*type, expand);
+      if (values == nullptr) return nullptr;
+      // Parquet exposes the indices only when every page of the chunk uses the dictionary.
+      auto reader = row_group.ColumnWithExposeEncoding(leaf, parquet::ExposedEncoding::DICTIONARY);
+      if (reader->GetExposedEncoding() != parquet::ExposedEncoding::DICTIONARY) return nullptr;
+      return std::make_unique<DictionaryStringReader>(std::move(reader), std::move(values));
+    }
+    if (!StoredAsIs(column, *type)) return nullptr;
     auto reader = row_group.Column(leaf);
     switch (column.physical_type()) {
       case parquet::Type::INT32:
-        return std::unique_ptr<FlatColumnReader>(new TypedFlatColumnReader<parquet::Int32Type>(reader, type));
+        return std::make_unique<FixedWidthReader<parquet::Int32Type>>(std::move(reader), type);
       case parquet::Type::INT64:
-        return std::unique_ptr<FlatColumnReader>(new TypedFlatColumnReader<parquet::Int64Type>(reader, type));
+        return std::make_unique<FixedWidthReader<parquet::Int64Type>>(std::move(reader), type);
       case parquet::Type::FLOAT:
-        return std::unique_ptr<FlatColumnReader>(new TypedFlatColumnReader<parquet::FloatType>(reader, type));
+        return std::make_unique<FixedWidthReader<parquet::FloatType>>(std::move(reader), type);
       case parquet::Type::DOUBLE:
-        return std::unique_ptr<FlatColumnReader>(new TypedFlatColumnReader<parquet::DoubleType>(reader, type));
+        return std::make_unique<FixedWidthReader<parquet::DoubleType>>(std::move(reader), type);
       default:
         return nullptr;
     }
   } catch (const std::exception&) {
     return nullptr;  // Arrow's reader meets the same problem and reports it
   }
-}
-
-arrow::Result<std::shared_ptr<arrow::Array>> FlatColumnReader::Read(int64_t rows) {
-  const int width = type_->byte_width();
-  ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(rows * width));
-  int64_t done = 0;
-  try {
-    while (done < rows) {
-      // One call decodes at most the rest of the current page.
-      const int64_t got = ReadValues(rows - done, values->mutable_data() + done * width);
-      if (got == 0) break;
-      done += got;
-    }
-  } catch (const std::exception& e) {
-    return arrow::Status::IOError(e.what());
-  }
-  if (done != rows) {
-    return arrow::Status::IOError("column ", column_->descr()->name(), " holds ", rows - done,
-                                  " values fewer than its row group's row count");
-  }
-  return arrow::MakeArray(arrow::ArrayData::Make(type_, rows, {nullptr, std::move(values)}, /*null_count=*/0));
 }
 
 }  // namespace sabot

@@ -270,10 +270,10 @@ class RowGroupBatches : public arrow::RecordBatchReader {
         ARROW_ASSIGN_OR_RAISE(column, flat_[i]->Read(rows));
       } else {
         column = read->column(next_read++);
-        const auto& want = schema_->field(static_cast<int>(i))->type();
-        if (!column->type()->Equals(*want)) {
-          ARROW_ASSIGN_OR_RAISE(column, arrow::compute::Cast(*column, want));
-        }
+      }
+      const auto& want = schema_->field(static_cast<int>(i))->type();
+      if (!column->type()->Equals(*want)) {
+        ARROW_ASSIGN_OR_RAISE(column, arrow::compute::Cast(*column, want));
       }
       columns.push_back(std::move(column));
     }
@@ -352,14 +352,11 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
   for (int f : sorted) {
     const auto& field = manifest.schema_fields[f];
     file_order_fields.push_back(schema->field(f));
-    const bool as_dictionary =
-        field.is_leaf() && std::count(read_as_dictionary.begin(), read_as_dictionary.end(), field.column_index) > 0;
-    flat.push_back(field.is_leaf() && !as_dictionary
-                       ? FlatColumnReader::MakeIfEligible(*row_group_reader, field.column_index,
-                                                          schema->field(f)->type())
-                       : nullptr);
-    if (flat.back() == nullptr) CollectLeaves(field, &leaves);
     expand.push_back(field.is_leaf() && std::count(expanded.begin(), expanded.end(), field.column_index) > 0);
+    flat.push_back(field.is_leaf() ? FlatColumnReader::MakeIfEligible(*row_group_reader, field.column_index,
+                                                                      schema->field(f)->type(), expand.back())
+                                   : nullptr);
+    if (flat.back() == nullptr) CollectLeaves(field, &leaves);
   }
   std::vector<int> reorder;
   for (int f : fields_) {
