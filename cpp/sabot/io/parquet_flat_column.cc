@@ -1,6 +1,7 @@
 // FlatColumnReader: a fast path for flat, fixed-width Parquet columns without nulls.
 #include "sabot/io/parquet_flat_column.h"
 
+#include <algorithm>
 #include <exception>
 
 #include <arrow/array/builder_binary.h>
@@ -87,14 +88,18 @@ class DictionaryStringReader final : public FlatColumnReader {
     if (dictionary_ == nullptr) {
       return arrow::Status::IOError("column ", column_->descr()->name(), " has no dictionary page");
     }
+    // One pass for the largest index, as unsigned so that a negative one is out of
+    // range too: cheaper than Arrow's general per-index bounds check.
+    uint32_t largest = 0;
+    for (int64_t i = 0; i < rows; ++i) largest = std::max(largest, static_cast<uint32_t>(out[i]));
+    if (rows > 0 && largest >= static_cast<uint64_t>(dictionary_->length())) {
+      return arrow::Status::IOError("column ", column_->descr()->name(), ": dictionary index ",
+                                    static_cast<int32_t>(largest), " is outside its dictionary of ",
+                                    dictionary_->length(), " values");
+    }
     auto index_array = arrow::MakeArray(
         arrow::ArrayData::Make(arrow::int32(), rows, {nullptr, std::move(indices)}, /*null_count=*/0));
-    // FromArrays checks every index against the dictionary's length.
-    auto array = arrow::DictionaryArray::FromArrays(type_, index_array, dictionary_);
-    if (!array.ok()) {
-      return arrow::Status::IOError("column ", column_->descr()->name(), ": ", array.status().message());
-    }
-    return *array;
+    return std::make_shared<arrow::DictionaryArray>(type_, std::move(index_array), dictionary_);
   }
 
  private:
