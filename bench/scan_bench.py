@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -92,15 +93,23 @@ def sabot_plan(path):
                                       "columns": ["id", "price", "qty", "category"]}}}}}
 
 
+def cpu_seconds(who):
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def time_sabot(sabot_bin, plan_file, repeats, threads):
-    """Median wall time of the CLI process, the run time it reports itself, and its row count."""
-    times, engine_times, rows = [], [], None
+    """Median wall time of the CLI process, the run time it reports itself, its row count,
+    and the median CPU time (user + system) of the process."""
+    times, engine_times, cpu, rows = [], [], [], None
     for i in range(repeats + 1):  # the first run warms the page cache and is not counted
+        cpu_start = cpu_seconds(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run([sabot_bin, "run", "--stats", "--threads", str(threads), str(plan_file)],
                               capture_output=True,
                               text=True)
         elapsed = time.perf_counter() - start
+        used = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_start
         if proc.returncode != 0:
             sys.exit(f"sabot failed (rc={proc.returncode}):\n{proc.stderr}")
         m = re.search(r"wrote (\d+) rows", proc.stderr)
@@ -110,10 +119,11 @@ def time_sabot(sabot_bin, plan_file, repeats, threads):
         engine = re.search(r"; ([0-9.e+-]+) s \(", proc.stderr)
         if i > 0:
             times.append(elapsed)
+            cpu.append(used)
             if engine:
                 engine_times.append(float(engine.group(1)))
     engine_s = statistics.median(engine_times) if engine_times else float("nan")
-    return statistics.median(times), engine_s, rows
+    return statistics.median(times), engine_s, rows, statistics.median(cpu)
 
 
 QUERY = ("SELECT id, price * qty AS revenue, category FROM read_parquet('{path}') "
@@ -121,7 +131,7 @@ QUERY = ("SELECT id, price * qty AS revenue, category FROM read_parquet('{path}'
 
 
 def time_duckdb(path, repeats, threads):
-    """Median in-process times of the two DuckDB variants, and the result row count."""
+    """Median in-process wall and CPU times of the two DuckDB variants, and the result row count."""
     con = duckdb.connect()
     con.execute(f"SET threads TO {threads}")
     query = QUERY.format(path=path)
@@ -132,14 +142,16 @@ def time_duckdb(path, repeats, threads):
     }
     results = {}
     for name, fn in variants.items():
-        times, rows = [], None
+        times, cpu, rows = [], [], None
         for i in range(repeats + 1):
+            cpu_start = cpu_seconds(resource.RUSAGE_SELF)
             start = time.perf_counter()
             rows = fn()
             elapsed = time.perf_counter() - start
             if i > 0:
                 times.append(elapsed)
-        results[name] = (statistics.median(times), rows)
+                cpu.append(cpu_seconds(resource.RUSAGE_SELF) - cpu_start)
+        results[name] = (statistics.median(times), rows, statistics.median(cpu))
     return results
 
 
@@ -169,25 +181,31 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         plan_file = Path(tmp) / "scan_plan.json"
         plan_file.write_text(json.dumps(sabot_plan(path), indent=1))
-        sabot_s, sabot_engine_s, sabot_rows = time_sabot(sabot_bin, plan_file, args.repeats, args.threads)
+        sabot_s, sabot_engine_s, sabot_rows, sabot_cpu = time_sabot(sabot_bin, plan_file, args.repeats, args.threads)
     duck = time_duckdb(path, args.repeats, args.threads)
 
-    for name, (_, rows) in duck.items():
+    for name, (_, rows, _) in duck.items():
         if rows != sabot_rows:
             sys.exit(f"RESULT MISMATCH: sabot returned {sabot_rows} rows, duckdb ({name}) {rows}")
     scanned = meta.num_rows
     sabot_rps = scanned / sabot_s
     print(f"result rows: {sabot_rows:,} (sabot and duckdb agree)")
-    print(f"sabot  (CLI process, count sink): {sabot_s * 1e3:8.1f} ms  {sabot_rps / 1e6:8.1f} M rows/s")
+    print(f"sabot  (CLI process, count sink): {sabot_s * 1e3:8.1f} ms  {sabot_rps / 1e6:8.1f} M rows/s"
+          f"  cpu {sabot_cpu * 1e3:6.1f} ms")
     print(f"  (of which the run itself, per --stats: {sabot_engine_s * 1e3:.1f} ms; the rest is "
           f"process start, plan loading and exit)")
-    for name, (secs, _) in duck.items():
-        print(f"duckdb ({name:9}):              {secs * 1e3:8.1f} ms  {scanned / secs / 1e6:8.1f} M rows/s")
-    best_name, (best_s, _) = min(duck.items(), key=lambda kv: kv[1][0])
+    for name, (secs, _, cpu) in duck.items():
+        print(f"duckdb ({name:9}):              {secs * 1e3:8.1f} ms  {scanned / secs / 1e6:8.1f} M rows/s"
+              f"  cpu {cpu * 1e3:6.1f} ms")
+    best_name, (best_s, _, best_cpu) = min(duck.items(), key=lambda kv: kv[1][0])
     duck_rps = scanned / best_s
     ratio = sabot_rps / duck_rps
     print(f"baseline: duckdb {best_name} (the faster variant); rows/s counts scanned rows, "
           f"median of {args.repeats}")
+    # CPU time (user + system, all threads) is what a loaded machine distorts least; a
+    # wall-time ratio far from it means the machine was busy, not that an engine changed.
+    print(f"cpu ratio (duckdb {best_name} cpu / sabot cpu): {best_cpu / sabot_cpu:.2f}; "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"scan ratio_vs_duckdb={ratio:.2f} threads={args.threads}")
 
 
