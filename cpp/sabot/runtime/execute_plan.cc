@@ -49,21 +49,42 @@ Result<JoinBuildSide> RunBuildSide(const PlanNode& join, const LoweredPlan& lowe
                        static_cast<const JoinNode&>(join).spec, output.collected);
 }
 
+// The joins of `node`'s plan whose build side can run first, outside the build sides of
+// other such joins (those run inside their own plan), top first.
+void CollectJoinsToBuild(const PlanNode& node, std::vector<const PlanNode*>* joins) {
+  if (CanBuildFirst(node)) {
+    joins->push_back(&node);
+    CollectJoinsToBuild(*node.inputs()[0], joins);
+    return;
+  }
+  for (const auto& input : node.inputs()) CollectJoinsToBuild(*input, joins);
+}
+
+// The build sides are held until the run ends; their memory counts in the job's peak.
+using BuildMemory = std::vector<std::unique_ptr<MemoryReservation>>;
+
+// Runs the build side of every join in `joins` not built yet and records it in `lower`.
+Status BuildJoins(const std::vector<const PlanNode*>& joins, const LoweredPlan& lowered, LowerOptions* lower,
+                  const ExecuteOptions& options, BuildMemory* memory, ExecutorStats* stats) {
+  for (const PlanNode* join : joins) {
+    if (lower->built_joins.count(join) > 0) continue;
+    auto built = RunBuildSide(*join, lowered, *lower, options, stats);
+    if (!built.ok()) {
+      (void)lowered.physical.sink->Abort();
+      return built.status();
+    }
+    memory->push_back(std::make_unique<MemoryReservation>(lower->memory));
+    memory->back()->Resize(built->memory_bytes);
+    lower->built_joins[join] = std::move(built).ValueUnsafe();
+  }
+  return Status::OK();
+}
+
 Status RunParallel(const PlanNode& body, const ParallelShape& shape, const SourceSplits& splits,
                    LoweredPlan& lowered, LowerOptions lower, ExecuteOptions options, ExecutorStats* stats) {
   Sink& sink = *lowered.physical.sink;
-  // The build sides are held until the run ends; their memory counts in the job's peak.
-  std::vector<std::unique_ptr<MemoryReservation>> build_memory;
-  for (const PlanNode* join : shape.joins) {
-    auto built = RunBuildSide(*join, lowered, lower, options, stats);
-    if (!built.ok()) {
-      (void)sink.Abort();
-      return built.status();
-    }
-    build_memory.push_back(std::make_unique<MemoryReservation>(lower.memory));
-    build_memory.back()->Resize(built->memory_bytes);
-    lower.built_joins[join] = std::move(built).ValueUnsafe();
-  }
+  BuildMemory build_memory;
+  ARROW_RETURN_NOT_OK(BuildJoins(shape.joins, lowered, &lower, options, &build_memory, stats));
   // Each worker gets its own copy of the chain, over the source already opened; the copy
   // lowered before feeds nothing but is cheap (expressions bound once more).
   std::shared_ptr<Source> source = lowered.sources.at(shape.leaf);
@@ -123,8 +144,24 @@ Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, co
                                   const ExecuteOptions& options) {
   SABOT_CHECK(options.threads >= 1);  // callers check the user's setting
   const bool unlimited = lower.memory == nullptr || lower.memory->unlimited();
-  std::optional<ParallelShape> shape;
-  if (options.threads > 1 && unlimited) shape = FindParallelShape(body);
+  if (options.threads == 1 || !unlimited) {
+    PipelineExecutor executor(options.cancel);
+    return executor.Run(lowered.physical);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  ExecutorStats stats;
+  // A bounded plan builds every join's hash table first, each build side a plan of its own
+  // that is itself parallel where its shape allows, wherever the join sits: over a small
+  // probe input (one split) or above an aggregate, a build run in the single-threaded
+  // pipeline would hold back the whole plan. Joins built, what is left is more often a chain.
+  BuildMemory build_memory;
+  LowerOptions built = lower;
+  if (IsBounded(body)) {
+    std::vector<const PlanNode*> joins;
+    CollectJoinsToBuild(body, &joins);
+    ARROW_RETURN_NOT_OK(BuildJoins(joins, lowered, &built, options, &build_memory, &stats));
+  }
+  std::optional<ParallelShape> shape = FindParallelShape(body, built.built_joins);
   // A source of one split (a small input, a rate-limited generator) has nothing to
   // spread over threads, and the single-threaded run streams its output as it comes
   // instead of a morsel at a time: a tiny input pays nothing for parallelism.
@@ -133,13 +170,22 @@ Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, co
     ARROW_ASSIGN_OR_RAISE(splits, SplitsOrAbort(*lowered.sources.at(shape->leaf), *lowered.physical.sink));
     if (splits.size() < 2) shape.reset();
   }
-  if (!shape) {
+  if (shape) {
+    ARROW_RETURN_NOT_OK(RunParallel(body, *shape, splits, lowered, built, options, &stats));
+  } else if (built.built_joins.size() == lower.built_joins.size()) {
     PipelineExecutor executor(options.cancel);
     return executor.Run(lowered.physical);
+  } else {
+    // Lowered again so that the built joins only probe.
+    auto probing = LowerPlanInto(body, lowered.physical.sink, built);
+    if (!probing.ok()) {
+      (void)lowered.physical.sink->Abort();
+      return probing.status();
+    }
+    PipelineExecutor executor(options.cancel);
+    ARROW_ASSIGN_OR_RAISE(auto run_stats, executor.Run(probing->physical));
+    Add(run_stats, &stats);
   }
-  const auto start = std::chrono::steady_clock::now();
-  ExecutorStats stats;
-  ARROW_RETURN_NOT_OK(RunParallel(body, *shape, splits, lowered, lower, options, &stats));
   stats.wall = std::chrono::steady_clock::now() - start;
   return stats;
 }

@@ -339,9 +339,7 @@ bool IsParallelChain(const PlanNode& top, ParallelShape* shape) {
       case PlanKind::kExplode:
         break;
       case PlanKind::kJoin: {
-        // Right and full joins emit their unmatched build rows at the end: not per worker.
-        if (KeepsUnmatchedRight(static_cast<const JoinNode&>(*node).spec.type)) return false;
-        if (!IsBounded(*node->inputs()[1])) return false;
+        if (!CanBuildFirst(*node)) return false;
         shape->joins.push_back(node);
         break;
       }
@@ -353,10 +351,21 @@ bool IsParallelChain(const PlanNode& top, ParallelShape* shape) {
 
 }  // namespace
 
-std::optional<ParallelShape> FindParallelShape(const PlanNode& body) {
+bool CanBuildFirst(const PlanNode& join) {
+  if (join.kind() != PlanKind::kJoin) return false;
+  // Right and full joins emit their unmatched build rows at the end: not per probe copy.
+  return !KeepsUnmatchedRight(static_cast<const JoinNode&>(join).spec.type) && IsBounded(*join.inputs()[1]);
+}
+
+std::optional<ParallelShape> FindParallelShape(const PlanNode& body,
+                                               const std::map<const PlanNode*, JoinBuildSide>& built) {
   ParallelShape shape;
   if (IsParallelChain(body, &shape)) return shape;
-  for (const PlanNode* node = &body; node->inputs().size() == 1; node = node->input().get()) {
+  // A built join lowers to a probe over its left input alone, so it continues the walk.
+  auto single_input = [&](const PlanNode* node) {
+    return node->inputs().size() == 1 || built.count(node) > 0;
+  };
+  for (const PlanNode* node = &body; single_input(node); node = node->inputs().front().get()) {
     if (node->kind() == PlanKind::kAggregate && IsParallelChain(*node->input(), &shape)) {
       shape.aggregate = static_cast<const AggregateNode*>(node);
       return shape;
@@ -382,6 +391,15 @@ Result<std::vector<std::unique_ptr<Operator>>> LowerPlanAbove(const PlanNode& bo
   SABOT_CHECK(tail.op != nullptr && out.physical.sources.empty());
   tail.op->ConnectTo(sink, 0);
   return std::move(out.physical.operators);
+}
+
+Result<LoweredPlan> LowerPlanInto(const PlanNode& body, Sink* sink, const LowerOptions& options) {
+  LoweredPlan out;
+  Lowering lowering(&out, options);
+  ARROW_ASSIGN_OR_RAISE(auto tail, lowering.Lower(body));
+  lowering.Attach(tail, sink, 0);
+  out.physical.sink = sink;
+  return out;
 }
 
 Result<OperatorChain> LowerOperatorChain(const PlanNode& body, std::shared_ptr<Source> source,

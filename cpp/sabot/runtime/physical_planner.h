@@ -71,8 +71,20 @@ struct ParallelShape {
 
 //! The parallel part of `body` (a plan without its sink): the whole body when it is such a
 //! chain, else the chain below the first aggregate, sort or top-k reached from the top
-//! through single-input nodes; nullopt when neither exists.
-std::optional<ParallelShape> FindParallelShape(const PlanNode& body);
+//! through single-input nodes and the probe side of the joins in `built` (whose build side
+//! ran before: they probe like single-input nodes); nullopt when neither exists.
+std::optional<ParallelShape> FindParallelShape(const PlanNode& body,
+                                               const std::map<const PlanNode*, JoinBuildSide>& built = {});
+
+//! Whether `join`'s build side can run first, as a plan of its own, and be probed by
+//! probe-only copies (MakeHashJoinProbe): a hash join that emits nothing at the end of its
+//! input (not right or full) over a bounded build side.
+bool CanBuildFirst(const PlanNode& join);
+
+//! Lowers `body` again, with `options` (typically more built joins than when it was lowered
+//! first), into `sink`, a sink an earlier lowering of `body` created: the plan's sources
+//! are opened once more.
+Result<LoweredPlan> LowerPlanInto(const PlanNode& body, Sink* sink, const LowerOptions& options);
 
 //! The operators of the nodes of `body` above `stage` (all single-input), lowered over
 //! `entry`, which stands for `stage`'s output (its output_schema must be `stage`'s), and
