@@ -101,6 +101,18 @@ class Lowering {
   // Children are lowered first (their errors name their own op); errors of this
   // node's own building are prefixed with its op name.
   Result<Lowered> LowerNode(const PlanNode& node) {
+    auto materialized = options_.materialized.find(&node);
+    if (materialized != options_.materialized.end()) {
+      return Named(node, [&]() -> Result<Lowered> {
+        if (source_override_) return Lowered{source_override_->schema(), source_override_, nullptr};
+        SourceSpec spec;
+        spec.kind = SourceSpec::Kind::kMemory;
+        spec.table = materialized->second;
+        ARROW_ASSIGN_OR_RAISE(auto source, MakeSource(spec));
+        out_->sources[&node] = source;
+        return Lowered{source->schema(), source, nullptr};
+      });
+    }
     if (node.kind() == PlanKind::kSource) {
       return Named(node, [&]() -> Result<Lowered> {
         if (source_override_) return Lowered{source_override_->schema(), source_override_, nullptr};
@@ -324,10 +336,14 @@ Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& m
 namespace {
 
 // Whether `top` is a chain ParallelShape describes; fills its leaf and joins.
-bool IsParallelChain(const PlanNode& top, ParallelShape* shape) {
+bool IsParallelChain(const PlanNode& top, const LowerOptions& done, ParallelShape* shape) {
   shape->top = &top;
   shape->joins.clear();
   for (const PlanNode* node = &top;; node = node->inputs().front().get()) {
+    if (done.materialized.count(node) > 0) {
+      shape->leaf = node;
+      return true;
+    }
     switch (node->kind()) {
       case PlanKind::kSource:
         shape->leaf = node;
@@ -357,22 +373,22 @@ bool CanBuildFirst(const PlanNode& join) {
   return !KeepsUnmatchedRight(static_cast<const JoinNode&>(join).spec.type) && IsBounded(*join.inputs()[1]);
 }
 
-std::optional<ParallelShape> FindParallelShape(const PlanNode& body,
-                                               const std::map<const PlanNode*, JoinBuildSide>& built) {
+std::optional<ParallelShape> FindParallelShape(const PlanNode& body, const LowerOptions& done) {
   ParallelShape shape;
-  if (IsParallelChain(body, &shape)) return shape;
+  if (IsParallelChain(body, done, &shape)) return shape;
   // A built join lowers to a probe over its left input alone, so it continues the walk.
   auto single_input = [&](const PlanNode* node) {
-    return node->inputs().size() == 1 || built.count(node) > 0;
+    if (done.materialized.count(node) > 0) return false;
+    return node->inputs().size() == 1 || done.built_joins.count(node) > 0;
   };
   for (const PlanNode* node = &body; single_input(node); node = node->inputs().front().get()) {
-    if (node->kind() == PlanKind::kAggregate && IsParallelChain(*node->input(), &shape)) {
+    if (node->kind() == PlanKind::kAggregate && IsParallelChain(*node->input(), done, &shape)) {
       shape.aggregate = static_cast<const AggregateNode*>(node);
       return shape;
     }
     // A sort reads everything anyway, so nothing is computed in vain (unlike below a limit).
     const bool sorts = node->kind() == PlanKind::kSort || node->kind() == PlanKind::kTopK;
-    if (sorts && IsParallelChain(*node->input(), &shape)) {
+    if (sorts && IsParallelChain(*node->input(), done, &shape)) {
       shape.sort = node;
       return shape;
     }

@@ -151,10 +151,29 @@ TEST(ParallelJoin, AggregateBelowABuiltJoin) {
   EXPECT_FALSE(FindParallelShape(body).has_value());
   const PlanNode* join = body.input()->input().get();
   ASSERT_EQ(join->kind(), PlanKind::kJoin);
-  auto shape = FindParallelShape(body, {{join, JoinBuildSide{}}});
+  LowerOptions built;
+  built.built_joins[join] = JoinBuildSide{};
+  auto shape = FindParallelShape(body, built);
   ASSERT_TRUE(shape.has_value());
   EXPECT_EQ(shape->aggregate, static_cast<const AggregateNode*>(join->inputs()[0].get()));
   ExpectSameForAllThreadCounts(plan, 1000);
+}
+
+// A subplan read twice (TPC-H Q15, Q17) runs once: its aggregate consumes the facts once.
+TEST(ParallelJoin, ASharedSubplanRunsOnce) {
+  auto totals = FactStream().Aggregate({"k"}, {{F::kSum, "v", "sum_v"}});
+  auto top = totals.Aggregate({}, {{F::kMax, "sum_v", "max_v"}});
+  auto plan = totals.Join(top, {"sum_v"}, {"max_v"}).Collect();
+  ExpectSameForAllThreadCounts(plan, 1);
+  RunOptions options;
+  options.threads = 2;
+  auto result = RunPlan(*plan, options);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  int64_t aggregated = 0;
+  for (const auto& step : result->operators) {
+    if (step.label.rfind("Aggregate by k", 0) == 0) aggregated += step.rows_in;
+  }
+  EXPECT_EQ(aggregated, 750'000);
 }
 
 TEST(ParallelJoin, AnUnboundedBuildSideIsNotParallel) {
