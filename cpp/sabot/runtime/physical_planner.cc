@@ -192,14 +192,21 @@ class Lowering {
   Result<Lowered> LowerFilter(const FilterNode& node, const Lowered& child) {
     auto* parquet = dynamic_cast<ParquetSource*>(child.source.get());
     if (parquet != nullptr && source_override_ == nullptr) {
-      parquet->ReadDictionaryStringsAsDictionaries(node.predicate.ColumnRefs());
+      // A column that conjuncts test alone stays a dictionary too: they are evaluated
+      // per dictionary entry (MakeFilterOverDictionaries).
+      std::vector<std::string> plain;
+      for (const auto& conjunct : Conjuncts(node.predicate)) {
+        auto refs = conjunct.ColumnRefs();
+        if (refs.size() > 1) plain.insert(plain.end(), refs.begin(), refs.end());
+      }
+      parquet->ReadDictionaryStringsAsDictionaries(plain);
     }
     const bool decode = parquet != nullptr && !parquet->schema()->Equals(*parquet->plain_schema());
     if (!decode) {
       ARROW_ASSIGN_OR_RAISE(auto op, MakeFilter(child.schema, node.predicate));
       return Chain(child, std::move(op));
     }
-    ARROW_ASSIGN_OR_RAISE(auto filter, MakeFilter(parquet->schema(), node.predicate));
+    ARROW_ASSIGN_OR_RAISE(auto filter, MakeFilterOverDictionaries(parquet->schema(), node.predicate));
     auto* metrics = options_.metrics ? options_.metrics->Find(&node) : nullptr;
     filter->SetMetrics(metrics, /*counts_input=*/true, /*counts_output=*/false);
     ARROW_ASSIGN_OR_RAISE(auto filtered, Chain(Lowered{parquet->schema(), child.source, nullptr}, std::move(filter)));

@@ -9,21 +9,6 @@ namespace sabot {
 
 namespace {
 
-void SplitConjuncts(const Expr& e, std::vector<Expr>* out) {
-  if (e.kind() == Expr::Kind::kCall && e.function() == "and_kleene" && e.args().size() == 2) {
-    SplitConjuncts(e.args()[0], out);
-    SplitConjuncts(e.args()[1], out);
-    return;
-  }
-  out->push_back(e);
-}
-
-Expr AndAll(const std::vector<Expr>& conjuncts) {
-  Expr all = conjuncts.front();
-  for (size_t i = 1; i < conjuncts.size(); ++i) all = all && conjuncts[i];
-  return all;
-}
-
 // `e` with every column reference named in `names` replaced by the column it maps to.
 Expr RenameColumns(const Expr& e, const std::map<std::string, std::string>& names) {
   switch (e.kind()) {
@@ -103,9 +88,8 @@ PlanPtr PushDownFilter(const Expr& predicate, const PlanPtr& input) {
     return std::make_shared<FilterNode>(input, predicate);
   }
   const PassThrough pass = PassThroughOf(*input);
-  std::vector<Expr> conjuncts, below, above;
-  SplitConjuncts(predicate, &conjuncts);
-  for (const auto& c : conjuncts) {
+  std::vector<Expr> below, above;
+  for (const auto& c : Conjuncts(predicate)) {
     if (CanPass(c, pass)) {
       below.push_back(RenameColumns(c, pass.names));
     } else {
