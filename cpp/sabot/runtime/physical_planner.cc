@@ -194,12 +194,13 @@ class Lowering {
     if (parquet != nullptr && source_override_ == nullptr) {
       // A column that conjuncts test alone stays a dictionary too: they are evaluated
       // per dictionary entry (MakeFilterOverDictionaries).
-      std::vector<std::string> plain;
+      std::vector<std::string> plain, tested;
       for (const auto& conjunct : Conjuncts(node.predicate)) {
         auto refs = conjunct.ColumnRefs();
-        if (refs.size() > 1) plain.insert(plain.end(), refs.begin(), refs.end());
+        auto& into = refs.size() > 1 ? plain : tested;
+        into.insert(into.end(), refs.begin(), refs.end());
       }
-      parquet->ReadDictionaryStringsAsDictionaries(plain);
+      parquet->ReadDictionaryStringsAsDictionaries(plain, tested);
     }
     const bool decode = parquet != nullptr && !parquet->schema()->Equals(*parquet->plain_schema());
     if (!decode) {
