@@ -11,7 +11,8 @@ What SQL has and the API lacks is written with what it has:
 - LIKE: Arrow's ``match_like``; SUBSTRING: ``utf8_slice_codeunits``; EXTRACT(YEAR):
   ``year``; CASE: ``if_else``; IN lists: ``Expr.is_in``; date arithmetic: the dates
   written out.
-Sabot has no optimizer yet (no projection pushdown), so the queries name the columns
+Sabot's optimizer pushes filters below projections (so a filter on a column that is not
+cast runs on the scan) but not projections into sources, so the queries name the columns
 they read and drop, as a user would, the ones a filter needed before a join. Sabot's
 aggregates take no decimal columns yet, so :func:`tables` reads TPC-H's
 decimal(15, 2) columns as float64 (what a user does today); answers agree with
@@ -291,8 +292,9 @@ def q15(scan: Scan, sf: float) -> sabot.Stream:
                .filter((col("l_shipdate") >= date("1996-01-01")) & (col("l_shipdate") < date("1996-04-01")))
                .with_columns(volume=disc_price())
                .group_by("l_suppkey").agg(total_revenue=agg.sum("volume")))
-    # `revenue` runs twice (once per use), and on several threads float sums may differ
-    # in the last bits between runs: compare them at the 4 decimals the exact sums have.
+    # `exact` is read twice; a parallel run computes it once, but float sums on several
+    # threads may differ in the last bits from run to run, so the max is compared at the
+    # 4 decimals the exact sums have rather than relying on that.
     exact = revenue.with_columns(revenue_key=call("round", col("total_revenue"), ndigits=4))
     top = exact.agg(max_revenue=agg.max("revenue_key"))
     return (scan("supplier", "s_suppkey", "s_name", "s_address", "s_phone")

@@ -150,6 +150,31 @@ Expr operator&&(Expr a, Expr b) { return Binary("and_kleene", std::move(a), std:
 Expr operator||(Expr a, Expr b) { return Binary("or_kleene", std::move(a), std::move(b)); }
 Expr operator!(Expr a) { return Expr::Call("invert", {std::move(a)}); }
 
+namespace {
+
+void AppendConjuncts(const Expr& e, std::vector<Expr>* out) {
+  if (e.kind() == Expr::Kind::kCall && e.function() == "and_kleene" && e.args().size() == 2) {
+    AppendConjuncts(e.args()[0], out);
+    AppendConjuncts(e.args()[1], out);
+    return;
+  }
+  out->push_back(e);
+}
+
+}  // namespace
+
+std::vector<Expr> Conjuncts(const Expr& e) {
+  std::vector<Expr> out;
+  AppendConjuncts(e, &out);
+  return out;
+}
+
+Expr AndAll(const std::vector<Expr>& conjuncts) {
+  Expr all = conjuncts.front();
+  for (size_t i = 1; i < conjuncts.size(); ++i) all = all && conjuncts[i];
+  return all;
+}
+
 Expr Cast(Expr e, const std::shared_ptr<arrow::DataType>& to) {
   return Expr::Call("cast", {std::move(e)}, {{"to", FormatDataType(*to)}});
 }

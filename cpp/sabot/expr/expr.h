@@ -79,6 +79,12 @@ Expr operator&&(Expr a, Expr b);
 Expr operator||(Expr a, Expr b);
 Expr operator!(Expr a);
 
+//! The conjuncts of `e`: the operands of its top-level ANDs, left to right (`e` alone
+//! when it is no AND). A row passes `e` exactly when it passes every conjunct.
+std::vector<Expr> Conjuncts(const Expr& e);
+//! The AND of `conjuncts` (not empty), left to right.
+Expr AndAll(const std::vector<Expr>& conjuncts);
+
 Expr Cast(Expr e, const std::shared_ptr<arrow::DataType>& to);
 Expr IsNull(Expr e);
 Expr IsValid(Expr e);

@@ -149,7 +149,20 @@ Result<std::shared_ptr<ParquetSource>> ParquetSource::Make(const SourceSpec& spe
   return source;
 }
 
-void ParquetSource::ReadDictionaryStringsAsDictionaries(const std::vector<std::string>& except) {
+namespace {
+
+// Whether a chunk's dictionary page takes under an eighth of the chunk: a filter that
+// tests the column per dictionary entry then does far less than per row (a column of
+// mostly distinct strings, such as comments, has a dictionary as large as its rows).
+bool SmallDictionary(const parquet::ColumnChunkMetaData& chunk) {
+  const int64_t dictionary_bytes = chunk.data_page_offset() - chunk.dictionary_page_offset();
+  return dictionary_bytes > 0 && dictionary_bytes * 8 < chunk.total_compressed_size();
+}
+
+}  // namespace
+
+void ParquetSource::ReadDictionaryStringsAsDictionaries(const std::vector<std::string>& except,
+                                                        const std::vector<std::string>& tested) {
   // Every file has the same schema (checked when opened), so the first one tells which
   // leaf columns the fields are and, from its first row group, how they are stored.
   auto reader = OpenParquet(paths_.front());
@@ -166,7 +179,10 @@ void ParquetSource::ReadDictionaryStringsAsDictionaries(const std::vector<std::s
     const auto& schema_field = manifest.schema_fields[static_cast<size_t>(fields_[i])];
     if (field->type()->id() != arrow::Type::STRING || !schema_field.is_leaf()) continue;
     if (std::find(except.begin(), except.end(), field->name()) != except.end()) continue;
-    if (!row_group->ColumnChunk(schema_field.column_index)->has_dictionary_page()) continue;
+    auto chunk = row_group->ColumnChunk(schema_field.column_index);
+    if (!chunk->has_dictionary_page()) continue;
+    const bool is_tested = std::find(tested.begin(), tested.end(), field->name()) != tested.end();
+    if (is_tested && !(AllPagesUseTheDictionary(*chunk) && SmallDictionary(*chunk))) continue;
     fields[i] = field->WithType(type);
     file_fields[static_cast<size_t>(fields_[i])] = file_fields[static_cast<size_t>(fields_[i])]->WithType(type);
     if (std::find(dictionary_leaves_.begin(), dictionary_leaves_.end(), schema_field.column_index) ==

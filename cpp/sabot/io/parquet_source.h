@@ -32,10 +32,13 @@ class ParquetSource : public Source {
   //! dictionary-encoded (as the first file's first row group has them), except those
   //! named in `except`, are read as dictionary arrays, the row group's dictionary plus
   //! int32 indices, as stored, so a filter can drop rows before any string is copied
-  //! (DecodeDictionaries restores plain strings afterwards). schema() changes
-  //! accordingly; plain_schema() keeps the one the plan sees. Call before Splits() and
-  //! Open().
-  void ReadDictionaryStringsAsDictionaries(const std::vector<std::string>& except);
+  //! (DecodeDictionaries restores plain strings afterwards). Those named in `tested`
+  //! (a filter evaluates them per dictionary entry) only when every data page of the
+  //! chunk uses the dictionary and the dictionary is small next to the chunk: otherwise
+  //! evaluating per entry saves nothing and decoding after the filter costs a second copy. schema() changes accordingly; plain_schema()
+  //! keeps the one the plan sees. Call before Splits() and Open().
+  void ReadDictionaryStringsAsDictionaries(const std::vector<std::string>& except,
+                                           const std::vector<std::string>& tested = {});
   //! The projected schema with plain strings, whatever ReadDictionaryStringsAsDictionaries changed.
   const std::shared_ptr<arrow::Schema>& plain_schema() const { return plain_schema_; }
 

@@ -1,8 +1,12 @@
 // Filter: keeps the rows whose predicate is true (null is not true, as in SQL).
 #pragma once
 
+#include <optional>
+#include <vector>
+
 #include "sabot/exec/operator.h"
 #include "sabot/expr/bind.h"
+#include "sabot/ops/dictionary_predicate.h"
 
 namespace sabot {
 
@@ -11,6 +15,10 @@ class FilterOperator final : public BatchTransform {
   //! `predicate` must be bound to `schema` and be boolean (see MakeFilter).
   FilterOperator(std::shared_ptr<arrow::Schema> schema, BoundExpr predicate)
       : BatchTransform(std::move(schema)), predicate_(std::move(predicate)) {}
+  //! The conjuncts over one dictionary column each, and the AND of the others (if any).
+  FilterOperator(std::shared_ptr<arrow::Schema> schema, std::optional<BoundExpr> rest,
+                 std::vector<DictionaryPredicate> dictionary)
+      : BatchTransform(std::move(schema)), predicate_(std::move(rest)), dictionary_(std::move(dictionary)) {}
   std::string_view name() const override { return "Filter"; }
 
  protected:
@@ -18,11 +26,24 @@ class FilterOperator final : public BatchTransform {
       const std::shared_ptr<arrow::RecordBatch>& batch) override;
 
  private:
-  BoundExpr predicate_;
+  //! Every row passes the rows the conjuncts keep.
+  Result<std::shared_ptr<arrow::Array>> Selection(const arrow::RecordBatch& batch) const;
+
+  std::optional<BoundExpr> predicate_;
+  std::vector<DictionaryPredicate> dictionary_;
 };
+
+//! Binds `predicate` to `schema`; it must be boolean.
+Result<BoundExpr> BindPredicate(const std::shared_ptr<arrow::Schema>& schema, const Expr& predicate);
 
 //! Binds and type-checks the predicate: it must be boolean.
 Result<std::unique_ptr<FilterOperator>> MakeFilter(const std::shared_ptr<arrow::Schema>& schema,
                                                    const Expr& predicate);
+
+//! MakeFilter over a schema with dictionary-encoded columns: a conjunct that reads one
+//! such column alone is evaluated over its dictionary's entries (DictionaryPredicate);
+//! the other conjuncts are bound to `schema` as they are.
+Result<std::unique_ptr<FilterOperator>> MakeFilterOverDictionaries(const std::shared_ptr<arrow::Schema>& schema,
+                                                                   const Expr& predicate);
 
 }  // namespace sabot

@@ -1,7 +1,5 @@
-// Describing plan nodes and explaining plans.
+// Describing plan nodes, copying them over new inputs, and explaining plans.
 #include "sabot/plan/plan_node.h"
-
-
 
 namespace sabot {
 
@@ -47,6 +45,46 @@ void ExplainInto(const PlanNode& node, int depth, std::string* out) {
 }
 
 }  // namespace
+
+PlanPtr WithInputs(const PlanNode& node, std::vector<PlanPtr> inputs) {
+  auto in = [&](size_t i) { return std::move(inputs[i]); };
+  switch (node.kind()) {
+    case PlanKind::kSource: return std::make_shared<SourceNode>(static_cast<const SourceNode&>(node).spec);
+    case PlanKind::kFilter: return std::make_shared<FilterNode>(in(0), static_cast<const FilterNode&>(node).predicate);
+    case PlanKind::kProject: return std::make_shared<ProjectNode>(in(0), static_cast<const ProjectNode&>(node).columns);
+    case PlanKind::kWithColumns:
+      return std::make_shared<WithColumnsNode>(in(0), static_cast<const WithColumnsNode&>(node).columns);
+    case PlanKind::kRename: return std::make_shared<RenameNode>(in(0), static_cast<const RenameNode&>(node).renames);
+    case PlanKind::kUnion: return std::make_shared<UnionNode>(std::move(inputs));
+    case PlanKind::kLimit: {
+      const auto& limit = static_cast<const LimitNode&>(node);
+      return std::make_shared<LimitNode>(in(0), limit.count, limit.offset);
+    }
+    case PlanKind::kExplode: return std::make_shared<ExplodeNode>(in(0), static_cast<const ExplodeNode&>(node).column);
+    case PlanKind::kMapBatches:
+      return std::make_shared<MapBatchesNode>(in(0), static_cast<const MapBatchesNode&>(node).function);
+    case PlanKind::kJoin: return std::make_shared<JoinNode>(in(0), in(1), static_cast<const JoinNode&>(node).spec);
+    case PlanKind::kIntervalJoin:
+      return std::make_shared<IntervalJoinNode>(in(0), in(1), static_cast<const IntervalJoinNode&>(node).spec);
+    case PlanKind::kAggregate: {
+      const auto& agg = static_cast<const AggregateNode&>(node);
+      return std::make_shared<AggregateNode>(in(0), agg.keys, agg.aggregates);
+    }
+    case PlanKind::kWindowAggregate: {
+      const auto& win = static_cast<const WindowAggregateNode&>(node);
+      return std::make_shared<WindowAggregateNode>(in(0), win.window, win.keys, win.aggregates);
+    }
+    case PlanKind::kSort: return std::make_shared<SortNode>(in(0), static_cast<const SortNode&>(node).keys);
+    case PlanKind::kTopK: {
+      const auto& top = static_cast<const TopKNode&>(node);
+      return std::make_shared<TopKNode>(in(0), top.keys, top.k);
+    }
+    case PlanKind::kDistinct:
+      return std::make_shared<DistinctNode>(in(0), static_cast<const DistinctNode&>(node).columns);
+    case PlanKind::kSink: return std::make_shared<SinkNode>(in(0), static_cast<const SinkNode&>(node).spec);
+  }
+  return nullptr;  // every kind is handled above
+}
 
 std::string SourceNode::Describe() const {
   switch (spec.kind) {

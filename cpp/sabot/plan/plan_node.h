@@ -205,6 +205,9 @@ class SinkNode final : public PlanNode {
   const SinkSpec spec;
 };
 
+//! A copy of `node` over `inputs` (as many as it has): how rewrites rebuild a plan.
+PlanPtr WithInputs(const PlanNode& node, std::vector<PlanPtr> inputs);
+
 //! False when the plan reads an unbounded source that no limit above it cuts short.
 bool IsBounded(const PlanNode& node);
 

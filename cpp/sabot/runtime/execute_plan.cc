@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <thread>
 
+#include <arrow/table.h>
+#include <arrow/util/byte_size.h>
+
 #include "sabot/exec/morsel_executor.h"
 #include "sabot/exec/morsel_reader.h"
 #include "sabot/runtime/parallel_aggregation.h"
@@ -33,37 +36,117 @@ class StageSink final : public Sink {
   Sink* sink_;
 };
 
+// Runs `node`'s plan (as a plan of its own, parallel where its shape allows) to its end
+// and returns its rows, as one table.
+Result<std::shared_ptr<arrow::Table>> RunSubplan(const PlanNode& node, const LowerOptions& lower,
+                                                 const ExecuteOptions& options, ExecutorStats* stats) {
+  SinkOutput output;
+  SinkSpec collect;
+  collect.kind = SinkSpec::Kind::kCollect;
+  ARROW_ASSIGN_OR_RAISE(auto lowered, LowerPlanWithSink(node, [&](const std::shared_ptr<arrow::Schema>& schema) {
+    return MakeSink(collect, schema, &output);
+  }, lower));
+  ARROW_ASSIGN_OR_RAISE(auto run_stats, ExecutePlan(node, lowered, lower, options));
+  Add(run_stats, stats);
+  return arrow::Table::FromRecordBatches(lowered.schemas.at(&node), std::move(output.collected));
+}
+
 // Runs the right input of `join` to its end and finishes its hash table.
 Result<JoinBuildSide> RunBuildSide(const PlanNode& join, const LoweredPlan& lowered, const LowerOptions& lower,
                                    const ExecuteOptions& options, ExecutorStats* stats) {
   const PlanNode& right = *join.inputs()[1];
-  SinkOutput output;
-  SinkSpec collect;
-  collect.kind = SinkSpec::Kind::kCollect;
-  ARROW_ASSIGN_OR_RAISE(auto build, LowerPlanWithSink(right, [&](const std::shared_ptr<arrow::Schema>& schema) {
-    return MakeSink(collect, schema, &output);
-  }, lower));
-  ARROW_ASSIGN_OR_RAISE(auto build_stats, ExecutePlan(right, build, lower, options));
-  Add(build_stats, stats);
-  return BuildJoinSide(lowered.schemas.at(join.inputs()[0].get()), build.schemas.at(&right),
-                       static_cast<const JoinNode&>(join).spec, output.collected);
+  ARROW_ASSIGN_OR_RAISE(auto rows, RunSubplan(right, lower, options, stats));
+  arrow::TableBatchReader reader(*rows);
+  ARROW_ASSIGN_OR_RAISE(auto batches, reader.ToRecordBatches());
+  return BuildJoinSide(lowered.schemas.at(join.inputs()[0].get()), rows->schema(),
+                       static_cast<const JoinNode&>(join).spec, batches);
+}
+
+// The joins of `node`'s plan whose build side can run first, outside the build sides of
+// other such joins (those run inside their own plan) and materialized nodes, top first.
+void CollectJoinsToBuild(const PlanNode& node, const LowerOptions& done, std::vector<const PlanNode*>* joins) {
+  if (done.materialized.count(&node) > 0) return;
+  if (CanBuildFirst(node)) {
+    joins->push_back(&node);
+    CollectJoinsToBuild(*node.inputs()[0], done, joins);
+    return;
+  }
+  for (const auto& input : node.inputs()) CollectJoinsToBuild(*input, done, joins);
+}
+
+bool JoinsOrAggregates(const PlanNode& node) {
+  if (node.kind() == PlanKind::kJoin || node.kind() == PlanKind::kAggregate) return true;
+  for (const auto& input : node.inputs()) {
+    if (JoinsOrAggregates(*input)) return true;
+  }
+  return false;
+}
+
+// Counts, for every node under `node` (not below materialized ones), how many inputs of
+// other nodes it is; each node is visited once. `order`: the nodes, inputs first.
+void CountReaders(const PlanNode& node, const LowerOptions& done, std::map<const PlanNode*, int>* readers,
+                  std::vector<const PlanNode*>* order) {
+  if (done.materialized.count(&node) > 0) return;
+  for (const auto& input : node.inputs()) {
+    if ((*readers)[input.get()]++ == 0) CountReaders(*input, done, readers, order);
+  }
+  order->push_back(&node);
+}
+
+// The subplans `body` reads more than once that join or aggregate, inputs first: run once
+// and kept, they are not computed twice (a scan with a filter or projection is cheaper to
+// read again than to hold).
+std::vector<const PlanNode*> SharedSubplans(const PlanNode& body, const LowerOptions& done) {
+  std::map<const PlanNode*, int> readers;
+  std::vector<const PlanNode*> order, shared;
+  CountReaders(body, done, &readers, &order);
+  for (const PlanNode* node : order) {
+    if (readers[node] > 1 && JoinsOrAggregates(*node)) shared.push_back(node);
+  }
+  return shared;
+}
+
+// The build sides are held until the run ends; their memory counts in the job's peak.
+using BuildMemory = std::vector<std::unique_ptr<MemoryReservation>>;
+
+// Runs the build side of every join in `joins` not built yet and records it in `lower`.
+Status BuildJoins(const std::vector<const PlanNode*>& joins, const LoweredPlan& lowered, LowerOptions* lower,
+                  const ExecuteOptions& options, BuildMemory* memory, ExecutorStats* stats) {
+  for (const PlanNode* join : joins) {
+    if (lower->built_joins.count(join) > 0) continue;
+    auto built = RunBuildSide(*join, lowered, *lower, options, stats);
+    if (!built.ok()) {
+      (void)lowered.physical.sink->Abort();
+      return built.status();
+    }
+    memory->push_back(std::make_unique<MemoryReservation>(lower->memory));
+    memory->back()->Resize(built->memory_bytes);
+    lower->built_joins[join] = std::move(built).ValueUnsafe();
+  }
+  return Status::OK();
+}
+
+// Runs each of `nodes` to its end and records its rows in `lower`.
+Status Materialize(const std::vector<const PlanNode*>& nodes, const LoweredPlan& lowered, LowerOptions* lower,
+                   const ExecuteOptions& options, BuildMemory* memory, ExecutorStats* stats) {
+  for (const PlanNode* node : nodes) {
+    auto rows = RunSubplan(*node, *lower, options, stats);
+    if (!rows.ok()) {
+      (void)lowered.physical.sink->Abort();
+      return rows.status();
+    }
+    memory->push_back(std::make_unique<MemoryReservation>(lower->memory));
+    memory->back()->Resize(arrow::util::TotalBufferSize(**rows));
+    lower->materialized[node] = std::move(rows).ValueUnsafe();
+  }
+  return Status::OK();
 }
 
 Status RunParallel(const PlanNode& body, const ParallelShape& shape, const SourceSplits& splits,
                    LoweredPlan& lowered, LowerOptions lower, ExecuteOptions options, ExecutorStats* stats) {
   Sink& sink = *lowered.physical.sink;
-  // The build sides are held until the run ends; their memory counts in the job's peak.
-  std::vector<std::unique_ptr<MemoryReservation>> build_memory;
-  for (const PlanNode* join : shape.joins) {
-    auto built = RunBuildSide(*join, lowered, lower, options, stats);
-    if (!built.ok()) {
-      (void)sink.Abort();
-      return built.status();
-    }
-    build_memory.push_back(std::make_unique<MemoryReservation>(lower.memory));
-    build_memory.back()->Resize(built->memory_bytes);
-    lower.built_joins[join] = std::move(built).ValueUnsafe();
-  }
+  BuildMemory build_memory;
+  ARROW_RETURN_NOT_OK(BuildJoins(shape.joins, lowered, &lower, options, &build_memory, stats));
   // Each worker gets its own copy of the chain, over the source already opened; the copy
   // lowered before feeds nothing but is cheap (expressions bound once more).
   std::shared_ptr<Source> source = lowered.sources.at(shape.leaf);
@@ -123,23 +206,53 @@ Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, co
                                   const ExecuteOptions& options) {
   SABOT_CHECK(options.threads >= 1);  // callers check the user's setting
   const bool unlimited = lower.memory == nullptr || lower.memory->unlimited();
-  std::optional<ParallelShape> shape;
-  if (options.threads > 1 && unlimited) shape = FindParallelShape(body);
-  // A source of one split (a small input, a rate-limited generator) has nothing to
-  // spread over threads, and the single-threaded run streams its output as it comes
-  // instead of a morsel at a time: a tiny input pays nothing for parallelism.
-  SourceSplits splits;
-  if (shape) {
-    ARROW_ASSIGN_OR_RAISE(splits, SplitsOrAbort(*lowered.sources.at(shape->leaf), *lowered.physical.sink));
-    if (splits.size() < 2) shape.reset();
-  }
-  if (!shape) {
+  if (options.threads == 1 || !unlimited) {
     PipelineExecutor executor(options.cancel);
     return executor.Run(lowered.physical);
   }
   const auto start = std::chrono::steady_clock::now();
   ExecutorStats stats;
-  ARROW_RETURN_NOT_OK(RunParallel(body, *shape, splits, lowered, lower, options, &stats));
+  // A bounded plan computes its shared subplans once, then builds every join's hash table,
+  // each a plan of its own that is itself parallel where its shape allows, wherever the
+  // join sits: over a small probe input (one split) or above an aggregate, a build run in
+  // the single-threaded pipeline would hold back the whole plan. What is left is then more
+  // often a chain, from a source or a materialized subplan.
+  BuildMemory held;
+  LowerOptions done = lower;
+  if (IsBounded(body)) {
+    ARROW_RETURN_NOT_OK(Materialize(SharedSubplans(body, done), lowered, &done, options, &held, &stats));
+    std::vector<const PlanNode*> joins;
+    CollectJoinsToBuild(body, done, &joins);
+    ARROW_RETURN_NOT_OK(BuildJoins(joins, lowered, &done, options, &held, &stats));
+  }
+  LoweredPlan relowered;
+  LoweredPlan* plan = &lowered;
+  if (done.built_joins.size() > lower.built_joins.size() || done.materialized.size() > lower.materialized.size()) {
+    // Lowered again: the built joins only probe, materialized subplans are sources.
+    auto again = LowerPlanInto(body, lowered.physical.sink, done);
+    if (!again.ok()) {
+      (void)lowered.physical.sink->Abort();
+      return again.status();
+    }
+    relowered = std::move(again).ValueUnsafe();
+    plan = &relowered;
+  }
+  std::optional<ParallelShape> shape = FindParallelShape(body, done);
+  // A source of one split (a small input, a rate-limited generator) has nothing to
+  // spread over threads, and the single-threaded run streams its output as it comes
+  // instead of a morsel at a time: a tiny input pays nothing for parallelism.
+  SourceSplits splits;
+  if (shape) {
+    ARROW_ASSIGN_OR_RAISE(splits, SplitsOrAbort(*plan->sources.at(shape->leaf), *plan->physical.sink));
+    if (splits.size() < 2) shape.reset();
+  }
+  if (shape) {
+    ARROW_RETURN_NOT_OK(RunParallel(body, *shape, splits, *plan, done, options, &stats));
+  } else {
+    PipelineExecutor executor(options.cancel);
+    ARROW_ASSIGN_OR_RAISE(auto run_stats, executor.Run(plan->physical));
+    Add(run_stats, &stats);
+  }
   stats.wall = std::chrono::steady_clock::now() - start;
   return stats;
 }

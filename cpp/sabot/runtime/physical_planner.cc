@@ -101,6 +101,18 @@ class Lowering {
   // Children are lowered first (their errors name their own op); errors of this
   // node's own building are prefixed with its op name.
   Result<Lowered> LowerNode(const PlanNode& node) {
+    auto materialized = options_.materialized.find(&node);
+    if (materialized != options_.materialized.end()) {
+      return Named(node, [&]() -> Result<Lowered> {
+        if (source_override_) return Lowered{source_override_->schema(), source_override_, nullptr};
+        SourceSpec spec;
+        spec.kind = SourceSpec::Kind::kMemory;
+        spec.table = materialized->second;
+        ARROW_ASSIGN_OR_RAISE(auto source, MakeSource(spec));
+        out_->sources[&node] = source;
+        return Lowered{source->schema(), source, nullptr};
+      });
+    }
     if (node.kind() == PlanKind::kSource) {
       return Named(node, [&]() -> Result<Lowered> {
         if (source_override_) return Lowered{source_override_->schema(), source_override_, nullptr};
@@ -180,14 +192,22 @@ class Lowering {
   Result<Lowered> LowerFilter(const FilterNode& node, const Lowered& child) {
     auto* parquet = dynamic_cast<ParquetSource*>(child.source.get());
     if (parquet != nullptr && source_override_ == nullptr) {
-      parquet->ReadDictionaryStringsAsDictionaries(node.predicate.ColumnRefs());
+      // A column that conjuncts test alone stays a dictionary too: they are evaluated
+      // per dictionary entry (MakeFilterOverDictionaries).
+      std::vector<std::string> plain, tested;
+      for (const auto& conjunct : Conjuncts(node.predicate)) {
+        auto refs = conjunct.ColumnRefs();
+        auto& into = refs.size() > 1 ? plain : tested;
+        into.insert(into.end(), refs.begin(), refs.end());
+      }
+      parquet->ReadDictionaryStringsAsDictionaries(plain, tested);
     }
     const bool decode = parquet != nullptr && !parquet->schema()->Equals(*parquet->plain_schema());
     if (!decode) {
       ARROW_ASSIGN_OR_RAISE(auto op, MakeFilter(child.schema, node.predicate));
       return Chain(child, std::move(op));
     }
-    ARROW_ASSIGN_OR_RAISE(auto filter, MakeFilter(parquet->schema(), node.predicate));
+    ARROW_ASSIGN_OR_RAISE(auto filter, MakeFilterOverDictionaries(parquet->schema(), node.predicate));
     auto* metrics = options_.metrics ? options_.metrics->Find(&node) : nullptr;
     filter->SetMetrics(metrics, /*counts_input=*/true, /*counts_output=*/false);
     ARROW_ASSIGN_OR_RAISE(auto filtered, Chain(Lowered{parquet->schema(), child.source, nullptr}, std::move(filter)));
@@ -324,10 +344,14 @@ Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& m
 namespace {
 
 // Whether `top` is a chain ParallelShape describes; fills its leaf and joins.
-bool IsParallelChain(const PlanNode& top, ParallelShape* shape) {
+bool IsParallelChain(const PlanNode& top, const LowerOptions& done, ParallelShape* shape) {
   shape->top = &top;
   shape->joins.clear();
   for (const PlanNode* node = &top;; node = node->inputs().front().get()) {
+    if (done.materialized.count(node) > 0) {
+      shape->leaf = node;
+      return true;
+    }
     switch (node->kind()) {
       case PlanKind::kSource:
         shape->leaf = node;
@@ -339,9 +363,7 @@ bool IsParallelChain(const PlanNode& top, ParallelShape* shape) {
       case PlanKind::kExplode:
         break;
       case PlanKind::kJoin: {
-        // Right and full joins emit their unmatched build rows at the end: not per worker.
-        if (KeepsUnmatchedRight(static_cast<const JoinNode&>(*node).spec.type)) return false;
-        if (!IsBounded(*node->inputs()[1])) return false;
+        if (!CanBuildFirst(*node)) return false;
         shape->joins.push_back(node);
         break;
       }
@@ -353,17 +375,28 @@ bool IsParallelChain(const PlanNode& top, ParallelShape* shape) {
 
 }  // namespace
 
-std::optional<ParallelShape> FindParallelShape(const PlanNode& body) {
+bool CanBuildFirst(const PlanNode& join) {
+  if (join.kind() != PlanKind::kJoin) return false;
+  // Right and full joins emit their unmatched build rows at the end: not per probe copy.
+  return !KeepsUnmatchedRight(static_cast<const JoinNode&>(join).spec.type) && IsBounded(*join.inputs()[1]);
+}
+
+std::optional<ParallelShape> FindParallelShape(const PlanNode& body, const LowerOptions& done) {
   ParallelShape shape;
-  if (IsParallelChain(body, &shape)) return shape;
-  for (const PlanNode* node = &body; node->inputs().size() == 1; node = node->input().get()) {
-    if (node->kind() == PlanKind::kAggregate && IsParallelChain(*node->input(), &shape)) {
+  if (IsParallelChain(body, done, &shape)) return shape;
+  // A built join lowers to a probe over its left input alone, so it continues the walk.
+  auto single_input = [&](const PlanNode* node) {
+    if (done.materialized.count(node) > 0) return false;
+    return node->inputs().size() == 1 || done.built_joins.count(node) > 0;
+  };
+  for (const PlanNode* node = &body; single_input(node); node = node->inputs().front().get()) {
+    if (node->kind() == PlanKind::kAggregate && IsParallelChain(*node->input(), done, &shape)) {
       shape.aggregate = static_cast<const AggregateNode*>(node);
       return shape;
     }
     // A sort reads everything anyway, so nothing is computed in vain (unlike below a limit).
     const bool sorts = node->kind() == PlanKind::kSort || node->kind() == PlanKind::kTopK;
-    if (sorts && IsParallelChain(*node->input(), &shape)) {
+    if (sorts && IsParallelChain(*node->input(), done, &shape)) {
       shape.sort = node;
       return shape;
     }
@@ -382,6 +415,15 @@ Result<std::vector<std::unique_ptr<Operator>>> LowerPlanAbove(const PlanNode& bo
   SABOT_CHECK(tail.op != nullptr && out.physical.sources.empty());
   tail.op->ConnectTo(sink, 0);
   return std::move(out.physical.operators);
+}
+
+Result<LoweredPlan> LowerPlanInto(const PlanNode& body, Sink* sink, const LowerOptions& options) {
+  LoweredPlan out;
+  Lowering lowering(&out, options);
+  ARROW_ASSIGN_OR_RAISE(auto tail, lowering.Lower(body));
+  lowering.Attach(tail, sink, 0);
+  out.physical.sink = sink;
+  return out;
 }
 
 Result<OperatorChain> LowerOperatorChain(const PlanNode& body, std::shared_ptr<Source> source,

@@ -32,6 +32,9 @@ struct LowerOptions {
   //! Joins whose build side a parallel run finished beforehand: they lower to a
   //! probe-only copy over it (see MakeHashJoinProbe), and their right input is not lowered.
   std::map<const PlanNode*, JoinBuildSide> built_joins;
+  //! Nodes whose output a parallel run computed beforehand (subplans the plan reads more
+  //! than once): they lower to an in-memory source over it, and their inputs are not lowered.
+  std::map<const PlanNode*, std::shared_ptr<arrow::Table>> materialized;
   //! Where each lowered operator counts rows and time (every copy of a node into the
   //! node's slot); null counts nothing. See MakePlanMetrics.
   std::shared_ptr<PlanMetrics> metrics;
@@ -55,6 +58,7 @@ Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& m
 //! project, with_columns, rename, explode) and joins that probe on the chain's side (inner,
 //! left, semi, anti over a bounded build side, which runs before, as a plan of its own).
 struct ParallelShape {
+  //! A source, or a materialized node (LowerOptions::materialized).
   const PlanNode* leaf = nullptr;
   const PlanNode* top = nullptr;
   //! Null: `top` is the plan's body and the workers' output goes to the sink in source
@@ -71,8 +75,20 @@ struct ParallelShape {
 
 //! The parallel part of `body` (a plan without its sink): the whole body when it is such a
 //! chain, else the chain below the first aggregate, sort or top-k reached from the top
-//! through single-input nodes; nullopt when neither exists.
-std::optional<ParallelShape> FindParallelShape(const PlanNode& body);
+//! through single-input nodes and the probe side of the joins in `done.built_joins` (whose
+//! build side ran before: they probe like single-input nodes); nullopt when neither exists.
+//! A node in `done.materialized` is a bounded source.
+std::optional<ParallelShape> FindParallelShape(const PlanNode& body, const LowerOptions& done = {});
+
+//! Whether `join`'s build side can run first, as a plan of its own, and be probed by
+//! probe-only copies (MakeHashJoinProbe): a hash join that emits nothing at the end of its
+//! input (not right or full) over a bounded build side.
+bool CanBuildFirst(const PlanNode& join);
+
+//! Lowers `body` again, with `options` (typically more built joins than when it was lowered
+//! first), into `sink`, a sink an earlier lowering of `body` created: the plan's sources
+//! are opened once more.
+Result<LoweredPlan> LowerPlanInto(const PlanNode& body, Sink* sink, const LowerOptions& options);
 
 //! The operators of the nodes of `body` above `stage` (all single-input), lowered over
 //! `entry`, which stands for `stage`'s output (its output_schema must be `stage`'s), and

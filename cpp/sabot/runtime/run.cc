@@ -5,6 +5,7 @@
 #include <arrow/type.h>
 
 #include "sabot/common/type_names.h"
+#include "sabot/plan/optimizer/optimizer.h"
 #include "sabot/runtime/execute_plan.h"
 #include "sabot/runtime/physical_planner.h"
 
@@ -14,7 +15,9 @@ Result<std::shared_ptr<arrow::Table>> RunResult::ToTable() const {
   return arrow::Table::FromRecordBatches(schema, collected);
 }
 
-Result<RunResult> RunPlan(const PlanNode& root, const RunOptions& options) {
+Result<RunResult> RunPlan(const PlanNode& plan, const RunOptions& options) {
+  const PlanPtr optimized = OptimizePlan(plan);
+  const PlanNode& root = *optimized;
   SinkOutput output;
   output.print_to = options.print_to;
   if (options.memory_limit_bytes < 0) {
@@ -57,10 +60,11 @@ void ExplainInto(const PlanNode& node, const std::map<const PlanNode*, std::shar
 
 }  // namespace
 
-Result<std::string> ExplainPlan(const PlanNode& root) {
-  ARROW_ASSIGN_OR_RAISE(auto schemas, ResolveSchemas(root));
+Result<std::string> ExplainPlan(const PlanNode& plan) {
+  const PlanPtr root = OptimizePlan(plan);
+  ARROW_ASSIGN_OR_RAISE(auto schemas, ResolveSchemas(*root));
   std::string out;
-  ExplainInto(root, schemas, 0, &out);
+  ExplainInto(*root, schemas, 0, &out);
   return out;
 }
 

@@ -44,9 +44,10 @@ struct RunResult {
   Result<std::shared_ptr<arrow::Table>> ToTable() const;
 };
 
+//! Runs `root` (a plan ending in a sink), optimized first (OptimizePlan).
 Result<RunResult> RunPlan(const PlanNode& root, const RunOptions& options = {});
 
-//! The plan tree with each node's output columns and types.
+//! The optimized plan tree with each node's output columns and types.
 Result<std::string> ExplainPlan(const PlanNode& root);
 
 }  // namespace sabot

@@ -10,6 +10,7 @@
 
 #include <arrow/record_batch.h>
 
+#include "sabot/plan/optimizer/optimizer.h"
 #include "sabot/runtime/execute_plan.h"
 
 namespace sabot {
@@ -108,11 +109,12 @@ class ChannelSink final : public Sink {
 
 }  // namespace
 
-Result<std::unique_ptr<RunningPlan>> RunningPlan::Start(PlanPtr body, RunningPlanOptions options) {
+Result<std::unique_ptr<RunningPlan>> RunningPlan::Start(PlanPtr logical, RunningPlanOptions options) {
   if (options.memory_limit_bytes < 0) {
     return Status::Invalid("the memory limit must not be negative, got ", options.memory_limit_bytes);
   }
   ARROW_ASSIGN_OR_RAISE(const int threads, ResolveThreads(options.threads));
+  PlanPtr body = OptimizePlan(*logical);
   LowerOptions lower;
   lower.memory = MemoryBudget::Make(options.memory_limit_bytes, options.allow_spill);
   std::unique_ptr<RunningPlan> running(new RunningPlan());

@@ -35,7 +35,7 @@ class RunningPlan {
     std::shared_ptr<arrow::RecordBatch> batch;
   };
 
-  //! Lowers `body` (a plan without a sink; user errors surface here) and starts it.
+  //! Optimizes and lowers `body` (a plan without a sink; user errors surface here) and starts it.
   static Result<std::unique_ptr<RunningPlan>> Start(PlanPtr body, RunningPlanOptions options = {});
   //! Cancels and waits for the engine thread. Whoever destroys a RunningPlan must not
   //! hold a lock the engine thread may need (in Python: release the GIL).

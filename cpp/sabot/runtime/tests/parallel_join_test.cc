@@ -130,6 +130,52 @@ TEST(ParallelJoin, AnErrorInTheBuildSideFailsTheJobAsOnOneThread) {
   }
 }
 
+// A probe input of one split (nothing to spread) still has its build side, an aggregate
+// over a large input, run first and in parallel.
+TEST(ParallelJoin, BuildSideOfAOneSplitProbeInput) {
+  auto totals = FactStream().Aggregate({"k"}, {{F::kSum, "v", "sum_v"}, {F::kCountAll, "", "n"}});
+  auto small = Stream::FromTable(Facts(3000), "small").Select({"k"});
+  auto plan = small.Join(totals, {"k"}, {"k"}).Sort({{"k", true, false}}).Collect();
+  ExpectSameForAllThreadCounts(plan, 2000);
+}
+
+// An aggregate's output probing a join (TPC-H Q11, Q15): once the join is built, the chain
+// below the aggregate is the parallel part and the probe runs above it.
+TEST(ParallelJoin, AggregateBelowABuiltJoin) {
+  auto totals = FactStream().Aggregate({"k"}, {{F::kSum, "v", "sum_v"}});
+  auto plan = totals.Join(DimStream(), {"k"}, {"id"})
+                  .Filter(BitAnd(col("w"), 1) == lit(int64_t{1}))
+                  .Sort({{"k", true, false}, {"w", true, false}})
+                  .Collect();
+  const PlanNode& body = *plan->input();
+  EXPECT_FALSE(FindParallelShape(body).has_value());
+  const PlanNode* join = body.input()->input().get();
+  ASSERT_EQ(join->kind(), PlanKind::kJoin);
+  LowerOptions built;
+  built.built_joins[join] = JoinBuildSide{};
+  auto shape = FindParallelShape(body, built);
+  ASSERT_TRUE(shape.has_value());
+  EXPECT_EQ(shape->aggregate, static_cast<const AggregateNode*>(join->inputs()[0].get()));
+  ExpectSameForAllThreadCounts(plan, 1000);
+}
+
+// A subplan read twice (TPC-H Q15, Q17) runs once: its aggregate consumes the facts once.
+TEST(ParallelJoin, ASharedSubplanRunsOnce) {
+  auto totals = FactStream().Aggregate({"k"}, {{F::kSum, "v", "sum_v"}});
+  auto top = totals.Aggregate({}, {{F::kMax, "sum_v", "max_v"}});
+  auto plan = totals.Join(top, {"sum_v"}, {"max_v"}).Collect();
+  ExpectSameForAllThreadCounts(plan, 1);
+  RunOptions options;
+  options.threads = 2;
+  auto result = RunPlan(*plan, options);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  int64_t aggregated = 0;
+  for (const auto& step : result->operators) {
+    if (step.label.rfind("Aggregate by k", 0) == 0) aggregated += step.rows_in;
+  }
+  EXPECT_EQ(aggregated, 750'000);
+}
+
 TEST(ParallelJoin, AnUnboundedBuildSideIsNotParallel) {
   GeneratorOptions gen;
   gen.rows = -1;
