@@ -181,6 +181,25 @@ class Stream:
         return Stream(self._s.interval_join(other._s, left_keys, right_keys, left_time, right_time or left_time,
                                             _micros(lower), _micros(upper), suffix))
 
+    def asof_join(self, other: "Stream", *, on: str | Sequence[str] | None = None,
+                  left_on: str | Sequence[str] | None = None, right_on: str | Sequence[str] | None = None,
+                  left_time: str, right_time: str | None = None, tolerance: Any = None, how: str = "inner",
+                  suffix: str = "_right") -> "Stream":
+        """Event-time as-of join: each row meets the latest row of ``other`` with equal keys
+        whose time is at or before its own (and at most ``tolerance`` before it, a
+        ``timedelta`` or microseconds; ``None``: any distance). ``how`` is ``"inner"``
+        (rows without a match are dropped) or ``"left"`` (kept, with nulls). A row leaves
+        once ``other``'s watermark passes its time; ``other``'s rows are kept per key only
+        as far back as later rows can still need them::
+
+            trades.asof_join(quotes, on="symbol", left_time="ts", tolerance=timedelta(seconds=5))
+        """
+        left_keys, right_keys = _names(left_on if on is None else on), _names(right_on if on is None else on)
+        if not left_keys:
+            raise TypeError("asof_join() needs on= or left_on=/right_on=")
+        return Stream(self._s.asof_join(other._s, how, left_keys, right_keys, left_time, right_time or left_time,
+                                        None if tolerance is None else _micros(tolerance), suffix))
+
     def group_by(self, *keys: str) -> "GroupBy":
         """``group_by("k").agg(total=agg.sum("x"), n=agg.count())``; no keys: one global row."""
         return GroupBy(self, list(keys))

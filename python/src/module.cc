@@ -278,6 +278,23 @@ NB_MODULE(_core, m) {
           "other"_a, "left_keys"_a, "right_keys"_a, "left_time"_a, "right_time"_a, "lower_us"_a, "upper_us"_a,
           "suffix"_a)
       .def(
+          "asof_join",
+          [](const Stream& s, const Stream& other, const std::string& how, std::vector<std::string> left_keys,
+             std::vector<std::string> right_keys, std::string left_time, std::string right_time,
+             std::optional<int64_t> tolerance_us, std::string suffix) {
+            AsofJoinSpec spec;
+            spec.type = ValueOrRaise(ParseJoinType(how));
+            spec.left_keys = std::move(left_keys);
+            spec.right_keys = std::move(right_keys);
+            spec.left_time = std::move(left_time);
+            spec.right_time = std::move(right_time);
+            spec.tolerance_us = tolerance_us;
+            spec.right_suffix = std::move(suffix);
+            return s.AsofJoin(other, std::move(spec));
+          },
+          "other"_a, "how"_a, "left_keys"_a, "right_keys"_a, "left_time"_a, "right_time"_a,
+          "tolerance_us"_a.none(), "suffix"_a)
+      .def(
           "session_window_aggregate",
           [](const Stream& s, const std::string& time_column, int64_t gap_us, int64_t allowed_lateness_us,
              std::vector<std::string> keys,

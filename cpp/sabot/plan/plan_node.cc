@@ -24,6 +24,7 @@ std::string_view ToString(PlanKind kind) {
     case PlanKind::kDistinct: return "Distinct";
     case PlanKind::kSink: return "Sink";
     case PlanKind::kIntervalJoin: return "IntervalJoin";
+    case PlanKind::kAsofJoin: return "AsofJoin";
   }
   return "?";
 }
@@ -123,6 +124,16 @@ std::string IntervalJoinNode::Describe() const {
   }
   return out + ", right." + spec.right_time + " BETWEEN left." + spec.left_time + " + " +
          std::to_string(spec.lower_us) + "us AND left." + spec.left_time + " + " + std::to_string(spec.upper_us) + "us";
+}
+
+std::string AsofJoinNode::Describe() const {
+  std::string out = "AsofJoin " + std::string(sabot::ToString(spec.type)) + " on ";
+  for (size_t i = 0; i < spec.left_keys.size() && i < spec.right_keys.size(); ++i) {
+    out += (i > 0 ? ", " : "") + spec.left_keys[i] + " = " + spec.right_keys[i];
+  }
+  out += ", latest right." + spec.right_time + " <= left." + spec.left_time;
+  if (spec.tolerance_us) out += " within " + std::to_string(*spec.tolerance_us) + "us";
+  return out;
 }
 
 std::string WindowAggregateNode::Describe() const {

@@ -11,6 +11,7 @@
 #include "sabot/expr/batch_function.h"
 #include "sabot/expr/expr.h"
 #include "sabot/plan/aggregate_spec.h"
+#include "sabot/plan/asof_join_spec.h"
 #include "sabot/plan/interval_join_spec.h"
 #include "sabot/plan/join_spec.h"
 #include "sabot/plan/sort_key.h"
@@ -22,7 +23,8 @@ namespace sabot {
 // Window and Exchange are planned to slot in as further kinds.
 enum class PlanKind : uint8_t {
   kSource, kFilter, kProject, kWithColumns, kRename, kUnion, kLimit, kExplode, kMapBatches,
-  kJoin, kAggregate, kWindowAggregate, kSort, kTopK, kDistinct, kSink, kIntervalJoin
+  kJoin, kAggregate, kWindowAggregate, kSort, kTopK, kDistinct, kSink, kIntervalJoin,
+  kAsofJoin
 };
 std::string_view ToString(PlanKind kind);
 
@@ -143,6 +145,16 @@ class IntervalJoinNode final : public PlanNode {
       : PlanNode(PlanKind::kIntervalJoin, {std::move(left), std::move(right)}), spec(std::move(spec)) {}
   std::string Describe() const override;
   const IntervalJoinSpec spec;
+};
+
+//! An event-time as-of join: input 0 is the left side, input 1 the right; output the
+//! left columns then the right ones (suffixed on clash).
+class AsofJoinNode final : public PlanNode {
+ public:
+  AsofJoinNode(PlanPtr left, PlanPtr right, AsofJoinSpec spec)
+      : PlanNode(PlanKind::kAsofJoin, {std::move(left), std::move(right)}), spec(std::move(spec)) {}
+  std::string Describe() const override;
+  const AsofJoinSpec spec;
 };
 
 //! GROUP BY `keys` (none: one global group) computing `aggregates`. Output: the keys,

@@ -119,6 +119,10 @@ Stream Stream::IntervalJoin(const Stream& right, IntervalJoinSpec spec) const {
   return Stream(std::make_shared<IntervalJoinNode>(node_, right.node_, std::move(spec)));
 }
 
+Stream Stream::AsofJoin(const Stream& right, AsofJoinSpec spec) const {
+  return Stream(std::make_shared<AsofJoinNode>(node_, right.node_, std::move(spec)));
+}
+
 Stream Stream::Aggregate(std::vector<std::string> keys, std::vector<AggregateSpec> aggregates) const {
   return Stream(std::make_shared<AggregateNode>(node_, std::move(keys), std::move(aggregates)));
 }

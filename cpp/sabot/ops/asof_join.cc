@@ -1,0 +1,258 @@
+// AsofJoinOperator: left rows wait for the right watermark; right rows are kept per key
+// down to the newest one at or below the horizon of what the left side can still need.
+#include "sabot/ops/asof_join.h"
+
+#include <algorithm>
+#include <iterator>
+
+#include <arrow/api.h>
+
+#include "sabot/exec/event_time.h"
+
+namespace sabot {
+namespace {
+
+constexpr int kLeft = 0;
+constexpr int kRight = 1;
+
+Status CheckPlanned(const arrow::RecordBatch& batch, const arrow::Schema& planned, const char* side) {
+  if (batch.num_columns() == planned.num_fields()) return Status::OK();
+  return Status::TypeError("AsofJoin: ", side, " batch schema ", batch.schema()->ToString(),
+                           " does not match the planned input ", planned.ToString());
+}
+
+}  // namespace
+
+AsofJoinOperator::AsofJoinOperator(AsofJoinSpec spec, EventTimeJoinKeys keys, std::shared_ptr<arrow::Schema> left,
+                                   std::shared_ptr<arrow::Schema> right, int left_time, int right_time)
+    : Operator(keys.output_schema()),
+      spec_(std::move(spec)),
+      keys_(std::move(keys)),
+      time_column_{left_time, right_time},
+      left_(std::move(left)),
+      right_(std::move(right)) {}
+
+Result<Flow> AsofJoinOperator::Push(int port, Message message) {
+  SABOT_CHECK(port == kLeft || port == kRight);
+  switch (message.kind()) {
+    case MessageKind::kBatch:
+      if (message.batch()->num_rows() == 0) return Flow::kContinue;
+      if (port == kLeft) return ConsumeLeft(message.batch());
+      ARROW_RETURN_NOT_OK(ConsumeRight(message.batch()));
+      return Flow::kContinue;
+    case MessageKind::kWatermark: {
+      if (message.watermark() <= watermark_[port]) return Flow::kContinue;
+      watermark_[port] = message.watermark();
+      if (port == kRight) {
+        ARROW_ASSIGN_OR_RAISE(Flow flow, EmitDecided());
+        if (flow == Flow::kStop) return flow;
+      }
+      ARROW_RETURN_NOT_OK(PruneRight());
+      return AdvanceWatermark();
+    }
+    case MessageKind::kCheckpointBarrier: {
+      // Forwarded once every open input delivered it (unaligned, as in the hash join).
+      const int open_inputs = static_cast<int>(!ended_[kLeft]) + static_cast<int>(!ended_[kRight]);
+      int& arrivals = barrier_arrivals_[message.checkpoint_id()];
+      if (++arrivals < open_inputs) return Flow::kContinue;
+      barrier_arrivals_.erase(message.checkpoint_id());
+      return Emit(std::move(message));
+    }
+    case MessageKind::kEndOfStream: {
+      SABOT_CHECK(!ended_[port]);  // one EndOfStream per input
+      ended_[port] = true;
+      watermark_[port] = kMaxWatermark;
+      if (port == kRight) {
+        ARROW_ASSIGN_OR_RAISE(Flow flow, EmitDecided());
+        if (flow == Flow::kStop) return flow;
+      }
+      ARROW_RETURN_NOT_OK(PruneRight());
+      if (!ended_[kLeft] || !ended_[kRight]) return AdvanceWatermark();
+      return Emit(std::move(message));
+    }
+  }
+  return Flow::kContinue;
+}
+
+Result<Flow> AsofJoinOperator::AdvanceWatermark() {
+  const EventTime low = std::min(watermark_[kLeft], watermark_[kRight]);
+  // kMaxWatermark (both inputs ended) is implied by the EndOfStream that follows.
+  if (low <= emitted_watermark_ || low == kMaxWatermark) return Flow::kContinue;
+  emitted_watermark_ = low;
+  return Emit(Message::Watermark(low));
+}
+
+Result<Flow> AsofJoinOperator::ConsumeLeft(const std::shared_ptr<arrow::RecordBatch>& batch) {
+  ARROW_RETURN_NOT_OK(CheckPlanned(*batch, *left_.schema(), "left"));
+  ARROW_RETURN_NOT_OK(
+      ReadEventTimes(*batch->column(time_column_[kLeft]), "left time column '" + spec_.left_time + "'", &times_));
+  ARROW_RETURN_NOT_OK(keys_.Ids(kLeft, *batch, &ids_, &valid_));
+  by_key_.resize(keys_.num_keys());
+  const bool keep_unmatched = spec_.type == JoinType::kLeft;
+  // Rows the right watermark already decides leave now; the others wait for it.
+  std::vector<RowRef> lefts, rights;
+  const uint32_t slot = left_.Open(batch);
+  for (int64_t i = 0; i < batch->num_rows(); ++i) {
+    const auto at = static_cast<size_t>(i);
+    const int64_t t = times_[at];
+    if (!valid_[at]) {
+      if (!keep_unmatched) continue;
+      lefts.push_back(left_.Add(slot, static_cast<int32_t>(i)));
+      rights.push_back(kNoRow);
+    } else if (t <= watermark_[kRight]) {
+      lefts.push_back(left_.Add(slot, static_cast<int32_t>(i)));
+      rights.push_back(Match(ids_[at], t));
+    } else {
+      waiting_.emplace(t, Waiting{left_.Add(slot, static_cast<int32_t>(i)), ids_[at]});
+    }
+  }
+  auto flow = EmitJoined(lefts, rights);
+  left_.Close(slot);
+  return flow;
+}
+
+Status AsofJoinOperator::ConsumeRight(const std::shared_ptr<arrow::RecordBatch>& batch) {
+  ARROW_RETURN_NOT_OK(CheckPlanned(*batch, *right_.schema(), "right"));
+  ARROW_RETURN_NOT_OK(
+      ReadEventTimes(*batch->column(time_column_[kRight]), "right time column '" + spec_.right_time + "'", &times_));
+  ARROW_RETURN_NOT_OK(keys_.Ids(kRight, *batch, &ids_, &valid_));
+  by_key_.resize(keys_.num_keys());
+  if (ended_[kLeft] && waiting_.empty()) return Status::OK();  // no left row can come
+  const int64_t oldest_useful =
+      spec_.tolerance_us ? SaturatingAdd(horizon_, -*spec_.tolerance_us) : std::numeric_limits<int64_t>::min();
+  const uint32_t slot = right_.Open(batch);
+  for (int64_t i = 0; i < batch->num_rows(); ++i) {
+    const auto at = static_cast<size_t>(i);
+    const int64_t t = times_[at];
+    if (!valid_[at] || t < oldest_useful) continue;
+    const uint32_t key = ids_[at];
+    auto& rows = by_key_[key];
+    auto same = rows.find(t);
+    if (same != rows.end()) {  // of one key and time, the last to arrive counts
+      ARROW_RETURN_NOT_OK(right_.Release(same->second));
+      same->second = right_.Add(slot, static_cast<int32_t>(i));
+      continue;
+    }
+    if (t > horizon_) {
+      rows.emplace(t, right_.Add(slot, static_cast<int32_t>(i)));
+      above_.emplace(t, key);
+      continue;
+    }
+    // At or below the horizon only the newest row of the key is of use.
+    auto floor = rows.upper_bound(horizon_);
+    if (floor != rows.begin()) {
+      --floor;
+      if (floor->first > t) continue;
+      ARROW_RETURN_NOT_OK(DropRight(key, floor));
+    }
+    rows.emplace(t, right_.Add(slot, static_cast<int32_t>(i)));
+    floors_.emplace(t, key);
+  }
+  right_.Close(slot);
+  return Status::OK();
+}
+
+RowRef AsofJoinOperator::Match(uint32_t key, int64_t t) const {
+  const auto& rows = by_key_[key];
+  auto it = rows.upper_bound(t);
+  if (it == rows.begin()) return kNoRow;
+  --it;
+  if (spec_.tolerance_us && it->first < SaturatingAdd(t, -*spec_.tolerance_us)) return kNoRow;
+  return it->second;
+}
+
+Result<Flow> AsofJoinOperator::EmitDecided() {
+  std::vector<RowRef> lefts, rights;
+  auto it = waiting_.begin();
+  for (; it != waiting_.end() && it->first <= watermark_[kRight]; ++it) {
+    lefts.push_back(it->second.ref);
+    rights.push_back(Match(it->second.key, it->first));
+  }
+  waiting_.erase(waiting_.begin(), it);
+  return EmitJoined(lefts, rights);
+}
+
+Result<Flow> AsofJoinOperator::EmitJoined(std::vector<RowRef> lefts, std::vector<RowRef> rights) {
+  if (spec_.type == JoinType::kInner) {
+    size_t kept = 0;
+    for (size_t i = 0; i < lefts.size(); ++i) {
+      if (rights[i].slot == kNoRow.slot) {
+        ARROW_RETURN_NOT_OK(left_.Release(lefts[i]));
+        continue;
+      }
+      lefts[kept] = lefts[i];
+      rights[kept++] = rights[i];
+    }
+    lefts.resize(kept);
+    rights.resize(kept);
+  }
+  if (lefts.empty()) return Flow::kContinue;
+  ARROW_ASSIGN_OR_RAISE(auto left, left_.Gather(lefts));
+  ARROW_ASSIGN_OR_RAISE(auto right, right_.Gather(rights));
+  for (const RowRef& ref : lefts) ARROW_RETURN_NOT_OK(left_.Release(ref));
+  std::vector<std::shared_ptr<arrow::Array>> columns = left->columns();
+  for (const auto& column : right->columns()) columns.push_back(column);
+  return Emit(Message::Batch(
+      arrow::RecordBatch::Make(output_schema(), static_cast<int64_t>(lefts.size()), std::move(columns))));
+}
+
+Status AsofJoinOperator::DropRight(uint32_t key, std::map<int64_t, RowRef>::iterator row) {
+  ARROW_RETURN_NOT_OK(right_.Release(row->second));
+  floors_.erase(TimeKey{row->first, key});
+  by_key_[key].erase(row);
+  return Status::OK();
+}
+
+Status AsofJoinOperator::PruneRight() {
+  if (right_.rows() == 0) return Status::OK();
+  if (ended_[kLeft] && waiting_.empty()) {
+    for (auto& rows : by_key_) {
+      for (const auto& [t, ref] : rows) ARROW_RETURN_NOT_OK(right_.Release(ref));
+      rows.clear();
+    }
+    above_.clear();
+    floors_.clear();
+    return Status::OK();
+  }
+  const int64_t oldest_waiting = waiting_.empty() ? kMaxWatermark : waiting_.begin()->first;
+  horizon_ = std::max(horizon_, std::min(watermark_[kLeft], oldest_waiting));
+  // A row the horizon passes becomes its key's floor; the floor before it is no use now.
+  while (!above_.empty() && above_.begin()->first <= horizon_) {
+    const auto [t, key] = *above_.begin();
+    above_.erase(above_.begin());
+    auto& rows = by_key_[key];
+    auto row = rows.find(t);
+    SABOT_CHECK(row != rows.end());
+    if (row != rows.begin()) ARROW_RETURN_NOT_OK(DropRight(key, std::prev(row)));
+    floors_.emplace(t, key);
+  }
+  if (!spec_.tolerance_us) return Status::OK();
+  const int64_t oldest_useful = SaturatingAdd(horizon_, -*spec_.tolerance_us);
+  while (!floors_.empty() && floors_.begin()->first < oldest_useful) {
+    const auto [t, key] = *floors_.begin();
+    ARROW_RETURN_NOT_OK(DropRight(key, by_key_[key].find(t)));
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<Operator>> MakeAsofJoin(const std::shared_ptr<arrow::Schema>& left,
+                                               const std::shared_ptr<arrow::Schema>& right, const AsofJoinSpec& spec) {
+  if (spec.type != JoinType::kInner && spec.type != JoinType::kLeft) {
+    return Status::Invalid("as-of join: type ", ToString(spec.type), " is not supported (expected inner or left)");
+  }
+  if (spec.tolerance_us && *spec.tolerance_us < 0) {
+    return Status::Invalid("as-of join: tolerance ", *spec.tolerance_us,
+                           " us is negative; it is how far back a match may lie");
+  }
+  JoinSpec equi;
+  equi.type = spec.type;
+  equi.left_keys = spec.left_keys;
+  equi.right_keys = spec.right_keys;
+  equi.right_suffix = spec.right_suffix;
+  ARROW_ASSIGN_OR_RAISE(auto keys, EventTimeJoinKeys::Make(left, right, equi, "as-of join"));
+  ARROW_ASSIGN_OR_RAISE(int left_time, ResolveTimeColumn(*left, spec.left_time, "left time column"));
+  ARROW_ASSIGN_OR_RAISE(int right_time, ResolveTimeColumn(*right, spec.right_time, "right time column"));
+  return std::unique_ptr<Operator>(new AsofJoinOperator(spec, std::move(keys), left, right, left_time, right_time));
+}
+
+}  // namespace sabot
