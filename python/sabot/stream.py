@@ -200,6 +200,26 @@ class Stream:
         return Stream(self._s.asof_join(other._s, how, left_keys, right_keys, left_time, right_time or left_time,
                                         None if tolerance is None else _micros(tolerance), suffix))
 
+    def window_join(self, other: "Stream", *, on: str | Sequence[str] | None = None,
+                    left_on: str | Sequence[str] | None = None, right_on: str | Sequence[str] | None = None,
+                    left_time: str, right_time: str | None = None, size: Any, slide: Any = None,
+                    suffix: str = "_right") -> "Stream":
+        """Event-time window join (inner): rows with equal keys that fall into the same
+        window of ``size`` (tumbling; with ``slide`` < ``size``, sliding windows every
+        ``slide``; durations are ``timedelta`` or microseconds). Output: ``window_start``,
+        ``window_end``, this stream's columns, then ``other``'s. Pairs leave as soon as both
+        rows arrived; each side's rows of a window are dropped once the other side's
+        watermark passes the window's end::
+
+            clicks.window_join(views, on="user", left_time="ts", size=timedelta(minutes=1))
+        """
+        left_keys, right_keys = _names(left_on if on is None else on), _names(right_on if on is None else on)
+        if not left_keys:
+            raise TypeError("window_join() needs on= or left_on=/right_on=")
+        size_us = _micros(size)
+        return Stream(self._s.window_join(other._s, left_keys, right_keys, left_time, right_time or left_time, size_us,
+                                          size_us if slide is None else _micros(slide), suffix))
+
     def group_by(self, *keys: str) -> "GroupBy":
         """``group_by("k").agg(total=agg.sum("x"), n=agg.count())``; no keys: one global row."""
         return GroupBy(self, list(keys))

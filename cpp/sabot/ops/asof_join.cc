@@ -40,46 +40,28 @@ Result<Flow> AsofJoinOperator::Push(int port, Message message) {
       if (port == kLeft) return ConsumeLeft(message.batch());
       ARROW_RETURN_NOT_OK(ConsumeRight(message.batch()));
       return Flow::kContinue;
-    case MessageKind::kWatermark: {
-      if (message.watermark() <= watermark_[port]) return Flow::kContinue;
-      watermark_[port] = message.watermark();
-      if (port == kRight) {
-        ARROW_ASSIGN_OR_RAISE(Flow flow, EmitDecided());
-        if (flow == Flow::kStop) return flow;
-      }
-      ARROW_RETURN_NOT_OK(PruneRight());
-      return AdvanceWatermark();
-    }
-    case MessageKind::kCheckpointBarrier: {
-      // Forwarded once every open input delivered it (unaligned, as in the hash join).
-      const int open_inputs = static_cast<int>(!ended_[kLeft]) + static_cast<int>(!ended_[kRight]);
-      int& arrivals = barrier_arrivals_[message.checkpoint_id()];
-      if (++arrivals < open_inputs) return Flow::kContinue;
-      barrier_arrivals_.erase(message.checkpoint_id());
-      return Emit(std::move(message));
-    }
+    case MessageKind::kWatermark:
     case MessageKind::kEndOfStream: {
-      SABOT_CHECK(!ended_[port]);  // one EndOfStream per input
-      ended_[port] = true;
-      watermark_[port] = kMaxWatermark;
+      if (message.kind() == MessageKind::kEndOfStream) {
+        SABOT_CHECK(!progress_.ended(port));  // one EndOfStream per input
+        progress_.End(port);
+      } else if (!progress_.Advance(port, message.watermark())) {
+        return Flow::kContinue;
+      }
       if (port == kRight) {
         ARROW_ASSIGN_OR_RAISE(Flow flow, EmitDecided());
         if (flow == Flow::kStop) return flow;
       }
       ARROW_RETURN_NOT_OK(PruneRight());
-      if (!ended_[kLeft] || !ended_[kRight]) return AdvanceWatermark();
-      return Emit(std::move(message));
+      if (progress_.both_ended()) return Emit(Message::EndOfStream());
+      auto watermark = progress_.OutputWatermark();
+      return watermark ? Emit(Message::Watermark(*watermark)) : Flow::kContinue;
     }
+    case MessageKind::kCheckpointBarrier:
+      if (!progress_.BarrierDue(message.checkpoint_id())) return Flow::kContinue;
+      return Emit(std::move(message));
   }
   return Flow::kContinue;
-}
-
-Result<Flow> AsofJoinOperator::AdvanceWatermark() {
-  const EventTime low = std::min(watermark_[kLeft], watermark_[kRight]);
-  // kMaxWatermark (both inputs ended) is implied by the EndOfStream that follows.
-  if (low <= emitted_watermark_ || low == kMaxWatermark) return Flow::kContinue;
-  emitted_watermark_ = low;
-  return Emit(Message::Watermark(low));
 }
 
 Result<Flow> AsofJoinOperator::ConsumeLeft(const std::shared_ptr<arrow::RecordBatch>& batch) {
@@ -99,7 +81,7 @@ Result<Flow> AsofJoinOperator::ConsumeLeft(const std::shared_ptr<arrow::RecordBa
       if (!keep_unmatched) continue;
       lefts.push_back(left_.Add(slot, static_cast<int32_t>(i)));
       rights.push_back(kNoRow);
-    } else if (t <= watermark_[kRight]) {
+    } else if (t <= progress_.watermark(kRight)) {
       lefts.push_back(left_.Add(slot, static_cast<int32_t>(i)));
       rights.push_back(Match(ids_[at], t));
     } else {
@@ -117,7 +99,7 @@ Status AsofJoinOperator::ConsumeRight(const std::shared_ptr<arrow::RecordBatch>&
       ReadEventTimes(*batch->column(time_column_[kRight]), "right time column '" + spec_.right_time + "'", &times_));
   ARROW_RETURN_NOT_OK(keys_.Ids(kRight, *batch, &ids_, &valid_));
   by_key_.resize(keys_.num_keys());
-  if (ended_[kLeft] && waiting_.empty()) return Status::OK();  // no left row can come
+  if (progress_.ended(kLeft) && waiting_.empty()) return Status::OK();  // no left row can come
   const int64_t oldest_useful =
       spec_.tolerance_us ? SaturatingAdd(horizon_, -*spec_.tolerance_us) : std::numeric_limits<int64_t>::min();
   const uint32_t slot = right_.Open(batch);
@@ -164,7 +146,7 @@ RowRef AsofJoinOperator::Match(uint32_t key, int64_t t) const {
 Result<Flow> AsofJoinOperator::EmitDecided() {
   std::vector<RowRef> lefts, rights;
   auto it = waiting_.begin();
-  for (; it != waiting_.end() && it->first <= watermark_[kRight]; ++it) {
+  for (; it != waiting_.end() && it->first <= progress_.watermark(kRight); ++it) {
     lefts.push_back(it->second.ref);
     rights.push_back(Match(it->second.key, it->first));
   }
@@ -205,7 +187,7 @@ Status AsofJoinOperator::DropRight(uint32_t key, std::map<int64_t, RowRef>::iter
 
 Status AsofJoinOperator::PruneRight() {
   if (right_.rows() == 0) return Status::OK();
-  if (ended_[kLeft] && waiting_.empty()) {
+  if (progress_.ended(kLeft) && waiting_.empty()) {
     for (auto& rows : by_key_) {
       for (const auto& [t, ref] : rows) ARROW_RETURN_NOT_OK(right_.Release(ref));
       rows.clear();
@@ -215,7 +197,7 @@ Status AsofJoinOperator::PruneRight() {
     return Status::OK();
   }
   const int64_t oldest_waiting = waiting_.empty() ? kMaxWatermark : waiting_.begin()->first;
-  horizon_ = std::max(horizon_, std::min(watermark_[kLeft], oldest_waiting));
+  horizon_ = std::max(horizon_, std::min(progress_.watermark(kLeft), oldest_waiting));
   // A row the horizon passes becomes its key's floor; the floor before it is no use now.
   while (!above_.empty() && above_.begin()->first <= horizon_) {
     const auto [t, key] = *above_.begin();

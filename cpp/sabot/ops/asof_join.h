@@ -16,6 +16,7 @@
 #include "sabot/exec/operator.h"
 #include "sabot/ops/event_time_join_keys.h"
 #include "sabot/ops/held_rows.h"
+#include "sabot/ops/two_input_progress.h"
 #include "sabot/plan/asof_join_spec.h"
 
 namespace sabot {
@@ -69,7 +70,6 @@ class AsofJoinOperator final : public Operator {
   //! nothing can match any more.
   Status PruneRight();
   Status DropRight(uint32_t key, std::map<int64_t, RowRef>::iterator row);
-  Result<Flow> AdvanceWatermark();
 
   AsofJoinSpec spec_;
   EventTimeJoinKeys keys_;
@@ -80,10 +80,7 @@ class AsofJoinOperator final : public Operator {
   std::set<TimeKey> above_;                             // right rows above the horizon
   std::set<TimeKey> floors_;                            // each key's newest row at or below it
   int64_t horizon_ = std::numeric_limits<int64_t>::min();
-  EventTime watermark_[2] = {std::numeric_limits<EventTime>::min(), std::numeric_limits<EventTime>::min()};
-  bool ended_[2] = {false, false};
-  EventTime emitted_watermark_ = std::numeric_limits<EventTime>::min();
-  std::map<int64_t, int> barrier_arrivals_;
+  TwoInputProgress progress_;
   std::vector<int64_t> times_;  // scratch
   std::vector<uint32_t> ids_;
   std::vector<uint8_t> valid_;

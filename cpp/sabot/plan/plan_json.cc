@@ -207,6 +207,19 @@ Result<json> NodeToJson(const PlanNode& node) {
       if (spec.tolerance_us) join["tolerance_us"] = *spec.tolerance_us;
       return join;
     }
+    case PlanKind::kWindowJoin: {
+      const auto& spec = static_cast<const WindowJoinNode&>(node).spec;
+      ARROW_ASSIGN_OR_RAISE(auto inputs, InputsToJson(node));
+      return json{{"op", "window_join"},
+                  {"left_keys", spec.left_keys},
+                  {"right_keys", spec.right_keys},
+                  {"left_time", spec.left_time},
+                  {"right_time", spec.right_time},
+                  {"size_us", spec.size_us},
+                  {"slide_us", spec.slide_us},
+                  {"right_suffix", spec.right_suffix},
+                  {"inputs", std::move(inputs)}};
+    }
     case PlanKind::kAggregate: {
       const auto& agg = static_cast<const AggregateNode&>(node);
       out = {{"op", "aggregate"}, {"keys", agg.keys}, {"aggregates", AggregatesToJson(agg.aggregates)}};
@@ -463,6 +476,7 @@ Result<std::vector<SortKey>> SortKeysFromJson(const Obj& node) {
 Result<PlanPtr> JoinFromJson(const Obj& node, const PlanReadOptions& options);
 Result<PlanPtr> IntervalJoinFromJson(const Obj& node, const PlanReadOptions& options);
 Result<PlanPtr> AsofJoinFromJson(const Obj& node, const PlanReadOptions& options);
+Result<PlanPtr> WindowJoinFromJson(const Obj& node, const PlanReadOptions& options);
 Result<std::pair<PlanPtr, PlanPtr>> LeftRightFromJson(const Obj& node, const PlanReadOptions& options,
                                                       const char* what);
 
@@ -502,8 +516,9 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
   if (op == "join") return JoinFromJson(node, options);
   if (op == "interval_join") return IntervalJoinFromJson(node, options);
   if (op == "asof_join") return AsofJoinFromJson(node, options);
+  if (op == "window_join") return WindowJoinFromJson(node, options);
   static const char* kOps =
-      "source, filter, project, with_columns, rename, union, limit, explode, join, interval_join, asof_join, "
+      "source, filter, project, with_columns, rename, union, limit, explode, join, interval_join, asof_join, window_join, "
       "aggregate, "
       "window_aggregate, "
       "sort, top_k, distinct, sink";
@@ -652,6 +667,19 @@ Result<PlanPtr> AsofJoinFromJson(const Obj& node, const PlanReadOptions& options
   ARROW_ASSIGN_OR_RAISE(spec.right_suffix, node.OptString("right_suffix", spec.right_suffix));
   ARROW_ASSIGN_OR_RAISE(auto inputs, LeftRightFromJson(node, options, "an as-of join"));
   return std::make_shared<AsofJoinNode>(std::move(inputs.first), std::move(inputs.second), std::move(spec));
+}
+
+Result<PlanPtr> WindowJoinFromJson(const Obj& node, const PlanReadOptions& options) {
+  WindowJoinSpec spec;
+  ARROW_ASSIGN_OR_RAISE(spec.left_keys, StringList(node, "left_keys"));
+  ARROW_ASSIGN_OR_RAISE(spec.right_keys, StringList(node, "right_keys"));
+  ARROW_ASSIGN_OR_RAISE(spec.left_time, node.String("left_time"));
+  ARROW_ASSIGN_OR_RAISE(spec.right_time, node.String("right_time"));
+  ARROW_ASSIGN_OR_RAISE(spec.size_us, node.Int("size_us"));
+  ARROW_ASSIGN_OR_RAISE(spec.slide_us, node.Int("slide_us", spec.size_us));
+  ARROW_ASSIGN_OR_RAISE(spec.right_suffix, node.OptString("right_suffix", spec.right_suffix));
+  ARROW_ASSIGN_OR_RAISE(auto inputs, LeftRightFromJson(node, options, "a window join"));
+  return std::make_shared<WindowJoinNode>(std::move(inputs.first), std::move(inputs.second), std::move(spec));
 }
 
 }  // namespace

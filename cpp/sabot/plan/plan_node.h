@@ -16,6 +16,7 @@
 #include "sabot/plan/join_spec.h"
 #include "sabot/plan/sort_key.h"
 #include "sabot/plan/source_spec.h"
+#include "sabot/plan/window_join_spec.h"
 #include "sabot/plan/window_spec.h"
 
 namespace sabot {
@@ -24,7 +25,7 @@ namespace sabot {
 enum class PlanKind : uint8_t {
   kSource, kFilter, kProject, kWithColumns, kRename, kUnion, kLimit, kExplode, kMapBatches,
   kJoin, kAggregate, kWindowAggregate, kSort, kTopK, kDistinct, kSink, kIntervalJoin,
-  kAsofJoin
+  kAsofJoin, kWindowJoin
 };
 std::string_view ToString(PlanKind kind);
 
@@ -155,6 +156,16 @@ class AsofJoinNode final : public PlanNode {
       : PlanNode(PlanKind::kAsofJoin, {std::move(left), std::move(right)}), spec(std::move(spec)) {}
   std::string Describe() const override;
   const AsofJoinSpec spec;
+};
+
+//! An event-time window join: input 0 is the left side, input 1 the right; output
+//! window_start, window_end, the left columns, the right ones (suffixed on clash).
+class WindowJoinNode final : public PlanNode {
+ public:
+  WindowJoinNode(PlanPtr left, PlanPtr right, WindowJoinSpec spec)
+      : PlanNode(PlanKind::kWindowJoin, {std::move(left), std::move(right)}), spec(std::move(spec)) {}
+  std::string Describe() const override;
+  const WindowJoinSpec spec;
 };
 
 //! GROUP BY `keys` (none: one global group) computing `aggregates`. Output: the keys,

@@ -119,6 +119,10 @@ Stream Stream::IntervalJoin(const Stream& right, IntervalJoinSpec spec) const {
   return Stream(std::make_shared<IntervalJoinNode>(node_, right.node_, std::move(spec)));
 }
 
+Stream Stream::WindowJoin(const Stream& right, WindowJoinSpec spec) const {
+  return Stream(std::make_shared<WindowJoinNode>(node_, right.node_, std::move(spec)));
+}
+
 Stream Stream::AsofJoin(const Stream& right, AsofJoinSpec spec) const {
   return Stream(std::make_shared<AsofJoinNode>(node_, right.node_, std::move(spec)));
 }

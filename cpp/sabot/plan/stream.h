@@ -53,6 +53,8 @@ class Stream {
   //! Event-time as-of join: each row meets the latest right row of its key at or before
   //! its time (see AsofJoinSpec).
   Stream AsofJoin(const Stream& right, AsofJoinSpec spec) const;
+  //! Event-time window join (inner): equal keys in the same tumbling or sliding window.
+  Stream WindowJoin(const Stream& right, WindowJoinSpec spec) const;
   Stream Aggregate(std::vector<std::string> keys, std::vector<AggregateSpec> aggregates) const;
   //! Event-time window aggregation; results leave as the watermark passes each window.
   Stream WindowAggregate(WindowSpec window, std::vector<std::string> keys, std::vector<AggregateSpec> aggregates) const;

@@ -13,6 +13,7 @@
 #include "sabot/ops/hash_join.h"
 #include "sabot/ops/interval_join.h"
 #include "sabot/ops/asof_join.h"
+#include "sabot/ops/window_join.h"
 #include "sabot/ops/filter.h"
 #include "sabot/ops/limit.h"
 #include "sabot/ops/map_batches.h"
@@ -54,6 +55,7 @@ std::string_view OpName(PlanKind kind) {
     case PlanKind::kSink: return "sink";
     case PlanKind::kIntervalJoin: return "interval_join";
     case PlanKind::kAsofJoin: return "asof_join";
+    case PlanKind::kWindowJoin: return "window_join";
   }
   return "?";
 }
@@ -138,6 +140,11 @@ class Lowering {
     if (node.kind() == PlanKind::kAsofJoin) {
       return LowerTwoInputs(node, [&](const Lowered& left, const Lowered& right) {
         return MakeAsofJoin(left.schema, right.schema, static_cast<const AsofJoinNode&>(node).spec);
+      });
+    }
+    if (node.kind() == PlanKind::kWindowJoin) {
+      return LowerTwoInputs(node, [&](const Lowered& left, const Lowered& right) {
+        return MakeWindowJoin(left.schema, right.schema, static_cast<const WindowJoinNode&>(node).spec);
       });
     }
     if (node.kind() == PlanKind::kUnion) {

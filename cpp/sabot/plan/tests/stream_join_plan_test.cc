@@ -54,5 +54,28 @@ TEST(StreamJoinPlan, AsofJoinExplainsAndRoundTrips) {
   EXPECT_NE(bad_type.status().message().find("sideways"), std::string::npos) << bad_type.status().message();
 }
 
+TEST(StreamJoinPlan, WindowJoinExplainsAndRoundTrips) {
+  WindowJoinSpec spec;
+  spec.left_keys = {"key"};
+  spec.right_keys = {"key"};
+  spec.left_time = "ts";
+  spec.right_time = "ts";
+  spec.size_us = 10'000;
+  spec.slide_us = 10'000;
+  auto tumbling = Endless().WindowJoin(Endless(), spec).WriteJson("out.jsonl");
+  EXPECT_EQ(tumbling->input()->Describe(), "WindowJoin tumbling 10000us on key = key, windows of left.ts and right.ts");
+  ExpectRoundTrip(*tumbling);
+  spec.slide_us = 2'500;
+  auto sliding = Endless().WindowJoin(Endless(), spec).WriteJson("out.jsonl");
+  EXPECT_EQ(sliding->input()->Describe(),
+            "WindowJoin sliding 10000us every 2500us on key = key, windows of left.ts and right.ts");
+  ExpectRoundTrip(*sliding);
+
+  auto no_size = DeserializePlan(R"({"sabot_plan_version": 1, "plan": {"op": "window_join",
+      "left_keys": ["k"], "right_keys": ["k"], "left_time": "ts", "right_time": "ts", "inputs": []}})");
+  ASSERT_FALSE(no_size.ok());
+  EXPECT_NE(no_size.status().message().find("size_us"), std::string::npos) << no_size.status().message();
+}
+
 }  // namespace
 }  // namespace sabot
