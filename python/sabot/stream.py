@@ -220,6 +220,27 @@ class Stream:
         return Stream(self._s.window_join(other._s, left_keys, right_keys, left_time, right_time or left_time, size_us,
                                           size_us if slide is None else _micros(slide), suffix))
 
+    def temporal_join(self, table: "Stream", *, on: str | Sequence[str] | None = None,
+                      left_on: str | Sequence[str] | None = None, right_on: str | Sequence[str] | None = None,
+                      time: str, version_time: str, op: str | None = None, how: str = "inner",
+                      suffix: str = "_right") -> "Stream":
+        """Event-time temporal join with a versioned table: ``table`` is its history, each
+        row the key's version from ``version_time`` on, until a later row of the key
+        replaces it. Each row of this stream meets the version of its key valid at its
+        ``time``. With ``op`` (a string column of a changelog: ``insert``,
+        ``update_before``, ``update_after``, ``delete``) a delete ends the key's version
+        and update_before rows are ignored. ``how`` is ``"inner"`` or ``"left"`` (rows
+        without a valid version kept, with nulls). Rows leave once the table's watermark
+        passes their time; versions no later row can need are released::
+
+            orders.temporal_join(rates, on="currency", time="ts", version_time="valid_from")
+        """
+        left_keys, right_keys = _names(left_on if on is None else on), _names(right_on if on is None else on)
+        if not left_keys:
+            raise TypeError("temporal_join() needs on= or left_on=/right_on=")
+        return Stream(self._s.temporal_join(table._s, how, left_keys, right_keys, time, version_time, op or "",
+                                            suffix))
+
     def group_by(self, *keys: str) -> "GroupBy":
         """``group_by("k").agg(total=agg.sum("x"), n=agg.count())``; no keys: one global row."""
         return GroupBy(self, list(keys))

@@ -23,10 +23,13 @@ Status CheckPlanned(const arrow::RecordBatch& batch, const arrow::Schema& planne
 
 }  // namespace
 
-AsofJoinOperator::AsofJoinOperator(AsofJoinSpec spec, EventTimeJoinKeys keys, std::shared_ptr<arrow::Schema> left,
-                                   std::shared_ptr<arrow::Schema> right, int left_time, int right_time)
+AsofJoinOperator::AsofJoinOperator(std::string_view name, AsofJoinSpec spec, EventTimeJoinKeys keys,
+                                   std::shared_ptr<arrow::Schema> left, std::shared_ptr<arrow::Schema> right,
+                                   int left_time, int right_time, int op_column)
     : Operator(keys.output_schema()),
+      name_(name),
       spec_(std::move(spec)),
+      op_column_(op_column),
       keys_(std::move(keys)),
       time_column_{left_time, right_time},
       left_(std::move(left)),
@@ -98,6 +101,7 @@ Status AsofJoinOperator::ConsumeRight(const std::shared_ptr<arrow::RecordBatch>&
   ARROW_RETURN_NOT_OK(
       ReadEventTimes(*batch->column(time_column_[kRight]), "right time column '" + spec_.right_time + "'", &times_));
   ARROW_RETURN_NOT_OK(keys_.Ids(kRight, *batch, &ids_, &valid_));
+  ARROW_RETURN_NOT_OK(ReadOps(*batch));
   by_key_.resize(keys_.num_keys());
   if (progress_.ended(kLeft) && waiting_.empty()) return Status::OK();  // no left row can come
   const int64_t oldest_useful =
@@ -106,17 +110,18 @@ Status AsofJoinOperator::ConsumeRight(const std::shared_ptr<arrow::RecordBatch>&
   for (int64_t i = 0; i < batch->num_rows(); ++i) {
     const auto at = static_cast<size_t>(i);
     const int64_t t = times_[at];
-    if (!valid_[at] || t < oldest_useful) continue;
+    if (!valid_[at] || t < oldest_useful || ops_[at] == 0) continue;
+    const bool deleted = ops_[at] < 0;
     const uint32_t key = ids_[at];
     auto& rows = by_key_[key];
     auto same = rows.find(t);
     if (same != rows.end()) {  // of one key and time, the last to arrive counts
-      ARROW_RETURN_NOT_OK(right_.Release(same->second));
-      same->second = right_.Add(slot, static_cast<int32_t>(i));
+      ARROW_RETURN_NOT_OK(right_.Release(same->second.ref));
+      same->second = RightRow{right_.Add(slot, static_cast<int32_t>(i)), deleted};
       continue;
     }
     if (t > horizon_) {
-      rows.emplace(t, right_.Add(slot, static_cast<int32_t>(i)));
+      rows.emplace(t, RightRow{right_.Add(slot, static_cast<int32_t>(i)), deleted});
       above_.emplace(t, key);
       continue;
     }
@@ -127,7 +132,7 @@ Status AsofJoinOperator::ConsumeRight(const std::shared_ptr<arrow::RecordBatch>&
       if (floor->first > t) continue;
       ARROW_RETURN_NOT_OK(DropRight(key, floor));
     }
-    rows.emplace(t, right_.Add(slot, static_cast<int32_t>(i)));
+    rows.emplace(t, RightRow{right_.Add(slot, static_cast<int32_t>(i)), deleted});
     floors_.emplace(t, key);
   }
   right_.Close(slot);
@@ -139,8 +144,9 @@ RowRef AsofJoinOperator::Match(uint32_t key, int64_t t) const {
   auto it = rows.upper_bound(t);
   if (it == rows.begin()) return kNoRow;
   --it;
+  if (it->second.deleted) return kNoRow;
   if (spec_.tolerance_us && it->first < SaturatingAdd(t, -*spec_.tolerance_us)) return kNoRow;
-  return it->second;
+  return it->second.ref;
 }
 
 Result<Flow> AsofJoinOperator::EmitDecided() {
@@ -178,8 +184,31 @@ Result<Flow> AsofJoinOperator::EmitJoined(std::vector<RowRef> lefts, std::vector
       arrow::RecordBatch::Make(output_schema(), static_cast<int64_t>(lefts.size()), std::move(columns))));
 }
 
-Status AsofJoinOperator::DropRight(uint32_t key, std::map<int64_t, RowRef>::iterator row) {
-  ARROW_RETURN_NOT_OK(right_.Release(row->second));
+Status AsofJoinOperator::ReadOps(const arrow::RecordBatch& batch) {
+  const int64_t n = batch.num_rows();
+  ops_.assign(static_cast<size_t>(n), 1);
+  if (op_column_ < 0) return Status::OK();
+  // The op values of a changelog (see ChangelogAggregate): update_before is followed by
+  // the update_after that replaces it, so only the latter makes a version.
+  const auto& ops = static_cast<const arrow::StringArray&>(*batch.column(op_column_));
+  for (int64_t i = 0; i < n; ++i) {
+    const std::string_view op = ops.IsValid(i) ? ops.GetView(i) : std::string_view();
+    if (op == "insert" || op == "update_after") continue;
+    if (op == "update_before") {
+      ops_[static_cast<size_t>(i)] = 0;
+    } else if (op == "delete") {
+      ops_[static_cast<size_t>(i)] = -1;
+    } else {
+      return Status::Invalid(name_, ": op column '", batch.schema()->field(op_column_)->name(), "' holds ",
+                             ops.IsValid(i) ? "'" + std::string(op) + "'" : std::string("null"), " at row ", i,
+                             " (expected insert, update_before, update_after or delete)");
+    }
+  }
+  return Status::OK();
+}
+
+Status AsofJoinOperator::DropRight(uint32_t key, std::map<int64_t, RightRow>::iterator row) {
+  ARROW_RETURN_NOT_OK(right_.Release(row->second.ref));
   floors_.erase(TimeKey{row->first, key});
   by_key_[key].erase(row);
   return Status::OK();
@@ -189,7 +218,7 @@ Status AsofJoinOperator::PruneRight() {
   if (right_.rows() == 0) return Status::OK();
   if (progress_.ended(kLeft) && waiting_.empty()) {
     for (auto& rows : by_key_) {
-      for (const auto& [t, ref] : rows) ARROW_RETURN_NOT_OK(right_.Release(ref));
+      for (const auto& [t, row] : rows) ARROW_RETURN_NOT_OK(right_.Release(row.ref));
       rows.clear();
     }
     above_.clear();
@@ -217,13 +246,16 @@ Status AsofJoinOperator::PruneRight() {
   return Status::OK();
 }
 
-Result<std::unique_ptr<Operator>> MakeAsofJoin(const std::shared_ptr<arrow::Schema>& left,
-                                               const std::shared_ptr<arrow::Schema>& right, const AsofJoinSpec& spec) {
+Result<std::unique_ptr<Operator>> AsofJoinOperator::Make(const std::shared_ptr<arrow::Schema>& left,
+                                                         const std::shared_ptr<arrow::Schema>& right,
+                                                         const AsofJoinSpec& spec, std::string_view name,
+                                                         const std::string& what, const std::string& right_time_role,
+                                                         int op_column) {
   if (spec.type != JoinType::kInner && spec.type != JoinType::kLeft) {
-    return Status::Invalid("as-of join: type ", ToString(spec.type), " is not supported (expected inner or left)");
+    return Status::Invalid(what, ": type ", ToString(spec.type), " is not supported (expected inner or left)");
   }
   if (spec.tolerance_us && *spec.tolerance_us < 0) {
-    return Status::Invalid("as-of join: tolerance ", *spec.tolerance_us,
+    return Status::Invalid(what, ": tolerance ", *spec.tolerance_us,
                            " us is negative; it is how far back a match may lie");
   }
   JoinSpec equi;
@@ -231,10 +263,16 @@ Result<std::unique_ptr<Operator>> MakeAsofJoin(const std::shared_ptr<arrow::Sche
   equi.left_keys = spec.left_keys;
   equi.right_keys = spec.right_keys;
   equi.right_suffix = spec.right_suffix;
-  ARROW_ASSIGN_OR_RAISE(auto keys, EventTimeJoinKeys::Make(left, right, equi, "as-of join"));
+  ARROW_ASSIGN_OR_RAISE(auto keys, EventTimeJoinKeys::Make(left, right, equi, what));
   ARROW_ASSIGN_OR_RAISE(int left_time, ResolveTimeColumn(*left, spec.left_time, "left time column"));
-  ARROW_ASSIGN_OR_RAISE(int right_time, ResolveTimeColumn(*right, spec.right_time, "right time column"));
-  return std::unique_ptr<Operator>(new AsofJoinOperator(spec, std::move(keys), left, right, left_time, right_time));
+  ARROW_ASSIGN_OR_RAISE(int right_time, ResolveTimeColumn(*right, spec.right_time, right_time_role));
+  return std::unique_ptr<Operator>(
+      new AsofJoinOperator(name, spec, std::move(keys), left, right, left_time, right_time, op_column));
+}
+
+Result<std::unique_ptr<Operator>> MakeAsofJoin(const std::shared_ptr<arrow::Schema>& left,
+                                               const std::shared_ptr<arrow::Schema>& right, const AsofJoinSpec& spec) {
+  return AsofJoinOperator::Make(left, right, spec, "AsofJoin", "as-of join", "right time column", /*op_column=*/-1);
 }
 
 }  // namespace sabot

@@ -18,6 +18,7 @@
 #include "sabot/ops/held_rows.h"
 #include "sabot/ops/two_input_progress.h"
 #include "sabot/plan/asof_join_spec.h"
+#include "sabot/plan/temporal_join_spec.h"
 
 namespace sabot {
 
@@ -36,7 +37,7 @@ namespace sabot {
 //! watermark are joined with what is held.
 class AsofJoinOperator final : public Operator {
  public:
-  std::string_view name() const override { return "AsofJoin"; }
+  std::string_view name() const override { return name_; }
   int num_inputs() const override { return 2; }
   Result<Flow> Push(int port, Message message) override;
 
@@ -49,14 +50,29 @@ class AsofJoinOperator final : public Operator {
  private:
   friend Result<std::unique_ptr<Operator>> MakeAsofJoin(const std::shared_ptr<arrow::Schema>&,
                                                         const std::shared_ptr<arrow::Schema>&, const AsofJoinSpec&);
+  friend Result<std::unique_ptr<Operator>> MakeTemporalJoin(const std::shared_ptr<arrow::Schema>&,
+                                                            const std::shared_ptr<arrow::Schema>&,
+                                                            const TemporalJoinSpec&);
   struct Waiting {
     RowRef ref;
     uint32_t key;
   };
+  struct RightRow {
+    RowRef ref;
+    bool deleted;  // a changelog delete: the key has no row from its time on
+  };
   using TimeKey = std::pair<int64_t, uint32_t>;
 
-  AsofJoinOperator(AsofJoinSpec spec, EventTimeJoinKeys keys, std::shared_ptr<arrow::Schema> left,
-                   std::shared_ptr<arrow::Schema> right, int left_time, int right_time);
+  //! Checks `spec` and builds the operator: `name` as it shows in metrics, `what` names
+  //! the join in errors ("as-of join"), `right_time_role` its right time column.
+  //! `op_column` >= 0: the right input is a changelog whose op column says what a row is.
+  static Result<std::unique_ptr<Operator>> Make(const std::shared_ptr<arrow::Schema>& left,
+                                                const std::shared_ptr<arrow::Schema>& right, const AsofJoinSpec& spec,
+                                                std::string_view name, const std::string& what,
+                                                const std::string& right_time_role, int op_column);
+  AsofJoinOperator(std::string_view name, AsofJoinSpec spec, EventTimeJoinKeys keys,
+                   std::shared_ptr<arrow::Schema> left, std::shared_ptr<arrow::Schema> right, int left_time,
+                   int right_time, int op_column);
 
   Result<Flow> ConsumeLeft(const std::shared_ptr<arrow::RecordBatch>& batch);
   Status ConsumeRight(const std::shared_ptr<arrow::RecordBatch>& batch);
@@ -69,14 +85,18 @@ class AsofJoinOperator final : public Operator {
   //! Moves the horizon up to what the left side can still need and drops right rows
   //! nothing can match any more.
   Status PruneRight();
-  Status DropRight(uint32_t key, std::map<int64_t, RowRef>::iterator row);
+  Status DropRight(uint32_t key, std::map<int64_t, RightRow>::iterator row);
+  //! Per row of a right batch: 1 a new row, 0 ignored (update_before), -1 a delete.
+  Status ReadOps(const arrow::RecordBatch& batch);
 
+  std::string_view name_;
   AsofJoinSpec spec_;
+  int op_column_;
   EventTimeJoinKeys keys_;
   int time_column_[2];
   HeldRows left_, right_;
   std::multimap<int64_t, Waiting> waiting_;             // left rows by event time
-  std::vector<std::map<int64_t, RowRef>> by_key_;       // right rows by key id, then time
+  std::vector<std::map<int64_t, RightRow>> by_key_;     // right rows by key id, then time
   std::set<TimeKey> above_;                             // right rows above the horizon
   std::set<TimeKey> floors_;                            // each key's newest row at or below it
   int64_t horizon_ = std::numeric_limits<int64_t>::min();
@@ -84,6 +104,7 @@ class AsofJoinOperator final : public Operator {
   std::vector<int64_t> times_;  // scratch
   std::vector<uint32_t> ids_;
   std::vector<uint8_t> valid_;
+  std::vector<int8_t> ops_;
 };
 
 //! Errors: a join type other than inner or left, a negative tolerance, a key list that

@@ -220,6 +220,20 @@ Result<json> NodeToJson(const PlanNode& node) {
                   {"right_suffix", spec.right_suffix},
                   {"inputs", std::move(inputs)}};
     }
+    case PlanKind::kTemporalJoin: {
+      const auto& spec = static_cast<const TemporalJoinNode&>(node).spec;
+      ARROW_ASSIGN_OR_RAISE(auto inputs, InputsToJson(node));
+      json join{{"op", "temporal_join"},
+                {"type", ToString(spec.type)},
+                {"left_keys", spec.left_keys},
+                {"right_keys", spec.right_keys},
+                {"left_time", spec.left_time},
+                {"version_time", spec.version_time},
+                {"right_suffix", spec.right_suffix},
+                {"inputs", std::move(inputs)}};
+      if (!spec.op_column.empty()) join["op_column"] = spec.op_column;
+      return join;
+    }
     case PlanKind::kAggregate: {
       const auto& agg = static_cast<const AggregateNode&>(node);
       out = {{"op", "aggregate"}, {"keys", agg.keys}, {"aggregates", AggregatesToJson(agg.aggregates)}};
@@ -477,6 +491,7 @@ Result<PlanPtr> JoinFromJson(const Obj& node, const PlanReadOptions& options);
 Result<PlanPtr> IntervalJoinFromJson(const Obj& node, const PlanReadOptions& options);
 Result<PlanPtr> AsofJoinFromJson(const Obj& node, const PlanReadOptions& options);
 Result<PlanPtr> WindowJoinFromJson(const Obj& node, const PlanReadOptions& options);
+Result<PlanPtr> TemporalJoinFromJson(const Obj& node, const PlanReadOptions& options);
 Result<std::pair<PlanPtr, PlanPtr>> LeftRightFromJson(const Obj& node, const PlanReadOptions& options,
                                                       const char* what);
 
@@ -517,8 +532,9 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
   if (op == "interval_join") return IntervalJoinFromJson(node, options);
   if (op == "asof_join") return AsofJoinFromJson(node, options);
   if (op == "window_join") return WindowJoinFromJson(node, options);
+  if (op == "temporal_join") return TemporalJoinFromJson(node, options);
   static const char* kOps =
-      "source, filter, project, with_columns, rename, union, limit, explode, join, interval_join, asof_join, window_join, "
+      "source, filter, project, with_columns, rename, union, limit, explode, join, interval_join, asof_join, window_join, temporal_join, "
       "aggregate, "
       "window_aggregate, "
       "sort, top_k, distinct, sink";
@@ -680,6 +696,22 @@ Result<PlanPtr> WindowJoinFromJson(const Obj& node, const PlanReadOptions& optio
   ARROW_ASSIGN_OR_RAISE(spec.right_suffix, node.OptString("right_suffix", spec.right_suffix));
   ARROW_ASSIGN_OR_RAISE(auto inputs, LeftRightFromJson(node, options, "a window join"));
   return std::make_shared<WindowJoinNode>(std::move(inputs.first), std::move(inputs.second), std::move(spec));
+}
+
+Result<PlanPtr> TemporalJoinFromJson(const Obj& node, const PlanReadOptions& options) {
+  TemporalJoinSpec spec;
+  ARROW_ASSIGN_OR_RAISE(auto type_name, node.OptString("type", "inner"));
+  auto type = ParseJoinType(type_name);
+  if (!type.ok()) return WithContext(type.status(), node.At("type"));
+  spec.type = *type;
+  ARROW_ASSIGN_OR_RAISE(spec.left_keys, StringList(node, "left_keys"));
+  ARROW_ASSIGN_OR_RAISE(spec.right_keys, StringList(node, "right_keys"));
+  ARROW_ASSIGN_OR_RAISE(spec.left_time, node.String("left_time"));
+  ARROW_ASSIGN_OR_RAISE(spec.version_time, node.String("version_time"));
+  ARROW_ASSIGN_OR_RAISE(spec.op_column, node.OptString("op_column", ""));
+  ARROW_ASSIGN_OR_RAISE(spec.right_suffix, node.OptString("right_suffix", spec.right_suffix));
+  ARROW_ASSIGN_OR_RAISE(auto inputs, LeftRightFromJson(node, options, "a temporal join"));
+  return std::make_shared<TemporalJoinNode>(std::move(inputs.first), std::move(inputs.second), std::move(spec));
 }
 
 }  // namespace

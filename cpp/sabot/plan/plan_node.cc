@@ -26,6 +26,7 @@ std::string_view ToString(PlanKind kind) {
     case PlanKind::kIntervalJoin: return "IntervalJoin";
     case PlanKind::kAsofJoin: return "AsofJoin";
     case PlanKind::kWindowJoin: return "WindowJoin";
+    case PlanKind::kTemporalJoin: return "TemporalJoin";
   }
   return "?";
 }
@@ -139,6 +140,14 @@ std::string WindowJoinNode::Describe() const {
   if (spec.slide_us != spec.size_us) out += " every " + std::to_string(spec.slide_us) + "us";
   return out + " on " + DescribeKeyPairs(spec.left_keys, spec.right_keys) + ", windows of left." + spec.left_time +
          " and right." + spec.right_time;
+}
+
+std::string TemporalJoinNode::Describe() const {
+  std::string out = "TemporalJoin " + std::string(sabot::ToString(spec.type)) + " on " +
+                    DescribeKeyPairs(spec.left_keys, spec.right_keys) + ", right versioned by right." +
+                    spec.version_time + " as of left." + spec.left_time;
+  if (!spec.op_column.empty()) out += ", changelog op right." + spec.op_column;
+  return out;
 }
 
 std::string AsofJoinNode::Describe() const {

@@ -16,6 +16,7 @@
 #include "sabot/plan/join_spec.h"
 #include "sabot/plan/sort_key.h"
 #include "sabot/plan/source_spec.h"
+#include "sabot/plan/temporal_join_spec.h"
 #include "sabot/plan/window_join_spec.h"
 #include "sabot/plan/window_spec.h"
 
@@ -25,7 +26,7 @@ namespace sabot {
 enum class PlanKind : uint8_t {
   kSource, kFilter, kProject, kWithColumns, kRename, kUnion, kLimit, kExplode, kMapBatches,
   kJoin, kAggregate, kWindowAggregate, kSort, kTopK, kDistinct, kSink, kIntervalJoin,
-  kAsofJoin, kWindowJoin
+  kAsofJoin, kWindowJoin, kTemporalJoin
 };
 std::string_view ToString(PlanKind kind);
 
@@ -166,6 +167,16 @@ class WindowJoinNode final : public PlanNode {
       : PlanNode(PlanKind::kWindowJoin, {std::move(left), std::move(right)}), spec(std::move(spec)) {}
   std::string Describe() const override;
   const WindowJoinSpec spec;
+};
+
+//! An event-time temporal join of a stream (input 0) with a versioned table's history
+//! (input 1); output the left columns then the right ones (suffixed on clash).
+class TemporalJoinNode final : public PlanNode {
+ public:
+  TemporalJoinNode(PlanPtr left, PlanPtr right, TemporalJoinSpec spec)
+      : PlanNode(PlanKind::kTemporalJoin, {std::move(left), std::move(right)}), spec(std::move(spec)) {}
+  std::string Describe() const override;
+  const TemporalJoinSpec spec;
 };
 
 //! GROUP BY `keys` (none: one global group) computing `aggregates`. Output: the keys,

@@ -123,6 +123,10 @@ Stream Stream::WindowJoin(const Stream& right, WindowJoinSpec spec) const {
   return Stream(std::make_shared<WindowJoinNode>(node_, right.node_, std::move(spec)));
 }
 
+Stream Stream::TemporalJoin(const Stream& table, TemporalJoinSpec spec) const {
+  return Stream(std::make_shared<TemporalJoinNode>(node_, table.node_, std::move(spec)));
+}
+
 Stream Stream::AsofJoin(const Stream& right, AsofJoinSpec spec) const {
   return Stream(std::make_shared<AsofJoinNode>(node_, right.node_, std::move(spec)));
 }

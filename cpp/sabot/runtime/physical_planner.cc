@@ -13,6 +13,7 @@
 #include "sabot/ops/hash_join.h"
 #include "sabot/ops/interval_join.h"
 #include "sabot/ops/asof_join.h"
+#include "sabot/ops/temporal_join.h"
 #include "sabot/ops/window_join.h"
 #include "sabot/ops/filter.h"
 #include "sabot/ops/limit.h"
@@ -56,6 +57,7 @@ std::string_view OpName(PlanKind kind) {
     case PlanKind::kIntervalJoin: return "interval_join";
     case PlanKind::kAsofJoin: return "asof_join";
     case PlanKind::kWindowJoin: return "window_join";
+    case PlanKind::kTemporalJoin: return "temporal_join";
   }
   return "?";
 }
@@ -145,6 +147,11 @@ class Lowering {
     if (node.kind() == PlanKind::kWindowJoin) {
       return LowerTwoInputs(node, [&](const Lowered& left, const Lowered& right) {
         return MakeWindowJoin(left.schema, right.schema, static_cast<const WindowJoinNode&>(node).spec);
+      });
+    }
+    if (node.kind() == PlanKind::kTemporalJoin) {
+      return LowerTwoInputs(node, [&](const Lowered& left, const Lowered& right) {
+        return MakeTemporalJoin(left.schema, right.schema, static_cast<const TemporalJoinNode&>(node).spec);
       });
     }
     if (node.kind() == PlanKind::kUnion) {

@@ -77,5 +77,28 @@ TEST(StreamJoinPlan, WindowJoinExplainsAndRoundTrips) {
   EXPECT_NE(no_size.status().message().find("size_us"), std::string::npos) << no_size.status().message();
 }
 
+TEST(StreamJoinPlan, TemporalJoinExplainsAndRoundTrips) {
+  TemporalJoinSpec spec;
+  spec.type = JoinType::kLeft;
+  spec.left_keys = {"key"};
+  spec.right_keys = {"key"};
+  spec.left_time = "ts";
+  spec.version_time = "valid_from";
+  spec.op_column = "op";
+  auto plan = Endless().TemporalJoin(Endless(), spec).WriteJson("out.jsonl");
+  EXPECT_EQ(plan->input()->Describe(),
+            "TemporalJoin left on key = key, right versioned by right.valid_from as of left.ts, changelog op right.op");
+  ExpectRoundTrip(*plan);
+  spec.op_column.clear();
+  auto plain = Endless().TemporalJoin(Endless(), spec).WriteJson("out.jsonl");
+  EXPECT_EQ(plain->input()->Describe(), "TemporalJoin left on key = key, right versioned by right.valid_from as of left.ts");
+  ExpectRoundTrip(*plain);
+
+  auto no_version = DeserializePlan(R"({"sabot_plan_version": 1, "plan": {"op": "temporal_join",
+      "left_keys": ["k"], "right_keys": ["k"], "left_time": "ts", "inputs": []}})");
+  ASSERT_FALSE(no_version.ok());
+  EXPECT_NE(no_version.status().message().find("version_time"), std::string::npos) << no_version.status().message();
+}
+
 }  // namespace
 }  // namespace sabot
