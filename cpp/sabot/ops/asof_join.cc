@@ -45,20 +45,15 @@ Result<Flow> AsofJoinOperator::Push(int port, Message message) {
       return Flow::kContinue;
     case MessageKind::kWatermark:
     case MessageKind::kEndOfStream: {
-      if (message.kind() == MessageKind::kEndOfStream) {
-        SABOT_CHECK(!progress_.ended(port));  // one EndOfStream per input
-        progress_.End(port);
-      } else if (!progress_.Advance(port, message.watermark())) {
-        return Flow::kContinue;
-      }
+      ARROW_ASSIGN_OR_RAISE(bool moved, progress_.Record(port, message));
+      if (!moved) return Flow::kContinue;
       if (port == kRight) {
         ARROW_ASSIGN_OR_RAISE(Flow flow, EmitDecided());
         if (flow == Flow::kStop) return flow;
       }
       ARROW_RETURN_NOT_OK(PruneRight());
-      if (progress_.both_ended()) return Emit(Message::EndOfStream());
-      auto watermark = progress_.OutputWatermark();
-      return watermark ? Emit(Message::Watermark(*watermark)) : Flow::kContinue;
+      auto next = progress_.Forward();
+      return next ? Emit(std::move(*next)) : Flow::kContinue;
     }
     case MessageKind::kCheckpointBarrier:
       if (!progress_.BarrierDue(message.checkpoint_id())) return Flow::kContinue;

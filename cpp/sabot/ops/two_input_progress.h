@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "sabot/common/errors.h"
 #include "sabot/exec/message.h"
 
 namespace sabot {
@@ -19,15 +20,27 @@ class TwoInputProgress {
   bool ended(int port) const { return ended_[port]; }
   bool both_ended() const { return ended_[0] && ended_[1]; }
 
-  //! Records a watermark of input `port`; false when it does not move that input on.
-  bool Advance(int port, EventTime t) {
-    if (t <= watermark_[port]) return false;
-    watermark_[port] = t;
+  //! Records a Watermark or EndOfStream of input `port`: false when it moves nothing on
+  //! (a watermark not above that input's last one).
+  Result<bool> Record(int port, const Message& message) {
+    if (message.kind() == MessageKind::kEndOfStream) {
+      SABOT_CHECK(!ended_[port]);  // one EndOfStream per input
+      ended_[port] = true;
+      watermark_[port] = kMaxWatermark;
+      return true;
+    }
+    if (message.watermark() <= watermark_[port]) return false;
+    watermark_[port] = message.watermark();
     return true;
   }
-  void End(int port) {
-    ended_[port] = true;
-    watermark_[port] = kMaxWatermark;
+
+  //! What to send on once a recorded message was acted on: EndOfStream when both inputs
+  //! ended, else the output watermark if it moved (see OutputWatermark), else nothing.
+  std::optional<Message> Forward() {
+    if (both_ended()) return Message::EndOfStream();
+    auto watermark = OutputWatermark();
+    if (!watermark) return std::nullopt;
+    return Message::Watermark(*watermark);
   }
 
   //! Counts an arrival of barrier `id`: true once every open input delivered it (the
@@ -40,6 +53,7 @@ class TwoInputProgress {
     return true;
   }
 
+ private:
   //! The minimum of the inputs' watermarks when it passed the one returned before, else
   //! none. +infinity (both ended) is none too: the EndOfStream that follows implies it.
   std::optional<EventTime> OutputWatermark() {
@@ -49,7 +63,6 @@ class TwoInputProgress {
     return low;
   }
 
- private:
   EventTime watermark_[2] = {std::numeric_limits<EventTime>::min(), std::numeric_limits<EventTime>::min()};
   bool ended_[2] = {false, false};
   EventTime emitted_ = std::numeric_limits<EventTime>::min();

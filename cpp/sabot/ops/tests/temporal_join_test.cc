@@ -11,18 +11,19 @@
 
 #include "sabot/ops/asof_join.h"
 #include "sabot/ops/temporal_join.h"
-#include "sabot/ops/tests/test_util.h"
+#include "sabot/ops/tests/event_time_join_test_util.h"
 
 namespace sabot {
 namespace {
 
 using testing::BatchFromJson;
+using testing::EventRow;
+using testing::JoinHarness;
+using testing::KeyTimeIdBatch;
+using testing::RandomEventRows;
 using testing::RecordingOperator;
 
-std::shared_ptr<arrow::Schema> Stream() {
-  return arrow::schema({arrow::field("k", arrow::int64()), arrow::field("ts", arrow::timestamp(arrow::TimeUnit::MICRO)),
-                        arrow::field("id", arrow::int64())});
-}
+std::shared_ptr<arrow::Schema> Stream() { return testing::KeyTimeIdSchema(); }
 
 std::shared_ptr<arrow::Schema> Table() {
   return arrow::schema({arrow::field("k", arrow::int64()),
@@ -43,32 +44,14 @@ TemporalJoinSpec Spec(JoinType type, const std::string& op_column = "op") {
 
 using Pair = std::pair<int64_t, int64_t>;  // stream id, version value (-1: none)
 
-struct Harness {
-  explicit Harness(const TemporalJoinSpec& spec) {
-    op = MakeTemporalJoin(Stream(), Table(), spec).ValueOrDie();
-    join = dynamic_cast<AsofJoinOperator*>(op.get());
-    out = std::make_unique<RecordingOperator>(op->output_schema());
-    op->ConnectTo(out.get(), 0);
-  }
-  void Push(int port, Message m) { ASSERT_TRUE(op->Push(port, std::move(m)).ok()); }
-  void Push(int port, const std::string& json) {
-    Push(port, Message::Batch(BatchFromJson(port == 0 ? Stream() : Table(), json)));
-  }
-  std::vector<Pair> Pairs() const {
-    std::vector<Pair> pairs;
-    for (const auto& m : out->messages) {
-      if (!m.is_batch()) continue;
-      const auto& id = static_cast<const arrow::Int64Array&>(*m.batch()->column(2));
-      const auto& v = static_cast<const arrow::Int64Array&>(*m.batch()->column(5));
-      for (int64_t i = 0; i < m.batch()->num_rows(); ++i) pairs.emplace_back(id.Value(i), v.IsValid(i) ? v.Value(i) : -1);
-    }
-    std::sort(pairs.begin(), pairs.end());
-    return pairs;
-  }
-
-  std::unique_ptr<Operator> op;
-  AsofJoinOperator* join = nullptr;
-  std::unique_ptr<RecordingOperator> out;
+struct Harness : JoinHarness {
+  explicit Harness(const TemporalJoinSpec& spec)
+      : JoinHarness(MakeTemporalJoin(Stream(), Table(), spec).ValueOrDie()),
+        join(dynamic_cast<AsofJoinOperator*>(op.get())) {}
+  using JoinHarness::Push;
+  void Push(int port, const std::string& json) { JoinHarness::Push(port, port == 0 ? Stream() : Table(), json); }
+  std::vector<Pair> Pairs() const { return JoinHarness::Pairs(2, 5); }
+  AsofJoinOperator* join;
 };
 
 TEST(TemporalJoin, EachRowMeetsTheVersionValidAtItsTime) {
@@ -134,57 +117,30 @@ TEST(TemporalJoin, StreamingEqualsBruteForceOverRandomBatchesAndWatermarks) {
     for (uint64_t seed = 1; seed <= 4; ++seed) {
       SCOPED_TRACE(std::string(ToString(type)) + " seed " + std::to_string(seed));
       std::mt19937_64 rng(seed);
-      struct Row {
-        int64_t k, ts, id, clock;
-        int op;
-      };
-      std::vector<Row> sides[2];
-      for (int side = 0; side < 2; ++side) {
-        int64_t clock = 0;
-        for (int i = 0; i < 500; ++i) {
-          clock += 1 + static_cast<int64_t>(rng() % (side == 0 ? 20 : 60));
-          sides[side].push_back({static_cast<int64_t>(rng() % 5), clock - static_cast<int64_t>(rng() % bound),
-                                 side * 10000 + i, clock, static_cast<int>(rng() % 4)});
-        }
-      }
+      std::vector<EventRow> sides[2] = {RandomEventRows(rng, 500, 0, 5, 20, bound),
+                                        RandomEventRows(rng, 500, 10000, 5, 60, bound)};
+      for (auto& row : sides[1]) row.tag %= 4;  // the changelog op, an index into kOps
       std::vector<Pair> expected;
       for (const auto& l : sides[0]) {
-        const Row* best = nullptr;
+        const EventRow* best = nullptr;
         for (const auto& r : sides[1]) {  // update_before is no version; ties: the last to arrive
-          if (r.op != 1 && r.k == l.k && r.ts <= l.ts && (best == nullptr || r.ts >= best->ts)) best = &r;
+          if (r.tag != 1 && r.k == l.k && r.ts <= l.ts && (best == nullptr || r.ts >= best->ts)) best = &r;
         }
-        if (best != nullptr && best->op == 3) best = nullptr;
+        if (best != nullptr && best->tag == 3) best = nullptr;
         if (best != nullptr || type == JoinType::kLeft) expected.emplace_back(l.id, best ? best->id : -1);
       }
       std::sort(expected.begin(), expected.end());
 
       Harness h(Spec(type));
       auto to_batch = [&](int side, size_t begin, size_t end) {
-        const auto& rows = sides[side];
-        arrow::Int64Builder k, id;
+        auto batch = KeyTimeIdBatch(sides[side], begin, end);
+        if (side == 0) return batch;
         arrow::StringBuilder op;
-        arrow::TimestampBuilder ts(arrow::timestamp(arrow::TimeUnit::MICRO), arrow::default_memory_pool());
-        for (size_t i = begin; i < end; ++i) {
-          EXPECT_TRUE(k.Append(rows[i].k).ok());
-          EXPECT_TRUE(ts.Append(rows[i].ts).ok());
-          EXPECT_TRUE(id.Append(rows[i].id).ok());
-          EXPECT_TRUE(op.Append(kOps[rows[i].op]).ok());
-        }
-        std::vector<std::shared_ptr<arrow::Array>> columns = {k.Finish().ValueOrDie(), ts.Finish().ValueOrDie(),
-                                                              id.Finish().ValueOrDie()};
-        if (side == 1) columns.push_back(op.Finish().ValueOrDie());
-        return arrow::RecordBatch::Make(side == 0 ? Stream() : Table(), static_cast<int64_t>(end - begin), columns);
+        for (size_t i = begin; i < end; ++i) EXPECT_TRUE(op.Append(kOps[sides[side][i].tag]).ok());
+        return arrow::RecordBatch::Make(Table(), batch->num_rows(),
+                                        {batch->column(0), batch->column(1), batch->column(2), op.Finish().ValueOrDie()});
       };
-      size_t next[2] = {0, 0};
-      int64_t peak = 0;
-      while (next[0] < 500 || next[1] < 500) {
-        const int side = next[0] == 500 ? 1 : next[1] == 500 ? 0 : static_cast<int>(rng() % 2);
-        const size_t end = std::min<size_t>(500, next[side] + 1 + rng() % 50);
-        h.Push(side, Message::Batch(to_batch(side, next[side], end)));
-        if (rng() % 2 == 0) h.Push(side, Message::Watermark(sides[side][end - 1].clock - bound));
-        next[side] = end;
-        peak = std::max(peak, h.join->state_rows());
-      }
+      const int64_t peak = h.PushInterleaved(sides, rng, bound, to_batch);
       h.Push(1, Message::EndOfStream());
       h.Push(0, Message::Watermark(10'000'000));
       EXPECT_LE(h.join->state_rows(), 5) << "the newest version per key";
@@ -192,14 +148,7 @@ TEST(TemporalJoin, StreamingEqualsBruteForceOverRandomBatchesAndWatermarks) {
       EXPECT_EQ(h.join->state_rows(), 0);
       EXPECT_LT(peak, 500) << "watermarks should have released versions along the way";
       // The version value column is the table's id here.
-      std::vector<Pair> got;
-      for (const auto& m : h.out->messages) {
-        if (!m.is_batch()) continue;
-        const auto& id = static_cast<const arrow::Int64Array&>(*m.batch()->column(2));
-        const auto& rid = static_cast<const arrow::Int64Array&>(*m.batch()->column(5));
-        for (int64_t i = 0; i < m.batch()->num_rows(); ++i) got.emplace_back(id.Value(i), rid.IsValid(i) ? rid.Value(i) : -1);
-      }
-      std::sort(got.begin(), got.end());
+      const auto got = h.Pairs();
       EXPECT_EQ(got, expected);
     }
   }

@@ -8,19 +8,18 @@
 #include <arrow/api.h>
 #include <gtest/gtest.h>
 
-#include "sabot/ops/tests/test_util.h"
+#include "sabot/ops/tests/event_time_join_test_util.h"
 #include "sabot/ops/window_join.h"
 
 namespace sabot {
 namespace {
 
-using testing::BatchFromJson;
-using testing::RecordingOperator;
+using testing::EventRow;
+using testing::JoinHarness;
+using testing::KeyTimeIdBatch;
+using testing::RandomEventRows;
 
-std::shared_ptr<arrow::Schema> Schema() {
-  return arrow::schema({arrow::field("k", arrow::int64()), arrow::field("ts", arrow::timestamp(arrow::TimeUnit::MICRO)),
-                        arrow::field("id", arrow::int64())});
-}
+std::shared_ptr<arrow::Schema> Schema() { return testing::KeyTimeIdSchema(); }
 
 WindowJoinSpec Spec(int64_t size, int64_t slide) {
   WindowJoinSpec spec;
@@ -35,15 +34,13 @@ WindowJoinSpec Spec(int64_t size, int64_t slide) {
 
 using Triple = std::tuple<int64_t, int64_t, int64_t>;  // window start, left id, right id
 
-struct Harness {
-  explicit Harness(const WindowJoinSpec& spec) {
-    op = MakeWindowJoin(Schema(), Schema(), spec).ValueOrDie();
-    join = dynamic_cast<WindowJoinOperator*>(op.get());
-    out = std::make_unique<RecordingOperator>(op->output_schema());
-    op->ConnectTo(out.get(), 0);
-  }
-  void Push(int port, Message m) { ASSERT_TRUE(op->Push(port, std::move(m)).ok()); }
-  void Push(int port, const std::string& json) { Push(port, Message::Batch(BatchFromJson(Schema(), json))); }
+struct Harness : JoinHarness {
+  explicit Harness(const WindowJoinSpec& spec)
+      : JoinHarness(MakeWindowJoin(Schema(), Schema(), spec).ValueOrDie()),
+        join(dynamic_cast<WindowJoinOperator*>(op.get())),
+        size(spec.size_us) {}
+  using JoinHarness::Push;
+  void Push(int port, const std::string& json) { JoinHarness::Push(port, Schema(), json); }
   std::vector<Triple> Triples() const {
     std::vector<Triple> triples;
     for (const auto& m : out->messages) {
@@ -62,10 +59,8 @@ struct Harness {
     return triples;
   }
 
-  std::unique_ptr<Operator> op;
-  WindowJoinOperator* join = nullptr;
-  std::unique_ptr<RecordingOperator> out;
-  int64_t size = 0;
+  WindowJoinOperator* join;
+  int64_t size;
 };
 
 TEST(WindowJoin, OutputSchemaLeadsWithTheWindow) {
@@ -77,7 +72,6 @@ TEST(WindowJoin, OutputSchemaLeadsWithTheWindow) {
 
 TEST(WindowJoin, TumblingPairsRowsOfOneKeyAndWindowAsTheyArrive) {
   Harness h(Spec(10, 10));
-  h.size = 10;
   h.Push(0, R"([{"k": 1, "ts": 100, "id": 1}, {"k": 1, "ts": 109, "id": 2}, {"k": 2, "ts": 100, "id": 3},
                 {"k": null, "ts": 100, "id": 4}])");
   EXPECT_TRUE(h.Triples().empty());
@@ -91,7 +85,6 @@ TEST(WindowJoin, TumblingPairsRowsOfOneKeyAndWindowAsTheyArrive) {
 
 TEST(WindowJoin, SlidingPairsMeetOncePerSharedWindow) {
   Harness h(Spec(10, 5));
-  h.size = 10;
   h.Push(0, R"([{"k": 1, "ts": 107, "id": 1}])");  // windows 100 and 105
   h.Push(1, R"([{"k": 1, "ts": 108, "id": 10}, {"k": 1, "ts": 103, "id": 11}, {"k": 1, "ts": 112, "id": 12}])");
   EXPECT_EQ(h.Triples(), (std::vector<Triple>{{100, 1, 10}, {100, 1, 11}, {105, 1, 10}, {105, 1, 12}}));
@@ -125,18 +118,8 @@ TEST(WindowJoin, StreamingEqualsBruteForceOverRandomBatchesAndWatermarks) {
       SCOPED_TRACE("size " + std::to_string(size) + " slide " + std::to_string(slide) + " seed " +
                    std::to_string(seed));
       std::mt19937_64 rng(seed);
-      struct Row {
-        int64_t k, ts, id, clock;
-      };
-      std::vector<Row> sides[2];
-      for (int side = 0; side < 2; ++side) {
-        int64_t clock = 0;
-        for (int i = 0; i < 500; ++i) {
-          clock += 1 + static_cast<int64_t>(rng() % 20);
-          sides[side].push_back({static_cast<int64_t>(rng() % 6), clock - static_cast<int64_t>(rng() % bound),
-                                 side * 10000 + i, clock});
-        }
-      }
+      const std::vector<EventRow> sides[2] = {RandomEventRows(rng, 500, 0, 6, 20, bound),
+                                              RandomEventRows(rng, 500, 10000, 6, 20, bound)};
       std::vector<Triple> expected;
       auto floor_div = [](int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
       for (const auto& l : sides[0]) {
@@ -150,28 +133,8 @@ TEST(WindowJoin, StreamingEqualsBruteForceOverRandomBatchesAndWatermarks) {
       std::sort(expected.begin(), expected.end());
 
       Harness h(Spec(size, slide));
-      h.size = size;
-      auto to_batch = [](const std::vector<Row>& rows, size_t begin, size_t end) {
-        arrow::Int64Builder k, id;
-        arrow::TimestampBuilder ts(arrow::timestamp(arrow::TimeUnit::MICRO), arrow::default_memory_pool());
-        for (size_t i = begin; i < end; ++i) {
-          EXPECT_TRUE(k.Append(rows[i].k).ok());
-          EXPECT_TRUE(ts.Append(rows[i].ts).ok());
-          EXPECT_TRUE(id.Append(rows[i].id).ok());
-        }
-        return arrow::RecordBatch::Make(Schema(), static_cast<int64_t>(end - begin),
-                                        {k.Finish().ValueOrDie(), ts.Finish().ValueOrDie(), id.Finish().ValueOrDie()});
-      };
-      size_t next[2] = {0, 0};
-      int64_t peak = 0;
-      while (next[0] < 500 || next[1] < 500) {
-        const int side = next[0] == 500 ? 1 : next[1] == 500 ? 0 : static_cast<int>(rng() % 2);
-        const size_t end = std::min<size_t>(500, next[side] + 1 + rng() % 50);
-        h.Push(side, Message::Batch(to_batch(sides[side], next[side], end)));
-        if (rng() % 2 == 0) h.Push(side, Message::Watermark(sides[side][end - 1].clock - bound));
-        next[side] = end;
-        peak = std::max(peak, h.join->state_rows());
-      }
+      const int64_t peak = h.PushInterleaved(
+          sides, rng, bound, [&](int side, size_t begin, size_t end) { return KeyTimeIdBatch(sides[side], begin, end); });
       h.Push(0, Message::Watermark(1'000'000));
       h.Push(1, Message::Watermark(1'000'000));
       EXPECT_EQ(h.join->state_rows(), 0);
