@@ -26,7 +26,7 @@ Status CheckPlanned(const arrow::RecordBatch& batch, const arrow::Schema& planne
 AsofJoinOperator::AsofJoinOperator(std::string_view name, AsofJoinSpec spec, EventTimeJoinKeys keys,
                                    std::shared_ptr<arrow::Schema> left, std::shared_ptr<arrow::Schema> right,
                                    int left_time, int right_time, int op_column)
-    : Operator(keys.output_schema()),
+    : EventTimeJoinOperator(keys.output_schema()),
       name_(name),
       spec_(std::move(spec)),
       op_column_(op_column),
@@ -35,31 +35,19 @@ AsofJoinOperator::AsofJoinOperator(std::string_view name, AsofJoinSpec spec, Eve
       left_(std::move(left)),
       right_(std::move(right)) {}
 
-Result<Flow> AsofJoinOperator::Push(int port, Message message) {
-  SABOT_CHECK(port == kLeft || port == kRight);
-  switch (message.kind()) {
-    case MessageKind::kBatch:
-      if (message.batch()->num_rows() == 0) return Flow::kContinue;
-      if (port == kLeft) return ConsumeLeft(message.batch());
-      ARROW_RETURN_NOT_OK(ConsumeRight(message.batch()));
-      return Flow::kContinue;
-    case MessageKind::kWatermark:
-    case MessageKind::kEndOfStream: {
-      ARROW_ASSIGN_OR_RAISE(bool moved, progress_.Record(port, message));
-      if (!moved) return Flow::kContinue;
-      if (port == kRight) {
-        ARROW_ASSIGN_OR_RAISE(Flow flow, EmitDecided());
-        if (flow == Flow::kStop) return flow;
-      }
-      ARROW_RETURN_NOT_OK(PruneRight());
-      auto next = progress_.Forward();
-      return next ? Emit(std::move(*next)) : Flow::kContinue;
-    }
-    case MessageKind::kCheckpointBarrier:
-      if (!progress_.BarrierDue(message.checkpoint_id())) return Flow::kContinue;
-      return Emit(std::move(message));
-  }
+Result<Flow> AsofJoinOperator::Consume(int port, const std::shared_ptr<arrow::RecordBatch>& batch) {
+  if (port == kLeft) return ConsumeLeft(batch);
+  ARROW_RETURN_NOT_OK(ConsumeRight(batch));
   return Flow::kContinue;
+}
+
+Result<Flow> AsofJoinOperator::Advanced(int port) {
+  Flow flow = Flow::kContinue;
+  if (port == kRight) {
+    ARROW_ASSIGN_OR_RAISE(flow, EmitDecided());
+  }
+  ARROW_RETURN_NOT_OK(PruneRight());
+  return flow;
 }
 
 Result<Flow> AsofJoinOperator::ConsumeLeft(const std::shared_ptr<arrow::RecordBatch>& batch) {
@@ -79,7 +67,7 @@ Result<Flow> AsofJoinOperator::ConsumeLeft(const std::shared_ptr<arrow::RecordBa
       if (!keep_unmatched) continue;
       lefts.push_back(left_.Add(slot, static_cast<int32_t>(i)));
       rights.push_back(kNoRow);
-    } else if (t <= progress_.watermark(kRight)) {
+    } else if (t <= progress().watermark(kRight)) {
       lefts.push_back(left_.Add(slot, static_cast<int32_t>(i)));
       rights.push_back(Match(ids_[at], t));
     } else {
@@ -98,7 +86,7 @@ Status AsofJoinOperator::ConsumeRight(const std::shared_ptr<arrow::RecordBatch>&
   ARROW_RETURN_NOT_OK(keys_.Ids(kRight, *batch, &ids_, &valid_));
   ARROW_RETURN_NOT_OK(ReadOps(*batch));
   by_key_.resize(keys_.num_keys());
-  if (progress_.ended(kLeft) && waiting_.empty()) return Status::OK();  // no left row can come
+  if (progress().ended(kLeft) && waiting_.empty()) return Status::OK();  // no left row can come
   const int64_t oldest_useful =
       spec_.tolerance_us ? SaturatingAdd(horizon_, -*spec_.tolerance_us) : std::numeric_limits<int64_t>::min();
   const uint32_t slot = right_.Open(batch);
@@ -147,7 +135,7 @@ RowRef AsofJoinOperator::Match(uint32_t key, int64_t t) const {
 Result<Flow> AsofJoinOperator::EmitDecided() {
   std::vector<RowRef> lefts, rights;
   auto it = waiting_.begin();
-  for (; it != waiting_.end() && it->first <= progress_.watermark(kRight); ++it) {
+  for (; it != waiting_.end() && it->first <= progress().watermark(kRight); ++it) {
     lefts.push_back(it->second.ref);
     rights.push_back(Match(it->second.key, it->first));
   }
@@ -211,7 +199,7 @@ Status AsofJoinOperator::DropRight(uint32_t key, std::map<int64_t, RightRow>::it
 
 Status AsofJoinOperator::PruneRight() {
   if (right_.rows() == 0) return Status::OK();
-  if (progress_.ended(kLeft) && waiting_.empty()) {
+  if (progress().ended(kLeft) && waiting_.empty()) {
     for (auto& rows : by_key_) {
       for (const auto& [t, row] : rows) ARROW_RETURN_NOT_OK(right_.Release(row.ref));
       rows.clear();
@@ -221,7 +209,7 @@ Status AsofJoinOperator::PruneRight() {
     return Status::OK();
   }
   const int64_t oldest_waiting = waiting_.empty() ? kMaxWatermark : waiting_.begin()->first;
-  horizon_ = std::max(horizon_, std::min(progress_.watermark(kLeft), oldest_waiting));
+  horizon_ = std::max(horizon_, std::min(progress().watermark(kLeft), oldest_waiting));
   // A row the horizon passes becomes its key's floor; the floor before it is no use now.
   while (!above_.empty() && above_.begin()->first <= horizon_) {
     const auto [t, key] = *above_.begin();

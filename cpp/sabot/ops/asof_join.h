@@ -13,10 +13,9 @@
 
 #include <arrow/type_fwd.h>
 
-#include "sabot/exec/operator.h"
+#include "sabot/ops/event_time_join.h"
 #include "sabot/ops/event_time_join_keys.h"
 #include "sabot/ops/held_rows.h"
-#include "sabot/ops/two_input_progress.h"
 #include "sabot/plan/asof_join_spec.h"
 #include "sabot/plan/temporal_join_spec.h"
 
@@ -35,11 +34,9 @@ namespace sabot {
 //! of the inputs'; waiting left rows leave before it. Barriers leave once every open
 //! input sent them; EndOfStream once both inputs ended. Rows that arrive behind their own
 //! watermark are joined with what is held.
-class AsofJoinOperator final : public Operator {
+class AsofJoinOperator final : public EventTimeJoinOperator {
  public:
   std::string_view name() const override { return name_; }
-  int num_inputs() const override { return 2; }
-  Result<Flow> Push(int port, Message message) override;
 
   //! Left rows waiting plus right rows held.
   int64_t state_rows() const override { return left_.rows() + right_.rows(); }
@@ -74,6 +71,9 @@ class AsofJoinOperator final : public Operator {
                    std::shared_ptr<arrow::Schema> left, std::shared_ptr<arrow::Schema> right, int left_time,
                    int right_time, int op_column);
 
+  Result<Flow> Consume(int port, const std::shared_ptr<arrow::RecordBatch>& batch) override;
+  //! The right watermark decides waiting left rows; either moves the horizon.
+  Result<Flow> Advanced(int port) override;
   Result<Flow> ConsumeLeft(const std::shared_ptr<arrow::RecordBatch>& batch);
   Status ConsumeRight(const std::shared_ptr<arrow::RecordBatch>& batch);
   //! The right row a left row of `key` at `t` meets, or kNoRow.
@@ -100,7 +100,6 @@ class AsofJoinOperator final : public Operator {
   std::set<TimeKey> above_;                             // right rows above the horizon
   std::set<TimeKey> floors_;                            // each key's newest row at or below it
   int64_t horizon_ = std::numeric_limits<int64_t>::min();
-  TwoInputProgress progress_;
   std::vector<int64_t> times_;  // scratch
   std::vector<uint32_t> ids_;
   std::vector<uint8_t> valid_;

@@ -17,34 +17,15 @@ constexpr int kRight = 1;
 }  // namespace
 
 IntervalJoinOperator::IntervalJoinOperator(IntervalJoinSpec spec, EventTimeJoinKeys keys, Side left, Side right)
-    : Operator(keys.output_schema()),
+    : EventTimeJoinOperator(keys.output_schema()),
       spec_(std::move(spec)),
       keys_(std::move(keys)),
       sides_{std::move(left), std::move(right)} {}
 
-Result<Flow> IntervalJoinOperator::Push(int port, Message message) {
-  SABOT_CHECK(port == kLeft || port == kRight);
-  switch (message.kind()) {
-    case MessageKind::kBatch:
-      return Consume(port, message.batch());
-    case MessageKind::kWatermark:
-    case MessageKind::kEndOfStream: {
-      ARROW_ASSIGN_OR_RAISE(bool moved, progress_.Record(port, message));
-      if (!moved) return Flow::kContinue;
-      ARROW_RETURN_NOT_OK(Expire(1 - port));
-      auto next = progress_.Forward();
-      return next ? Emit(std::move(*next)) : Flow::kContinue;
-    }
-    case MessageKind::kCheckpointBarrier:
-      if (!progress_.BarrierDue(message.checkpoint_id())) return Flow::kContinue;
-      return Emit(std::move(message));
-  }
-  return Flow::kContinue;
-}
-
-Status IntervalJoinOperator::Expire(int port) {
+Result<Flow> IntervalJoinOperator::Advanced(int advanced) {
+  const int port = 1 - advanced;
   Side& side = sides_[port];
-  const EventTime other = progress_.watermark(1 - port);
+  const EventTime other = progress().watermark(advanced);
   // A held left row at t waits for right rows up to t + upper; a right row at t for
   // left rows up to t - lower. The other side's rows from now on are after `other`.
   const int64_t reach = port == kLeft ? spec_.upper_us : -spec_.lower_us;
@@ -60,12 +41,11 @@ Status IntervalJoinOperator::Expire(int port) {
     rows.erase(held);
     side.by_time.erase(oldest);
   }
-  return Status::OK();
+  return Flow::kContinue;
 }
 
 Result<Flow> IntervalJoinOperator::Consume(int port, const std::shared_ptr<arrow::RecordBatch>& batch) {
   const int64_t n = batch->num_rows();
-  if (n == 0) return Flow::kContinue;
   Side& side = sides_[port];
   Side& other = sides_[1 - port];
   if (batch->num_columns() != side.held.schema()->num_fields()) {
@@ -100,7 +80,7 @@ Result<Flow> IntervalJoinOperator::Consume(int port, const std::shared_ptr<arrow
   }
 
   // Hold the rows that a later row of the other side could still match.
-  const EventTime other_watermark = progress_.watermark(1 - port);
+  const EventTime other_watermark = progress().watermark(1 - port);
   const int64_t reach = is_left ? spec_.upper_us : -spec_.lower_us;
   for (int64_t i = 0; i < n; ++i) {
     if (!valid_[static_cast<size_t>(i)]) continue;

@@ -10,10 +10,9 @@
 
 #include <arrow/type_fwd.h>
 
-#include "sabot/exec/operator.h"
+#include "sabot/ops/event_time_join.h"
 #include "sabot/ops/event_time_join_keys.h"
 #include "sabot/ops/held_rows.h"
-#include "sabot/ops/two_input_progress.h"
 #include "sabot/plan/interval_join_spec.h"
 
 namespace sabot {
@@ -29,11 +28,9 @@ namespace sabot {
 //! Rows that arrive behind their own watermark still match what is held. The output
 //! watermark is the minimum of the inputs'; barriers leave once every open input sent
 //! them; EndOfStream once both inputs ended.
-class IntervalJoinOperator final : public Operator {
+class IntervalJoinOperator final : public EventTimeJoinOperator {
  public:
   std::string_view name() const override { return "IntervalJoin"; }
-  int num_inputs() const override { return 2; }
-  Result<Flow> Push(int port, Message message) override;
 
   //! Rows held, both sides together.
   int64_t state_rows() const override { return sides_[0].held.rows() + sides_[1].held.rows(); }
@@ -54,14 +51,13 @@ class IntervalJoinOperator final : public Operator {
 
   IntervalJoinOperator(IntervalJoinSpec spec, EventTimeJoinKeys keys, Side left, Side right);
 
-  Result<Flow> Consume(int port, const std::shared_ptr<arrow::RecordBatch>& batch);
-  //! Drops the rows of side `port` that the other side's watermark rules out.
-  Status Expire(int port);
+  Result<Flow> Consume(int port, const std::shared_ptr<arrow::RecordBatch>& batch) override;
+  //! Drops the rows of the other side that this side's watermark rules out.
+  Result<Flow> Advanced(int port) override;
 
   IntervalJoinSpec spec_;
   EventTimeJoinKeys keys_;  // key ids shared by both sides
   Side sides_[2];
-  TwoInputProgress progress_;
   std::vector<int64_t> times_;  // scratch
   std::vector<uint32_t> ids_;
   std::vector<uint8_t> valid_;

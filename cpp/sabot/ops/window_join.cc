@@ -23,34 +23,14 @@ Result<std::shared_ptr<arrow::Array>> TimestampColumn(const std::vector<int64_t>
 
 WindowJoinOperator::WindowJoinOperator(std::shared_ptr<arrow::Schema> output, WindowJoinSpec spec,
                                        EventTimeJoinKeys keys, Side left, Side right)
-    : Operator(std::move(output)),
+    : EventTimeJoinOperator(std::move(output)),
       spec_(std::move(spec)),
       keys_(std::move(keys)),
       sides_{std::move(left), std::move(right)} {}
 
-Result<Flow> WindowJoinOperator::Push(int port, Message message) {
-  SABOT_CHECK(port == kLeft || port == kRight);
-  switch (message.kind()) {
-    case MessageKind::kBatch:
-      return Consume(port, message.batch());
-    case MessageKind::kWatermark:
-    case MessageKind::kEndOfStream: {
-      ARROW_ASSIGN_OR_RAISE(bool moved, progress_.Record(port, message));
-      if (!moved) return Flow::kContinue;
-      ARROW_RETURN_NOT_OK(Expire(1 - port));
-      auto next = progress_.Forward();
-      return next ? Emit(std::move(*next)) : Flow::kContinue;
-    }
-    case MessageKind::kCheckpointBarrier:
-      if (!progress_.BarrierDue(message.checkpoint_id())) return Flow::kContinue;
-      return Emit(std::move(message));
-  }
-  return Flow::kContinue;
-}
-
-Status WindowJoinOperator::Expire(int port) {
-  Side& side = sides_[port];
-  const EventTime other = progress_.watermark(1 - port);
+Result<Flow> WindowJoinOperator::Advanced(int advanced) {
+  Side& side = sides_[1 - advanced];
+  const EventTime other = progress().watermark(advanced);
   while (!side.windows.empty()) {
     auto oldest = side.windows.begin();
     if (other != kMaxWatermark && SaturatingAdd(oldest->first, spec_.size_us) > other) break;
@@ -59,12 +39,11 @@ Status WindowJoinOperator::Expire(int port) {
     }
     side.windows.erase(oldest);
   }
-  return Status::OK();
+  return Flow::kContinue;
 }
 
 Result<Flow> WindowJoinOperator::Consume(int port, const std::shared_ptr<arrow::RecordBatch>& batch) {
   const int64_t n = batch->num_rows();
-  if (n == 0) return Flow::kContinue;
   Side& side = sides_[port];
   const Side& other = sides_[1 - port];
   if (batch->num_columns() != side.held.schema()->num_fields()) {
@@ -77,7 +56,7 @@ Result<Flow> WindowJoinOperator::Consume(int port, const std::shared_ptr<arrow::
                                      std::string(port == kLeft ? "left" : "right") + " time column '" + time_name + "'",
                                      &times_));
   ARROW_RETURN_NOT_OK(keys_.Ids(port, *batch, &ids_, &valid_));
-  const EventTime other_watermark = progress_.watermark(1 - port);
+  const EventTime other_watermark = progress().watermark(1 - port);
   const int64_t size = spec_.size_us;
   const int64_t slide = spec_.slide_us;
   const uint32_t slot = side.held.Open(batch);

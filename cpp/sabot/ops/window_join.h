@@ -12,10 +12,9 @@
 
 #include <arrow/type_fwd.h>
 
-#include "sabot/exec/operator.h"
+#include "sabot/ops/event_time_join.h"
 #include "sabot/ops/event_time_join_keys.h"
 #include "sabot/ops/held_rows.h"
-#include "sabot/ops/two_input_progress.h"
 #include "sabot/plan/window_join_spec.h"
 
 namespace sabot {
@@ -30,11 +29,9 @@ namespace sabot {
 //! watermark +infinity, so state is empty once both ended. The output watermark is the
 //! minimum of the inputs'; barriers leave once every open input sent them; EndOfStream
 //! once both inputs ended.
-class WindowJoinOperator final : public Operator {
+class WindowJoinOperator final : public EventTimeJoinOperator {
  public:
   std::string_view name() const override { return "WindowJoin"; }
-  int num_inputs() const override { return 2; }
-  Result<Flow> Push(int port, Message message) override;
 
   //! Rows held per window, both sides together (a row in several windows counts in each).
   int64_t state_rows() const override { return sides_[0].held.rows() + sides_[1].held.rows(); }
@@ -61,15 +58,14 @@ class WindowJoinOperator final : public Operator {
   WindowJoinOperator(std::shared_ptr<arrow::Schema> output, WindowJoinSpec spec, EventTimeJoinKeys keys, Side left,
                      Side right);
 
-  Result<Flow> Consume(int port, const std::shared_ptr<arrow::RecordBatch>& batch);
-  //! Drops the windows of side `port` that the other side's watermark closed.
-  Status Expire(int port);
+  Result<Flow> Consume(int port, const std::shared_ptr<arrow::RecordBatch>& batch) override;
+  //! Drops the windows of the other side that this side's watermark closed.
+  Result<Flow> Advanced(int port) override;
   Result<std::shared_ptr<arrow::RecordBatch>> Joined(int port, uint32_t slot, const std::vector<Match>& matches);
 
   WindowJoinSpec spec_;
   EventTimeJoinKeys keys_;
   Side sides_[2];
-  TwoInputProgress progress_;
   std::vector<int64_t> times_;  // scratch
   std::vector<uint32_t> ids_;
   std::vector<uint8_t> valid_;
