@@ -133,14 +133,20 @@ RowRef AsofJoinOperator::Match(uint32_t key, int64_t t) const {
 }
 
 Result<Flow> AsofJoinOperator::EmitDecided() {
-  std::vector<RowRef> lefts, rights;
-  auto it = waiting_.begin();
-  for (; it != waiting_.end() && it->first <= progress().watermark(kRight); ++it) {
-    lefts.push_back(it->second.ref);
-    rights.push_back(Match(it->second.key, it->first));
+  // In chunks: at the end of a bounded right input every left row is decided at once.
+  constexpr size_t kMaxOutputRows = 64 * 1024;
+  while (!waiting_.empty() && waiting_.begin()->first <= progress().watermark(kRight)) {
+    std::vector<RowRef> lefts, rights;
+    auto it = waiting_.begin();
+    for (; it != waiting_.end() && it->first <= progress().watermark(kRight) && lefts.size() < kMaxOutputRows; ++it) {
+      lefts.push_back(it->second.ref);
+      rights.push_back(Match(it->second.key, it->first));
+    }
+    waiting_.erase(waiting_.begin(), it);
+    ARROW_ASSIGN_OR_RAISE(Flow flow, EmitJoined(std::move(lefts), std::move(rights)));
+    if (flow == Flow::kStop) return flow;
   }
-  waiting_.erase(waiting_.begin(), it);
-  return EmitJoined(lefts, rights);
+  return Flow::kContinue;
 }
 
 Result<Flow> AsofJoinOperator::EmitJoined(std::vector<RowRef> lefts, std::vector<RowRef> rights) {

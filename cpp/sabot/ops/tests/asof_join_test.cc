@@ -132,6 +132,24 @@ TEST(AsofJoin, ToleranceReleasesRowsTooOldForAnyLeftRowToCome) {
   EXPECT_EQ(h.join->right_state_rows(), 0);
 }
 
+TEST(AsofJoin, ManyDecidedRowsLeaveInBoundedBatches) {
+  Harness h(Spec(JoinType::kLeft));
+  std::vector<EventRow> rows;
+  for (int64_t i = 0; i < 100'000; ++i) rows.push_back({i % 7, i, i, i, 0});
+  h.Push(0, Message::Batch(KeyTimeIdBatch(rows, 0, rows.size())));
+  h.Push(1, Message::EndOfStream());  // decides every left row at once
+  int64_t total = 0, batches = 0;
+  for (const auto& m : h.out->messages) {
+    if (!m.is_batch()) continue;
+    EXPECT_LE(m.batch()->num_rows(), 64 * 1024);
+    total += m.batch()->num_rows();
+    ++batches;
+  }
+  EXPECT_EQ(total, 100'000);
+  EXPECT_EQ(batches, 2);
+  EXPECT_EQ(h.join->state_rows(), 0);
+}
+
 TEST(AsofJoin, StreamingEqualsBruteForceOverRandomBatchesAndWatermarks) {
   const int64_t bound = 200;  // out-of-orderness of each side
   for (JoinType type : {JoinType::kInner, JoinType::kLeft}) {
