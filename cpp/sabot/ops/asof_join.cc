@@ -15,11 +15,6 @@ namespace {
 constexpr int kLeft = 0;
 constexpr int kRight = 1;
 
-Status CheckPlanned(const arrow::RecordBatch& batch, const arrow::Schema& planned, const char* side) {
-  if (batch.num_columns() == planned.num_fields()) return Status::OK();
-  return Status::TypeError("AsofJoin: ", side, " batch schema ", batch.schema()->ToString(),
-                           " does not match the planned input ", planned.ToString());
-}
 
 }  // namespace
 
@@ -51,9 +46,7 @@ Result<Flow> AsofJoinOperator::Advanced(int port) {
 }
 
 Result<Flow> AsofJoinOperator::ConsumeLeft(const std::shared_ptr<arrow::RecordBatch>& batch) {
-  ARROW_RETURN_NOT_OK(CheckPlanned(*batch, *left_.schema(), "left"));
-  ARROW_RETURN_NOT_OK(
-      ReadEventTimes(*batch->column(time_column_[kLeft]), "left time column '" + spec_.left_time + "'", &times_));
+  ARROW_RETURN_NOT_OK(ReadTimes(kLeft, *batch, *left_.schema(), time_column_[kLeft], spec_.left_time, &times_));
   ARROW_RETURN_NOT_OK(keys_.Ids(kLeft, *batch, &ids_, &valid_));
   by_key_.resize(keys_.num_keys());
   const bool keep_unmatched = spec_.type == JoinType::kLeft;
@@ -80,9 +73,8 @@ Result<Flow> AsofJoinOperator::ConsumeLeft(const std::shared_ptr<arrow::RecordBa
 }
 
 Status AsofJoinOperator::ConsumeRight(const std::shared_ptr<arrow::RecordBatch>& batch) {
-  ARROW_RETURN_NOT_OK(CheckPlanned(*batch, *right_.schema(), "right"));
   ARROW_RETURN_NOT_OK(
-      ReadEventTimes(*batch->column(time_column_[kRight]), "right time column '" + spec_.right_time + "'", &times_));
+      ReadTimes(kRight, *batch, *right_.schema(), time_column_[kRight], spec_.right_time, &times_));
   ARROW_RETURN_NOT_OK(keys_.Ids(kRight, *batch, &ids_, &valid_));
   ARROW_RETURN_NOT_OK(ReadOps(*batch));
   by_key_.resize(keys_.num_keys());

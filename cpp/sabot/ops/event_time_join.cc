@@ -2,6 +2,9 @@
 #include "sabot/ops/event_time_join.h"
 
 #include <arrow/record_batch.h>
+#include <arrow/type.h>
+
+#include "sabot/exec/event_time.h"
 
 namespace sabot {
 
@@ -25,6 +28,17 @@ Result<Flow> EventTimeJoinOperator::Push(int port, Message message) {
       return Emit(std::move(message));
   }
   return Flow::kContinue;
+}
+
+Status EventTimeJoinOperator::ReadTimes(int port, const arrow::RecordBatch& batch, const arrow::Schema& planned,
+                                        int time_column, const std::string& time_name,
+                                        std::vector<int64_t>* times) const {
+  const char* side = port == 0 ? "left" : "right";
+  if (batch.num_columns() != planned.num_fields()) {
+    return Status::TypeError(name(), ": ", side, " batch schema ", batch.schema()->ToString(),
+                             " does not match the planned input ", planned.ToString());
+  }
+  return ReadEventTimes(*batch.column(time_column), std::string(side) + " time column '" + time_name + "'", times);
 }
 
 }  // namespace sabot

@@ -2,7 +2,10 @@
 // (interval, as-of, window, temporal).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <arrow/type_fwd.h>
 
@@ -29,6 +32,11 @@ class EventTimeJoinOperator : public Operator {
   virtual Result<Flow> Advanced(int port) = 0;
 
   const TwoInputProgress& progress() const { return progress_; }
+
+  //! Checks that `batch` of input `port` has the columns planned (`planned`) and reads its
+  //! event times (column `time_column`, named `time_name` in errors) into `times`.
+  Status ReadTimes(int port, const arrow::RecordBatch& batch, const arrow::Schema& planned, int time_column,
+                   const std::string& time_name, std::vector<int64_t>* times) const;
 
  private:
   TwoInputProgress progress_;

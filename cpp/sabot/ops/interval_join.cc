@@ -48,15 +48,8 @@ Result<Flow> IntervalJoinOperator::Consume(int port, const std::shared_ptr<arrow
   const int64_t n = batch->num_rows();
   Side& side = sides_[port];
   Side& other = sides_[1 - port];
-  if (batch->num_columns() != side.held.schema()->num_fields()) {
-    return Status::TypeError("IntervalJoin: ", port == kLeft ? "left" : "right", " batch schema ",
-                             batch->schema()->ToString(), " does not match the planned input ",
-                             side.held.schema()->ToString());
-  }
-  const std::string& time_name = port == kLeft ? spec_.left_time : spec_.right_time;
-  ARROW_RETURN_NOT_OK(ReadEventTimes(*batch->column(side.time_column),
-                                     std::string(port == kLeft ? "left" : "right") + " time column '" + time_name + "'",
-                                     &times_));
+  ARROW_RETURN_NOT_OK(ReadTimes(port, *batch, *side.held.schema(), side.time_column,
+                                port == kLeft ? spec_.left_time : spec_.right_time, &times_));
   ARROW_RETURN_NOT_OK(keys_.Ids(port, *batch, &ids_, &valid_));
   sides_[kLeft].by_key.resize(keys_.num_keys());
   sides_[kRight].by_key.resize(keys_.num_keys());
