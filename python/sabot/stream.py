@@ -181,6 +181,66 @@ class Stream:
         return Stream(self._s.interval_join(other._s, left_keys, right_keys, left_time, right_time or left_time,
                                             _micros(lower), _micros(upper), suffix))
 
+    def asof_join(self, other: "Stream", *, on: str | Sequence[str] | None = None,
+                  left_on: str | Sequence[str] | None = None, right_on: str | Sequence[str] | None = None,
+                  left_time: str, right_time: str | None = None, tolerance: Any = None, how: str = "inner",
+                  suffix: str = "_right") -> "Stream":
+        """Event-time as-of join: each row meets the latest row of ``other`` with equal keys
+        whose time is at or before its own (and at most ``tolerance`` before it, a
+        ``timedelta`` or microseconds; ``None``: any distance). ``how`` is ``"inner"``
+        (rows without a match are dropped) or ``"left"`` (kept, with nulls). A row leaves
+        once ``other``'s watermark passes its time; ``other``'s rows are kept per key only
+        as far back as later rows can still need them::
+
+            trades.asof_join(quotes, on="symbol", left_time="ts", tolerance=timedelta(seconds=5))
+        """
+        left_keys, right_keys = _names(left_on if on is None else on), _names(right_on if on is None else on)
+        if not left_keys:
+            raise TypeError("asof_join() needs on= or left_on=/right_on=")
+        return Stream(self._s.asof_join(other._s, how, left_keys, right_keys, left_time, right_time or left_time,
+                                        None if tolerance is None else _micros(tolerance), suffix))
+
+    def window_join(self, other: "Stream", *, on: str | Sequence[str] | None = None,
+                    left_on: str | Sequence[str] | None = None, right_on: str | Sequence[str] | None = None,
+                    left_time: str, right_time: str | None = None, size: Any, slide: Any = None,
+                    suffix: str = "_right") -> "Stream":
+        """Event-time window join (inner): rows with equal keys that fall into the same
+        window of ``size`` (tumbling; with ``slide`` < ``size``, sliding windows every
+        ``slide``; durations are ``timedelta`` or microseconds). Output: ``window_start``,
+        ``window_end``, this stream's columns, then ``other``'s. Pairs leave as soon as both
+        rows arrived; each side's rows of a window are dropped once the other side's
+        watermark passes the window's end::
+
+            clicks.window_join(views, on="user", left_time="ts", size=timedelta(minutes=1))
+        """
+        left_keys, right_keys = _names(left_on if on is None else on), _names(right_on if on is None else on)
+        if not left_keys:
+            raise TypeError("window_join() needs on= or left_on=/right_on=")
+        size_us = _micros(size)
+        return Stream(self._s.window_join(other._s, left_keys, right_keys, left_time, right_time or left_time, size_us,
+                                          size_us if slide is None else _micros(slide), suffix))
+
+    def temporal_join(self, table: "Stream", *, on: str | Sequence[str] | None = None,
+                      left_on: str | Sequence[str] | None = None, right_on: str | Sequence[str] | None = None,
+                      time: str, version_time: str, op: str | None = None, how: str = "inner",
+                      suffix: str = "_right") -> "Stream":
+        """Event-time temporal join with a versioned table: ``table`` is its history, each
+        row the key's version from ``version_time`` on, until a later row of the key
+        replaces it. Each row of this stream meets the version of its key valid at its
+        ``time``. With ``op`` (a string column of a changelog: ``insert``,
+        ``update_before``, ``update_after``, ``delete``) a delete ends the key's version
+        and update_before rows are ignored. ``how`` is ``"inner"`` or ``"left"`` (rows
+        without a valid version kept, with nulls). Rows leave once the table's watermark
+        passes their time; versions no later row can need are released::
+
+            orders.temporal_join(rates, on="currency", time="ts", version_time="valid_from")
+        """
+        left_keys, right_keys = _names(left_on if on is None else on), _names(right_on if on is None else on)
+        if not left_keys:
+            raise TypeError("temporal_join() needs on= or left_on=/right_on=")
+        return Stream(self._s.temporal_join(table._s, how, left_keys, right_keys, time, version_time, op or "",
+                                            suffix))
+
     def group_by(self, *keys: str) -> "GroupBy":
         """``group_by("k").agg(total=agg.sum("x"), n=agg.count())``; no keys: one global row."""
         return GroupBy(self, list(keys))

@@ -278,6 +278,57 @@ NB_MODULE(_core, m) {
           "other"_a, "left_keys"_a, "right_keys"_a, "left_time"_a, "right_time"_a, "lower_us"_a, "upper_us"_a,
           "suffix"_a)
       .def(
+          "asof_join",
+          [](const Stream& s, const Stream& other, const std::string& how, std::vector<std::string> left_keys,
+             std::vector<std::string> right_keys, std::string left_time, std::string right_time,
+             std::optional<int64_t> tolerance_us, std::string suffix) {
+            AsofJoinSpec spec;
+            spec.type = ValueOrRaise(ParseJoinType(how));
+            spec.left_keys = std::move(left_keys);
+            spec.right_keys = std::move(right_keys);
+            spec.left_time = std::move(left_time);
+            spec.right_time = std::move(right_time);
+            spec.tolerance_us = tolerance_us;
+            spec.right_suffix = std::move(suffix);
+            return s.AsofJoin(other, std::move(spec));
+          },
+          "other"_a, "how"_a, "left_keys"_a, "right_keys"_a, "left_time"_a, "right_time"_a,
+          "tolerance_us"_a.none(), "suffix"_a)
+      .def(
+          "window_join",
+          [](const Stream& s, const Stream& other, std::vector<std::string> left_keys,
+             std::vector<std::string> right_keys, std::string left_time, std::string right_time, int64_t size_us,
+             int64_t slide_us, std::string suffix) {
+            WindowJoinSpec spec;
+            spec.left_keys = std::move(left_keys);
+            spec.right_keys = std::move(right_keys);
+            spec.left_time = std::move(left_time);
+            spec.right_time = std::move(right_time);
+            spec.size_us = size_us;
+            spec.slide_us = slide_us;
+            spec.right_suffix = std::move(suffix);
+            return s.WindowJoin(other, std::move(spec));
+          },
+          "other"_a, "left_keys"_a, "right_keys"_a, "left_time"_a, "right_time"_a, "size_us"_a, "slide_us"_a,
+          "suffix"_a)
+      .def(
+          "temporal_join",
+          [](const Stream& s, const Stream& table, const std::string& how, std::vector<std::string> left_keys,
+             std::vector<std::string> right_keys, std::string left_time, std::string version_time,
+             std::string op_column, std::string suffix) {
+            TemporalJoinSpec spec;
+            spec.type = ValueOrRaise(ParseJoinType(how));
+            spec.left_keys = std::move(left_keys);
+            spec.right_keys = std::move(right_keys);
+            spec.left_time = std::move(left_time);
+            spec.version_time = std::move(version_time);
+            spec.op_column = std::move(op_column);
+            spec.right_suffix = std::move(suffix);
+            return s.TemporalJoin(table, std::move(spec));
+          },
+          "table"_a, "how"_a, "left_keys"_a, "right_keys"_a, "left_time"_a, "version_time"_a, "op_column"_a,
+          "suffix"_a)
+      .def(
           "session_window_aggregate",
           [](const Stream& s, const std::string& time_column, int64_t gap_us, int64_t allowed_lateness_us,
              std::vector<std::string> keys,

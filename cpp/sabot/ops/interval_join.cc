@@ -2,16 +2,11 @@
 // arrive, and released by the other input's watermark.
 #include "sabot/ops/interval_join.h"
 
-#include <algorithm>
 #include <limits>
 
 #include <arrow/api.h>
-#include <arrow/compute/api_vector.h>
-#include <arrow/compute/row/grouper.h>
 
-#include "sabot/common/type_names.h"
 #include "sabot/exec/event_time.h"
-#include "sabot/ops/join_layout.h"
 
 namespace sabot {
 namespace {
@@ -19,65 +14,18 @@ namespace {
 constexpr int kLeft = 0;
 constexpr int kRight = 1;
 
-Result<std::shared_ptr<arrow::RecordBatch>> TakeRows(const std::shared_ptr<arrow::RecordBatch>& batch,
-                                                     const std::vector<int32_t>& rows) {
-  arrow::Int32Array indices(static_cast<int64_t>(rows.size()), arrow::Buffer::Wrap(rows));
-  ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(arrow::Datum(batch), arrow::Datum(indices)));
-  return taken.record_batch();
-}
-
 }  // namespace
 
-IntervalJoinOperator::IntervalJoinOperator(std::shared_ptr<arrow::Schema> output, IntervalJoinSpec spec, Side left,
-                                           Side right, std::unique_ptr<arrow::compute::Grouper> grouper)
-    : Operator(std::move(output)),
+IntervalJoinOperator::IntervalJoinOperator(IntervalJoinSpec spec, EventTimeJoinKeys keys, Side left, Side right)
+    : EventTimeJoinOperator(keys.output_schema()),
       spec_(std::move(spec)),
-      sides_{std::move(left), std::move(right)},
-      grouper_(std::move(grouper)) {}
+      keys_(std::move(keys)),
+      sides_{std::move(left), std::move(right)} {}
 
-IntervalJoinOperator::~IntervalJoinOperator() = default;
-
-Result<Flow> IntervalJoinOperator::Push(int port, Message message) {
-  SABOT_CHECK(port == kLeft || port == kRight);
+Result<Flow> IntervalJoinOperator::Advanced(int advanced) {
+  const int port = 1 - advanced;
   Side& side = sides_[port];
-  switch (message.kind()) {
-    case MessageKind::kBatch:
-      return Consume(port, message.batch());
-    case MessageKind::kWatermark:
-      side.watermark = std::max(side.watermark, message.watermark());
-      ARROW_RETURN_NOT_OK(Expire(1 - port));
-      return AdvanceWatermark();
-    case MessageKind::kCheckpointBarrier: {
-      // Forwarded once every open input delivered it (unaligned, as in the hash join).
-      const int open_inputs = static_cast<int>(!sides_[kLeft].ended) + static_cast<int>(!sides_[kRight].ended);
-      int& arrivals = barrier_arrivals_[message.checkpoint_id()];
-      if (++arrivals < open_inputs) return Flow::kContinue;
-      barrier_arrivals_.erase(message.checkpoint_id());
-      return Emit(std::move(message));
-    }
-    case MessageKind::kEndOfStream: {
-      SABOT_CHECK(!side.ended);  // one EndOfStream per input
-      side.ended = true;
-      side.watermark = kMaxWatermark;
-      ARROW_RETURN_NOT_OK(Expire(1 - port));
-      if (!sides_[kLeft].ended || !sides_[kRight].ended) return AdvanceWatermark();
-      return Emit(std::move(message));
-    }
-  }
-  return Flow::kContinue;
-}
-
-Result<Flow> IntervalJoinOperator::AdvanceWatermark() {
-  const EventTime low = std::min(sides_[kLeft].watermark, sides_[kRight].watermark);
-  // kMaxWatermark (both inputs ended) is implied by the EndOfStream that follows.
-  if (low <= emitted_watermark_ || low == kMaxWatermark) return Flow::kContinue;
-  emitted_watermark_ = low;
-  return Emit(Message::Watermark(low));
-}
-
-Status IntervalJoinOperator::Expire(int port) {
-  Side& side = sides_[port];
-  const EventTime other = sides_[1 - port].watermark;
+  const EventTime other = progress().watermark(advanced);
   // A held left row at t waits for right rows up to t + upper; a right row at t for
   // left rows up to t - lower. The other side's rows from now on are after `other`.
   const int64_t reach = port == kLeft ? spec_.upper_us : -spec_.lower_us;
@@ -89,107 +37,65 @@ Status IntervalJoinOperator::Expire(int port) {
     // Rows of one key and time leave together, so the first one of that time goes.
     auto held = rows.find(t);
     SABOT_CHECK(held != rows.end());
-    auto batch = side.batches.find(held->second.slot);
-    if (--batch->second.live_rows == 0) side.batches.erase(batch);
+    ARROW_RETURN_NOT_OK(side.held.Release(held->second));
     rows.erase(held);
     side.by_time.erase(oldest);
-    --side.rows;
   }
-  return Status::OK();
+  return Flow::kContinue;
 }
 
 Result<Flow> IntervalJoinOperator::Consume(int port, const std::shared_ptr<arrow::RecordBatch>& batch) {
   const int64_t n = batch->num_rows();
-  if (n == 0) return Flow::kContinue;
   Side& side = sides_[port];
   Side& other = sides_[1 - port];
-  if (batch->num_columns() != side.schema->num_fields()) {
-    return Status::TypeError("IntervalJoin: ", port == kLeft ? "left" : "right", " batch schema ",
-                             batch->schema()->ToString(), " does not match the planned input ",
-                             side.schema->ToString());
-  }
-  const std::string& time_name = port == kLeft ? spec_.left_time : spec_.right_time;
-  ARROW_RETURN_NOT_OK(ReadEventTimes(*batch->column(side.time_column),
-                                     std::string(port == kLeft ? "left" : "right") + " time column '" + time_name + "'",
-                                     &times_));
-  std::vector<arrow::compute::ExecValue> keys;
-  for (int k : side.key_columns) keys.emplace_back(*batch->column_data(k));
-  ARROW_ASSIGN_OR_RAISE(arrow::Datum ids_datum, grouper_->Consume(arrow::compute::ExecSpan(std::move(keys), n)));
-  const uint32_t* ids = ids_datum.array()->GetValues<uint32_t>(1);
-  const size_t num_keys = grouper_->num_groups();
-  sides_[kLeft].by_key.resize(num_keys);
-  sides_[kRight].by_key.resize(num_keys);
-  // SQL: a null key equals nothing.
-  std::vector<uint8_t> valid(static_cast<size_t>(n), 1);
-  for (int k : side.key_columns) {
-    const auto& column = *batch->column(k);
-    if (column.null_count() == 0) continue;
-    for (int64_t i = 0; i < n; ++i) valid[static_cast<size_t>(i)] &= column.IsValid(i);
-  }
+  ARROW_RETURN_NOT_OK(ReadTimes(port, *batch, *side.held.schema(), side.time_column,
+                                port == kLeft ? spec_.left_time : spec_.right_time, &times_));
+  ARROW_RETURN_NOT_OK(keys_.Ids(port, *batch, &ids_, &valid_));
+  sides_[kLeft].by_key.resize(keys_.num_keys());
+  sides_[kRight].by_key.resize(keys_.num_keys());
 
   // Probe the other side: for a left row at t, right rows in [t + lower, t + upper];
   // for a right row at t, left rows in [t - upper, t - lower].
   const bool is_left = port == kLeft;
   const int64_t from_offset = is_left ? spec_.lower_us : -spec_.upper_us;
   const int64_t to_offset = is_left ? spec_.upper_us : -spec_.lower_us;
-  std::vector<std::pair<int32_t, RowRef>> pairs;
+  const uint32_t slot = side.held.Open(batch);
+  std::vector<RowRef> probes, matches;
   for (int64_t i = 0; i < n; ++i) {
-    if (!valid[static_cast<size_t>(i)]) continue;
+    if (!valid_[static_cast<size_t>(i)]) continue;
     const int64_t t = times_[static_cast<size_t>(i)];
-    const auto& candidates = other.by_key[ids[i]];
+    const auto& candidates = other.by_key[ids_[static_cast<size_t>(i)]];
     const auto end = candidates.upper_bound(SaturatingAdd(t, to_offset));
     for (auto it = candidates.lower_bound(SaturatingAdd(t, from_offset)); it != end; ++it) {
-      pairs.emplace_back(static_cast<int32_t>(i), it->second);
+      probes.push_back(RowRef{slot, static_cast<int32_t>(i)});
+      matches.push_back(it->second);
     }
   }
 
   // Hold the rows that a later row of the other side could still match.
+  const EventTime other_watermark = progress().watermark(1 - port);
   const int64_t reach = is_left ? spec_.upper_us : -spec_.lower_us;
-  const uint32_t slot = side.next_slot;
-  int64_t held = 0;
   for (int64_t i = 0; i < n; ++i) {
-    if (!valid[static_cast<size_t>(i)]) continue;
+    if (!valid_[static_cast<size_t>(i)]) continue;
     const int64_t t = times_[static_cast<size_t>(i)];
-    if (other.watermark == kMaxWatermark || SaturatingAdd(t, reach) <= other.watermark) continue;
-    side.by_key[ids[i]].emplace(t, RowRef{slot, static_cast<int32_t>(i)});
-    side.by_time.emplace(t, ids[i]);
-    ++held;
+    if (other_watermark == kMaxWatermark || SaturatingAdd(t, reach) <= other_watermark) continue;
+    const uint32_t key = ids_[static_cast<size_t>(i)];
+    side.by_key[key].emplace(t, side.held.Add(slot, static_cast<int32_t>(i)));
+    side.by_time.emplace(t, key);
   }
-  if (held > 0) {
-    side.batches[slot] = HeldBatch{batch, held};
-    side.rows += held;
-    ++side.next_slot;
+  Flow flow = Flow::kContinue;
+  if (!probes.empty()) {
+    ARROW_ASSIGN_OR_RAISE(auto probe_rows, side.held.Gather(probes));
+    ARROW_ASSIGN_OR_RAISE(auto held_rows, other.held.Gather(matches));
+    const auto& left = is_left ? probe_rows : held_rows;
+    const auto& right = is_left ? held_rows : probe_rows;
+    std::vector<std::shared_ptr<arrow::Array>> columns = left->columns();
+    for (const auto& column : right->columns()) columns.push_back(column);
+    ARROW_ASSIGN_OR_RAISE(flow, Emit(Message::Batch(arrow::RecordBatch::Make(
+                                    output_schema(), static_cast<int64_t>(probes.size()), std::move(columns)))));
   }
-  if (pairs.empty()) return Flow::kContinue;
-  ARROW_ASSIGN_OR_RAISE(auto out, Matches(batch, is_left, std::move(pairs), other));
-  return Emit(Message::Batch(std::move(out)));
-}
-
-Result<std::shared_ptr<arrow::RecordBatch>> IntervalJoinOperator::Matches(
-    const std::shared_ptr<arrow::RecordBatch>& probe, bool probe_is_left, std::vector<std::pair<int32_t, RowRef>> pairs,
-    const Side& held) {
-  // One Take per held batch: pairs grouped by the held row's batch.
-  std::stable_sort(pairs.begin(), pairs.end(), [](const auto& a, const auto& b) { return a.second.slot < b.second.slot; });
-  std::vector<int32_t> probe_rows;
-  probe_rows.reserve(pairs.size());
-  for (const auto& pair : pairs) probe_rows.push_back(pair.first);
-  ARROW_ASSIGN_OR_RAISE(auto probe_side, TakeRows(probe, probe_rows));
-  std::vector<std::shared_ptr<arrow::RecordBatch>> pieces;
-  for (size_t begin = 0; begin < pairs.size();) {
-    const uint32_t slot = pairs[begin].second.slot;
-    std::vector<int32_t> rows;
-    size_t end = begin;
-    for (; end < pairs.size() && pairs[end].second.slot == slot; ++end) rows.push_back(pairs[end].second.row);
-    ARROW_ASSIGN_OR_RAISE(auto piece, TakeRows(held.batches.at(slot).batch, rows));
-    pieces.push_back(std::move(piece));
-    begin = end;
-  }
-  ARROW_ASSIGN_OR_RAISE(auto held_side, arrow::ConcatenateRecordBatches(pieces));
-  const auto& left = probe_is_left ? probe_side : held_side;
-  const auto& right = probe_is_left ? held_side : probe_side;
-  std::vector<std::shared_ptr<arrow::Array>> columns = left->columns();
-  for (const auto& column : right->columns()) columns.push_back(column);
-  return arrow::RecordBatch::Make(output_schema(), static_cast<int64_t>(pairs.size()), std::move(columns));
+  side.held.Close(slot);
+  return flow;
 }
 
 Result<std::unique_ptr<Operator>> MakeIntervalJoin(const std::shared_ptr<arrow::Schema>& left,
@@ -207,30 +113,11 @@ Result<std::unique_ptr<Operator>> MakeIntervalJoin(const std::shared_ptr<arrow::
   equi.left_keys = spec.left_keys;
   equi.right_keys = spec.right_keys;
   equi.right_suffix = spec.right_suffix;
-  ARROW_ASSIGN_OR_RAISE(JoinLayout layout, ResolveJoin(left, right, equi));
-  // Both sides share one Grouper, so keys must be of one type (the hash join also
-  // accepts mixed integer widths; here a cast is the caller's).
-  std::vector<arrow::TypeHolder> key_types;
-  for (size_t i = 0; i < layout.left_key_indices.size(); ++i) {
-    const auto& l = *left->field(layout.left_key_indices[i]);
-    const auto& r = *right->field(layout.right_key_indices[i]);
-    if (!l.type()->Equals(*r.type())) {
-      return Status::TypeError("interval join key ", i, ": left ", l.name(), " is ", FormatDataType(*l.type()),
-                               ", right ", r.name(), " is ", FormatDataType(*r.type()),
-                               "; cast one side so both have the same type");
-    }
-    key_types.emplace_back(l.type());
-  }
-  ARROW_ASSIGN_OR_RAISE(auto grouper, arrow::compute::Grouper::Make(key_types));
-  IntervalJoinOperator::Side l, r;
-  l.schema = left;
-  r.schema = right;
-  l.key_columns = layout.left_key_indices;
-  r.key_columns = layout.right_key_indices;
+  ARROW_ASSIGN_OR_RAISE(auto keys, EventTimeJoinKeys::Make(left, right, equi, "interval join"));
+  IntervalJoinOperator::Side l(left), r(right);
   ARROW_ASSIGN_OR_RAISE(l.time_column, ResolveTimeColumn(*left, spec.left_time, "left time column"));
   ARROW_ASSIGN_OR_RAISE(r.time_column, ResolveTimeColumn(*right, spec.right_time, "right time column"));
-  return std::unique_ptr<Operator>(new IntervalJoinOperator(layout.output_schema, spec, std::move(l), std::move(r),
-                                                            std::move(grouper)));
+  return std::unique_ptr<Operator>(new IntervalJoinOperator(spec, std::move(keys), std::move(l), std::move(r)));
 }
 
 }  // namespace sabot

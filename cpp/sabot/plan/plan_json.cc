@@ -110,6 +110,30 @@ json SortKeysToJson(const std::vector<SortKey>& keys) {
   return out;
 }
 
+Result<json> NodeToJson(const PlanNode& node);
+
+// The inputs of a multi-input node, in order.
+Result<json> InputsToJson(const PlanNode& node) {
+  json inputs = json::array();
+  for (const auto& input : node.inputs()) {
+    ARROW_ASSIGN_OR_RAISE(auto j, NodeToJson(*input));
+    inputs.push_back(std::move(j));
+  }
+  return inputs;
+}
+
+// The fields every event-time join spec has (keys, left time, suffix) and the inputs.
+template <typename Spec>
+Result<json> EventTimeJoinToJson(const PlanNode& node, const char* op, const Spec& spec) {
+  ARROW_ASSIGN_OR_RAISE(auto inputs, InputsToJson(node));
+  return json{{"op", op},
+              {"left_keys", spec.left_keys},
+              {"right_keys", spec.right_keys},
+              {"left_time", spec.left_time},
+              {"right_suffix", spec.right_suffix},
+              {"inputs", std::move(inputs)}};
+}
+
 Result<json> NodeToJson(const PlanNode& node) {
   json out;
   switch (node.kind()) {
@@ -170,20 +194,35 @@ Result<json> NodeToJson(const PlanNode& node) {
     }
     case PlanKind::kIntervalJoin: {
       const auto& spec = static_cast<const IntervalJoinNode&>(node).spec;
-      json inputs = json::array();
-      for (const auto& input : node.inputs()) {
-        ARROW_ASSIGN_OR_RAISE(auto j, NodeToJson(*input));
-        inputs.push_back(std::move(j));
-      }
-      return json{{"op", "interval_join"},
-                  {"left_keys", spec.left_keys},
-                  {"right_keys", spec.right_keys},
-                  {"left_time", spec.left_time},
-                  {"right_time", spec.right_time},
-                  {"lower_us", spec.lower_us},
-                  {"upper_us", spec.upper_us},
-                  {"right_suffix", spec.right_suffix},
-                  {"inputs", std::move(inputs)}};
+      ARROW_ASSIGN_OR_RAISE(auto join, EventTimeJoinToJson(node, "interval_join", spec));
+      join["right_time"] = spec.right_time;
+      join["lower_us"] = spec.lower_us;
+      join["upper_us"] = spec.upper_us;
+      return join;
+    }
+    case PlanKind::kAsofJoin: {
+      const auto& spec = static_cast<const AsofJoinNode&>(node).spec;
+      ARROW_ASSIGN_OR_RAISE(auto join, EventTimeJoinToJson(node, "asof_join", spec));
+      join["type"] = ToString(spec.type);
+      join["right_time"] = spec.right_time;
+      if (spec.tolerance_us) join["tolerance_us"] = *spec.tolerance_us;
+      return join;
+    }
+    case PlanKind::kWindowJoin: {
+      const auto& spec = static_cast<const WindowJoinNode&>(node).spec;
+      ARROW_ASSIGN_OR_RAISE(auto join, EventTimeJoinToJson(node, "window_join", spec));
+      join["right_time"] = spec.right_time;
+      join["size_us"] = spec.size_us;
+      join["slide_us"] = spec.slide_us;
+      return join;
+    }
+    case PlanKind::kTemporalJoin: {
+      const auto& spec = static_cast<const TemporalJoinNode&>(node).spec;
+      ARROW_ASSIGN_OR_RAISE(auto join, EventTimeJoinToJson(node, "temporal_join", spec));
+      join["type"] = ToString(spec.type);
+      join["version_time"] = spec.version_time;
+      if (!spec.op_column.empty()) join["op_column"] = spec.op_column;
+      return join;
     }
     case PlanKind::kAggregate: {
       const auto& agg = static_cast<const AggregateNode&>(node);
@@ -440,6 +479,11 @@ Result<std::vector<SortKey>> SortKeysFromJson(const Obj& node) {
 
 Result<PlanPtr> JoinFromJson(const Obj& node, const PlanReadOptions& options);
 Result<PlanPtr> IntervalJoinFromJson(const Obj& node, const PlanReadOptions& options);
+Result<PlanPtr> AsofJoinFromJson(const Obj& node, const PlanReadOptions& options);
+Result<PlanPtr> WindowJoinFromJson(const Obj& node, const PlanReadOptions& options);
+Result<PlanPtr> TemporalJoinFromJson(const Obj& node, const PlanReadOptions& options);
+Result<std::pair<PlanPtr, PlanPtr>> LeftRightFromJson(const Obj& node, const PlanReadOptions& options,
+                                                      const char* what);
 
 Result<std::vector<AggregateSpec>> AggregatesFromJson(const Obj& node) {
   ARROW_ASSIGN_OR_RAISE(auto arr, node.Array("aggregates"));
@@ -476,8 +520,12 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
   }
   if (op == "join") return JoinFromJson(node, options);
   if (op == "interval_join") return IntervalJoinFromJson(node, options);
+  if (op == "asof_join") return AsofJoinFromJson(node, options);
+  if (op == "window_join") return WindowJoinFromJson(node, options);
+  if (op == "temporal_join") return TemporalJoinFromJson(node, options);
   static const char* kOps =
-      "source, filter, project, with_columns, rename, union, limit, explode, join, interval_join, aggregate, "
+      "source, filter, project, with_columns, rename, union, limit, explode, join, interval_join, asof_join, window_join, temporal_join, "
+      "aggregate, "
       "window_aggregate, "
       "sort, top_k, distinct, sink";
   static const std::set<std::string> kSingleInput = {"filter", "project", "with_columns", "rename", "limit",
@@ -586,22 +634,74 @@ Result<PlanPtr> JoinFromJson(const Obj& node, const PlanReadOptions& options) {
   return std::make_shared<JoinNode>(std::move(left), std::move(right), std::move(spec));
 }
 
+// The fields EventTimeJoinToJson writes, but for the inputs.
+template <typename Spec>
+Status EventTimeJoinFromJson(const Obj& node, Spec* spec) {
+  ARROW_ASSIGN_OR_RAISE(spec->left_keys, StringList(node, "left_keys"));
+  ARROW_ASSIGN_OR_RAISE(spec->right_keys, StringList(node, "right_keys"));
+  ARROW_ASSIGN_OR_RAISE(spec->left_time, node.String("left_time"));
+  ARROW_ASSIGN_OR_RAISE(spec->right_suffix, node.OptString("right_suffix", spec->right_suffix));
+  return Status::OK();
+}
+
+// An optional join type, inner by default.
+Result<JoinType> OptJoinType(const Obj& node) {
+  ARROW_ASSIGN_OR_RAISE(auto type_name, node.OptString("type", "inner"));
+  auto type = ParseJoinType(type_name);
+  if (!type.ok()) return WithContext(type.status(), node.At("type"));
+  return *type;
+}
+
 Result<PlanPtr> IntervalJoinFromJson(const Obj& node, const PlanReadOptions& options) {
   IntervalJoinSpec spec;
-  ARROW_ASSIGN_OR_RAISE(spec.left_keys, StringList(node, "left_keys"));
-  ARROW_ASSIGN_OR_RAISE(spec.right_keys, StringList(node, "right_keys"));
-  ARROW_ASSIGN_OR_RAISE(spec.left_time, node.String("left_time"));
+  ARROW_RETURN_NOT_OK(EventTimeJoinFromJson(node, &spec));
   ARROW_ASSIGN_OR_RAISE(spec.right_time, node.String("right_time"));
   ARROW_ASSIGN_OR_RAISE(spec.lower_us, node.Int("lower_us"));
   ARROW_ASSIGN_OR_RAISE(spec.upper_us, node.Int("upper_us"));
-  ARROW_ASSIGN_OR_RAISE(spec.right_suffix, node.OptString("right_suffix", spec.right_suffix));
+  ARROW_ASSIGN_OR_RAISE(auto inputs, LeftRightFromJson(node, options, "an interval join"));
+  return std::make_shared<IntervalJoinNode>(std::move(inputs.first), std::move(inputs.second), std::move(spec));
+}
+
+// The [left, right] inputs of a two-input node; `what` names it in the error.
+Result<std::pair<PlanPtr, PlanPtr>> LeftRightFromJson(const Obj& node, const PlanReadOptions& options,
+                                                      const char* what) {
   ARROW_ASSIGN_OR_RAISE(auto arr, node.Array("inputs"));
-  if (arr->size() != 2) {
-    return Status::Invalid(node.At("inputs"), ": an interval join needs two inputs, left and right");
-  }
+  if (arr->size() != 2) return Status::Invalid(node.At("inputs"), ": ", what, " needs two inputs, left and right");
   ARROW_ASSIGN_OR_RAISE(auto left, NodeFromJson((*arr)[0], node.At("inputs") + "[0]", options));
   ARROW_ASSIGN_OR_RAISE(auto right, NodeFromJson((*arr)[1], node.At("inputs") + "[1]", options));
-  return std::make_shared<IntervalJoinNode>(std::move(left), std::move(right), std::move(spec));
+  return std::make_pair(std::move(left), std::move(right));
+}
+
+Result<PlanPtr> AsofJoinFromJson(const Obj& node, const PlanReadOptions& options) {
+  AsofJoinSpec spec;
+  ARROW_ASSIGN_OR_RAISE(spec.type, OptJoinType(node));
+  ARROW_RETURN_NOT_OK(EventTimeJoinFromJson(node, &spec));
+  ARROW_ASSIGN_OR_RAISE(spec.right_time, node.String("right_time"));
+  if (node.Has("tolerance_us")) {
+    ARROW_ASSIGN_OR_RAISE(spec.tolerance_us, node.Int("tolerance_us"));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto inputs, LeftRightFromJson(node, options, "an as-of join"));
+  return std::make_shared<AsofJoinNode>(std::move(inputs.first), std::move(inputs.second), std::move(spec));
+}
+
+Result<PlanPtr> WindowJoinFromJson(const Obj& node, const PlanReadOptions& options) {
+  WindowJoinSpec spec;
+  ARROW_RETURN_NOT_OK(EventTimeJoinFromJson(node, &spec));
+  ARROW_ASSIGN_OR_RAISE(spec.right_time, node.String("right_time"));
+  ARROW_ASSIGN_OR_RAISE(spec.size_us, node.Int("size_us"));
+  ARROW_ASSIGN_OR_RAISE(spec.slide_us, node.Int("slide_us", spec.size_us));
+  ARROW_ASSIGN_OR_RAISE(auto inputs, LeftRightFromJson(node, options, "a window join"));
+  return std::make_shared<WindowJoinNode>(std::move(inputs.first), std::move(inputs.second), std::move(spec));
+}
+
+Result<PlanPtr> TemporalJoinFromJson(const Obj& node, const PlanReadOptions& options) {
+  TemporalJoinSpec spec;
+  ARROW_ASSIGN_OR_RAISE(spec.type, OptJoinType(node));
+  ARROW_RETURN_NOT_OK(EventTimeJoinFromJson(node, &spec));
+  ARROW_ASSIGN_OR_RAISE(spec.version_time, node.String("version_time"));
+  ARROW_ASSIGN_OR_RAISE(spec.op_column, node.OptString("op_column", ""));
+  ARROW_ASSIGN_OR_RAISE(auto inputs, LeftRightFromJson(node, options, "a temporal join"));
+  return std::make_shared<TemporalJoinNode>(std::move(inputs.first), std::move(inputs.second), std::move(spec));
 }
 
 }  // namespace

@@ -22,6 +22,9 @@ std::string_view ToString(PlanKind kind) {
     case PlanKind::kDistinct: return "Distinct";
     case PlanKind::kSink: return "Sink";
     case PlanKind::kIntervalJoin: return "IntervalJoin";
+    case PlanKind::kAsofJoin: return "AsofJoin";
+    case PlanKind::kWindowJoin: return "WindowJoin";
+    case PlanKind::kTemporalJoin: return "TemporalJoin";
   }
   return "?";
 }
@@ -161,6 +164,36 @@ std::string IntervalJoinNode::Describe() const {
   }
   return out + ", right." + spec.right_time + " BETWEEN left." + spec.left_time + " + " +
          std::to_string(spec.lower_us) + "us AND left." + spec.left_time + " + " + std::to_string(spec.upper_us) + "us";
+}
+
+static std::string DescribeKeyPairs(const std::vector<std::string>& left, const std::vector<std::string>& right) {
+  std::string out;
+  for (size_t i = 0; i < left.size() && i < right.size(); ++i) out += (i > 0 ? ", " : "") + left[i] + " = " + right[i];
+  return out;
+}
+
+std::string WindowJoinNode::Describe() const {
+  std::string out = spec.slide_us == spec.size_us ? "WindowJoin tumbling " : "WindowJoin sliding ";
+  out += std::to_string(spec.size_us) + "us";
+  if (spec.slide_us != spec.size_us) out += " every " + std::to_string(spec.slide_us) + "us";
+  return out + " on " + DescribeKeyPairs(spec.left_keys, spec.right_keys) + ", windows of left." + spec.left_time +
+         " and right." + spec.right_time;
+}
+
+std::string TemporalJoinNode::Describe() const {
+  std::string out = "TemporalJoin " + std::string(sabot::ToString(spec.type)) + " on " +
+                    DescribeKeyPairs(spec.left_keys, spec.right_keys) + ", right versioned by right." +
+                    spec.version_time + " as of left." + spec.left_time;
+  if (!spec.op_column.empty()) out += ", changelog op right." + spec.op_column;
+  return out;
+}
+
+std::string AsofJoinNode::Describe() const {
+  std::string out = "AsofJoin " + std::string(sabot::ToString(spec.type)) + " on ";
+  out += DescribeKeyPairs(spec.left_keys, spec.right_keys);
+  out += ", latest right." + spec.right_time + " <= left." + spec.left_time;
+  if (spec.tolerance_us) out += " within " + std::to_string(*spec.tolerance_us) + "us";
+  return out;
 }
 
 std::string WindowAggregateNode::Describe() const {

@@ -11,10 +11,13 @@
 #include "sabot/expr/batch_function.h"
 #include "sabot/expr/expr.h"
 #include "sabot/plan/aggregate_spec.h"
+#include "sabot/plan/asof_join_spec.h"
 #include "sabot/plan/interval_join_spec.h"
 #include "sabot/plan/join_spec.h"
 #include "sabot/plan/sort_key.h"
 #include "sabot/plan/source_spec.h"
+#include "sabot/plan/temporal_join_spec.h"
+#include "sabot/plan/window_join_spec.h"
 #include "sabot/plan/window_spec.h"
 
 namespace sabot {
@@ -22,7 +25,8 @@ namespace sabot {
 // Window and Exchange are planned to slot in as further kinds.
 enum class PlanKind : uint8_t {
   kSource, kFilter, kProject, kWithColumns, kRename, kUnion, kLimit, kExplode, kMapBatches,
-  kJoin, kAggregate, kWindowAggregate, kSort, kTopK, kDistinct, kSink, kIntervalJoin
+  kJoin, kAggregate, kWindowAggregate, kSort, kTopK, kDistinct, kSink, kIntervalJoin,
+  kAsofJoin, kWindowJoin, kTemporalJoin
 };
 std::string_view ToString(PlanKind kind);
 
@@ -143,6 +147,36 @@ class IntervalJoinNode final : public PlanNode {
       : PlanNode(PlanKind::kIntervalJoin, {std::move(left), std::move(right)}), spec(std::move(spec)) {}
   std::string Describe() const override;
   const IntervalJoinSpec spec;
+};
+
+//! An event-time as-of join: input 0 is the left side, input 1 the right; output the
+//! left columns then the right ones (suffixed on clash).
+class AsofJoinNode final : public PlanNode {
+ public:
+  AsofJoinNode(PlanPtr left, PlanPtr right, AsofJoinSpec spec)
+      : PlanNode(PlanKind::kAsofJoin, {std::move(left), std::move(right)}), spec(std::move(spec)) {}
+  std::string Describe() const override;
+  const AsofJoinSpec spec;
+};
+
+//! An event-time window join: input 0 is the left side, input 1 the right; output
+//! window_start, window_end, the left columns, the right ones (suffixed on clash).
+class WindowJoinNode final : public PlanNode {
+ public:
+  WindowJoinNode(PlanPtr left, PlanPtr right, WindowJoinSpec spec)
+      : PlanNode(PlanKind::kWindowJoin, {std::move(left), std::move(right)}), spec(std::move(spec)) {}
+  std::string Describe() const override;
+  const WindowJoinSpec spec;
+};
+
+//! An event-time temporal join of a stream (input 0) with a versioned table's history
+//! (input 1); output the left columns then the right ones (suffixed on clash).
+class TemporalJoinNode final : public PlanNode {
+ public:
+  TemporalJoinNode(PlanPtr left, PlanPtr right, TemporalJoinSpec spec)
+      : PlanNode(PlanKind::kTemporalJoin, {std::move(left), std::move(right)}), spec(std::move(spec)) {}
+  std::string Describe() const override;
+  const TemporalJoinSpec spec;
 };
 
 //! GROUP BY `keys` (none: one global group) computing `aggregates`. Output: the keys,

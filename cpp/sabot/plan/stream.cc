@@ -119,6 +119,18 @@ Stream Stream::IntervalJoin(const Stream& right, IntervalJoinSpec spec) const {
   return Stream(std::make_shared<IntervalJoinNode>(node_, right.node_, std::move(spec)));
 }
 
+Stream Stream::WindowJoin(const Stream& right, WindowJoinSpec spec) const {
+  return Stream(std::make_shared<WindowJoinNode>(node_, right.node_, std::move(spec)));
+}
+
+Stream Stream::TemporalJoin(const Stream& table, TemporalJoinSpec spec) const {
+  return Stream(std::make_shared<TemporalJoinNode>(node_, table.node_, std::move(spec)));
+}
+
+Stream Stream::AsofJoin(const Stream& right, AsofJoinSpec spec) const {
+  return Stream(std::make_shared<AsofJoinNode>(node_, right.node_, std::move(spec)));
+}
+
 Stream Stream::Aggregate(std::vector<std::string> keys, std::vector<AggregateSpec> aggregates) const {
   return Stream(std::make_shared<AggregateNode>(node_, std::move(keys), std::move(aggregates)));
 }

@@ -50,6 +50,14 @@ class Stream {
   //! Event-time interval join (inner): equal keys and the right time within
   //! [left time + lower, left time + upper]; state is released by watermarks.
   Stream IntervalJoin(const Stream& right, IntervalJoinSpec spec) const;
+  //! Event-time as-of join: each row meets the latest right row of its key at or before
+  //! its time (see AsofJoinSpec).
+  Stream AsofJoin(const Stream& right, AsofJoinSpec spec) const;
+  //! Event-time window join (inner): equal keys in the same tumbling or sliding window.
+  Stream WindowJoin(const Stream& right, WindowJoinSpec spec) const;
+  //! Event-time temporal join: each row meets the version of `table` (a versioned
+  //! table's history) valid at its time (see TemporalJoinSpec).
+  Stream TemporalJoin(const Stream& table, TemporalJoinSpec spec) const;
   Stream Aggregate(std::vector<std::string> keys, std::vector<AggregateSpec> aggregates) const;
   //! Event-time window aggregation; results leave as the watermark passes each window.
   Stream WindowAggregate(WindowSpec window, std::vector<std::string> keys, std::vector<AggregateSpec> aggregates) const;

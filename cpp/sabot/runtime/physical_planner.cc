@@ -12,6 +12,9 @@
 #include "sabot/ops/hash_aggregate.h"
 #include "sabot/ops/hash_join.h"
 #include "sabot/ops/interval_join.h"
+#include "sabot/ops/asof_join.h"
+#include "sabot/ops/temporal_join.h"
+#include "sabot/ops/window_join.h"
 #include "sabot/ops/filter.h"
 #include "sabot/ops/limit.h"
 #include "sabot/ops/map_batches.h"
@@ -52,6 +55,9 @@ std::string_view OpName(PlanKind kind) {
     case PlanKind::kDistinct: return "distinct";
     case PlanKind::kSink: return "sink";
     case PlanKind::kIntervalJoin: return "interval_join";
+    case PlanKind::kAsofJoin: return "asof_join";
+    case PlanKind::kWindowJoin: return "window_join";
+    case PlanKind::kTemporalJoin: return "temporal_join";
   }
   return "?";
 }
@@ -141,15 +147,23 @@ class Lowering {
       });
     }
     if (node.kind() == PlanKind::kIntervalJoin) {
-      ARROW_ASSIGN_OR_RAISE(auto left, Lower(*node.inputs()[0]));
-      ARROW_ASSIGN_OR_RAISE(auto right, Lower(*node.inputs()[1]));
-      return Named(node, [&]() -> Result<Lowered> {
-        const auto& spec = static_cast<const IntervalJoinNode&>(node).spec;
-        ARROW_ASSIGN_OR_RAISE(auto join, MakeIntervalJoin(left.schema, right.schema, spec));
-        Operator* op = Own(std::move(join));
-        Attach(left, op, 0);
-        Attach(right, op, 1);
-        return Lowered{op->output_schema(), nullptr, op};
+      return LowerTwoInputs(node, [&](const Lowered& left, const Lowered& right) {
+        return MakeIntervalJoin(left.schema, right.schema, static_cast<const IntervalJoinNode&>(node).spec);
+      });
+    }
+    if (node.kind() == PlanKind::kAsofJoin) {
+      return LowerTwoInputs(node, [&](const Lowered& left, const Lowered& right) {
+        return MakeAsofJoin(left.schema, right.schema, static_cast<const AsofJoinNode&>(node).spec);
+      });
+    }
+    if (node.kind() == PlanKind::kWindowJoin) {
+      return LowerTwoInputs(node, [&](const Lowered& left, const Lowered& right) {
+        return MakeWindowJoin(left.schema, right.schema, static_cast<const WindowJoinNode&>(node).spec);
+      });
+    }
+    if (node.kind() == PlanKind::kTemporalJoin) {
+      return LowerTwoInputs(node, [&](const Lowered& left, const Lowered& right) {
+        return MakeTemporalJoin(left.schema, right.schema, static_cast<const TemporalJoinNode&>(node).spec);
       });
     }
     if (node.kind() == PlanKind::kUnion) {
@@ -170,6 +184,20 @@ class Lowering {
     SABOT_CHECK(node.kind() != PlanKind::kSink);  // the caller lowers the sink itself
     ARROW_ASSIGN_OR_RAISE(auto child, Lower(*node.input()));
     return Named(node, [&] { return LowerSingleInput(node, child); });
+  }
+
+  // A two-input operator (input 0 left, 1 right) that `make(left, right)` builds.
+  template <typename Make>
+  Result<Lowered> LowerTwoInputs(const PlanNode& node, Make&& make) {
+    ARROW_ASSIGN_OR_RAISE(auto left, Lower(*node.inputs()[0]));
+    ARROW_ASSIGN_OR_RAISE(auto right, Lower(*node.inputs()[1]));
+    return Named(node, [&]() -> Result<Lowered> {
+      ARROW_ASSIGN_OR_RAISE(std::unique_ptr<Operator> join, make(left, right));
+      Operator* op = Own(std::move(join));
+      Attach(left, op, 0);
+      Attach(right, op, 1);
+      return Lowered{op->output_schema(), nullptr, op};
+    });
   }
 
   template <typename Build>

@@ -9,18 +9,17 @@
 #include <gtest/gtest.h>
 
 #include "sabot/ops/interval_join.h"
-#include "sabot/ops/tests/test_util.h"
+#include "sabot/ops/tests/event_time_join_test_util.h"
 
 namespace sabot {
 namespace {
 
-using testing::BatchFromJson;
-using testing::RecordingOperator;
+using testing::EventRow;
+using testing::JoinHarness;
+using testing::KeyTimeIdBatch;
+using testing::RandomEventRows;
 
-std::shared_ptr<arrow::Schema> Schema() {
-  return arrow::schema({arrow::field("k", arrow::int64()), arrow::field("ts", arrow::timestamp(arrow::TimeUnit::MICRO)),
-                        arrow::field("id", arrow::int64())});
-}
+std::shared_ptr<arrow::Schema> Schema() { return testing::KeyTimeIdSchema(); }
 
 IntervalJoinSpec Spec(int64_t lower, int64_t upper) {
   IntervalJoinSpec spec;
@@ -35,30 +34,14 @@ IntervalJoinSpec Spec(int64_t lower, int64_t upper) {
 
 using Pair = std::pair<int64_t, int64_t>;  // left id, right id
 
-struct Harness {
-  explicit Harness(const IntervalJoinSpec& spec) {
-    op = MakeIntervalJoin(Schema(), Schema(), spec).ValueOrDie();
-    join = dynamic_cast<IntervalJoinOperator*>(op.get());
-    out = std::make_unique<RecordingOperator>(op->output_schema());
-    op->ConnectTo(out.get(), 0);
-  }
-  void Push(int port, Message m) { ASSERT_TRUE(op->Push(port, std::move(m)).ok()); }
-  void Push(int port, const std::string& json) { Push(port, Message::Batch(BatchFromJson(Schema(), json))); }
-  std::vector<Pair> Pairs() const {
-    std::vector<Pair> pairs;
-    for (const auto& m : out->messages) {
-      if (!m.is_batch()) continue;
-      const auto& left = static_cast<const arrow::Int64Array&>(*m.batch()->column(2));
-      const auto& right = static_cast<const arrow::Int64Array&>(*m.batch()->column(5));
-      for (int64_t i = 0; i < m.batch()->num_rows(); ++i) pairs.emplace_back(left.Value(i), right.Value(i));
-    }
-    std::sort(pairs.begin(), pairs.end());
-    return pairs;
-  }
-
-  std::unique_ptr<Operator> op;
-  IntervalJoinOperator* join = nullptr;
-  std::unique_ptr<RecordingOperator> out;
+struct Harness : JoinHarness {
+  explicit Harness(const IntervalJoinSpec& spec)
+      : JoinHarness(MakeIntervalJoin(Schema(), Schema(), spec).ValueOrDie()),
+        join(dynamic_cast<IntervalJoinOperator*>(op.get())) {}
+  using JoinHarness::Push;
+  void Push(int port, const std::string& json) { JoinHarness::Push(port, Schema(), json); }
+  std::vector<Pair> Pairs() const { return JoinHarness::Pairs(2, 5); }
+  IntervalJoinOperator* join;
 };
 
 TEST(IntervalJoin, OutputSchemaSuffixesTheRightSide) {
@@ -123,18 +106,8 @@ TEST(IntervalJoin, StreamingEqualsNestedLoopOverRandomBatchesAndWatermarks) {
       SCOPED_TRACE("lower " + std::to_string(lower) + " upper " + std::to_string(upper) + " seed " +
                    std::to_string(seed));
       std::mt19937_64 rng(seed);
-      struct Row {
-        int64_t k, ts, id, clock;
-      };
-      std::vector<Row> sides[2];
-      for (int side = 0; side < 2; ++side) {
-        int64_t clock = 0;
-        for (int i = 0; i < 600; ++i) {
-          clock += 1 + static_cast<int64_t>(rng() % 20);
-          sides[side].push_back({static_cast<int64_t>(rng() % 6), clock - static_cast<int64_t>(rng() % bound),
-                                 side * 10000 + i, clock});
-        }
-      }
+      const std::vector<EventRow> sides[2] = {RandomEventRows(rng, 600, 0, 6, 20, bound),
+                                              RandomEventRows(rng, 600, 10000, 6, 20, bound)};
       std::vector<Pair> expected;
       for (const auto& l : sides[0]) {
         for (const auto& r : sides[1]) {
@@ -144,26 +117,8 @@ TEST(IntervalJoin, StreamingEqualsNestedLoopOverRandomBatchesAndWatermarks) {
       std::sort(expected.begin(), expected.end());
 
       Harness h(Spec(lower, upper));
-      auto to_batch = [](const std::vector<Row>& rows, size_t begin, size_t end) {
-        arrow::Int64Builder k, id;
-        arrow::TimestampBuilder ts(arrow::timestamp(arrow::TimeUnit::MICRO), arrow::default_memory_pool());
-        for (size_t i = begin; i < end; ++i) {
-          EXPECT_TRUE(k.Append(rows[i].k).ok());
-          EXPECT_TRUE(ts.Append(rows[i].ts).ok());
-          EXPECT_TRUE(id.Append(rows[i].id).ok());
-        }
-        return arrow::RecordBatch::Make(Schema(), static_cast<int64_t>(end - begin),
-                                        {k.Finish().ValueOrDie(), ts.Finish().ValueOrDie(), id.Finish().ValueOrDie()});
-      };
-      size_t next[2] = {0, 0};
-      while (next[0] < 600 || next[1] < 600) {
-        const int side = next[0] == 600 ? 1 : next[1] == 600 ? 0 : static_cast<int>(rng() % 2);
-        const size_t end = std::min<size_t>(600, next[side] + 1 + rng() % 50);
-        h.Push(side, Message::Batch(to_batch(sides[side], next[side], end)));
-        if (rng() % 2 == 0) h.Push(side, Message::Watermark(sides[side][end - 1].clock - bound));
-        next[side] = end;
-      }
-      const int64_t peak = h.join->state_rows();
+      const int64_t peak = h.PushInterleaved(
+          sides, rng, bound, [&](int side, size_t begin, size_t end) { return KeyTimeIdBatch(sides[side], begin, end); });
       h.Push(0, Message::Watermark(1'000'000));
       h.Push(1, Message::Watermark(1'000'000));
       EXPECT_EQ(h.join->state_rows(), 0);

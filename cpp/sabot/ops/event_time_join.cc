@@ -1,0 +1,44 @@
+// EventTimeJoinOperator: batches, watermarks, barriers and the end of both inputs.
+#include "sabot/ops/event_time_join.h"
+
+#include <arrow/record_batch.h>
+#include <arrow/type.h>
+
+#include "sabot/exec/event_time.h"
+
+namespace sabot {
+
+Result<Flow> EventTimeJoinOperator::Push(int port, Message message) {
+  SABOT_CHECK(port == 0 || port == 1);
+  switch (message.kind()) {
+    case MessageKind::kBatch:
+      if (message.batch()->num_rows() == 0) return Flow::kContinue;
+      return Consume(port, message.batch());
+    case MessageKind::kWatermark:
+    case MessageKind::kEndOfStream: {
+      ARROW_ASSIGN_OR_RAISE(bool moved, progress_.Record(port, message));
+      if (!moved) return Flow::kContinue;
+      ARROW_ASSIGN_OR_RAISE(Flow flow, Advanced(port));
+      if (flow == Flow::kStop) return flow;
+      auto next = progress_.Forward();
+      return next ? Emit(std::move(*next)) : Flow::kContinue;
+    }
+    case MessageKind::kCheckpointBarrier:
+      if (!progress_.BarrierDue(message.checkpoint_id())) return Flow::kContinue;
+      return Emit(std::move(message));
+  }
+  return Flow::kContinue;
+}
+
+Status EventTimeJoinOperator::ReadTimes(int port, const arrow::RecordBatch& batch, const arrow::Schema& planned,
+                                        int time_column, const std::string& time_name,
+                                        std::vector<int64_t>* times) const {
+  const char* side = port == 0 ? "left" : "right";
+  if (batch.num_columns() != planned.num_fields()) {
+    return Status::TypeError(name(), ": ", side, " batch schema ", batch.schema()->ToString(),
+                             " does not match the planned input ", planned.ToString());
+  }
+  return ReadEventTimes(*batch.column(time_column), std::string(side) + " time column '" + time_name + "'", times);
+}
+
+}  // namespace sabot
