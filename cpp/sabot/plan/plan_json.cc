@@ -215,6 +215,7 @@ Result<json> NodeToJson(const PlanNode& node) {
     case PlanKind::kTopK: {
       const auto& top = static_cast<const TopKNode&>(node);
       out = {{"op", "top_k"}, {"k", top.k}, {"keys", SortKeysToJson(top.keys)}};
+      if (!top.per.empty()) out["per"] = top.per;
       break;
     }
     case PlanKind::kDistinct:
@@ -556,7 +557,8 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
   if (op == "top_k") {
     ARROW_ASSIGN_OR_RAISE(auto keys, SortKeysFromJson(node));
     ARROW_ASSIGN_OR_RAISE(auto k, node.Int("k"));
-    return std::make_shared<TopKNode>(std::move(input), std::move(keys), k);
+    ARROW_ASSIGN_OR_RAISE(auto per, StringList(node, "per", /*required=*/false));
+    return std::make_shared<TopKNode>(std::move(input), std::move(keys), k, std::move(per));
   }
   if (op == "distinct") {
     ARROW_ASSIGN_OR_RAISE(auto columns, StringList(node, "columns", /*required=*/false));

@@ -1,0 +1,68 @@
+// GroupedTopK (ROW_NUMBER() OVER (PARTITION BY keys ORDER BY ...) <= k): the best k rows
+// of every group, in memory bounded by groups * k plus one batch of pending rows.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sabot/exec/operator.h"
+#include "sabot/ops/sort_spec.h"
+
+namespace sabot {
+
+//! The best k rows per group that one thread has seen. Rows arrive into a pending list;
+//! once it is as large as the kept rows (at least kMinCompactRows), both are folded by
+//! one stable sort on (group id, order keys) and a run-length cut at k per group, so the
+//! work per row stays amortized O(log n) and the kept set never exceeds groups * k.
+class GroupedTopKState {
+ public:
+  //! `group_columns` are indices into `order.schema()`; k >= 1.
+  static Result<GroupedTopKState> Make(SortSpec order, std::vector<int> group_columns, int64_t k);
+
+  Status Add(const std::shared_ptr<arrow::RecordBatch>& batch);
+  //! Every group's best min(k, rows of the group) rows, each group's rows sorted by the
+  //! order keys (ties in input order); groups in order of first appearance. nullptr when
+  //! no row arrived.
+  Result<std::shared_ptr<arrow::RecordBatch>> Finish();
+  //! Rows held: the kept best plus the pending ones.
+  int64_t rows() const { return best_rows_ + pending_rows_; }
+
+ private:
+  GroupedTopKState(SortSpec order, SortSpec by_group, std::vector<int> group_columns, int64_t k)
+      : order_(std::move(order)), by_group_(std::move(by_group)), group_columns_(std::move(group_columns)), k_(k) {}
+  Status Compact();
+
+  SortSpec order_;     //!< the user's order over the input schema
+  SortSpec by_group_;  //!< (group id, order keys) over the narrow batch Compact sorts
+  std::vector<int> group_columns_;
+  int64_t k_;
+  std::shared_ptr<arrow::RecordBatch> best_;  //!< null until the first compaction
+  int64_t best_rows_ = 0;
+  std::vector<std::shared_ptr<arrow::RecordBatch>> pending_;
+  int64_t pending_rows_ = 0;
+};
+
+//! One thread's copy of a grouped top-k stage. Like Sort and TopK it holds watermarks
+//! back (a group's best rows are final only when its input ends) and forwards
+//! checkpoint barriers; it emits at EndOfStream.
+class GroupedTopKOperator final : public Operator {
+ public:
+  explicit GroupedTopKOperator(GroupedTopKState state, std::shared_ptr<arrow::Schema> schema)
+      : Operator(std::move(schema)), state_(std::move(state)) {}
+  std::string_view name() const override { return "GroupedTopK"; }
+  Result<Flow> Push(int port, Message message) override;
+  int64_t state_rows() const override { return state_.rows(); }
+
+ private:
+  GroupedTopKState state_;
+  bool finished_ = false;
+};
+
+//! The best k rows by `keys` within each group of equal `group_by` values (nulls form
+//! one group). Errors name an unknown column, k < 1, or a group column without equality.
+Result<std::unique_ptr<Operator>> MakeGroupedTopK(const std::shared_ptr<arrow::Schema>& input,
+                                                  const std::vector<std::string>& group_by,
+                                                  const std::vector<SortKey>& keys, int64_t k);
+
+}  // namespace sabot
