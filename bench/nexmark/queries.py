@@ -70,26 +70,20 @@ def q4(src: Source) -> sabot.Stream:
             .group_by("category").agg(avg_final=agg.mean("final")))
 
 
-def bid_counts(src: Source) -> sabot.Stream:
-    """Bids per auction in sliding windows of 10 s every 2 s."""
-    return (src("bid").window("date_time", TEN_SECONDS, slide=timedelta(seconds=2), by="auction")
-            .agg(num=agg.count()))
-
-
 def q5(src: Source) -> sabot.Stream:
-    """Hot items: in each sliding window, the auctions with the most bids."""
-    most = bid_counts(src).group_by("window_start").agg(max_num=agg.max("num"))
-    return (bid_counts(src)
-            .join(most, left_on=["window_start", "num"], right_on=["window_start", "max_num"])
+    """Hot items: in each sliding window (10 s every 2 s), the auctions with the most bids
+    (all of them on a tie: RANK() = 1)."""
+    return (src("bid").window("date_time", TEN_SECONDS, slide=timedelta(seconds=2), by="auction")
+            .agg(num=agg.count())
+            .top_k(1, "num", descending=True, per="window_start", with_ties=True)
             .select("auction", "num", "window_start", "window_end"))
 
 
 def q7(src: Source) -> sabot.Stream:
-    """Highest bid: the bids at each 10 s window's highest price."""
-    highest = src("bid").window("date_time", TEN_SECONDS).agg(max_price=agg.max("price"))
+    """Highest bid: the bids at each 10 s window's highest price (all of them on a tie)."""
     return (src("bid")
             .with_columns(window_start=call("floor_temporal", col("date_time"), multiple=10, unit="second"))
-            .join(highest, left_on=["window_start", "price"], right_on=["window_start", "max_price"])
+            .top_k(1, "price", descending=True, per="window_start", with_ties=True)
             .select("auction", "price", "bidder", "date_time", "extra"))
 
 

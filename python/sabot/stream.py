@@ -219,16 +219,21 @@ class Stream:
         return Stream(self._s.sort(_sort_keys(by, descending, nulls_first)))
 
     def top_k(self, k: int, *by: str, descending: bool | Sequence[bool] = False,
-              nulls_first: bool | Sequence[bool] = False, per: str | Sequence[str] = ()) -> "Stream":
+              nulls_first: bool | Sequence[bool] = False, per: str | Sequence[str] = (),
+              with_ties: bool = False) -> "Stream":
         """``sort(...).limit(k)`` in one operator that keeps only k rows in memory. With
         ``per``, the best k rows of each group of equal ``per`` values (SQL's
         ``ROW_NUMBER() OVER (PARTITION BY per ORDER BY by) <= k``; ties keep input order),
-        each group's rows in order, emitted when the input ends::
+        each group's rows in order, emitted when the input ends; ``with_ties`` also keeps
+        the rows equal to a group's k-th on every ``by`` column (``RANK() <= k``)::
 
             bids.top_k(10, "price", descending=True, per="auction")   # 10 highest bids per auction
             bids.top_k(1, "date_time", descending=True, per=["bidder", "auction"])  # latest bid of each pair
+            bids.top_k(1, "price", descending=True, per="window_start", with_ties=True)  # all bids at the top price
         """
-        return Stream(self._s.sort(_sort_keys(by, descending, nulls_first), k, _names(per)))
+        if with_ties and not per:
+            raise TypeError("top_k(with_ties=True) needs per=, the group columns")
+        return Stream(self._s.sort(_sort_keys(by, descending, nulls_first), k, _names(per), with_ties))
 
     def distinct(self, *columns: str) -> "Stream":
         """Distinct rows over ``columns`` (default: all); nulls are equal to each other."""

@@ -24,7 +24,8 @@ constexpr const char* kGroupIdColumn = "__group_id";
 
 }  // namespace
 
-Result<GroupedTopKState> GroupedTopKState::Make(SortSpec order, std::vector<int> group_columns, int64_t k) {
+Result<GroupedTopKState> GroupedTopKState::Make(SortSpec order, std::vector<int> group_columns, int64_t k,
+                                                bool with_ties) {
   // The narrow batch Compact sorts: the group id, then the order key columns.
   arrow::FieldVector fields = {arrow::field(kGroupIdColumn, arrow::uint32())};
   std::vector<SortKey> keys = {{kGroupIdColumn, true, false}};
@@ -34,7 +35,15 @@ Result<GroupedTopKState> GroupedTopKState::Make(SortSpec order, std::vector<int>
     keys.push_back({fields.back()->name(), order.keys()[i].ascending, order.keys()[i].nulls_first});
   }
   ARROW_ASSIGN_OR_RAISE(auto by_group, SortSpec::Make(arrow::schema(std::move(fields)), keys, "grouped top-k"));
-  return GroupedTopKState(std::move(order), std::move(by_group), std::move(group_columns), k);
+  return GroupedTopKState(std::move(order), std::move(by_group), std::move(group_columns), k, with_ties);
+}
+
+bool GroupedTopKState::SameOrderKeys(const arrow::RecordBatch& rows, int64_t a, int64_t b) const {
+  for (int c : order_.key_indices()) {
+    const auto& column = *rows.column(c);
+    if (!column.RangeEquals(a, a + 1, b, column)) return false;
+  }
+  return true;
 }
 
 Status GroupedTopKState::Add(const std::shared_ptr<arrow::RecordBatch>& batch) {
@@ -86,13 +95,22 @@ Status GroupedTopKState::Compact() {
   ARROW_RETURN_NOT_OK(keep.Reserve(n));
   int64_t rank = 0;
   uint32_t current = 0;
+  int64_t last_kept = -1;  // the group's last kept row, which a tie must equal
   for (int64_t i = 0; i < n; ++i) {
     const int64_t row = row_at(i);
     if (i == 0 || group[row] != current) {
       current = group[row];
       rank = 0;
     }
-    if (rank++ < k_) keep.UnsafeAppend(static_cast<uint64_t>(row));
+    // Past the k-th row only ties may follow, and the first row that is no tie ends them
+    // (the group is sorted), so each group costs at most one failed comparison.
+    if (rank < k_ || (with_ties_ && rank != INT64_MAX && SameOrderKeys(*rows, last_kept, row))) {
+      keep.UnsafeAppend(static_cast<uint64_t>(row));
+      last_kept = row;
+      ++rank;
+    } else {
+      rank = INT64_MAX;
+    }
   }
   ARROW_ASSIGN_OR_RAISE(auto kept, keep.Finish());
   ARROW_ASSIGN_OR_RAISE(auto taken, cp::Take(arrow::Datum(rows), arrow::Datum(kept)));
@@ -131,7 +149,7 @@ Result<Flow> GroupedTopKOperator::Push(int port, Message message) {
 
 Result<std::unique_ptr<Operator>> MakeGroupedTopK(const std::shared_ptr<arrow::Schema>& input,
                                                   const std::vector<std::string>& group_by,
-                                                  const std::vector<SortKey>& keys, int64_t k) {
+                                                  const std::vector<SortKey>& keys, int64_t k, bool with_ties) {
   if (k < 1) return Status::Invalid("top-k per group needs k >= 1, got ", k);
   if (group_by.empty()) return Status::Invalid("top-k per group needs at least one group column");
   ARROW_ASSIGN_OR_RAISE(auto order, SortSpec::Make(input, keys, "top-k"));
@@ -144,7 +162,8 @@ Result<std::unique_ptr<Operator>> MakeGroupedTopK(const std::shared_ptr<arrow::S
     }
     group_columns.push_back(i);
   }
-  ARROW_ASSIGN_OR_RAISE(auto state, GroupedTopKState::Make(std::move(order), std::move(group_columns), k));
+  ARROW_ASSIGN_OR_RAISE(auto state,
+                        GroupedTopKState::Make(std::move(order), std::move(group_columns), k, with_ties));
   return std::make_unique<GroupedTopKOperator>(std::move(state), input);
 }
 

@@ -17,8 +17,10 @@ namespace sabot {
 //! work per row stays amortized O(log n) and the kept set never exceeds groups * k.
 class GroupedTopKState {
  public:
-  //! `group_columns` are indices into `order.schema()`; k >= 1.
-  static Result<GroupedTopKState> Make(SortSpec order, std::vector<int> group_columns, int64_t k);
+  //! `group_columns` are indices into `order.schema()`; k >= 1. `with_ties` keeps, after
+  //! a group's k-th row, the rows equal to it on every order key (RANK() <= k).
+  static Result<GroupedTopKState> Make(SortSpec order, std::vector<int> group_columns, int64_t k,
+                                       bool with_ties = false);
 
   Status Add(const std::shared_ptr<arrow::RecordBatch>& batch);
   //! Every group's best min(k, rows of the group) rows, each group's rows sorted by the
@@ -29,14 +31,21 @@ class GroupedTopKState {
   int64_t rows() const { return best_rows_ + pending_rows_; }
 
  private:
-  GroupedTopKState(SortSpec order, SortSpec by_group, std::vector<int> group_columns, int64_t k)
-      : order_(std::move(order)), by_group_(std::move(by_group)), group_columns_(std::move(group_columns)), k_(k) {}
+  GroupedTopKState(SortSpec order, SortSpec by_group, std::vector<int> group_columns, int64_t k, bool with_ties)
+      : order_(std::move(order)),
+        by_group_(std::move(by_group)),
+        group_columns_(std::move(group_columns)),
+        k_(k),
+        with_ties_(with_ties) {}
   Status Compact();
+  //! Whether rows `a` and `b` of `rows` are equal on every order key.
+  bool SameOrderKeys(const arrow::RecordBatch& rows, int64_t a, int64_t b) const;
 
   SortSpec order_;     //!< the user's order over the input schema
   SortSpec by_group_;  //!< (group id, order keys) over the narrow batch Compact sorts
   std::vector<int> group_columns_;
   int64_t k_;
+  bool with_ties_;
   std::shared_ptr<arrow::RecordBatch> best_;  //!< null until the first compaction
   int64_t best_rows_ = 0;
   std::vector<std::shared_ptr<arrow::RecordBatch>> pending_;
@@ -60,9 +69,11 @@ class GroupedTopKOperator final : public Operator {
 };
 
 //! The best k rows by `keys` within each group of equal `group_by` values (nulls form
-//! one group). Errors name an unknown column, k < 1, or a group column without equality.
+//! one group), and with `with_ties` the rows tied with the k-th too. Errors name an
+//! unknown column, k < 1, or a group column without equality.
 Result<std::unique_ptr<Operator>> MakeGroupedTopK(const std::shared_ptr<arrow::Schema>& input,
                                                   const std::vector<std::string>& group_by,
-                                                  const std::vector<SortKey>& keys, int64_t k);
+                                                  const std::vector<SortKey>& keys, int64_t k,
+                                                  bool with_ties = false);
 
 }  // namespace sabot

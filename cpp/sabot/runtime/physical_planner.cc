@@ -246,8 +246,12 @@ class Lowering {
       }
       case PlanKind::kTopK: {
         const auto& top = static_cast<const TopKNode&>(node);
-        ARROW_ASSIGN_OR_RAISE(auto op, top.per.empty() ? MakeTopK(schema, top.keys, top.k)
-                                                        : MakeGroupedTopK(schema, top.per, top.keys, top.k));
+        if (top.with_ties && top.per.empty()) {
+          return Status::Invalid("top-k with ties needs group columns (per=)");
+        }
+        ARROW_ASSIGN_OR_RAISE(auto op, top.per.empty()
+                                           ? MakeTopK(schema, top.keys, top.k)
+                                           : MakeGroupedTopK(schema, top.per, top.keys, top.k, top.with_ties));
         return Chain(child, std::move(op));
       }
       case PlanKind::kDistinct: {
