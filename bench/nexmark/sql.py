@@ -83,7 +83,7 @@ QUERIES: dict[str, str] = {
     "q21": """SELECT * FROM (SELECT auction, bidder, price, channel,
                      CASE lower(channel) WHEN 'apple' THEN '0' WHEN 'google' THEN '1' WHEN 'facebook' THEN '2'
                           WHEN 'baidu' THEN '3'
-                          ELSE nullif(regexp_extract(url, '(&|^|\\?)channel_id=([^&]*)', 2), '') END AS channel_id
+                          ELSE nullif(split_part(split_part(url, 'channel_id=', 2), '&', 1), '') END AS channel_id
               FROM bid) WHERE channel_id IS NOT NULL""",
     "q22": """SELECT auction, bidder, price, channel, split_part(url, '/', 4) AS dir1,
                      split_part(url, '/', 5) AS dir2, nullif(split_part(url, '/', 6), '') AS dir3 FROM bid""",

@@ -68,8 +68,7 @@ Status GroupedTopKState::Compact() {
   }
   const int64_t n = rows->num_rows();
 
-  // A fresh grouper per compaction: ids only need to agree within this batch, and ids in
-  // order of first appearance keep the kept groups in that order too.
+  // A fresh grouper per compaction: ids only need to agree within this batch.
   std::vector<arrow::TypeHolder> types;
   std::vector<cp::ExecValue> keys;
   for (int c : group_columns_) {
@@ -79,13 +78,23 @@ Status GroupedTopKState::Compact() {
   ARROW_ASSIGN_OR_RAISE(auto grouper, cp::Grouper::Make(types));
   ARROW_ASSIGN_OR_RAISE(arrow::Datum ids, grouper->Consume(cp::ExecSpan(std::move(keys), n)));
 
-  arrow::ArrayVector narrow = {ids.make_array()};
+  // Groups sort by their first row (Arrow's ids need not follow first appearance): the
+  // kept rows come first in `rows`, so groups stay in order of first appearance.
+  const uint32_t* id = ids.array()->GetValues<uint32_t>(1);
+  std::vector<uint32_t> first(grouper->num_groups(), UINT32_MAX);
+  std::vector<uint32_t> group_of(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t& f = first[id[i]];
+    if (f == UINT32_MAX) f = static_cast<uint32_t>(i);
+    group_of[static_cast<size_t>(i)] = f;
+  }
+  const uint32_t* group = group_of.data();
+  arrow::ArrayVector narrow = {std::make_shared<arrow::UInt32Array>(n, arrow::Buffer::Wrap(group_of))};
   for (int c : order_.key_indices()) narrow.push_back(rows->column(c));
   auto sortable = arrow::RecordBatch::Make(by_group_.schema(), n, std::move(narrow));
   ARROW_ASSIGN_OR_RAISE(auto order, by_group_.SortIndices(*sortable));
 
   // Sorted by group id, so each group is one run: keep its first k.
-  const uint32_t* group = ids.array()->GetValues<uint32_t>(1);
   const auto& sorted = *order->data();
   auto row_at = [&](int64_t i) -> int64_t {
     return sorted.type->id() == arrow::Type::UINT32 ? sorted.GetValues<uint32_t>(1)[i]

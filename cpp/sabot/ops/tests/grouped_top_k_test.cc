@@ -88,7 +88,11 @@ TEST(GroupedTopK, EqualsStableSortPerGroupOnRandomDataAcrossCompactions) {
   }
   auto op = Make(schema, {"g"}, {{"v"}}, kK);
   auto out = RunAll(*op, batches);
-  EXPECT_EQ(GroupsAndIds(*out), want);
+  auto got = GroupsAndIds(*out);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got[i], want[i]) << "row " << i;
+  }
   EXPECT_LE(op->state_rows(), kGroups * kK);  // after the final compaction only the best are held
 }
 

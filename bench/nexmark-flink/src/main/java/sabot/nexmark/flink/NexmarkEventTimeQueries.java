@@ -9,8 +9,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.AggregateFunction;
@@ -428,7 +426,7 @@ final class NexmarkEventTimeQueries {
     public long[] bids = new long[4];  // [0]: all, [r]: rank r
     public List<Set<Long>> bidders = new ArrayList<>();
     public List<Set<Long>> auctions = new ArrayList<>();
-    public String minute = "";
+    public long lastBid = Long.MIN_VALUE;
     public DailyAccumulator() {
       for (int i = 0; i < 4; i++) {
         bidders.add(new HashSet<>());
@@ -454,9 +452,7 @@ final class NexmarkEventTimeQueries {
       acc.bidders.get(r).add(b.bidder);
       acc.auctions.get(0).add(b.auction);
       acc.auctions.get(r).add(b.auction);
-      long minuteOfDay = Math.floorMod(Math.floorDiv(b.dateTime, 60 * SECOND), 1440L);
-      String minute = String.format("%02d:%02d", minuteOfDay / 60, minuteOfDay % 60);
-      if (minute.compareTo(acc.minute) > 0) acc.minute = minute;
+      acc.lastBid = Math.max(acc.lastBid, b.dateTime);
       return acc;
     }
     @Override public DailyResult getResult(DailyAccumulator acc) {
@@ -467,7 +463,8 @@ final class NexmarkEventTimeQueries {
         r.counts[4 + i] = acc.bidders.get(i).size();
         r.counts[8 + i] = acc.auctions.get(i).size();
       }
-      r.minute = acc.minute;
+      long minuteOfDay = Math.floorMod(Math.floorDiv(acc.lastBid, 60 * SECOND), 1440L);
+      r.minute = String.format("%02d:%02d", minuteOfDay / 60, minuteOfDay % 60);  // of the day's last bid
       return r;
     }
     @Override public DailyAccumulator merge(DailyAccumulator a, DailyAccumulator b) {
@@ -476,7 +473,7 @@ final class NexmarkEventTimeQueries {
         a.bidders.get(i).addAll(b.bidders.get(i));
         a.auctions.get(i).addAll(b.auctions.get(i));
       }
-      if (b.minute.compareTo(a.minute) > 0) a.minute = b.minute;
+      a.lastBid = Math.max(a.lastBid, b.lastBid);
       return a;
     }
   }
@@ -593,9 +590,7 @@ final class NexmarkEventTimeQueries {
     }
   }
 
-  // q21: the channel id, from the channel's name or else from the URL.
-
-  static final Pattern CHANNEL_ID = Pattern.compile("(&|^|\\?)channel_id=([^&]*)");
+  // q21: the channel id, from the channel's name or else from the URL's channel_id parameter.
 
   static final class ChannelId implements FlatMapFunction<Bid, Tuple4<Long, Long, Long, String>> {
     @Override public void flatMap(Bid b, Collector<Tuple4<Long, Long, Long, String>> out) {
@@ -605,8 +600,11 @@ final class NexmarkEventTimeQueries {
         case "facebook" -> "2";
         case "baidu" -> "3";
         default -> {
-          Matcher m = CHANNEL_ID.matcher(b.url);
-          yield m.find() && !m.group(2).isEmpty() ? m.group(2) : null;
+          int at = b.url.indexOf("channel_id=");
+          if (at < 0) yield null;
+          int end = b.url.indexOf('&', at + 11);
+          String id = end < 0 ? b.url.substring(at + 11) : b.url.substring(at + 11, end);
+          yield id.isEmpty() ? null : id;
         }
       };
       if (id != null) out.collect(Tuple4.of(b.auction, b.bidder, b.price, id));
