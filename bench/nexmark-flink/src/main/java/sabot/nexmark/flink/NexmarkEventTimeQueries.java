@@ -603,8 +603,8 @@ final class NexmarkEventTimeQueries {
           int at = b.url.indexOf("channel_id=");
           if (at < 0) yield null;
           int end = b.url.indexOf('&', at + 11);
-          String id = end < 0 ? b.url.substring(at + 11) : b.url.substring(at + 11, end);
-          yield id.isEmpty() ? null : id;
+          String parameter = end < 0 ? b.url.substring(at + 11) : b.url.substring(at + 11, end);
+          yield parameter.isEmpty() ? null : parameter;
         }
       };
       if (id != null) out.collect(Tuple4.of(b.auction, b.bidder, b.price, id));
