@@ -3,6 +3,7 @@
 #include "sabot/ops/grouped_top_k.h"
 
 #include <algorithm>
+#include <numeric>
 
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
@@ -20,26 +21,50 @@ namespace {
 // Pending rows are folded in once there are this many, or as many as are kept if more:
 // a sort over fewer rows costs more in overhead than it saves in memory.
 constexpr int64_t kMinCompactRows = 1 << 16;
-constexpr const char* kGroupIdColumn = "__group_id";
+// The held input batches are gathered down to the kept rows once they hold this many
+// times as many rows (plus kMinCompactRows): rarely enough that gathering stays cheap.
+constexpr int64_t kHeldPerKeptRow = 4;
+constexpr int kGroupColumn = 0;
+constexpr int kRowColumn = 1;
+constexpr int kFirstOrderColumn = 2;
 
 }  // namespace
 
+GroupedTopKState::GroupedTopKState(SortSpec order, SortSpec by_group, std::vector<int> group_columns, int64_t k,
+                                   bool with_ties, std::unique_ptr<cp::Grouper> grouper)
+    : order_(std::move(order)),
+      by_group_(std::move(by_group)),
+      group_columns_(std::move(group_columns)),
+      k_(k),
+      with_ties_(with_ties),
+      grouper_(std::move(grouper)) {
+  arrow::FieldVector fields = {arrow::field("__group", arrow::uint32()), arrow::field("__row", arrow::int64())};
+  for (size_t i = 0; i < order_.keys().size(); ++i) {
+    fields.push_back(by_group_.schema()->field(static_cast<int>(i) + 1));
+  }
+  narrow_schema_ = arrow::schema(std::move(fields));
+}
+
 Result<GroupedTopKState> GroupedTopKState::Make(SortSpec order, std::vector<int> group_columns, int64_t k,
                                                 bool with_ties) {
-  // The narrow batch Compact sorts: the group id, then the order key columns.
-  arrow::FieldVector fields = {arrow::field(kGroupIdColumn, arrow::uint32())};
-  std::vector<SortKey> keys = {{kGroupIdColumn, true, false}};
+  // The batch Compact sorts: each row's group rank, then the order key columns.
+  arrow::FieldVector fields = {arrow::field("__group_rank", arrow::uint32())};
+  std::vector<SortKey> keys = {{"__group_rank", true, false}};
   for (size_t i = 0; i < order.keys().size(); ++i) {
     const auto& field = order.schema()->field(order.key_indices()[i]);
     fields.push_back(arrow::field("__order_" + std::to_string(i), field->type()));
     keys.push_back({fields.back()->name(), order.keys()[i].ascending, order.keys()[i].nulls_first});
   }
   ARROW_ASSIGN_OR_RAISE(auto by_group, SortSpec::Make(arrow::schema(std::move(fields)), keys, "grouped top-k"));
-  return GroupedTopKState(std::move(order), std::move(by_group), std::move(group_columns), k, with_ties);
+  std::vector<arrow::TypeHolder> types;
+  for (int c : group_columns) types.emplace_back(order.schema()->field(c)->type());
+  ARROW_ASSIGN_OR_RAISE(auto grouper, cp::Grouper::Make(types));
+  return GroupedTopKState(std::move(order), std::move(by_group), std::move(group_columns), k, with_ties,
+                          std::move(grouper));
 }
 
 bool GroupedTopKState::SameOrderKeys(const arrow::RecordBatch& rows, int64_t a, int64_t b) const {
-  for (int c : order_.key_indices()) {
+  for (int c = kFirstOrderColumn; c < rows.num_columns(); ++c) {
     const auto& column = *rows.column(c);
     if (!column.RangeEquals(a, a + 1, b, column)) return false;
   }
@@ -47,18 +72,29 @@ bool GroupedTopKState::SameOrderKeys(const arrow::RecordBatch& rows, int64_t a, 
 }
 
 Status GroupedTopKState::Add(const std::shared_ptr<arrow::RecordBatch>& batch) {
-  if (batch->num_rows() == 0) return Status::OK();
-  pending_rows_ += batch->num_rows();
-  pending_.push_back(batch);
-  if (pending_rows_ >= std::max(best_rows_, kMinCompactRows)) return Compact();
+  const int64_t n = batch->num_rows();
+  if (n == 0) return Status::OK();
+  ARROW_RETURN_NOT_OK(EnsureComputeInitialized());
+  std::vector<cp::ExecValue> keys;
+  for (int c : group_columns_) keys.emplace_back(*batch->column_data(c));
+  ARROW_ASSIGN_OR_RAISE(arrow::Datum ids, grouper_->Consume(cp::ExecSpan(std::move(keys), n)));
+  std::vector<int64_t> numbers(static_cast<size_t>(n));
+  std::iota(numbers.begin(), numbers.end(), held_rows_);
+  arrow::ArrayVector narrow = {ids.make_array(), std::make_shared<arrow::Int64Array>(n, arrow::Buffer::FromVector(
+                                                                                           std::move(numbers)))};
+  for (int c : order_.key_indices()) narrow.push_back(batch->column(c));
+  held_.push_back(batch);
+  held_rows_ += n;
+  pending_.push_back(arrow::RecordBatch::Make(narrow_schema_, n, std::move(narrow)));
+  pending_rows_ += n;
+  if (pending_rows_ >= std::max(kept_rows_, kMinCompactRows)) return Compact();
   return Status::OK();
 }
 
 Status GroupedTopKState::Compact() {
   if (pending_.empty()) return Status::OK();
-  ARROW_RETURN_NOT_OK(EnsureComputeInitialized());
   std::vector<std::shared_ptr<arrow::RecordBatch>> parts;
-  if (best_ != nullptr) parts.push_back(best_);
+  if (kept_ != nullptr) parts.push_back(kept_);
   parts.insert(parts.end(), pending_.begin(), pending_.end());
   pending_.clear();
   pending_rows_ = 0;
@@ -68,20 +104,10 @@ Status GroupedTopKState::Compact() {
   }
   const int64_t n = rows->num_rows();
 
-  // A fresh grouper per compaction: ids only need to agree within this batch.
-  std::vector<arrow::TypeHolder> types;
-  std::vector<cp::ExecValue> keys;
-  for (int c : group_columns_) {
-    types.emplace_back(rows->column(c)->type());
-    keys.emplace_back(*rows->column_data(c));
-  }
-  ARROW_ASSIGN_OR_RAISE(auto grouper, cp::Grouper::Make(types));
-  ARROW_ASSIGN_OR_RAISE(arrow::Datum ids, grouper->Consume(cp::ExecSpan(std::move(keys), n)));
-
-  // Groups sort by their first row (Arrow's ids need not follow first appearance): the
-  // kept rows come first in `rows`, so groups stay in order of first appearance.
-  const uint32_t* id = ids.array()->GetValues<uint32_t>(1);
-  std::vector<uint32_t> first(grouper->num_groups(), UINT32_MAX);
+  // Groups sort by their first row (the grouper's ids need not follow first appearance):
+  // the kept rows come first in `rows`, so groups stay in order of first appearance.
+  const uint32_t* id = rows->column_data(kGroupColumn)->GetValues<uint32_t>(1);
+  std::vector<uint32_t> first(grouper_->num_groups(), UINT32_MAX);
   std::vector<uint32_t> group_of(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
     uint32_t& f = first[id[i]];
@@ -89,12 +115,12 @@ Status GroupedTopKState::Compact() {
     group_of[static_cast<size_t>(i)] = f;
   }
   const uint32_t* group = group_of.data();
-  arrow::ArrayVector narrow = {std::make_shared<arrow::UInt32Array>(n, arrow::Buffer::Wrap(group_of))};
-  for (int c : order_.key_indices()) narrow.push_back(rows->column(c));
-  auto sortable = arrow::RecordBatch::Make(by_group_.schema(), n, std::move(narrow));
+  arrow::ArrayVector sortable_columns = {std::make_shared<arrow::UInt32Array>(n, arrow::Buffer::Wrap(group_of))};
+  for (int c = kFirstOrderColumn; c < rows->num_columns(); ++c) sortable_columns.push_back(rows->column(c));
+  auto sortable = arrow::RecordBatch::Make(by_group_.schema(), n, std::move(sortable_columns));
   ARROW_ASSIGN_OR_RAISE(auto order, by_group_.SortIndices(*sortable));
 
-  // Sorted by group id, so each group is one run: keep its first k.
+  // Sorted by group, so each group is one run: keep its first k.
   const auto& sorted = *order->data();
   auto row_at = [&](int64_t i) -> int64_t {
     return sorted.type->id() == arrow::Type::UINT32 ? sorted.GetValues<uint32_t>(1)[i]
@@ -123,14 +149,32 @@ Status GroupedTopKState::Compact() {
   }
   ARROW_ASSIGN_OR_RAISE(auto kept, keep.Finish());
   ARROW_ASSIGN_OR_RAISE(auto taken, cp::Take(arrow::Datum(rows), arrow::Datum(kept)));
-  best_ = taken.record_batch();
-  best_rows_ = best_->num_rows();
+  kept_ = taken.record_batch();
+  kept_rows_ = kept_->num_rows();
+  if (held_rows_ > kHeldPerKeptRow * kept_rows_ + kMinCompactRows) return Gather();
+  return Status::OK();
+}
+
+Status GroupedTopKState::Gather() {
+  if (kept_ == nullptr || !pending_.empty()) return Status::OK();  // pending rows point into held_ too
+  ARROW_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(order_.schema(), held_));
+  ARROW_ASSIGN_OR_RAISE(auto taken, cp::Take(arrow::Datum(table), arrow::Datum(kept_->column(kRowColumn))));
+  ARROW_ASSIGN_OR_RAISE(auto batch, taken.table()->CombineChunksToBatch());
+  held_ = {batch};
+  held_rows_ = batch->num_rows();
+  std::vector<int64_t> numbers(static_cast<size_t>(kept_rows_));
+  std::iota(numbers.begin(), numbers.end(), 0);
+  auto columns = kept_->columns();
+  columns[kRowColumn] = std::make_shared<arrow::Int64Array>(kept_rows_, arrow::Buffer::FromVector(std::move(numbers)));
+  kept_ = arrow::RecordBatch::Make(narrow_schema_, kept_rows_, std::move(columns));
   return Status::OK();
 }
 
 Result<std::shared_ptr<arrow::RecordBatch>> GroupedTopKState::Finish() {
   ARROW_RETURN_NOT_OK(Compact());
-  return best_;
+  if (kept_ == nullptr) return nullptr;
+  ARROW_RETURN_NOT_OK(Gather());
+  return held_.front();
 }
 
 Result<Flow> GroupedTopKOperator::Push(int port, Message message) {

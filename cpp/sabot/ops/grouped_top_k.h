@@ -9,12 +9,19 @@
 #include "sabot/exec/operator.h"
 #include "sabot/ops/sort_spec.h"
 
+namespace arrow::compute {
+class Grouper;
+}
+
 namespace sabot {
 
-//! The best k rows per group that one thread has seen. Rows arrive into a pending list;
-//! once it is as large as the kept rows (at least kMinCompactRows), both are folded by
-//! one stable sort on (group id, order keys) and a run-length cut at k per group, so the
-//! work per row stays amortized O(log n) and the kept set never exceeds groups * k.
+//! The best k rows per group that one thread has seen. Rows are ranked on narrow columns
+//! only (a group id from one persistent hash grouper, a row number, the order keys): a
+//! pending list is folded into the kept rows, once it is as large as they are (at least
+//! kMinCompactRows), by one stable sort on (group, order keys) and a run-length cut at k
+//! per group. The wide rows stay in the input batches they came in and are gathered at
+//! Finish, or earlier once the held batches have grown to several times the kept rows, so
+//! memory stays proportional to groups * k and no compaction copies strings.
 class GroupedTopKState {
  public:
   //! `group_columns` are indices into `order.schema()`; k >= 1. `with_ties` keeps, after
@@ -27,27 +34,30 @@ class GroupedTopKState {
   //! order keys (ties in input order); groups in order of first appearance. nullptr when
   //! no row arrived.
   Result<std::shared_ptr<arrow::RecordBatch>> Finish();
-  //! Rows held: the kept best plus the pending ones.
-  int64_t rows() const { return best_rows_ + pending_rows_; }
+  //! Input rows held: those of the batches that still hold a kept or pending row.
+  int64_t rows() const { return held_rows_; }
 
  private:
-  GroupedTopKState(SortSpec order, SortSpec by_group, std::vector<int> group_columns, int64_t k, bool with_ties)
-      : order_(std::move(order)),
-        by_group_(std::move(by_group)),
-        group_columns_(std::move(group_columns)),
-        k_(k),
-        with_ties_(with_ties) {}
+  GroupedTopKState(SortSpec order, SortSpec by_group, std::vector<int> group_columns, int64_t k, bool with_ties,
+                   std::unique_ptr<arrow::compute::Grouper> grouper);
   Status Compact();
-  //! Whether rows `a` and `b` of `rows` are equal on every order key.
+  //! Gathers the kept rows out of the held batches into one batch, which replaces them.
+  Status Gather();
+  //! Whether rows `a` and `b` of the narrow batch `rows` are equal on every order key.
   bool SameOrderKeys(const arrow::RecordBatch& rows, int64_t a, int64_t b) const;
 
   SortSpec order_;     //!< the user's order over the input schema
-  SortSpec by_group_;  //!< (group id, order keys) over the narrow batch Compact sorts
+  SortSpec by_group_;  //!< (group rank, order keys) over the batch Compact sorts
   std::vector<int> group_columns_;
   int64_t k_;
   bool with_ties_;
-  std::shared_ptr<arrow::RecordBatch> best_;  //!< null until the first compaction
-  int64_t best_rows_ = 0;
+  std::shared_ptr<arrow::compute::Grouper> grouper_;
+  std::vector<std::shared_ptr<arrow::RecordBatch>> held_;  //!< input batches, in arrival order
+  int64_t held_rows_ = 0;
+  //! Narrow rows: group id (uint32), row number in the held batches (int64), order keys.
+  std::shared_ptr<arrow::Schema> narrow_schema_;
+  std::shared_ptr<arrow::RecordBatch> kept_;  //!< null until the first compaction
+  int64_t kept_rows_ = 0;
   std::vector<std::shared_ptr<arrow::RecordBatch>> pending_;
   int64_t pending_rows_ = 0;
 };
