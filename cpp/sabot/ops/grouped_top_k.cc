@@ -10,7 +10,6 @@
 #include <arrow/compute/row/grouper.h>
 
 #include "sabot/expr/bind.h"
-#include "sabot/ops/sort.h"
 
 namespace sabot {
 
@@ -177,29 +176,6 @@ Result<std::shared_ptr<arrow::RecordBatch>> GroupedTopKState::Finish() {
   return held_.front();
 }
 
-Result<Flow> GroupedTopKOperator::Push(int port, Message message) {
-  if (finished_) return Flow::kStop;
-  switch (message.kind()) {
-    case MessageKind::kBatch:
-      ARROW_RETURN_NOT_OK(state_.Add(message.batch()));
-      return Flow::kContinue;
-    case MessageKind::kWatermark:
-      return Flow::kContinue;  // held back: see the class comment
-    case MessageKind::kCheckpointBarrier:
-      return Emit(std::move(message));
-    case MessageKind::kEndOfStream:
-      break;
-  }
-  finished_ = true;
-  ARROW_ASSIGN_OR_RAISE(auto best, state_.Finish());
-  const int64_t rows = best == nullptr ? 0 : best->num_rows();
-  for (int64_t offset = 0; offset < rows; offset += kSortOutputBatchRows) {
-    ARROW_ASSIGN_OR_RAISE(auto flow, Emit(Message::Batch(best->Slice(offset, kSortOutputBatchRows))));
-    if (flow == Flow::kStop) return flow;
-  }
-  return Emit(Message::EndOfStream());
-}
-
 Result<std::unique_ptr<Operator>> MakeGroupedTopK(const std::shared_ptr<arrow::Schema>& input,
                                                   const std::vector<std::string>& group_by,
                                                   const std::vector<SortKey>& keys, int64_t k, bool with_ties) {
@@ -217,7 +193,7 @@ Result<std::unique_ptr<Operator>> MakeGroupedTopK(const std::shared_ptr<arrow::S
   }
   ARROW_ASSIGN_OR_RAISE(auto state,
                         GroupedTopKState::Make(std::move(order), std::move(group_columns), k, with_ties));
-  return std::make_unique<GroupedTopKOperator>(std::move(state), input);
+  return std::make_unique<RowsAtEndOperator<GroupedTopKState>>("GroupedTopK", std::move(state), input);
 }
 
 }  // namespace sabot

@@ -8,6 +8,7 @@
 
 #include "sabot/exec/operator.h"
 #include "sabot/ops/sort_spec.h"
+#include "sabot/ops/top_k.h"
 
 namespace arrow::compute {
 class Grouper;
@@ -60,22 +61,6 @@ class GroupedTopKState {
   int64_t kept_rows_ = 0;
   std::vector<std::shared_ptr<arrow::RecordBatch>> pending_;
   int64_t pending_rows_ = 0;
-};
-
-//! One thread's copy of a grouped top-k stage. Like Sort and TopK it holds watermarks
-//! back (a group's best rows are final only when its input ends) and forwards
-//! checkpoint barriers; it emits at EndOfStream.
-class GroupedTopKOperator final : public Operator {
- public:
-  explicit GroupedTopKOperator(GroupedTopKState state, std::shared_ptr<arrow::Schema> schema)
-      : Operator(std::move(schema)), state_(std::move(state)) {}
-  std::string_view name() const override { return "GroupedTopK"; }
-  Result<Flow> Push(int port, Message message) override;
-  int64_t state_rows() const override { return state_.rows(); }
-
- private:
-  GroupedTopKState state_;
-  bool finished_ = false;
 };
 
 //! The best k rows by `keys` within each group of equal `group_by` values (nulls form
