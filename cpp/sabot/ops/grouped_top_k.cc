@@ -92,15 +92,8 @@ Status GroupedTopKState::Add(const std::shared_ptr<arrow::RecordBatch>& batch) {
 
 Status GroupedTopKState::Compact() {
   if (pending_.empty()) return Status::OK();
-  std::vector<std::shared_ptr<arrow::RecordBatch>> parts;
-  if (kept_ != nullptr) parts.push_back(kept_);
-  parts.insert(parts.end(), pending_.begin(), pending_.end());
-  pending_.clear();
+  ARROW_ASSIGN_OR_RAISE(auto rows, KeptThenPending(kept_, &pending_));
   pending_rows_ = 0;
-  std::shared_ptr<arrow::RecordBatch> rows = parts[0];
-  if (parts.size() > 1) {
-    ARROW_ASSIGN_OR_RAISE(rows, arrow::ConcatenateRecordBatches(parts));
-  }
   const int64_t n = rows->num_rows();
 
   // Groups sort by their first row (the grouper's ids need not follow first appearance):

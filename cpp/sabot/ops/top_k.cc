@@ -85,17 +85,20 @@ Status TopKState::Add(const std::shared_ptr<arrow::RecordBatch>& batch) {
   return Status::OK();
 }
 
+Result<std::shared_ptr<arrow::RecordBatch>> KeptThenPending(const std::shared_ptr<arrow::RecordBatch>& kept,
+                                                            std::vector<std::shared_ptr<arrow::RecordBatch>>* pending) {
+  std::vector<std::shared_ptr<arrow::RecordBatch>> parts;
+  if (kept != nullptr) parts.push_back(kept);
+  parts.insert(parts.end(), pending->begin(), pending->end());
+  pending->clear();
+  if (parts.size() == 1) return parts[0];
+  return arrow::ConcatenateRecordBatches(parts);
+}
+
 Status TopKState::Compact() {
   if (pending_.empty()) return Status::OK();
-  std::vector<std::shared_ptr<arrow::RecordBatch>> parts;
-  if (best_ != nullptr) parts.push_back(best_);
-  parts.insert(parts.end(), pending_.begin(), pending_.end());
-  pending_.clear();
+  ARROW_ASSIGN_OR_RAISE(auto rows, KeptThenPending(best_, &pending_));
   pending_rows_ = 0;
-  std::shared_ptr<arrow::RecordBatch> rows = parts[0];
-  if (parts.size() > 1) {
-    ARROW_ASSIGN_OR_RAISE(rows, arrow::ConcatenateRecordBatches(parts));
-  }
   ARROW_ASSIGN_OR_RAISE(auto order, spec_.SortIndices(*rows));
   const int64_t keep = std::min(k_, rows->num_rows());
   ARROW_ASSIGN_OR_RAISE(auto taken, cp::Take(arrow::Datum(rows), arrow::Datum(order->Slice(0, keep))));

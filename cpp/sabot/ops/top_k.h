@@ -49,6 +49,11 @@ class TopKState {
   int64_t pending_rows_ = 0;
 };
 
+//! The kept rows (null: none yet) followed by the pending ones, as one batch; empties
+//! `pending`. How top-k states fold new rows in: ties then keep input order.
+Result<std::shared_ptr<arrow::RecordBatch>> KeptThenPending(const std::shared_ptr<arrow::RecordBatch>& kept,
+                                                            std::vector<std::shared_ptr<arrow::RecordBatch>>* pending);
+
 //! One thread's copy of a stage that folds its input into a `State` (Add(batch)) and
 //! emits State::Finish()'s rows at EndOfStream, in batches of kSortOutputBatchRows: top-k,
 //! grouped or not. Like Sort, it holds watermarks back (the rows they vouch for are still
