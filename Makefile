@@ -81,7 +81,7 @@ bench-python: build python
 bench-scaling: build python
 	@$(PY) bench/scaling_bench.py
 
-# Nexmark q0-q3 on Sabot and on Apache Flink (a MiniCluster in one JVM) over the same events:
+# Nexmark q0-q22 (but q6, q10) on Sabot and on Apache Flink (a MiniCluster in one JVM) over the same events:
 # events/s, per core, and the ratio. The JDK and Maven are installed for this target only;
 # the Java generator is checked against Sabot's before anything is timed.
 bench-nexmark: build python

@@ -61,11 +61,12 @@ def checksums(events: int, seed: int) -> dict[str, dict[str, int]]:
     return out
 
 
-def bench(events: int, parallelism: int, repeats: int, warmups: int) -> dict[str, dict[str, float]]:
+def bench(events: int, parallelism: int, repeats: int, warmups: int,
+          queries: list[str]) -> dict[str, dict[str, float]]:
     """Per query: rows, seconds (median of the timed runs after the warm-ups) and events_per_s."""
     out = {}
     for line in run("bench", events=events, parallelism=parallelism, repeats=repeats,
-                    warmups=warmups).splitlines():
+                    warmups=warmups, queries=",".join(queries)).splitlines():
         if line.startswith("result "):
             f = fields(line)
             out[f["query"]] = {"rows": int(f["rows"]), "seconds": float(f["seconds"]),

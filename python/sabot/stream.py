@@ -279,9 +279,21 @@ class Stream:
         return Stream(self._s.sort(_sort_keys(by, descending, nulls_first)))
 
     def top_k(self, k: int, *by: str, descending: bool | Sequence[bool] = False,
-              nulls_first: bool | Sequence[bool] = False) -> "Stream":
-        """``sort(...).limit(k)`` in one operator that keeps only k rows in memory."""
-        return Stream(self._s.sort(_sort_keys(by, descending, nulls_first), k))
+              nulls_first: bool | Sequence[bool] = False, per: str | Sequence[str] = (),
+              with_ties: bool = False) -> "Stream":
+        """``sort(...).limit(k)`` in one operator that keeps only k rows in memory. With
+        ``per``, the best k rows of each group of equal ``per`` values (SQL's
+        ``ROW_NUMBER() OVER (PARTITION BY per ORDER BY by) <= k``; ties keep input order),
+        each group's rows in order, emitted when the input ends; ``with_ties`` also keeps
+        the rows equal to a group's k-th on every ``by`` column (``RANK() <= k``)::
+
+            bids.top_k(10, "price", descending=True, per="auction")   # 10 highest bids per auction
+            bids.top_k(1, "date_time", descending=True, per=["bidder", "auction"])  # latest bid of each pair
+            bids.top_k(1, "price", descending=True, per="window_start", with_ties=True)  # all bids at the top price
+        """
+        if with_ties and not per:
+            raise TypeError("top_k(with_ties=True) needs per=, the group columns")
+        return Stream(self._s.sort(_sort_keys(by, descending, nulls_first), k, _names(per), with_ties))
 
     def distinct(self, *columns: str) -> "Stream":
         """Distinct rows over ``columns`` (default: all); nulls are equal to each other."""
@@ -376,18 +388,44 @@ class Stream:
 
 
 class Agg:
-    """One aggregate: see the functions of ``sabot.agg``."""
+    """One aggregate: see the functions of ``sabot.agg``. ``where`` (SQL's ``FILTER
+    (WHERE ...)``) makes it see only the rows where that expression is true."""
 
-    __slots__ = ("function", "column", "name")
+    __slots__ = ("function", "column", "name", "where")
 
-    def __init__(self, function: str, column: str = "", name: str = ""):
-        self.function, self.column, self.name = function, column, name
+    def __init__(self, function: str, column: str = "", name: str = "", where: Expr | None = None):
+        self.function, self.column, self.name, self.where = function, column, name, where
 
     def alias(self, name: str) -> "Agg":
-        return Agg(self.function, self.column, name)
+        return Agg(self.function, self.column, name, self.where)
 
     def __repr__(self) -> str:
-        return f"Agg({self.function}({self.column or '*'}){' as ' + self.name if self.name else ''})"
+        cond = f" where {self.where}" if self.where is not None else ""
+        return f"Agg({self.function}({self.column or '*'}){cond}{' as ' + self.name if self.name else ''})"
+
+
+def _agg_specs(stream: Stream, aggregates: Sequence[Agg],
+               named: Mapping[str, Agg]) -> tuple[Stream, list[tuple[str, str, str]]]:
+    """The (function, column, name) triples the engine takes. A filtered aggregate reads a
+    column that is null where its condition is not true: aggregates skip nulls, so this is
+    FILTER (WHERE ...); count(*) becomes a count of such a column."""
+    items = [(a, a.name) for a in aggregates] + [(a, name) for name, a in named.items()]
+    if not items:
+        raise TypeError("agg() needs at least one aggregate, e.g. agg(n=agg.count())")
+    specs, masked = [], {}
+    for i, (a, name) in enumerate(items):
+        if a.where is None:
+            specs.append((a.function, a.column, name))
+            continue
+        hidden = f"__agg_where_{i}"
+        value = _core.lit(1) if a.function == "count_all" else _core.col(a.column)
+        masked[hidden] = _core.call("if_else", [_to_expr(a.where)._e, value, _core.typed_lit(None, "null")], {})
+        if not name:
+            raise TypeError(f"a filtered aggregate needs a name: agg(name={a!r})")
+        specs.append(("count" if a.function == "count_all" else a.function, hidden, name))
+    if masked:
+        stream = Stream(stream._s.with_columns(list(masked.items())))
+    return stream, specs
 
 
 class GroupBy:
@@ -397,11 +435,8 @@ class GroupBy:
         self._stream, self._keys = stream, keys
 
     def agg(self, *aggregates: Agg, **named: Agg) -> Stream:
-        specs = [(a.function, a.column, a.name) for a in aggregates]
-        specs += [(a.function, a.column, name) for name, a in named.items()]
-        if not specs:
-            raise TypeError("agg() needs at least one aggregate, e.g. agg(n=agg.count())")
-        return Stream(self._stream._s.aggregate(self._keys, specs))
+        stream, specs = _agg_specs(self._stream, aggregates, named)
+        return Stream(stream._s.aggregate(self._keys, specs))
 
 
 class WindowedGroupBy:
@@ -414,15 +449,12 @@ class WindowedGroupBy:
         self._gap_us = gap_us
 
     def agg(self, *aggregates: Agg, **named: Agg) -> Stream:
-        specs = [(a.function, a.column, a.name) for a in aggregates]
-        specs += [(a.function, a.column, name) for name, a in named.items()]
-        if not specs:
-            raise TypeError("agg() needs at least one aggregate, e.g. agg(n=agg.count())")
+        stream, specs = _agg_specs(self._stream, aggregates, named)
         if self._gap_us is not None:  # a session window
             time_column, _, _, lateness_us, keys = self._args
-            return Stream(self._stream._s.session_window_aggregate(time_column, self._gap_us, lateness_us, keys,
+            return Stream(stream._s.session_window_aggregate(time_column, self._gap_us, lateness_us, keys,
                                                                    specs))
-        return Stream(self._stream._s.window_aggregate(*self._args, specs))
+        return Stream(stream._s.window_aggregate(*self._args, specs))
 
 
 def _micros(value: Any) -> int:

@@ -343,12 +343,13 @@ NB_MODULE(_core, m) {
           "time_column"_a, "gap_us"_a, "allowed_lateness_us"_a, "keys"_a, "aggregates"_a)
       .def(
           "sort",
-          [](const Stream& s, const std::vector<std::tuple<std::string, bool, bool>>& keys, int64_t k) {
+          [](const Stream& s, const std::vector<std::tuple<std::string, bool, bool>>& keys, int64_t k,
+             std::vector<std::string> per, bool with_ties) {
             std::vector<SortKey> sort_keys;
             for (const auto& [column, ascending, nulls_first] : keys) sort_keys.push_back({column, ascending, nulls_first});
-            return k < 0 ? s.Sort(std::move(sort_keys)) : s.TopK(std::move(sort_keys), k);
+            return k < 0 ? s.Sort(std::move(sort_keys)) : s.TopK(std::move(sort_keys), k, std::move(per), with_ties);
           },
-          "keys"_a, "k"_a = -1)
+          "keys"_a, "k"_a = -1, "per"_a = std::vector<std::string>(), "with_ties"_a = false)
       .def("distinct", &Stream::Distinct, "columns"_a)
       .def("explain", &Stream::Explain)
       .def("explain_with_schemas",

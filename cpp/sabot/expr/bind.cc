@@ -13,13 +13,18 @@
 #include <arrow/type.h>
 
 #include "sabot/expr/function_options.h"
+#include "sabot/expr/split_part.h"
 
 namespace sabot {
 
 namespace cp = arrow::compute;
 
 Status EnsureComputeInitialized() {
-  static const Status status = cp::Initialize();
+  // Sabot's own functions join Arrow's in its registry, so call() reaches both alike.
+  static const Status status = [] {
+    ARROW_RETURN_NOT_OK(cp::Initialize());
+    return RegisterSplitPart();
+  }();
   return status;
 }
 

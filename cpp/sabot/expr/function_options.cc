@@ -188,6 +188,30 @@ Result<OptionsPtr> ParseSetLookup(const OptionReader& r) {
       set, skip_nulls ? cp::SetLookupOptions::SKIP : cp::SetLookupOptions::MATCH);
 }
 
+// floor/ceil/round_temporal: multiple (default 1) of a calendar unit, counted from the
+// epoch, so floor_temporal(ts, multiple=10, unit="second") is a 10 s tumbling window's start.
+Result<OptionsPtr> ParseRoundTemporal(const OptionReader& r) {
+  ARROW_RETURN_NOT_OK(r.CheckKeys({"multiple", "unit"}));
+  ARROW_ASSIGN_OR_RAISE(int64_t multiple, r.Int("multiple", 1));
+  static const std::map<std::string, cp::CalendarUnit> kUnits = {
+      {"nanosecond", cp::CalendarUnit::NANOSECOND}, {"microsecond", cp::CalendarUnit::MICROSECOND},
+      {"millisecond", cp::CalendarUnit::MILLISECOND}, {"second", cp::CalendarUnit::SECOND},
+      {"minute", cp::CalendarUnit::MINUTE}, {"hour", cp::CalendarUnit::HOUR},
+      {"day", cp::CalendarUnit::DAY}, {"week", cp::CalendarUnit::WEEK},
+      {"month", cp::CalendarUnit::MONTH}, {"quarter", cp::CalendarUnit::QUARTER},
+      {"year", cp::CalendarUnit::YEAR}};
+  const std::string unit = r.String("unit", "day");
+  auto it = kUnits.find(unit);
+  if (it == kUnits.end()) {
+    return Status::Invalid("unknown calendar unit '", unit, "' (expected nanosecond ... second, minute, hour, day, "
+                           "week, month, quarter or year)");
+  }
+  if (multiple < 1 || multiple > std::numeric_limits<int>::max()) {
+    return Status::Invalid("option 'multiple' must be at least 1, found ", multiple);
+  }
+  return std::make_shared<cp::RoundTemporalOptions>(static_cast<int>(multiple), it->second);
+}
+
 const std::map<std::string, Parser>& Parsers() {
   static const auto* parsers = new std::map<std::string, Parser>{
       {"cast", ParseCast},
@@ -205,6 +229,9 @@ const std::map<std::string, Parser>& Parsers() {
       {"split_pattern", ParseSplit},
       {"utf8_slice_codeunits", ParseSlice},
       {"round", ParseRound},
+      {"floor_temporal", ParseRoundTemporal},
+      {"ceil_temporal", ParseRoundTemporal},
+      {"round_temporal", ParseRoundTemporal},
       {"is_in", ParseSetLookup},
       {"index_in", ParseSetLookup},
       {"utf8_lpad", ParsePad},

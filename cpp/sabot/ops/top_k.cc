@@ -8,7 +8,6 @@
 #include <arrow/compute/api.h>
 
 #include "sabot/expr/bind.h"
-#include "sabot/ops/sort.h"
 
 namespace sabot {
 
@@ -86,17 +85,20 @@ Status TopKState::Add(const std::shared_ptr<arrow::RecordBatch>& batch) {
   return Status::OK();
 }
 
+Result<std::shared_ptr<arrow::RecordBatch>> KeptThenPending(const std::shared_ptr<arrow::RecordBatch>& kept,
+                                                            std::vector<std::shared_ptr<arrow::RecordBatch>>* pending) {
+  std::vector<std::shared_ptr<arrow::RecordBatch>> parts;
+  if (kept != nullptr) parts.push_back(kept);
+  parts.insert(parts.end(), pending->begin(), pending->end());
+  pending->clear();
+  if (parts.size() == 1) return parts[0];
+  return arrow::ConcatenateRecordBatches(parts);
+}
+
 Status TopKState::Compact() {
   if (pending_.empty()) return Status::OK();
-  std::vector<std::shared_ptr<arrow::RecordBatch>> parts;
-  if (best_ != nullptr) parts.push_back(best_);
-  parts.insert(parts.end(), pending_.begin(), pending_.end());
-  pending_.clear();
+  ARROW_ASSIGN_OR_RAISE(auto rows, KeptThenPending(best_, &pending_));
   pending_rows_ = 0;
-  std::shared_ptr<arrow::RecordBatch> rows = parts[0];
-  if (parts.size() > 1) {
-    ARROW_ASSIGN_OR_RAISE(rows, arrow::ConcatenateRecordBatches(parts));
-  }
   ARROW_ASSIGN_OR_RAISE(auto order, spec_.SortIndices(*rows));
   const int64_t keep = std::min(k_, rows->num_rows());
   ARROW_ASSIGN_OR_RAISE(auto taken, cp::Take(arrow::Datum(rows), arrow::Datum(order->Slice(0, keep))));
@@ -125,37 +127,12 @@ Result<std::shared_ptr<arrow::RecordBatch>> TopKState::Finish() {
   return best_;
 }
 
-TopKOperator::TopKOperator(SortSpec spec, int64_t k)
-    : Operator(spec.schema()), state_(std::move(spec), k) {}
-
-Result<Flow> TopKOperator::Push(int port, Message message) {
-  if (finished_) return Flow::kStop;
-  switch (message.kind()) {
-    case MessageKind::kBatch:
-      ARROW_RETURN_NOT_OK(state_.Add(message.batch()));
-      return Flow::kContinue;
-    case MessageKind::kWatermark:
-      return Flow::kContinue;  // held back: see the class comment
-    case MessageKind::kCheckpointBarrier:
-      return Emit(std::move(message));
-    case MessageKind::kEndOfStream:
-      break;
-  }
-  finished_ = true;
-  ARROW_ASSIGN_OR_RAISE(auto best, state_.Finish());
-  const int64_t rows = best == nullptr ? 0 : best->num_rows();
-  for (int64_t offset = 0; offset < rows; offset += kSortOutputBatchRows) {
-    ARROW_ASSIGN_OR_RAISE(auto flow, Emit(Message::Batch(best->Slice(offset, kSortOutputBatchRows))));
-    if (flow == Flow::kStop) return flow;
-  }
-  return Emit(Message::EndOfStream());
-}
-
 Result<std::unique_ptr<Operator>> MakeTopK(const std::shared_ptr<arrow::Schema>& input,
                                            const std::vector<SortKey>& keys, int64_t k) {
   if (k < 0) return Status::Invalid("top-k needs k >= 0, got ", k);
   ARROW_ASSIGN_OR_RAISE(auto spec, SortSpec::Make(input, keys, "top-k"));
-  return std::make_unique<TopKOperator>(std::move(spec), k);
+  auto schema = spec.schema();
+  return std::make_unique<RowsAtEndOperator<TopKState>>("TopK", TopKState(std::move(spec), k), std::move(schema));
 }
 
 }  // namespace sabot

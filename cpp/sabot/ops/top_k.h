@@ -6,7 +6,10 @@
 #include <optional>
 #include <vector>
 
+#include <arrow/record_batch.h>
+
 #include "sabot/exec/operator.h"
+#include "sabot/ops/sort.h"
 #include "sabot/ops/sort_spec.h"
 
 namespace sabot {
@@ -28,6 +31,8 @@ class TopKState {
 
   const SortSpec& spec() const { return spec_; }
   int64_t k() const { return k_; }
+  //! Rows held: the best so far and the pending ones.
+  int64_t rows() const { return (best_ == nullptr ? 0 : best_->num_rows()) + pending_rows_; }
 
  private:
   //! Folds the pending rows into best_: a stable sort of best_ followed by the pending
@@ -44,16 +49,49 @@ class TopKState {
   int64_t pending_rows_ = 0;
 };
 
-//! One thread's copy of a top-k stage. Like Sort, it holds watermarks back (the rows they
-//! vouch for are still inside) and forwards checkpoint barriers.
-class TopKOperator final : public Operator {
+//! The kept rows (null: none yet) followed by the pending ones, as one batch; empties
+//! `pending`. How top-k states fold new rows in: ties then keep input order.
+Result<std::shared_ptr<arrow::RecordBatch>> KeptThenPending(const std::shared_ptr<arrow::RecordBatch>& kept,
+                                                            std::vector<std::shared_ptr<arrow::RecordBatch>>* pending);
+
+//! One thread's copy of a stage that folds its input into a `State` (Add(batch)) and
+//! emits State::Finish()'s rows at EndOfStream, in batches of kSortOutputBatchRows: top-k,
+//! grouped or not. Like Sort, it holds watermarks back (the rows they vouch for are still
+//! inside) and forwards checkpoint barriers.
+template <typename State>
+class RowsAtEndOperator final : public Operator {
  public:
-  TopKOperator(SortSpec spec, int64_t k);
-  std::string_view name() const override { return "TopK"; }
-  Result<Flow> Push(int port, Message message) override;
+  RowsAtEndOperator(std::string_view name, State state, std::shared_ptr<arrow::Schema> schema)
+      : Operator(std::move(schema)), name_(name), state_(std::move(state)) {}
+  std::string_view name() const override { return name_; }
+  int64_t state_rows() const override { return state_.rows(); }
+
+  Result<Flow> Push(int port, Message message) override {
+    if (finished_) return Flow::kStop;
+    switch (message.kind()) {
+      case MessageKind::kBatch:
+        ARROW_RETURN_NOT_OK(state_.Add(message.batch()));
+        return Flow::kContinue;
+      case MessageKind::kWatermark:
+        return Flow::kContinue;  // held back: see the class comment
+      case MessageKind::kCheckpointBarrier:
+        return Emit(std::move(message));
+      case MessageKind::kEndOfStream:
+        break;
+    }
+    finished_ = true;
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::RecordBatch> rows, state_.Finish());
+    const int64_t n = rows == nullptr ? 0 : rows->num_rows();
+    for (int64_t offset = 0; offset < n; offset += kSortOutputBatchRows) {
+      ARROW_ASSIGN_OR_RAISE(auto flow, Emit(Message::Batch(rows->Slice(offset, kSortOutputBatchRows))));
+      if (flow == Flow::kStop) return flow;
+    }
+    return Emit(Message::EndOfStream());
+  }
 
  private:
-  TopKState state_;
+  std::string_view name_;  //!< a literal
+  State state_;
   bool finished_ = false;
 };
 

@@ -254,6 +254,8 @@ Result<json> NodeToJson(const PlanNode& node) {
     case PlanKind::kTopK: {
       const auto& top = static_cast<const TopKNode&>(node);
       out = {{"op", "top_k"}, {"k", top.k}, {"keys", SortKeysToJson(top.keys)}};
+      if (!top.per.empty()) out["per"] = top.per;
+      if (top.with_ties) out["with_ties"] = true;
       break;
     }
     case PlanKind::kDistinct:
@@ -604,7 +606,9 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
   if (op == "top_k") {
     ARROW_ASSIGN_OR_RAISE(auto keys, SortKeysFromJson(node));
     ARROW_ASSIGN_OR_RAISE(auto k, node.Int("k"));
-    return std::make_shared<TopKNode>(std::move(input), std::move(keys), k);
+    ARROW_ASSIGN_OR_RAISE(auto per, StringList(node, "per", /*required=*/false));
+    ARROW_ASSIGN_OR_RAISE(bool with_ties, node.Bool("with_ties", false));
+    return std::make_shared<TopKNode>(std::move(input), std::move(keys), k, std::move(per), with_ties);
   }
   if (op == "distinct") {
     ARROW_ASSIGN_OR_RAISE(auto columns, StringList(node, "columns", /*required=*/false));

@@ -216,7 +216,10 @@ static std::string DescribeKeys(const std::vector<SortKey>& keys) {
 }
 
 std::string SortNode::Describe() const { return "Sort " + DescribeKeys(keys); }
-std::string TopKNode::Describe() const { return "TopK " + std::to_string(k) + " by " + DescribeKeys(keys); }
+std::string TopKNode::Describe() const {
+  return "TopK " + std::to_string(k) + (with_ties ? " with ties" : "") + (per.empty() ? "" : " per " + JoinNames(per)) +
+         " by " + DescribeKeys(keys);
+}
 std::string DistinctNode::Describe() const {
   return "Distinct" + (columns.empty() ? std::string() : " " + JoinNames(columns));
 }

@@ -213,14 +213,23 @@ class SortNode final : public PlanNode {
   const std::vector<SortKey> keys;
 };
 
-//! ORDER BY keys LIMIT k, in one operator that keeps only k rows.
+//! ORDER BY keys LIMIT k, in one operator that keeps only k rows; with `per` columns,
+//! the best k rows of each group of equal `per` values (ROW_NUMBER() <= k per partition),
+//! and with `with_ties` also the rows tied with each group's k-th (RANK() <= k).
 class TopKNode final : public PlanNode {
  public:
-  TopKNode(PlanPtr input, std::vector<SortKey> keys, int64_t k)
-      : PlanNode(PlanKind::kTopK, {std::move(input)}), keys(std::move(keys)), k(k) {}
+  TopKNode(PlanPtr input, std::vector<SortKey> keys, int64_t k, std::vector<std::string> per = {},
+           bool with_ties = false)
+      : PlanNode(PlanKind::kTopK, {std::move(input)}),
+        keys(std::move(keys)),
+        k(k),
+        per(std::move(per)),
+        with_ties(with_ties) {}
   std::string Describe() const override;
   const std::vector<SortKey> keys;
   const int64_t k;
+  const std::vector<std::string> per;
+  const bool with_ties;
 };
 
 //! Distinct rows over `columns` (empty: all columns); output has those columns.

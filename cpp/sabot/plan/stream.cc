@@ -144,8 +144,8 @@ Stream Stream::Sort(std::vector<SortKey> keys) const {
   return Stream(std::make_shared<SortNode>(node_, std::move(keys)));
 }
 
-Stream Stream::TopK(std::vector<SortKey> keys, int64_t k) const {
-  return Stream(std::make_shared<TopKNode>(node_, std::move(keys), k));
+Stream Stream::TopK(std::vector<SortKey> keys, int64_t k, std::vector<std::string> per, bool with_ties) const {
+  return Stream(std::make_shared<TopKNode>(node_, std::move(keys), k, std::move(per), with_ties));
 }
 
 Stream Stream::Distinct(std::vector<std::string> columns) const {

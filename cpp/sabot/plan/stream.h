@@ -62,7 +62,9 @@ class Stream {
   //! Event-time window aggregation; results leave as the watermark passes each window.
   Stream WindowAggregate(WindowSpec window, std::vector<std::string> keys, std::vector<AggregateSpec> aggregates) const;
   Stream Sort(std::vector<SortKey> keys) const;
-  Stream TopK(std::vector<SortKey> keys, int64_t k) const;
+  //! With `per` columns: the best k rows of each group of equal `per` values (and with
+  //! `with_ties` the rows tied with each group's k-th).
+  Stream TopK(std::vector<SortKey> keys, int64_t k, std::vector<std::string> per = {}, bool with_ties = false) const;
   Stream Distinct(std::vector<std::string> columns = {}) const;
 
   PlanPtr To(SinkSpec spec) const;

@@ -20,6 +20,7 @@
 #include "sabot/ops/map_batches.h"
 #include "sabot/ops/project.h"
 #include "sabot/ops/sort.h"
+#include "sabot/ops/grouped_top_k.h"
 #include "sabot/ops/top_k.h"
 #include "sabot/ops/union.h"
 #include "sabot/ops/window_aggregate.h"
@@ -293,7 +294,12 @@ class Lowering {
       }
       case PlanKind::kTopK: {
         const auto& top = static_cast<const TopKNode&>(node);
-        ARROW_ASSIGN_OR_RAISE(auto op, MakeTopK(schema, top.keys, top.k));
+        if (top.with_ties && top.per.empty()) {
+          return Status::Invalid("top-k with ties needs group columns (per=)");
+        }
+        ARROW_ASSIGN_OR_RAISE(auto op, top.per.empty()
+                                           ? MakeTopK(schema, top.keys, top.k)
+                                           : MakeGroupedTopK(schema, top.per, top.keys, top.k, top.with_ties));
         return Chain(child, std::move(op));
       }
       case PlanKind::kDistinct: {

@@ -91,6 +91,21 @@ TEST(PlanJson, StatefulNodesRoundTrip) {
   EXPECT_EQ(*SerializePlan(**back), *text);
 }
 
+TEST(PlanJson, TopKPerGroupWithTiesRoundTrips) {
+  auto plan = Stream::ReadParquet("bids.parquet")
+                  .TopK({{"price", false, false}}, 2, {"auction", "day"}, /*with_ties=*/true)
+                  .WriteCsv("out.csv");
+  EXPECT_EQ(Explain(*plan->input()), "TopK 2 with ties per auction, day by price desc\n  Source parquet bids.parquet\n");
+  auto text = SerializePlan(*plan);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  auto back = DeserializePlan(*text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << *text;
+  EXPECT_EQ(*SerializePlan(**back), *text);
+  const auto& top = static_cast<const TopKNode&>(*(*back)->input());
+  EXPECT_EQ(top.per, (std::vector<std::string>{"auction", "day"}));
+  EXPECT_TRUE(top.with_ties);
+}
+
 TEST(PlanJson, WindowAggregateRoundTrips) {
   WindowSpec window;
   window.kind = WindowSpec::Kind::kSliding;

@@ -1,4 +1,5 @@
-// NexmarkQueries: Nexmark q0-q3 as Flink DataStream pipelines over in-job generated events.
+// NexmarkQueries: Nexmark q0-q3 as Flink DataStream pipelines over in-job generated events
+// (the others: NexmarkEventTimeQueries).
 package sabot.nexmark.flink;
 
 import org.apache.flink.api.common.accumulators.LongCounter;
@@ -42,7 +43,11 @@ public final class NexmarkQueries {
         auctions.connect(sellers).keyBy(new BySeller(), new ById()).process(new SellerJoin())
             .addSink(new CountingSink<>()).name("count");
       }
-      default -> throw new IllegalArgumentException("unknown query '" + query + "' (q0, q1, q2, q3)");
+      default -> {
+        if (!NexmarkEventTimeQueries.build(query, env, events, gen)) {
+          throw new IllegalArgumentException("unknown query '" + query + "' (q0-q5, q7-q9, q11-q22)");
+        }
+      }
     }
   }
 
