@@ -69,6 +69,12 @@ PlanPtr WithInputs(const PlanNode& node, std::vector<PlanPtr> inputs) {
     case PlanKind::kJoin: return std::make_shared<JoinNode>(in(0), in(1), static_cast<const JoinNode&>(node).spec);
     case PlanKind::kIntervalJoin:
       return std::make_shared<IntervalJoinNode>(in(0), in(1), static_cast<const IntervalJoinNode&>(node).spec);
+    case PlanKind::kAsofJoin:
+      return std::make_shared<AsofJoinNode>(in(0), in(1), static_cast<const AsofJoinNode&>(node).spec);
+    case PlanKind::kWindowJoin:
+      return std::make_shared<WindowJoinNode>(in(0), in(1), static_cast<const WindowJoinNode&>(node).spec);
+    case PlanKind::kTemporalJoin:
+      return std::make_shared<TemporalJoinNode>(in(0), in(1), static_cast<const TemporalJoinNode&>(node).spec);
     case PlanKind::kAggregate: {
       const auto& agg = static_cast<const AggregateNode&>(node);
       return std::make_shared<AggregateNode>(in(0), agg.keys, agg.aggregates);
