@@ -86,7 +86,7 @@ PlanPtr WithInputs(const PlanNode& node, std::vector<PlanPtr> inputs) {
     case PlanKind::kSort: return std::make_shared<SortNode>(in(0), static_cast<const SortNode&>(node).keys);
     case PlanKind::kTopK: {
       const auto& top = static_cast<const TopKNode&>(node);
-      return std::make_shared<TopKNode>(in(0), top.keys, top.k);
+      return std::make_shared<TopKNode>(in(0), top.keys, top.k, top.per, top.with_ties);
     }
     case PlanKind::kDistinct:
       return std::make_shared<DistinctNode>(in(0), static_cast<const DistinctNode&>(node).columns);
