@@ -182,8 +182,19 @@ class Stream:
                                             _micros(lower), _micros(upper), suffix))
 
     def group_by(self, *keys: str) -> "GroupBy":
-        """``group_by("k").agg(total=agg.sum("x"), n=agg.count())``; no keys: one global row."""
+        """``group_by("k").agg(total=agg.sum("x"), n=agg.count())``; no keys: one global row.
+        Over an unbounded stream the result is a changelog (see ``GroupBy.agg``)."""
         return GroupBy(self, list(keys))
+
+    def idle_timeout(self, timeout: Any) -> "Stream":
+        """This source (call it right on one) declares itself idle after ``timeout``
+        (a ``timedelta`` or microseconds of wall-clock time) without data, so a union or
+        join over it stops holding the watermark back for it until it sends again; rows
+        it sends later may then be late::
+
+            both = clicks.idle_timeout(timedelta(seconds=5)).union(views)
+        """
+        return Stream(self._s.idle_timeout(_micros(timeout)))
 
     def agg(self, *aggregates: "Agg", **named: "Agg") -> "Stream":
         """A global aggregate (one row): ``s.agg(n=agg.count(), top=agg.max("x"))``."""
@@ -199,6 +210,19 @@ class Stream:
         slide_us = size_us if slide is None else _micros(slide)
         return WindowedGroupBy(self, time_column, size_us, slide_us, _micros(allowed_lateness), _names(by))
 
+    def global_window(self, *, by: str | Sequence[str] = (), trigger_count: int = 0,
+                      trigger_interval: Any = 0) -> "WindowedGroupBy":
+        """One window per key (``by``) over all time. ``.agg(...)`` gives the keys and the
+        aggregates, emitted when the input ends; ``trigger_count=n`` also emits a key's
+        result so far each time it took n more rows, ``trigger_interval`` (a ``timedelta``
+        or microseconds of wall-clock time) every key's that changed, each that often. A
+        key's last row is its final result::
+
+            totals = events.global_window(by="user", trigger_count=100).agg(n=agg.count())
+        """
+        return WindowedGroupBy(self, "", 0, 0, 0, _names(by), global_triggers=(trigger_count,
+                                                                               _micros(trigger_interval)))
+
     def session_window(self, time_column: str, gap: Any, *, by: str | Sequence[str] = (),
                        allowed_lateness: Any = 0) -> "WindowedGroupBy":
         """Session windows over a timestamp column: per key (``by``), rows less than
@@ -212,6 +236,18 @@ class Stream:
             clicks.session_window("ts", timedelta(minutes=30), by="user").agg(n=agg.count())
         """
         return WindowedGroupBy(self, time_column, 0, 0, _micros(allowed_lateness), _names(by), gap_us=_micros(gap))
+
+    def late_rows(self) -> "Stream":
+        """The side output of a window aggregate (this stream): the input rows that arrived
+        after their window's end + ``allowed_lateness`` in watermark time, which no window
+        took, with the input's columns. Running it runs the whole window (the results
+        themselves are dropped); their count is the ``late rows`` column of
+        ``explain_analyze()``::
+
+            counts = events.window("ts", timedelta(minutes=1), allowed_lateness=timedelta(seconds=10)).agg(n=agg.count())
+            counts.late_rows().write_csv("late.csv")
+        """
+        return Stream(self._s.late_rows())
 
     def sort(self, *by: str, descending: bool | Sequence[bool] = False,
              nulls_first: bool | Sequence[bool] = False) -> "Stream":
@@ -336,12 +372,24 @@ class GroupBy:
     def __init__(self, stream: Stream, keys: list[str]):
         self._stream, self._keys = stream, keys
 
-    def agg(self, *aggregates: Agg, **named: Agg) -> Stream:
-        specs = [(a.function, a.column, a.name) for a in aggregates]
-        specs += [(a.function, a.column, name) for name, a in named.items()]
-        if not specs:
-            raise TypeError("agg() needs at least one aggregate, e.g. agg(n=agg.count())")
-        return Stream(self._stream._s.aggregate(self._keys, specs))
+    def agg(self, *aggregates: Agg, changelog: bool | None = None, state_ttl: Any = 0, time_column: str | None = None,
+            **named: Agg) -> Stream:
+        """The aggregates per group. Over a bounded stream: one row per group at the end.
+        Over an unbounded one (or with ``changelog=True``): a changelog, emitted after every
+        batch, with an ``op`` column first: ``insert`` for a new group, ``update_before``
+        (old row) then ``update_after`` (new row) for a changed one, ``delete`` for one
+        forgotten by ``state_ttl`` (a duration in event time of ``time_column``: a key whose
+        newest row is that much older than the watermark). ``sabot.materialize(stream)``
+        applies a changelog into the table it describes."""
+        specs = _agg_specs(aggregates, named)
+        if changelog is None:
+            changelog = not self._stream.is_bounded or bool(state_ttl)
+        if not changelog:
+            return Stream(self._stream._s.aggregate(self._keys, specs))
+        ttl_us = _micros(state_ttl)
+        if ttl_us and not time_column:
+            raise TypeError("state_ttl= needs time_column=, the event-time column that keeps a key alive")
+        return Stream(self._stream._s.changelog_aggregate(self._keys, specs, ttl_us, time_column or ""))
 
 
 class WindowedGroupBy:
@@ -349,20 +397,28 @@ class WindowedGroupBy:
     Stream again, with columns window_start, window_end, the keys, then the aggregates."""
 
     def __init__(self, stream: Stream, time_column: str, size_us: int, slide_us: int, lateness_us: int,
-                 keys: list[str], *, gap_us: int | None = None):
+                 keys: list[str], *, gap_us: int | None = None, global_triggers: tuple[int, int] | None = None):
         self._stream, self._args = stream, (time_column, size_us, slide_us, lateness_us, keys)
         self._gap_us = gap_us
+        self._global_triggers = global_triggers
 
     def agg(self, *aggregates: Agg, **named: Agg) -> Stream:
-        specs = [(a.function, a.column, a.name) for a in aggregates]
-        specs += [(a.function, a.column, name) for name, a in named.items()]
-        if not specs:
-            raise TypeError("agg() needs at least one aggregate, e.g. agg(n=agg.count())")
+        specs = _agg_specs(aggregates, named)
+        if self._global_triggers is not None:
+            return Stream(self._stream._s.global_window_aggregate(*self._global_triggers, self._args[4], specs))
         if self._gap_us is not None:  # a session window
             time_column, _, _, lateness_us, keys = self._args
             return Stream(self._stream._s.session_window_aggregate(time_column, self._gap_us, lateness_us, keys,
                                                                    specs))
         return Stream(self._stream._s.window_aggregate(*self._args, specs))
+
+
+def _agg_specs(aggregates, named) -> list[tuple]:
+    specs = [(a.function, a.column, a.name) for a in aggregates]
+    specs += [(a.function, a.column, name) for name, a in named.items()]
+    if not specs:
+        raise TypeError("agg() needs at least one aggregate, e.g. agg(n=agg.count())")
+    return specs
 
 
 def _micros(value: Any) -> int:

@@ -40,9 +40,15 @@ IntervalJoinOperator::~IntervalJoinOperator() = default;
 Result<Flow> IntervalJoinOperator::Push(int port, Message message) {
   SABOT_CHECK(port == kLeft || port == kRight);
   Side& side = sides_[port];
+  if (message.kind() == MessageKind::kBatch || message.kind() == MessageKind::kWatermark) side.idle = false;
   switch (message.kind()) {
     case MessageKind::kBatch:
       return Consume(port, message.batch());
+    case MessageKind::kIdle:
+      // The other side's watermark alone moves time on; this side's rows stay as long
+      // as its own watermark says they can match.
+      side.idle = true;
+      return AdvanceWatermark();
     case MessageKind::kWatermark:
       side.watermark = std::max(side.watermark, message.watermark());
       ARROW_RETURN_NOT_OK(Expire(1 - port));
@@ -68,7 +74,12 @@ Result<Flow> IntervalJoinOperator::Push(int port, Message message) {
 }
 
 Result<Flow> IntervalJoinOperator::AdvanceWatermark() {
-  const EventTime low = std::min(sides_[kLeft].watermark, sides_[kRight].watermark);
+  const Side& left = sides_[kLeft];
+  const Side& right = sides_[kRight];
+  if (left.idle && right.idle) return Flow::kContinue;
+  const EventTime low = left.idle    ? right.watermark
+                        : right.idle ? left.watermark
+                                     : std::min(left.watermark, right.watermark);
   // kMaxWatermark (both inputs ended) is implied by the EndOfStream that follows.
   if (low <= emitted_watermark_ || low == kMaxWatermark) return Flow::kContinue;
   emitted_watermark_ = low;

@@ -70,6 +70,7 @@ class IntervalJoinOperator final : public Operator {
     int64_t rows = 0;
     EventTime watermark = std::numeric_limits<EventTime>::min();
     bool ended = false;
+    bool idle = false;  // declared idle: left out of the output watermark until it speaks
   };
 
   IntervalJoinOperator(std::shared_ptr<arrow::Schema> output, IntervalJoinSpec spec, Side left, Side right,

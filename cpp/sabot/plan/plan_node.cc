@@ -24,6 +24,8 @@ std::string_view ToString(PlanKind kind) {
     case PlanKind::kDistinct: return "Distinct";
     case PlanKind::kSink: return "Sink";
     case PlanKind::kIntervalJoin: return "IntervalJoin";
+    case PlanKind::kLateRows: return "LateRows";
+    case PlanKind::kChangelogAggregate: return "ChangelogAggregate";
   }
   return "?";
 }
@@ -49,6 +51,12 @@ void ExplainInto(const PlanNode& node, int depth, std::string* out) {
 }  // namespace
 
 std::string SourceNode::Describe() const {
+  std::string out = DescribeSource();
+  if (spec.idle_timeout_us > 0) out += " idle_timeout=" + std::to_string(spec.idle_timeout_us) + "us";
+  return out;
+}
+
+std::string SourceNode::DescribeSource() const {
   switch (spec.kind) {
     case SourceSpec::Kind::kFile: {
       std::string out = "Source " + std::string(sabot::ToString(spec.format)) + " " + spec.path;
@@ -116,6 +124,13 @@ std::string AggregateNode::Describe() const {
   return "Aggregate " + (keys.empty() ? std::string() : "by " + JoinNames(keys) + " ") + DescribeAggregates(aggregates);
 }
 
+std::string ChangelogAggregateNode::Describe() const {
+  std::string out = "ChangelogAggregate " + (keys.empty() ? std::string() : "by " + JoinNames(keys) + " ") +
+                    DescribeAggregates(aggregates);
+  if (state_ttl_us > 0) out += " ttl " + std::to_string(state_ttl_us) + "us on " + time_column;
+  return out;
+}
+
 std::string IntervalJoinNode::Describe() const {
   std::string out = "IntervalJoin on ";
   for (size_t i = 0; i < spec.left_keys.size(); ++i) {
@@ -126,6 +141,13 @@ std::string IntervalJoinNode::Describe() const {
 }
 
 std::string WindowAggregateNode::Describe() const {
+  if (window.kind == WindowSpec::Kind::kGlobal) {
+    std::string out = "WindowAggregate global";
+    if (window.trigger_count > 0) out += " every " + std::to_string(window.trigger_count) + " rows";
+    if (window.trigger_interval_us > 0) out += " every " + std::to_string(window.trigger_interval_us) + "us";
+    if (!keys.empty()) out += " by " + JoinNames(keys);
+    return out + " " + DescribeAggregates(aggregates);
+  }
   std::string out = window.kind == WindowSpec::Kind::kTumbling ? "WindowAggregate tumbling " : "WindowAggregate sliding ";
   if (window.kind == WindowSpec::Kind::kSession) out = "WindowAggregate session gap ";
   out += std::to_string(window.kind == WindowSpec::Kind::kSession ? window.gap_us : window.size_us) + "us";
