@@ -255,6 +255,11 @@ class Lowering {
       }
       case PlanKind::kAggregate: {
         const auto& agg = static_cast<const AggregateNode&>(node);
+        if (!IsBounded(*node.input())) {
+          // Over an endless input the end never comes: emit each change as it happens.
+          ARROW_ASSIGN_OR_RAISE(auto op, MakeChangelogAggregate(schema, agg.keys, agg.aggregates));
+          return Chain(child, std::move(op));
+        }
         ARROW_ASSIGN_OR_RAISE(auto op, MakeHashAggregate(schema, agg.keys, agg.aggregates, options_.memory));
         return Chain(child, std::move(op));
       }
