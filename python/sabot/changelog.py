@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _ADDS = {"insert": 1, "update_after": 1, "update_before": -1, "delete": -1}
+_SIGN = "__sabot_changelog_sign"
 
 
 def materialize(changelog: Any) -> pa.Table:
-    """The table a changelog describes: its rows applied in order, ``insert`` and
-    ``update_after`` adding their row, ``update_before`` and ``delete`` removing theirs.
+    """The table a changelog describes: ``insert`` and ``update_after`` rows add their row,
+    ``update_before`` and ``delete`` rows remove theirs (computed as each distinct row's
+    net count, so the work is vectorized; rows come in no particular order).
     ``changelog`` is a bounded ``Stream`` (run here), a ``pyarrow.Table`` or an iterable of
     record batches, with the ``op`` column first; the result has the other columns::
 
@@ -31,24 +35,20 @@ def materialize(changelog: Any) -> pa.Table:
         schema = batches[0].schema
     if schema.names[:1] != ["op"]:
         raise ValueError(f"a changelog has an 'op' column first; these columns are {schema.names}")
-    rows: dict[tuple, int] = {}  # row -> multiplicity; insertion order is first appearance
-    for batch in batches:
-        ops = batch.column(0).to_pylist()
-        values = list(zip(*(batch.column(i).to_pylist() for i in range(1, batch.num_columns)))) \
-            if batch.num_columns > 1 else [()] * batch.num_rows
-        for op, row in zip(ops, values):
-            change = _ADDS.get(op)
-            if change is None:
-                raise ValueError(f"unknown changelog op {op!r}; expected one of {sorted(_ADDS)}")
-            count = rows.get(row, 0) + change
-            if count < 0:
-                raise ValueError(f"the changelog removes ({op}) a row it does not hold: {row}")
-            if count == 0:
-                del rows[row]
-            else:
-                rows[row] = count
-    out_schema = pa.schema(list(schema)[1:])
-    kept = [row for row, count in rows.items() for _ in range(count)]
-    columns = list(zip(*kept)) if kept else [[] for _ in out_schema]
-    return pa.Table.from_arrays([pa.array(list(c), type=f.type) for c, f in zip(columns, out_schema)],
-                                schema=out_schema)
+    table = pa.Table.from_batches(list(batches), schema)
+    ops = table.column(0)
+    unknown = pc.unique(ops.filter(pc.invert(pc.is_in(ops, pa.array(list(_ADDS)))))).to_pylist()
+    if unknown:
+        raise ValueError(f"unknown changelog op {unknown[0]!r}; expected one of {sorted(_ADDS)}")
+    # The table is the multiset of rows added minus rows removed: net count per distinct row.
+    names = schema.names[1:]
+    signs = pc.if_else(pc.is_in(ops, pa.array(["insert", "update_after"])), 1, -1).cast(pa.int64())
+    counted = table.drop_columns(["op"]).append_column(_SIGN, signs)
+    net = counted.group_by(names, use_threads=False).aggregate([(_SIGN, "sum")])
+    totals = net.column(_SIGN + "_sum")
+    if pc.any(pc.less(totals, 0)).as_py():
+        bad = net.filter(pc.less(totals, 0)).slice(0, 1).select(names).to_pylist()[0]
+        raise ValueError(f"the changelog removes a row more often than it adds it: {bad}")
+    kept = net.filter(pc.greater(totals, 0))
+    repeat = np.repeat(np.arange(kept.num_rows), kept.column(_SIGN + "_sum").to_numpy())
+    return kept.take(pa.array(repeat, pa.int64())).select(names).cast(pa.schema(list(schema)[1:]))

@@ -86,3 +86,12 @@ def test_changelog_errors_name_the_problem():
         stream.group_by("key").agg(n=agg.count(), state_ttl=dt.timedelta(seconds=1))
     with pytest.raises(sabot.SabotError, match="keys"):
         stream.agg(n=agg.count(), state_ttl=dt.timedelta(seconds=1), time_column="ts").collect()
+
+
+def test_materialize_refuses_a_changelog_that_removes_what_it_never_added():
+    log = pa.table({"op": ["insert", "delete", "delete"], "k": [1, 1, 1]})
+    with pytest.raises(ValueError, match="removes a row"):
+        sabot.materialize(log)
+    with pytest.raises(ValueError, match="unknown changelog op"):
+        sabot.materialize(pa.table({"op": ["upsert"], "k": [1]}))
+    assert sabot.materialize(log.slice(0, 2)).num_rows == 0
