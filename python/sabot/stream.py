@@ -237,6 +237,27 @@ class Stream:
         """
         return WindowedGroupBy(self, time_column, 0, 0, _micros(allowed_lateness), _names(by), gap_us=_micros(gap))
 
+    def process(self, fn: Any, *, by: str | Sequence[str], schema: pa.Schema) -> "Stream":
+        """A keyed process function: per key (``by``), ``fn.process(rows, ctx)`` gets that
+        key's rows of each batch (a ``pyarrow.RecordBatch``, in input order) and
+        ``fn.on_timer(time_us, ctx)`` (optional) each event-time timer of the key once the
+        watermark reaches it. ``ctx`` holds the current key: ``ctx.key`` (a dict of the key
+        columns), ``ctx.watermark``, per-key values (``ctx.value(name, default)``,
+        ``ctx.set_value(name, v)``, ``ctx.clear_value(name)``), timers
+        (``ctx.register_timer(t_us)``, ``ctx.delete_timer(t_us)``) and ``ctx.emit(batch)``
+        for rows of ``schema``. State lives per key group; ``ctx`` is valid only during the
+        call::
+
+            class Count:
+                def process(self, rows, ctx):
+                    ctx.set_value("n", ctx.value("n", 0) + rows.num_rows)
+                    ctx.register_timer(ctx.watermark + 60_000_000)
+                def on_timer(self, time_us, ctx):
+                    ctx.emit(pa.record_batch({"user": [ctx.key["user"]], "n": [ctx.value("n")]}, schema))
+        """
+        name = getattr(fn, "__name__", type(fn).__name__)
+        return Stream(self._s.keyed_process(_names(by), fn, _invoke_keyed_process, name, schema.__arrow_c_schema__()))
+
     def late_rows(self) -> "Stream":
         """The side output of a window aggregate (this stream): the input rows that arrived
         after their window's end + ``allowed_lateness`` in watermark time, which no window
@@ -411,6 +432,55 @@ class WindowedGroupBy:
             return Stream(self._stream._s.session_window_aggregate(time_column, self._gap_us, lateness_us, keys,
                                                                    specs))
         return Stream(self._stream._s.window_aggregate(*self._args, specs))
+
+
+class _KeyedProcessContext:
+    """What a keyed process function sees; wraps the engine's context for one call."""
+
+    def __init__(self, ctx):
+        self._ctx = ctx
+        self._key = None
+
+    @property
+    def key(self) -> dict:
+        if self._key is None:
+            self._key = pa.RecordBatch._import_from_c_capsule(*self._ctx.key_capsules()).to_pylist()[0]
+        return self._key
+
+    @property
+    def watermark(self) -> int:
+        return self._ctx.watermark
+
+    def value(self, name: str, default: Any = None) -> Any:
+        value = self._ctx.value(name)
+        return default if value is None else value
+
+    def set_value(self, name: str, value: Any) -> None:
+        self._ctx.set_value(name, value)
+
+    def clear_value(self, name: str) -> None:
+        self._ctx.clear_value(name)
+
+    def register_timer(self, time_us: int) -> None:
+        self._ctx.register_timer(int(time_us))
+
+    def delete_timer(self, time_us: int) -> None:
+        self._ctx.delete_timer(int(time_us))
+
+    def emit(self, rows: pa.RecordBatch) -> None:
+        if isinstance(rows, pa.Table):
+            for batch in rows.to_batches():
+                self._ctx.emit(*batch.__arrow_c_array__())
+            return
+        self._ctx.emit(*rows.__arrow_c_array__())
+
+
+def _invoke_keyed_process(fn, event: str, ctx, a, b) -> None:
+    context = _KeyedProcessContext(ctx)
+    if event == "rows":
+        fn.process(pa.RecordBatch._import_from_c_capsule(a, b), context)
+    elif hasattr(fn, "on_timer"):
+        fn.on_timer(a, context)
 
 
 def _agg_specs(aggregates, named) -> list[tuple]:

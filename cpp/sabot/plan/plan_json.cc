@@ -241,6 +241,10 @@ Result<json> NodeToJson(const PlanNode& node) {
     case PlanKind::kDistinct:
       out = {{"op", "distinct"}, {"columns", static_cast<const DistinctNode&>(node).columns}};
       break;
+    case PlanKind::kKeyedProcess:
+      return Status::Invalid("a plan calling the keyed process function '",
+                             static_cast<const KeyedProcessNode&>(node).factory->name(),
+                             "' cannot be serialized; the function lives in this process");
     case PlanKind::kMapBatches:
       return Status::Invalid("a plan calling the function '",
                              static_cast<const MapBatchesNode&>(node).function->name(),

@@ -26,6 +26,7 @@ std::string_view ToString(PlanKind kind) {
     case PlanKind::kIntervalJoin: return "IntervalJoin";
     case PlanKind::kLateRows: return "LateRows";
     case PlanKind::kChangelogAggregate: return "ChangelogAggregate";
+    case PlanKind::kKeyedProcess: return "KeyedProcess";
   }
   return "?";
 }

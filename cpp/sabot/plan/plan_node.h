@@ -23,7 +23,7 @@ namespace sabot {
 enum class PlanKind : uint8_t {
   kSource, kFilter, kProject, kWithColumns, kRename, kUnion, kLimit, kExplode, kMapBatches,
   kJoin, kAggregate, kWindowAggregate, kSort, kTopK, kDistinct, kSink, kIntervalJoin, kLateRows,
-  kChangelogAggregate
+  kChangelogAggregate, kKeyedProcess
 };
 std::string_view ToString(PlanKind kind);
 
@@ -195,6 +195,27 @@ class ChangelogAggregateNode final : public PlanNode {
   const std::vector<AggregateSpec> aggregates;
   const int64_t state_ttl_us;
   const std::string time_column;
+};
+
+class KeyedProcessFunction;  // ops/keyed_process.h
+
+//! Makes the keyed process function of each operator that runs a KeyedProcessNode.
+class KeyedProcessFactory {
+ public:
+  virtual ~KeyedProcessFactory() = default;
+  virtual std::string name() const = 0;
+  virtual std::unique_ptr<KeyedProcessFunction> Make() const = 0;
+};
+
+//! Runs user code per key (see KeyedProcessOperator). Not serializable: the code lives
+//! in the process that built the plan.
+class KeyedProcessNode final : public PlanNode {
+ public:
+  KeyedProcessNode(PlanPtr input, std::vector<std::string> keys, std::shared_ptr<const KeyedProcessFactory> factory)
+      : PlanNode(PlanKind::kKeyedProcess, {std::move(input)}), keys(std::move(keys)), factory(std::move(factory)) {}
+  std::string Describe() const override { return "KeyedProcess " + factory->name() + " by " + JoinNames(keys); }
+  const std::vector<std::string> keys;
+  const std::shared_ptr<const KeyedProcessFactory> factory;
 };
 
 //! The side output of a window aggregate (its only input): the input rows that arrived

@@ -144,6 +144,10 @@ Stream Stream::ChangelogAggregate(std::vector<std::string> keys, std::vector<Agg
                                                          std::move(time_column)));
 }
 
+Stream Stream::KeyedProcess(std::vector<std::string> keys, std::shared_ptr<const KeyedProcessFactory> factory) const {
+  return Stream(std::make_shared<KeyedProcessNode>(node_, std::move(keys), std::move(factory)));
+}
+
 Result<Stream> Stream::LateRows() const {
   if (node_->kind() != PlanKind::kWindowAggregate) {
     return Status::Invalid("late rows come from a window aggregate (window(...).agg(...)), not from ",

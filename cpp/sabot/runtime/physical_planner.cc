@@ -13,6 +13,7 @@
 #include "sabot/ops/hash_aggregate.h"
 #include "sabot/ops/hash_join.h"
 #include "sabot/ops/interval_join.h"
+#include "sabot/ops/keyed_process.h"
 #include "sabot/ops/late_rows.h"
 #include "sabot/ops/filter.h"
 #include "sabot/ops/limit.h"
@@ -56,6 +57,7 @@ std::string_view OpName(PlanKind kind) {
     case PlanKind::kIntervalJoin: return "interval_join";
     case PlanKind::kLateRows: return "late_rows";
     case PlanKind::kChangelogAggregate: return "changelog_aggregate";
+    case PlanKind::kKeyedProcess: return "keyed_process";
   }
   return "?";
 }
@@ -261,6 +263,11 @@ class Lowering {
           return Chain(child, std::move(op));
         }
         ARROW_ASSIGN_OR_RAISE(auto op, MakeHashAggregate(schema, agg.keys, agg.aggregates, options_.memory));
+        return Chain(child, std::move(op));
+      }
+      case PlanKind::kKeyedProcess: {
+        const auto& process = static_cast<const KeyedProcessNode&>(node);
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeKeyedProcess(schema, process.keys, process.factory->Make()));
         return Chain(child, std::move(op));
       }
       case PlanKind::kChangelogAggregate: {
