@@ -22,6 +22,7 @@ from typing import Any, Sequence
 import pyarrow as pa  # loads the Arrow C++ libraries the extension links against
 
 from . import _core, agg
+from .changelog import materialize
 from .expr import Expr, call, col, lit
 from .stream import SabotError, Stream, set_memory_limit, set_threads
 from .user_functions import UdfWarning, clear_udf_memory_cache, udf, udf_cache_info
@@ -29,7 +30,7 @@ from .user_functions import UdfWarning, clear_udf_memory_cache, udf, udf_cache_i
 __version__: str = _core.__version__
 
 __all__ = ["Stream", "Expr", "agg", "SabotError", "col", "lit", "call", "read_csv", "read_json", "read_ipc",
-           "read_parquet", "generate", "nexmark", "from_arrow", "set_memory_limit", "set_threads", "udf", "UdfWarning",
+           "read_parquet", "generate", "nexmark", "from_arrow", "set_memory_limit", "set_threads", "materialize", "udf", "UdfWarning",
            "udf_cache_info", "clear_udf_memory_cache", "__version__"]
 
 
@@ -62,11 +63,13 @@ def read_parquet(path: str | PathLike, *, columns: Sequence[str] | None = None) 
 
 def generate(rows: int | None = 1_000_000, *, batch_size: int = 65_536, rows_per_second: float = 0,
              seed: int = 42, num_keys: int = 1_000, start_time_us: int = 1_700_000_000_000_000,
-             time_step_us: int = 1_000, max_out_of_orderness_us: int = 0) -> Stream:
+             time_step_us: int = 1_000, max_out_of_orderness_us: int = 0, idle_timeout: Any = None) -> Stream:
     """Deterministic synthetic rows: id, key, value, category, ts (event time, with
-    watermarks). ``rows=None`` never ends (iterate with ``async for`` or add ``limit``)."""
-    return Stream(_core.generate(-1 if rows is None else rows, batch_size, rows_per_second, seed, num_keys,
-                                 start_time_us, time_step_us, max_out_of_orderness_us))
+    watermarks). ``rows=None`` never ends (iterate with ``async for`` or add ``limit``).
+    ``idle_timeout``: see ``Stream.idle_timeout``."""
+    stream = Stream(_core.generate(-1 if rows is None else rows, batch_size, rows_per_second, seed, num_keys,
+                                   start_time_us, time_step_us, max_out_of_orderness_us))
+    return stream if idle_timeout is None else stream.idle_timeout(idle_timeout)
 
 
 def nexmark(table: str = "bid", *, events: int | None = 10_000_000, batch_size: int = 65_536, seed: int = 0,

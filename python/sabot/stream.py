@@ -242,8 +242,19 @@ class Stream:
                                             suffix))
 
     def group_by(self, *keys: str) -> "GroupBy":
-        """``group_by("k").agg(total=agg.sum("x"), n=agg.count())``; no keys: one global row."""
+        """``group_by("k").agg(total=agg.sum("x"), n=agg.count())``; no keys: one global row.
+        Over an unbounded stream the result is a changelog (see ``GroupBy.agg``)."""
         return GroupBy(self, list(keys))
+
+    def idle_timeout(self, timeout: Any) -> "Stream":
+        """This source (call it right on one) declares itself idle after ``timeout``
+        (a ``timedelta`` or microseconds of wall-clock time) without data, so a union or
+        join over it stops holding the watermark back for it until it sends again; rows
+        it sends later may then be late::
+
+            both = clicks.idle_timeout(timedelta(seconds=5)).union(views)
+        """
+        return Stream(self._s.idle_timeout(_micros(timeout)))
 
     def agg(self, *aggregates: "Agg", **named: "Agg") -> "Stream":
         """A global aggregate (one row): ``s.agg(n=agg.count(), top=agg.max("x"))``."""
@@ -259,6 +270,19 @@ class Stream:
         slide_us = size_us if slide is None else _micros(slide)
         return WindowedGroupBy(self, time_column, size_us, slide_us, _micros(allowed_lateness), _names(by))
 
+    def global_window(self, *, by: str | Sequence[str] = (), trigger_count: int = 0,
+                      trigger_interval: Any = 0) -> "WindowedGroupBy":
+        """One window per key (``by``) over all time. ``.agg(...)`` gives the keys and the
+        aggregates, emitted when the input ends; ``trigger_count=n`` also emits a key's
+        result so far each time it took n more rows, ``trigger_interval`` (a ``timedelta``
+        or microseconds of wall-clock time) every key's that changed, each that often. A
+        key's last row is its final result::
+
+            totals = events.global_window(by="user", trigger_count=100).agg(n=agg.count())
+        """
+        return WindowedGroupBy(self, "", 0, 0, 0, _names(by), global_triggers=(trigger_count,
+                                                                               _micros(trigger_interval)))
+
     def session_window(self, time_column: str, gap: Any, *, by: str | Sequence[str] = (),
                        allowed_lateness: Any = 0) -> "WindowedGroupBy":
         """Session windows over a timestamp column: per key (``by``), rows less than
@@ -272,6 +296,39 @@ class Stream:
             clicks.session_window("ts", timedelta(minutes=30), by="user").agg(n=agg.count())
         """
         return WindowedGroupBy(self, time_column, 0, 0, _micros(allowed_lateness), _names(by), gap_us=_micros(gap))
+
+    def process(self, fn: Any, *, by: str | Sequence[str], schema: pa.Schema) -> "Stream":
+        """A keyed process function: per key (``by``), ``fn.process(rows, ctx)`` gets that
+        key's rows of each batch (a ``pyarrow.RecordBatch``, in input order) and
+        ``fn.on_timer(time_us, ctx)`` (optional) each event-time timer of the key once the
+        watermark reaches it. ``ctx`` holds the current key: ``ctx.key`` (a dict of the key
+        columns), ``ctx.watermark``, per-key values (``ctx.value(name, default)``,
+        ``ctx.set_value(name, v)``, ``ctx.clear_value(name)``), timers
+        (``ctx.register_timer(t_us)``, ``ctx.delete_timer(t_us)``) and ``ctx.emit(batch)``
+        for rows of ``schema``. State lives per key group; ``ctx`` is valid only during the
+        call::
+
+            class Count:
+                def process(self, rows, ctx):
+                    ctx.set_value("n", ctx.value("n", 0) + rows.num_rows)
+                    ctx.register_timer(ctx.watermark + 60_000_000)
+                def on_timer(self, time_us, ctx):
+                    ctx.emit(pa.record_batch({"user": [ctx.key["user"]], "n": [ctx.value("n")]}, schema))
+        """
+        name = getattr(fn, "__name__", type(fn).__name__)
+        return Stream(self._s.keyed_process(_names(by), fn, _invoke_keyed_process, name, schema.__arrow_c_schema__()))
+
+    def late_rows(self) -> "Stream":
+        """The side output of a window aggregate (this stream): the input rows that arrived
+        after their window's end + ``allowed_lateness`` in watermark time, which no window
+        took, with the input's columns. Running it runs the whole window (the results
+        themselves are dropped); their count is the ``late rows`` column of
+        ``explain_analyze()``::
+
+            counts = events.window("ts", timedelta(minutes=1), allowed_lateness=timedelta(seconds=10)).agg(n=agg.count())
+            counts.late_rows().write_csv("late.csv")
+        """
+        return Stream(self._s.late_rows())
 
     def sort(self, *by: str, descending: bool | Sequence[bool] = False,
              nulls_first: bool | Sequence[bool] = False) -> "Stream":
@@ -434,9 +491,24 @@ class GroupBy:
     def __init__(self, stream: Stream, keys: list[str]):
         self._stream, self._keys = stream, keys
 
-    def agg(self, *aggregates: Agg, **named: Agg) -> Stream:
+    def agg(self, *aggregates: Agg, changelog: bool | None = None, state_ttl: Any = 0, time_column: str | None = None,
+            **named: Agg) -> Stream:
+        """The aggregates per group. Over a bounded stream: one row per group at the end.
+        Over an unbounded one (or with ``changelog=True``): a changelog, emitted after every
+        batch, with an ``op`` column first: ``insert`` for a new group, ``update_before``
+        (old row) then ``update_after`` (new row) for a changed one, ``delete`` for one
+        forgotten by ``state_ttl`` (a duration in event time of ``time_column``: a key whose
+        newest row is that much older than the watermark). ``sabot.materialize(stream)``
+        applies a changelog into the table it describes."""
         stream, specs = _agg_specs(self._stream, aggregates, named)
-        return Stream(stream._s.aggregate(self._keys, specs))
+        if changelog is None:
+            changelog = not self._stream.is_bounded or bool(state_ttl)
+        if not changelog:
+            return Stream(stream._s.aggregate(self._keys, specs))
+        ttl_us = _micros(state_ttl)
+        if ttl_us and not time_column:
+            raise TypeError("state_ttl= needs time_column=, the event-time column that keeps a key alive")
+        return Stream(stream._s.changelog_aggregate(self._keys, specs, ttl_us, time_column or ""))
 
 
 class WindowedGroupBy:
@@ -444,17 +516,69 @@ class WindowedGroupBy:
     Stream again, with columns window_start, window_end, the keys, then the aggregates."""
 
     def __init__(self, stream: Stream, time_column: str, size_us: int, slide_us: int, lateness_us: int,
-                 keys: list[str], *, gap_us: int | None = None):
+                 keys: list[str], *, gap_us: int | None = None, global_triggers: tuple[int, int] | None = None):
         self._stream, self._args = stream, (time_column, size_us, slide_us, lateness_us, keys)
         self._gap_us = gap_us
+        self._global_triggers = global_triggers
 
     def agg(self, *aggregates: Agg, **named: Agg) -> Stream:
         stream, specs = _agg_specs(self._stream, aggregates, named)
+        if self._global_triggers is not None:
+            return Stream(stream._s.global_window_aggregate(*self._global_triggers, self._args[4], specs))
         if self._gap_us is not None:  # a session window
             time_column, _, _, lateness_us, keys = self._args
             return Stream(stream._s.session_window_aggregate(time_column, self._gap_us, lateness_us, keys,
                                                                    specs))
         return Stream(stream._s.window_aggregate(*self._args, specs))
+
+
+class _KeyedProcessContext:
+    """What a keyed process function sees; wraps the engine's context for one call."""
+
+    def __init__(self, ctx):
+        self._ctx = ctx
+        self._key = None
+
+    @property
+    def key(self) -> dict:
+        if self._key is None:
+            self._key = pa.RecordBatch._import_from_c_capsule(*self._ctx.key_capsules()).to_pylist()[0]
+        return self._key
+
+    @property
+    def watermark(self) -> int:
+        return self._ctx.watermark
+
+    def value(self, name: str, default: Any = None) -> Any:
+        value = self._ctx.value(name)
+        return default if value is None else value
+
+    def set_value(self, name: str, value: Any) -> None:
+        self._ctx.set_value(name, value)
+
+    def clear_value(self, name: str) -> None:
+        self._ctx.clear_value(name)
+
+    def register_timer(self, time_us: int) -> None:
+        self._ctx.register_timer(int(time_us))
+
+    def delete_timer(self, time_us: int) -> None:
+        self._ctx.delete_timer(int(time_us))
+
+    def emit(self, rows: pa.RecordBatch) -> None:
+        if isinstance(rows, pa.Table):
+            for batch in rows.to_batches():
+                self._ctx.emit(*batch.__arrow_c_array__())
+            return
+        self._ctx.emit(*rows.__arrow_c_array__())
+
+
+def _invoke_keyed_process(fn, event: str, ctx, a, b) -> None:
+    context = _KeyedProcessContext(ctx)
+    if event == "rows":
+        fn.process(pa.RecordBatch._import_from_c_capsule(a, b), context)
+    elif hasattr(fn, "on_timer"):
+        fn.on_timer(a, context)
 
 
 def _micros(value: Any) -> int:

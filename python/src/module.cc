@@ -22,6 +22,7 @@
 
 #include "arrow_capsules.h"
 #include "py_batch_function.h"
+#include "py_keyed_process.h"
 #include "py_errors.h"
 #include "py_udf.h"
 #include "sabot/common/byte_size.h"
@@ -204,6 +205,7 @@ NB_MODULE(_core, m) {
       },
       "function"_a, "args"_a, "options"_a);
 
+  BindKeyedProcessContext(m);
   nb::class_<Stream>(m, "Stream")
       .def("filter", &Stream::Filter, "predicate"_a)
       .def("select", &Stream::Select, "columns"_a)
@@ -260,6 +262,36 @@ NB_MODULE(_core, m) {
             return s.WindowAggregate(std::move(window), std::move(keys), AggregateSpecs(aggregates));
           },
           "time_column"_a, "size_us"_a, "slide_us"_a, "allowed_lateness_us"_a, "keys"_a, "aggregates"_a)
+      .def("late_rows", [](const Stream& s) { return ValueOrRaise(s.LateRows()); })
+      .def(
+          "keyed_process",
+          [](const Stream& s, std::vector<std::string> keys, nb::object fn, nb::object invoke, std::string name,
+             nb::object schema) {
+            auto output = ValueOrRaise(ImportSchema(schema));
+            return s.KeyedProcess(std::move(keys), std::make_shared<PyKeyedProcessFactory>(
+                                                       std::move(fn), std::move(invoke), std::move(name), output));
+          },
+          "keys"_a, "fn"_a, "invoke"_a, "name"_a, "schema_capsule"_a)
+      .def("idle_timeout", [](const Stream& s, int64_t us) { return ValueOrRaise(s.IdleTimeout(us)); }, "timeout_us"_a)
+      .def(
+          "global_window_aggregate",
+          [](const Stream& s, int64_t trigger_count, int64_t trigger_interval_us, std::vector<std::string> keys,
+             const AggregateTuples& aggregates) {
+            WindowSpec window;
+            window.kind = WindowSpec::Kind::kGlobal;
+            window.trigger_count = trigger_count;
+            window.trigger_interval_us = trigger_interval_us;
+            return s.WindowAggregate(std::move(window), std::move(keys), AggregateSpecs(aggregates));
+          },
+          "trigger_count"_a, "trigger_interval_us"_a, "keys"_a, "aggregates"_a)
+      .def(
+          "changelog_aggregate",
+          [](const Stream& s, std::vector<std::string> keys, const AggregateTuples& aggregates, int64_t state_ttl_us,
+             std::string time_column) {
+            return s.ChangelogAggregate(std::move(keys), AggregateSpecs(aggregates), state_ttl_us,
+                                        std::move(time_column));
+          },
+          "keys"_a, "aggregates"_a, "state_ttl_us"_a, "time_column"_a)
       .def(
           "interval_join",
           [](const Stream& s, const Stream& other, std::vector<std::string> left_keys,

@@ -9,6 +9,7 @@ std::string_view ToString(MessageKind kind) {
     case MessageKind::kWatermark: return "Watermark";
     case MessageKind::kCheckpointBarrier: return "CheckpointBarrier";
     case MessageKind::kEndOfStream: return "EndOfStream";
+    case MessageKind::kIdle: return "Idle";
   }
   return "?";
 }
@@ -23,6 +24,8 @@ std::string Message::ToString() const {
       return "CheckpointBarrier(" + std::to_string(value_) + ")";
     case MessageKind::kEndOfStream:
       return "EndOfStream";
+    case MessageKind::kIdle:
+      return "Idle";
   }
   return "?";
 }

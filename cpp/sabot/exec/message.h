@@ -15,7 +15,7 @@ using EventTime = int64_t;
 //! The watermark that closes every window; implied by EndOfStream.
 inline constexpr EventTime kMaxWatermark = std::numeric_limits<EventTime>::max();
 
-enum class MessageKind : uint8_t { kBatch, kWatermark, kCheckpointBarrier, kEndOfStream };
+enum class MessageKind : uint8_t { kBatch, kWatermark, kCheckpointBarrier, kEndOfStream, kIdle };
 
 std::string_view ToString(MessageKind kind);
 
@@ -31,6 +31,10 @@ class Message {
   static Message CheckpointBarrier(int64_t checkpoint_id) {
     return Message(MessageKind::kCheckpointBarrier, nullptr, checkpoint_id);
   }
+  //! The input has had no data for its idle timeout: until its next batch or watermark,
+  //! operators that take the minimum watermark over several inputs leave it out, so an
+  //! idle partition does not hold the others back. Rows it sends later may be late.
+  static Message Idle() { return Message(MessageKind::kIdle, nullptr, 0); }
   //! The input ends; implies a final watermark of kMaxWatermark.
   static Message EndOfStream() { return Message(MessageKind::kEndOfStream, nullptr, 0); }
 

@@ -28,7 +28,7 @@ std::vector<OperatorStats> PlanMetrics::Snapshot() const {
   std::vector<OperatorStats> out;
   for (const auto& m : slots_) {
     out.push_back({m.label, m.depth, m.rows_in.load(), m.batches_in.load(), m.rows_out.load(), m.batches_out.load(),
-                   std::chrono::nanoseconds(m.busy_ns.load()), m.peak_state_rows.load()});
+                   std::chrono::nanoseconds(m.busy_ns.load()), m.peak_state_rows.load(), m.late_rows.load()});
   }
   return out;
 }
@@ -37,9 +37,11 @@ std::string FormatOperatorStats(const std::vector<OperatorStats>& stats) {
   int64_t total_ns = 0;
   size_t width = 4;
   bool stateful = false;
+  bool late = false;
   for (const auto& s : stats) {
     total_ns += s.busy.count();
     stateful |= s.peak_state_rows > 0;
+    late |= s.late_rows > 0;
     width = std::max(width, s.label.size() + 2 * static_cast<size_t>(s.depth));
   }
   width = std::min<size_t>(width, 60);
@@ -48,7 +50,8 @@ std::string FormatOperatorStats(const std::vector<OperatorStats>& stats) {
   std::snprintf(line, sizeof(line), "%-*s %13s %9s %13s %9s %10s %6s", static_cast<int>(width), "step", "rows in",
                 "batches", "rows out", "batches", "own ms", "share");
   out += line;
-  out += stateful ? "   peak state\n" : "\n";
+  out += stateful ? "   peak state" : "";
+  out += late ? "    late rows\n" : "\n";
   for (const auto& s : stats) {
     std::string name = std::string(2 * static_cast<size_t>(s.depth), ' ') + s.label;
     if (name.size() > width) name = name.substr(0, width - 3) + "...";
@@ -59,7 +62,8 @@ std::string FormatOperatorStats(const std::vector<OperatorStats>& stats) {
       std::snprintf(line, sizeof(line), "%-*s %13s %9s %13s %9s %10s %6s", static_cast<int>(width), name.c_str(), "-",
                     "-", "-", "-", "-", "-");
       out += line;
-      out += stateful ? "            -\n" : "\n";
+      out += stateful ? "            -" : "";
+      out += late ? "            -\n" : "\n";
       continue;
     }
     std::snprintf(line, sizeof(line), "%-*s %13lld %9lld %13lld %9lld %10.1f %5.1f%%", static_cast<int>(width),
@@ -68,6 +72,10 @@ std::string FormatOperatorStats(const std::vector<OperatorStats>& stats) {
     out += line;
     if (stateful) {
       std::snprintf(line, sizeof(line), " %12lld", static_cast<long long>(s.peak_state_rows));
+      out += line;
+    }
+    if (late) {
+      std::snprintf(line, sizeof(line), " %12lld", static_cast<long long>(s.late_rows));
       out += line;
     }
     out += "\n";

@@ -27,6 +27,9 @@ struct OperatorMetrics {
   //! The most rows one copy of the step held as state after a message (see
   //! Operator::state_rows): what a streaming step's memory grows with.
   std::atomic<int64_t> peak_state_rows{0};
+  //! Rows an event-time step received after its allowed lateness (windows): not
+  //! aggregated, counted here and handed to the step's late-row side output.
+  std::atomic<int64_t> late_rows{0};
 };
 
 //! A snapshot of OperatorMetrics, for reports.
@@ -36,6 +39,7 @@ struct OperatorStats {
   int64_t rows_in = 0, batches_in = 0, rows_out = 0, batches_out = 0;
   std::chrono::nanoseconds busy{0};
   int64_t peak_state_rows = 0;
+  int64_t late_rows = 0;
 };
 
 //! The metrics of one job's steps, in plan order (root first). Thread-safe to add to.
@@ -56,7 +60,8 @@ class PlanMetrics {
 
 //! A table of `stats`, one line a step, indented by depth: rows and batches in and out,
 //! own time and its share of the total, and, when a step kept state (streaming windows
-//! and joins), a last column with each step's peak state rows.
+//! and joins), a column with each step's peak state rows; when a step saw rows past their
+//! allowed lateness, a last column with each step's late rows.
 std::string FormatOperatorStats(const std::vector<OperatorStats>& stats);
 
 }  // namespace sabot

@@ -17,6 +17,7 @@ Status BatchSink::Handle(int port, const Message& message) {
   switch (message.kind()) {
     case MessageKind::kWatermark:
     case MessageKind::kCheckpointBarrier:
+    case MessageKind::kIdle:
       return Status::OK();
     case MessageKind::kBatch: {
       SABOT_CHECK(state_ == State::kOpen);

@@ -23,6 +23,9 @@ namespace sabot {
 //! aggregate); at finalize the executor merges them with Merge(). Single-threaded
 //! execution does not merge yet, but Merge is implemented and tested so partial states
 //! are ready for the morsel executor.
+//! A group_id_mapping entry for Merge: the group is not carried over.
+inline constexpr uint32_t kDropGroup = 0xFFFFFFFFu;
+
 class GroupedAccumulator {
  public:
   virtual ~GroupedAccumulator() = default;
@@ -36,9 +39,9 @@ class GroupedAccumulator {
                          int64_t length) = 0;
 
   //! Folds `other` (made by MakeAccumulator from the same spec and input type) into
-  //! this: other's group g becomes group `group_id_mapping[g]` here; Resize first.
-  //! `other` holds input that comes after this one's (first/last depend on it). It may
-  //! be left empty or changed.
+  //! this: other's group g becomes group `group_id_mapping[g]` here, or is left out when
+  //! that is kDropGroup; Resize first. `other` holds input that comes after this one's
+  //! (first/last depend on it). It is left unchanged (copies of a state rely on it).
   virtual Status Merge(GroupedAccumulator& other, const uint32_t* group_id_mapping) = 0;
 
   //! One result per group, in group-id order. Called once; the state is spent after.

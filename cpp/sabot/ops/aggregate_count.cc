@@ -32,7 +32,9 @@ class CountAccumulator final : public AccumulatorBase {
 
   Status Merge(GroupedAccumulator& other, const uint32_t* group_id_mapping) override {
     ARROW_ASSIGN_OR_RAISE(auto* same, Same<CountAccumulator>(other));
-    for (uint32_t g = 0; g < same->num_groups_; ++g) counts_[group_id_mapping[g]] += same->counts_[g];
+    for (uint32_t g = 0; g < same->num_groups_; ++g) {
+      if (group_id_mapping[g] != kDropGroup) counts_[group_id_mapping[g]] += same->counts_[g];
+    }
     return Status::OK();
   }
 

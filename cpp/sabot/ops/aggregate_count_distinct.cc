@@ -1,6 +1,9 @@
 // count_distinct: distinct non-null values per group, found by hashing (group id,
 // value) pairs with Arrow's vectorized Grouper, so no per-group hash set exists.
+#include <algorithm>
+
 #include <arrow/array.h>
+#include <arrow/compute/api_vector.h>
 #include <arrow/compute/exec.h>
 #include <arrow/compute/row/grouper.h>
 
@@ -30,8 +33,19 @@ class CountDistinctAccumulator final : public AccumulatorBase {
     const auto& other_groups = *uniques.values[0].array();
     const uint32_t* other_ids = other_groups.GetValues<uint32_t>(1);
     std::vector<uint32_t> mapped(static_cast<size_t>(uniques.length));
+    std::vector<int32_t> kept;  // pair rows whose group is carried over, when some are not
     for (int64_t i = 0; i < uniques.length; ++i) mapped[i] = group_id_mapping[other_ids[i]];
-    return AddPairs(mapped.data(), arrow::ArraySpan(*uniques.values[1].array()), uniques.length);
+    if (std::find(mapped.begin(), mapped.end(), kDropGroup) == mapped.end()) {
+      return AddPairs(mapped.data(), arrow::ArraySpan(*uniques.values[1].array()), uniques.length);
+    }
+    for (int64_t i = 0; i < uniques.length; ++i) {
+      if (mapped[i] != kDropGroup) kept.push_back(static_cast<int32_t>(i));
+    }
+    std::vector<uint32_t> kept_groups;
+    for (int32_t i : kept) kept_groups.push_back(mapped[static_cast<size_t>(i)]);
+    arrow::Int32Array indices(static_cast<int64_t>(kept.size()), arrow::Buffer::Wrap(kept));
+    ARROW_ASSIGN_OR_RAISE(auto values, arrow::compute::Take(uniques.values[1].make_array(), indices));
+    return AddPairs(kept_groups.data(), arrow::ArraySpan(*values.array()), static_cast<int64_t>(kept.size()));
   }
 
   Result<std::shared_ptr<arrow::Array>> Finalize() override {

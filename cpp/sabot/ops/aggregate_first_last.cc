@@ -57,7 +57,7 @@ class FixedWidthFirstLast final : public AccumulatorBase {
     for (uint32_t g = 0; g < same->num_groups_; ++g) {
       const uint32_t to = group_id_mapping[g];
       // `other` holds later input: last takes its value, first only fills gaps.
-      if (!same->seen_[g] || (!kLast && seen_[to])) continue;
+      if (to == kDropGroup || !same->seen_[g] || (!kLast && seen_[to])) continue;
       seen_[to] = 1;
       values_[to] = same->values_[g];
       valid_[to] = same->valid_[g];
@@ -117,9 +117,9 @@ class BinaryFirstLast final : public AccumulatorBase {
     ARROW_ASSIGN_OR_RAISE(auto* same, Same<BinaryFirstLast>(other));
     for (uint32_t g = 0; g < same->num_groups_; ++g) {
       const uint32_t to = group_id_mapping[g];
-      if (!same->seen_[g] || (!kLast && seen_[to])) continue;
+      if (to == kDropGroup || !same->seen_[g] || (!kLast && seen_[to])) continue;
       seen_[to] = 1;
-      values_[to] = std::move(same->values_[g]);
+      values_[to] = same->values_[g];
       valid_[to] = same->valid_[g];
     }
     return Status::OK();

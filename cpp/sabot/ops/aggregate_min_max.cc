@@ -69,7 +69,7 @@ class FixedWidthMinMax final : public AccumulatorBase {
   Status Merge(GroupedAccumulator& other, const uint32_t* group_id_mapping) override {
     ARROW_ASSIGN_OR_RAISE(auto* same, Same<FixedWidthMinMax>(other));
     for (uint32_t g = 0; g < same->num_groups_; ++g) {
-      if (!same->seen_[g]) continue;
+      if (!same->seen_[g] || group_id_mapping[g] == kDropGroup) continue;
       Update(values_[group_id_mapping[g]], same->values_[g]);
       seen_[group_id_mapping[g]] = 1;
     }
@@ -117,7 +117,7 @@ class BinaryMinMax final : public AccumulatorBase {
   Status Merge(GroupedAccumulator& other, const uint32_t* group_id_mapping) override {
     ARROW_ASSIGN_OR_RAISE(auto* same, Same<BinaryMinMax>(other));
     for (uint32_t g = 0; g < same->num_groups_; ++g) {
-      if (same->seen_[g]) Update(group_id_mapping[g], same->values_[g]);
+      if (same->seen_[g] && group_id_mapping[g] != kDropGroup) Update(group_id_mapping[g], same->values_[g]);
     }
     return Status::OK();
   }

@@ -51,6 +51,7 @@ class IntegerSum final : public AccumulatorBase {
     bool overflow = false;
     for (uint32_t g = 0; g < same->num_groups_; ++g) {
       const uint32_t to = group_id_mapping[g];
+      if (to == kDropGroup) continue;
       overflow |= __builtin_add_overflow(sums_[to], same->sums_[g], &sums_[to]);
       seen_[to] |= same->seen_[g];
     }
@@ -96,6 +97,7 @@ class FloatingSum final : public AccumulatorBase {
   Status Merge(GroupedAccumulator& other, const uint32_t* group_id_mapping) override {
     ARROW_ASSIGN_OR_RAISE(auto* same, Same<FloatingSum>(other));
     for (uint32_t g = 0; g < same->num_groups_; ++g) {
+      if (group_id_mapping[g] == kDropGroup) continue;
       sums_[group_id_mapping[g]] += same->sums_[g];
       seen_[group_id_mapping[g]] |= same->seen_[g];
     }
@@ -142,6 +144,7 @@ class Mean final : public AccumulatorBase {
   Status Merge(GroupedAccumulator& other, const uint32_t* group_id_mapping) override {
     ARROW_ASSIGN_OR_RAISE(auto* same, Same<Mean>(other));
     for (uint32_t g = 0; g < same->num_groups_; ++g) {
+      if (group_id_mapping[g] == kDropGroup) continue;
       sums_[group_id_mapping[g]] += same->sums_[g];
       counts_[group_id_mapping[g]] += same->counts_[g];
     }
@@ -201,7 +204,7 @@ class Variance final : public AccumulatorBase {
     ARROW_ASSIGN_OR_RAISE(auto* same, Same<Variance>(other));
     for (uint32_t g = 0; g < same->num_groups_; ++g) {
       const Moments& b = same->moments_[g];
-      if (b.count == 0) continue;
+      if (b.count == 0 || group_id_mapping[g] == kDropGroup) continue;
       Moments& a = moments_[group_id_mapping[g]];
       const double n = static_cast<double>(a.count + b.count);
       const double delta = b.mean - a.mean;

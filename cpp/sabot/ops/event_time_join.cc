@@ -13,7 +13,13 @@ Result<Flow> EventTimeJoinOperator::Push(int port, Message message) {
   switch (message.kind()) {
     case MessageKind::kBatch:
       if (message.batch()->num_rows() == 0) return Flow::kContinue;
+      progress_.Active(port);
       return Consume(port, message.batch());
+    case MessageKind::kIdle: {
+      progress_.Idle(port);
+      auto next = progress_.Forward();
+      return next ? Emit(std::move(*next)) : Flow::kContinue;
+    }
     case MessageKind::kWatermark:
     case MessageKind::kEndOfStream: {
       ARROW_ASSIGN_OR_RAISE(bool moved, progress_.Record(port, message));

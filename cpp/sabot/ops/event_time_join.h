@@ -17,7 +17,8 @@ namespace sabot {
 //! Input 0 is the left side, input 1 the right. A non-empty batch goes to Consume. A
 //! Watermark or EndOfStream that moves its input on goes to Advanced; then the output
 //! watermark (the minimum of the inputs') leaves when it moved, or EndOfStream once both
-//! inputs ended. Barriers leave once every open input sent them.
+//! inputs ended. Barriers leave once every open input sent them. An input that sent Idle
+//! does not hold the output watermark back until it sends a batch or watermark again.
 class EventTimeJoinOperator : public Operator {
  public:
   int num_inputs() const final { return 2; }

@@ -38,6 +38,7 @@ Result<Flow> EventTimeWindowOperator::Push(int /*port*/, Message message) {
       return flow == Flow::kStop ? flow : forwarded;
     }
     case MessageKind::kCheckpointBarrier:
+    case MessageKind::kIdle:
       return Emit(std::move(message));
   }
   return Flow::kContinue;

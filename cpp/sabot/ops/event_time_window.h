@@ -37,6 +37,10 @@ class EventTimeWindowOperator : public Operator {
   //! Emits `results` (output schema) in batches of at most kMaxAggregateOutputRows.
   Result<Flow> EmitResults(const std::vector<std::shared_ptr<arrow::RecordBatch>>& results);
   EventTime watermark() const { return watermark_; }
+  //! Adds `rows` past their allowed lateness to the step's late-rows metric.
+  void CountLateRows(int64_t rows) {
+    if (metrics() != nullptr) metrics()->late_rows.fetch_add(rows, std::memory_order_relaxed);
+  }
 
  private:
   EventTime watermark_ = std::numeric_limits<EventTime>::min();

@@ -4,6 +4,7 @@
 #include "sabot/ops/int_key_grouper.h"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 
 #include <arrow/api.h>
@@ -205,7 +206,7 @@ void HashAggregateState::ResizeAccumulators() {
   for (auto& accumulator : accumulators_) accumulator->Resize(num_groups_);
 }
 
-Status HashAggregateState::Consume(const arrow::RecordBatch& batch) {
+Status HashAggregateState::Consume(const arrow::RecordBatch& batch, std::vector<uint32_t>* group_ids_out) {
   const int64_t length = batch.num_rows();
   if (length == 0) return Status::OK();
   SABOT_CHECK(batch.num_columns() == layout_->input->num_fields());
@@ -220,6 +221,7 @@ Status HashAggregateState::Consume(const arrow::RecordBatch& batch) {
     for (int k : layout_->key_columns) keys.emplace_back(*batch.column_data(k));
     ARROW_ASSIGN_OR_RAISE(ids, grouper_->Consume(arrow::compute::ExecSpan(std::move(keys), length)));
     group_ids = ids.array()->GetValues<uint32_t>(1);
+    if (group_ids_out != nullptr) group_ids_out->assign(group_ids, group_ids + length);
     num_groups_ = grouper_->num_groups();
     ResizeAccumulators();
     for (int k : layout_->key_columns) {
@@ -230,6 +232,7 @@ Status HashAggregateState::Consume(const arrow::RecordBatch& batch) {
   } else {
     if (static_cast<int64_t>(global_group_ids_.size()) < length) global_group_ids_.resize(length, 0);
     group_ids = global_group_ids_.data();
+    if (group_ids_out != nullptr) group_ids_out->assign(static_cast<size_t>(length), 0);
   }
   for (size_t a = 0; a < accumulators_.size(); ++a) {
     const int column = layout_->aggregate_columns[a];
@@ -264,6 +267,72 @@ Status HashAggregateState::Merge(HashAggregateState& other) {
     ARROW_RETURN_NOT_OK(accumulators_[a]->Merge(*other.accumulators_[a], group_id_mapping));
   }
   return Status::OK();
+}
+
+Result<std::pair<std::unique_ptr<HashAggregateState>, std::vector<uint32_t>>> HashAggregateState::CopyWithout(
+    const std::vector<uint8_t>* drop) const {
+  ARROW_ASSIGN_OR_RAISE(auto copy, MakeEmpty());
+  std::vector<uint32_t> mapping(std::max<uint32_t>(num_groups_, 1), 0);
+  if (grouper_ != nullptr && num_groups_ > 0) {
+    // Feeding the kept keys through the copy's grouper gives their ids there.
+    ARROW_ASSIGN_OR_RAISE(arrow::compute::ExecBatch uniques, grouper_->GetUniques());
+    std::vector<int32_t> kept;
+    for (uint32_t g = 0; g < num_groups_; ++g) {
+      if (drop == nullptr || !(*drop)[g]) kept.push_back(static_cast<int32_t>(g));
+    }
+    std::fill(mapping.begin(), mapping.end(), kDropGroup);
+    if (!kept.empty()) {
+      std::vector<arrow::Datum> keys;
+      arrow::Int32Array indices(static_cast<int64_t>(kept.size()), arrow::Buffer::Wrap(kept));
+      for (const auto& value : uniques.values) {
+        if (drop == nullptr) {
+          keys.push_back(value);
+          continue;
+        }
+        ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(value, arrow::Datum(indices)));
+        keys.push_back(std::move(taken));
+      }
+      ARROW_ASSIGN_OR_RAISE(arrow::compute::ExecBatch kept_keys,
+                            arrow::compute::ExecBatch::Make(std::move(keys), static_cast<int64_t>(kept.size())));
+      ARROW_ASSIGN_OR_RAISE(arrow::Datum ids, copy->grouper_->Consume(arrow::compute::ExecSpan(kept_keys)));
+      const uint32_t* new_ids = ids.array()->GetValues<uint32_t>(1);
+      for (size_t i = 0; i < kept.size(); ++i) mapping[static_cast<size_t>(kept[i])] = new_ids[i];
+      copy->num_groups_ = copy->grouper_->num_groups();
+      copy->ResizeAccumulators();
+    }
+    copy->key_bytes_seen_ = key_bytes_seen_;
+    copy->rows_seen_ = rows_seen_;
+  }
+  for (size_t a = 0; a < accumulators_.size(); ++a) {
+    // Merge leaves its source unchanged, so reading this state through it is safe.
+    ARROW_RETURN_NOT_OK(copy->accumulators_[a]->Merge(*accumulators_[a], mapping.data()));
+  }
+  return std::make_pair(std::move(copy), std::move(mapping));
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> HashAggregateState::ResultsSoFar() const {
+  ARROW_ASSIGN_OR_RAISE(auto copied, CopyWithout(nullptr));
+  auto& [copy, mapping] = copied;
+  ARROW_ASSIGN_OR_RAISE(auto batches, copy->Finalize(std::numeric_limits<int64_t>::max()));
+  if (batches.empty()) return arrow::RecordBatch::MakeEmpty(output_schema());
+  auto results = batches.front();
+  if (grouper_ == nullptr) return results;
+  // Row i of the copy's results is the copy's group i; put them in this state's order.
+  std::vector<uint32_t> order(mapping.begin(), mapping.begin() + num_groups_);
+  arrow::UInt32Array indices(static_cast<int64_t>(order.size()), arrow::Buffer::Wrap(order));
+  ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(arrow::Datum(results), arrow::Datum(indices)));
+  return taken.record_batch();
+}
+
+Result<std::vector<uint32_t>> HashAggregateState::Forget(const std::vector<uint8_t>& drop) {
+  SABOT_CHECK(grouper_ != nullptr && drop.size() >= num_groups_);
+  ARROW_ASSIGN_OR_RAISE(auto copied, CopyWithout(&drop));
+  auto& [copy, mapping] = copied;
+  grouper_ = std::move(copy->grouper_);
+  accumulators_ = std::move(copy->accumulators_);
+  num_groups_ = copy->num_groups_;
+  mapping.resize(drop.size(), kDropGroup);
+  return std::move(mapping);
 }
 
 Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> HashAggregateState::Finalize(

@@ -37,13 +37,22 @@ class HashAggregateState {
   //! An empty state of the same layout, e.g. for another worker thread.
   Result<std::unique_ptr<HashAggregateState>> MakeEmpty() const;
 
-  //! Folds a batch of the input schema into the groups.
-  Status Consume(const arrow::RecordBatch& batch);
+  //! Folds a batch of the input schema into the groups; `group_ids`, when given, receives
+  //! each row's group id.
+  Status Consume(const arrow::RecordBatch& batch, std::vector<uint32_t>* group_ids = nullptr);
 
   //! Folds `other` (same layout; its input comes after this one's, which first/last
   //! rely on) into this. Groups new to this state are numbered after its own. `other`
   //! is spent.
   Status Merge(HashAggregateState& other);
+
+  //! The results so far as Finalize gives them, but in one batch, one row per group in
+  //! group-id order, leaving this state as it is: how a changelog reads what changed.
+  Result<std::shared_ptr<arrow::RecordBatch>> ResultsSoFar() const;
+
+  //! Drops the groups g with drop[g] != 0 (a keyed state's expired keys); the others get
+  //! new ids, returned per old id (kDropGroup for the dropped). Needs keys.
+  Result<std::vector<uint32_t>> Forget(const std::vector<uint8_t>& drop);
 
   //! The key columns then one column per aggregate, one row per group in an unspecified
   //! order (as SQL's GROUP BY; the Grouper's ids are not strictly first-appearance), in
@@ -71,6 +80,9 @@ class HashAggregateState {
   HashAggregateState(std::shared_ptr<const Layout> layout, std::unique_ptr<arrow::compute::Grouper> grouper,
                      std::vector<std::unique_ptr<GroupedAccumulator>> accumulators);
   static Result<std::unique_ptr<HashAggregateState>> MakeFromLayout(std::shared_ptr<const Layout> layout);
+  //! A copy without the groups `drop` marks (none when null), and each group's id there.
+  Result<std::pair<std::unique_ptr<HashAggregateState>, std::vector<uint32_t>>> CopyWithout(
+      const std::vector<uint8_t>* drop) const;
   void ResizeAccumulators();
 
   std::shared_ptr<const Layout> layout_;

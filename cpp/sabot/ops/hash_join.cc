@@ -98,6 +98,8 @@ Result<Flow> HashJoinOperator::Push(int port, Message message) {
     case MessageKind::kWatermark:
       watermarks_[port] = std::max(watermarks_[port], message.watermark());
       return AdvanceWatermark();
+    case MessageKind::kIdle:
+      return Flow::kContinue;  // the hash join's watermark waits for both sides
     case MessageKind::kCheckpointBarrier: {
       // Forwarded once every open input delivered it (unaligned, as in Union).
       const int open_inputs = static_cast<int>(!ended_[kLeft]) + static_cast<int>(!ended_[kRight]);

@@ -11,20 +11,11 @@
 #include <arrow/util/bit_util.h>
 #include <arrow/util/hashing.h>
 
+#include "sabot/common/mix64.h"
+
 namespace sabot {
 
 namespace {
-
-// MurmurHash3's finalizer: full avalanche, so both the low bits (slot) and the high bits
-// (tag) of the table are well distributed even for sequential integer keys.
-inline uint64_t Mix64(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
 
 constexpr uint64_t kCombine = 0x9E3779B97F4A7C15ULL;
 

@@ -109,6 +109,11 @@ Status SessionWindowAggregateOperator::Consume(const std::shared_ptr<arrow::Reco
       late.push_back(std::move(rows));
     }
   }
+  if (!late.empty()) {
+    int64_t count = 0;
+    for (const auto& rows : late) count += rows->num_rows();
+    CountLateRows(count);
+  }
   if (!late.empty() && options_.late_sink) {
     ARROW_ASSIGN_OR_RAISE(auto all, arrow::ConcatenateRecordBatches(late));
     ARROW_RETURN_NOT_OK(options_.late_sink(std::move(all)));

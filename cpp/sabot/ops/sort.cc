@@ -46,6 +46,7 @@ Result<Flow> SortOperator::Push(int port, Message message) {
       return Flow::kContinue;
     }
     case MessageKind::kWatermark:
+    case MessageKind::kIdle:
       return Flow::kContinue;  // held back: see the class comment
     case MessageKind::kCheckpointBarrier:
       return Emit(std::move(message));

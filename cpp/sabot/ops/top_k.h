@@ -73,6 +73,7 @@ class RowsAtEndOperator final : public Operator {
         ARROW_RETURN_NOT_OK(state_.Add(message.batch()));
         return Flow::kContinue;
       case MessageKind::kWatermark:
+      case MessageKind::kIdle:
         return Flow::kContinue;  // held back: see the class comment
       case MessageKind::kCheckpointBarrier:
         return Emit(std::move(message));

@@ -29,10 +29,18 @@ class TwoInputProgress {
       watermark_[port] = kMaxWatermark;
       return true;
     }
+    idle_[port] = false;
     if (message.watermark() <= watermark_[port]) return false;
     watermark_[port] = message.watermark();
     return true;
   }
+
+  //! Input `port` sent Idle: until its next batch or watermark (see Active) the output
+  //! watermark follows the other input alone. Its held rows stay as long as its own
+  //! watermark says they can match.
+  void Idle(int port) { idle_[port] = true; }
+  //! Input `port` sent a batch: it holds the output watermark back again.
+  void Active(int port) { idle_[port] = false; }
 
   //! What to send on once a recorded message was acted on: EndOfStream when both inputs
   //! ended, else the output watermark if it moved (see OutputWatermark), else nothing.
@@ -54,10 +62,13 @@ class TwoInputProgress {
   }
 
  private:
-  //! The minimum of the inputs' watermarks when it passed the one returned before, else
-  //! none. +infinity (both ended) is none too: the EndOfStream that follows implies it.
+  //! The minimum of the active inputs' watermarks when it passed the one returned before,
+  //! else none. +infinity (both ended) is none too: the EndOfStream that follows implies it.
   std::optional<EventTime> OutputWatermark() {
-    const EventTime low = std::min(watermark_[0], watermark_[1]);
+    if (idle_[0] && idle_[1]) return std::nullopt;
+    const EventTime low = idle_[0]   ? watermark_[1]
+                          : idle_[1] ? watermark_[0]
+                                     : std::min(watermark_[0], watermark_[1]);
     if (low <= emitted_ || low == kMaxWatermark) return std::nullopt;
     emitted_ = low;
     return low;
@@ -65,6 +76,7 @@ class TwoInputProgress {
 
   EventTime watermark_[2] = {std::numeric_limits<EventTime>::min(), std::numeric_limits<EventTime>::min()};
   bool ended_[2] = {false, false};
+  bool idle_[2] = {false, false};
   EventTime emitted_ = std::numeric_limits<EventTime>::min();
   std::map<int64_t, int> barrier_arrivals_;
 };

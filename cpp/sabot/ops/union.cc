@@ -13,6 +13,7 @@ namespace sabot {
 UnionOperator::UnionOperator(std::shared_ptr<arrow::Schema> schema, int num_inputs)
     : Operator(std::move(schema)),
       watermarks_(num_inputs, std::numeric_limits<EventTime>::min()),
+      idle_(num_inputs, 0),
       emitted_watermark_(std::numeric_limits<EventTime>::min()),
       open_inputs_(num_inputs) {}
 
@@ -23,7 +24,20 @@ Result<Flow> UnionOperator::Forward(Message message) {
 }
 
 Result<Flow> UnionOperator::AdvanceWatermark() {
-  EventTime low = *std::min_element(watermarks_.begin(), watermarks_.end());
+  // Idle inputs do not hold the others back; when all open inputs are idle the union
+  // is idle itself, and its watermark stays where it was.
+  EventTime low = kMaxWatermark;
+  bool all_idle = true;
+  for (size_t i = 0; i < watermarks_.size(); ++i) {
+    if (idle_[i] && watermarks_[i] != kMaxWatermark) continue;
+    if (watermarks_[i] != kMaxWatermark) all_idle = false;
+    low = std::min(low, watermarks_[i]);
+  }
+  if (all_idle && open_inputs_ > 0) {
+    if (idle_forwarded_) return Flow::kContinue;
+    idle_forwarded_ = true;
+    return Forward(Message::Idle());
+  }
   // kMaxWatermark (all inputs ended) is implied by the EndOfStream that follows.
   if (low > emitted_watermark_ && low != kMaxWatermark) {
     emitted_watermark_ = low;
@@ -35,11 +49,18 @@ Result<Flow> UnionOperator::AdvanceWatermark() {
 Result<Flow> UnionOperator::Push(int port, Message message) {
   SABOT_CHECK(port >= 0 && port < num_inputs());
   if (stopped_) return Flow::kStop;
+  if (message.kind() == MessageKind::kBatch || message.kind() == MessageKind::kWatermark) {
+    idle_[port] = 0;  // active again
+    idle_forwarded_ = false;
+  }
   switch (message.kind()) {
     case MessageKind::kBatch:
       return Forward(std::move(message));
     case MessageKind::kWatermark:
       watermarks_[port] = std::max(watermarks_[port], message.watermark());
+      return AdvanceWatermark();
+    case MessageKind::kIdle:
+      idle_[port] = 1;
       return AdvanceWatermark();
     case MessageKind::kCheckpointBarrier: {
       // Forwarded once every input delivered it. Aligning (holding back the inputs that

@@ -1,5 +1,6 @@
 // Union (UNION ALL): merges several inputs of one schema. Batches pass through; the
-// output watermark is the minimum over inputs; the stream ends when every input has.
+// output watermark is the minimum over inputs that are not idle; the stream ends when
+// every input has.
 #pragma once
 
 #include <map>
@@ -21,6 +22,8 @@ class UnionOperator final : public Operator {
   Result<Flow> AdvanceWatermark();
 
   std::vector<EventTime> watermarks_;  // per input; kMaxWatermark once it ended
+  std::vector<uint8_t> idle_;          // per input: declared idle, left out of the minimum
+  bool idle_forwarded_ = false;        // every open input is idle and downstream was told
   EventTime emitted_watermark_;
   int open_inputs_;
   std::map<int64_t, int> barrier_arrivals_;  // checkpoint id -> inputs that delivered it

@@ -10,6 +10,7 @@
 #include <arrow/compute/api_vector.h>
 
 #include "sabot/exec/event_time.h"
+#include "sabot/ops/global_window_aggregate.h"
 #include "sabot/ops/session_window_aggregate.h"
 
 namespace sabot {
@@ -91,6 +92,7 @@ Status WindowAggregateOperator::Consume(const std::shared_ptr<arrow::RecordBatch
       if (late[static_cast<size_t>(i)]) late_indices.push_back(static_cast<int32_t>(i));
     }
     late_rows_ += static_cast<int64_t>(late_indices.size());
+    CountLateRows(static_cast<int64_t>(late_indices.size()));
     if (options_.late_sink) {
       arrow::Int32Array indices(static_cast<int64_t>(late_indices.size()), arrow::Buffer::Wrap(late_indices));
       ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(arrow::Datum(batch), arrow::Datum(indices)));
@@ -172,6 +174,9 @@ Result<std::unique_ptr<Operator>> MakeWindowAggregate(const std::shared_ptr<arro
                                                       WindowAggregateOptions options) {
   if (window.kind == WindowSpec::Kind::kSession) {
     return MakeSessionWindowAggregate(input, window, keys, aggregates, std::move(options));
+  }
+  if (window.kind == WindowSpec::Kind::kGlobal) {  // nothing is ever late for it
+    return MakeGlobalWindowAggregate(input, window, keys, aggregates);
   }
   WindowSpec spec = window;
   if (spec.kind == WindowSpec::Kind::kTumbling && spec.slide_us == 0) spec.slide_us = spec.size_us;

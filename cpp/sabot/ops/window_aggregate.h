@@ -82,7 +82,8 @@ class WindowAggregateOperator final : public EventTimeWindowOperator {
   std::vector<int64_t> times_;  // scratch: the batch's event times in microseconds
 };
 
-//! A session window (WindowSpec::Kind::kSession) is made by MakeSessionWindowAggregate.
+//! A session window (WindowSpec::Kind::kSession) is made by MakeSessionWindowAggregate,
+//! a global one (kGlobal) by MakeGlobalWindowAggregate.
 //! Output schema: window_start timestamp[us], window_end timestamp[us], the keys, then
 //! the aggregates (as MakeHashAggregate). The time column must be a timestamp of any
 //! unit (read as microseconds, nanoseconds rounded down); a null event time is an error.

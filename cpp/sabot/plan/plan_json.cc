@@ -137,8 +137,12 @@ Result<json> EventTimeJoinToJson(const PlanNode& node, const char* op, const Spe
 Result<json> NodeToJson(const PlanNode& node) {
   json out;
   switch (node.kind()) {
-    case PlanKind::kSource:
-      return SourceToJson(static_cast<const SourceNode&>(node).spec);
+    case PlanKind::kSource: {
+      const auto& spec = static_cast<const SourceNode&>(node).spec;
+      ARROW_ASSIGN_OR_RAISE(auto source, SourceToJson(spec));
+      if (spec.idle_timeout_us > 0) source["idle_timeout_us"] = spec.idle_timeout_us;
+      return source;
+    }
     case PlanKind::kFilter:
       out = {{"op", "filter"}, {"predicate", ExprToJson(static_cast<const FilterNode&>(node).predicate)}};
       break;
@@ -236,6 +240,11 @@ Result<json> NodeToJson(const PlanNode& node) {
                      {"size_us", win.window.size_us},
                      {"slide_us", win.window.slide_us},
                      {"allowed_lateness_us", win.window.allowed_lateness_us}};
+      if (win.window.kind == WindowSpec::Kind::kGlobal) {
+        window = {{"kind", "global"},
+                  {"trigger_count", win.window.trigger_count},
+                  {"trigger_interval_us", win.window.trigger_interval_us}};
+      }
       if (win.window.kind == WindowSpec::Kind::kSession) {
         window = {{"kind", "session"},
                   {"time_column", win.window.time_column},
@@ -246,6 +255,18 @@ Result<json> NodeToJson(const PlanNode& node) {
              {"window", std::move(window)},
              {"keys", win.keys},
              {"aggregates", AggregatesToJson(win.aggregates)}};
+      break;
+    }
+    case PlanKind::kLateRows:
+      out = {{"op", "late_rows"}};
+      break;
+    case PlanKind::kChangelogAggregate: {
+      const auto& agg = static_cast<const ChangelogAggregateNode&>(node);
+      out = {{"op", "changelog_aggregate"}, {"keys", agg.keys}, {"aggregates", AggregatesToJson(agg.aggregates)}};
+      if (agg.state_ttl_us > 0) {
+        out["state_ttl_us"] = agg.state_ttl_us;
+        out["time_column"] = agg.time_column;
+      }
       break;
     }
     case PlanKind::kSort:
@@ -261,6 +282,10 @@ Result<json> NodeToJson(const PlanNode& node) {
     case PlanKind::kDistinct:
       out = {{"op", "distinct"}, {"columns", static_cast<const DistinctNode&>(node).columns}};
       break;
+    case PlanKind::kKeyedProcess:
+      return Status::Invalid("a plan calling the keyed process function '",
+                             static_cast<const KeyedProcessNode&>(node).factory->name(),
+                             "' cannot be serialized; the function lives in this process");
     case PlanKind::kMapBatches:
       return Status::Invalid("a plan calling the function '",
                              static_cast<const MapBatchesNode&>(node).function->name(),
@@ -508,6 +533,7 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
   ARROW_ASSIGN_OR_RAISE(auto op, node.String("op"));
   if (op == "source") {
     ARROW_ASSIGN_OR_RAISE(auto spec, SourceFromJson(node, options));
+    ARROW_ASSIGN_OR_RAISE(spec.idle_timeout_us, node.Int("idle_timeout_us", 0));
     return std::make_shared<SourceNode>(std::move(spec));
   }
   if (op == "union") {
@@ -527,11 +553,10 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
   if (op == "temporal_join") return TemporalJoinFromJson(node, options);
   static const char* kOps =
       "source, filter, project, with_columns, rename, union, limit, explode, join, interval_join, asof_join, window_join, temporal_join, "
-      "aggregate, "
-      "window_aggregate, "
-      "sort, top_k, distinct, sink";
+      "aggregate, window_aggregate, late_rows, changelog_aggregate, sort, top_k, distinct, sink";
   static const std::set<std::string> kSingleInput = {"filter", "project", "with_columns", "rename", "limit",
-                                                     "explode", "aggregate", "window_aggregate", "sort", "top_k",
+                                                     "explode", "aggregate", "window_aggregate", "late_rows", "changelog_aggregate",
+                                                     "sort", "top_k",
                                                      "distinct", "sink"};
   if (!kSingleInput.count(op)) {
     return Status::Invalid(node.At("op"), ": unknown op '", op, "' (expected one of ", kOps, ")");
@@ -573,6 +598,24 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
     ARROW_ASSIGN_OR_RAISE(auto aggregates, AggregatesFromJson(node));
     return std::make_shared<AggregateNode>(std::move(input), std::move(keys), std::move(aggregates));
   }
+  if (op == "changelog_aggregate") {
+    ARROW_ASSIGN_OR_RAISE(auto keys, StringList(node, "keys", /*required=*/false));
+    ARROW_ASSIGN_OR_RAISE(auto aggregates, AggregatesFromJson(node));
+    ARROW_ASSIGN_OR_RAISE(auto ttl, node.Int("state_ttl_us", 0));
+    std::string time_column;
+    if (ttl > 0) {
+      ARROW_ASSIGN_OR_RAISE(time_column, node.String("time_column"));
+    }
+    return std::make_shared<ChangelogAggregateNode>(std::move(input), std::move(keys), std::move(aggregates), ttl,
+                                                    std::move(time_column));
+  }
+  if (op == "late_rows") {
+    if (input->kind() != PlanKind::kWindowAggregate) {
+      return Status::Invalid(node.At("input"), ": late_rows reads a window_aggregate, found ",
+                             input->Describe());
+    }
+    return std::make_shared<LateRowsNode>(std::move(input));
+  }
   if (op == "window_aggregate") {
     ARROW_ASSIGN_OR_RAISE(auto keys, StringList(node, "keys", /*required=*/false));
     ARROW_ASSIGN_OR_RAISE(auto aggregates, AggregatesFromJson(node));
@@ -580,9 +623,16 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
     ARROW_ASSIGN_OR_RAISE(auto w, Obj::Of(*wj, node.At("window")));
     WindowSpec window;
     ARROW_ASSIGN_OR_RAISE(auto kind, w.String("kind"));
+    if (kind == "global") {
+      window.kind = WindowSpec::Kind::kGlobal;
+      ARROW_ASSIGN_OR_RAISE(window.trigger_count, w.Int("trigger_count", 0));
+      ARROW_ASSIGN_OR_RAISE(window.trigger_interval_us, w.Int("trigger_interval_us", 0));
+      return std::make_shared<WindowAggregateNode>(std::move(input), std::move(window), std::move(keys),
+                                                   std::move(aggregates));
+    }
     if (kind != "tumbling" && kind != "sliding" && kind != "session") {
       return Status::Invalid(w.At("kind"), ": unknown window kind '", kind,
-                             "' (expected tumbling, sliding or session)");
+                             "' (expected tumbling, sliding, session or global)");
     }
     ARROW_ASSIGN_OR_RAISE(window.time_column, w.String("time_column"));
     if (kind == "session") {

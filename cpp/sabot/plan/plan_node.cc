@@ -25,6 +25,9 @@ std::string_view ToString(PlanKind kind) {
     case PlanKind::kAsofJoin: return "AsofJoin";
     case PlanKind::kWindowJoin: return "WindowJoin";
     case PlanKind::kTemporalJoin: return "TemporalJoin";
+    case PlanKind::kLateRows: return "LateRows";
+    case PlanKind::kChangelogAggregate: return "ChangelogAggregate";
+    case PlanKind::kKeyedProcess: return "KeyedProcess";
   }
   return "?";
 }
@@ -91,11 +94,27 @@ PlanPtr WithInputs(const PlanNode& node, std::vector<PlanPtr> inputs) {
     case PlanKind::kDistinct:
       return std::make_shared<DistinctNode>(in(0), static_cast<const DistinctNode&>(node).columns);
     case PlanKind::kSink: return std::make_shared<SinkNode>(in(0), static_cast<const SinkNode&>(node).spec);
+    case PlanKind::kLateRows: return std::make_shared<LateRowsNode>(in(0));
+    case PlanKind::kChangelogAggregate: {
+      const auto& agg = static_cast<const ChangelogAggregateNode&>(node);
+      return std::make_shared<ChangelogAggregateNode>(in(0), agg.keys, agg.aggregates, agg.state_ttl_us,
+                                                      agg.time_column);
+    }
+    case PlanKind::kKeyedProcess: {
+      const auto& process = static_cast<const KeyedProcessNode&>(node);
+      return std::make_shared<KeyedProcessNode>(in(0), process.keys, process.factory);
+    }
   }
   return nullptr;  // every kind is handled above
 }
 
 std::string SourceNode::Describe() const {
+  std::string out = DescribeSource();
+  if (spec.idle_timeout_us > 0) out += " idle_timeout=" + std::to_string(spec.idle_timeout_us) + "us";
+  return out;
+}
+
+std::string SourceNode::DescribeSource() const {
   switch (spec.kind) {
     case SourceSpec::Kind::kFile: {
       std::string out = "Source " + std::string(sabot::ToString(spec.format)) + " " + spec.path;
@@ -163,6 +182,13 @@ std::string AggregateNode::Describe() const {
   return "Aggregate " + (keys.empty() ? std::string() : "by " + JoinNames(keys) + " ") + DescribeAggregates(aggregates);
 }
 
+std::string ChangelogAggregateNode::Describe() const {
+  std::string out = "ChangelogAggregate " + (keys.empty() ? std::string() : "by " + JoinNames(keys) + " ") +
+                    DescribeAggregates(aggregates);
+  if (state_ttl_us > 0) out += " ttl " + std::to_string(state_ttl_us) + "us on " + time_column;
+  return out;
+}
+
 std::string IntervalJoinNode::Describe() const {
   std::string out = "IntervalJoin on ";
   for (size_t i = 0; i < spec.left_keys.size(); ++i) {
@@ -203,6 +229,13 @@ std::string AsofJoinNode::Describe() const {
 }
 
 std::string WindowAggregateNode::Describe() const {
+  if (window.kind == WindowSpec::Kind::kGlobal) {
+    std::string out = "WindowAggregate global";
+    if (window.trigger_count > 0) out += " every " + std::to_string(window.trigger_count) + " rows";
+    if (window.trigger_interval_us > 0) out += " every " + std::to_string(window.trigger_interval_us) + "us";
+    if (!keys.empty()) out += " by " + JoinNames(keys);
+    return out + " " + DescribeAggregates(aggregates);
+  }
   std::string out = window.kind == WindowSpec::Kind::kTumbling ? "WindowAggregate tumbling " : "WindowAggregate sliding ";
   if (window.kind == WindowSpec::Kind::kSession) out = "WindowAggregate session gap ";
   out += std::to_string(window.kind == WindowSpec::Kind::kSession ? window.gap_us : window.size_us) + "us";

@@ -26,7 +26,7 @@ namespace sabot {
 enum class PlanKind : uint8_t {
   kSource, kFilter, kProject, kWithColumns, kRename, kUnion, kLimit, kExplode, kMapBatches,
   kJoin, kAggregate, kWindowAggregate, kSort, kTopK, kDistinct, kSink, kIntervalJoin,
-  kAsofJoin, kWindowJoin, kTemporalJoin
+  kAsofJoin, kWindowJoin, kTemporalJoin, kLateRows, kChangelogAggregate, kKeyedProcess
 };
 std::string_view ToString(PlanKind kind);
 
@@ -55,6 +55,9 @@ class SourceNode final : public PlanNode {
   explicit SourceNode(SourceSpec spec) : PlanNode(PlanKind::kSource, {}), spec(std::move(spec)) {}
   std::string Describe() const override;
   const SourceSpec spec;
+
+ private:
+  std::string DescribeSource() const;
 };
 
 //! Keeps rows where the predicate is true (null counts as false, as in SQL).
@@ -204,6 +207,57 @@ class WindowAggregateNode final : public PlanNode {
   const WindowSpec window;
   const std::vector<std::string> keys;
   const std::vector<AggregateSpec> aggregates;
+};
+
+//! GROUP BY without a window over a stream that may never end: after each input batch it
+//! emits what changed in the result as a changelog (an `op` column, then the keys and
+//! aggregates; see ChangelogAggregateOperator). With `state_ttl_us` > 0 a key whose
+//! newest row (by `time_column`) is older than the watermark minus the TTL is dropped,
+//! emitting a delete.
+class ChangelogAggregateNode final : public PlanNode {
+ public:
+  ChangelogAggregateNode(PlanPtr input, std::vector<std::string> keys, std::vector<AggregateSpec> aggregates,
+                         int64_t state_ttl_us = 0, std::string time_column = {})
+      : PlanNode(PlanKind::kChangelogAggregate, {std::move(input)}),
+        keys(std::move(keys)),
+        aggregates(std::move(aggregates)),
+        state_ttl_us(state_ttl_us),
+        time_column(std::move(time_column)) {}
+  std::string Describe() const override;
+  const std::vector<std::string> keys;
+  const std::vector<AggregateSpec> aggregates;
+  const int64_t state_ttl_us;
+  const std::string time_column;
+};
+
+class KeyedProcessFunction;  // ops/keyed_process.h
+
+//! Makes the keyed process function of each operator that runs a KeyedProcessNode.
+class KeyedProcessFactory {
+ public:
+  virtual ~KeyedProcessFactory() = default;
+  virtual std::string name() const = 0;
+  virtual std::unique_ptr<KeyedProcessFunction> Make() const = 0;
+};
+
+//! Runs user code per key (see KeyedProcessOperator). Not serializable: the code lives
+//! in the process that built the plan.
+class KeyedProcessNode final : public PlanNode {
+ public:
+  KeyedProcessNode(PlanPtr input, std::vector<std::string> keys, std::shared_ptr<const KeyedProcessFactory> factory)
+      : PlanNode(PlanKind::kKeyedProcess, {std::move(input)}), keys(std::move(keys)), factory(std::move(factory)) {}
+  std::string Describe() const override { return "KeyedProcess " + factory->name() + " by " + JoinNames(keys); }
+  const std::vector<std::string> keys;
+  const std::shared_ptr<const KeyedProcessFactory> factory;
+};
+
+//! The side output of a window aggregate (its only input): the input rows that arrived
+//! after their window's end + allowed lateness, in the window's input schema, instead of
+//! the window results.
+class LateRowsNode final : public PlanNode {
+ public:
+  explicit LateRowsNode(PlanPtr window) : PlanNode(PlanKind::kLateRows, {std::move(window)}) {}
+  std::string Describe() const override { return "LateRows"; }
 };
 
 class SortNode final : public PlanNode {

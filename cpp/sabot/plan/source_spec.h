@@ -87,6 +87,11 @@ struct SourceSpec {
   //! emits the watermark max(its event time so far) - max_out_of_orderness_us.
   std::string event_time_column;
   int64_t max_out_of_orderness_us = 0;
+
+  //! Any kind: after this long (processing time) without a batch or watermark the source
+  //! declares itself idle (Message::Idle), so unions and joins stop waiting for its
+  //! watermark; 0 never does.
+  int64_t idle_timeout_us = 0;
 };
 
 struct SinkSpec {

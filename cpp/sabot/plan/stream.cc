@@ -140,6 +140,34 @@ Stream Stream::WindowAggregate(WindowSpec window, std::vector<std::string> keys,
   return Stream(std::make_shared<WindowAggregateNode>(node_, std::move(window), std::move(keys), std::move(aggregates)));
 }
 
+Result<Stream> Stream::IdleTimeout(int64_t timeout_us) const {
+  if (node_->kind() != PlanKind::kSource) {
+    return Status::Invalid("an idle timeout belongs to a source, not to ", node_->Describe());
+  }
+  if (timeout_us < 0) return Status::Invalid("idle timeout must not be negative, got ", timeout_us, " us");
+  SourceSpec spec = static_cast<const SourceNode&>(*node_).spec;
+  spec.idle_timeout_us = timeout_us;
+  return Stream(std::make_shared<SourceNode>(std::move(spec)));
+}
+
+Stream Stream::ChangelogAggregate(std::vector<std::string> keys, std::vector<AggregateSpec> aggregates,
+                                  int64_t state_ttl_us, std::string time_column) const {
+  return Stream(std::make_shared<ChangelogAggregateNode>(node_, std::move(keys), std::move(aggregates), state_ttl_us,
+                                                         std::move(time_column)));
+}
+
+Stream Stream::KeyedProcess(std::vector<std::string> keys, std::shared_ptr<const KeyedProcessFactory> factory) const {
+  return Stream(std::make_shared<KeyedProcessNode>(node_, std::move(keys), std::move(factory)));
+}
+
+Result<Stream> Stream::LateRows() const {
+  if (node_->kind() != PlanKind::kWindowAggregate) {
+    return Status::Invalid("late rows come from a window aggregate (window(...).agg(...)), not from ",
+                           node_->Describe());
+  }
+  return Stream(std::make_shared<LateRowsNode>(node_));
+}
+
 Stream Stream::Sort(std::vector<SortKey> keys) const {
   return Stream(std::make_shared<SortNode>(node_, std::move(keys)));
 }

@@ -33,6 +33,10 @@ class Stream {
   static Stream Nexmark(NexmarkOptions options);
   static Stream FromTable(std::shared_ptr<arrow::Table> table, std::string name = "table");
 
+  //! This source (the stream must be one) declaring itself idle after `timeout_us`
+  //! without data, so unions and joins stop waiting for its watermark (see SourceSpec).
+  Result<Stream> IdleTimeout(int64_t timeout_us) const;
+
   Stream Filter(Expr predicate) const;
   Stream Select(const std::vector<std::string>& columns) const;
   Stream Project(std::vector<NamedExpr> columns) const;
@@ -61,6 +65,16 @@ class Stream {
   Stream Aggregate(std::vector<std::string> keys, std::vector<AggregateSpec> aggregates) const;
   //! Event-time window aggregation; results leave as the watermark passes each window.
   Stream WindowAggregate(WindowSpec window, std::vector<std::string> keys, std::vector<AggregateSpec> aggregates) const;
+  //! GROUP BY as a changelog: after each batch, the changed results with an `op` column
+  //! (see ChangelogAggregateNode); `state_ttl_us` > 0 forgets keys idle that long in
+  //! event time (`time_column`).
+  Stream ChangelogAggregate(std::vector<std::string> keys, std::vector<AggregateSpec> aggregates,
+                            int64_t state_ttl_us = 0, std::string time_column = {}) const;
+  //! Runs the factory's keyed process function per key of `keys`.
+  Stream KeyedProcess(std::vector<std::string> keys, std::shared_ptr<const KeyedProcessFactory> factory) const;
+  //! The rows a window aggregate (this stream) received past its allowed lateness, as a
+  //! stream of the window's input schema; an error when this is not a window aggregate.
+  Result<Stream> LateRows() const;
   Stream Sort(std::vector<SortKey> keys) const;
   //! With `per` columns: the best k rows of each group of equal `per` values (and with
   //! `with_ties` the rows tied with each group's k-th).

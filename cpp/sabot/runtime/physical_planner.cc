@@ -6,6 +6,7 @@
 
 #include "sabot/io/parquet_source.h"
 #include "sabot/io/source_factory.h"
+#include "sabot/ops/changelog_aggregate.h"
 #include "sabot/ops/decode_dictionaries.h"
 #include "sabot/ops/distinct.h"
 #include "sabot/ops/explode.h"
@@ -15,6 +16,8 @@
 #include "sabot/ops/asof_join.h"
 #include "sabot/ops/temporal_join.h"
 #include "sabot/ops/window_join.h"
+#include "sabot/ops/keyed_process.h"
+#include "sabot/ops/late_rows.h"
 #include "sabot/ops/filter.h"
 #include "sabot/ops/limit.h"
 #include "sabot/ops/map_batches.h"
@@ -59,6 +62,9 @@ std::string_view OpName(PlanKind kind) {
     case PlanKind::kAsofJoin: return "asof_join";
     case PlanKind::kWindowJoin: return "window_join";
     case PlanKind::kTemporalJoin: return "temporal_join";
+    case PlanKind::kLateRows: return "late_rows";
+    case PlanKind::kChangelogAggregate: return "changelog_aggregate";
+    case PlanKind::kKeyedProcess: return "keyed_process";
   }
   return "?";
 }
@@ -182,6 +188,7 @@ class Lowering {
         return Lowered{op->output_schema(), nullptr, op};
       });
     }
+    if (node.kind() == PlanKind::kLateRows) return LowerLateRows(node);
     SABOT_CHECK(node.kind() != PlanKind::kSink);  // the caller lowers the sink itself
     ARROW_ASSIGN_OR_RAISE(auto child, Lower(*node.input()));
     return Named(node, [&] { return LowerSingleInput(node, child); });
@@ -198,6 +205,25 @@ class Lowering {
       Attach(left, op, 0);
       Attach(right, op, 1);
       return Lowered{op->output_schema(), nullptr, op};
+    });
+  }
+
+  // The window below is lowered here, not by Lower(), so that its late sink can feed the
+  // side output, which stands in for the window's results.
+  Result<Lowered> LowerLateRows(const PlanNode& node) {
+    const auto& win = static_cast<const WindowAggregateNode&>(*node.input());
+    ARROW_ASSIGN_OR_RAISE(auto child, Lower(*win.input()));
+    return Named(node, [&]() -> Result<Lowered> {
+      auto late = std::make_unique<LateRowsOperator>(child.schema);
+      LateRowsOperator* side = late.get();
+      WindowAggregateOptions options;
+      options.late_sink = [side](std::shared_ptr<arrow::RecordBatch> rows) { return side->EmitLate(std::move(rows)); };
+      ARROW_ASSIGN_OR_RAISE(auto window, MakeWindowAggregate(child.schema, win.window, win.keys, win.aggregates,
+                                                             std::move(options)));
+      if (options_.metrics != nullptr) window->SetMetrics(options_.metrics->Find(&win));
+      ARROW_ASSIGN_OR_RAISE(auto windowed, Chain(child, std::move(window)));
+      out_->schemas[&win] = windowed.schema;
+      return Chain(windowed, std::move(late));
     });
   }
 
@@ -280,7 +306,23 @@ class Lowering {
       }
       case PlanKind::kAggregate: {
         const auto& agg = static_cast<const AggregateNode&>(node);
+        if (!IsBounded(*node.input())) {
+          // Over an endless input the end never comes: emit each change as it happens.
+          ARROW_ASSIGN_OR_RAISE(auto op, MakeChangelogAggregate(schema, agg.keys, agg.aggregates));
+          return Chain(child, std::move(op));
+        }
         ARROW_ASSIGN_OR_RAISE(auto op, MakeHashAggregate(schema, agg.keys, agg.aggregates, options_.memory));
+        return Chain(child, std::move(op));
+      }
+      case PlanKind::kKeyedProcess: {
+        const auto& process = static_cast<const KeyedProcessNode&>(node);
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeKeyedProcess(schema, process.keys, process.factory->Make()));
+        return Chain(child, std::move(op));
+      }
+      case PlanKind::kChangelogAggregate: {
+        const auto& agg = static_cast<const ChangelogAggregateNode&>(node);
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeChangelogAggregate(schema, agg.keys, agg.aggregates,
+                                                              {agg.state_ttl_us, agg.time_column}));
         return Chain(child, std::move(op));
       }
       case PlanKind::kWindowAggregate: {

@@ -128,6 +128,39 @@ TEST(PlanJson, WindowAggregateRoundTrips) {
   EXPECT_EQ(*SerializePlan(**back), *text);
 }
 
+TEST(PlanJson, EventTimePiecesRoundTrip) {
+  GeneratorOptions g;
+  g.rows = -1;
+  auto source = Stream::Generate(g).IdleTimeout(200'000);
+  ASSERT_TRUE(source.ok()) << source.status();
+  WindowSpec global;
+  global.kind = WindowSpec::Kind::kGlobal;
+  global.trigger_count = 100;
+  WindowSpec tumbling;
+  tumbling.time_column = "ts";
+  tumbling.size_us = 1'000'000;
+  tumbling.slide_us = 1'000'000;
+  tumbling.allowed_lateness_us = 5;
+  auto late = source->WindowAggregate(tumbling, {"key"}, {{AggregateFunction::kCountAll, "", "n"}}).LateRows();
+  ASSERT_TRUE(late.ok()) << late.status();
+  const std::vector<PlanPtr> plans = {
+      source->WindowAggregate(global, {"key"}, {{AggregateFunction::kCountAll, "", "n"}}).Collect(),
+      late->Collect(),
+      source->ChangelogAggregate({"key"}, {{AggregateFunction::kSum, "value", "total"}}, 60'000'000, "ts").Collect()};
+  for (const auto& plan : plans) {
+    auto text = SerializePlan(*plan);
+    ASSERT_TRUE(text.ok()) << text.status().ToString();
+    EXPECT_NE(text->find(R"("idle_timeout_us")"), std::string::npos) << *text;
+    auto back = DeserializePlan(*text);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(*SerializePlan(**back), *text);
+    EXPECT_EQ(Explain(**back), Explain(*plan));
+  }
+  EXPECT_EQ(Explain(*plans[2]->input()),
+            "ChangelogAggregate by key total := sum(value) ttl 60000000us on ts\n"
+            "  Source generator rows=unbounded seed=42 keys=1000 idle_timeout=200000us\n");
+}
+
 TEST(PlanJson, SessionWindowRoundTrips) {
   WindowSpec window;
   window.kind = WindowSpec::Kind::kSession;
@@ -153,7 +186,7 @@ TEST(PlanJson, SessionWindowRoundTrips) {
       "window": {"kind": "hopping", "time_column": "ts"}, "aggregates": [],
       "input": {"op": "source", "format": "csv", "path": "a.csv"}}})");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("expected tumbling, sliding or session"), std::string::npos)
+  EXPECT_NE(bad.status().message().find("expected tumbling, sliding, session or global"), std::string::npos)
       << bad.status().message();
   auto no_gap = DeserializePlan(R"({"sabot_plan_version": 1, "plan": {"op": "window_aggregate",
       "window": {"kind": "session", "time_column": "ts"}, "aggregates": [],
