@@ -59,7 +59,7 @@ Result<JoinBuildSide> RunBuildSide(const PlanNode& join, const LoweredPlan& lowe
   arrow::TableBatchReader reader(*rows);
   ARROW_ASSIGN_OR_RAISE(auto batches, reader.ToRecordBatches());
   return BuildJoinSide(lowered.schemas.at(join.inputs()[0].get()), rows->schema(),
-                       static_cast<const JoinNode&>(join).spec, batches);
+                       static_cast<const JoinNode&>(join).spec, batches, options.threads);
 }
 
 // The joins of `node`'s plan whose build side can run first, outside the build sides of
