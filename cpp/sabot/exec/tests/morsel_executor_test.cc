@@ -257,11 +257,87 @@ TEST(MorselExecutor, BuffersAtMostTheWindow) {
   EXPECT_LE(sink.max_ahead, 3);
 }
 
+// Without the order guarantee every row still arrives once, each split's batches stay
+// together in their order, and a slow first split holds no other one back.
+TEST(MorselExecutor, UnorderedDeliversEveryRowAsSplitsFinish) {
+  class SlowFirstSplit final : public BatchTransform {
+   public:
+    SlowFirstSplit() : BatchTransform(Schema()) {}
+    std::string_view name() const override { return "SlowFirstSplit"; }
+
+   protected:
+    Result<std::shared_ptr<arrow::RecordBatch>> Transform(const std::shared_ptr<arrow::RecordBatch>& b) override {
+      if (static_cast<const arrow::Int64Array&>(*b->column(0)).Value(0) == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      return b;
+    }
+  };
+  auto chain = []() -> Result<OperatorChain> {
+    OperatorChain c;
+    c.operators.push_back(std::make_unique<SlowFirstSplit>());
+    c.head = c.tail = c.operators.back().get();
+    return c;
+  };
+  for (int threads : {1, 2, 8}) {
+    FakeSource source(40, 3, 100);
+    RecordingSink sink;
+    MorselExecutorOptions options{threads};
+    options.ordered = false;
+    auto stats = MorselExecutor(options).Run(source, chain, sink);
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    auto want = Expected(40, 3, 100);
+    for (auto& v : want) v /= 2;
+    auto got = sink.values;
+    if (threads > 1) EXPECT_NE(got.front(), 0) << "split 0 is slow: others come first";
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, want) << threads << " threads";
+    EXPECT_EQ(sink.eos, 1);
+  }
+}
+
+TEST(MorselExecutor, UnorderedReportsTheFirstFailingSplitInSourceOrder) {
+  // Split 3 fails late, split 4 early: split 3's error, as ordered.
+  class FailTwice final : public BatchTransform {
+   public:
+    FailTwice() : BatchTransform(Schema()) {}
+    std::string_view name() const override { return "FailTwice"; }
+
+   protected:
+    Result<std::shared_ptr<arrow::RecordBatch>> Transform(const std::shared_ptr<arrow::RecordBatch>& b) override {
+      const int64_t first = static_cast<const arrow::Int64Array&>(*b->column(0)).Value(0);
+      if (first == 3'000'000) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        return Status::Invalid("split 3");
+      }
+      if (first == 4'000'000) return Status::Invalid("split 4");
+      return b;
+    }
+  };
+  auto chain = []() -> Result<OperatorChain> {
+    OperatorChain c;
+    c.operators.push_back(std::make_unique<FailTwice>());
+    c.head = c.tail = c.operators.back().get();
+    return c;
+  };
+  FakeSource source(10, 1, 10, 0);
+  RecordingSink sink;
+  MorselExecutorOptions options{4};
+  options.ordered = false;
+  auto stats = MorselExecutor(options).Run(source, chain, sink);
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.status().message(), "split 3");
+  EXPECT_TRUE(sink.aborted);
+}
+
 TEST(MorselExecutor, StressManyTinyMorselsOnManyThreads) {
-  for (int round = 0; round < 5; ++round) {
+  for (int round = 0; round < 6; ++round) {
     FakeSource source(5000, 1, 1, 20);
     RecordingSink sink;
-    ASSERT_TRUE(MorselExecutor({16, 7}).Run(source, Doubler(), sink).ok());
+    MorselExecutorOptions options{16, 7};
+    options.ordered = round % 2 == 0;
+    ASSERT_TRUE(MorselExecutor(options).Run(source, Doubler(), sink).ok());
+    if (!options.ordered) std::sort(sink.values.begin(), sink.values.end());
     EXPECT_EQ(sink.values, Expected(5000, 1, 1));
     EXPECT_EQ(sink.eos, 1);
   }
