@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <arrow/api.h>
@@ -162,6 +163,27 @@ TEST(TaskPool, RunsEverySubmittedTaskOnAWorker) {
   EXPECT_FALSE(bad_worker.load());
 }
 
+TEST(TaskPool, ReusesParkedThreads) {
+  std::set<std::thread::id> first, second;
+  std::mutex mutex;
+  auto run = [&](std::set<std::thread::id>* ids) {
+    TaskPool pool(4);
+    for (int i = 0; i < 64; ++i) {
+      pool.Submit([&, ids](int) {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        std::lock_guard<std::mutex> lock(mutex);
+        ids->insert(std::this_thread::get_id());
+      });
+    }
+  };
+  run(&first);
+  EXPECT_GE(ParkedThreadsForTesting(), 4);  // the pool's threads parked, not ended
+  run(&second);
+  // The second pool ran on the threads the first one parked (the latest parked go first).
+  for (const auto& id : second) EXPECT_TRUE(first.count(id));
+  EXPECT_LE(second.size(), 4u);
+}
+
 TEST(MorselExecutor, KeepsSplitOrderAndSendsOneEndOfStream) {
   for (int threads : {1, 2, 8}) {
     FakeSource source(40, 3, 100);
@@ -289,7 +311,9 @@ TEST(MorselExecutor, UnorderedDeliversEveryRowAsSplitsFinish) {
     auto want = Expected(40, 3, 100);
     for (auto& v : want) v /= 2;
     auto got = sink.values;
-    if (threads > 1) EXPECT_NE(got.front(), 0) << "split 0 is slow: others come first";
+    if (threads > 1) {
+      EXPECT_NE(got.front(), 0) << "split 0 is slow: others come first";
+    }
     std::sort(got.begin(), got.end());
     EXPECT_EQ(got, want) << threads << " threads";
     EXPECT_EQ(sink.eos, 1);
