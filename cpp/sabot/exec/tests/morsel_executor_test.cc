@@ -148,6 +148,31 @@ std::vector<int64_t> Expected(int splits, int batches, int64_t rows) {
   return out;
 }
 
+// Fails splits 3 (late) and 4 (at once): a run must report split 3's error.
+class FailTwice final : public BatchTransform {
+ public:
+  FailTwice() : BatchTransform(Schema()) {}
+  std::string_view name() const override { return "FailTwice"; }
+
+ protected:
+  Result<std::shared_ptr<arrow::RecordBatch>> Transform(const std::shared_ptr<arrow::RecordBatch>& b) override {
+    const int64_t first = static_cast<const arrow::Int64Array&>(*b->column(0)).Value(0);
+    if (first == 3'000'000) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      return Status::Invalid("split 3");
+    }
+    if (first == 4'000'000) return Status::Invalid("split 4");
+    return b;
+  }
+};
+
+Result<OperatorChain> FailTwiceChain() {
+  OperatorChain c;
+  c.operators.push_back(std::make_unique<FailTwice>());
+  c.head = c.tail = c.operators.back().get();
+  return c;
+}
+
 TEST(TaskPool, RunsEverySubmittedTaskOnAWorker) {
   TaskPool pool(3);
   std::atomic<int> sum{0};
@@ -223,32 +248,10 @@ TEST(MorselExecutor, AFailingSplitFailsTheRunAndAbortsTheSink) {
 
 TEST(MorselExecutor, ReportsTheFirstFailingSplitInSourceOrder) {
   // Two splits fail; whichever fails first in time, the earlier split's error wins.
-  class FailTwice final : public BatchTransform {
-   public:
-    FailTwice() : BatchTransform(Schema()) {}
-    std::string_view name() const override { return "FailTwice"; }
-
-   protected:
-    Result<std::shared_ptr<arrow::RecordBatch>> Transform(const std::shared_ptr<arrow::RecordBatch>& b) override {
-      const int64_t first = static_cast<const arrow::Int64Array&>(*b->column(0)).Value(0);
-      if (first == 3'000'000) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        return Status::Invalid("split 3");
-      }
-      if (first == 4'000'000) return Status::Invalid("split 4");
-      return b;
-    }
-  };
   for (int attempt = 0; attempt < 3; ++attempt) {
     FakeSource source(10, 1, 10, 0);
     RecordingSink sink;
-    auto chain = []() -> Result<OperatorChain> {
-      OperatorChain c;
-      c.operators.push_back(std::make_unique<FailTwice>());
-      c.head = c.tail = c.operators.back().get();
-      return c;
-    };
-    auto stats = MorselExecutor({4}).Run(source, chain, sink);
+    auto stats = MorselExecutor({4}).Run(source, FailTwiceChain, sink);
     ASSERT_FALSE(stats.ok());
     EXPECT_EQ(stats.status().message(), "split 3");
   }
@@ -321,34 +324,11 @@ TEST(MorselExecutor, UnorderedDeliversEveryRowAsSplitsFinish) {
 }
 
 TEST(MorselExecutor, UnorderedReportsTheFirstFailingSplitInSourceOrder) {
-  // Split 3 fails late, split 4 early: split 3's error, as ordered.
-  class FailTwice final : public BatchTransform {
-   public:
-    FailTwice() : BatchTransform(Schema()) {}
-    std::string_view name() const override { return "FailTwice"; }
-
-   protected:
-    Result<std::shared_ptr<arrow::RecordBatch>> Transform(const std::shared_ptr<arrow::RecordBatch>& b) override {
-      const int64_t first = static_cast<const arrow::Int64Array&>(*b->column(0)).Value(0);
-      if (first == 3'000'000) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        return Status::Invalid("split 3");
-      }
-      if (first == 4'000'000) return Status::Invalid("split 4");
-      return b;
-    }
-  };
-  auto chain = []() -> Result<OperatorChain> {
-    OperatorChain c;
-    c.operators.push_back(std::make_unique<FailTwice>());
-    c.head = c.tail = c.operators.back().get();
-    return c;
-  };
   FakeSource source(10, 1, 10, 0);
   RecordingSink sink;
   MorselExecutorOptions options{4};
   options.ordered = false;
-  auto stats = MorselExecutor(options).Run(source, chain, sink);
+  auto stats = MorselExecutor(options).Run(source, FailTwiceChain, sink);
   ASSERT_FALSE(stats.ok());
   EXPECT_EQ(stats.status().message(), "split 3");
   EXPECT_TRUE(sink.aborted);

@@ -93,6 +93,18 @@ void ExpectSameForAllThreadCounts(const PlanPtr& plan, int64_t expected_rows) {
   }
 }
 
+// The plan fails with an integer overflow, the same error at every thread count.
+void ExpectOverflowAtEveryThreadCount(const PlanPtr& plan) {
+  auto one = RunWith(plan, 1);
+  ASSERT_FALSE(one.ok());
+  EXPECT_NE(one.status().ToString().find("integer overflow"), std::string::npos) << one.status().ToString();
+  for (int threads : {2, 8}) {
+    auto got = RunWith(plan, threads);
+    ASSERT_FALSE(got.ok()) << threads << " threads";
+    EXPECT_EQ(got.status().ToString(), one.status().ToString()) << threads << " threads";
+  }
+}
+
 TEST(ParallelAggregate, MemoryTableGroupByFilterThenSort) {
   auto plan = Stream::FromTable(Table(1'000'000), "t")
                   .Filter(col("s") != lit("s3"))
@@ -155,14 +167,7 @@ TEST(ParallelAggregate, SumOverflowFailsAtEveryThreadCount) {
                     .Aggregate({}, {{F::kSum, "x", "sum_x"}})
                     .Sort({{"sum_x", true}})
                     .Collect();
-    auto one = RunWith(plan, 1);
-    ASSERT_FALSE(one.ok());
-    EXPECT_NE(one.status().ToString().find("integer overflow"), std::string::npos) << one.status().ToString();
-    for (int threads : {2, 8}) {
-      auto got = RunWith(plan, threads);
-      ASSERT_FALSE(got.ok()) << threads << " threads";
-      EXPECT_EQ(got.status().ToString(), one.status().ToString()) << threads << " threads";
-    }
+    ExpectOverflowAtEveryThreadCount(plan);
   }
 }
 
@@ -210,14 +215,7 @@ TEST(ParallelAggregate, GroupSumOverflowInTheMergeFails) {
   auto plan = Stream::FromTable(Table(1'000'000, {{5, half}, {700'005, half}}), "t")
                   .Aggregate({"k"}, {{F::kSum, "x", "sum_x"}})
                   .Collect();
-  auto one = RunWith(plan, 1);
-  ASSERT_FALSE(one.ok());
-  EXPECT_NE(one.status().ToString().find("integer overflow"), std::string::npos) << one.status().ToString();
-  for (int threads : {2, 8}) {
-    auto got = RunWith(plan, threads);
-    ASSERT_FALSE(got.ok()) << threads << " threads";
-    EXPECT_EQ(got.status().ToString(), one.status().ToString()) << threads << " threads";
-  }
+  ExpectOverflowAtEveryThreadCount(plan);
 }
 
 TEST(ParallelAggregate, PlanShapes) {
