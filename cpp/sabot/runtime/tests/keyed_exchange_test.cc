@@ -232,17 +232,19 @@ TEST(KeyedExchange, LateRowsAndTheirCountMatchOneThread) {
   }
 }
 
-TEST(KeyedExchange, UnboundedRateLimitedGeneratorEndsAtALimit) {
+// Counts per 100 ms window and key over an endless generator of five keys, `rows_per_second`
+// fast; 1 ms of event time per row, so a window closes every 100 rows.
+Stream EndlessWindowCounts(int64_t batch_size, double rows_per_second) {
   GeneratorOptions g;
   g.rows = -1;
-  g.batch_size = 200;
-  g.rows_per_second = 50'000;
+  g.batch_size = batch_size;
+  g.rows_per_second = rows_per_second;
   g.num_keys = 5;
-  // 1 ms of event time per row: a 100 ms window closes every 100 rows.
-  auto plan = Stream::Generate(g)
-                  .WindowAggregate(Tumbling(100'000), {"key"}, {{AggregateFunction::kCountAll, "", "n"}})
-                  .Limit(40)
-                  .Collect();
+  return Stream::Generate(g).WindowAggregate(Tumbling(100'000), {"key"}, {{AggregateFunction::kCountAll, "", "n"}});
+}
+
+TEST(KeyedExchange, UnboundedRateLimitedGeneratorEndsAtALimit) {
+  auto plan = EndlessWindowCounts(200, 50'000).Limit(40).Collect();
   for (int threads : {2, 8}) {
     Outcome got = RunWith(plan, threads);
     ASSERT_NE(got.rows, nullptr);
@@ -256,14 +258,7 @@ TEST(KeyedExchange, UnboundedRateLimitedGeneratorEndsAtALimit) {
 }
 
 TEST(KeyedExchange, CancelStopsAnEndlessRun) {
-  GeneratorOptions g;
-  g.rows = -1;
-  g.batch_size = 100;
-  g.rows_per_second = 20'000;
-  g.num_keys = 5;
-  auto plan = Stream::Generate(g)
-                  .WindowAggregate(Tumbling(100'000), {"key"}, {{AggregateFunction::kCountAll, "", "n"}})
-                  .Collect();
+  auto plan = EndlessWindowCounts(100, 20'000).Collect();
   std::atomic<bool> cancel{false};
   std::thread canceller([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
