@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <arrow/array.h>
@@ -184,9 +185,11 @@ class OwnerQueue {
 // control messages go to every owner.
 class ExchangeSender final : public Operator {
  public:
-  ExchangeSender(std::shared_ptr<arrow::Schema> schema, std::vector<int> keys, int producer,
-                 std::vector<std::unique_ptr<OwnerQueue>>* queues, RunControl* run)
+  //! `shipped`: the columns (of `schema`) the owners read; `keys` index into those.
+  ExchangeSender(std::shared_ptr<arrow::Schema> schema, std::vector<int> shipped, std::vector<int> keys,
+                 int producer, std::vector<std::unique_ptr<OwnerQueue>>* queues, RunControl* run)
       : Operator(std::move(schema)),
+        shipped_(std::move(shipped)),
         router_(std::move(keys), static_cast<int>(queues->size())),
         producer_(producer),
         queues_(queues),
@@ -202,7 +205,11 @@ class ExchangeSender final : public Operator {
     }
     // An empty batch carries nothing an owner needs (its watermark follows on its own).
     if (message.batch()->num_rows() == 0) return Flow::kContinue;
-    ARROW_RETURN_NOT_OK(router_.Route(message.batch(), &per_owner_));
+    std::shared_ptr<arrow::RecordBatch> batch = message.batch();
+    if (static_cast<int>(shipped_.size()) < batch->num_columns()) {
+      ARROW_ASSIGN_OR_RAISE(batch, batch->SelectColumns(shipped_));  // zero-copy
+    }
+    ARROW_RETURN_NOT_OK(router_.Route(batch, &per_owner_));
     for (size_t o = 0; o < per_owner_.size(); ++o) {
       if (per_owner_[o] == nullptr) continue;
       if (!(*queues_)[o]->Push({producer_, Message::Batch(std::move(per_owner_[o]))}, *run_)) return Flow::kStop;
@@ -211,6 +218,7 @@ class ExchangeSender final : public Operator {
   }
 
  private:
+  std::vector<int> shipped_;
   KeyGroupRouter router_;
   int producer_;
   std::vector<std::unique_ptr<OwnerQueue>>* queues_;
@@ -463,7 +471,9 @@ Status KeyGroupRouter::Route(const std::shared_ptr<arrow::RecordBatch>& batch,
   std::vector<int64_t> next(start.begin(), start.end() - 1);
   for (int64_t i = 0; i < rows; ++i) out[next[owner_of_[i]]++] = static_cast<int32_t>(i);
   arrow::Int32Array indices(rows, std::move(order));
-  ARROW_ASSIGN_OR_RAISE(auto sorted, arrow::compute::Take(arrow::Datum(batch), arrow::Datum(indices)));
+  // The indices are in range by construction.
+  ARROW_ASSIGN_OR_RAISE(auto sorted, arrow::compute::Take(arrow::Datum(batch), arrow::Datum(indices),
+                                                          arrow::compute::TakeOptions::NoBoundsCheck()));
   const auto& taken = sorted.record_batch();
   for (int o = 0; o < owners_; ++o) {
     if (start[o + 1] > start[o]) (*per_owner)[static_cast<size_t>(o)] = taken->Slice(start[o], start[o + 1] - start[o]);
@@ -510,7 +520,19 @@ Result<ExecutorStats> RunKeyedExchange(const PlanNode& body, const KeyedExchange
     const int owners = options.threads;
     const int producers = static_cast<int>(std::min<size_t>(static_cast<size_t>(options.threads), partitions.size()));
     std::shared_ptr<Source> source = lowered.sources.at(shape.leaf);
-    const auto& keyed_input = lowered.schemas.at(shape.below);
+    const auto& below_schema = lowered.schemas.at(shape.below);
+    // Only the columns the window reads cross the exchange (and are copied routing rows),
+    // all of them where its late rows are the output.
+    std::vector<int> shipped;
+    std::set<std::string> read(shape.keyed->keys.begin(), shape.keyed->keys.end());
+    read.insert(shape.keyed->window.time_column);
+    for (const auto& aggregate : shape.keyed->aggregates) read.insert(aggregate.column);
+    for (int c = 0; c < below_schema->num_fields(); ++c) {
+      if (shape.keyed_top != shape.keyed || read.count(below_schema->field(c)->name()) > 0) shipped.push_back(c);
+    }
+    arrow::FieldVector shipped_fields;
+    for (int c : shipped) shipped_fields.push_back(below_schema->field(c));
+    const auto keyed_input = arrow::schema(std::move(shipped_fields));
     std::vector<int> keys;
     for (const auto& key : shape.keyed->keys) keys.push_back(keyed_input->GetFieldIndex(key));
 
@@ -525,7 +547,7 @@ Result<ExecutorStats> RunKeyedExchange(const PlanNode& body, const KeyedExchange
     std::vector<Operator*> producer_entries;
     for (int p = 0; p < producers; ++p) {
       ARROW_ASSIGN_OR_RAISE(chains[p], LowerOperatorChain(*shape.below, source, lower));
-      senders.push_back(std::make_unique<ExchangeSender>(keyed_input, keys, p, &queues, &run));
+      senders.push_back(std::make_unique<ExchangeSender>(below_schema, shipped, keys, p, &queues, &run));
       producer_entries.push_back(chains[p].EndIn(senders.back().get()));
     }
     const auto& keyed_output = lowered.schemas.at(shape.keyed_top);
@@ -538,6 +560,7 @@ Result<ExecutorStats> RunKeyedExchange(const PlanNode& body, const KeyedExchange
     for (int o = 0; o < owners; ++o) {
       entries.push_back(std::make_unique<StageOutput>(keyed_input));
       outputs.push_back(std::make_unique<OwnerOutput>(keyed_output, o, &merge, &sink));
+      // Lowered over the shipped columns: the window finds its columns by name.
       ARROW_ASSIGN_OR_RAISE(auto ops, LowerPlanAbove(*shape.keyed_top, *shape.below, entries.back().get(),
                                                      outputs.back().get(), lower));
       owner_operators.push_back(std::move(ops));
