@@ -11,6 +11,7 @@ import pytest
 
 import sabot
 from sabot import agg
+from sabot.expr import col, lit
 
 from sabot_test_support import assert_same_rows
 
@@ -67,3 +68,26 @@ def test_keyed_window_over_an_in_memory_table_matches_duckdb(duck, threads):
     got = stream.window("ts", dt.timedelta(seconds=2), by="key").agg(
         n=agg.count(), id_sum=agg.sum("id"), top=agg.max("value")).collect()
     assert_same_rows(got, want)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 8])
+def test_late_rows_of_a_keyed_window_are_the_same_on_every_thread_count(duck, threads):
+    # Past the first 300 batches (every producer has long sent a watermark by then), now
+    # and then a row an hour old: late on any thread count, since a window's watermark is
+    # the smallest over the producers.
+    stream = sabot.generate(rows=400_000, batch_size=1_000, num_keys=20, max_out_of_orderness_us=3_000)
+    hour_ago = dt.datetime(2023, 11, 14, 21, 13, 20)  # the generator's start, less an hour
+    stale = (col("value") < 0.002) & (col("id") >= 300_000)
+    shifted = stream.with_columns(t=stale.if_else(lit(hour_ago), col("ts")))
+    windowed = shifted.window("t", dt.timedelta(seconds=1), by="key", allowed_lateness=SIZE_US).agg(n=agg.count())
+
+    sabot.set_threads(1)
+    duck.register("t", stream.collect())
+    want = pa.table(duck.sql("SELECT id FROM t WHERE value < 0.002 AND id >= 300000").arrow())
+    assert want.num_rows > 100
+
+    sabot.set_threads(threads)
+    late = windowed.late_rows().collect()
+    assert_same_rows(late.select(["id"]), want)
+    counts = windowed.collect()
+    assert sum(counts["n"].to_pylist()) + late.num_rows == 400_000
