@@ -16,6 +16,7 @@
 #include <arrow/compute/api_vector.h>
 #include <arrow/record_batch.h>
 
+#include "sabot/exec/merged_watermark.h"
 #include "sabot/exec/morsel_reader.h"
 #include "sabot/runtime/parallel_aggregation.h"
 #include "sabot/state/key_group.h"
@@ -28,8 +29,6 @@ namespace {
 // producers compute the next, little enough that memory stays bounded.
 constexpr size_t kQueueCapacity = 16;
 constexpr auto kWaitSlice = std::chrono::milliseconds(50);
-constexpr EventTime kNoWatermark = std::numeric_limits<EventTime>::min();
-constexpr EventTime kEndWatermark = std::numeric_limits<EventTime>::max();
 
 bool IsStatelessStep(PlanKind kind) {
   switch (kind) {
@@ -73,65 +72,6 @@ class RunControl {
 struct Envelope {
   int producer;
   Message message;
-};
-
-// The watermark of several inputs merged into one: the minimum over the inputs, leaving
-// out idle ones (Message::Idle, until their next batch or watermark) and ended ones; idle
-// itself when every open input is idle. As the union operator merges its inputs.
-class MergedWatermark {
- public:
-  explicit MergedWatermark(size_t inputs) : watermarks_(inputs, kNoWatermark), idle_(inputs, false) {}
-
-  //! Records a watermark, Idle or EndOfStream of `input`.
-  void Record(size_t input, const Message& message) {
-    switch (message.kind()) {
-      case MessageKind::kWatermark:
-        idle_[input] = false;
-        watermarks_[input] = std::max(watermarks_[input], message.watermark());
-        break;
-      case MessageKind::kIdle:
-        idle_[input] = true;
-        break;
-      case MessageKind::kEndOfStream:
-        watermarks_[input] = kEndWatermark;
-        break;
-      default:
-        break;
-    }
-  }
-  //! `input` sent rows: it holds the merged watermark back again.
-  void Active(size_t input) { idle_[input] = false; }
-
-  //! What to send on after a Record: a watermark above the last one sent, Idle when every
-  //! open input turned idle (once), or nothing. All inputs ended: nothing (the end of
-  //! stream that follows stands for the last watermark).
-  std::optional<Message> Next() {
-    EventTime low = kEndWatermark;
-    bool all_idle = true;
-    for (size_t i = 0; i < watermarks_.size(); ++i) {
-      if (watermarks_[i] == kEndWatermark) continue;
-      if (idle_[i]) continue;
-      all_idle = false;
-      low = std::min(low, watermarks_[i]);
-    }
-    if (all_idle) {
-      const bool open = std::any_of(watermarks_.begin(), watermarks_.end(),
-                                    [](EventTime t) { return t != kEndWatermark; });
-      if (!open || idle_sent_) return std::nullopt;
-      idle_sent_ = true;
-      return Message::Idle();
-    }
-    idle_sent_ = false;
-    if (low <= sent_) return std::nullopt;
-    sent_ = low;
-    return Message::Watermark(low);
-  }
-
- private:
-  std::vector<EventTime> watermarks_;
-  std::vector<bool> idle_;
-  EventTime sent_ = kNoWatermark;
-  bool idle_sent_ = false;
 };
 
 // A bounded queue into one owner; control messages count too, so a producer that only
