@@ -131,6 +131,16 @@ TEST(KeyedExchange, SessionWindowMatchesOneThread) {
   ExpectSameOnEveryThreadCount(plan, 1'000);
 }
 
+TEST(KeyedExchange, GlobalWindowMatchesOneThread) {
+  // Emitted at each owner's end of input: an owner that ends first must not end the run.
+  WindowSpec w;
+  w.kind = WindowSpec::Kind::kGlobal;
+  auto plan = Stream::Generate(Bounded(50'000, 1'500, 9))
+                  .WindowAggregate(w, {"key"}, ExactAggregates())
+                  .Collect();
+  ExpectSameOnEveryThreadCount(plan, 9);
+}
+
 TEST(KeyedExchange, StressTinyBatchesManyThreads) {
   // Batches of 7 rows: thousands of routed batches and watermarks through 8 owners, twice.
   auto plan = Stream::Generate(Bounded(20'000, 7, 100))
