@@ -20,6 +20,11 @@ that one DuckDB's on the same files; a mismatch fails the run.
 speed-up(n) = time(1 thread) / time(n threads) over the three queries together;
 efficiency(n) = speed-up(n) / n.
 
+Keyed window: a keyed tumbling window (60 s, by ``key``, 1K keys) over 10M generator rows
+at scale 1 (``--scale`` scales it): the keyed exchange, each key group owned by one
+thread. Every thread count's answer must equal the 1-thread answer, and the 1-thread
+answer DuckDB's on a tenth of the rows. Wall and process CPU time per thread count.
+
 Small input: a 1K-row table through a Q6-like plan with threads = cores against the same
 with one thread, many alternating calls; small_input_overhead = time(cores) / time(1).
 
@@ -166,6 +171,57 @@ def timed(query, lineitem: Path, orders: Path) -> tuple[float, pa.Table]:
     return time.perf_counter() - start, table
 
 
+KEYED_WINDOW_SQL = """
+SELECT make_timestamp(epoch_us(ts) // 60000000 * 60000000) AS window_start,
+       make_timestamp(epoch_us(ts) // 60000000 * 60000000 + 60000000) AS window_end,
+       key, count(*) AS n, sum(id) AS id_sum, max(value) AS top
+FROM t GROUP BY ALL"""
+
+
+def keyed_window(rows: int) -> sabot.Stream:
+    return (sabot.generate(rows=rows, num_keys=1_000, max_out_of_orderness_us=10_000)
+            .window("ts", dt.timedelta(seconds=60), by="key")
+            .agg(n=agg.count(), id_sum=agg.sum("id"), top=agg.max("value")))
+
+
+def sorted_rows(table: pa.Table) -> pa.Table:
+    return table.sort_by([(name, "ascending") for name in table.column_names])
+
+
+def keyed_window_scaling(rows: int, counts: list[int], repeats: int, failures: list[str]) -> None:
+    """Times keyed_window(rows) per thread count (wall and process CPU, medians) and checks
+    the answers."""
+    sabot.set_threads(1)
+    small = sabot.generate(rows=rows // 10, num_keys=1_000, max_out_of_orderness_us=10_000).collect()
+    duck = duckdb.connect()
+    duck.register("t", small)
+    want = duck.sql(KEYED_WINDOW_SQL).arrow()
+    want = want.read_all() if hasattr(want, "read_all") else want
+    got = keyed_window(rows // 10).collect()
+    if not same(sorted_rows(got), sorted_rows(want.select(got.column_names))):
+        failures.append("keyed window: 1 thread differs from DuckDB")
+    reference = None
+    wall: dict[int, list[float]] = {t: [] for t in counts}
+    cpu: dict[int, list[float]] = {t: [] for t in counts}
+    for _ in range(repeats):
+        for t in counts:
+            sabot.set_threads(t)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            table = sorted_rows(keyed_window(rows).collect())
+            wall[t].append(time.perf_counter() - start)
+            cpu[t].append(time.process_time() - start_cpu)
+            if reference is None:
+                reference = table
+            elif not same(table, reference):
+                failures.append(f"keyed window: {t} threads differ from {counts[0]} thread")
+    base = statistics.median(wall[counts[0]])
+    print(f"\nkeyed window ({rows:,} generator rows, 60 s tumbling by key, 1K keys; sort of the result included)")
+    print(f"{'threads':>7} {'wall s':>9} {'cpu s':>9} {'speed-up':>9}")
+    for t in counts:
+        w = statistics.median(wall[t])
+        print(f"{t:>7} {w:>9.3f} {statistics.median(cpu[t]):>9.3f} {base / w:>9.2f}")
+
+
 def small_input_overhead(cores: int, calls: int) -> tuple[float, float, float]:
     rng = np.random.default_rng(3)
     n = 1_000
@@ -227,6 +283,8 @@ def main() -> int:
     for name in QUERIES:
         per = [f"{t}:{medians[(name, 1)] / medians[(name, t)]:.2f}x" for t in counts]
         print(f"  {name:<5} speed-up by threads " + " ".join(per))
+
+    keyed_window_scaling(int(10_000_000 * args.scale), counts, args.repeats, failures)
 
     one, many, overhead = small_input_overhead(args.max_threads, calls=500)
     print(f"\nsmall input (1K rows, median of 500 calls): 1 thread {one * 1e6:.0f} us, "

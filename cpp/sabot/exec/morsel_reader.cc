@@ -40,4 +40,10 @@ Result<SourceSplits> SplitsOrAbort(Source& source, Sink& sink) {
   return splits;
 }
 
+Result<SourceSplits> PartitionsOrAbort(Source& source, int count, Sink& sink) {
+  auto partitions = source.Partitions(count);
+  if (!partitions.ok()) (void)sink.Abort();
+  return partitions;
+}
+
 }  // namespace sabot

@@ -47,6 +47,8 @@ inline bool IsCancelled(const std::atomic<bool>* cancel) {
 //! The splits of `source`; when listing them fails, `sink` is aborted first (the start
 //! of a parallel run that was not handed its splits).
 Result<SourceSplits> SplitsOrAbort(Source& source, Sink& sink);
+//! The same for Source::Partitions(count).
+Result<SourceSplits> PartitionsOrAbort(Source& source, int count, Sink& sink);
 
 //! Reads split number `index` of `source` into `entry` (the head of a worker's chain)
 //! until it is exhausted, the chain says stop, the run is cancelled, or the split is no

@@ -17,6 +17,9 @@ struct ExecutorStats {
   int64_t splits = 0;
   std::chrono::nanoseconds wall{0};
   int threads = 1;  //!< worker threads the main pipeline ran on
+  //! The most messages one queue of a keyed exchange held at once (its capacity bounds
+  //! it: backpressure); 0 without an exchange.
+  int64_t peak_queue_messages = 0;
 };
 
 //! Runs `loop` timed; when it fails, aborts `sink` so no partial output remains. The

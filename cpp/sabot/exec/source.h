@@ -65,6 +65,15 @@ class Source {
   //! The splits, in source order (reading them in this order gives source order).
   virtual Result<std::vector<std::shared_ptr<SourceSplit>>> Splits() = 0;
   virtual Result<std::unique_ptr<SplitReader>> Open(const SourceSplit& split) = 0;
+
+  //! An unbounded source that can be read as `count` independent endless streams read
+  //! in parallel (Kafka's partitions; the generator's interleaved batches) returns them;
+  //! together they hold what the source holds. The default, Splits(), suits bounded
+  //! sources and sources that cannot be divided.
+  virtual Result<std::vector<std::shared_ptr<SourceSplit>>> Partitions(int count) {
+    (void)count;
+    return Splits();
+  }
 };
 
 }  // namespace sabot

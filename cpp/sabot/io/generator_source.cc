@@ -37,9 +37,9 @@ T* Data(const std::shared_ptr<arrow::Buffer>& b) {
 class GeneratorReader : public SplitReader {
  public:
   GeneratorReader(const GeneratorOptions& options, std::shared_ptr<arrow::Schema> schema,
-                  std::vector<int> columns, int64_t begin, int64_t end)
+                  std::vector<int> columns, int64_t begin, int64_t end, int64_t stride)
       : o_(options), schema_(std::move(schema)), columns_(std::move(columns)),
-        next_(begin), begin_(begin), end_(end) {}
+        next_(begin), end_(end), stride_(stride) {}
 
   Result<SourcePoll> Next() override {
     if (watermark_pending_) {
@@ -55,14 +55,17 @@ class GeneratorReader : public SplitReader {
         started_ = true;
         start_ = now;
       }
+      // A partition of `stride_` gets that share of the rate.
       const auto due = start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                    std::chrono::duration<double>((next_ - begin_) /
+                                    std::chrono::duration<double>(static_cast<double>(produced_) * stride_ /
                                                                   o_.rows_per_second));
       if (now < due) return SourcePoll::Pending(due);
     }
     const int64_t n = std::min(o_.batch_size, end_ - next_);
     ARROW_ASSIGN_OR_RAISE(auto batch, Generate(next_, n));
-    next_ += n;
+    produced_ += n;
+    // The other partitions' batches lie in between.
+    next_ += n + (stride_ - 1) * o_.batch_size;
     watermark_pending_ = true;
     return SourcePoll::Of(Message::Batch(std::move(batch)));
   }
@@ -127,8 +130,9 @@ class GeneratorReader : public SplitReader {
   std::shared_ptr<arrow::Schema> schema_;
   std::vector<int> columns_;
   int64_t next_;
-  const int64_t begin_;
   const int64_t end_;
+  const int64_t stride_;
+  int64_t produced_ = 0;
   int64_t max_ts_ = std::numeric_limits<int64_t>::min();
   bool watermark_pending_ = false;
   bool started_ = false;
@@ -139,7 +143,8 @@ class GeneratorReader : public SplitReader {
 
 std::string GeneratorSplit::ToString() const {
   return "GeneratorSplit(rows " + std::to_string(begin_) + ".." +
-         (end_ == kUnbounded ? std::string("inf") : std::to_string(end_)) + ")";
+         (end_ == kUnbounded ? std::string("inf") : std::to_string(end_)) +
+         (stride_ > 1 ? ", every " + std::to_string(stride_) + "th batch" : std::string()) + ")";
 }
 
 std::shared_ptr<arrow::Schema> GeneratorSource::FullSchema() {
@@ -195,8 +200,24 @@ Result<std::unique_ptr<SplitReader>> GeneratorSource::Open(const SourceSplit& sp
   const auto* range = dynamic_cast<const GeneratorSplit*>(&split);
   SABOT_CHECK(range != nullptr);
   SABOT_CHECK(range->begin() >= 0 && range->begin() <= range->end());
+  SABOT_CHECK(range->stride() >= 1);
   return std::make_unique<GeneratorReader>(options_, schema_, columns_, range->begin(),
-                                           range->end());
+                                           range->end(), range->stride());
+}
+
+Result<std::vector<std::shared_ptr<SourceSplit>>> GeneratorSource::Partitions(int count) {
+  if (count <= 1) return Splits();
+  // Interleaved batches, not contiguous ranges: the partitions advance through event time
+  // together, so the minimum watermark over them (what closes a window downstream) trails
+  // none of them by much, and state holds few windows at a time.
+  const int64_t end = bounded() ? options_.rows : GeneratorSplit::kUnbounded;
+  const int64_t batches = bounded() ? (options_.rows + options_.batch_size - 1) / options_.batch_size : count;
+  const int64_t partitions_count = std::max<int64_t>(1, std::min<int64_t>(count, batches));
+  std::vector<std::shared_ptr<SourceSplit>> partitions;
+  for (int64_t p = 0; p < partitions_count; ++p) {
+    partitions.push_back(std::make_shared<GeneratorSplit>(p * options_.batch_size, end, partitions_count));
+  }
+  return partitions;
 }
 
 }  // namespace sabot

@@ -17,14 +17,18 @@ class GeneratorSplit : public SourceSplit {
  public:
   static constexpr int64_t kUnbounded = std::numeric_limits<int64_t>::max();
 
-  GeneratorSplit(int64_t begin, int64_t end) : begin_(begin), end_(end) {}
+  //! Rows [begin, end), a batch at a time; with `stride` > 1 only every stride-th batch
+  //! (one of `stride` interleaved partitions, see GeneratorSource::Partitions).
+  GeneratorSplit(int64_t begin, int64_t end, int64_t stride = 1) : begin_(begin), end_(end), stride_(stride) {}
   int64_t begin() const { return begin_; }
   int64_t end() const { return end_; }
+  int64_t stride() const { return stride_; }
   std::string ToString() const override;
 
  private:
   int64_t begin_;
   int64_t end_;
+  int64_t stride_;
 };
 
 //! Every value is a stateless hash of (seed, row id), so any row range is generated
@@ -40,6 +44,9 @@ class GeneratorSource : public Source {
   bool bounded() const override { return options_.rows >= 0; }
   Result<std::vector<std::shared_ptr<SourceSplit>>> Splits() override;
   Result<std::unique_ptr<SplitReader>> Open(const SourceSplit& split) override;
+  //! Up to `count` partitions (one per batch at most), partition p holding batches p,
+  //! p + count, ... and its share of a rate limit; bounded or not.
+  Result<std::vector<std::shared_ptr<SourceSplit>>> Partitions(int count) override;
 
   //! The full schema: id, key, value, category, ts.
   static std::shared_ptr<arrow::Schema> FullSchema();

@@ -9,6 +9,7 @@
 
 #include "sabot/exec/morsel_executor.h"
 #include "sabot/exec/morsel_reader.h"
+#include "sabot/runtime/keyed_exchange.h"
 #include "sabot/runtime/parallel_aggregation.h"
 
 namespace sabot {
@@ -206,6 +207,15 @@ Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, co
                                   const ExecuteOptions& options) {
   SABOT_CHECK(options.threads >= 1);  // callers check the user's setting
   const bool unlimited = lower.memory == nullptr || lower.memory->unlimited();
+  if (options.threads > 1 && unlimited) {
+    // A keyed window over a source of several partitions runs on the keyed exchange:
+    // each key group's window state has one owner thread.
+    if (auto keyed = FindKeyedExchange(body, lowered)) {
+      Source& source = *lowered.sources.at(keyed->leaf);
+      ARROW_ASSIGN_OR_RAISE(auto partitions, PartitionsOrAbort(source, options.threads, *lowered.physical.sink));
+      if (partitions.size() >= 2) return RunKeyedExchange(body, *keyed, partitions, lowered, lower, options);
+    }
+  }
   if (options.threads == 1 || !unlimited) {
     PipelineExecutor executor(options.cancel);
     return executor.Run(lowered.physical);

@@ -2,6 +2,9 @@
 // and timers per key group.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <type_traits>
+
 #include <arrow/api.h>
 
 #include "sabot/state/key_group.h"
@@ -60,6 +63,106 @@ TEST(KeyGroup, UnsupportedKeyTypeNamesTheColumn) {
   Status st = EncodeKeys(*OneColumn(lists.Finish().ValueOrDie()), {0}, &keys);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("'k'"), std::string::npos) << st;
+}
+
+// The per-row path (EncodeKeys + StableKeyHash, what keyed state uses) and the column path
+// (HashKeys, what the exchange uses) must agree row for row, or a key's rows would reach
+// an owner that does not hold its state.
+void ExpectPathsAgree(const std::shared_ptr<arrow::RecordBatch>& batch, const std::vector<int>& key_columns) {
+  std::vector<std::string> encoded;
+  ASSERT_TRUE(EncodeKeys(*batch, key_columns, &encoded).ok());
+  std::vector<uint64_t> hashes;
+  ASSERT_TRUE(HashKeys(*batch, key_columns, &hashes).ok());
+  std::vector<uint16_t> groups;
+  ASSERT_TRUE(KeyGroupsOf(*batch, key_columns, 128, &groups).ok());
+  ASSERT_EQ(hashes.size(), encoded.size());
+  for (size_t i = 0; i < encoded.size(); ++i) {
+    EXPECT_EQ(hashes[i], StableKeyHash(encoded[i])) << "row " << i;
+    EXPECT_EQ(groups[i], KeyGroupOf(encoded[i], 128)) << "row " << i;
+  }
+}
+
+template <typename Builder, typename T>
+std::shared_ptr<arrow::Array> WithNull(std::vector<T> values, std::shared_ptr<arrow::DataType> type = nullptr) {
+  std::unique_ptr<arrow::ArrayBuilder> any;
+  if constexpr (std::is_default_constructible_v<Builder>) {
+    any = std::make_unique<Builder>();
+  } else {
+    EXPECT_TRUE(arrow::MakeBuilder(arrow::default_memory_pool(), type, &any).ok());
+  }
+  auto& builder = static_cast<Builder&>(*any);
+  for (const auto& v : values) EXPECT_TRUE(builder.Append(v).ok());
+  EXPECT_TRUE(builder.AppendNull().ok());
+  return builder.Finish().ValueOrDie();
+}
+
+TEST(KeyGroup, ColumnHashEqualsPerRowHashForEveryKeyType) {
+  const std::vector<std::shared_ptr<arrow::Array>> columns = {
+      WithNull<arrow::Int8Builder, int8_t>({1, -7, 127}),
+      WithNull<arrow::Int16Builder, int16_t>({1, -7, 300}),
+      WithNull<arrow::Int32Builder, int32_t>({1, -7, 70000}),
+      WithNull<arrow::Int64Builder, int64_t>({1, -7, int64_t{1} << 40}),
+      WithNull<arrow::UInt8Builder, uint8_t>({1, 7, 255}),
+      WithNull<arrow::UInt16Builder, uint16_t>({1, 7, 65535}),
+      WithNull<arrow::UInt32Builder, uint32_t>({1, 7, 4000000000u}),
+      WithNull<arrow::UInt64Builder, uint64_t>({1, 7, ~uint64_t{0}}),
+      WithNull<arrow::FloatBuilder, float>({0.0f, -0.0f, std::nanf("")}),
+      WithNull<arrow::DoubleBuilder, double>({0.0, -0.0, -std::nan("1")}),
+      WithNull<arrow::BooleanBuilder, bool>({true, false, true}),
+      WithNull<arrow::StringBuilder, std::string>({"alice", "", "bob"}),
+      WithNull<arrow::LargeStringBuilder, std::string>({"alice", "", "bob"}),
+      WithNull<arrow::BinaryBuilder, std::string>({"a", std::string("\0b", 2), "c"}),
+      WithNull<arrow::TimestampBuilder, int64_t>({1, -7, 99}, arrow::timestamp(arrow::TimeUnit::MICRO)),
+      WithNull<arrow::Date32Builder, int32_t>({1, -7, 99}),
+  };
+  arrow::FieldVector fields;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    auto batch = OneColumn(columns[c]);
+    SCOPED_TRACE(columns[c]->type()->ToString());
+    ExpectPathsAgree(batch, {0});
+    fields.push_back(arrow::field("k" + std::to_string(c), columns[c]->type()));
+  }
+  // Multi-column keys, and a slice (an offset into every buffer).
+  auto all = arrow::RecordBatch::Make(arrow::schema(fields), columns[0]->length(), columns);
+  ExpectPathsAgree(all, {3, 11, 9});
+  ExpectPathsAgree(all, {11, 0});
+  ExpectPathsAgree(all->Slice(1, 2), {5, 12, 8});
+  // Equal keys of different widths and -0.0/0.0, NaN/NaN land in the same group.
+  std::vector<uint64_t> narrow, wide, floats, doubles;
+  ASSERT_TRUE(HashKeys(*OneColumn(columns[0]), {0}, &narrow).ok());
+  ASSERT_TRUE(HashKeys(*OneColumn(columns[3]), {0}, &wide).ok());
+  EXPECT_EQ(narrow[0], wide[0]);
+  EXPECT_EQ(narrow[1], wide[1]);
+  EXPECT_EQ(narrow[3], wide[3]);  // nulls
+  ASSERT_TRUE(HashKeys(*OneColumn(columns[8]), {0}, &floats).ok());
+  ASSERT_TRUE(HashKeys(*OneColumn(columns[9]), {0}, &doubles).ok());
+  EXPECT_EQ(floats[0], floats[1]);
+  EXPECT_EQ(floats[2], doubles[2]);
+  EXPECT_EQ(floats[0], doubles[1]);
+}
+
+TEST(KeyGroup, ColumnHashNamesAnUnsupportedColumn) {
+  arrow::ListBuilder lists(arrow::default_memory_pool(), std::make_shared<arrow::Int64Builder>());
+  ASSERT_TRUE(lists.Append().ok());
+  std::vector<uint64_t> hashes;
+  Status st = HashKeys(*OneColumn(lists.Finish().ValueOrDie()), {0}, &hashes);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("'k'"), std::string::npos) << st;
+  EXPECT_FALSE(IsStableKeyType(*arrow::list(arrow::int64())));
+  EXPECT_TRUE(IsStableKeyType(*arrow::utf8()));
+}
+
+TEST(KeyGroup, OwnersHoldContiguousRangesCoveringAllGroups) {
+  for (int owners : {1, 2, 3, 7, 8, 128, 200}) {
+    int next = 0;
+    for (int o = 0; o < owners; ++o) {
+      const KeyGroupRange range = KeyGroupRangeOf(o, owners);
+      EXPECT_EQ(range.begin, next) << owners << " owners, owner " << o;
+      for (int g = range.begin; g < range.end; ++g) EXPECT_EQ(KeyGroupOwner(g, owners), o);
+      next = range.end;
+    }
+    EXPECT_EQ(next, kDefaultKeyGroups) << owners << " owners";
+  }
 }
 
 TEST(KeyedStateStore, ValuesAndTimersPerKeyGroup) {

@@ -1,0 +1,404 @@
+// The keyed exchange: keyed windows on 2 and 8 threads give one thread's rows; per-key
+// order, late rows, limits, cancellation, errors and backpressure.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <algorithm>
+#include <thread>
+
+#include <arrow/api.h>
+#include <arrow/compute/api.h>
+#include <gtest/gtest.h>
+
+#include "sabot/expr/batch_function.h"
+#include "sabot/plan/stream.h"
+#include "sabot/runtime/physical_planner.h"
+#include "sabot/runtime/keyed_exchange.h"
+#include "sabot/runtime/run.h"
+#include "sabot/state/key_group.h"
+
+namespace sabot {
+namespace {
+
+constexpr int64_t kSecond = 1'000'000;
+
+// The rows of `table` sorted by every column, as one chunk: the order across keys is
+// not defined on several threads.
+std::shared_ptr<arrow::Table> Sorted(const std::shared_ptr<arrow::Table>& table) {
+  std::vector<arrow::compute::SortKey> keys;
+  for (const auto& field : table->schema()->fields()) keys.emplace_back(field->name());
+  auto indices = arrow::compute::SortIndices(arrow::Datum(table), arrow::compute::SortOptions(keys)).ValueOrDie();
+  auto taken = arrow::compute::Take(arrow::Datum(table), arrow::Datum(indices)).ValueOrDie();
+  return taken.table()->CombineChunks().ValueOrDie();
+}
+
+struct Outcome {
+  std::shared_ptr<arrow::Table> rows;
+  RunResult result;
+};
+
+Outcome RunWith(const PlanPtr& plan, int threads) {
+  RunOptions options;
+  options.threads = threads;
+  auto result = RunPlan(*plan, options);
+  EXPECT_TRUE(result.ok()) << threads << " threads: " << result.status().ToString();
+  if (!result.ok()) return {};
+  auto table = result->ToTable();
+  EXPECT_TRUE(table.ok()) << table.status();
+  return {Sorted(*table), std::move(result).ValueUnsafe()};
+}
+
+// Runs `plan` on 1, 2 and 8 threads: the same rows each time, and the threaded runs went
+// through the exchange (one owner per thread). Returns the one-thread rows.
+std::shared_ptr<arrow::Table> ExpectSameOnEveryThreadCount(const PlanPtr& plan, int64_t min_rows) {
+  SinkOutput output;
+  auto lowered = LowerPlan(*plan, &output);
+  EXPECT_TRUE(lowered.ok()) << lowered.status();
+  if (!lowered.ok()) return nullptr;
+  EXPECT_TRUE(FindKeyedExchange(*plan->input(), *lowered).has_value());
+  Outcome one = RunWith(plan, 1);
+  if (one.rows == nullptr) return nullptr;
+  EXPECT_GE(one.rows->num_rows(), min_rows);
+  for (int threads : {2, 8}) {
+    Outcome got = RunWith(plan, threads);
+    if (got.rows == nullptr) continue;
+    EXPECT_EQ(got.result.stats.threads, threads);
+    EXPECT_GT(got.result.stats.peak_queue_messages, 0) << "the exchange did not run";
+    EXPECT_EQ(got.rows->num_rows(), one.rows->num_rows()) << threads << " threads";
+    EXPECT_TRUE(got.rows->Equals(*one.rows)) << threads << " threads";
+  }
+  return one.rows;
+}
+
+GeneratorOptions Bounded(int64_t rows, int64_t batch_size, int64_t keys) {
+  GeneratorOptions g;
+  g.rows = rows;
+  g.batch_size = batch_size;
+  g.num_keys = keys;
+  g.max_out_of_orderness_us = 3'000;  // rows come out of order, never late
+  return g;
+}
+
+// Exact aggregates only: a float sum depends on the order rows of different producers
+// meet in an owner.
+std::vector<AggregateSpec> ExactAggregates() {
+  return {{AggregateFunction::kCountAll, "", "n"},
+          {AggregateFunction::kSum, "id", "id_sum"},
+          {AggregateFunction::kMin, "value", "lo"},
+          {AggregateFunction::kMax, "value", "hi"}};
+}
+
+WindowSpec Tumbling(int64_t size_us) {
+  WindowSpec w;
+  w.time_column = "ts";
+  w.size_us = size_us;
+  w.slide_us = size_us;
+  return w;
+}
+
+TEST(KeyedExchange, TumblingWindowMatchesOneThread) {
+  auto plan = Stream::Generate(Bounded(300'000, 2'000, 50))
+                  .Filter(col("value") > lit(0.1))
+                  .WindowAggregate(Tumbling(kSecond), {"key"}, ExactAggregates())
+                  .Collect();
+  auto rows = ExpectSameOnEveryThreadCount(plan, 50 * 290);
+  ASSERT_NE(rows, nullptr);
+  // Every row that passed the filter is in exactly one window.
+  auto n = arrow::compute::Sum(rows->GetColumnByName("n")).ValueOrDie();
+  EXPECT_GT(n.scalar_as<arrow::Int64Scalar>().value, 250'000);
+}
+
+TEST(KeyedExchange, SlidingWindowOverTwoKeysAndAProjectionAboveMatchesOneThread) {
+  WindowSpec w = Tumbling(2 * kSecond);
+  w.kind = WindowSpec::Kind::kSliding;
+  w.slide_us = kSecond / 2;
+  auto plan = Stream::Generate(Bounded(200'000, 1'500, 40))
+                  .WindowAggregate(w, {"key", "category"}, ExactAggregates())
+                  .WithColumn("spread", col("hi") - col("lo"))
+                  .Collect();
+  ExpectSameOnEveryThreadCount(plan, 40 * 8 * 300);
+}
+
+TEST(KeyedExchange, SessionWindowMatchesOneThread) {
+  WindowSpec w;
+  w.kind = WindowSpec::Kind::kSession;
+  w.time_column = "ts";
+  w.gap_us = 60'000;  // a key comes back every ~50 ms on average: sessions of varied length
+  auto plan = Stream::Generate(Bounded(200'000, 1'000, 50))
+                  .WindowAggregate(w, {"key"}, ExactAggregates())
+                  .Collect();
+  ExpectSameOnEveryThreadCount(plan, 1'000);
+}
+
+TEST(KeyedExchange, GlobalWindowMatchesOneThread) {
+  // Emitted at each owner's end of input: an owner that ends first must not end the run.
+  WindowSpec w;
+  w.kind = WindowSpec::Kind::kGlobal;
+  auto plan = Stream::Generate(Bounded(50'000, 1'500, 9))
+                  .WindowAggregate(w, {"key"}, ExactAggregates())
+                  .Collect();
+  ExpectSameOnEveryThreadCount(plan, 9);
+}
+
+TEST(KeyedExchange, StressTinyBatchesManyThreads) {
+  // Batches of 7 rows: thousands of routed batches and watermarks through 8 owners, twice.
+  auto plan = Stream::Generate(Bounded(20'000, 7, 100))
+                  .WindowAggregate(Tumbling(50'000), {"key"}, ExactAggregates())
+                  .Collect();
+  for (int round = 0; round < 2; ++round) ExpectSameOnEveryThreadCount(plan, 5'000);
+}
+
+TEST(KeyedExchange, RouterKeepsRowOrderAndSendsEachKeyToItsOwner) {
+  arrow::Int64Builder ids, keys;
+  for (int64_t i = 0; i < 10'000; ++i) {
+    ASSERT_TRUE(ids.Append(i).ok());
+    ASSERT_TRUE(keys.Append((i * 7919) % 301).ok());
+  }
+  auto schema = arrow::schema({arrow::field("id", arrow::int64()), arrow::field("key", arrow::int64())});
+  auto batch = arrow::RecordBatch::Make(schema, 10'000, {*ids.Finish(), *keys.Finish()});
+  for (int owners : {2, 3, 8}) {
+    KeyGroupRouter router({1}, owners);
+    std::vector<std::shared_ptr<arrow::RecordBatch>> per_owner;
+    ASSERT_TRUE(router.Route(batch, &per_owner).ok());
+    ASSERT_EQ(per_owner.size(), static_cast<size_t>(owners));
+    int64_t total = 0;
+    for (int o = 0; o < owners; ++o) {
+      if (per_owner[o] == nullptr) continue;
+      total += per_owner[o]->num_rows();
+      std::vector<uint16_t> groups;
+      ASSERT_TRUE(KeyGroupsOf(*per_owner[o], {1}, kDefaultKeyGroups, &groups).ok());
+      const auto& id = static_cast<const arrow::Int64Array&>(*per_owner[o]->column(0));
+      for (int64_t i = 0; i < id.length(); ++i) {
+        EXPECT_EQ(KeyGroupOwner(groups[i], owners), o);
+        if (i > 0) {
+          EXPECT_LT(id.Value(i - 1), id.Value(i)) << "owner " << o << " row " << i;
+        }
+      }
+    }
+    EXPECT_EQ(total, 10'000);
+  }
+}
+
+TEST(KeyedExchange, RowsOfAKeyKeepTheirOrder) {
+  // Four 64K-row memory splits, each with its own ten keys: a key's rows come from one
+  // producer, so first and last (order-sensitive) must be one thread's. Time goes up
+  // through the table, as one thread reads it.
+  const int64_t rows = 4 * 65'536;
+  arrow::Int64Builder ids, keys;
+  arrow::TimestampBuilder ts(arrow::timestamp(arrow::TimeUnit::MICRO), arrow::default_memory_pool());
+  for (int64_t i = 0; i < rows; ++i) {
+    ASSERT_TRUE(ids.Append((i * 104729) % 1'000'003).ok());  // not monotonic in i
+    ASSERT_TRUE(keys.Append((i / 65'536) * 10 + (i * 31) % 10).ok());
+    ASSERT_TRUE(ts.Append(i * 250).ok());
+  }
+  auto schema = arrow::schema({arrow::field("id", arrow::int64()), arrow::field("key", arrow::int64()),
+                               arrow::field("ts", arrow::timestamp(arrow::TimeUnit::MICRO))});
+  auto table = arrow::Table::Make(schema, {*ids.Finish(), *keys.Finish(), *ts.Finish()});
+  SourceSpec spec;
+  spec.kind = SourceSpec::Kind::kMemory;
+  spec.table = table;
+  spec.event_time_column = "ts";
+  auto plan = Stream::Read(spec)
+                  .WindowAggregate(Tumbling(kSecond), {"key"},
+                                   {{AggregateFunction::kFirst, "id", "first"},
+                                    {AggregateFunction::kLast, "id", "last"},
+                                    {AggregateFunction::kCountAll, "", "n"}})
+                  .Collect();
+  ExpectSameOnEveryThreadCount(plan, 600);  // 4 splits x 16 windows x 10 keys
+}
+
+// The late-rows metric of the window step of a run.
+int64_t LateRowsCounted(const RunResult& result) {
+  for (const auto& step : result.operators) {
+    if (step.label.rfind("WindowAggregate", 0) == 0) return step.late_rows;
+  }
+  return -1;
+}
+
+std::set<int64_t> Ids(const std::shared_ptr<arrow::Table>& rows) {
+  std::set<int64_t> ids;
+  const auto& id = static_cast<const arrow::Int64Array&>(*rows->GetColumnByName("id")->chunk(0));
+  for (int64_t i = 0; i < id.length(); ++i) ids.insert(id.Value(i));
+  return ids;
+}
+
+int64_t SumOf(const std::shared_ptr<arrow::Table>& rows, const std::string& column) {
+  return arrow::compute::Sum(rows->GetColumnByName(column)).ValueOrDie().scalar_as<arrow::Int64Scalar>().value;
+}
+
+TEST(KeyedExchange, WindowsNeverCloseEarlyAndEveryRowIsCountedOnce) {
+  // Past the first 300 batches, now and then a row an hour behind: late on one thread.
+  // On several, a row is late once the smallest watermark over all producers passed it,
+  // so a producer that has not started yet (a loaded machine) may let one through; but
+  // no row on time on one thread may be late (a window closed early), and the rows on
+  // time everywhere must make the same windows.
+  GeneratorOptions g = Bounded(400'000, 1'000, 20);
+  const auto type = arrow::timestamp(arrow::TimeUnit::MICRO);
+  auto hour_ago = Expr::Literal(std::make_shared<arrow::TimestampScalar>(g.start_time_us - 3600 * kSecond, type));
+  auto stale = col("value") < lit(0.002) && col("id") >= lit(int64_t{300'000});
+  WindowSpec w = Tumbling(kSecond);
+  w.time_column = "t";
+  w.allowed_lateness_us = kSecond;
+  auto windowed = Stream::Generate(g)
+                      .WithColumn("t", IfElse(stale, hour_ago, col("ts")))
+                      .WindowAggregate(w, {"key"}, ExactAggregates());
+  auto late = windowed.LateRows();
+  ASSERT_TRUE(late.ok()) << late.status();
+
+  Outcome stale_rows = RunWith(Stream::Generate(g).Filter(stale).Collect(), 1);
+  Outcome one_late = RunWith(late->Collect(), 1);
+  Outcome one_windows = RunWith(windowed.Collect(), 1);
+  ASSERT_NE(stale_rows.rows, nullptr);
+  ASSERT_NE(one_late.rows, nullptr);
+  ASSERT_NE(one_windows.rows, nullptr);
+  ASSERT_GT(stale_rows.rows->num_rows(), 100);
+  EXPECT_EQ(Ids(one_late.rows), Ids(stale_rows.rows));
+  EXPECT_EQ(LateRowsCounted(one_late.result), one_late.rows->num_rows());
+  EXPECT_EQ(SumOf(one_windows.rows, "n") + one_late.rows->num_rows(), 400'000);
+
+  const auto recent_from = std::make_shared<arrow::TimestampScalar>(g.start_time_us - 60 * kSecond, type);
+  for (int threads : {2, 8}) {
+    SCOPED_TRACE(std::to_string(threads) + " threads");
+    Outcome late_rows = RunWith(late->Collect(), threads);
+    Outcome windows = RunWith(windowed.Collect(), threads);
+    ASSERT_NE(late_rows.rows, nullptr);
+    ASSERT_NE(windows.rows, nullptr);
+    EXPECT_EQ(late_rows.result.stats.threads, threads);
+    const auto ids = Ids(late_rows.rows);
+    EXPECT_TRUE(std::includes(Ids(one_late.rows).begin(), Ids(one_late.rows).end(), ids.begin(), ids.end()));
+    EXPECT_EQ(LateRowsCounted(late_rows.result), late_rows.rows->num_rows());
+    // Nothing lost, nothing twice: what the window did not take, it counted as late.
+    EXPECT_EQ(SumOf(windows.rows, "n") + LateRowsCounted(windows.result), 400'000);
+    // The windows from about the generator's start on (no stale row falls in one) are one
+    // thread's.
+    auto recent = arrow::compute::CallFunction("greater_equal",
+                                               {windows.rows->GetColumnByName("window_start"), arrow::Datum(recent_from)})
+                      .ValueOrDie();
+    auto kept = arrow::compute::Filter(arrow::Datum(windows.rows), recent).ValueOrDie();
+    auto recent_windows = Sorted(kept.table());
+    EXPECT_EQ(recent_windows->num_rows(), one_windows.rows->num_rows());
+    EXPECT_TRUE(recent_windows->Equals(*one_windows.rows));
+  }
+}
+
+// Counts per 100 ms window and key over an endless generator of five keys, `rows_per_second`
+// fast; 1 ms of event time per row, so a window closes every 100 rows.
+Stream EndlessWindowCounts(int64_t batch_size, double rows_per_second) {
+  GeneratorOptions g;
+  g.rows = -1;
+  g.batch_size = batch_size;
+  g.rows_per_second = rows_per_second;
+  g.num_keys = 5;
+  return Stream::Generate(g).WindowAggregate(Tumbling(100'000), {"key"}, {{AggregateFunction::kCountAll, "", "n"}});
+}
+
+TEST(KeyedExchange, UnboundedRateLimitedGeneratorEndsAtALimit) {
+  auto plan = EndlessWindowCounts(200, 50'000).Limit(40).Collect();
+  for (int threads : {2, 8}) {
+    Outcome got = RunWith(plan, threads);
+    ASSERT_NE(got.rows, nullptr);
+    EXPECT_EQ(got.rows->num_rows(), 40);
+    EXPECT_EQ(got.result.stats.threads, threads);
+    EXPECT_GT(got.result.stats.splits, 1);  // read as several partitions
+    // Whole windows only: each counts ~100 rows over five keys.
+    auto n = arrow::compute::Sum(got.rows->GetColumnByName("n")).ValueOrDie();
+    EXPECT_GT(n.scalar_as<arrow::Int64Scalar>().value, 40 * 5);
+  }
+}
+
+TEST(KeyedExchange, CancelStopsAnEndlessRun) {
+  auto plan = EndlessWindowCounts(100, 20'000).Collect();
+  std::atomic<bool> cancel{false};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel = true;
+  });
+  RunOptions options;
+  options.threads = 4;
+  options.cancel = &cancel;
+  auto got = RunPlan(*plan, options);
+  canceller.join();
+  ASSERT_FALSE(got.ok());
+  EXPECT_TRUE(got.status().IsCancelled()) << got.status();
+}
+
+std::string TempPath(const std::string& name) {
+  return (std::filesystem::temp_directory_path() /
+          ("sabot_keyed_exchange_" + std::to_string(::getpid()) + "_" + name))
+      .string();
+}
+
+// Runs `plan` (writing `path`) on 1, 2 and 8 threads: the same error each time, and no
+// file left behind.
+void ExpectFailsCleanly(const PlanPtr& plan, const std::string& path, const std::string& expected) {
+  std::string first;
+  for (int threads : {1, 2, 8}) {
+    RunOptions options;
+    options.threads = threads;
+    auto got = RunPlan(*plan, options);
+    ASSERT_FALSE(got.ok()) << threads << " threads";
+    EXPECT_NE(got.status().message().find(expected), std::string::npos) << got.status();
+    if (threads == 1) first = got.status().ToString();
+    EXPECT_EQ(got.status().ToString(), first) << threads << " threads";
+    EXPECT_FALSE(std::filesystem::exists(path)) << threads << " threads left " << path;
+  }
+}
+
+TEST(KeyedExchange, AnErrorInAProducerAbortsTheSink) {
+  // id * 2^45 overflows from id 2^18 on: in a producer's copy of the steps below the
+  // window, after windows have been written.
+  const std::string path = TempPath("producer.csv");
+  auto plan = Stream::Generate(Bounded(400'000, 1'000, 20))
+                  .WithColumn("big", col("id") * lit(int64_t{1} << 45))
+                  .WindowAggregate(Tumbling(kSecond), {"key"}, {{AggregateFunction::kMax, "big", "big"}})
+                  .WriteCsv(path);
+  ExpectFailsCleanly(plan, path, "overflow");
+}
+
+TEST(KeyedExchange, AnErrorInAnOwnerAbortsTheSink) {
+  // A window's id sum grows with time; times 2^40 it overflows from about id 170K on,
+  // above the window, on an owner's thread.
+  const std::string path = TempPath("owner.csv");
+  auto plan = Stream::Generate(Bounded(400'000, 1'000, 20))
+                  .WindowAggregate(Tumbling(kSecond), {"key"}, ExactAggregates())
+                  .WithColumn("big", col("id_sum") * lit(int64_t{1} << 40))
+                  .WriteCsv(path);
+  ExpectFailsCleanly(plan, path, "overflow");
+}
+
+// Sleeps in every call: a consumer slower than the producers.
+class SlowStep final : public BatchFunction {
+ public:
+  std::string name() const override { return "slow"; }
+  Result<std::shared_ptr<arrow::Schema>> OutputSchema(const std::shared_ptr<arrow::Schema>& input) override {
+    return input;
+  }
+  Result<std::shared_ptr<arrow::RecordBatch>> Call(const std::shared_ptr<arrow::RecordBatch>& batch) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return batch;
+  }
+};
+
+TEST(KeyedExchange, ASlowConsumerHoldsBackTheProducers) {
+  // 1 ms windows: every batch closes windows, so the owners emit all the time into a
+  // consumer that takes 2 ms a batch; the producers could go much faster.
+  GeneratorOptions g = Bounded(20'000, 100, 50);
+  g.max_out_of_orderness_us = 0;  // one row per window
+  auto plan = Stream::Generate(g)
+                  .WindowAggregate(Tumbling(1'000), {"key"}, {{AggregateFunction::kCountAll, "", "n"}})
+                  .MapBatches(std::make_shared<SlowStep>())
+                  .Count();
+  RunOptions options;
+  options.threads = 4;
+  auto got = RunPlan(*plan, options);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->rows_written, 20'000);  // one row per 1 ms window
+  EXPECT_EQ(got->stats.source_batches, 200);
+  // The queues filled up to their capacity and no further: producers waited.
+  EXPECT_EQ(got->stats.peak_queue_messages, 16);
+}
+
+}  // namespace
+}  // namespace sabot
