@@ -15,6 +15,9 @@ namespace sabot {
 
 class JoinHashTable;
 
+//! About how many distinct values `hashes` holds (HyperLogLog; within a few percent).
+int64_t EstimateDistinctHashes(const uint64_t* hashes, int64_t n);
+
 //! Build rows gathered by one thread. Parallel builds: every thread appends the morsels
 //! it reads to its own builder (no lock on the hot path); at the end of the build side
 //! the builders are combined with Merge() and one Finish() makes the table. The table is
@@ -68,6 +71,9 @@ class JoinHashTable {
   static constexpr uint32_t kNoRow = 0xFFFFFFFFu;
 
   int64_t num_rows() const { return num_rows_; }
+  //! Hash slots allocated: at least twice the distinct keys, far fewer than the rows
+  //! when keys repeat.
+  int64_t num_slots() const { return static_cast<int64_t>(slots_.size()); }
   //! The build rows, one concatenated array per column of the build schema.
   const std::vector<std::shared_ptr<arrow::Array>>& columns() const { return columns_; }
   const JoinKeys& keys() const { return *keys_; }
@@ -103,6 +109,9 @@ class JoinHashTable {
   //! With `drop_duplicate_words` (one kWord64 key column), a row whose key equals its
   //! chain head's replaces the head instead of joining the chain.
   void Insert(const JoinKeys& keys, bool drop_duplicate_words);
+  //! Insert with slots for at most `max_distinct` distinct hashes; false (the table half
+  //! built) when more turned up.
+  bool TryInsert(const JoinKeys& keys, bool drop_duplicate_words, int64_t max_distinct);
   //! Unlinks rows whose key equals their chain head's.
   void DropDuplicateKeys();
 
