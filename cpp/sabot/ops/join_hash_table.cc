@@ -74,6 +74,7 @@ Result<std::shared_ptr<const JoinHashTable>> JoinHashTableBuilder::Finish(bool d
   const bool word_key = key_cols.size() == 1 && key_cols[0].layout() == JoinKeyColumn::Layout::kWord64;
   table->Insert(*table->keys_, distinct_keys && word_key);
   if (distinct_keys && !word_key) table->DropDuplicateKeys();
+  table->keys_->ReleaseHashes();  // the slots hold what probes need of them
   return std::shared_ptr<const JoinHashTable>(std::move(table));
 }
 
@@ -112,42 +113,47 @@ void JoinHashTable::Insert(const JoinKeys& keys, bool drop_duplicate_words) {
   // The estimate gets a margin of 1/4 on top of its error; should it still fall short,
   // the insert starts over sized by the rows, which always fit.
   const int64_t distinct = EstimateDistinctHashes(keys.hashes(), n);
-  if (!TryInsert(keys, drop_duplicate_words, std::min(n, distinct + distinct / 4))) {
-    (void)TryInsert(keys, drop_duplicate_words, n);  // slots for every row: cannot fall short
+  std::vector<uint32_t> slot_of;
+  if (!TryInsert(keys, drop_duplicate_words, std::min(n, distinct + distinct / 4), &slot_of)) {
+    (void)TryInsert(keys, drop_duplicate_words, n, &slot_of);  // slots for every row: cannot fall short
   }
+  LayOutChains(slot_of);
 }
 
-bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, int64_t max_distinct) {
+bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, int64_t max_distinct,
+                              std::vector<uint32_t>* slot_of) {
   const int64_t n = keys.num_rows();
   // Load factor at most 1/2 keeps linear probing sequences short.
   uint64_t capacity = 16;
   while (capacity < 2 * static_cast<uint64_t>(max_distinct)) capacity *= 2;
-  slots_.assign(capacity, Slot{0, kNoRow});
+  slots_.assign(capacity, Slot{0, 0, 0});
   mask_ = capacity - 1;
   // Past 3/4 full the probing sequences grow long: the estimate was wrong.
   const uint64_t max_used = capacity / 4 * 3;
   uint64_t used = 0;
-  next_.assign(n, kNoRow);
+  slot_of->assign(n, kNoRow);
+  uint32_t* where = slot_of->data();
   const uint64_t* hashes = keys.hashes();
   const uint64_t* words = drop_duplicate_words ? keys.columns()[0].words() : nullptr;
-  // Backwards, prepending to chains, so every chain lists its rows in build order.
-  for (int64_t i = n - 1; i >= 0; --i) {
-    if (i >= kPrefetchDistance) __builtin_prefetch(&slots_[hashes[i - kPrefetchDistance] & mask_]);
+  for (int64_t i = 0; i < n; ++i) {
+    if (i + kPrefetchDistance < n) __builtin_prefetch(&slots_[hashes[i + kPrefetchDistance] & mask_]);
     if (!keys.valid(i)) continue;  // a null key never matches
     const uint32_t tag = Tag(hashes[i]);
     uint64_t s = hashes[i] & mask_;
     while (true) {
       Slot& slot = slots_[s];
-      if (slot.row == kNoRow) {
+      if (slot.end == 0) {
         if (++used > max_used) return false;
-        slot = Slot{tag, static_cast<uint32_t>(i)};
+        slot = Slot{tag, static_cast<uint32_t>(i), 1};
+        where[i] = static_cast<uint32_t>(s);
         break;
       }
       if (slot.tag == tag) {
-        // The head is a later row with the same key: row i takes its place, so the
-        // first row of each key is the one kept, and the head's chain stays.
-        next_[i] = words != nullptr && words[i] == words[slot.row] ? next_[slot.row] : slot.row;
-        slot.row = static_cast<uint32_t>(i);
+        // A later row with the key of the chain's first row: that first row is the one kept.
+        if (words == nullptr || words[i] != words[slot.begin]) {
+          ++slot.end;
+          where[i] = static_cast<uint32_t>(s);
+        }
         break;
       }
       s = (s + 1) & mask_;
@@ -156,90 +162,114 @@ bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, i
   return true;
 }
 
+void JoinHashTable::LayOutChains(const std::vector<uint32_t>& slot_of) {
+  // Each slot's range, then every row scattered to its chain's next position (rows in
+  // build order, so each chain keeps build order). The scatter's writes are independent
+  // of each other, unlike the dependent loads of walking a linked chain.
+  uint32_t position = 0;
+  for (Slot& slot : slots_) {
+    const uint32_t length = slot.end;
+    slot.begin = position;
+    slot.end = position;  // advanced by the scatter to position + length
+    position += length;
+  }
+  rows_.resize(position);
+  const int64_t n = static_cast<int64_t>(slot_of.size());
+  for (int64_t i = 0; i < n; ++i) {
+    if (slot_of[i] == kNoRow) continue;
+    rows_[slots_[slot_of[i]].end++] = static_cast<uint32_t>(i);
+  }
+  const auto& key_cols = keys_->columns();
+  if (key_cols.size() == 1 && key_cols[0].layout() == JoinKeyColumn::Layout::kWord64) {
+    const uint64_t* words = key_cols[0].words();
+    chain_words_.resize(rows_.size());
+    for (size_t j = 0; j < rows_.size(); ++j) chain_words_[j] = words[rows_[j]];
+  }
+}
+
 void JoinHashTable::DropDuplicateKeys() {
-  // Compare every chain member with its head in bulk, then relink without the equal ones.
-  // Members that differ from the head (a hash collision) stay, so nothing is lost.
-  std::vector<uint32_t> heads, members;
+  // Compare every chain member with its chain's first row in bulk, then close each
+  // chain's range over the members that differ (a hash collision), so nothing is lost.
+  std::vector<uint32_t> firsts, members;
   for (const Slot& slot : slots_) {
-    if (slot.row == kNoRow) continue;
-    for (uint32_t r = next_[slot.row]; r != kNoRow; r = next_[r]) {
-      heads.push_back(slot.row);
-      members.push_back(r);
+    for (uint32_t j = slot.begin + 1; j < slot.end; ++j) {
+      firsts.push_back(rows_[slot.begin]);
+      members.push_back(rows_[j]);
     }
   }
   if (members.empty()) return;
   std::vector<uint8_t> equal(members.size(), 1);
-  MatchJoinKeys(*keys_, heads.data(), *keys_, members.data(), static_cast<int64_t>(members.size()), equal.data());
-  std::vector<uint8_t> drop(num_rows_, 0);
-  for (size_t i = 0; i < members.size(); ++i) drop[members[i]] = equal[i];
-  for (const Slot& slot : slots_) {
-    if (slot.row == kNoRow) continue;
-    uint32_t kept = slot.row;
-    for (uint32_t r = next_[slot.row]; r != kNoRow; r = next_[r]) {
-      if (drop[r]) continue;
-      next_[kept] = r;
-      kept = r;
+  MatchJoinKeys(*keys_, firsts.data(), *keys_, members.data(), static_cast<int64_t>(members.size()), equal.data());
+  size_t m = 0;
+  for (Slot& slot : slots_) {
+    if (slot.end - slot.begin < 2) continue;
+    uint32_t kept = slot.begin + 1;
+    for (uint32_t j = slot.begin + 1; j < slot.end; ++j, ++m) {
+      if (!equal[m]) rows_[kept++] = rows_[j];
     }
-    next_[kept] = kNoRow;
+    slot.end = kept;
   }
 }
 
-void JoinHashTable::FindChains(const JoinKeys& probe, int64_t begin, int64_t end, uint32_t* heads) const {
+void JoinHashTable::FindChains(const JoinKeys& probe, int64_t begin, int64_t end, uint32_t* heads,
+                               uint32_t* ends) const {
   const uint64_t* hashes = probe.hashes();
   const Slot* slots = slots_.data();
-  // Single 64-bit keys are compared by Probe right after; fetch them with the links.
-  const uint64_t* build_words = keys_->columns().size() == 1 &&
-                                        keys_->columns()[0].layout() == JoinKeyColumn::Layout::kWord64
-                                    ? keys_->columns()[0].words()
-                                    : nullptr;
+  const uint64_t* chain_words = chain_words_.empty() ? nullptr : chain_words_.data();
   for (int64_t i = begin; i < end; ++i) {
     if (i + kPrefetchDistance < end) __builtin_prefetch(&slots[hashes[i + kPrefetchDistance] & mask_]);
-    uint32_t head = kNoRow;
+    uint32_t first = 0, last = 0;
     if (probe.valid(i)) {
       const uint32_t tag = Tag(hashes[i]);
       for (uint64_t s = hashes[i] & mask_;; s = (s + 1) & mask_) {
         const Slot& slot = slots[s];
-        if (slot.row == kNoRow) break;
+        if (slot.begin == slot.end) break;
         if (slot.tag == tag) {
-          head = slot.row;
-          __builtin_prefetch(&next_[head]);
-          if (build_words != nullptr) __builtin_prefetch(&build_words[head]);
+          first = slot.begin;
+          last = slot.end;
+          __builtin_prefetch(&rows_[first]);
+          if (chain_words != nullptr) __builtin_prefetch(&chain_words[first]);
           break;
         }
       }
     }
-    heads[i] = head;
+    heads[i] = first;
+    ends[i] = last;
   }
 }
 
-bool JoinHashTable::Probe(const JoinKeys& probe, const uint32_t* heads, int64_t end_row, ProbeCursor* cursor,
-                          JoinMatches* out) const {
+bool JoinHashTable::Probe(const JoinKeys& probe, const uint32_t* heads, const uint32_t* ends, int64_t end_row,
+                          ProbeCursor* cursor, JoinMatches* out) const {
   const int64_t n = end_row;
   const int64_t capacity = out->capacity();
   uint32_t* probe_rows = out->probe_rows.data();
   uint32_t* build_rows = out->build_rows.data();
-  const uint32_t* next = next_.data();
+  const uint32_t* rows = rows_.data();
   int64_t row = cursor->row;
-  uint32_t b = cursor->next;
+  uint32_t j = cursor->next;
+  uint32_t stop = row < n ? ends[row] : 0;
 
-  // One integer-like key column, the common case: compare while walking the chains.
+  // One integer-like key column, the common case: compare while reading the chains.
   const auto& columns = probe.columns();
-  if (columns.size() == 1 && columns[0].layout() == JoinKeyColumn::Layout::kWord64) {
+  if (!chain_words_.empty() && columns.size() == 1 && columns[0].layout() == JoinKeyColumn::Layout::kWord64) {
     const uint64_t* pw = columns[0].words();
-    const uint64_t* bw = keys_->columns()[0].words();
+    const uint64_t* cw = chain_words_.data();
     int64_t end = out->size;
     while (end < capacity && row < n) {
-      if (b == kNoRow) {
-        if (++row < n) b = heads[row];
+      if (j >= stop) {
+        if (++row < n) {
+          j = heads[row];
+          stop = ends[row];
+        }
         continue;
       }
       probe_rows[end] = static_cast<uint32_t>(row);
-      build_rows[end] = b;
-      end += static_cast<int64_t>(pw[row] == bw[b]);
-      b = next[b];
+      build_rows[end] = rows[j];
+      end += static_cast<int64_t>(pw[row] == cw[j]);
+      ++j;
     }
     out->size = end;
-    *cursor = ProbeCursor{row, b};
+    *cursor = ProbeCursor{row, j};
     return row >= n;
   }
 
@@ -248,14 +278,17 @@ bool JoinHashTable::Probe(const JoinKeys& probe, const uint32_t* heads, int64_t 
     const int64_t begin = out->size;
     int64_t end = begin;
     while (end < capacity && row < n) {
-      if (b == kNoRow) {
-        if (++row < n) b = heads[row];
+      if (j >= stop) {
+        if (++row < n) {
+          j = heads[row];
+          stop = ends[row];
+        }
         continue;
       }
       probe_rows[end] = static_cast<uint32_t>(row);
-      build_rows[end] = b;
+      build_rows[end] = rows[j];
       ++end;
-      b = next[b];
+      ++j;
     }
     uint8_t* match = out->scratch.data();
     std::fill(match, match + (end - begin), uint8_t{1});
@@ -268,7 +301,7 @@ bool JoinHashTable::Probe(const JoinKeys& probe, const uint32_t* heads, int64_t 
     }
     out->size = kept;
   }
-  *cursor = ProbeCursor{row, b};
+  *cursor = ProbeCursor{row, j};
   return row >= n;
 }
 
