@@ -126,7 +126,7 @@ bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, i
   // Load factor at most 1/2 keeps linear probing sequences short.
   uint64_t capacity = 16;
   while (capacity < 2 * static_cast<uint64_t>(max_distinct)) capacity *= 2;
-  slots_.assign(capacity, Slot{0, 0, 0});
+  slots_.assign(capacity + 1, Slot{0, 0});  // + the sentinel
   mask_ = capacity - 1;
   // Past 3/4 full the probing sequences grow long: the estimate was wrong.
   const uint64_t max_used = capacity / 4 * 3;
@@ -135,6 +135,8 @@ bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, i
   uint32_t* where = slot_of->data();
   const uint64_t* hashes = keys.hashes();
   const uint64_t* words = drop_duplicate_words ? keys.columns()[0].words() : nullptr;
+  // Dropping duplicates compares with each chain's first row.
+  std::vector<uint32_t> first_rows(words != nullptr ? capacity : 0);
   for (int64_t i = 0; i < n; ++i) {
     if (i + kPrefetchDistance < n) __builtin_prefetch(&slots_[hashes[i + kPrefetchDistance] & mask_]);
     if (!keys.valid(i)) continue;  // a null key never matches
@@ -142,16 +144,17 @@ bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, i
     uint64_t s = hashes[i] & mask_;
     while (true) {
       Slot& slot = slots_[s];
-      if (slot.end == 0) {
+      if (slot.begin == 0) {
         if (++used > max_used) return false;
-        slot = Slot{tag, static_cast<uint32_t>(i), 1};
+        slot = Slot{tag, 1};
         where[i] = static_cast<uint32_t>(s);
+        if (words != nullptr) first_rows[s] = static_cast<uint32_t>(i);
         break;
       }
       if (slot.tag == tag) {
         // A later row with the key of the chain's first row: that first row is the one kept.
-        if (words == nullptr || words[i] != words[slot.begin]) {
-          ++slot.end;
+        if (words == nullptr || words[i] != words[first_rows[s]]) {
+          ++slot.begin;
           where[i] = static_cast<uint32_t>(s);
         }
         break;
@@ -163,24 +166,29 @@ bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, i
 }
 
 void JoinHashTable::LayOutChains(const std::vector<uint32_t>& slot_of) {
-  // Each slot's range, then every row scattered to its chain's next position (rows in
+  // Each slot's start, then every row scattered to its chain's next position (rows in
   // build order, so each chain keeps build order). The scatter's writes are independent
-  // of each other, unlike the dependent loads of walking a linked chain.
+  // of each other, unlike the dependent loads of walking a linked chain. `fill` ends as
+  // each chain's end, which is the next slot's start.
+  std::vector<uint32_t> fill(slots_.size());
   uint32_t position = 0;
-  for (Slot& slot : slots_) {
-    const uint32_t length = slot.end;
-    slot.begin = position;
-    slot.end = position;  // advanced by the scatter to position + length
+  int64_t chains = 0;
+  for (size_t s = 0; s < slots_.size(); ++s) {
+    const uint32_t length = slots_[s].begin;
+    chains += length > 0;
+    slots_[s].begin = fill[s] = position;
     position += length;
   }
   rows_.resize(position);
   const int64_t n = static_cast<int64_t>(slot_of.size());
   for (int64_t i = 0; i < n; ++i) {
-    if (slot_of[i] == kNoRow) continue;
-    rows_[slots_[slot_of[i]].end++] = static_cast<uint32_t>(i);
+    if (slot_of[i] != kNoRow) rows_[fill[slot_of[i]]++] = static_cast<uint32_t>(i);
   }
+  // Keys in chain order pay for their copy when probes read several rows a chain; with
+  // about one row a chain (a build on a unique key) they would only take memory.
   const auto& key_cols = keys_->columns();
-  if (key_cols.size() == 1 && key_cols[0].layout() == JoinKeyColumn::Layout::kWord64) {
+  if (key_cols.size() == 1 && key_cols[0].layout() == JoinKeyColumn::Layout::kWord64 &&
+      static_cast<double>(rows_.size()) >= 1.5 * static_cast<double>(chains)) {
     const uint64_t* words = key_cols[0].words();
     chain_words_.resize(rows_.size());
     for (size_t j = 0; j < rows_.size(); ++j) chain_words_[j] = words[rows_[j]];
@@ -188,12 +196,13 @@ void JoinHashTable::LayOutChains(const std::vector<uint32_t>& slot_of) {
 }
 
 void JoinHashTable::DropDuplicateKeys() {
-  // Compare every chain member with its chain's first row in bulk, then close each
-  // chain's range over the members that differ (a hash collision), so nothing is lost.
+  // Compare every chain member with its chain's first row in bulk, then keep the members
+  // that differ (a hash collision), so nothing is lost; the chains close up in place.
   std::vector<uint32_t> firsts, members;
-  for (const Slot& slot : slots_) {
-    for (uint32_t j = slot.begin + 1; j < slot.end; ++j) {
-      firsts.push_back(rows_[slot.begin]);
+  const size_t num_slots = slots_.size() - 1;
+  for (size_t s = 0; s < num_slots; ++s) {
+    for (uint32_t j = slots_[s].begin + 1; j < slots_[s + 1].begin; ++j) {
+      firsts.push_back(rows_[slots_[s].begin]);
       members.push_back(rows_[j]);
     }
   }
@@ -201,14 +210,18 @@ void JoinHashTable::DropDuplicateKeys() {
   std::vector<uint8_t> equal(members.size(), 1);
   MatchJoinKeys(*keys_, firsts.data(), *keys_, members.data(), static_cast<int64_t>(members.size()), equal.data());
   size_t m = 0;
-  for (Slot& slot : slots_) {
-    if (slot.end - slot.begin < 2) continue;
-    uint32_t kept = slot.begin + 1;
-    for (uint32_t j = slot.begin + 1; j < slot.end; ++j, ++m) {
-      if (!equal[m]) rows_[kept++] = rows_[j];
+  uint32_t kept = 0;
+  uint32_t begin = slots_[0].begin;
+  for (size_t s = 0; s < num_slots; ++s) {
+    const uint32_t end = slots_[s + 1].begin;
+    slots_[s].begin = kept;
+    for (uint32_t j = begin; j < end; ++j) {
+      if (j == begin || !equal[m++]) rows_[kept++] = rows_[j];
     }
-    slot.end = kept;
+    begin = end;
   }
+  slots_[num_slots].begin = kept;
+  rows_.resize(kept);
 }
 
 void JoinHashTable::FindChains(const JoinKeys& probe, int64_t begin, int64_t end, uint32_t* heads,
@@ -222,11 +235,11 @@ void JoinHashTable::FindChains(const JoinKeys& probe, int64_t begin, int64_t end
     if (probe.valid(i)) {
       const uint32_t tag = Tag(hashes[i]);
       for (uint64_t s = hashes[i] & mask_;; s = (s + 1) & mask_) {
-        const Slot& slot = slots[s];
-        if (slot.begin == slot.end) break;
-        if (slot.tag == tag) {
-          first = slot.begin;
-          last = slot.end;
+        const uint32_t chain_end = slots[s + 1].begin;
+        if (slots[s].begin == chain_end) break;  // empty
+        if (slots[s].tag == tag) {
+          first = slots[s].begin;
+          last = chain_end;
           __builtin_prefetch(&rows_[first]);
           if (chain_words != nullptr) __builtin_prefetch(&chain_words[first]);
           break;
@@ -251,7 +264,7 @@ bool JoinHashTable::Probe(const JoinKeys& probe, const uint32_t* heads, const ui
 
   // One integer-like key column, the common case: compare while reading the chains.
   const auto& columns = probe.columns();
-  if (!chain_words_.empty() && columns.size() == 1 && columns[0].layout() == JoinKeyColumn::Layout::kWord64) {
+  if (columns.size() == 1 && columns[0].layout() == JoinKeyColumn::Layout::kWord64 && !chain_words_.empty()) {
     const uint64_t* pw = columns[0].words();
     const uint64_t* cw = chain_words_.data();
     int64_t end = out->size;
@@ -267,6 +280,29 @@ bool JoinHashTable::Probe(const JoinKeys& probe, const uint32_t* heads, const ui
       build_rows[end] = rows[j];
       end += static_cast<int64_t>(pw[row] == cw[j]);
       ++j;
+    }
+    out->size = end;
+    *cursor = ProbeCursor{row, j};
+    return row >= n;
+  }
+
+  // One integer-like key column, short chains: the keys are read where the rows are.
+  if (columns.size() == 1 && columns[0].layout() == JoinKeyColumn::Layout::kWord64) {
+    const uint64_t* pw = columns[0].words();
+    const uint64_t* bw = keys_->columns()[0].words();
+    int64_t end = out->size;
+    while (end < capacity && row < n) {
+      if (j >= stop) {
+        if (++row < n) {
+          j = heads[row];
+          stop = ends[row];
+        }
+        continue;
+      }
+      const uint32_t b = rows[j++];
+      probe_rows[end] = static_cast<uint32_t>(row);
+      build_rows[end] = b;
+      end += static_cast<int64_t>(pw[row] == bw[b]);
     }
     out->size = end;
     *cursor = ProbeCursor{row, j};

@@ -106,12 +106,12 @@ class JoinHashTable {
 
  private:
   friend class JoinHashTableBuilder;
-  //! While inserting: begin = the chain's first build row, end = its length (0: empty).
-  //! Once built: the chain's positions [begin, end) in rows_ (begin == end: empty).
+  //! While inserting: `begin` counts the chain's rows (0: empty). Once built: the chain's
+  //! positions in rows_ are [begin, the next slot's begin); equal begins mean empty. The
+  //! chains lie in rows_ in slot order, and slots_ ends with a sentinel slot.
   struct Slot {
     uint32_t tag;  // high half of the hash; the low bits chose the slot
     uint32_t begin;
-    uint32_t end;
   };
 
   //! With `drop_duplicate_words` (one kWord64 key column), a row whose key equals its
@@ -121,7 +121,8 @@ class JoinHashTable {
   //! built) when more turned up. `slot_of`: each row's slot, kNoRow when left out.
   bool TryInsert(const JoinKeys& keys, bool drop_duplicate_words, int64_t max_distinct,
                  std::vector<uint32_t>* slot_of);
-  //! Lays the chains out one after the other in rows_ (and chain_words_).
+  //! Lays the chains out one after the other in rows_ (and chain_words_, when chains
+  //! are long enough for reading keys in order to pay for the copy).
   void LayOutChains(const std::vector<uint32_t>& slot_of);
   //! Leaves out of each chain the rows whose key equals its first row's.
   void DropDuplicateKeys();
@@ -132,7 +133,7 @@ class JoinHashTable {
   std::vector<Slot> slots_;
   uint64_t mask_ = 0;
   std::vector<uint32_t> rows_;         // build row ids, chain after chain
-  std::vector<uint64_t> chain_words_;  // one kWord64 key column: the key of each rows_ entry
+  std::vector<uint64_t> chain_words_;  // one kWord64 key column, long chains: each rows_ entry's key
 };
 
 }  // namespace sabot
