@@ -168,30 +168,36 @@ bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, i
 void JoinHashTable::LayOutChains(const std::vector<uint32_t>& slot_of) {
   // Each slot's start, then every row scattered to its chain's next position (rows in
   // build order, so each chain keeps build order). The scatter's writes are independent
-  // of each other, unlike the dependent loads of walking a linked chain. `fill` ends as
-  // each chain's end, which is the next slot's start.
-  std::vector<uint32_t> fill(slots_.size());
+  // of each other, unlike the dependent loads of walking a linked chain. The scatter
+  // advances each slot's begin to its chain's end; shifting those by one slot gives the
+  // starts back.
   uint32_t position = 0;
-  int64_t chains = 0;
-  for (size_t s = 0; s < slots_.size(); ++s) {
-    const uint32_t length = slots_[s].begin;
-    chains += length > 0;
-    slots_[s].begin = fill[s] = position;
+  for (Slot& slot : slots_) {
+    const uint32_t length = slot.begin;
+    slot.begin = position;
     position += length;
   }
   rows_.resize(position);
   const int64_t n = static_cast<int64_t>(slot_of.size());
   for (int64_t i = 0; i < n; ++i) {
-    if (slot_of[i] != kNoRow) rows_[fill[slot_of[i]]++] = static_cast<uint32_t>(i);
+    if (i + kPrefetchDistance < n && slot_of[i + kPrefetchDistance] != kNoRow) {
+      __builtin_prefetch(&slots_[slot_of[i + kPrefetchDistance]], 1);
+    }
+    if (slot_of[i] != kNoRow) rows_[slots_[slot_of[i]].begin++] = static_cast<uint32_t>(i);
   }
-  // Keys in chain order pay for their copy when probes read several rows a chain; with
-  // about one row a chain (a build on a unique key) they would only take memory.
+  for (size_t s = slots_.size() - 1; s > 0; --s) slots_[s].begin = slots_[s - 1].begin;
+  slots_[0].begin = 0;
+  // The keys in chain order: a probe compares them as it reads the chain, without a
+  // dependent load of the build row's key (not prefetchable, a cache miss a match).
   const auto& key_cols = keys_->columns();
-  if (key_cols.size() == 1 && key_cols[0].layout() == JoinKeyColumn::Layout::kWord64 &&
-      static_cast<double>(rows_.size()) >= 1.5 * static_cast<double>(chains)) {
+  if (key_cols.size() == 1 && key_cols[0].layout() == JoinKeyColumn::Layout::kWord64) {
     const uint64_t* words = key_cols[0].words();
     chain_words_.resize(rows_.size());
-    for (size_t j = 0; j < rows_.size(); ++j) chain_words_[j] = words[rows_[j]];
+    const size_t m = rows_.size();
+    for (size_t j = 0; j < m; ++j) {
+      if (j + kPrefetchDistance < m) __builtin_prefetch(&words[rows_[j + kPrefetchDistance]]);
+      chain_words_[j] = words[rows_[j]];
+    }
   }
 }
 
@@ -280,29 +286,6 @@ bool JoinHashTable::Probe(const JoinKeys& probe, const uint32_t* heads, const ui
       build_rows[end] = rows[j];
       end += static_cast<int64_t>(pw[row] == cw[j]);
       ++j;
-    }
-    out->size = end;
-    *cursor = ProbeCursor{row, j};
-    return row >= n;
-  }
-
-  // One integer-like key column, short chains: the keys are read where the rows are.
-  if (columns.size() == 1 && columns[0].layout() == JoinKeyColumn::Layout::kWord64) {
-    const uint64_t* pw = columns[0].words();
-    const uint64_t* bw = keys_->columns()[0].words();
-    int64_t end = out->size;
-    while (end < capacity && row < n) {
-      if (j >= stop) {
-        if (++row < n) {
-          j = heads[row];
-          stop = ends[row];
-        }
-        continue;
-      }
-      const uint32_t b = rows[j++];
-      probe_rows[end] = static_cast<uint32_t>(row);
-      build_rows[end] = b;
-      end += static_cast<int64_t>(pw[row] == bw[b]);
     }
     out->size = end;
     *cursor = ProbeCursor{row, j};

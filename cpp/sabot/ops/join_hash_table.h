@@ -121,8 +121,7 @@ class JoinHashTable {
   //! built) when more turned up. `slot_of`: each row's slot, kNoRow when left out.
   bool TryInsert(const JoinKeys& keys, bool drop_duplicate_words, int64_t max_distinct,
                  std::vector<uint32_t>* slot_of);
-  //! Lays the chains out one after the other in rows_ (and chain_words_, when chains
-  //! are long enough for reading keys in order to pay for the copy).
+  //! Lays the chains out one after the other in rows_ (and chain_words_).
   void LayOutChains(const std::vector<uint32_t>& slot_of);
   //! Leaves out of each chain the rows whose key equals its first row's.
   void DropDuplicateKeys();
@@ -133,7 +132,7 @@ class JoinHashTable {
   std::vector<Slot> slots_;
   uint64_t mask_ = 0;
   std::vector<uint32_t> rows_;         // build row ids, chain after chain
-  std::vector<uint64_t> chain_words_;  // one kWord64 key column, long chains: each rows_ entry's key
+  std::vector<uint64_t> chain_words_;  // one kWord64 key column: each rows_ entry's key
 };
 
 }  // namespace sabot
