@@ -2,7 +2,9 @@
 #include "sabot/ops/join_hash_table.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <thread>
 #include <utility>
 
 #include <arrow/array/concatenate.h>
@@ -42,7 +44,7 @@ void JoinHashTableBuilder::Merge(JoinHashTableBuilder&& other) {
   other.num_rows_ = 0;
 }
 
-Result<std::shared_ptr<const JoinHashTable>> JoinHashTableBuilder::Finish(bool distinct_keys) {
+Result<std::shared_ptr<const JoinHashTable>> JoinHashTableBuilder::Finish(bool distinct_keys, int threads) {
   if (num_rows_ >= JoinHashTable::kNoRow) {
     return Status::CapacityError("hash join build side has ", num_rows_, " rows; at most ",
                                  JoinHashTable::kNoRow - 1, " are supported per table (partition the build)");
@@ -72,7 +74,7 @@ Result<std::shared_ptr<const JoinHashTable>> JoinHashTableBuilder::Finish(bool d
   // the chain head; other keys are compared in bulk afterwards.
   const auto& key_cols = table->keys_->columns();
   const bool word_key = key_cols.size() == 1 && key_cols[0].layout() == JoinKeyColumn::Layout::kWord64;
-  table->Insert(*table->keys_, distinct_keys && word_key);
+  table->Insert(*table->keys_, distinct_keys && word_key, threads);
   if (distinct_keys && !word_key) table->DropDuplicateKeys();
   table->keys_->ReleaseHashes();  // the slots hold what probes need of them
   return std::shared_ptr<const JoinHashTable>(std::move(table));
@@ -105,7 +107,7 @@ int64_t EstimateDistinctHashes(const uint64_t* hashes, int64_t n) {
   return std::min<int64_t>(n, static_cast<int64_t>(estimate));
 }
 
-void JoinHashTable::Insert(const JoinKeys& keys, bool drop_duplicate_words) {
+void JoinHashTable::Insert(const JoinKeys& keys, bool drop_duplicate_words, int threads) {
   const int64_t n = keys.num_rows();
   // Slots hold one chain per distinct hash, so they are sized by the distinct keys, not
   // the rows: a build with many rows per key (a foreign key, as TPC-H Q21's 6M lineitems
@@ -114,55 +116,80 @@ void JoinHashTable::Insert(const JoinKeys& keys, bool drop_duplicate_words) {
   // the insert starts over sized by the rows, which always fit.
   const int64_t distinct = EstimateDistinctHashes(keys.hashes(), n);
   std::vector<uint32_t> slot_of;
-  if (!TryInsert(keys, drop_duplicate_words, std::min(n, distinct + distinct / 4), &slot_of)) {
-    (void)TryInsert(keys, drop_duplicate_words, n, &slot_of);  // slots for every row: cannot fall short
+  if (!TryInsert(keys, drop_duplicate_words, std::min(n, distinct + distinct / 4), threads, &slot_of) &&
+      !TryInsert(keys, drop_duplicate_words, n, threads, &slot_of)) {
+    // Slots for every row in one region cannot fall short; several regions only with a
+    // freak spread of hashes over them.
+    (void)TryInsert(keys, drop_duplicate_words, n, /*threads=*/1, &slot_of);
   }
   LayOutChains(slot_of);
 }
 
-bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, int64_t max_distinct,
+bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, int64_t max_distinct, int threads,
                               std::vector<uint32_t>* slot_of) {
   const int64_t n = keys.num_rows();
   // Load factor at most 1/2 keeps linear probing sequences short.
   uint64_t capacity = 16;
   while (capacity < 2 * static_cast<uint64_t>(max_distinct)) capacity *= 2;
+  // A large build inserts on several threads: the top bits of the hash pick one of 64
+  // regions of the slots, probing wraps inside its region, and each thread owns every
+  // region r with r % threads == t. So no two threads touch the same slot or row.
+  const int region_bits = threads > 1 && n >= kParallelInsertRows && capacity >= 64 * 16 ? 6 : 0;
+  const int workers = region_bits > 0 ? threads : 1;
+  region_shift_ = 63 - region_bits;
+  region_mask_ = (capacity >> region_bits) - 1;
   slots_.assign(capacity + 1, Slot{0, 0});  // + the sentinel
-  mask_ = capacity - 1;
-  // Past 3/4 full the probing sequences grow long: the estimate was wrong.
-  const uint64_t max_used = capacity / 4 * 3;
-  uint64_t used = 0;
   slot_of->assign(n, kNoRow);
-  uint32_t* where = slot_of->data();
-  const uint64_t* hashes = keys.hashes();
-  const uint64_t* words = drop_duplicate_words ? keys.columns()[0].words() : nullptr;
   // Dropping duplicates compares with each chain's first row.
+  const uint64_t* words = drop_duplicate_words ? keys.columns()[0].words() : nullptr;
   std::vector<uint32_t> first_rows(words != nullptr ? capacity : 0);
-  for (int64_t i = 0; i < n; ++i) {
-    if (i + kPrefetchDistance < n) __builtin_prefetch(&slots_[hashes[i + kPrefetchDistance] & mask_]);
-    if (!keys.valid(i)) continue;  // a null key never matches
-    const uint32_t tag = Tag(hashes[i]);
-    uint64_t s = hashes[i] & mask_;
-    while (true) {
-      Slot& slot = slots_[s];
-      if (slot.begin == 0) {
-        if (++used > max_used) return false;
-        slot = Slot{tag, 1};
-        where[i] = static_cast<uint32_t>(s);
-        if (words != nullptr) first_rows[s] = static_cast<uint32_t>(i);
-        break;
+  std::atomic<bool> overflow{false};
+  auto insert = [&](int worker) {
+    const uint64_t regions = uint64_t{1} << region_bits;
+    const uint64_t region_size = region_mask_ + 1;
+    // Past 3/4 of a region full the probing sequences grow long: the estimate was wrong.
+    const uint64_t max_used = region_size / 4 * 3;
+    std::vector<uint64_t> used(regions, 0);
+    uint32_t* where = slot_of->data();
+    const uint64_t* hashes = keys.hashes();
+    auto mine = [&](uint64_t hash) { return static_cast<int>(Region(hash) % static_cast<uint64_t>(workers)) == worker; };
+    for (int64_t i = 0; i < n; ++i) {
+      if (i + kPrefetchDistance < n && mine(hashes[i + kPrefetchDistance])) {
+        __builtin_prefetch(&slots_[Home(hashes[i + kPrefetchDistance])]);
       }
-      if (slot.tag == tag) {
-        // A later row with the key of the chain's first row: that first row is the one kept.
-        if (words == nullptr || words[i] != words[first_rows[s]]) {
-          ++slot.begin;
+      if (!mine(hashes[i]) || !keys.valid(i)) continue;  // a null key never matches
+      const uint32_t tag = Tag(hashes[i]);
+      uint64_t s = Home(hashes[i]);
+      while (true) {
+        Slot& slot = slots_[s];
+        if (slot.begin == 0) {
+          if (++used[Region(hashes[i])] > max_used) {
+            overflow = true;
+            return;
+          }
+          slot = Slot{tag, 1};
           where[i] = static_cast<uint32_t>(s);
+          if (words != nullptr) first_rows[s] = static_cast<uint32_t>(i);
+          break;
         }
-        break;
+        if (slot.tag == tag) {
+          // A later row with the key of the chain's first row: that first row is the one kept.
+          if (words == nullptr || words[i] != words[first_rows[s]]) {
+            ++slot.begin;
+            where[i] = static_cast<uint32_t>(s);
+          }
+          break;
+        }
+        s = NextSlot(s);
       }
-      s = (s + 1) & mask_;
+      if (overflow.load(std::memory_order_relaxed)) return;
     }
-  }
-  return true;
+  };
+  std::vector<std::thread> helpers;
+  for (int w = 1; w < workers; ++w) helpers.emplace_back(insert, w);
+  insert(0);
+  for (auto& helper : helpers) helper.join();
+  return !overflow;
 }
 
 void JoinHashTable::LayOutChains(const std::vector<uint32_t>& slot_of) {
@@ -236,11 +263,11 @@ void JoinHashTable::FindChains(const JoinKeys& probe, int64_t begin, int64_t end
   const Slot* slots = slots_.data();
   const uint64_t* chain_words = chain_words_.empty() ? nullptr : chain_words_.data();
   for (int64_t i = begin; i < end; ++i) {
-    if (i + kPrefetchDistance < end) __builtin_prefetch(&slots[hashes[i + kPrefetchDistance] & mask_]);
+    if (i + kPrefetchDistance < end) __builtin_prefetch(&slots[Home(hashes[i + kPrefetchDistance])]);
     uint32_t first = 0, last = 0;
     if (probe.valid(i)) {
       const uint32_t tag = Tag(hashes[i]);
-      for (uint64_t s = hashes[i] & mask_;; s = (s + 1) & mask_) {
+      for (uint64_t s = Home(hashes[i]);; s = NextSlot(s)) {
         const uint32_t chain_end = slots[s + 1].begin;
         if (slots[s].begin == chain_end) break;  // empty
         if (slots[s].tag == tag) {

@@ -40,8 +40,8 @@ class JoinHashTableBuilder {
   //! Concatenates the rows into one array per column, hashes the keys and builds the
   //! table. `distinct_keys` keeps only the first row of each key in the chains: semi and
   //! anti joins without a residual only ask whether a key exists, and duplicates would
-  //! make every probe walk them.
-  Result<std::shared_ptr<const JoinHashTable>> Finish(bool distinct_keys);
+  //! make every probe walk them. A build of many rows inserts on `threads` threads.
+  Result<std::shared_ptr<const JoinHashTable>> Finish(bool distinct_keys, int threads = 1);
 
  private:
   std::shared_ptr<arrow::Schema> schema_;
@@ -73,6 +73,8 @@ struct JoinMatches {
 class JoinHashTable {
  public:
   static constexpr uint32_t kNoRow = 0xFFFFFFFFu;
+  //! Builds with at least this many rows insert in parallel when given threads.
+  static constexpr int64_t kParallelInsertRows = 1 << 20;
 
   int64_t num_rows() const { return num_rows_; }
   //! Hash slots allocated: at least twice the distinct keys, far fewer than the rows
@@ -115,12 +117,17 @@ class JoinHashTable {
   };
 
   //! With `drop_duplicate_words` (one kWord64 key column), a row whose key equals its
-  //! chain's first row's is left out.
-  void Insert(const JoinKeys& keys, bool drop_duplicate_words);
+  //! chain's first row's is left out. Large builds insert on `threads` threads (see the .cc).
+  void Insert(const JoinKeys& keys, bool drop_duplicate_words, int threads);
   //! Insert with slots for at most `max_distinct` distinct hashes; false (the table half
   //! built) when more turned up. `slot_of`: each row's slot, kNoRow when left out.
-  bool TryInsert(const JoinKeys& keys, bool drop_duplicate_words, int64_t max_distinct,
+  bool TryInsert(const JoinKeys& keys, bool drop_duplicate_words, int64_t max_distinct, int threads,
                  std::vector<uint32_t>* slot_of);
+  //! The slots form 2^k regions (k = 0 for a serial build), picked by the hash's top
+  //! bits; a hash's first slot is in its region, and probing wraps inside the region.
+  uint64_t Region(uint64_t hash) const { return (hash >> 1) >> region_shift_; }
+  uint64_t Home(uint64_t hash) const { return Region(hash) * (region_mask_ + 1) | (hash & region_mask_); }
+  uint64_t NextSlot(uint64_t s) const { return (s & ~region_mask_) | ((s + 1) & region_mask_); }
   //! Lays the chains out one after the other in rows_ (and chain_words_).
   void LayOutChains(const std::vector<uint32_t>& slot_of);
   //! Leaves out of each chain the rows whose key equals its first row's.
@@ -130,7 +137,8 @@ class JoinHashTable {
   std::vector<std::shared_ptr<arrow::Array>> columns_;
   std::unique_ptr<JoinKeys> keys_;
   std::vector<Slot> slots_;
-  uint64_t mask_ = 0;
+  int region_shift_ = 63;     // 63 - region bits: (hash >> 1) >> 63 is 0, one region
+  uint64_t region_mask_ = 0;  // slots per region - 1
   std::vector<uint32_t> rows_;         // build row ids, chain after chain
   std::vector<uint64_t> chain_words_;  // one kWord64 key column: each rows_ entry's key
 };
