@@ -164,6 +164,7 @@ Result<Flow> HashJoinOperator::ProbeBatch(const std::shared_ptr<arrow::RecordBat
   for (int k : layout_.left_key_indices) key_columns.push_back(batch->column(k));
   ARROW_ASSIGN_OR_RAISE(auto keys, JoinKeys::Make(key_columns));
   heads_.resize(n);
+  ends_.resize(n);
   const bool track_left = KeepsUnmatchedLeft(spec_.type) || spec_.type == JoinType::kSemi;
   if (track_left) probe_matched_.assign(n, 0);
   matches_.size = 0;
@@ -171,11 +172,11 @@ Result<Flow> HashJoinOperator::ProbeBatch(const std::shared_ptr<arrow::RecordBat
   // Probe reads it.
   for (int64_t begin = 0; begin < n; begin += kProbeChunkRows) {
     const int64_t end = std::min(n, begin + kProbeChunkRows);
-    table_->FindChains(keys, begin, end, heads_.data());
+    table_->FindChains(keys, begin, end, heads_.data(), ends_.data());
     auto cursor = JoinHashTable::StartProbe(heads_.data(), begin, end);
     bool done = false;
     while (!done) {
-      done = table_->Probe(keys, heads_.data(), end, &cursor, &matches_);
+      done = table_->Probe(keys, heads_.data(), ends_.data(), end, &cursor, &matches_);
       if (matches_.size == matches_.capacity() || (done && end == n && matches_.size > 0)) {
         ARROW_ASSIGN_OR_RAISE(auto flow, FlushMatches(*batch));
         if (flow == Flow::kStop) return flow;

@@ -17,8 +17,9 @@
 namespace sabot {
 
 //! What a build side of `rows` rows holding `value_bytes` of values is accounted as: the
-//! values plus the hash table's slot, chain link, hash and normalized key words per row.
-inline int64_t JoinBuildMemory(int64_t value_bytes, int64_t rows) { return value_bytes + 32 * rows; }
+//! values plus the hash table's slot, row list entry, hash, normalized key word and its
+//! copy in chain order per row.
+inline int64_t JoinBuildMemory(int64_t value_bytes, int64_t rows) { return value_bytes + 40 * rows; }
 
 //! Output batches never exceed this many rows.
 inline constexpr int64_t kHashJoinMaxBatchRows = 64 * 1024;
@@ -106,7 +107,7 @@ class HashJoinOperator final : public Operator {
 
   // Per probe batch, reused.
   JoinMatches matches_{kHashJoinMaxBatchRows};
-  std::vector<uint32_t> heads_;
+  std::vector<uint32_t> heads_, ends_;  // each probe row's chain (JoinHashTable::FindChains)
   std::vector<uint8_t> probe_matched_;
 
   EventTime watermarks_[2];  // per input; kMaxWatermark once it ended

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <thread>
 #include <utility>
 
@@ -75,159 +76,246 @@ Result<std::shared_ptr<const JoinHashTable>> JoinHashTableBuilder::Finish(bool d
   const bool word_key = key_cols.size() == 1 && key_cols[0].layout() == JoinKeyColumn::Layout::kWord64;
   table->Insert(*table->keys_, distinct_keys && word_key, threads);
   if (distinct_keys && !word_key) table->DropDuplicateKeys();
+  table->keys_->ReleaseHashes();  // the slots hold what probes need of them
   return std::shared_ptr<const JoinHashTable>(std::move(table));
+}
+
+int64_t EstimateDistinctHashes(const uint64_t* hashes, int64_t n) {
+  // HyperLogLog over the hashes already computed: 2^12 registers (about 1.6% standard
+  // error), each the highest rank (leading zeros + 1) of the hashes routed to it.
+  constexpr int kBits = 12;
+  constexpr int64_t kRegisters = int64_t{1} << kBits;
+  if (n <= kRegisters) return n;  // small: counting rows costs nothing
+  std::vector<uint8_t> registers(kRegisters, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    const uint64_t h = hashes[i];
+    const uint64_t rest = (h << kBits) | (uint64_t{1} << (kBits - 1));  // never all zero
+    const auto rank = static_cast<uint8_t>(__builtin_clzll(rest) + 1);
+    uint8_t& r = registers[h >> (64 - kBits)];
+    r = std::max(r, rank);
+  }
+  double sum = 0;
+  int64_t zeros = 0;
+  for (uint8_t r : registers) {
+    sum += std::ldexp(1.0, -r);
+    zeros += r == 0;
+  }
+  const double m = static_cast<double>(kRegisters);
+  double estimate = 0.7213 / (1 + 1.079 / m) * m * m / sum;
+  // Few distinct hashes: linear counting over the empty registers is the better estimate.
+  if (estimate <= 2.5 * m && zeros > 0) estimate = m * std::log(m / static_cast<double>(zeros));
+  return std::min<int64_t>(n, static_cast<int64_t>(estimate));
 }
 
 void JoinHashTable::Insert(const JoinKeys& keys, bool drop_duplicate_words, int threads) {
   const int64_t n = keys.num_rows();
+  // Slots hold one chain per distinct hash, so they are sized by the distinct keys, not
+  // the rows: a build with many rows per key (a foreign key, as TPC-H Q21's 6M lineitems
+  // over 1.5M orders) would otherwise allocate and zero far more slots than it fills.
+  // The estimate gets a margin of 1/4 on top of its error; should it still fall short,
+  // the insert starts over sized by the rows, which always fit.
+  const int64_t distinct = EstimateDistinctHashes(keys.hashes(), n);
+  std::vector<uint32_t> slot_of;
+  if (!TryInsert(keys, drop_duplicate_words, std::min(n, distinct + distinct / 4), threads, &slot_of) &&
+      !TryInsert(keys, drop_duplicate_words, n, threads, &slot_of)) {
+    // Slots for every row in one region cannot fall short; several regions only with a
+    // freak spread of hashes over them.
+    (void)TryInsert(keys, drop_duplicate_words, n, /*threads=*/1, &slot_of);
+  }
+  LayOutChains(slot_of);
+}
+
+bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, int64_t max_distinct, int threads,
+                              std::vector<uint32_t>* slot_of) {
+  const int64_t n = keys.num_rows();
   // Load factor at most 1/2 keeps linear probing sequences short.
   uint64_t capacity = 16;
-  while (capacity < 2 * static_cast<uint64_t>(n)) capacity *= 2;
+  while (capacity < 2 * static_cast<uint64_t>(max_distinct)) capacity *= 2;
   // A large build inserts on several threads: the top bits of the hash pick one of 64
   // regions of the slots, probing wraps inside its region, and each thread owns every
-  // region r with r % threads == t. So no two threads touch the same slot or row, and
-  // each still goes through the rows backwards, keeping chains in build order.
-  const int region_bits = threads > 1 && n >= kParallelInsertRows ? 6 : 0;
+  // region r with r % threads == t. So no two threads touch the same slot or row.
+  const int region_bits = threads > 1 && n >= kParallelInsertRows && capacity >= 64 * 16 ? 6 : 0;
   const int workers = region_bits > 0 ? threads : 1;
-  num_slots_ = capacity;
   region_shift_ = 63 - region_bits;
   region_mask_ = (capacity >> region_bits) - 1;
-  // Not zeroed here: each worker first touches its own regions (and rows' links).
-  slots_.reset(new Slot[capacity]);
-  next_.reset(new uint32_t[std::max<int64_t>(n, 1)]);
+  slots_.assign(capacity + 1, Slot{0, 0});  // + the sentinel
+  slot_of->assign(n, kNoRow);
+  // Dropping duplicates compares with each chain's first row.
+  const uint64_t* words = drop_duplicate_words ? keys.columns()[0].words() : nullptr;
+  std::vector<uint32_t> first_rows(words != nullptr ? capacity : 0);
   std::atomic<bool> overflow{false};
   auto insert = [&](int worker) {
     const uint64_t regions = uint64_t{1} << region_bits;
     const uint64_t region_size = region_mask_ + 1;
-    for (uint64_t r = static_cast<uint64_t>(worker); r < regions; r += static_cast<uint64_t>(workers)) {
-      std::fill(slots_.get() + r * region_size, slots_.get() + (r + 1) * region_size, Slot{0, kNoRow});
-    }
+    // Past 3/4 of a region full the probing sequences grow long: the estimate was wrong.
+    const uint64_t max_used = region_size / 4 * 3;
+    std::vector<uint64_t> used(regions, 0);
+    uint32_t* where = slot_of->data();
     const uint64_t* hashes = keys.hashes();
-    const uint64_t* words = drop_duplicate_words ? keys.columns()[0].words() : nullptr;
     auto mine = [&](uint64_t hash) { return static_cast<int>(Region(hash) % static_cast<uint64_t>(workers)) == worker; };
-    for (int64_t i = n - 1; i >= 0; --i) {
-      if (i >= kPrefetchDistance && mine(hashes[i - kPrefetchDistance])) {
-        __builtin_prefetch(&slots_[Home(hashes[i - kPrefetchDistance])]);
+    for (int64_t i = 0; i < n; ++i) {
+      if (i + kPrefetchDistance < n && mine(hashes[i + kPrefetchDistance])) {
+        __builtin_prefetch(&slots_[Home(hashes[i + kPrefetchDistance])]);
       }
-      if (!mine(hashes[i])) continue;
-      next_[i] = kNoRow;
-      if (!keys.valid(i)) continue;  // a null key never matches
+      if (!mine(hashes[i]) || !keys.valid(i)) continue;  // a null key never matches
       const uint32_t tag = Tag(hashes[i]);
       uint64_t s = Home(hashes[i]);
-      for (uint64_t probes = 0;; ++probes) {
-        if (probes == region_size) {  // a full region: only a freak hash spread does this
-          overflow = true;
-          return;
-        }
+      while (true) {
         Slot& slot = slots_[s];
-        if (slot.row == kNoRow) {
-          slot = Slot{tag, static_cast<uint32_t>(i)};
+        if (slot.begin == 0) {
+          if (++used[Region(hashes[i])] > max_used) {
+            overflow = true;
+            return;
+          }
+          slot = Slot{tag, 1};
+          where[i] = static_cast<uint32_t>(s);
+          if (words != nullptr) first_rows[s] = static_cast<uint32_t>(i);
           break;
         }
         if (slot.tag == tag) {
-          // The head is a later row with the same key: row i takes its place, so the
-          // first row of each key is the one kept, and the head's chain stays.
-          next_[i] = words != nullptr && words[i] == words[slot.row] ? next_[slot.row] : slot.row;
-          slot.row = static_cast<uint32_t>(i);
+          // A later row with the key of the chain's first row: that first row is the one kept.
+          if (words == nullptr || words[i] != words[first_rows[s]]) {
+            ++slot.begin;
+            where[i] = static_cast<uint32_t>(s);
+          }
           break;
         }
         s = NextSlot(s);
       }
+      if (overflow.load(std::memory_order_relaxed)) return;
     }
   };
   std::vector<std::thread> helpers;
   for (int w = 1; w < workers; ++w) helpers.emplace_back(insert, w);
   insert(0);
   for (auto& helper : helpers) helper.join();
-  if (overflow) Insert(keys, drop_duplicate_words, /*threads=*/1);  // one region cannot fill up
+  return !overflow;
+}
+
+void JoinHashTable::LayOutChains(const std::vector<uint32_t>& slot_of) {
+  // Each slot's start, then every row scattered to its chain's next position (rows in
+  // build order, so each chain keeps build order). The scatter's writes are independent
+  // of each other, unlike the dependent loads of walking a linked chain. The scatter
+  // advances each slot's begin to its chain's end; shifting those by one slot gives the
+  // starts back.
+  uint32_t position = 0;
+  for (Slot& slot : slots_) {
+    const uint32_t length = slot.begin;
+    slot.begin = position;
+    position += length;
+  }
+  rows_.resize(position);
+  const int64_t n = static_cast<int64_t>(slot_of.size());
+  for (int64_t i = 0; i < n; ++i) {
+    if (i + kPrefetchDistance < n && slot_of[i + kPrefetchDistance] != kNoRow) {
+      __builtin_prefetch(&slots_[slot_of[i + kPrefetchDistance]], 1);
+    }
+    if (slot_of[i] != kNoRow) rows_[slots_[slot_of[i]].begin++] = static_cast<uint32_t>(i);
+  }
+  for (size_t s = slots_.size() - 1; s > 0; --s) slots_[s].begin = slots_[s - 1].begin;
+  slots_[0].begin = 0;
+  // The keys in chain order: a probe compares them as it reads the chain, without a
+  // dependent load of the build row's key (not prefetchable, a cache miss a match).
+  const auto& key_cols = keys_->columns();
+  if (key_cols.size() == 1 && key_cols[0].layout() == JoinKeyColumn::Layout::kWord64) {
+    const uint64_t* words = key_cols[0].words();
+    chain_words_.resize(rows_.size());
+    const size_t m = rows_.size();
+    for (size_t j = 0; j < m; ++j) {
+      if (j + kPrefetchDistance < m) __builtin_prefetch(&words[rows_[j + kPrefetchDistance]]);
+      chain_words_[j] = words[rows_[j]];
+    }
+  }
 }
 
 void JoinHashTable::DropDuplicateKeys() {
-  // Compare every chain member with its head in bulk, then relink without the equal ones.
-  // Members that differ from the head (a hash collision) stay, so nothing is lost.
-  std::vector<uint32_t> heads, members;
-  for (uint64_t s = 0; s < num_slots_; ++s) {
-    const Slot& slot = slots_[s];
-    if (slot.row == kNoRow) continue;
-    for (uint32_t r = next_[slot.row]; r != kNoRow; r = next_[r]) {
-      heads.push_back(slot.row);
-      members.push_back(r);
+  // Compare every chain member with its chain's first row in bulk, then keep the members
+  // that differ (a hash collision), so nothing is lost; the chains close up in place.
+  std::vector<uint32_t> firsts, members;
+  const size_t num_slots = slots_.size() - 1;
+  for (size_t s = 0; s < num_slots; ++s) {
+    for (uint32_t j = slots_[s].begin + 1; j < slots_[s + 1].begin; ++j) {
+      firsts.push_back(rows_[slots_[s].begin]);
+      members.push_back(rows_[j]);
     }
   }
   if (members.empty()) return;
   std::vector<uint8_t> equal(members.size(), 1);
-  MatchJoinKeys(*keys_, heads.data(), *keys_, members.data(), static_cast<int64_t>(members.size()), equal.data());
-  std::vector<uint8_t> drop(num_rows_, 0);
-  for (size_t i = 0; i < members.size(); ++i) drop[members[i]] = equal[i];
-  for (uint64_t s = 0; s < num_slots_; ++s) {
-    const Slot& slot = slots_[s];
-    if (slot.row == kNoRow) continue;
-    uint32_t kept = slot.row;
-    for (uint32_t r = next_[slot.row]; r != kNoRow; r = next_[r]) {
-      if (drop[r]) continue;
-      next_[kept] = r;
-      kept = r;
+  MatchJoinKeys(*keys_, firsts.data(), *keys_, members.data(), static_cast<int64_t>(members.size()), equal.data());
+  size_t m = 0;
+  uint32_t kept = 0;
+  uint32_t begin = slots_[0].begin;
+  for (size_t s = 0; s < num_slots; ++s) {
+    const uint32_t end = slots_[s + 1].begin;
+    slots_[s].begin = kept;
+    for (uint32_t j = begin; j < end; ++j) {
+      if (j == begin || !equal[m++]) rows_[kept++] = rows_[j];
     }
-    next_[kept] = kNoRow;
+    begin = end;
   }
+  slots_[num_slots].begin = kept;
+  rows_.resize(kept);
 }
 
-void JoinHashTable::FindChains(const JoinKeys& probe, int64_t begin, int64_t end, uint32_t* heads) const {
+void JoinHashTable::FindChains(const JoinKeys& probe, int64_t begin, int64_t end, uint32_t* heads,
+                               uint32_t* ends) const {
   const uint64_t* hashes = probe.hashes();
-  const Slot* slots = slots_.get();
-  // Single 64-bit keys are compared by Probe right after; fetch them with the links.
-  const uint64_t* build_words = keys_->columns().size() == 1 &&
-                                        keys_->columns()[0].layout() == JoinKeyColumn::Layout::kWord64
-                                    ? keys_->columns()[0].words()
-                                    : nullptr;
+  const Slot* slots = slots_.data();
+  const uint64_t* chain_words = chain_words_.empty() ? nullptr : chain_words_.data();
   for (int64_t i = begin; i < end; ++i) {
     if (i + kPrefetchDistance < end) __builtin_prefetch(&slots[Home(hashes[i + kPrefetchDistance])]);
-    uint32_t head = kNoRow;
+    uint32_t first = 0, last = 0;
     if (probe.valid(i)) {
       const uint32_t tag = Tag(hashes[i]);
       for (uint64_t s = Home(hashes[i]);; s = NextSlot(s)) {
-        const Slot& slot = slots[s];
-        if (slot.row == kNoRow) break;
-        if (slot.tag == tag) {
-          head = slot.row;
-          __builtin_prefetch(&next_[head]);
-          if (build_words != nullptr) __builtin_prefetch(&build_words[head]);
+        const uint32_t chain_end = slots[s + 1].begin;
+        if (slots[s].begin == chain_end) break;  // empty
+        if (slots[s].tag == tag) {
+          first = slots[s].begin;
+          last = chain_end;
+          __builtin_prefetch(&rows_[first]);
+          if (chain_words != nullptr) __builtin_prefetch(&chain_words[first]);
           break;
         }
       }
     }
-    heads[i] = head;
+    heads[i] = first;
+    ends[i] = last;
   }
 }
 
-bool JoinHashTable::Probe(const JoinKeys& probe, const uint32_t* heads, int64_t end_row, ProbeCursor* cursor,
-                          JoinMatches* out) const {
+bool JoinHashTable::Probe(const JoinKeys& probe, const uint32_t* heads, const uint32_t* ends, int64_t end_row,
+                          ProbeCursor* cursor, JoinMatches* out) const {
   const int64_t n = end_row;
   const int64_t capacity = out->capacity();
   uint32_t* probe_rows = out->probe_rows.data();
   uint32_t* build_rows = out->build_rows.data();
-  const uint32_t* next = next_.get();
+  const uint32_t* rows = rows_.data();
   int64_t row = cursor->row;
-  uint32_t b = cursor->next;
+  uint32_t j = cursor->next;
+  uint32_t stop = row < n ? ends[row] : 0;
 
-  // One integer-like key column, the common case: compare while walking the chains.
+  // One integer-like key column, the common case: compare while reading the chains.
   const auto& columns = probe.columns();
-  if (columns.size() == 1 && columns[0].layout() == JoinKeyColumn::Layout::kWord64) {
+  if (columns.size() == 1 && columns[0].layout() == JoinKeyColumn::Layout::kWord64 && !chain_words_.empty()) {
     const uint64_t* pw = columns[0].words();
-    const uint64_t* bw = keys_->columns()[0].words();
+    const uint64_t* cw = chain_words_.data();
     int64_t end = out->size;
     while (end < capacity && row < n) {
-      if (b == kNoRow) {
-        if (++row < n) b = heads[row];
+      if (j >= stop) {
+        if (++row < n) {
+          j = heads[row];
+          stop = ends[row];
+        }
         continue;
       }
       probe_rows[end] = static_cast<uint32_t>(row);
-      build_rows[end] = b;
-      end += static_cast<int64_t>(pw[row] == bw[b]);
-      b = next[b];
+      build_rows[end] = rows[j];
+      end += static_cast<int64_t>(pw[row] == cw[j]);
+      ++j;
     }
     out->size = end;
-    *cursor = ProbeCursor{row, b};
+    *cursor = ProbeCursor{row, j};
     return row >= n;
   }
 
@@ -236,14 +324,17 @@ bool JoinHashTable::Probe(const JoinKeys& probe, const uint32_t* heads, int64_t 
     const int64_t begin = out->size;
     int64_t end = begin;
     while (end < capacity && row < n) {
-      if (b == kNoRow) {
-        if (++row < n) b = heads[row];
+      if (j >= stop) {
+        if (++row < n) {
+          j = heads[row];
+          stop = ends[row];
+        }
         continue;
       }
       probe_rows[end] = static_cast<uint32_t>(row);
-      build_rows[end] = b;
+      build_rows[end] = rows[j];
       ++end;
-      b = next[b];
+      ++j;
     }
     uint8_t* match = out->scratch.data();
     std::fill(match, match + (end - begin), uint8_t{1});
@@ -256,7 +347,7 @@ bool JoinHashTable::Probe(const JoinKeys& probe, const uint32_t* heads, int64_t 
     }
     out->size = kept;
   }
-  *cursor = ProbeCursor{row, b};
+  *cursor = ProbeCursor{row, j};
   return row >= n;
 }
 

@@ -15,6 +15,9 @@ namespace sabot {
 
 class JoinHashTable;
 
+//! About how many distinct values `hashes` holds (HyperLogLog; within a few percent).
+int64_t EstimateDistinctHashes(const uint64_t* hashes, int64_t n);
+
 //! Build rows gathered by one thread. Parallel builds: every thread appends the morsels
 //! it reads to its own builder (no lock on the hot path); at the end of the build side
 //! the builders are combined with Merge() and one Finish() makes the table. The table is
@@ -58,11 +61,15 @@ struct JoinMatches {
   int64_t size = 0;
 };
 
-//! Open addressing with linear probing over (hash tag, first build row) slots; build rows
-//! with the same hash are chained through `next`, in build order. Grouping by hash rather
-//! than by key means the build never compares keys; the probe compares the actual key
-//! values of every candidate, which also rejects the rare hash collision. Immutable once
-//! built, so every probing thread shares it.
+//! Open addressing with linear probing over (hash tag, chain) slots. The build rows with
+//! the same hash form a chain, stored contiguously: the table lists the build row ids
+//! chain after chain (each chain in build order), and a slot holds its chain's range of
+//! that list, with a copy of the key for single integer-like keys. A probe row then reads
+//! its chain sequentially instead of hopping through the build rows one cache miss each
+//! (TPC-H Q13 probes 150K customers into 1.5M orders, 15 a chain). Grouping by hash
+//! rather than by key means the build never compares keys; the probe compares the actual
+//! key values of every candidate, which also rejects the rare hash collision. Immutable
+//! once built, so every probing thread shares it.
 class JoinHashTable {
  public:
   static constexpr uint32_t kNoRow = 0xFFFFFFFFu;
@@ -70,58 +77,70 @@ class JoinHashTable {
   static constexpr int64_t kParallelInsertRows = 1 << 20;
 
   int64_t num_rows() const { return num_rows_; }
+  //! Hash slots allocated: at least twice the distinct keys, far fewer than the rows
+  //! when keys repeat.
+  int64_t num_slots() const { return static_cast<int64_t>(slots_.size()); }
   //! The build rows, one concatenated array per column of the build schema.
   const std::vector<std::shared_ptr<arrow::Array>>& columns() const { return columns_; }
   const JoinKeys& keys() const { return *keys_; }
 
-  //! heads[i] = the first build row of the chain whose hash matches probe row i's, or
-  //! kNoRow (also for a row with a null key), for rows [begin, end). Call it for a few
-  //! thousand rows at a time, then Probe them: it prefetches what Probe reads next.
-  void FindChains(const JoinKeys& probe, int64_t begin, int64_t end, uint32_t* heads) const;
+  //! [heads[i], ends[i]) = the chain whose hash matches probe row i's, as positions in
+  //! the table's list of build rows; empty for a row without one (or with a null key).
+  //! For rows [begin, end). Call it for a few thousand rows at a time, then Probe them:
+  //! it prefetches what Probe reads next.
+  void FindChains(const JoinKeys& probe, int64_t begin, int64_t end, uint32_t* heads, uint32_t* ends) const;
 
   //! Where the expansion of a probe batch's chains stands.
   struct ProbeCursor {
     int64_t row = 0;
-    uint32_t next = kNoRow;  // the next build row of `row`'s chain to look at
+    uint32_t next = 0;  // the position in `row`'s chain to look at next
   };
-  //! A cursor at the chain head of row `begin`.
+  //! A cursor at the chain start of row `begin`.
   static ProbeCursor StartProbe(const uint32_t* heads, int64_t begin, int64_t end) {
-    return ProbeCursor{begin, begin < end ? heads[begin] : kNoRow};
+    return ProbeCursor{begin, begin < end ? heads[begin] : 0};
   }
 
   //! Appends to `out` the pairs of equal keys, walking the chains from `cursor`, until
   //! `out` is full or every probe row before `end_row` is done (then returns true).
   //! Pairs come in probe row order, then build order.
-  bool Probe(const JoinKeys& probe, const uint32_t* heads, int64_t end_row, ProbeCursor* cursor,
-             JoinMatches* out) const;
+  bool Probe(const JoinKeys& probe, const uint32_t* heads, const uint32_t* ends, int64_t end_row,
+             ProbeCursor* cursor, JoinMatches* out) const;
 
  private:
   friend class JoinHashTableBuilder;
+  //! While inserting: `begin` counts the chain's rows (0: empty). Once built: the chain's
+  //! positions in rows_ are [begin, the next slot's begin); equal begins mean empty. The
+  //! chains lie in rows_ in slot order, and slots_ ends with a sentinel slot.
   struct Slot {
     uint32_t tag;  // high half of the hash; the low bits chose the slot
-    uint32_t row;  // first build row of the chain, kNoRow when empty
+    uint32_t begin;
   };
 
   //! With `drop_duplicate_words` (one kWord64 key column), a row whose key equals its
-  //! chain head's replaces the head instead of joining the chain. Large builds insert on
-  //! `threads` threads (see the .cc).
+  //! chain's first row's is left out. Large builds insert on `threads` threads (see the .cc).
   void Insert(const JoinKeys& keys, bool drop_duplicate_words, int threads);
+  //! Insert with slots for at most `max_distinct` distinct hashes; false (the table half
+  //! built) when more turned up. `slot_of`: each row's slot, kNoRow when left out.
+  bool TryInsert(const JoinKeys& keys, bool drop_duplicate_words, int64_t max_distinct, int threads,
+                 std::vector<uint32_t>* slot_of);
   //! The slots form 2^k regions (k = 0 for a serial build), picked by the hash's top
   //! bits; a hash's first slot is in its region, and probing wraps inside the region.
   uint64_t Region(uint64_t hash) const { return (hash >> 1) >> region_shift_; }
   uint64_t Home(uint64_t hash) const { return Region(hash) * (region_mask_ + 1) | (hash & region_mask_); }
   uint64_t NextSlot(uint64_t s) const { return (s & ~region_mask_) | ((s + 1) & region_mask_); }
-  //! Unlinks rows whose key equals their chain head's.
+  //! Lays the chains out one after the other in rows_ (and chain_words_).
+  void LayOutChains(const std::vector<uint32_t>& slot_of);
+  //! Leaves out of each chain the rows whose key equals its first row's.
   void DropDuplicateKeys();
 
   int64_t num_rows_ = 0;
   std::vector<std::shared_ptr<arrow::Array>> columns_;
   std::unique_ptr<JoinKeys> keys_;
-  std::unique_ptr<Slot[]> slots_;
-  uint64_t num_slots_ = 0;
+  std::vector<Slot> slots_;
   int region_shift_ = 63;     // 63 - region bits: (hash >> 1) >> 63 is 0, one region
   uint64_t region_mask_ = 0;  // slots per region - 1
-  std::unique_ptr<uint32_t[]> next_;  // next build row with the same hash, kNoRow at chain end
+  std::vector<uint32_t> rows_;         // build row ids, chain after chain
+  std::vector<uint64_t> chain_words_;  // one kWord64 key column: each rows_ entry's key
 };
 
 }  // namespace sabot

@@ -70,6 +70,8 @@ class JoinKeys {
   int64_t num_rows() const { return num_rows_; }
   const std::vector<JoinKeyColumn>& columns() const { return columns_; }
   const uint64_t* hashes() const { return hashes_.data(); }
+  //! Frees the hashes once nothing reads them (a built hash table compares keys only).
+  void ReleaseHashes() { std::vector<uint64_t>().swap(hashes_); }
   bool has_nulls() const { return !valid_.empty(); }
   //! Whether no key column of `row` is null.
   bool valid(int64_t row) const { return valid_.empty() || valid_[row] != 0; }

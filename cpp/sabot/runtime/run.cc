@@ -5,7 +5,7 @@
 #include <arrow/type.h>
 
 #include "sabot/common/type_names.h"
-#include "sabot/plan/optimizer/optimizer.h"
+#include "sabot/runtime/plan_facts.h"
 #include "sabot/runtime/execute_plan.h"
 #include "sabot/runtime/physical_planner.h"
 
@@ -16,7 +16,7 @@ Result<std::shared_ptr<arrow::Table>> RunResult::ToTable() const {
 }
 
 Result<RunResult> RunPlan(const PlanNode& plan, const RunOptions& options) {
-  const PlanPtr optimized = OptimizePlan(plan);
+  const PlanPtr optimized = OptimizeWithFacts(plan);
   const PlanNode& root = *optimized;
   SinkOutput output;
   output.print_to = options.print_to;
@@ -61,7 +61,7 @@ void ExplainInto(const PlanNode& node, const std::map<const PlanNode*, std::shar
 }  // namespace
 
 Result<std::string> ExplainPlan(const PlanNode& plan) {
-  const PlanPtr root = OptimizePlan(plan);
+  const PlanPtr root = OptimizeWithFacts(plan);
   ARROW_ASSIGN_OR_RAISE(auto schemas, ResolveSchemas(*root));
   std::string out;
   ExplainInto(*root, schemas, 0, &out);

@@ -10,7 +10,7 @@
 
 #include <arrow/record_batch.h>
 
-#include "sabot/plan/optimizer/optimizer.h"
+#include "sabot/runtime/plan_facts.h"
 #include "sabot/runtime/execute_plan.h"
 
 namespace sabot {
@@ -114,7 +114,7 @@ Result<std::unique_ptr<RunningPlan>> RunningPlan::Start(PlanPtr logical, Running
     return Status::Invalid("the memory limit must not be negative, got ", options.memory_limit_bytes);
   }
   ARROW_ASSIGN_OR_RAISE(const int threads, ResolveThreads(options.threads));
-  PlanPtr body = OptimizePlan(*logical);
+  PlanPtr body = OptimizeWithFacts(*logical);
   LowerOptions lower;
   lower.memory = MemoryBudget::Make(options.memory_limit_bytes, options.allow_spill);
   std::unique_ptr<RunningPlan> running(new RunningPlan());

@@ -480,6 +480,51 @@ TEST(HashJoin, SemiAndAntiWithManyDuplicateBuildKeysRandomized) {
   }
 }
 
+TEST(JoinHashTable, EstimatesDistinctHashesWithinAFewPercent) {
+  std::mt19937_64 rng(11);
+  for (int64_t distinct : {100, 5000, 60000, 1000000}) {
+    std::vector<uint64_t> values(distinct);
+    for (auto& v : values) v = rng();
+    std::vector<uint64_t> hashes;
+    for (int64_t i = 0; i < 2000000; ++i) hashes.push_back(values[rng() % distinct]);
+    const int64_t estimate = EstimateDistinctHashes(hashes.data(), static_cast<int64_t>(hashes.size()));
+    // Rows drawn at random may miss a few of the values: compare with the ones drawn.
+    std::sort(hashes.begin(), hashes.end());
+    const auto drawn = std::unique(hashes.begin(), hashes.end()) - hashes.begin();
+    EXPECT_NEAR(static_cast<double>(estimate), static_cast<double>(drawn), 0.06 * static_cast<double>(drawn))
+        << distinct << " distinct";
+  }
+}
+
+TEST(HashJoin, SlotsFollowDistinctKeysNotRows) {
+  // 200K build rows over 5000 keys (a foreign key): the slots are sized by the keys, and
+  // every probe row still finds all 40 rows of its key.
+  auto right = arrow::schema({arrow::field("id", arrow::int64()), arrow::field("w", arrow::int64())});
+  arrow::Int64Builder ids, ws;
+  for (int64_t i = 0; i < 200000; ++i) {
+    ASSERT_TRUE(ids.Append((i * 7919) % 5000).ok());
+    ASSERT_TRUE(ws.Append(i).ok());
+  }
+  auto build_batch = arrow::RecordBatch::Make(right, 200000, {ids.Finish().ValueOrDie(), ws.Finish().ValueOrDie()});
+  auto left = arrow::schema({arrow::field("k", arrow::int64())});
+  arrow::Int64Builder ks;
+  for (int64_t k = 0; k < 10000; ++k) ASSERT_TRUE(ks.Append(k).ok());
+  auto probe_batch = arrow::RecordBatch::Make(left, 10000, {ks.Finish().ValueOrDie()});
+  for (auto type : {JoinType::kInner, JoinType::kSemi}) {
+    JoinSpec spec = Spec(type, {"k"}, {"id"});
+    auto build = BuildJoinSide(left, right, spec, {build_batch});
+    ASSERT_TRUE(build.ok()) << build.status().ToString();
+    EXPECT_LE(build->table->num_slots(), 4 * 5000 * 5 / 4) << ToString(type);
+    auto probe = MakeHashJoinProbe(left, spec, *build);
+    ASSERT_TRUE(probe.ok()) << probe.status().ToString();
+    RecordingOperator out((*probe)->output_schema());
+    (*probe)->ConnectTo(&out, 0);
+    PushOk(**probe, 0, Message::Batch(probe_batch));
+    PushOk(**probe, 0, Message::EndOfStream());
+    EXPECT_EQ(out.Table()->num_rows(), type == JoinType::kInner ? 200000 : 5000) << ToString(type);
+  }
+}
+
 TEST(HashJoin, RandomizedAgainstNestedLoop) {
   std::mt19937_64 rng(42);
   const int64_t num_left = 20000, num_right = 5000;

@@ -44,15 +44,15 @@ std::shared_ptr<arrow::RecordBatch> BuildRows(int64_t rows, int64_t distinct, bo
 std::vector<std::pair<uint32_t, uint32_t>> AllMatches(const JoinHashTable& table, const arrow::Array& probe) {
   auto keys = JoinKeys::Make({arrow::MakeArray(probe.data())});
   EXPECT_TRUE(keys.ok());
-  std::vector<uint32_t> heads(static_cast<size_t>(probe.length()));
-  table.FindChains(*keys, 0, probe.length(), heads.data());
+  std::vector<uint32_t> heads(static_cast<size_t>(probe.length())), ends(heads.size());
+  table.FindChains(*keys, 0, probe.length(), heads.data(), ends.data());
   std::vector<std::pair<uint32_t, uint32_t>> pairs;
   JoinMatches out(4096);
   auto cursor = JoinHashTable::StartProbe(heads.data(), 0, probe.length());
   bool done = false;
   while (!done) {
     out.size = 0;
-    done = table.Probe(*keys, heads.data(), probe.length(), &cursor, &out);
+    done = table.Probe(*keys, heads.data(), ends.data(), probe.length(), &cursor, &out);
     for (int64_t i = 0; i < out.size; ++i) pairs.emplace_back(out.probe_rows[i], out.build_rows[i]);
   }
   return pairs;

@@ -2,6 +2,7 @@
 // ExplainPlan), rule by rule; each rule lives in a file of its own in this folder.
 #pragma once
 
+#include "sabot/plan/optimizer/cardinality.h"
 #include "sabot/plan/plan_node.h"
 
 namespace sabot {
@@ -9,6 +10,8 @@ namespace sabot {
 //! `root` rewritten by every rule: the same rows (in the same order where the plan
 //! defines one), computed with less work. The result is a new plan; subtrees `root`
 //! shares stay shared. A copy of `root` when no rule applies.
-PlanPtr OptimizePlan(const PlanNode& root);
+//! With `facts` (schemas and source sizes of `root`, see GatherPlanFacts in runtime/)
+//! the cost-based rules run too: the build side of hash joins (join_build_side.h).
+PlanPtr OptimizePlan(const PlanNode& root, const PlanFacts* facts = nullptr);
 
 }  // namespace sabot

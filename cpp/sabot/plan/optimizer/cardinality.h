@@ -1,0 +1,48 @@
+// Row count estimates for the cost-based rules: source sizes from what the runtime read
+// (Parquet footers, in-memory tables) and fixed guesses for what filters and joins keep.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <arrow/type_fwd.h>
+
+#include "sabot/plan/plan_node.h"
+
+namespace sabot {
+
+//! What the cost-based rules know about a plan before it runs. Gathered by the runtime
+//! (GatherPlanFacts), which can open sources; the plan layer cannot.
+struct PlanFacts {
+  //! The output schema of every node of the plan as written (before any rewrite).
+  std::map<const PlanNode*, std::shared_ptr<arrow::Schema>> schemas;
+  //! Rows of each file source whose count its metadata holds, by path.
+  std::map<std::string, int64_t> file_rows;
+};
+
+//! Estimates how many rows nodes produce. Unknown (nullopt) where a source's size is
+//! unknown (CSV, unbounded) below it. Memoized per node.
+class CardinalityEstimator {
+ public:
+  explicit CardinalityEstimator(const PlanFacts& facts) : facts_(facts) {}
+  std::optional<double> Rows(const PlanNode& node);
+  //! The largest source row count under `node`: what its rows were drawn from, which
+  //! tells how selective a filtered dimension is (Rows / BaseRows).
+  std::optional<double> BaseRows(const PlanNode& node);
+
+ private:
+  std::optional<double> Compute(const PlanNode& node);
+  std::optional<double> SourceRows(const SourceSpec& spec) const;
+
+  const PlanFacts& facts_;
+  std::map<const PlanNode*, std::optional<double>> rows_, base_;
+};
+
+//! A guess of the fraction of rows `predicate` keeps: 0.1 per equality, 0.25 per IN
+//! list, 0.33 per range bound, 0.5 for anything else, multiplied over the conjuncts.
+double FilterSelectivity(const Expr& predicate);
+
+}  // namespace sabot

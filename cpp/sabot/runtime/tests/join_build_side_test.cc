@@ -1,0 +1,179 @@
+// Build-side choice (plan/optimizer/join_build_side.h): the plans the optimizer rewrites
+// to, and that every rewritten plan gives the answer the plan as written defines, on one
+// and on two threads.
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <arrow/api.h>
+#include <gtest/gtest.h>
+
+#include "sabot/plan/stream.h"
+#include "sabot/runtime/run.h"
+#include "sabot/runtime/tests/run_with_threads.h"
+
+namespace sabot {
+namespace {
+
+using testing::RunWith;
+
+constexpr int64_t kOrders = 200'000;
+constexpr int64_t kItemsPerOrder = 4;
+
+// orders: o_key = i, o_flag = i % 100 (a filter on one flag keeps 1%).
+Stream Orders() {
+  arrow::Int64Builder key, flag;
+  for (int64_t i = 0; i < kOrders; ++i) {
+    EXPECT_TRUE(key.Append(i).ok());
+    EXPECT_TRUE(flag.Append(i % 100).ok());
+  }
+  auto schema = arrow::schema({arrow::field("o_key", arrow::int64()), arrow::field("o_flag", arrow::int64())});
+  return Stream::FromTable(arrow::Table::Make(schema, {*key.Finish(), *flag.Finish()}), "orders");
+}
+
+// items: row i belongs to order i % kOrders (4 items per order), supplier i % 13.
+Stream Items() {
+  arrow::Int64Builder key, supp, id;
+  for (int64_t i = 0; i < kOrders * kItemsPerOrder; ++i) {
+    EXPECT_TRUE(key.Append(i % kOrders).ok());
+    EXPECT_TRUE(supp.Append(i % 13).ok());
+    EXPECT_TRUE(id.Append(i).ok());
+  }
+  auto schema = arrow::schema({arrow::field("l_key", arrow::int64()), arrow::field("l_supp", arrow::int64()),
+                               arrow::field("l_id", arrow::int64())});
+  return Stream::FromTable(arrow::Table::Make(schema, {*key.Finish(), *supp.Finish(), *id.Finish()}), "items");
+}
+
+Stream FlaggedOrders() { return Orders().Filter(col("o_flag") == lit(int64_t{7})); }
+
+// Every row as text ("7|7|7|3|7"), sorted: join output order is not part of the contract.
+std::vector<std::string> SortedRows(const arrow::Table& table) {
+  std::vector<std::string> rows(table.num_rows());
+  for (int c = 0; c < table.num_columns(); ++c) {
+    const auto& column = static_cast<const arrow::Int64Array&>(*table.column(c)->chunk(0));
+    for (int64_t i = 0; i < table.num_rows(); ++i) rows[i] += (c > 0 ? "|" : "") + std::to_string(column.Value(i));
+  }
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+std::string Explained(const PlanPtr& plan) {
+  auto text = ExplainPlan(*plan);
+  EXPECT_TRUE(text.ok()) << text.status().ToString();
+  return text.ok() ? *text : "";
+}
+
+void ExpectRows(const PlanPtr& plan, const std::vector<std::string>& want) {
+  for (int threads : {1, 2}) {
+    auto got = RunWith(plan, threads);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(SortedRows(**got), want) << threads << " threads";
+  }
+}
+
+TEST(JoinBuildSide, InnerJoinBuildsOnTheSmallerSideAndKeepsTheColumnOrder) {
+  // 2000 orders against 800K items: the items were the build side as written.
+  auto plan = FlaggedOrders().Join(Items(), {"o_key"}, {"l_key"}).Collect();
+  const std::string text = Explained(plan);
+  EXPECT_NE(text.find("Project o_key, o_flag, l_key, l_supp, l_id\n"
+                      "    -> o_key: int64, o_flag: int64, l_key: int64, l_supp: int64, l_id: int64\n"
+                      "    Join inner on l_key = o_key\n"),
+            std::string::npos)
+      << text;
+  // The items are the probe (left) input now, the flagged orders the build (right) one.
+  EXPECT_LT(text.find("Source memory items"), text.find("Filter (o_flag == 7)")) << text;
+  std::vector<std::string> want;
+  for (int64_t o = 7; o < kOrders; o += 100) {
+    for (int64_t j = 0; j < kItemsPerOrder; ++j) {
+      const int64_t i = o + j * kOrders;
+      want.push_back(std::to_string(o) + "|7|" + std::to_string(o) + "|" + std::to_string(i % 13) + "|" +
+                     std::to_string(i));
+    }
+  }
+  std::sort(want.begin(), want.end());
+  ExpectRows(plan, want);
+}
+
+TEST(JoinBuildSide, SmallerWrittenRightStaysTheBuildSide) {
+  auto plan = Items().Join(FlaggedOrders(), {"l_key"}, {"o_key"}).Collect();
+  const std::string text = Explained(plan);
+  EXPECT_EQ(text.find("Project"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Join semi"), std::string::npos) << text;
+}
+
+// Q21's shape: orders EXISTS an item of another supplier, NOT EXISTS one of a third.
+TEST(JoinBuildSide, SemiAndAntiJoinsWithResidualsReduceTheirBuildSide) {
+  JoinSpec exists;
+  exists.type = JoinType::kSemi;
+  exists.left_keys = {"o_key"};
+  exists.right_keys = {"l_key"};
+  exists.residual = col("l_supp") != col("o_flag");
+  JoinSpec not_exists = exists;
+  not_exists.type = JoinType::kAnti;
+  not_exists.residual = col("l_supp") == lit(int64_t{12}) && col("o_flag") == lit(int64_t{7});
+  auto plan = FlaggedOrders()
+                  .Filter(col("o_key") < lit(int64_t{150'000}))
+                  .Join(Items(), exists)
+                  .Join(Items(), not_exists)
+                  .Collect();
+  const std::string text = Explained(plan);
+  // Each join's items are reduced to the keys of its left input first. Explain prints a
+  // shared subtree under each of its readers: the anti join's reducer reads the semi join,
+  // reducer included, so three reducers show.
+  size_t reducers = 0;
+  for (size_t at = text.find("Join semi on l_key = o_key"); at != std::string::npos;
+       at = text.find("Join semi on l_key = o_key", at + 1)) {
+    ++reducers;
+  }
+  EXPECT_EQ(reducers, 3u) << text;
+  EXPECT_NE(text.find("Project o_key\n"), std::string::npos) << text;
+  // Order o (o % 100 == 7) has items of suppliers (o + j * kOrders) % 13: EXISTS holds
+  // when one is not 7; NOT EXISTS removes orders with an item of supplier 12.
+  std::vector<std::string> want;
+  for (int64_t o = 7; o < 150'000; o += 100) {
+    bool other = false, twelve = false;
+    for (int64_t j = 0; j < kItemsPerOrder; ++j) {
+      const int64_t supp = (o + j * kOrders) % 13;
+      other |= supp != 7;
+      twelve |= supp == 12;
+    }
+    if (other && !twelve) want.push_back(std::to_string(o) + "|7");
+  }
+  std::sort(want.begin(), want.end());
+  ASSERT_GT(want.size(), 100u);
+  ExpectRows(plan, want);
+}
+
+TEST(JoinBuildSide, ClashingNamesKeepTheSidesButStillReduce) {
+  // Both sides have "o_flag": a swap would move the suffix, so the join is reduced instead.
+  auto items = Items().WithColumn("o_flag", col("l_supp"));
+  auto plan = FlaggedOrders().Join(items, {"o_key"}, {"l_key"}).Collect();
+  const std::string text = Explained(plan);
+  EXPECT_EQ(text.find("Project o_key, o_flag"), std::string::npos) << text;
+  EXPECT_NE(text.find("Join semi on l_key = o_key"), std::string::npos) << text;
+  std::vector<std::string> want;
+  for (int64_t o = 7; o < kOrders; o += 100) {
+    for (int64_t j = 0; j < kItemsPerOrder; ++j) {
+      const int64_t i = o + j * kOrders;
+      const std::string supp = std::to_string(i % 13);
+      want.push_back(std::to_string(o) + "|7|" + std::to_string(o) + "|" + supp + "|" + std::to_string(i) + "|" + supp);
+    }
+  }
+  std::sort(want.begin(), want.end());
+  ExpectRows(plan, want);
+}
+
+TEST(JoinBuildSide, UnselectiveLeftIsNotReduced) {
+  // All orders against their items: the left's keys would keep every item.
+  JoinSpec exists;
+  exists.type = JoinType::kSemi;
+  exists.left_keys = {"o_key"};
+  exists.right_keys = {"l_key"};
+  auto plan = Orders().Join(Items(), exists).Collect();
+  const std::string text = Explained(plan);
+  EXPECT_EQ(text.find("Join semi on l_key = o_key"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace sabot
