@@ -89,7 +89,9 @@ TEST(KeyedProcess, TimersAndValueStateGiveWhatWindowAggregateGives) {
   const auto schema = input->schema;
   const int64_t size = 1'000'000;
 
-  auto keyed = MakeKeyedProcess(schema, {"key"}, std::make_unique<TumblingCount>(size), /*num_key_groups=*/16);
+  KeyedProcessOptions options;
+  options.num_key_groups = 16;
+  auto keyed = MakeKeyedProcess(schema, {"key"}, std::make_unique<TumblingCount>(size), options);
   ASSERT_TRUE(keyed.ok()) << keyed.status();
   WindowSpec window;
   window.time_column = "ts";
