@@ -36,6 +36,22 @@ void KeyedStateStore::Tidy(int key_group, const std::string& key, bool had_state
   if (it->second.Empty()) group.erase(it);
 }
 
+template <typename Change>
+void KeyedStateStore::Mutate(int key_group, const std::string& key, Change&& change) {
+  const KeyState* before = FindKey(key_group, key);
+  const bool had = before != nullptr && before->HasState();
+  change(Write(key_group, key));
+  Tidy(key_group, key, had);
+}
+
+template <typename Field>
+void KeyedStateStore::EraseNamed(int key_group, const std::string& key, const std::string& name, Field field) {
+  const KeyState* state = FindKey(key_group, key);
+  // Erasing what is not there writes nothing (and so keeps the key's TTL stamp).
+  if (state == nullptr || !(state->*field).count(name)) return;
+  Mutate(key_group, key, [&](KeyState& s) { (s.*field).erase(name); });
+}
+
 const std::any* KeyedStateStore::Find(int key_group, const std::string& key, const std::string& name) const {
   const KeyState* state = FindKey(key_group, key);
   if (state == nullptr) return nullptr;
@@ -44,18 +60,11 @@ const std::any* KeyedStateStore::Find(int key_group, const std::string& key, con
 }
 
 void KeyedStateStore::Put(int key_group, const std::string& key, const std::string& name, std::any value) {
-  const KeyState* before = FindKey(key_group, key);
-  const bool had = before != nullptr && before->HasState();
-  Write(key_group, key).values[name] = std::move(value);
-  Tidy(key_group, key, had);
+  Mutate(key_group, key, [&](KeyState& s) { s.values[name] = std::move(value); });
 }
 
 void KeyedStateStore::Erase(int key_group, const std::string& key, const std::string& name) {
-  const KeyState* before = FindKey(key_group, key);
-  if (before == nullptr || !before->values.count(name)) return;
-  const bool had = before->HasState();
-  Write(key_group, key).values.erase(name);
-  Tidy(key_group, key, had);
+  EraseNamed(key_group, key, name, &KeyState::values);
 }
 
 const std::vector<std::any>* KeyedStateStore::FindList(int key_group, const std::string& key,
@@ -67,27 +76,17 @@ const std::vector<std::any>* KeyedStateStore::FindList(int key_group, const std:
 }
 
 void KeyedStateStore::Append(int key_group, const std::string& key, const std::string& name, std::any value) {
-  const KeyState* before = FindKey(key_group, key);
-  const bool had = before != nullptr && before->HasState();
-  Write(key_group, key).lists[name].push_back(std::move(value));
-  Tidy(key_group, key, had);
+  Mutate(key_group, key, [&](KeyState& s) { s.lists[name].push_back(std::move(value)); });
 }
 
 void KeyedStateStore::PutList(int key_group, const std::string& key, const std::string& name,
                               std::vector<std::any> values) {
   if (values.empty()) return EraseList(key_group, key, name);
-  const KeyState* before = FindKey(key_group, key);
-  const bool had = before != nullptr && before->HasState();
-  Write(key_group, key).lists[name] = std::move(values);
-  Tidy(key_group, key, had);
+  Mutate(key_group, key, [&](KeyState& s) { s.lists[name] = std::move(values); });
 }
 
 void KeyedStateStore::EraseList(int key_group, const std::string& key, const std::string& name) {
-  const KeyState* before = FindKey(key_group, key);
-  if (before == nullptr || !before->lists.count(name)) return;
-  const bool had = before->HasState();
-  Write(key_group, key).lists.erase(name);
-  Tidy(key_group, key, had);
+  EraseNamed(key_group, key, name, &KeyState::lists);
 }
 
 const KeyedStateStore::StateMap* KeyedStateStore::FindMap(int key_group, const std::string& key,
@@ -100,29 +99,23 @@ const KeyedStateStore::StateMap* KeyedStateStore::FindMap(int key_group, const s
 
 void KeyedStateStore::MapPut(int key_group, const std::string& key, const std::string& name,
                              const std::string& map_key, std::any value) {
-  const KeyState* before = FindKey(key_group, key);
-  const bool had = before != nullptr && before->HasState();
-  Write(key_group, key).maps[name][map_key] = std::move(value);
-  Tidy(key_group, key, had);
+  Mutate(key_group, key, [&](KeyState& s) { s.maps[name][map_key] = std::move(value); });
 }
 
 bool KeyedStateStore::MapErase(int key_group, const std::string& key, const std::string& name,
                                const std::string& map_key) {
   const StateMap* map = FindMap(key_group, key, name);
   if (map == nullptr || !map->count(map_key)) return false;
-  KeyState& state = Write(key_group, key);  // exists: it holds the map
-  auto it = state.maps.find(name);
-  it->second.erase(map_key);
-  if (it->second.empty()) state.maps.erase(it);  // an empty map is no state
-  Tidy(key_group, key, /*had_state=*/true);
+  Mutate(key_group, key, [&](KeyState& s) {
+    auto it = s.maps.find(name);
+    it->second.erase(map_key);
+    if (it->second.empty()) s.maps.erase(it);  // an empty map is no state
+  });
   return true;
 }
 
 void KeyedStateStore::EraseMap(int key_group, const std::string& key, const std::string& name) {
-  const KeyState* before = FindKey(key_group, key);
-  if (before == nullptr || !before->maps.count(name)) return;
-  Write(key_group, key).maps.erase(name);
-  Tidy(key_group, key, /*had_state=*/true);
+  EraseNamed(key_group, key, name, &KeyState::maps);
 }
 
 bool KeyedStateStore::RegisterTimer(int key_group, const std::string& key, int64_t time, TimeDomain domain) {

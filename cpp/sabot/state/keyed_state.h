@@ -109,6 +109,12 @@ class KeyedStateStore {
   KeyState& Write(int key_group, const std::string& key);
   //! Drops the key's entry when nothing is left in it; keeps num_keys_ right.
   void Tidy(int key_group, const std::string& key, bool had_state);
+  //! Applies `change` to the key's entry as a state write (Write, then Tidy).
+  template <typename Change>
+  void Mutate(int key_group, const std::string& key, Change&& change);
+  //! Removes the state `name` of one kind (`field`: values, lists or maps) as a write.
+  template <typename Field>
+  void EraseNamed(int key_group, const std::string& key, const std::string& name, Field field);
   TimerSet& Timers(TimeDomain domain) { return timers_[static_cast<int>(domain)]; }
   const TimerSet& Timers(TimeDomain domain) const { return timers_[static_cast<int>(domain)]; }
 
