@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import os
-from typing import Any, AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 
 import pyarrow as pa
 
@@ -311,16 +311,40 @@ class Stream:
         """
         return WindowedGroupBy(self, time_column, 0, 0, _micros(allowed_lateness), _names(by), gap_us=_micros(gap))
 
-    def process(self, fn: Any, *, by: str | Sequence[str], schema: pa.Schema) -> "Stream":
+    def process(self, fn: Any, *, by: str | Sequence[str], schema: pa.Schema, state_ttl: Any = 0) -> "Stream":
         """A keyed process function: per key (``by``), ``fn.process(rows, ctx)`` gets that
         key's rows of each batch (a ``pyarrow.RecordBatch``, in input order) and
-        ``fn.on_timer(time_us, ctx)`` (optional) each event-time timer of the key once the
-        watermark reaches it. ``ctx`` holds the current key: ``ctx.key`` (a dict of the key
-        columns), ``ctx.watermark``, per-key values (``ctx.value(name, default)``,
-        ``ctx.set_value(name, v)``, ``ctx.clear_value(name)``), timers
-        (``ctx.register_timer(t_us)``, ``ctx.delete_timer(t_us)``) and ``ctx.emit(batch)``
-        for rows of ``schema``. State lives per key group; ``ctx`` is valid only during the
-        call::
+        ``fn.on_timer(time_us, ctx)`` (optional) each timer of the key when it comes due
+        (``ctx.time_domain`` says which clock: ``"event_time"`` or ``"processing_time"``).
+        ``ctx`` holds the current key: ``ctx.key`` (a dict of the key columns),
+        ``ctx.watermark``, ``ctx.emit(batch)`` for rows of ``schema``, and per-key state
+        of any Python values, kept per key group:
+
+        - values: ``ctx.value(name, default)``, ``ctx.set_value(name, v)``, ``ctx.clear_value(name)``;
+        - lists: ``ctx.list_append(name, v)``, ``ctx.list(name)`` (a new Python list, in
+          append order), ``ctx.set_list(name, values)``, ``ctx.clear_list(name)``;
+        - maps: ``ctx.map_put(name, key, v)``, ``ctx.map_get(name, key, default)``,
+          ``ctx.map_remove(name, key)`` (True if it was there), ``ctx.map_items(name)``
+          (``(key, value)`` pairs, ordered by the key's encoding, not insertion),
+          ``ctx.clear_map(name)``. Map keys are None, bool, int, float, str, bytes or tuples
+          of them, equal as in a dict (1, 1.0 and True are one key).
+
+        Event-time timers (``ctx.register_timer(t_us)``, ``ctx.delete_timer(t_us)``) fire
+        once the watermark reaches them. Processing-time timers
+        (``ctx.register_processing_timer(t_us)``, ``ctx.delete_processing_timer(t_us)``,
+        wall-clock microseconds since the epoch; ``ctx.processing_time`` is now) have no
+        thread of their own: they fire when the operator next receives something (a batch,
+        a watermark, a checkpoint barrier, or the one Idle message of a source with
+        ``idle_timeout`` going quiet) after the clock passed them, so an input that sends
+        nothing delays them. At the end of input every pending timer fires, event time
+        first, each kind in time order.
+
+        ``state_ttl`` (a ``datetime.timedelta`` or microseconds of event time): a key whose
+        state was last written while the watermark was W loses all its state and pending
+        timers once the watermark passes W + ``state_ttl`` (writes before the first
+        watermark count as written at it). Event time, so results do not depend on how fast
+        the job runs; ``explain_analyze()`` counts the expired keys. ``ctx`` is valid only
+        during the call::
 
             class Count:
                 def process(self, rows, ctx):
@@ -330,7 +354,11 @@ class Stream:
                     ctx.emit(pa.record_batch({"user": [ctx.key["user"]], "n": [ctx.value("n")]}, schema))
         """
         name = getattr(fn, "__name__", type(fn).__name__)
-        return Stream(self._s.keyed_process(_names(by), fn, _invoke_keyed_process, name, schema.__arrow_c_schema__()))
+        ttl_us = _micros(state_ttl)
+        if ttl_us < 0:
+            raise ValueError(f"state_ttl must not be negative, got {state_ttl!r}")
+        return Stream(self._s.keyed_process(_names(by), fn, _invoke_keyed_process, name, schema.__arrow_c_schema__(),
+                                            ttl_us))
 
     def late_rows(self) -> "Stream":
         """The side output of a window aggregate (this stream): the input rows that arrived
@@ -573,11 +601,53 @@ class _KeyedProcessContext:
     def clear_value(self, name: str) -> None:
         self._ctx.clear_value(name)
 
+    def list_append(self, name: str, value: Any) -> None:
+        self._ctx.list_append(name, value)
+
+    def list(self, name: str) -> list:
+        return self._ctx.list(name)
+
+    def set_list(self, name: str, values: Iterable[Any]) -> None:
+        self._ctx.set_list(name, list(values))
+
+    def clear_list(self, name: str) -> None:
+        self._ctx.clear_list(name)
+
+    def map_put(self, name: str, key: Any, value: Any) -> None:
+        self._ctx.map_put(name, _map_key(key), (key, value))
+
+    def map_get(self, name: str, key: Any, default: Any = None) -> Any:
+        entry = self._ctx.map_get(name, _map_key(key))
+        return default if entry is None else entry[1]
+
+    def map_remove(self, name: str, key: Any) -> bool:
+        return self._ctx.map_remove(name, _map_key(key))
+
+    def map_items(self, name: str) -> list[tuple[Any, Any]]:
+        return self._ctx.map_entries(name)
+
+    def clear_map(self, name: str) -> None:
+        self._ctx.clear_map(name)
+
     def register_timer(self, time_us: int) -> None:
         self._ctx.register_timer(int(time_us))
 
     def delete_timer(self, time_us: int) -> None:
         self._ctx.delete_timer(int(time_us))
+
+    def register_processing_timer(self, time_us: int) -> None:
+        self._ctx.register_processing_timer(int(time_us))
+
+    def delete_processing_timer(self, time_us: int) -> None:
+        self._ctx.delete_processing_timer(int(time_us))
+
+    @property
+    def processing_time(self) -> int:
+        return self._ctx.processing_time
+
+    @property
+    def time_domain(self) -> str:
+        return self._ctx.time_domain
 
     def emit(self, rows: pa.RecordBatch) -> None:
         if isinstance(rows, pa.Table):
@@ -585,6 +655,26 @@ class _KeyedProcessContext:
                 self._ctx.emit(*batch.__arrow_c_array__())
             return
         self._ctx.emit(*rows.__arrow_c_array__())
+
+
+def _map_key(key: Any) -> str:
+    """Map state keys as text, equal exactly when the keys are equal in a dict (True, 1
+    and 1.0 are one key), so the engine can keep maps ordered without calling Python."""
+    if key is None:
+        return "n"
+    if isinstance(key, (bool, int)):
+        return f"i{int(key)}"
+    if isinstance(key, float):
+        return f"i{int(key)}" if key.is_integer() else f"f{key!r}"
+    if isinstance(key, str):
+        return "s" + key
+    if isinstance(key, bytes):
+        return "b" + key.hex()
+    if isinstance(key, tuple):
+        # Each part's length first, so ("a,b",) and ("a", "b") stay apart.
+        return "t" + "".join(f"{len(p)}:{p}" for p in map(_map_key, key))
+    raise TypeError(f"a map state key must be None, bool, int, float, str, bytes or a tuple of them, "
+                    f"not {type(key).__name__}")
 
 
 def _invoke_keyed_process(fn, event: str, ctx, a, b) -> None:

@@ -268,12 +268,14 @@ NB_MODULE(_core, m) {
       .def(
           "keyed_process",
           [](const Stream& s, std::vector<std::string> keys, nb::object fn, nb::object invoke, std::string name,
-             nb::object schema) {
+             nb::object schema, int64_t state_ttl_us) {
             auto output = ValueOrRaise(ImportSchema(schema));
-            return s.KeyedProcess(std::move(keys), std::make_shared<PyKeyedProcessFactory>(
-                                                       std::move(fn), std::move(invoke), std::move(name), output));
+            return s.KeyedProcess(std::move(keys),
+                                  std::make_shared<PyKeyedProcessFactory>(std::move(fn), std::move(invoke),
+                                                                          std::move(name), output),
+                                  state_ttl_us);
           },
-          "keys"_a, "fn"_a, "invoke"_a, "name"_a, "schema_capsule"_a)
+          "keys"_a, "fn"_a, "invoke"_a, "name"_a, "schema_capsule"_a, "state_ttl_us"_a = 0)
       .def("idle_timeout", [](const Stream& s, int64_t us) { return ValueOrRaise(s.IdleTimeout(us)); }, "timeout_us"_a)
       .def(
           "global_window_aggregate",

@@ -103,8 +103,66 @@ void BindKeyedProcessContext(nb::module_& m) {
           },
           "name"_a, "value"_a)
       .def("clear_value", &KeyedProcessContext::ClearValue, "name"_a)
+      .def(
+          "list_append",
+          [](KeyedProcessContext& c, const std::string& name, nb::object value) {
+            c.AppendToList(name, std::make_shared<PyValue>(std::move(value)));
+          },
+          "name"_a, "value"_a)
+      .def(
+          "list",
+          [](const KeyedProcessContext& c, const std::string& name) {
+            nb::list out;
+            for (const auto& value : c.List<std::shared_ptr<PyValue>>(name)) out.append(nb::borrow(value->object));
+            return out;
+          },
+          "name"_a)
+      .def(
+          "set_list",
+          [](KeyedProcessContext& c, const std::string& name, nb::iterable values) {
+            std::vector<std::shared_ptr<PyValue>> list;
+            for (nb::handle value : values) list.push_back(std::make_shared<PyValue>(nb::borrow(value)));
+            c.SetList(name, list);
+          },
+          "name"_a, "values"_a)
+      .def("clear_list", &KeyedProcessContext::ClearList, "name"_a)
+      // Map keys arrive encoded by the Python side (equal keys, equal text); the entry
+      // keeps the user's (key, value) pair so map_items can hand the key back.
+      .def(
+          "map_put",
+          [](KeyedProcessContext& c, const std::string& name, const std::string& map_key, nb::object entry) {
+            c.MapPut(name, map_key, std::make_shared<PyValue>(std::move(entry)));
+          },
+          "name"_a, "map_key"_a, "entry"_a)
+      .def(
+          "map_get",
+          [](const KeyedProcessContext& c, const std::string& name, const std::string& map_key) -> nb::object {
+            auto entry = c.MapGet<std::shared_ptr<PyValue>>(name, map_key);
+            if (!entry) return nb::none();
+            return nb::borrow((*entry)->object);
+          },
+          "name"_a, "map_key"_a)
+      .def("map_remove", &KeyedProcessContext::MapErase, "name"_a, "map_key"_a)
+      .def(
+          "map_entries",
+          [](const KeyedProcessContext& c, const std::string& name) {
+            nb::list out;
+            for (const auto& [map_key, entry] : c.MapEntries<std::shared_ptr<PyValue>>(name)) {
+              out.append(nb::borrow(entry->object));
+            }
+            return out;
+          },
+          "name"_a)
+      .def("clear_map", &KeyedProcessContext::ClearMap, "name"_a)
       .def("register_timer", &KeyedProcessContext::RegisterEventTimeTimer, "time_us"_a)
       .def("delete_timer", &KeyedProcessContext::DeleteEventTimeTimer, "time_us"_a)
+      .def("register_processing_timer", &KeyedProcessContext::RegisterProcessingTimeTimer, "time_us"_a)
+      .def("delete_processing_timer", &KeyedProcessContext::DeleteProcessingTimeTimer, "time_us"_a)
+      .def_prop_ro("processing_time", &KeyedProcessContext::processing_time)
+      .def_prop_ro("time_domain",
+                   [](const KeyedProcessContext& c) {
+                     return c.time_domain() == TimeDomain::kProcessingTime ? "processing_time" : "event_time";
+                   })
       .def(
           "emit",
           [](KeyedProcessContext& c, nb::handle schema_capsule, nb::handle array_capsule) {

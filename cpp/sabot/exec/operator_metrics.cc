@@ -28,7 +28,7 @@ std::vector<OperatorStats> PlanMetrics::Snapshot() const {
   std::vector<OperatorStats> out;
   for (const auto& m : slots_) {
     out.push_back({m.label, m.depth, m.rows_in.load(), m.batches_in.load(), m.rows_out.load(), m.batches_out.load(),
-                   std::chrono::nanoseconds(m.busy_ns.load()), m.peak_state_rows.load(), m.late_rows.load()});
+                   std::chrono::nanoseconds(m.busy_ns.load()), m.peak_state_rows.load(), m.late_rows.load(), m.expired_keys.load()});
   }
   return out;
 }
@@ -38,10 +38,12 @@ std::string FormatOperatorStats(const std::vector<OperatorStats>& stats) {
   size_t width = 4;
   bool stateful = false;
   bool late = false;
+  bool expired = false;
   for (const auto& s : stats) {
     total_ns += s.busy.count();
     stateful |= s.peak_state_rows > 0;
     late |= s.late_rows > 0;
+    expired |= s.expired_keys > 0;
     width = std::max(width, s.label.size() + 2 * static_cast<size_t>(s.depth));
   }
   width = std::min<size_t>(width, 60);
@@ -51,7 +53,8 @@ std::string FormatOperatorStats(const std::vector<OperatorStats>& stats) {
                 "batches", "rows out", "batches", "own ms", "share");
   out += line;
   out += stateful ? "   peak state" : "";
-  out += late ? "    late rows\n" : "\n";
+  out += late ? "    late rows" : "";
+  out += expired ? " expired keys\n" : "\n";
   for (const auto& s : stats) {
     std::string name = std::string(2 * static_cast<size_t>(s.depth), ' ') + s.label;
     if (name.size() > width) name = name.substr(0, width - 3) + "...";
@@ -63,7 +66,8 @@ std::string FormatOperatorStats(const std::vector<OperatorStats>& stats) {
                     "-", "-", "-", "-", "-");
       out += line;
       out += stateful ? "            -" : "";
-      out += late ? "            -\n" : "\n";
+      out += late ? "            -" : "";
+      out += expired ? "            -\n" : "\n";
       continue;
     }
     std::snprintf(line, sizeof(line), "%-*s %13lld %9lld %13lld %9lld %10.1f %5.1f%%", static_cast<int>(width),
@@ -76,6 +80,10 @@ std::string FormatOperatorStats(const std::vector<OperatorStats>& stats) {
     }
     if (late) {
       std::snprintf(line, sizeof(line), " %12lld", static_cast<long long>(s.late_rows));
+      out += line;
+    }
+    if (expired) {
+      std::snprintf(line, sizeof(line), " %12lld", static_cast<long long>(s.expired_keys));
       out += line;
     }
     out += "\n";

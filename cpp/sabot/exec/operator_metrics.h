@@ -30,6 +30,8 @@ struct OperatorMetrics {
   //! Rows an event-time step received after its allowed lateness (windows): not
   //! aggregated, counted here and handed to the step's late-row side output.
   std::atomic<int64_t> late_rows{0};
+  //! Keys whose state a state TTL removed (keyed process functions).
+  std::atomic<int64_t> expired_keys{0};
 };
 
 //! A snapshot of OperatorMetrics, for reports.
@@ -40,6 +42,7 @@ struct OperatorStats {
   std::chrono::nanoseconds busy{0};
   int64_t peak_state_rows = 0;
   int64_t late_rows = 0;
+  int64_t expired_keys = 0;
 };
 
 //! The metrics of one job's steps, in plan order (root first). Thread-safe to add to.
@@ -61,7 +64,8 @@ class PlanMetrics {
 //! A table of `stats`, one line a step, indented by depth: rows and batches in and out,
 //! own time and its share of the total, and, when a step kept state (streaming windows
 //! and joins), a column with each step's peak state rows; when a step saw rows past their
-//! allowed lateness, a last column with each step's late rows.
+//! allowed lateness, a column with each step's late rows; when a state TTL removed keys,
+//! a last column with each step's expired keys.
 std::string FormatOperatorStats(const std::vector<OperatorStats>& stats);
 
 }  // namespace sabot

@@ -102,7 +102,7 @@ PlanPtr WithInputs(const PlanNode& node, std::vector<PlanPtr> inputs) {
     }
     case PlanKind::kKeyedProcess: {
       const auto& process = static_cast<const KeyedProcessNode&>(node);
-      return std::make_shared<KeyedProcessNode>(in(0), process.keys, process.factory);
+      return std::make_shared<KeyedProcessNode>(in(0), process.keys, process.factory, process.state_ttl_us);
     }
   }
   return nullptr;  // every kind is handled above

@@ -241,14 +241,24 @@ class KeyedProcessFactory {
 };
 
 //! Runs user code per key (see KeyedProcessOperator). Not serializable: the code lives
-//! in the process that built the plan.
+//! in the process that built the plan. `state_ttl_us` > 0: a key's state expires that
+//! long (in event time) after its last write (KeyedProcessOptions::state_ttl_us).
 class KeyedProcessNode final : public PlanNode {
  public:
-  KeyedProcessNode(PlanPtr input, std::vector<std::string> keys, std::shared_ptr<const KeyedProcessFactory> factory)
-      : PlanNode(PlanKind::kKeyedProcess, {std::move(input)}), keys(std::move(keys)), factory(std::move(factory)) {}
-  std::string Describe() const override { return "KeyedProcess " + factory->name() + " by " + JoinNames(keys); }
+  KeyedProcessNode(PlanPtr input, std::vector<std::string> keys, std::shared_ptr<const KeyedProcessFactory> factory,
+                   int64_t state_ttl_us = 0)
+      : PlanNode(PlanKind::kKeyedProcess, {std::move(input)}),
+        keys(std::move(keys)),
+        factory(std::move(factory)),
+        state_ttl_us(state_ttl_us) {}
+  std::string Describe() const override {
+    std::string out = "KeyedProcess " + factory->name() + " by " + JoinNames(keys);
+    if (state_ttl_us > 0) out += " ttl " + std::to_string(state_ttl_us) + "us";
+    return out;
+  }
   const std::vector<std::string> keys;
   const std::shared_ptr<const KeyedProcessFactory> factory;
+  const int64_t state_ttl_us;
 };
 
 //! The side output of a window aggregate (its only input): the input rows that arrived

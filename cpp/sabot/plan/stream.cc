@@ -156,8 +156,9 @@ Stream Stream::ChangelogAggregate(std::vector<std::string> keys, std::vector<Agg
                                                          std::move(time_column)));
 }
 
-Stream Stream::KeyedProcess(std::vector<std::string> keys, std::shared_ptr<const KeyedProcessFactory> factory) const {
-  return Stream(std::make_shared<KeyedProcessNode>(node_, std::move(keys), std::move(factory)));
+Stream Stream::KeyedProcess(std::vector<std::string> keys, std::shared_ptr<const KeyedProcessFactory> factory,
+                            int64_t state_ttl_us) const {
+  return Stream(std::make_shared<KeyedProcessNode>(node_, std::move(keys), std::move(factory), state_ttl_us));
 }
 
 Result<Stream> Stream::LateRows() const {

@@ -70,8 +70,10 @@ class Stream {
   //! event time (`time_column`).
   Stream ChangelogAggregate(std::vector<std::string> keys, std::vector<AggregateSpec> aggregates,
                             int64_t state_ttl_us = 0, std::string time_column = {}) const;
-  //! Runs the factory's keyed process function per key of `keys`.
-  Stream KeyedProcess(std::vector<std::string> keys, std::shared_ptr<const KeyedProcessFactory> factory) const;
+  //! Runs the factory's keyed process function per key of `keys`; with `state_ttl_us` > 0
+  //! a key's state expires that long in event time after its last write.
+  Stream KeyedProcess(std::vector<std::string> keys, std::shared_ptr<const KeyedProcessFactory> factory,
+                      int64_t state_ttl_us = 0) const;
   //! The rows a window aggregate (this stream) received past its allowed lateness, as a
   //! stream of the window's input schema; an error when this is not a window aggregate.
   Result<Stream> LateRows() const;

@@ -316,7 +316,9 @@ class Lowering {
       }
       case PlanKind::kKeyedProcess: {
         const auto& process = static_cast<const KeyedProcessNode&>(node);
-        ARROW_ASSIGN_OR_RAISE(auto op, MakeKeyedProcess(schema, process.keys, process.factory->Make()));
+        KeyedProcessOptions options;
+        options.state_ttl_us = process.state_ttl_us;
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeKeyedProcess(schema, process.keys, process.factory->Make(), options));
         return Chain(child, std::move(op));
       }
       case PlanKind::kChangelogAggregate: {

@@ -89,7 +89,9 @@ TEST(KeyedProcess, TimersAndValueStateGiveWhatWindowAggregateGives) {
   const auto schema = input->schema;
   const int64_t size = 1'000'000;
 
-  auto keyed = MakeKeyedProcess(schema, {"key"}, std::make_unique<TumblingCount>(size), /*num_key_groups=*/16);
+  KeyedProcessOptions options;
+  options.num_key_groups = 16;
+  auto keyed = MakeKeyedProcess(schema, {"key"}, std::make_unique<TumblingCount>(size), options);
   ASSERT_TRUE(keyed.ok()) << keyed.status();
   WindowSpec window;
   window.time_column = "ts";
@@ -124,6 +126,26 @@ TEST(KeyedProcess, KeyColumnsMustExist) {
   auto op = MakeKeyedProcess(schema, {"user"}, std::make_unique<TumblingCount>(1));
   ASSERT_FALSE(op.ok());
   EXPECT_NE(op.status().message().find("'user'"), std::string::npos) << op.status();
+}
+
+class TumblingCountFactory final : public KeyedProcessFactory {
+ public:
+  std::string name() const override { return "tumbling_count"; }
+  std::unique_ptr<KeyedProcessFunction> Make() const override { return std::make_unique<TumblingCount>(1'000'000); }
+};
+
+TEST(KeyedProcess, PlanNodeKeepsItsTtlThroughRewritesAndShowsIt) {
+  GeneratorOptions gen;
+  gen.rows = 10;
+  const Stream source = Stream::Generate(gen);
+  const Stream process = source.KeyedProcess({"key"}, std::make_shared<TumblingCountFactory>(), 5'000'000);
+  const auto& node = static_cast<const KeyedProcessNode&>(*process.node());
+  EXPECT_EQ(node.Describe(), "KeyedProcess tumbling_count by key ttl 5000000us");
+  // Optimizer rules rebuild nodes over new inputs; the TTL must survive that.
+  auto rebuilt = WithInputs(node, {source.node()});
+  ASSERT_EQ(rebuilt->kind(), PlanKind::kKeyedProcess);
+  EXPECT_EQ(static_cast<const KeyedProcessNode&>(*rebuilt).state_ttl_us, 5'000'000);
+  EXPECT_EQ(rebuilt->Describe(), node.Describe());
 }
 
 }  // namespace

@@ -193,5 +193,51 @@ TEST(KeyedStateStore, ValuesAndTimersPerKeyGroup) {
   EXPECT_FALSE(store.PopDueTimer(100).has_value());
 }
 
+TEST(KeyedStateStore, ListsAndMapsCountAsStateOfTheirKey) {
+  KeyedStateStore store(8, KeyGroupRange{0, 8});
+  store.Append(1, "a", "seen", int64_t{1});
+  store.Append(1, "a", "seen", int64_t{2});
+  ASSERT_NE(store.FindList(1, "a", "seen"), nullptr);
+  EXPECT_EQ(store.FindList(1, "a", "seen")->size(), 2u);
+  store.MapPut(2, "b", "by_page", "home", int64_t{3});
+  store.MapPut(2, "b", "by_page", "cart", int64_t{4});
+  EXPECT_EQ(store.num_keys(), 2);
+  ASSERT_NE(store.FindMap(2, "b", "by_page"), nullptr);
+  EXPECT_EQ(store.FindMap(2, "b", "by_page")->begin()->first, "cart");  // ordered by map key
+  EXPECT_TRUE(store.MapErase(2, "b", "by_page", "cart"));
+  EXPECT_FALSE(store.MapErase(2, "b", "by_page", "cart"));
+  EXPECT_TRUE(store.MapErase(2, "b", "by_page", "home"));
+  EXPECT_EQ(store.FindMap(2, "b", "by_page"), nullptr);  // an empty map is no state
+  EXPECT_EQ(store.num_keys(), 1);
+  // A key with only a timer holds no state, and keeps its timer when its state goes.
+  EXPECT_TRUE(store.RegisterTimer(1, "a", 50, TimeDomain::kProcessingTime));
+  store.PutList(1, "a", "seen", {});
+  EXPECT_EQ(store.num_keys(), 0);
+  EXPECT_TRUE(store.KeysOf(1).empty());
+  EXPECT_EQ(store.num_timers(TimeDomain::kProcessingTime), 1);
+  EXPECT_FALSE(store.PopDueTimer(100, TimeDomain::kEventTime).has_value());
+  EXPECT_EQ(store.PopDueTimer(100, TimeDomain::kProcessingTime)->key, "a");
+}
+
+TEST(KeyedStateStore, ExpiresKeysByTheirLastWriteWithTheirTimers) {
+  KeyedStateStore store(8, KeyGroupRange{0, 8});
+  store.AdvanceWriteTime(10);
+  store.Put(1, "a", "n", int64_t{1});
+  store.Put(2, "b", "n", int64_t{1});
+  EXPECT_TRUE(store.RegisterTimer(2, "b", 99));
+  EXPECT_TRUE(store.RegisterTimer(2, "b", 98, TimeDomain::kProcessingTime));
+  store.AdvanceWriteTime(20);
+  store.Append(1, "a", "l", int64_t{1});  // a written again at 20
+  EXPECT_TRUE(store.ExpireWrittenBefore(10).empty());
+  auto expired = store.ExpireWrittenBefore(15);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].key, "b");
+  EXPECT_EQ(expired[0].timers, 2);
+  EXPECT_EQ(store.num_timers(), 0);
+  EXPECT_EQ(store.num_keys(), 1);
+  EXPECT_EQ(store.ExpireWrittenBefore(21).size(), 1u);
+  EXPECT_EQ(store.num_keys(), 0);
+}
+
 }  // namespace
 }  // namespace sabot
