@@ -122,7 +122,7 @@ std::vector<PlanPtr> Examples() {
 
   plans.push_back(g.ChangelogAggregate({"key"}, aggs, 23, "ts").To(SinkSpec{}));
   plans.push_back(g.MapBatches(std::make_shared<Identity>())
-                      .KeyedProcess({"key"}, std::make_shared<NoProcess>())
+                      .KeyedProcess({"key"}, std::make_shared<NoProcess>(), /*state_ttl_us=*/29)
                       .To(SinkSpec{}));
   return plans;
 }
