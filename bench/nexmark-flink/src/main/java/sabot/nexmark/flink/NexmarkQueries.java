@@ -45,7 +45,7 @@ public final class NexmarkQueries {
       }
       default -> {
         if (!NexmarkEventTimeQueries.build(query, env, events, gen)) {
-          throw new IllegalArgumentException("unknown query '" + query + "' (q0-q5, q7-q9, q11-q22)");
+          throw new IllegalArgumentException("unknown query '" + query + "' (q0-q9, q11-q22)");
         }
       }
     }
