@@ -130,11 +130,13 @@ int64_t RunToSink(const Stream& stream, const SinkSpec& spec, int64_t memory_lim
   return ValueOrRaise(RunWithThreads(stream, spec, memory_limit, allow_spill, threads)).rows_written;
 }
 
-SinkSpec FileSinkSpec(const std::string& format, const std::string& path) {
+SinkSpec FileSinkSpec(const std::string& format, const std::string& path,
+                      std::vector<std::string> partition_by = {}) {
   SinkSpec spec;
   spec.kind = SinkSpec::Kind::kFile;
   spec.format = ValueOrRaise(ParseFileFormat(format));
   spec.path = path;
+  spec.partition_by = std::move(partition_by);
   return spec;
 }
 
@@ -475,10 +477,11 @@ NB_MODULE(_core, m) {
   m.def(
       "write_file",
       [](const Stream& s, const std::string& format, const std::string& path, int64_t memory_limit,
-         bool allow_spill, int threads) {
-        return RunToSink(s, FileSinkSpec(format, path), memory_limit, allow_spill, threads);
+         bool allow_spill, int threads, std::vector<std::string> partition_by) {
+        return RunToSink(s, FileSinkSpec(format, path, std::move(partition_by)), memory_limit, allow_spill, threads);
       },
-      "stream"_a, "format"_a, "path"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0);
+      "stream"_a, "format"_a, "path"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0,
+      "partition_by"_a = std::vector<std::string>{});
   m.def(
       "count_rows",
       [](const Stream& s, int64_t memory_limit, bool allow_spill, int threads) {
