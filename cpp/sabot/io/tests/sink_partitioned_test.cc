@@ -145,6 +145,7 @@ TEST_F(SinkPartitionedTest, PartitionByRoundTripsThroughPlanJson) {
   // The optimizer rebuilds nodes with WithInputs: the spec must survive it.
   auto copy = WithInputs(**back, (*back)->inputs());
   EXPECT_EQ(static_cast<const SinkNode&>(*copy).spec.partition_by, spec.partition_by);
+  EXPECT_EQ(static_cast<const SinkNode&>(*copy).Describe(), "Sink parquet /tmp/bids partitioned by dt, hm");
 }
 
 }  // namespace
