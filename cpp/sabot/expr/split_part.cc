@@ -22,6 +22,23 @@ namespace {
 
 // The index-th (1-based) part of `text` cut at `separator`, or false when there is none.
 bool Part(std::string_view text, std::string_view separator, int64_t index, std::string_view* part) {
+  if (separator.size() == 1) {  // memchr rather than a substring search: the common case ("/", "&")
+    const char c = separator[0];
+    const char* begin = text.data();
+    const char* end = begin + text.size();
+    // memchr over no bytes is skipped: an empty string's data pointer may be null.
+    auto find = [&](const char* from) -> const char* {
+      return from == end ? nullptr : static_cast<const char*>(std::memchr(from, c, static_cast<size_t>(end - from)));
+    };
+    for (int64_t i = 1; i < index; ++i) {
+      const char* at = find(begin);
+      if (at == nullptr) return false;
+      begin = at + 1;
+    }
+    const char* stop = find(begin);
+    *part = std::string_view(begin, static_cast<size_t>((stop == nullptr ? end : stop) - begin));
+    return true;
+  }
   size_t start = 0;
   for (int64_t i = 1; i < index; ++i) {
     const size_t at = text.find(separator, start);
