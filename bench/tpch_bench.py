@@ -203,6 +203,8 @@ def main() -> int:
                         help="threads per engine (default: every core)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per engine and query (median counts)")
     parser.add_argument("--queries", default="1-22", help="e.g. 1-22 or 1,3,18")
+    parser.add_argument("--engines", default=",".join(ENGINES),
+                        help="engines to run, comma-separated (sabot and duckdb always: duckdb checks the answers)")
     parser.add_argument("--worker", choices=ENGINES, help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -214,19 +216,25 @@ def main() -> int:
         return 0
 
     numbers = parse_queries(args.queries, parser)
+    engines = tuple(e for e in ENGINES if e in {"sabot", "duckdb", *args.engines.split(",")})
+    unknown = set(args.engines.split(",")) - set(ENGINES)
+    if unknown:
+        parser.error(f"unknown engine(s) {', '.join(sorted(unknown))}; engines are {', '.join(ENGINES)}")
     sf = data.sf_label(args.sf)
     start = time.perf_counter()
     folder = data.ensure_data(args.sf)
     print(f"data: {folder} ({time.perf_counter() - start:.1f} s to find or generate)")
     print(f"file cache warmed: read {warm_file_cache(folder) / 1e6:.0f} MB of Parquet once before any run")
     import duckdb
-    import polars
     import sabot
+    versions = f"sabot {sabot.__version__}, duckdb {duckdb.__version__}"
+    if "polars" in engines:
+        import polars
+        versions += f", polars {polars.__version__}"
     load = os.getloadavg()[0]
-    print(f"machine: {os.cpu_count()} cores (load average {load:.1f}); threads per engine: {args.threads}; "
-          f"sabot {sabot.__version__}, duckdb {duckdb.__version__}, polars {polars.__version__}")
+    print(f"machine: {os.cpu_count()} cores (load average {load:.1f}); threads per engine: {args.threads}; {versions}")
 
-    workers = {e: Worker(e, folder, args.sf, args.threads) for e in ENGINES}
+    workers = {e: Worker(e, folder, args.sf, args.threads) for e in engines}
     try:
         print("warm-up run of every query, answers checked against DuckDB:")
         with tempfile.TemporaryDirectory() as tmp:
@@ -235,15 +243,15 @@ def main() -> int:
             for w in wrong:
                 print(f"WRONG ANSWER: {w}", file=sys.stderr)
             return 1
-        times = {e: {n: [] for n in numbers} for e in ENGINES}
-        cpu = {e: {n: [] for n in numbers} for e in ENGINES}
+        times = {e: {n: [] for n in numbers} for e in engines}
+        cpu = {e: {n: [] for n in numbers} for e in engines}
         for n in numbers:
             for _ in range(args.repeats):
-                for e in ENGINES:
+                for e in engines:
                     reply = workers[e].run(n)
                     times[e][n].append(reply["seconds"])
                     cpu[e][n].append(reply["cpu"])
-            print(f"  Q{n:<2} " + "  ".join(f"{e} {statistics.median(times[e][n]):.3f} s" for e in ENGINES),
+            print(f"  Q{n:<2} " + "  ".join(f"{e} {statistics.median(times[e][n]):.3f} s" for e in engines),
                   flush=True)
     finally:
         peaks = {e: w.close() for e, w in workers.items()}
@@ -251,9 +259,9 @@ def main() -> int:
     rows = []
     for n in numbers:
         row = {"query": n}
-        for e in ENGINES:
-            row[f"{e}_s"] = statistics.median(times[e][n])
-            row[f"{e}_cpu_s"] = statistics.median(cpu[e][n])
+        for e in ENGINES:  # an engine not run reads nan
+            row[f"{e}_s"] = statistics.median(times[e][n]) if e in engines else float("nan")
+            row[f"{e}_cpu_s"] = statistics.median(cpu[e][n]) if e in engines else float("nan")
         row["ratio_vs_duckdb"] = row["duckdb_s"] / row["sabot_s"]
         rows.append(row)
 
@@ -263,7 +271,7 @@ def main() -> int:
         print(f"{'Q' + str(r['query']):>5} {r['sabot_s']:>9.3f} {r['duckdb_s']:>9.3f} {r['polars_s']:>9.3f} "
               f"{r['ratio_vs_duckdb']:>6.2f}   "
               + " ".join(f"{r[e + '_cpu_s'] / r[e + '_s']:>{15 if e == 'sabot' else 6}.2f}" for e in ENGINES))
-    total = {e: sum(r[f"{e}_s"] for r in rows) for e in ENGINES}
+    total = {e: sum(r[f"{e}_s"] for r in rows) for e in ENGINES}  # nan for an engine not run
     ratio = total["duckdb"] / total["sabot"]
     print(f"{'total':>5} {total['sabot']:>9.3f} {total['duckdb']:>9.3f} {total['polars']:>9.3f} {ratio:>6.2f}")
     print(f"(median of {args.repeats} runs, engines alternating, warm file cache; "
@@ -272,7 +280,7 @@ def main() -> int:
           f"shows as cpu/wall below the thread count)")
     print("peak resident memory over the whole pass (ru_maxrss of each worker process; "
           "in brackets: after importing the engine, before any query):")
-    for e in ENGINES:
+    for e in engines:
         print(f"  {e:7} {peaks[e] / 1024:8.0f} MiB  ({workers[e].baseline_kb / 1024:.0f} MiB)")
 
     RESULTS_DIR.mkdir(exist_ok=True)
@@ -283,7 +291,7 @@ def main() -> int:
         writer.writeheader()
         for r in rows:
             writer.writerow({k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in r.items()})
-        for e in ENGINES:  # peak memory, one line per engine, in the same file
+        for e in engines:  # peak memory, one line per engine, in the same file
             f.write(f"# peak_rss_mib {e} {peaks[e] / 1024:.0f} baseline_mib {workers[e].baseline_kb / 1024:.0f}\n")
     write_chart(png_path, rows, sf, args.threads)
     print(f"results: {csv_path.relative_to(BENCH_DIR.parent)}, {png_path.relative_to(BENCH_DIR.parent)}")

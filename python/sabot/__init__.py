@@ -32,13 +32,13 @@ import pyarrow as pa  # noqa: E402  (loads the Arrow C++ libraries the extension
 from . import _core, agg
 from .changelog import materialize
 from .expr import Expr, call, col, lit
-from .stream import SabotError, Stream, set_memory_limit, set_threads
+from .stream import SabotError, Stream, set_memory_limit, set_ordered, set_threads
 from .user_functions import UdfWarning, clear_udf_memory_cache, udf, udf_cache_info
 
 __version__: str = _core.__version__
 
 __all__ = ["Stream", "Expr", "agg", "SabotError", "col", "lit", "call", "read_csv", "read_json", "read_ipc",
-           "read_parquet", "generate", "nexmark", "from_arrow", "set_memory_limit", "set_threads", "materialize", "udf", "UdfWarning",
+           "read_parquet", "generate", "nexmark", "from_arrow", "set_memory_limit", "set_ordered", "set_threads", "materialize", "udf", "UdfWarning",
            "udf_cache_info", "clear_udf_memory_cache", "__version__"]
 
 

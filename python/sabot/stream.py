@@ -34,11 +34,14 @@ def _threads_from_env() -> int:
 
 class _JobSettings:
     """What jobs started from Python run with: the memory budget (see
-    sabot.set_memory_limit) and the worker threads (see sabot.set_threads)."""
+    sabot.set_memory_limit), the worker threads (see sabot.set_threads) and whether
+    output keeps source order (see sabot.set_ordered)."""
 
     limit = 0  # bytes; 0 is unlimited
     allow_spill = True
     threads = _threads_from_env()  # 0 is one per core
+    # `sabot run --unordered job.py` asks for this through the environment.
+    ordered = os.environ.get("SABOT_UNORDERED", "") in ("", "0")
 
     @classmethod
     def args(cls, threads: int | None = None) -> dict[str, Any]:
@@ -46,7 +49,7 @@ class _JobSettings:
         if threads is not None:
             _check_threads(threads)
         return {"memory_limit": cls.limit, "allow_spill": cls.allow_spill,
-                "threads": cls.threads if threads is None else threads}
+                "threads": cls.threads if threads is None else threads, "ordered": cls.ordered}
 
 
 def _check_threads(threads: Any) -> None:
@@ -63,6 +66,17 @@ def set_threads(threads: int | None) -> None:
     else:
         _check_threads(threads)
         _JobSettings.threads = threads
+
+
+def set_ordered(ordered: bool) -> None:
+    """Whether results of jobs started from Python keep the order one thread gives (the
+    default). ``set_ordered(False)``: scans, filters and projections on several threads
+    hand on each morsel's rows as soon as they are ready, so a slow morsel holds none
+    back; sorted and aggregated results are unaffected, and so is per-key order in
+    streaming."""
+    if not isinstance(ordered, bool):
+        raise TypeError(f"set_ordered() takes True or False, not {ordered!r}")
+    _JobSettings.ordered = ordered
 
 
 def set_memory_limit(limit: int | str | None, *, spill: bool = True) -> None:

@@ -115,7 +115,7 @@ std::vector<AggregateSpec> AggregateSpecs(const AggregateTuples& aggregates) {
 }
 
 Result<RunResult> RunWithThreads(const Stream& stream, const SinkSpec& spec, int64_t memory_limit, bool allow_spill,
-                                  int threads) {
+                                  int threads, bool ordered) {
   PlanPtr plan = stream.To(spec);
   std::atomic<bool> cancel{false};
   RunOptions options;
@@ -123,11 +123,13 @@ Result<RunResult> RunWithThreads(const Stream& stream, const SinkSpec& spec, int
   options.memory_limit_bytes = memory_limit;
   options.allow_spill = allow_spill;
   options.threads = threads;
+  options.ordered = ordered;
   return RunInterruptibly(cancel, [&] { return RunPlan(*plan, options); });
 }
 
-int64_t RunToSink(const Stream& stream, const SinkSpec& spec, int64_t memory_limit, bool allow_spill, int threads) {
-  return ValueOrRaise(RunWithThreads(stream, spec, memory_limit, allow_spill, threads)).rows_written;
+int64_t RunToSink(const Stream& stream, const SinkSpec& spec, int64_t memory_limit, bool allow_spill, int threads,
+                  bool ordered) {
+  return ValueOrRaise(RunWithThreads(stream, spec, memory_limit, allow_spill, threads, ordered)).rows_written;
 }
 
 SinkSpec FileSinkSpec(const std::string& format, const std::string& path,
@@ -477,44 +479,45 @@ NB_MODULE(_core, m) {
   m.def(
       "write_file",
       [](const Stream& s, const std::string& format, const std::string& path, int64_t memory_limit,
-         bool allow_spill, int threads, std::vector<std::string> partition_by) {
-        return RunToSink(s, FileSinkSpec(format, path, std::move(partition_by)), memory_limit, allow_spill, threads);
+         bool allow_spill, int threads, bool ordered, std::vector<std::string> partition_by) {
+        return RunToSink(s, FileSinkSpec(format, path, std::move(partition_by)), memory_limit, allow_spill, threads,
+                         ordered);
       },
       "stream"_a, "format"_a, "path"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0,
-      "partition_by"_a = std::vector<std::string>{});
+      "ordered"_a = true, "partition_by"_a = std::vector<std::string>{});
   m.def(
       "count_rows",
-      [](const Stream& s, int64_t memory_limit, bool allow_spill, int threads) {
+      [](const Stream& s, int64_t memory_limit, bool allow_spill, int threads, bool ordered) {
         SinkSpec spec;
         spec.kind = SinkSpec::Kind::kCount;
-        return RunToSink(s, spec, memory_limit, allow_spill, threads);
+        return RunToSink(s, spec, memory_limit, allow_spill, threads, ordered);
       },
-      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0);
+      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0, "ordered"_a = true);
   m.def(
       "analyze",
-      [](const Stream& s, int64_t memory_limit, bool allow_spill, int threads) {
+      [](const Stream& s, int64_t memory_limit, bool allow_spill, int threads, bool ordered) {
         SinkSpec spec;
         spec.kind = SinkSpec::Kind::kCount;
-        auto result = ValueOrRaise(RunWithThreads(s, spec, memory_limit, allow_spill, threads));
+        auto result = ValueOrRaise(RunWithThreads(s, spec, memory_limit, allow_spill, threads, ordered));
         const double seconds = std::chrono::duration<double>(result.stats.wall).count();
         std::string head = std::to_string(result.rows_written) + " rows in " + std::to_string(seconds) + " s on " +
                            std::to_string(result.stats.threads) + (result.stats.threads == 1 ? " thread" : " threads") +
                            "; state memory peak " + FormatByteSize(result.peak_memory) + "\n";
         return head + FormatOperatorStats(result.operators);
       },
-      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0);
+      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0, "ordered"_a = true);
   // Runs to the end on `threads` workers (RunOptions::threads); (schema capsule, [batch capsules]).
   m.def(
       "collect",
-      [](const Stream& s, int64_t memory_limit, bool allow_spill, int threads) {
+      [](const Stream& s, int64_t memory_limit, bool allow_spill, int threads, bool ordered) {
         SinkSpec spec;
         spec.kind = SinkSpec::Kind::kCollect;
-        auto result = ValueOrRaise(RunWithThreads(s, spec, memory_limit, allow_spill, threads));
+        auto result = ValueOrRaise(RunWithThreads(s, spec, memory_limit, allow_spill, threads, ordered));
         nb::list batches;
         for (const auto& batch : result.collected) batches.append(ValueOrRaise(ExportBatch(batch)));
         return nb::make_tuple(ValueOrRaise(ExportSchema(*result.schema)), batches);
       },
-      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0);
+      "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0, "ordered"_a = true);
   m.def("parse_byte_size", [](const std::string& text) { return ValueOrRaise(ParseByteSize(text)); }, "text"_a);
 
   nb::class_<PyRunningPlan>(m, "RunningPlan")
@@ -524,12 +527,13 @@ NB_MODULE(_core, m) {
       .def("schema", &PyRunningPlan::schema);
   m.def(
       "start",
-      [](const Stream& s, int queue_batches, int64_t memory_limit, bool allow_spill, int threads) {
+      [](const Stream& s, int queue_batches, int64_t memory_limit, bool allow_spill, int threads, bool ordered) {
         RunningPlanOptions options;
         options.queue_batches = static_cast<size_t>(queue_batches);
         options.memory_limit_bytes = memory_limit;
         options.allow_spill = allow_spill;
         options.threads = threads;
+        options.ordered = ordered;
         Result<std::unique_ptr<RunningPlan>> running;
         {
           nb::gil_scoped_release release;  // lowering may call UDFs, which take the GIL
@@ -537,7 +541,8 @@ NB_MODULE(_core, m) {
         }
         return std::make_unique<PyRunningPlan>(ValueOrRaise(std::move(running)));
       },
-      "stream"_a, "queue_batches"_a = 8, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0);
+      "stream"_a, "queue_batches"_a = 8, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0,
+      "ordered"_a = true);
   m.def("active_engine_threads", &RunningPlan::ActiveEngineThreads);
   BindUdfs(m);
 

@@ -21,6 +21,7 @@ from sabot.expr import col
 def _restore_threads():
     yield
     sabot.set_threads(None)
+    sabot.set_ordered(True)
 
 
 def _tables(rows: int = 600_000):
@@ -94,6 +95,37 @@ def test_cli_threads_reaches_a_python_job(tmp_path, repo_root):
                           timeout=60, env={**os.environ, "SABOT_PYTHON": sys.executable})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["3", "3"]
+
+
+def test_unordered_gives_the_same_rows_as_duckdb_and_streams(tmp_path):
+    """set_ordered(False): the same rows (as a multiset), from a scan, a filter and a
+    join probe on several threads, by collect, iteration and a file sink."""
+    facts, dim = _tables()
+    con = duckdb.connect()
+    want = con.sql("SELECT k, v, x, name FROM facts JOIN dim ON k = id WHERE v > -900").to_arrow_table()
+    want = want.sort_by([("k", "ascending"), ("v", "ascending"), ("x", "ascending")])
+    sabot.set_threads(4)
+    sabot.set_ordered(False)
+    stream = _query(facts, dim, "inner").select("k", "v", "x", "name")
+    order = [("k", "ascending"), ("v", "ascending"), ("x", "ascending")]
+    assert stream.collect().sort_by(order).equals(want)
+    assert pa.Table.from_batches(list(stream), schema=want.schema).sort_by(order).equals(want)
+    stream.write_parquet(tmp_path / "out.parquet")
+    import pyarrow.parquet as pq
+    assert pq.read_table(tmp_path / "out.parquet").sort_by(order).equals(want)
+    with pytest.raises(TypeError, match="True or False"):
+        sabot.set_ordered("no")
+
+
+def test_cli_unordered_reaches_a_python_job(tmp_path, repo_root):
+    job = tmp_path / "job.py"
+    job.write_text("import os, sabot\n"
+                   "print(os.environ.get('SABOT_UNORDERED'), sabot.stream._JobSettings.ordered)\n")
+    sabot_bin = os.environ.get("SABOT_BIN", str(repo_root / "build" / "sabot"))
+    proc = subprocess.run([sabot_bin, "run", "--unordered", str(job)], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "SABOT_PYTHON": sys.executable})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["1", "False"]
 
 
 def test_a_bad_sabot_threads_variable_is_named(tmp_path):

@@ -43,6 +43,7 @@ struct RunFlags {
   bool no_spill = false;
   std::string spill_dir;
   int threads = 0;  // one per core
+  bool unordered = false;
 };
 
 int Run(const RunFlags& flags) {
@@ -56,9 +57,10 @@ int Run(const RunFlags& flags) {
   options.allow_spill = !flags.no_spill;
   options.spill_directory = flags.spill_dir;
   options.threads = flags.threads;
+  options.ordered = !flags.unordered;
   const std::string& job = flags.job;
   const bool stats = flags.stats;
-  if (IsPythonJob(job)) return sabot::cli::RunPythonJob(job, flags.threads);
+  if (IsPythonJob(job)) return sabot::cli::RunPythonJob(job, flags.threads, !flags.unordered);
   auto plan = LoadJob(job);
   if (!plan.ok()) return Fail(plan.status());
   std::signal(SIGINT, OnInterrupt);
@@ -113,6 +115,9 @@ int Main(int argc, char** argv) {
                   "worker threads (default: one per core); scans, filters, projections, join probes "
                   "and partial aggregations run on them, with the output in the same order as on one")
       ->check(CLI::PositiveNumber);
+  run->add_flag("--unordered", run_flags.unordered,
+                "the output need not keep the source's row order: each morsel's rows are written as "
+                "soon as they are ready (sorted and aggregated results are unaffected)");
 
   std::string explain_job;
   auto* explain = app.add_subcommand("explain", "Print a job's plan with each step's output columns");

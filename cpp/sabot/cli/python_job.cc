@@ -12,8 +12,9 @@
 
 namespace sabot::cli {
 
-int RunPythonJob(const std::string& job, int threads) {
+int RunPythonJob(const std::string& job, int threads, bool ordered) {
   if (threads > 0) setenv("SABOT_THREADS", std::to_string(threads).c_str(), /*overwrite=*/1);
+  if (!ordered) setenv("SABOT_UNORDERED", "1", /*overwrite=*/1);
   std::string python = "python3";
 #ifdef SABOT_DEFAULT_PYTHON
   python = SABOT_DEFAULT_PYTHON;

@@ -70,8 +70,8 @@ Status MorselExecutor::RunLoop(Source& source, const SourceSplits& splits, const
   MorselProgress progress;
   ARROW_ASSIGN_OR_RAISE(
       bool finished,
-      RunSplitsInOrder<Batches>(
-          n, options_.threads, window, options_.cancel, progress,
+      RunSplits<Batches>(
+          n, options_.threads, window, options_.ordered, options_.cancel, progress,
           [&](size_t index, int w) -> Result<Batches> {
             Batches out;
             Worker& worker = workers[static_cast<size_t>(w)];

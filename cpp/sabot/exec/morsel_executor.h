@@ -38,6 +38,9 @@ struct MorselExecutorOptions {
   //! what is buffered, so this bounds memory); 0 means 2 * threads.
   int max_pending_morsels = 0;
   const std::atomic<bool>* cancel = nullptr;  //!< set to true to stop the run
+  //! false: each split's batches go to the sink as soon as the split is read, not in split
+  //! order (a job that does not need source order; see RunSplits).
+  bool ordered = true;
 };
 
 //! Parallel executor for a bounded source feeding stateless single-input operators

@@ -10,6 +10,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "sabot/exec/operator.h"
@@ -57,12 +58,14 @@ Status ReadMorsel(Source& source, const SourceSplit& split, size_t index, Operat
 //! The shape of every parallel run over splits: `read(index, worker) -> Result<R>` runs
 //! each split on a pool of `threads` workers, at most `window` splits ahead of the
 //! consumer; `consume(index, R) -> Result<bool>` (false: stop early) runs on the calling
-//! thread in split order, so results come out as a single-threaded run would give them.
-//! Returns true when every split was consumed, false when `consume` stopped. The first
-//! failing split in source order is the error; splits after a failure are skipped.
+//! thread. `ordered`: in split order, so results come out as a single-threaded run would
+//! give them; otherwise as splits finish, so a slow split holds no finished one back
+//! (a job that does not need source order asks for this). Returns true when every split
+//! was consumed, false when `consume` stopped. Either way the error is that of the first
+//! failing split in source order; splits after a failure are skipped.
 template <typename R, typename Read, typename Consume>
-Result<bool> RunSplitsInOrder(size_t n, int threads, size_t window, const std::atomic<bool>* cancel,
-                              MorselProgress& progress, Read&& read, Consume&& consume) {
+Result<bool> RunSplits(size_t n, int threads, size_t window, bool ordered, const std::atomic<bool>* cancel,
+                       MorselProgress& progress, Read&& read, Consume&& consume) {
   struct Slot {
     bool done = false;
     Status status;
@@ -71,6 +74,7 @@ Result<bool> RunSplitsInOrder(size_t n, int threads, size_t window, const std::a
   std::mutex mutex;
   std::condition_variable changed;
   std::vector<Slot> slots(n);
+  std::vector<size_t> finished;  // unordered: indices done and not yet taken, in order done
   // Declared after what its tasks use, so its threads are joined before that goes away;
   // `stop` is destroyed first, so every exit stops the queued and running tasks.
   TaskPool pool(threads);
@@ -100,34 +104,61 @@ Result<bool> RunSplitsInOrder(size_t n, int threads, size_t window, const std::a
         slots[index].done = true;
         slots[index].status = std::move(st);
         slots[index].value = std::move(value);
+        if (!ordered) finished.push_back(index);
         changed.notify_all();
       });
     }
   };
 
   submit_up_to(window);
-  for (size_t next = 0; next < n; ++next) {
+  // Unordered, a failure is held until every split before it is in, so that the error
+  // is the first in source order, as ordered.
+  size_t failed_index = MorselProgress::kNoFailure;
+  Status failure;
+  for (size_t taken = 0; taken < n; ++taken) {
+    if (!ordered && taken == next_submit) break;  // a failure stopped the submissions
+    size_t next = taken;
     std::optional<R> value;
     {
       std::unique_lock<std::mutex> lock(mutex);
-      auto& slot = slots[next];
-      while (!slot.done) {
+      auto ready = [&] { return ordered ? slots[taken].done : !finished.empty(); };
+      while (!ready()) {
         if (IsCancelled(cancel)) return Status::Cancelled("job cancelled");
         changed.wait_for(lock, kMorselMaxIdleWait);
       }
-      if (!slot.status.ok()) return slot.status;
+      if (!ordered) {
+        next = finished.front();
+        finished.erase(finished.begin());
+      }
+      auto& slot = slots[next];
+      if (!slot.status.ok()) {
+        if (ordered) return slot.status;
+        if (next < failed_index) {
+          failed_index = next;
+          failure = slot.status;
+        }
+      }
       value = std::move(slot.value);
       slot.value.reset();
     }
     // Hand out more work before consuming, so the workers stay busy meanwhile.
-    submit_up_to(next + 1 + window);
+    submit_up_to(ordered ? next + 1 + window : taken + 1 + window);
     // Once a later split failed, its error is the result unless an earlier one fails:
     // consuming is wasted work.
     if (progress.Failed() || !value) continue;
     ARROW_ASSIGN_OR_RAISE(bool go_on, consume(next, std::move(*value)));
     if (!go_on) return false;
   }
+  if (!failure.ok()) return failure;
   return true;
+}
+
+//! RunSplits in split order.
+template <typename R, typename Read, typename Consume>
+Result<bool> RunSplitsInOrder(size_t n, int threads, size_t window, const std::atomic<bool>* cancel,
+                              MorselProgress& progress, Read&& read, Consume&& consume) {
+  return RunSplits<R>(n, threads, window, /*ordered=*/true, cancel, progress, std::forward<Read>(read),
+                      std::forward<Consume>(consume));
 }
 
 }  // namespace sabot

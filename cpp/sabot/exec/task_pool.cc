@@ -2,24 +2,101 @@
 #include "sabot/exec/task_pool.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "sabot/exec/numa.h"
 
 namespace sabot {
 
+namespace {
+
+// Parked threads: each waits for one job (a pool's worker loop), runs it, and parks again
+// until kParkedThreadIdle passes without a job. Never destroyed, so a parked thread can
+// still wait on it while the process exits.
+class ThreadCache {
+ public:
+  static ThreadCache& Get() {
+    static auto* cache = new ThreadCache();
+    return *cache;
+  }
+
+  //! Runs `job` on a parked thread, or a new one; `parked` runs on that thread once it
+  //! is parked again (so a pool that waits for it knows its threads are reusable).
+  void Run(std::function<void()> job, std::function<void()> parked) {
+    Job next{std::move(job), std::move(parked)};
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!idle_.empty()) {
+      Parked* thread = idle_.back();
+      idle_.pop_back();
+      thread->job = std::move(next);
+      thread->wake.notify_one();
+      return;
+    }
+    lock.unlock();
+    std::thread([this, first = std::move(next)]() mutable { Loop(std::move(first)); }).detach();
+  }
+
+  int parked() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return static_cast<int>(idle_.size());
+  }
+
+ private:
+  struct Job {
+    std::function<void()> run, parked;
+  };
+  struct Parked {
+    std::condition_variable wake;
+    Job job;
+  };
+
+  void Loop(Job job) {
+    Parked self;
+    for (;;) {
+      job.run();
+      std::unique_lock<std::mutex> lock(mutex_);
+      idle_.push_back(&self);
+      lock.unlock();
+      job.parked();
+      job = Job{};
+      lock.lock();
+      const bool woken = self.wake.wait_for(lock, kParkedThreadIdle, [&] { return self.job.run != nullptr; });
+      if (!woken) {
+        idle_.erase(std::find(idle_.begin(), idle_.end(), &self));
+        return;
+      }
+      job = std::move(self.job);
+      self.job = Job{};
+    }
+  }
+
+  std::mutex mutex_;
+  std::vector<Parked*> idle_;  // the most recently parked last: its caches are warmest
+};
+
+}  // namespace
+
+int ParkedThreadsForTesting() { return ThreadCache::Get().parked(); }
+
 TaskPool::TaskPool(int threads) {
-  threads = std::max(threads, 1);
-  threads_.reserve(static_cast<size_t>(threads));
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { WorkerLoop(i); });
+  size_ = std::max(threads, 1);
+  active_workers_ = size_;
+  for (int i = 0; i < size_; ++i) {
+    ThreadCache::Get().Run([this, i] { WorkerLoop(i); },
+                           [this] {
+                             // The last touch of this pool: the destructor may return (and
+                             // free it) once it sees 0.
+                             std::lock_guard<std::mutex> lock(mutex_);
+                             if (--active_workers_ == 0) left_.notify_all();
+                           });
+  }
 }
 
 TaskPool::~TaskPool() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  stopping_ = true;
   work_ready_.notify_all();
-  for (auto& t : threads_) t.join();
+  left_.wait(lock, [this] { return active_workers_ == 0; });
 }
 
 void TaskPool::Submit(Task task) {
@@ -37,13 +114,14 @@ void TaskPool::WaitIdle() {
 
 void TaskPool::WorkerLoop(int worker) {
   // On a multi-node machine each worker stays on one node, so the buffers it allocates
-  // (first touch) and reads live in that node's memory.
+  // (first touch) and reads live in that node's memory. A cached thread may have served
+  // another worker index before, so it is pinned again.
   const NumaTopology& topology = MachineNumaTopology();
   PinThreadToNode(topology, topology.NodeOfWorker(worker));
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     work_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, and nothing left to run
+    if (queue_.empty()) break;  // stopping, and nothing left to run
     Task task = std::move(queue_.front());
     queue_.pop_front();
     ++running_;

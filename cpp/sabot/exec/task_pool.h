@@ -7,8 +7,12 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+#include <chrono>
 
 namespace sabot {
+
+//! How long a parked pool thread waits for another pool before it ends.
+inline constexpr auto kParkedThreadIdle = std::chrono::seconds(30);
 
 //! A fixed-size pool owned by one executor run. Tasks receive the index of the worker
 //! that runs them, in [0, size()), so a task can use that worker's local state (its
@@ -23,19 +27,25 @@ namespace sabot {
 //!
 //! On a machine with several NUMA nodes, worker w is pinned to node w % nodes (see
 //! numa.h); on one node nothing is pinned and the OS schedules freely.
+//!
+//! The threads come from a process-wide cache of parked threads and go back to it when
+//! the pool ends: a query runs several pools (each join build, the probe), and creating
+//! and ending 16 threads each time cost as much kernel time as the work of a small
+//! morsel, with fresh stacks and allocator caches to fault in. A parked thread that no
+//! pool asks for within kParkedThreadIdle ends.
 class TaskPool {
  public:
   using Task = std::function<void(int worker)>;
 
   //! At least one thread, whatever `threads` says.
   explicit TaskPool(int threads);
-  //! Runs the tasks already queued, then joins the threads.
+  //! Runs the tasks already queued, then waits for the threads to leave (to their cache).
   ~TaskPool();
 
   TaskPool(const TaskPool&) = delete;
   TaskPool& operator=(const TaskPool&) = delete;
 
-  int size() const { return static_cast<int>(threads_.size()); }
+  int size() const { return size_; }
   void Submit(Task task);
   //! Blocks until every submitted task has finished.
   void WaitIdle();
@@ -46,10 +56,15 @@ class TaskPool {
   std::mutex mutex_;
   std::condition_variable work_ready_;
   std::condition_variable idle_;
+  std::condition_variable left_;
   std::deque<Task> queue_;
   int running_ = 0;
   bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  int size_ = 0;
+  int active_workers_ = 0;  // workers still in WorkerLoop
 };
+
+//! Threads parked for TaskPools (see there); for tests.
+int ParkedThreadsForTesting();
 
 }  // namespace sabot

@@ -15,6 +15,7 @@
 
 #include "sabot/common/type_names.h"
 #include "sabot/expr/bind.h"
+#include "sabot/ops/join_keys.h"
 #include "sabot/ops/spilling_aggregation.h"
 
 namespace sabot {
@@ -271,32 +272,39 @@ Status HashAggregateState::Merge(HashAggregateState& other) {
 
 Result<std::pair<std::unique_ptr<HashAggregateState>, std::vector<uint32_t>>> HashAggregateState::CopyWithout(
     const std::vector<uint8_t>* drop) const {
+  if (grouper_ == nullptr || num_groups_ == 0) return CopyGroups(nullptr, nullptr);
+  ARROW_ASSIGN_OR_RAISE(arrow::compute::ExecBatch uniques, grouper_->GetUniques());
+  if (drop == nullptr) return CopyGroups(&uniques, nullptr);
+  std::vector<int32_t> kept;
+  for (uint32_t g = 0; g < num_groups_; ++g) {
+    if (!(*drop)[g]) kept.push_back(static_cast<int32_t>(g));
+  }
+  return CopyGroups(&uniques, &kept);
+}
+
+Result<std::pair<std::unique_ptr<HashAggregateState>, std::vector<uint32_t>>> HashAggregateState::CopyGroups(
+    const arrow::compute::ExecBatch* uniques, const std::vector<int32_t>* kept) const {
   ARROW_ASSIGN_OR_RAISE(auto copy, MakeEmpty());
   std::vector<uint32_t> mapping(std::max<uint32_t>(num_groups_, 1), 0);
   if (grouper_ != nullptr && num_groups_ > 0) {
     // Feeding the kept keys through the copy's grouper gives their ids there.
-    ARROW_ASSIGN_OR_RAISE(arrow::compute::ExecBatch uniques, grouper_->GetUniques());
-    std::vector<int32_t> kept;
-    for (uint32_t g = 0; g < num_groups_; ++g) {
-      if (drop == nullptr || !(*drop)[g]) kept.push_back(static_cast<int32_t>(g));
-    }
     std::fill(mapping.begin(), mapping.end(), kDropGroup);
-    if (!kept.empty()) {
+    const int64_t rows = kept == nullptr ? uniques->length : static_cast<int64_t>(kept->size());
+    if (rows > 0) {
       std::vector<arrow::Datum> keys;
-      arrow::Int32Array indices(static_cast<int64_t>(kept.size()), arrow::Buffer::Wrap(kept));
-      for (const auto& value : uniques.values) {
-        if (drop == nullptr) {
+      for (const auto& value : uniques->values) {
+        if (kept == nullptr) {
           keys.push_back(value);
           continue;
         }
+        arrow::Int32Array indices(rows, arrow::Buffer::Wrap(*kept));
         ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(value, arrow::Datum(indices)));
         keys.push_back(std::move(taken));
       }
-      ARROW_ASSIGN_OR_RAISE(arrow::compute::ExecBatch kept_keys,
-                            arrow::compute::ExecBatch::Make(std::move(keys), static_cast<int64_t>(kept.size())));
+      ARROW_ASSIGN_OR_RAISE(arrow::compute::ExecBatch kept_keys, arrow::compute::ExecBatch::Make(std::move(keys), rows));
       ARROW_ASSIGN_OR_RAISE(arrow::Datum ids, copy->grouper_->Consume(arrow::compute::ExecSpan(kept_keys)));
       const uint32_t* new_ids = ids.array()->GetValues<uint32_t>(1);
-      for (size_t i = 0; i < kept.size(); ++i) mapping[static_cast<size_t>(kept[i])] = new_ids[i];
+      for (int64_t i = 0; i < rows; ++i) mapping[kept == nullptr ? i : (*kept)[i]] = new_ids[i];
       copy->num_groups_ = copy->grouper_->num_groups();
       copy->ResizeAccumulators();
     }
@@ -308,6 +316,47 @@ Result<std::pair<std::unique_ptr<HashAggregateState>, std::vector<uint32_t>>> Ha
     ARROW_RETURN_NOT_OK(copy->accumulators_[a]->Merge(*accumulators_[a], mapping.data()));
   }
   return std::make_pair(std::move(copy), std::move(mapping));
+}
+
+bool HashAggregateState::CanSplitByKeyHash() const {
+  if (layout_->key_columns.empty()) return false;
+  for (int k : layout_->key_columns) {
+    if (!IsSupportedJoinKeyType(*layout_->input->field(k)->type())) return false;
+  }
+  return true;
+}
+
+Result<std::vector<std::unique_ptr<HashAggregateState>>> HashAggregateState::SplitByKeyHash(int parts) {
+  SABOT_CHECK(parts >= 1 && parts <= 256 && CanSplitByKeyHash());
+  std::vector<std::unique_ptr<HashAggregateState>> out;
+  if (num_groups_ == 0) {
+    for (int p = 0; p < parts; ++p) {
+      ARROW_ASSIGN_OR_RAISE(auto empty, MakeEmpty());
+      out.push_back(std::move(empty));
+    }
+    return out;
+  }
+  ARROW_ASSIGN_OR_RAISE(arrow::compute::ExecBatch uniques, grouper_->GetUniques());
+  std::vector<std::shared_ptr<arrow::Array>> key_arrays;
+  for (const auto& value : uniques.values) key_arrays.push_back(value.make_array());
+  ARROW_ASSIGN_OR_RAISE(auto keys, JoinKeys::Make(key_arrays));
+  // The high half of the hash picks the part: the groupers' tables use the low bits.
+  std::vector<std::vector<int32_t>> groups(static_cast<size_t>(parts));
+  const uint64_t* hashes = keys.hashes();
+  for (uint32_t g = 0; g < num_groups_; ++g) {
+    // A key with a null hashes as the join keys leave it; any fixed part will do, as long
+    // as equal keys agree, and they do (the hash of the same values is the same).
+    const auto part = static_cast<size_t>(((hashes[g] >> 32) * static_cast<uint64_t>(parts)) >> 32);
+    groups[part].push_back(static_cast<int32_t>(g));
+  }
+  for (int p = 0; p < parts; ++p) {
+    ARROW_ASSIGN_OR_RAISE(auto copied, CopyGroups(&uniques, &groups[static_cast<size_t>(p)]));
+    out.push_back(std::move(copied.first));
+  }
+  grouper_.reset();
+  accumulators_.clear();
+  num_groups_ = 0;
+  return out;
 }
 
 Result<std::shared_ptr<arrow::RecordBatch>> HashAggregateState::ResultsSoFar() const {

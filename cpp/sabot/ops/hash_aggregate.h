@@ -15,6 +15,7 @@
 
 namespace arrow::compute {
 class Grouper;
+struct ExecBatch;
 }  // namespace arrow::compute
 
 namespace sabot {
@@ -45,6 +46,14 @@ class HashAggregateState {
   //! rely on) into this. Groups new to this state are numbered after its own. `other`
   //! is spent.
   Status Merge(HashAggregateState& other);
+
+  //! Whether SplitByKeyHash can split this state: it has keys, all of join key types.
+  bool CanSplitByKeyHash() const;
+
+  //! Moves the groups into `parts` (1..256) states of the same layout by a hash of their
+  //! keys, the same part for the same key in every state: merging part p of many states
+  //! touches no group of another part, so parts merge in parallel. The state is spent.
+  Result<std::vector<std::unique_ptr<HashAggregateState>>> SplitByKeyHash(int parts);
 
   //! The results so far as Finalize gives them, but in one batch, one row per group in
   //! group-id order, leaving this state as it is: how a changelog reads what changed.
@@ -83,6 +92,10 @@ class HashAggregateState {
   //! A copy without the groups `drop` marks (none when null), and each group's id there.
   Result<std::pair<std::unique_ptr<HashAggregateState>, std::vector<uint32_t>>> CopyWithout(
       const std::vector<uint8_t>* drop) const;
+  //! A copy holding only the groups `kept` lists (all when null; `uniques` are this
+  //! state's keys, null when it has none or no groups), and each group's id there.
+  Result<std::pair<std::unique_ptr<HashAggregateState>, std::vector<uint32_t>>> CopyGroups(
+      const arrow::compute::ExecBatch* uniques, const std::vector<int32_t>* kept) const;
   void ResizeAccumulators();
 
   std::shared_ptr<const Layout> layout_;

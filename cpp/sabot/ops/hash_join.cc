@@ -343,7 +343,8 @@ Result<std::unique_ptr<Operator>> MakeHashJoin(const std::shared_ptr<arrow::Sche
 
 Result<JoinBuildSide> BuildJoinSide(const std::shared_ptr<arrow::Schema>& left,
                                     const std::shared_ptr<arrow::Schema>& right, const JoinSpec& spec,
-                                    const std::vector<std::shared_ptr<arrow::RecordBatch>>& right_batches) {
+                                    const std::vector<std::shared_ptr<arrow::RecordBatch>>& right_batches,
+                                    int threads) {
   ARROW_ASSIGN_OR_RAISE(auto layout, ResolveJoin(left, right, spec));
   JoinHashTableBuilder builder(right, layout.right_key_indices);
   int64_t value_bytes = 0;
@@ -353,7 +354,7 @@ Result<JoinBuildSide> BuildJoinSide(const std::shared_ptr<arrow::Schema>& left,
     value_bytes += bytes;
   }
   const int64_t rows = builder.num_rows();
-  ARROW_ASSIGN_OR_RAISE(auto table, builder.Finish(BuildKeepsDistinctKeys(spec)));
+  ARROW_ASSIGN_OR_RAISE(auto table, builder.Finish(BuildKeepsDistinctKeys(spec), threads));
   return JoinBuildSide{right, std::move(table), JoinBuildMemory(value_bytes, rows)};
 }
 

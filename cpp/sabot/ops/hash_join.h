@@ -137,10 +137,12 @@ struct JoinBuildSide {
   int64_t memory_bytes = 0;  //!< as JoinBuildMemory accounts it
 };
 
-//! Builds the table of `spec`'s join over `right_batches`, the whole right input.
+//! Builds the table of `spec`'s join over `right_batches`, the whole right input, on up to
+//! `threads` threads.
 Result<JoinBuildSide> BuildJoinSide(const std::shared_ptr<arrow::Schema>& left,
                                     const std::shared_ptr<arrow::Schema>& right, const JoinSpec& spec,
-                                    const std::vector<std::shared_ptr<arrow::RecordBatch>>& right_batches);
+                                    const std::vector<std::shared_ptr<arrow::RecordBatch>>& right_batches,
+                                    int threads = 1);
 
 //! A probe-only copy of the join over a finished build side: one input (port 0, the
 //! left rows), the output of MakeHashJoin. Inner, left, semi and anti joins only.

@@ -37,8 +37,8 @@ class JoinHashTableBuilder {
   //! Concatenates the rows into one array per column, hashes the keys and builds the
   //! table. `distinct_keys` keeps only the first row of each key in the chains: semi and
   //! anti joins without a residual only ask whether a key exists, and duplicates would
-  //! make every probe walk them.
-  Result<std::shared_ptr<const JoinHashTable>> Finish(bool distinct_keys);
+  //! make every probe walk them. A build of many rows inserts on `threads` threads.
+  Result<std::shared_ptr<const JoinHashTable>> Finish(bool distinct_keys, int threads = 1);
 
  private:
   std::shared_ptr<arrow::Schema> schema_;
@@ -66,6 +66,8 @@ struct JoinMatches {
 class JoinHashTable {
  public:
   static constexpr uint32_t kNoRow = 0xFFFFFFFFu;
+  //! Builds with at least this many rows insert in parallel when given threads.
+  static constexpr int64_t kParallelInsertRows = 1 << 20;
 
   int64_t num_rows() const { return num_rows_; }
   //! The build rows, one concatenated array per column of the build schema.
@@ -101,17 +103,25 @@ class JoinHashTable {
   };
 
   //! With `drop_duplicate_words` (one kWord64 key column), a row whose key equals its
-  //! chain head's replaces the head instead of joining the chain.
-  void Insert(const JoinKeys& keys, bool drop_duplicate_words);
+  //! chain head's replaces the head instead of joining the chain. Large builds insert on
+  //! `threads` threads (see the .cc).
+  void Insert(const JoinKeys& keys, bool drop_duplicate_words, int threads);
+  //! The slots form 2^k regions (k = 0 for a serial build), picked by the hash's top
+  //! bits; a hash's first slot is in its region, and probing wraps inside the region.
+  uint64_t Region(uint64_t hash) const { return (hash >> 1) >> region_shift_; }
+  uint64_t Home(uint64_t hash) const { return Region(hash) * (region_mask_ + 1) | (hash & region_mask_); }
+  uint64_t NextSlot(uint64_t s) const { return (s & ~region_mask_) | ((s + 1) & region_mask_); }
   //! Unlinks rows whose key equals their chain head's.
   void DropDuplicateKeys();
 
   int64_t num_rows_ = 0;
   std::vector<std::shared_ptr<arrow::Array>> columns_;
   std::unique_ptr<JoinKeys> keys_;
-  std::vector<Slot> slots_;
-  uint64_t mask_ = 0;
-  std::vector<uint32_t> next_;  // next build row with the same hash, kNoRow at chain end
+  std::unique_ptr<Slot[]> slots_;
+  uint64_t num_slots_ = 0;
+  int region_shift_ = 63;     // 63 - region bits: (hash >> 1) >> 63 is 0, one region
+  uint64_t region_mask_ = 0;  // slots per region - 1
+  std::unique_ptr<uint32_t[]> next_;  // next build row with the same hash, kNoRow at chain end
 };
 
 }  // namespace sabot

@@ -59,7 +59,7 @@ Result<JoinBuildSide> RunBuildSide(const PlanNode& join, const LoweredPlan& lowe
   arrow::TableBatchReader reader(*rows);
   ARROW_ASSIGN_OR_RAISE(auto batches, reader.ToRecordBatches());
   return BuildJoinSide(lowered.schemas.at(join.inputs()[0].get()), rows->schema(),
-                       static_cast<const JoinNode&>(join).spec, batches);
+                       static_cast<const JoinNode&>(join).spec, batches, options.threads);
 }
 
 // The joins of `node`'s plan whose build side can run first, outside the build sides of
@@ -155,7 +155,7 @@ Status RunParallel(const PlanNode& body, const ParallelShape& shape, const Sourc
   auto make_chain = [&] { return LowerOperatorChain(*shape.top, source, lower); };
   ExecutorStats run_stats;
   if (shape.aggregate == nullptr && shape.sort == nullptr) {
-    MorselExecutor executor({workers, /*max_pending_morsels=*/0, options.cancel});
+    MorselExecutor executor({workers, /*max_pending_morsels=*/0, options.cancel, options.ordered});
     ARROW_ASSIGN_OR_RAISE(run_stats, executor.Run(*source, splits, make_chain, sink));
   } else if (shape.aggregate == nullptr) {
     // The sort and the rest of the plan are lowered once more over the chain's output.
@@ -166,7 +166,7 @@ Status RunParallel(const PlanNode& body, const ParallelShape& shape, const Sourc
       return rest.status();
     }
     StageSink stage(&chain_output, &sink);
-    MorselExecutor executor({workers, /*max_pending_morsels=*/0, options.cancel});
+    MorselExecutor executor({workers, /*max_pending_morsels=*/0, options.cancel, options.ordered});
     ARROW_ASSIGN_OR_RAISE(run_stats, executor.Run(*source, splits, make_chain, stage));
   } else {
     // The rest of the plan is lowered once more over the aggregate's result, into the

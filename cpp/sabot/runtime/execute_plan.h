@@ -16,6 +16,11 @@ struct ExecuteOptions {
   //! Worker threads; 1 runs everything on the calling thread.
   int threads = 1;
   const std::atomic<bool>* cancel = nullptr;  //!< set to true to stop the run
+  //! false: the job does not need source order, so a chain run on the MorselExecutor
+  //! hands each morsel's output on as soon as it is ready (RunSplits). Aggregates, sorts
+  //! and per-key order in streaming are unaffected; a join's output may come in another
+  //! row order.
+  bool ordered = true;
 };
 
 //! Runs `lowered` (the lowering of `body`, a plan without its sink, into its sink).

@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 #include <arrow/record_batch.h>
 
@@ -34,6 +38,151 @@ struct Worker {
   Operator* entry = nullptr;  // chain.head, or the input when the chain is empty
 };
 
+
+Status PushResult(std::vector<std::shared_ptr<arrow::RecordBatch>> result, Operator& downstream) {
+  for (auto& batch : result) {
+    ARROW_ASSIGN_OR_RAISE(auto flow, downstream.Push(0, Message::Batch(std::move(batch))));
+    if (flow == Flow::kStop) return Status::OK();  // as PipelineExecutor: no EndOfStream
+  }
+  return downstream.Push(0, Message::EndOfStream()).status();
+}
+
+
+// One merge lane: a thread that folds part `p` of every split's partial state, in split
+// order, into its own total, then finalizes it. Parts hold disjoint keys, so lanes never
+// share a group and need no lock but their queue's.
+class MergeLane {
+ public:
+  MergeLane(std::unique_ptr<HashAggregateState> total, size_t capacity)
+      : total_(std::move(total)), capacity_(capacity), thread_([this] { Loop(); }) {}
+  ~MergeLane() {
+    Close();
+    thread_.join();
+  }
+
+  //! Queues the next split's part, waiting while `capacity` parts are queued already (so
+  //! the partial states held stay bounded); false once the lane failed.
+  bool Push(std::unique_ptr<HashAggregateState> part) {
+    std::unique_lock lock(mutex_);
+    room_.wait(lock, [&] { return queue_.size() < capacity_ || failed_; });
+    if (failed_) return false;
+    queue_.push_back(std::move(part));
+    ready_.notify_one();
+    return true;
+  }
+
+  //! No more parts: the lane finalizes once its queue is drained.
+  void Close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    ready_.notify_one();
+  }
+
+  //! Waits for the lane to finish; its result batches or its first error.
+  Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Finish() {
+    Close();
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [&] { return finished_; });
+    ARROW_RETURN_NOT_OK(status_);
+    return std::move(result_);
+  }
+
+ private:
+  void Loop() {
+    Status status;
+    for (;;) {
+      std::unique_ptr<HashAggregateState> part;
+      {
+        std::unique_lock lock(mutex_);
+        ready_.wait(lock, [&] { return !queue_.empty() || closed_; });
+        if (queue_.empty()) break;
+        part = std::move(queue_.front());
+        queue_.pop_front();
+        room_.notify_one();
+      }
+      if (status.ok()) status = total_->Merge(*part);
+      if (!status.ok()) {
+        std::lock_guard lock(mutex_);
+        failed_ = true;
+        room_.notify_all();
+      }
+    }
+    Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> result =
+        status.ok() ? total_->Finalize() : Result<std::vector<std::shared_ptr<arrow::RecordBatch>>>(status);
+    total_.reset();
+    std::lock_guard lock(mutex_);
+    if (result.ok()) {
+      result_ = std::move(*result);
+    } else {
+      status_ = result.status();
+      failed_ = true;
+      room_.notify_all();
+    }
+    finished_ = true;
+    done_.notify_all();
+  }
+
+  std::unique_ptr<HashAggregateState> total_;
+  const size_t capacity_;
+  std::mutex mutex_;
+  std::condition_variable ready_, room_, done_;
+  std::deque<std::unique_ptr<HashAggregateState>> queue_;
+  bool closed_ = false, failed_ = false, finished_ = false;
+  Status status_;
+  std::vector<std::shared_ptr<arrow::RecordBatch>> result_;
+  std::thread thread_;  // last: it starts once the members above exist
+};
+
+// Parallel aggregation whose merge runs on lanes too (see ParallelAggregationOptions): each
+// split's partial state is split by key hash into one part per lane.
+Status RunMergeLanes(const ParallelAggregationOptions& options, Source& source, const SourceSplits& splits,
+                     std::vector<Worker>& workers, const HashAggregateState& prototype, size_t window,
+                     MorselProgress& progress, Operator& downstream, ExecutorStats* stats) {
+  // As many lanes as threads: the merge of many groups is then as parallel as the rest.
+  const int parts = options.threads;
+  std::vector<std::unique_ptr<MergeLane>> lanes;
+  for (int p = 0; p < parts; ++p) {
+    ARROW_ASSIGN_OR_RAISE(auto total, prototype.MakeEmpty());
+    lanes.push_back(std::make_unique<MergeLane>(std::move(total), window));
+  }
+  using Parts = std::vector<std::unique_ptr<HashAggregateState>>;
+  Status run = RunSplitsInOrder<Parts>(
+                   splits.size(), options.threads, window, options.cancel, progress,
+                   [&](size_t index, int w) -> Result<Parts> {
+                     ARROW_ASSIGN_OR_RAISE(auto state, prototype.MakeEmpty());
+                     Worker& worker = workers[static_cast<size_t>(w)];
+                     worker.input->state = state.get();
+                     ARROW_RETURN_NOT_OK(
+                         ReadMorsel(source, *splits[index], index, worker.entry, progress, options.cancel));
+                     return state->SplitByKeyHash(parts);
+                   },
+                   // In split order, so each lane merges its part of the splits in order too.
+                   [&](size_t, Parts split_parts) -> Result<bool> {
+                     for (int p = 0; p < parts; ++p) {
+                       if (!lanes[static_cast<size_t>(p)]->Push(std::move(split_parts[static_cast<size_t>(p)]))) {
+                         return false;  // that lane failed; Finish reports its error
+                       }
+                     }
+                     return true;
+                   })
+                   .status();
+  stats->source_rows = progress.rows.load();
+  stats->source_batches = progress.batches.load();
+  std::vector<std::shared_ptr<arrow::RecordBatch>> result;
+  Status merged;
+  for (auto& lane : lanes) {  // every lane is finished (and joined) even after an error
+    auto batches = lane->Finish();
+    if (!batches.ok()) {
+      if (merged.ok()) merged = batches.status();
+      continue;
+    }
+    for (auto& batch : *batches) result.push_back(std::move(batch));
+  }
+  lanes.clear();
+  ARROW_RETURN_NOT_OK(run);
+  ARROW_RETURN_NOT_OK(merged);
+  return PushResult(std::move(result), downstream);
+}
 
 }  // namespace
 
@@ -71,6 +220,9 @@ Status ParallelAggregation::RunLoop(Source& source, const SourceSplits& splits,
   const size_t window = static_cast<size_t>(
       options_.max_pending_splits > 0 ? options_.max_pending_splits : 2 * options_.threads);
   MorselProgress progress;
+  if (options_.threads > 1 && prototype.CanSplitByKeyHash()) {
+    return RunMergeLanes(options_, source, splits, workers, prototype, window, progress, downstream, stats);
+  }
   ARROW_ASSIGN_OR_RAISE(auto total, prototype.MakeEmpty());
   using State = std::unique_ptr<HashAggregateState>;
   ARROW_RETURN_NOT_OK(RunSplitsInOrder<State>(
@@ -92,11 +244,7 @@ Status ParallelAggregation::RunLoop(Source& source, const SourceSplits& splits,
 
   ARROW_ASSIGN_OR_RAISE(auto result, total->Finalize());
   total.reset();
-  for (auto& batch : result) {
-    ARROW_ASSIGN_OR_RAISE(auto flow, downstream.Push(0, Message::Batch(std::move(batch))));
-    if (flow == Flow::kStop) return Status::OK();  // as PipelineExecutor: no EndOfStream
-  }
-  return downstream.Push(0, Message::EndOfStream()).status();
+  return PushResult(std::move(result), downstream);
 }
 
 }  // namespace sabot

@@ -35,6 +35,12 @@ struct ParallelAggregationOptions {
 //!
 //! A partial state per split, not per thread: a thread's splits are not contiguous, and
 //! first/last need the input order. Merging costs one pass over each split's groups.
+//! With several threads and keys that hash (join key types), the merge is parallel too:
+//! each split's partial is split by key hash into one part per thread (the worker does
+//! this), and one merge lane per part folds its parts in split order on its own thread,
+//! then finalizes. Per group the merge order is the same as one thread's, so answers are
+//! identical; only the order of the groups in the output differs (unspecified, as SQL).
+//! A query with millions of groups (TPC-H Q18) would otherwise merge them on one thread.
 //!
 //! Control events: watermarks read from the splits are dropped (a bounded source's
 //! EndOfStream implies the +infinity watermark). Partial states are not accounted in

@@ -30,7 +30,7 @@ Result<RunResult> RunPlan(const PlanNode& plan, const RunOptions& options) {
       MemoryBudget::Options{options.memory_limit_bytes, options.allow_spill, options.spill_directory});
   lower.metrics = MakePlanMetrics(root);
   ARROW_ASSIGN_OR_RAISE(auto lowered, LowerPlan(root, &output, lower));
-  ARROW_ASSIGN_OR_RAISE(auto stats, ExecutePlan(*root.input(), lowered, lower, {threads, options.cancel}));
+  ARROW_ASSIGN_OR_RAISE(auto stats, ExecutePlan(*root.input(), lowered, lower, {threads, options.cancel, options.ordered}));
   RunResult result;
   result.spill_files = lower.memory->spill_files();
   result.spilled_bytes = lower.memory->spilled_bytes();

@@ -27,6 +27,8 @@ struct RunOptions {
   std::string spill_directory;
   //! Worker threads, 0 for one per core; which parts of a plan use them: see ExecutePlan.
   int threads = 0;
+  //! false: the output need not keep source order (see ExecuteOptions::ordered).
+  bool ordered = true;
 };
 
 struct RunResult {

@@ -130,8 +130,9 @@ Result<std::unique_ptr<RunningPlan>> RunningPlan::Start(PlanPtr logical, Running
   auto plan = std::make_shared<LoweredPlan>(std::move(lowered));
   g_active_engine_threads.fetch_add(1);
   // The engine thread shares the logical plan too: parallel runs lower parts of it again.
-  running->engine_ = std::thread([body, plan, lower, raw, threads] {
-    Status status = ExecutePlan(*body, *plan, lower, {threads, &raw->cancel_}).status();
+  const bool ordered = options.ordered;
+  running->engine_ = std::thread([body, plan, lower, raw, threads, ordered] {
+    Status status = ExecutePlan(*body, *plan, lower, {threads, &raw->cancel_, ordered}).status();
     raw->channel_->Finish(std::move(status));
     g_active_engine_threads.fetch_sub(1);
   });

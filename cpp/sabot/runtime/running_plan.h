@@ -23,6 +23,8 @@ struct RunningPlanOptions {
   bool allow_spill = true;
   //! Worker threads, 0 for one per core; as in RunOptions.
   int threads = 0;
+  //! false: the output need not keep source order (see ExecuteOptions::ordered).
+  bool ordered = true;
 };
 
 class ResultChannel;

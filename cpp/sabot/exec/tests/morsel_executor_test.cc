@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <arrow/api.h>
@@ -147,6 +148,31 @@ std::vector<int64_t> Expected(int splits, int batches, int64_t rows) {
   return out;
 }
 
+// Fails splits 3 (late) and 4 (at once): a run must report split 3's error.
+class FailTwice final : public BatchTransform {
+ public:
+  FailTwice() : BatchTransform(Schema()) {}
+  std::string_view name() const override { return "FailTwice"; }
+
+ protected:
+  Result<std::shared_ptr<arrow::RecordBatch>> Transform(const std::shared_ptr<arrow::RecordBatch>& b) override {
+    const int64_t first = static_cast<const arrow::Int64Array&>(*b->column(0)).Value(0);
+    if (first == 3'000'000) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      return Status::Invalid("split 3");
+    }
+    if (first == 4'000'000) return Status::Invalid("split 4");
+    return b;
+  }
+};
+
+Result<OperatorChain> FailTwiceChain() {
+  OperatorChain c;
+  c.operators.push_back(std::make_unique<FailTwice>());
+  c.head = c.tail = c.operators.back().get();
+  return c;
+}
+
 TEST(TaskPool, RunsEverySubmittedTaskOnAWorker) {
   TaskPool pool(3);
   std::atomic<int> sum{0};
@@ -160,6 +186,27 @@ TEST(TaskPool, RunsEverySubmittedTaskOnAWorker) {
   pool.WaitIdle();
   EXPECT_EQ(sum.load(), 999 * 1000 / 2);
   EXPECT_FALSE(bad_worker.load());
+}
+
+TEST(TaskPool, ReusesParkedThreads) {
+  std::set<std::thread::id> first, second;
+  std::mutex mutex;
+  auto run = [&](std::set<std::thread::id>* ids) {
+    TaskPool pool(4);
+    for (int i = 0; i < 64; ++i) {
+      pool.Submit([&, ids](int) {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        std::lock_guard<std::mutex> lock(mutex);
+        ids->insert(std::this_thread::get_id());
+      });
+    }
+  };
+  run(&first);
+  EXPECT_GE(ParkedThreadsForTesting(), 4);  // the pool's threads parked, not ended
+  run(&second);
+  // The second pool ran on the threads the first one parked (the latest parked go first).
+  for (const auto& id : second) EXPECT_TRUE(first.count(id));
+  EXPECT_LE(second.size(), 4u);
 }
 
 TEST(MorselExecutor, KeepsSplitOrderAndSendsOneEndOfStream) {
@@ -201,32 +248,10 @@ TEST(MorselExecutor, AFailingSplitFailsTheRunAndAbortsTheSink) {
 
 TEST(MorselExecutor, ReportsTheFirstFailingSplitInSourceOrder) {
   // Two splits fail; whichever fails first in time, the earlier split's error wins.
-  class FailTwice final : public BatchTransform {
-   public:
-    FailTwice() : BatchTransform(Schema()) {}
-    std::string_view name() const override { return "FailTwice"; }
-
-   protected:
-    Result<std::shared_ptr<arrow::RecordBatch>> Transform(const std::shared_ptr<arrow::RecordBatch>& b) override {
-      const int64_t first = static_cast<const arrow::Int64Array&>(*b->column(0)).Value(0);
-      if (first == 3'000'000) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        return Status::Invalid("split 3");
-      }
-      if (first == 4'000'000) return Status::Invalid("split 4");
-      return b;
-    }
-  };
   for (int attempt = 0; attempt < 3; ++attempt) {
     FakeSource source(10, 1, 10, 0);
     RecordingSink sink;
-    auto chain = []() -> Result<OperatorChain> {
-      OperatorChain c;
-      c.operators.push_back(std::make_unique<FailTwice>());
-      c.head = c.tail = c.operators.back().get();
-      return c;
-    };
-    auto stats = MorselExecutor({4}).Run(source, chain, sink);
+    auto stats = MorselExecutor({4}).Run(source, FailTwiceChain, sink);
     ASSERT_FALSE(stats.ok());
     EXPECT_EQ(stats.status().message(), "split 3");
   }
@@ -257,11 +282,66 @@ TEST(MorselExecutor, BuffersAtMostTheWindow) {
   EXPECT_LE(sink.max_ahead, 3);
 }
 
+// Without the order guarantee every row still arrives once, each split's batches stay
+// together in their order, and a slow first split holds no other one back.
+TEST(MorselExecutor, UnorderedDeliversEveryRowAsSplitsFinish) {
+  class SlowFirstSplit final : public BatchTransform {
+   public:
+    SlowFirstSplit() : BatchTransform(Schema()) {}
+    std::string_view name() const override { return "SlowFirstSplit"; }
+
+   protected:
+    Result<std::shared_ptr<arrow::RecordBatch>> Transform(const std::shared_ptr<arrow::RecordBatch>& b) override {
+      if (static_cast<const arrow::Int64Array&>(*b->column(0)).Value(0) == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      return b;
+    }
+  };
+  auto chain = []() -> Result<OperatorChain> {
+    OperatorChain c;
+    c.operators.push_back(std::make_unique<SlowFirstSplit>());
+    c.head = c.tail = c.operators.back().get();
+    return c;
+  };
+  for (int threads : {1, 2, 8}) {
+    FakeSource source(40, 3, 100);
+    RecordingSink sink;
+    MorselExecutorOptions options{threads};
+    options.ordered = false;
+    auto stats = MorselExecutor(options).Run(source, chain, sink);
+    ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+    auto want = Expected(40, 3, 100);
+    for (auto& v : want) v /= 2;
+    auto got = sink.values;
+    if (threads > 1) {
+      EXPECT_NE(got.front(), 0) << "split 0 is slow: others come first";
+    }
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, want) << threads << " threads";
+    EXPECT_EQ(sink.eos, 1);
+  }
+}
+
+TEST(MorselExecutor, UnorderedReportsTheFirstFailingSplitInSourceOrder) {
+  FakeSource source(10, 1, 10, 0);
+  RecordingSink sink;
+  MorselExecutorOptions options{4};
+  options.ordered = false;
+  auto stats = MorselExecutor(options).Run(source, FailTwiceChain, sink);
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.status().message(), "split 3");
+  EXPECT_TRUE(sink.aborted);
+}
+
 TEST(MorselExecutor, StressManyTinyMorselsOnManyThreads) {
-  for (int round = 0; round < 5; ++round) {
+  for (int round = 0; round < 6; ++round) {
     FakeSource source(5000, 1, 1, 20);
     RecordingSink sink;
-    ASSERT_TRUE(MorselExecutor({16, 7}).Run(source, Doubler(), sink).ok());
+    MorselExecutorOptions options{16, 7};
+    options.ordered = round % 2 == 0;
+    ASSERT_TRUE(MorselExecutor(options).Run(source, Doubler(), sink).ok());
+    if (!options.ordered) std::sort(sink.values.begin(), sink.values.end());
     EXPECT_EQ(sink.values, Expected(5000, 1, 1));
     EXPECT_EQ(sink.eos, 1);
   }

@@ -93,6 +93,18 @@ void ExpectSameForAllThreadCounts(const PlanPtr& plan, int64_t expected_rows) {
   }
 }
 
+// The plan fails with an integer overflow, the same error at every thread count.
+void ExpectOverflowAtEveryThreadCount(const PlanPtr& plan) {
+  auto one = RunWith(plan, 1);
+  ASSERT_FALSE(one.ok());
+  EXPECT_NE(one.status().ToString().find("integer overflow"), std::string::npos) << one.status().ToString();
+  for (int threads : {2, 8}) {
+    auto got = RunWith(plan, threads);
+    ASSERT_FALSE(got.ok()) << threads << " threads";
+    EXPECT_EQ(got.status().ToString(), one.status().ToString()) << threads << " threads";
+  }
+}
+
 TEST(ParallelAggregate, MemoryTableGroupByFilterThenSort) {
   auto plan = Stream::FromTable(Table(1'000'000), "t")
                   .Filter(col("s") != lit("s3"))
@@ -155,15 +167,55 @@ TEST(ParallelAggregate, SumOverflowFailsAtEveryThreadCount) {
                     .Aggregate({}, {{F::kSum, "x", "sum_x"}})
                     .Sort({{"sum_x", true}})
                     .Collect();
-    auto one = RunWith(plan, 1);
-    ASSERT_FALSE(one.ok());
-    EXPECT_NE(one.status().ToString().find("integer overflow"), std::string::npos) << one.status().ToString();
-    for (int threads : {2, 8}) {
-      auto got = RunWith(plan, threads);
-      ASSERT_FALSE(got.ok()) << threads << " threads";
-      EXPECT_EQ(got.status().ToString(), one.status().ToString()) << threads << " threads";
+    ExpectOverflowAtEveryThreadCount(plan);
+  }
+}
+
+// Many groups (the merge runs on one lane per thread, see ParallelAggregation): a key of
+// 100K values plus nulls, and a two-column key with a string, unique per row. Per group
+// the per-split partial states merge in split order whatever the thread count, so from
+// 2 threads on even float sums agree exactly.
+TEST(ParallelAggregate, ManyGroupsMergeOnLanesExactly) {
+  auto table = Table(400'000);
+  arrow::Int64Builder g, h;  // g: 100,003 values and null; h: 20,011 values (with s: every row)
+  for (int64_t i = 0; i < table->num_rows(); ++i) {
+    ASSERT_TRUE((i % 13 == 0 ? g.AppendNull() : g.Append(i * 7919 % 100'003)).ok());
+    ASSERT_TRUE(h.Append(i % 20'011).ok());
+  }
+  table = *table->AddColumn(4, arrow::field("g", arrow::int64()), std::make_shared<arrow::ChunkedArray>(*g.Finish()));
+  table = *table->AddColumn(5, arrow::field("h", arrow::int64()), std::make_shared<arrow::ChunkedArray>(*h.Finish()));
+  auto plan = Stream::FromTable(table, "t")
+                  .Aggregate({"g"}, AllAggregates("x", "v", "s"))
+                  .Sort({{"g", true}})
+                  .Collect();
+  auto two_keys = Stream::FromTable(table, "t")
+                      .Aggregate({"s", "h"}, AllAggregates("x", "v", "s"))
+                      .Sort({{"s", true}, {"h", true}})
+                      .Collect();
+  for (const auto& [p, groups] : {std::pair{plan, int64_t{100'004}}, std::pair{two_keys, int64_t{400'000}}}) {
+    ASSERT_NE(ParallelAggregateOf(*p), nullptr);
+    auto one = RunWith(p, 1);
+    ASSERT_TRUE(one.ok()) << one.status().ToString();
+    ASSERT_EQ((*one)->num_rows(), groups);
+    auto two = RunWith(p, 2);
+    ASSERT_TRUE(two.ok()) << two.status().ToString();
+    ExpectClose(**one, **two, 2);  // one thread keeps one running sum, not per-split ones
+    for (int threads : {3, 8}) {
+      auto got = RunWith(p, threads);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      EXPECT_TRUE((*got)->Equals(**two)) << threads << " threads";
     }
   }
+}
+
+// An overflow that only the merge of one group's partial states sees fails the job with
+// the same error at every thread count (on a merge lane when there are several).
+TEST(ParallelAggregate, GroupSumOverflowInTheMergeFails) {
+  const int64_t half = std::numeric_limits<int64_t>::max() / 2 + 1;
+  auto plan = Stream::FromTable(Table(1'000'000, {{5, half}, {700'005, half}}), "t")
+                  .Aggregate({"k"}, {{F::kSum, "x", "sum_x"}})
+                  .Collect();
+  ExpectOverflowAtEveryThreadCount(plan);
 }
 
 TEST(ParallelAggregate, PlanShapes) {
