@@ -33,6 +33,12 @@ QUERIES: dict[str, str] = {
                    m AS (SELECT window_start, max(num) AS max_num FROM c GROUP BY ALL)
               SELECT c.auction, c.num, c.window_start FROM c JOIN m
                 ON c.window_start = m.window_start AND c.num = m.max_num""",
+    "q6": f"""SELECT seller, id, epoch_us(expires) AS expires, price,
+                     avg(price) OVER (PARTITION BY seller ORDER BY expires, id
+                                      ROWS BETWEEN 9 PRECEDING AND CURRENT ROW) AS avg_price FROM (
+                SELECT a.id, a.seller, a.expires, b.price,
+                       row_number() OVER (PARTITION BY a.id ORDER BY b.price DESC, b.date_time) AS rn
+                FROM {_OPEN_BIDS} AND b.price >= a.reserve) WHERE rn = 1""",
     "q7": f"""WITH b AS (SELECT *, {_T} // 10000000 AS w FROM bid),
                    m AS (SELECT w, max(price) AS max_price FROM b GROUP BY w)
               SELECT b.auction, b.price, b.bidder, epoch_us(b.date_time) AS date_time, b.extra

@@ -16,10 +16,18 @@ any one, including endless sources such as ``sabot.generate(rows=None)``.
 """
 from __future__ import annotations
 
+import os as _os
 from os import PathLike
 from typing import Any, Sequence
 
-import pyarrow as pa  # loads the Arrow C++ libraries the extension links against
+# Arrow's allocator (mimalloc) hands freed memory back to the OS 10 ms after a free, and
+# the next batches fault it in again, zeroing 2 MiB huge pages: up to a quarter of a
+# stateless query's CPU time went to that. Keeping freed memory 10 s makes batch churn
+# fault-free. mimalloc reads this when the Arrow libraries load, so it takes effect when
+# sabot is imported before pyarrow; a value already set wins.
+_os.environ.setdefault("MIMALLOC_PURGE_DELAY", "10000")
+
+import pyarrow as pa  # noqa: E402  (loads the Arrow C++ libraries the extension links against)
 
 from . import _core, agg
 from .changelog import materialize

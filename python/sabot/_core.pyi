@@ -113,8 +113,9 @@ def from_stream_capsule(capsule: Any, name: str, event_time: str = "", max_out_o
     """An ``ArrowArrayStream`` PyCapsule, read into memory without copying buffers; with
     ``event_time``, a watermark of max(event time) - bound follows each batch."""
 def write_file(stream: Stream, format: str, path: str, memory_limit: int = 0, allow_spill: bool = True,
-               threads: int = 0, ordered: bool = True) -> int:
-    """Runs the stream into a file (temporary name, renamed on success); the row count."""
+               threads: int = 0, ordered: bool = True, partition_by: list[str] = ...) -> int:
+    """Runs the stream into a file (temporary name, renamed on success), or with
+    ``partition_by`` into a directory of one file per partition value; the row count."""
 def count_rows(stream: Stream, memory_limit: int = 0, allow_spill: bool = True, threads: int = 0,
                ordered: bool = True) -> int: ...
 def analyze(stream: Stream, memory_limit: int = 0, allow_spill: bool = True, threads: int = 0,

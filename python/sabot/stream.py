@@ -464,20 +464,30 @@ class Stream:
         reader = pa.RecordBatchReader.from_batches(it.schema, it)
         return reader.__arrow_c_stream__(requested_schema)
 
-    def write_csv(self, path: str) -> int:
-        return _core.write_file(self._s, "csv", str(path), **_JobSettings.args())
+    def write_csv(self, path: str, *, partition_by: str | Sequence[str] = ()) -> int:
+        """See ``write_parquet`` for ``partition_by``."""
+        return _core.write_file(self._s, "csv", str(path), partition_by=_names(partition_by), **_JobSettings.args())
 
-    def write_json(self, path: str) -> int:
-        """JSON lines: one object per row."""
-        return _core.write_file(self._s, "jsonl", str(path), **_JobSettings.args())
+    def write_json(self, path: str, *, partition_by: str | Sequence[str] = ()) -> int:
+        """JSON lines: one object per row. See ``write_parquet`` for ``partition_by``."""
+        return _core.write_file(self._s, "jsonl", str(path), partition_by=_names(partition_by), **_JobSettings.args())
 
-    def write_ipc(self, path: str, stream: bool = False) -> int:
-        return _core.write_file(self._s, "ipc_stream" if stream else "ipc", str(path), **_JobSettings.args())
+    def write_ipc(self, path: str, stream: bool = False, *, partition_by: str | Sequence[str] = ()) -> int:
+        """See ``write_parquet`` for ``partition_by``."""
+        return _core.write_file(self._s, "ipc_stream" if stream else "ipc", str(path),
+                                partition_by=_names(partition_by), **_JobSettings.args())
 
-    def write_parquet(self, path: str) -> int:
+    def write_parquet(self, path: str, *, partition_by: str | Sequence[str] = ()) -> int:
         """Writes to a temporary name and renames on success: a failed job leaves nothing.
-        Returns the number of rows written."""
-        return _core.write_file(self._s, "parquet", str(path), **_JobSettings.args())
+        Returns the number of rows written. With ``partition_by`` (columns), ``path`` is a
+        directory with one file per distinct value, Hive style, the partition columns
+        left out of the files (an existing directory is replaced whole)::
+
+            bids.with_columns(hour=call("strftime", col("date_time"), format="%Y-%m-%d %H"))\
+                .write_parquet("bids", partition_by="hour")   # bids/hour=2023-11-15 00/part-0.parquet
+        """
+        return _core.write_file(self._s, "parquet", str(path), partition_by=_names(partition_by),
+                                **_JobSettings.args())
 
     def to_plan_json(self, sink_format: str, sink_path: str) -> str:
         """The plan, ending in a file sink, as a plan file for ``sabot run``. Paths are

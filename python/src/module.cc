@@ -132,11 +132,13 @@ int64_t RunToSink(const Stream& stream, const SinkSpec& spec, int64_t memory_lim
   return ValueOrRaise(RunWithThreads(stream, spec, memory_limit, allow_spill, threads, ordered)).rows_written;
 }
 
-SinkSpec FileSinkSpec(const std::string& format, const std::string& path) {
+SinkSpec FileSinkSpec(const std::string& format, const std::string& path,
+                      std::vector<std::string> partition_by = {}) {
   SinkSpec spec;
   spec.kind = SinkSpec::Kind::kFile;
   spec.format = ValueOrRaise(ParseFileFormat(format));
   spec.path = path;
+  spec.partition_by = std::move(partition_by);
   return spec;
 }
 
@@ -479,11 +481,12 @@ NB_MODULE(_core, m) {
   m.def(
       "write_file",
       [](const Stream& s, const std::string& format, const std::string& path, int64_t memory_limit,
-         bool allow_spill, int threads, bool ordered) {
-        return RunToSink(s, FileSinkSpec(format, path), memory_limit, allow_spill, threads, ordered);
+         bool allow_spill, int threads, bool ordered, std::vector<std::string> partition_by) {
+        return RunToSink(s, FileSinkSpec(format, path, std::move(partition_by)), memory_limit, allow_spill, threads,
+                         ordered);
       },
       "stream"_a, "format"_a, "path"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0,
-      "ordered"_a = true);
+      "ordered"_a = true, "partition_by"_a = std::vector<std::string>{});
   m.def(
       "count_rows",
       [](const Stream& s, int64_t memory_limit, bool allow_spill, int threads, bool ordered) {

@@ -47,6 +47,7 @@ class TypeParser {
     std::string word = Word();
     if (word.empty()) return Error("expected a type name");
     if (word == "timestamp") return ParseTimestamp();
+    if (word == "time32" || word == "time64") return ParseTime(word == "time64");
     if (word == "decimal128" || word == "decimal") return ParseDecimal();
     if (word == "list" || word == "large_list") return ParseList(word == "large_list");
     if (word == "date32" || word == "date64") {
@@ -59,6 +60,19 @@ class TypeParser {
     auto it = SimpleTypes().find(word);
     if (it == SimpleTypes().end()) return Error("unknown type '" + word + "'");
     return it->second;
+  }
+
+  //! time32[s|ms] and time64[us|ns]: a time of day (Arrow's own names).
+  Result<std::shared_ptr<arrow::DataType>> ParseTime(bool wide) {
+    if (!Consume('[')) return Error(wide ? "expected '[' after time64, as in time64[us]"
+                                         : "expected '[' after time32, as in time32[s]");
+    const std::string unit = Word();
+    if (!Consume(']')) return Error("expected ']'");
+    if (!wide && unit == "s") return arrow::time32(arrow::TimeUnit::SECOND);
+    if (!wide && unit == "ms") return arrow::time32(arrow::TimeUnit::MILLI);
+    if (wide && unit == "us") return arrow::time64(arrow::TimeUnit::MICRO);
+    if (wide && unit == "ns") return arrow::time64(arrow::TimeUnit::NANO);
+    return Error("unknown time unit '" + unit + (wide ? "' for time64 (expected us or ns)" : "' for time32 (expected s or ms)"));
   }
 
   Result<std::shared_ptr<arrow::DataType>> ParseTimestamp() {

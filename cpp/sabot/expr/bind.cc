@@ -13,6 +13,7 @@
 #include <arrow/type.h>
 
 #include "sabot/expr/function_options.h"
+#include "sabot/expr/selective_eval.h"
 #include "sabot/expr/split_part.h"
 
 namespace sabot {
@@ -88,8 +89,12 @@ Result<BoundExpr> Bind(const Expr& expr, const std::shared_ptr<arrow::Schema>& s
   return BoundExpr(expr, std::move(*bound));
 }
 
+BoundExpr::BoundExpr(Expr expr, cp::Expression arrow_expr)
+    : expr_(std::move(expr)), arrow_expr_(std::move(arrow_expr)), selective_(HasSelectiveConditional(arrow_expr_)) {}
+
 Result<std::shared_ptr<arrow::Array>> BoundExpr::Evaluate(const arrow::RecordBatch& batch) const {
-  auto datum = cp::ExecuteScalarExpression(arrow_expr_, cp::ExecBatch(batch));
+  auto datum = selective_ ? EvaluateSelectively(arrow_expr_, cp::ExecBatch(batch))
+                          : cp::ExecuteScalarExpression(arrow_expr_, cp::ExecBatch(batch));
   if (!datum.ok()) {
     return datum.status().WithMessage("evaluating `", expr_.ToString(), "`: ", datum.status().message());
   }

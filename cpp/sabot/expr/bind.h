@@ -22,16 +22,17 @@ class BoundExpr {
 
   //! Evaluates over `batch` (of the bound schema). The result always has the batch's
   //! length (a constant is broadcast). Errors (overflow, a failed cast) name the
-  //! expression.
+  //! expression. The branches of if_else and the fallbacks of coalesce run only over
+  //! the rows that select them (selective_eval.h).
   Result<std::shared_ptr<arrow::Array>> Evaluate(const arrow::RecordBatch& batch) const;
 
  private:
   friend Result<BoundExpr> Bind(const Expr&, const std::shared_ptr<arrow::Schema>&);
-  BoundExpr(Expr expr, arrow::compute::Expression arrow_expr)
-      : expr_(std::move(expr)), arrow_expr_(std::move(arrow_expr)) {}
+  BoundExpr(Expr expr, arrow::compute::Expression arrow_expr);
 
   Expr expr_;
   arrow::compute::Expression arrow_expr_;
+  bool selective_ = false;  //!< has a conditional whose branches EvaluateSelectively keeps apart
 };
 
 //! Errors are user errors: an unknown column (named, with the columns that exist),

@@ -121,7 +121,14 @@ class NexmarkReader : public SplitReader {
 
   // The rows of the next events of this table, up to batch_size of them.
   Result<std::shared_ptr<arrow::RecordBatch>> Generate() {
+    // Sized up front (rows from the table's share of the events left, string bytes from the
+    // last batch), so the builders never grow: growing copied every column once or twice.
+    const int64_t proportion = o_.table == NexmarkOptions::Table::kPerson    ? kPersonProportion
+                               : o_.table == NexmarkOptions::Table::kAuction ? kAuctionProportion
+                                                                             : kTotalProportion - kPersonProportion - kAuctionProportion;
+    const int64_t expected = std::min<int64_t>(o_.batch_size, (end_ - next_) / kTotalProportion * proportion + proportion);
     Builders b(schema_);
+    ARROW_RETURN_NOT_OK(b.Reserve(expected, string_bytes_per_row_));
     int64_t rows = 0;
     for (; next_ < end_ && rows < o_.batch_size; ++next_) {
       if (KindOf(next_) != o_.table) continue;
@@ -129,7 +136,15 @@ class NexmarkReader : public SplitReader {
       ARROW_RETURN_NOT_OK(Append(next_, &b));
       last_time_ = TimeOf(next_);
     }
-    return b.Finish(schema_, rows);
+    ARROW_ASSIGN_OR_RAISE(auto batch, b.Finish(schema_, rows));
+    if (rows > 0) {
+      string_bytes_per_row_.clear();
+      for (const auto& column : batch->columns()) {
+        const auto* strings = dynamic_cast<const arrow::StringArray*>(column.get());
+        string_bytes_per_row_.push_back(strings == nullptr ? 0 : strings->total_values_length() / rows + 1);
+      }
+    }
+    return batch;
   }
 
   struct Builders {
@@ -139,6 +154,16 @@ class NexmarkReader : public SplitReader {
         (void)arrow::MakeBuilder(arrow::default_memory_pool(), f->type(), &builder);
         all.push_back(std::move(builder));
       }
+    }
+    //! Room for `rows` rows, and for string columns bytes_per_row[i] bytes a row (when known).
+    Status Reserve(int64_t rows, const std::vector<int64_t>& bytes_per_row) {
+      for (size_t i = 0; i < all.size(); ++i) {
+        ARROW_RETURN_NOT_OK(all[i]->Reserve(rows));
+        if (i < bytes_per_row.size() && bytes_per_row[i] > 0) {
+          ARROW_RETURN_NOT_OK(static_cast<arrow::StringBuilder&>(*all[i]).ReserveData(rows * bytes_per_row[i]));
+        }
+      }
+      return Status::OK();
     }
     arrow::Int64Builder& Int(int i) { return static_cast<arrow::Int64Builder&>(*all[static_cast<size_t>(i)]); }
     arrow::StringBuilder& Str(int i) { return static_cast<arrow::StringBuilder&>(*all[static_cast<size_t>(i)]); }
@@ -219,6 +244,7 @@ class NexmarkReader : public SplitReader {
   int64_t next_, end_;
   int64_t last_time_ = std::numeric_limits<int64_t>::min();
   bool watermark_pending_ = false;
+  std::vector<int64_t> string_bytes_per_row_;  //!< per column, from the last batch (0: not a string)
 };
 
 class EventRange : public SourceSplit {

@@ -9,6 +9,7 @@
 #include "sabot/io/ipc_sink.h"
 #include "sabot/io/json_sink.h"
 #include "sabot/io/parquet_sink.h"
+#include "sabot/io/partitioned_file_sink.h"
 #include "sabot/io/print_sink.h"
 
 namespace sabot {
@@ -23,6 +24,7 @@ Result<std::unique_ptr<Sink>> MakeSink(const SinkSpec& spec,
   ARROW_RETURN_NOT_OK(arrow::compute::Initialize());
   switch (spec.kind) {
     case SinkSpec::Kind::kFile:
+      if (!spec.partition_by.empty()) return MakePartitionedFileSink(spec, std::move(input_schema), output);
       switch (spec.format) {
         case FileFormat::kCsv: return MakeCsvSink(spec.path, std::move(input_schema), output);
         case FileFormat::kJsonLines:

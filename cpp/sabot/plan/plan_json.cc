@@ -83,7 +83,11 @@ Result<json> SourceToJson(const SourceSpec& spec) {
 json SinkToJson(const SinkSpec& spec) {
   switch (spec.kind) {
     case SinkSpec::Kind::kFile:
-      return {{"op", "sink"}, {"kind", "file"}, {"format", ToString(spec.format)}, {"path", spec.path}};
+    {
+      json out = {{"op", "sink"}, {"kind", "file"}, {"format", ToString(spec.format)}, {"path", spec.path}};
+      if (!spec.partition_by.empty()) out["partition_by"] = spec.partition_by;
+      return out;
+    }
     case SinkSpec::Kind::kPrint:
       return {{"op", "sink"}, {"kind", "print"}, {"max_rows", spec.max_print_rows}};
     case SinkSpec::Kind::kCollect:
@@ -454,6 +458,17 @@ Result<SourceSpec> SourceFromJson(const Obj& node, const PlanReadOptions& option
   return spec;
 }
 
+Result<std::vector<std::string>> StringList(const Obj& node, const char* key, bool required = true) {
+  std::vector<std::string> out;
+  if (!required && !node.Has(key)) return out;
+  ARROW_ASSIGN_OR_RAISE(auto arr, node.Array(key));
+  for (const auto& v : *arr) {
+    if (!v.is_string()) return Status::Invalid(node.At(key), ": expected column names, found ", v.dump());
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
 Result<SinkSpec> SinkFromJson(const Obj& node, const PlanReadOptions& options) {
   SinkSpec spec;
   ARROW_ASSIGN_OR_RAISE(auto kind, node.String("kind"));
@@ -465,6 +480,7 @@ Result<SinkSpec> SinkFromJson(const Obj& node, const PlanReadOptions& options) {
     spec.format = *parsed;
     ARROW_ASSIGN_OR_RAISE(auto path, node.String("path"));
     spec.path = Resolve(path, options);
+    ARROW_ASSIGN_OR_RAISE(spec.partition_by, StringList(node, "partition_by", /*required=*/false));
   } else if (kind == "print") {
     spec.kind = SinkSpec::Kind::kPrint;
     ARROW_ASSIGN_OR_RAISE(spec.max_print_rows, node.Int("max_rows", spec.max_print_rows));
@@ -477,17 +493,6 @@ Result<SinkSpec> SinkFromJson(const Obj& node, const PlanReadOptions& options) {
                            "' (expected file, print, collect or count)");
   }
   return spec;
-}
-
-Result<std::vector<std::string>> StringList(const Obj& node, const char* key, bool required = true) {
-  std::vector<std::string> out;
-  if (!required && !node.Has(key)) return out;
-  ARROW_ASSIGN_OR_RAISE(auto arr, node.Array(key));
-  for (const auto& v : *arr) {
-    if (!v.is_string()) return Status::Invalid(node.At(key), ": expected column names, found ", v.dump());
-    out.push_back(v.get<std::string>());
-  }
-  return out;
 }
 
 Result<std::vector<SortKey>> SortKeysFromJson(const Obj& node) {

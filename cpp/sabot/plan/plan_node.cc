@@ -265,7 +265,9 @@ std::string DistinctNode::Describe() const {
 
 std::string SinkNode::Describe() const {
   switch (spec.kind) {
-    case SinkSpec::Kind::kFile: return "Sink " + std::string(sabot::ToString(spec.format)) + " " + spec.path;
+    case SinkSpec::Kind::kFile:
+      return "Sink " + std::string(sabot::ToString(spec.format)) + " " + spec.path +
+             (spec.partition_by.empty() ? std::string() : " partitioned by " + JoinNames(spec.partition_by));
     case SinkSpec::Kind::kPrint: return "Sink print";
     case SinkSpec::Kind::kCollect: return "Sink collect";
     case SinkSpec::Kind::kCount: return "Sink count";

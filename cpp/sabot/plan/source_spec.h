@@ -104,6 +104,9 @@ struct SinkSpec {
   Kind kind = Kind::kPrint;
   FileFormat format = FileFormat::kCsv;
   std::string path;
+  //! kFile: when set, `path` is a directory with one file per distinct value of these
+  //! columns (Hive style: <path>/<col>=<value>/part-0.<ext>).
+  std::vector<std::string> partition_by;
   int64_t max_print_rows = 100;  //!< kPrint: rows shown; the total is always reported
 };
 

@@ -9,7 +9,7 @@ namespace sabot {
 TEST(TypeNames, RoundTrip) {
   for (const char* name : {"int64", "string", "float64", "bool", "date32", "timestamp[us]",
                            "timestamp[ms, tz=UTC]", "decimal128(12, 2)", "list<int64>",
-                           "list<list<string>>", "large_string", "uint8"}) {
+                           "list<list<string>>", "large_string", "uint8", "time32[s]", "time64[us]"}) {
     auto type = ParseDataType(name);
     ASSERT_TRUE(type.ok()) << name << ": " << type.status().ToString();
     EXPECT_EQ(FormatDataType(**type), name);
@@ -36,6 +36,9 @@ TEST(TypeNames, ErrorsNameTheText) {
   auto unit = ParseDataType("timestamp[days]");
   ASSERT_FALSE(unit.ok());
   EXPECT_NE(unit.status().message().find("time unit"), std::string::npos);
+  auto time_unit = ParseDataType("time32[us]");
+  ASSERT_FALSE(time_unit.ok());
+  EXPECT_NE(time_unit.status().message().find("expected s or ms"), std::string::npos) << time_unit.status().ToString();
   EXPECT_FALSE(ParseDataType("list<int64").ok());
   EXPECT_FALSE(ParseDataType("int64 extra").ok());
 }

@@ -38,6 +38,35 @@ TEST(SplitPart, PartsCountFromOneAndMissingOnesAreNull) {
   EXPECT_TRUE(long_separator->make_array()->Equals(*Strings(R"(["42&z"])")));
 }
 
+TEST(SplitPart, WholeStringsAreNotCopied) {
+  // No separator in any string: each part is its whole string, so the input comes back.
+  auto words = Strings(R"(["alpha", null, "beta", ""])");
+  auto first = SplitPart(words, "/", 1);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(first->make_array()->Equals(*words));
+  EXPECT_EQ(first->array()->buffers[2]->data(), words->data()->buffers[2]->data()) << "the bytes are shared";
+
+  // Whole strings first, then a split one: the first rows are copied as they are.
+  auto mixed = SplitPart(Strings(R"(["alpha", null, "", "b/c", "d", null, "e/f/g"])"), "/", 1);
+  ASSERT_TRUE(mixed.ok());
+  EXPECT_TRUE(mixed->make_array()->Equals(*Strings(R"(["alpha", null, "", "b", "d", null, "e"])")))
+      << mixed->make_array()->ToString();
+  auto second = SplitPart(Strings(R"(["alpha", null, "b/c", "e/f/g"])"), "/", 2);
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->make_array()->Equals(*Strings(R"([null, null, "c", "f"])")));
+  EXPECT_EQ(second->make_array()->null_count(), 2);
+}
+
+TEST(SplitPart, SlicedInput) {
+  auto urls = Strings(R"(["skip/me", "https://h/a/b", null, "https://h/c", "x"])")->Slice(1, 3);
+  auto dir = SplitPart(urls, "/", 4);
+  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  EXPECT_TRUE(dir->make_array()->Equals(*Strings(R"(["a", null, "c"])"))) << dir->make_array()->ToString();
+  auto whole = SplitPart(Strings(R"(["a/b", "x", "y"])")->Slice(1, 2), "/", 1);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_TRUE(whole->make_array()->Equals(*Strings(R"(["x", "y"])")));
+}
+
 TEST(SplitPart, BadArgumentsAreNamed) {
   auto urls = Strings(R"(["a/b"])");
   EXPECT_EQ(SplitPart(urls, "/", 0).status().message(), "split_part: the index counts from 1, got 0");

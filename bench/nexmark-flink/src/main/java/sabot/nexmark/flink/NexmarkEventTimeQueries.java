@@ -1,4 +1,4 @@
-// NexmarkEventTimeQueries: Nexmark q4-q22 (but q6, q10) as Flink DataStream jobs, the same
+// NexmarkEventTimeQueries: Nexmark q4-q22 (but q10) as Flink DataStream jobs, the same
 // queries as bench/nexmark/queries.py, in event time with watermarks.
 package sabot.nexmark.flink;
 
@@ -70,6 +70,9 @@ final class NexmarkEventTimeQueries {
           .window(SlidingEventTimeWindows.of(TEN_SECONDS, micros(2 * SECOND)))
           .aggregate(new CountBids(), new WithWindow())
           .keyBy(new ByWindowStart()).process(new MostBidsPerWindow());
+      case "q6" -> out = openBids(env, events, gen).filter(new AtLeastReserve())
+          .keyBy(new ByAuctionId()).process(new WinningBid())
+          .keyBy(new BySeller()).process(new LastTenAverage());
       case "q7" -> out = timedBids(env, events, gen).keyBy(new TenSecondWindow())
           .window(TumblingEventTimeWindows.of(TEN_SECONDS)).aggregate(new HighestBids())
           .flatMap(new Flatten<Bid>()).returns(Bid.class);
@@ -367,6 +370,39 @@ final class NexmarkEventTimeQueries {
     @Override public void onTimer(long t, OnTimerContext ctx, Collector<AuctionBid> out) throws Exception {
       out.collect(best.value());
       best.clear();
+    }
+  }
+
+  // q6: per seller, the mean of its last 10 closing prices, one row per closed auction.
+
+  static final class BySeller implements KeySelector<AuctionBid, Long> {
+    @Override public Long getKey(AuctionBid r) { return r.auction.seller; }
+  }
+
+  /** (seller, auction id, mean of the seller's last 10 closing prices); the winning bids
+   *  reach it in closing order (each one fires at its auction's expiry). */
+  static final class LastTenAverage extends KeyedProcessFunction<Long, AuctionBid, Tuple3<Long, Long, Double>> {
+    private transient ValueState<long[]> last;  // up to 10 prices, oldest first
+    @Override public void open(Configuration parameters) {
+      last = getRuntimeContext().getState(new ValueStateDescriptor<>("last", long[].class));
+    }
+    @Override public void processElement(AuctionBid r, Context ctx, Collector<Tuple3<Long, Long, Double>> out)
+        throws Exception {
+      long[] prices = last.value();
+      long[] next;
+      if (prices == null) {
+        next = new long[] {r.bid.price};
+      } else if (prices.length < 10) {
+        next = java.util.Arrays.copyOf(prices, prices.length + 1);
+        next[prices.length] = r.bid.price;
+      } else {
+        next = java.util.Arrays.copyOfRange(prices, 1, 11);
+        next[9] = r.bid.price;
+      }
+      last.update(next);
+      double sum = 0;
+      for (long p : next) sum += p;
+      out.collect(Tuple3.of(r.auction.seller, r.auction.id, sum / next.length));
     }
   }
 

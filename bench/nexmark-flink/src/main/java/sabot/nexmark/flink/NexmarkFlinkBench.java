@@ -80,6 +80,7 @@ public final class NexmarkFlinkBench {
           long start = System.nanoTime();
           JobExecutionResult result = cluster.executeJobBlocking(job);
           double seconds = (System.nanoTime() - start) / 1e9;
+          PartitionedCsvSink.remove(NexmarkQueries.q10Output());
           long out = result.<Long>getAccumulatorResult(NexmarkQueries.ROWS);
           if (rows >= 0 && out != rows) throw new IllegalStateException(query + ": rows changed between runs");
           rows = out;
