@@ -22,6 +22,15 @@ constexpr int64_t kPrefetchDistance = 16;
 
 inline uint32_t Tag(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
 
+// Runs fn(worker) for worker 0..workers-1, the first on this thread, and waits for all.
+template <typename Fn>
+void RunOnWorkers(int workers, Fn&& fn) {
+  std::vector<std::thread> helpers;
+  for (int w = 1; w < workers; ++w) helpers.emplace_back(fn, w);
+  fn(0);
+  for (auto& helper : helpers) helper.join();
+}
+
 }  // namespace
 
 Status JoinHashTableBuilder::Append(const std::shared_ptr<arrow::RecordBatch>& batch) {
@@ -122,7 +131,7 @@ void JoinHashTable::Insert(const JoinKeys& keys, bool drop_duplicate_words, int 
     // freak spread of hashes over them.
     (void)TryInsert(keys, drop_duplicate_words, n, /*threads=*/1, &slot_of);
   }
-  LayOutChains(slot_of);
+  LayOutChains(slot_of, workers_);
 }
 
 bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, int64_t max_distinct, int threads,
@@ -185,35 +194,61 @@ bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, i
       if (overflow.load(std::memory_order_relaxed)) return;
     }
   };
-  std::vector<std::thread> helpers;
-  for (int w = 1; w < workers; ++w) helpers.emplace_back(insert, w);
-  insert(0);
-  for (auto& helper : helpers) helper.join();
+  RunOnWorkers(workers, insert);
+  workers_ = workers;
   return !overflow;
 }
 
-void JoinHashTable::LayOutChains(const std::vector<uint32_t>& slot_of) {
+void JoinHashTable::LayOutChains(const std::vector<uint32_t>& slot_of, int workers) {
   // Each slot's start, then every row scattered to its chain's next position (rows in
   // build order, so each chain keeps build order). The scatter's writes are independent
   // of each other, unlike the dependent loads of walking a linked chain. The scatter
   // advances each slot's begin to its chain's end; shifting those by one slot gives the
-  // starts back.
-  uint32_t position = 0;
-  for (Slot& slot : slots_) {
-    const uint32_t length = slot.begin;
-    slot.begin = position;
-    position += length;
-  }
-  rows_.resize(position);
-  const int64_t n = static_cast<int64_t>(slot_of.size());
-  for (int64_t i = 0; i < n; ++i) {
-    if (i + kPrefetchDistance < n && slot_of[i + kPrefetchDistance] != kNoRow) {
-      __builtin_prefetch(&slots_[slot_of[i + kPrefetchDistance]], 1);
+  // starts back. A table inserted on several workers lays out on them too: a region's
+  // slots are contiguous, so its chains are one contiguous range of rows_, and each
+  // worker does every step for the regions it inserted.
+  const uint64_t capacity = slots_.size() - 1;
+  const uint64_t region_size = region_mask_ + 1;
+  const uint64_t regions = capacity / region_size;
+  std::vector<uint32_t> region_start(regions + 1, 0);
+  auto mine = [&](int worker, uint64_t r) { return static_cast<int>(r % static_cast<uint64_t>(workers)) == worker; };
+  RunOnWorkers(workers, [&](int worker) {
+    for (uint64_t r = 0; r < regions; ++r) {
+      if (!mine(worker, r)) continue;
+      uint32_t total = 0;
+      for (uint64_t s = r * region_size; s < (r + 1) * region_size; ++s) total += slots_[s].begin;
+      region_start[r + 1] = total;
     }
-    if (slot_of[i] != kNoRow) rows_[slots_[slot_of[i]].begin++] = static_cast<uint32_t>(i);
-  }
-  for (size_t s = slots_.size() - 1; s > 0; --s) slots_[s].begin = slots_[s - 1].begin;
-  slots_[0].begin = 0;
+  });
+  for (uint64_t r = 0; r < regions; ++r) region_start[r + 1] += region_start[r];
+  rows_.resize(region_start[regions]);
+  slots_[capacity].begin = region_start[regions];  // the sentinel
+  const int64_t n = static_cast<int64_t>(slot_of.size());
+  RunOnWorkers(workers, [&](int worker) {
+    for (uint64_t r = 0; r < regions; ++r) {
+      if (!mine(worker, r)) continue;
+      uint32_t position = region_start[r];
+      for (uint64_t s = r * region_size; s < (r + 1) * region_size; ++s) {
+        const uint32_t length = slots_[s].begin;
+        slots_[s].begin = position;
+        position += length;
+      }
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      const uint32_t s = slot_of[i];
+      if (i + kPrefetchDistance < n) {
+        const uint32_t ahead = slot_of[i + kPrefetchDistance];
+        if (ahead != kNoRow && mine(worker, ahead / region_size)) __builtin_prefetch(&slots_[ahead], 1);
+      }
+      if (s != kNoRow && mine(worker, s / region_size)) rows_[slots_[s].begin++] = static_cast<uint32_t>(i);
+    }
+    for (uint64_t r = 0; r < regions; ++r) {
+      if (!mine(worker, r)) continue;
+      const uint64_t first = r * region_size;
+      for (uint64_t s = first + region_size - 1; s > first; --s) slots_[s].begin = slots_[s - 1].begin;
+      slots_[first].begin = region_start[r];
+    }
+  });
   // The keys in chain order: a probe compares them as it reads the chain, without a
   // dependent load of the build row's key (not prefetchable, a cache miss a match).
   const auto& key_cols = keys_->columns();
@@ -221,10 +256,14 @@ void JoinHashTable::LayOutChains(const std::vector<uint32_t>& slot_of) {
     const uint64_t* words = key_cols[0].words();
     chain_words_.resize(rows_.size());
     const size_t m = rows_.size();
-    for (size_t j = 0; j < m; ++j) {
-      if (j + kPrefetchDistance < m) __builtin_prefetch(&words[rows_[j + kPrefetchDistance]]);
-      chain_words_[j] = words[rows_[j]];
-    }
+    RunOnWorkers(workers, [&](int worker) {
+      const size_t begin = m * static_cast<size_t>(worker) / static_cast<size_t>(workers);
+      const size_t end = m * static_cast<size_t>(worker + 1) / static_cast<size_t>(workers);
+      for (size_t j = begin; j < end; ++j) {
+        if (j + kPrefetchDistance < end) __builtin_prefetch(&words[rows_[j + kPrefetchDistance]]);
+        chain_words_[j] = words[rows_[j]];
+      }
+    });
   }
 }
 

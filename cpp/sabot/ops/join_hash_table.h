@@ -129,7 +129,8 @@ class JoinHashTable {
   uint64_t Home(uint64_t hash) const { return Region(hash) * (region_mask_ + 1) | (hash & region_mask_); }
   uint64_t NextSlot(uint64_t s) const { return (s & ~region_mask_) | ((s + 1) & region_mask_); }
   //! Lays the chains out one after the other in rows_ (and chain_words_).
-  void LayOutChains(const std::vector<uint32_t>& slot_of);
+  //! On `workers` threads when the insert used them (one owner per region, as there).
+  void LayOutChains(const std::vector<uint32_t>& slot_of, int workers);
   //! Leaves out of each chain the rows whose key equals its first row's.
   void DropDuplicateKeys();
 
@@ -140,6 +141,7 @@ class JoinHashTable {
   int region_shift_ = 63;     // 63 - region bits: (hash >> 1) >> 63 is 0, one region
   uint64_t region_mask_ = 0;  // slots per region - 1
   std::vector<uint32_t> rows_;         // build row ids, chain after chain
+  int workers_ = 1;                    // threads the last TryInsert ran on
   std::vector<uint64_t> chain_words_;  // one kWord64 key column: each rows_ entry's key
 };
 
