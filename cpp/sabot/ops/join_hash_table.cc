@@ -4,13 +4,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <thread>
 #include <utility>
 
 #include <arrow/array/concatenate.h>
 #include <arrow/array/util.h>
 #include <arrow/record_batch.h>
 #include <arrow/type.h>
+
+#include "sabot/exec/task_pool.h"
 
 namespace sabot {
 
@@ -22,13 +23,17 @@ constexpr int64_t kPrefetchDistance = 16;
 
 inline uint32_t Tag(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
 
-// Runs fn(worker) for worker 0..workers-1, the first on this thread, and waits for all.
+// Runs fn(worker) for worker 0..workers-1 and waits for all; the pool's threads are the
+// executor's parked ones (see TaskPool), and one worker runs here without a pool.
 template <typename Fn>
 void RunOnWorkers(int workers, Fn&& fn) {
-  std::vector<std::thread> helpers;
-  for (int w = 1; w < workers; ++w) helpers.emplace_back(fn, w);
-  fn(0);
-  for (auto& helper : helpers) helper.join();
+  if (workers <= 1) {
+    fn(0);
+    return;
+  }
+  TaskPool pool(workers);
+  for (int w = 0; w < workers; ++w) pool.Submit([&fn, w](int) { fn(w); });
+  pool.WaitIdle();
 }
 
 }  // namespace

@@ -39,6 +39,16 @@ struct Worker {
 };
 
 
+// Reads split `index` through `worker`'s chain into a fresh partial state.
+Result<std::unique_ptr<HashAggregateState>> ReadPartial(const HashAggregateState& prototype, Worker& worker,
+                                                        Source& source, const SourceSplits& splits, size_t index,
+                                                        MorselProgress& progress, const std::atomic<bool>* cancel) {
+  ARROW_ASSIGN_OR_RAISE(auto state, prototype.MakeEmpty());
+  worker.input->state = state.get();
+  ARROW_RETURN_NOT_OK(ReadMorsel(source, *splits[index], index, worker.entry, progress, cancel));
+  return state;
+}
+
 Status PushResult(std::vector<std::shared_ptr<arrow::RecordBatch>> result, Operator& downstream) {
   for (auto& batch : result) {
     ARROW_ASSIGN_OR_RAISE(auto flow, downstream.Push(0, Message::Batch(std::move(batch))));
@@ -149,11 +159,8 @@ Status RunMergeLanes(const ParallelAggregationOptions& options, Source& source, 
   Status run = RunSplitsInOrder<Parts>(
                    splits.size(), options.threads, window, options.cancel, progress,
                    [&](size_t index, int w) -> Result<Parts> {
-                     ARROW_ASSIGN_OR_RAISE(auto state, prototype.MakeEmpty());
-                     Worker& worker = workers[static_cast<size_t>(w)];
-                     worker.input->state = state.get();
-                     ARROW_RETURN_NOT_OK(
-                         ReadMorsel(source, *splits[index], index, worker.entry, progress, options.cancel));
+                     ARROW_ASSIGN_OR_RAISE(auto state, ReadPartial(prototype, workers[static_cast<size_t>(w)], source,
+                                                                   splits, index, progress, options.cancel));
                      return state->SplitByKeyHash(parts);
                    },
                    // In split order, so each lane merges its part of the splits in order too.
@@ -228,11 +235,8 @@ Status ParallelAggregation::RunLoop(Source& source, const SourceSplits& splits,
   ARROW_RETURN_NOT_OK(RunSplitsInOrder<State>(
       n, options_.threads, window, options_.cancel, progress,
       [&](size_t index, int w) -> Result<State> {
-        ARROW_ASSIGN_OR_RAISE(auto state, prototype.MakeEmpty());
-        Worker& worker = workers[static_cast<size_t>(w)];
-        worker.input->state = state.get();
-        ARROW_RETURN_NOT_OK(ReadMorsel(source, *splits[index], index, worker.entry, progress, options_.cancel));
-        return state;
+        return ReadPartial(prototype, workers[static_cast<size_t>(w)], source, splits, index, progress,
+                           options_.cancel);
       },
       // In split order: each partial's input comes after everything merged so far.
       [&](size_t, State partial) -> Result<bool> {
