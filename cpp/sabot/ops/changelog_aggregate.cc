@@ -8,6 +8,7 @@
 #include <arrow/compute/api.h>
 
 #include "sabot/exec/event_time.h"
+#include "sabot/ops/aggregate_key_groups.h"
 
 namespace sabot {
 
@@ -140,6 +141,57 @@ Result<Flow> ChangelogAggregateOperator::EmitRows(const std::shared_ptr<arrow::R
   std::vector<std::shared_ptr<arrow::Array>> columns = {ops};
   for (const auto& column : taken->columns()) columns.push_back(column);
   return Emit(Message::Batch(arrow::RecordBatch::Make(output_schema(), taken->num_rows(), std::move(columns))));
+}
+
+Result<std::vector<int64_t>> ChangelogAggregateOperator::StateRowsByKeyGroup() const {
+  std::vector<int64_t> counts;
+  ARROW_RETURN_NOT_OK(CountGroupsByKeyGroup(*state_, num_key_groups(), key_group_range(), &counts));
+  return counts;
+}
+
+namespace {
+
+std::shared_ptr<arrow::Schema> NewestSchema() { return arrow::schema({arrow::field("newest", arrow::int64())}); }
+
+}  // namespace
+
+// Sections: the groups (HashAggregateState::SaveGroups), then each group's newest event
+// time (TTL) in the same order. What each group last emitted is its current result, so
+// it is not stored.
+Result<std::shared_ptr<arrow::Buffer>> ChangelogAggregateOperator::SnapshotKeyGroups(KeyGroupRange groups) const {
+  ARROW_ASSIGN_OR_RAISE(auto key_groups, state_->GroupKeyGroups(num_key_groups()));
+  std::vector<uint8_t> keep(key_groups.size());
+  arrow::Int64Builder newest;
+  for (size_t g = 0; g < key_groups.size(); ++g) {
+    keep[g] = groups.Contains(key_groups[g]);
+    if (!keep[g]) continue;
+    ARROW_RETURN_NOT_OK(newest.Append(g < newest_.size() ? newest_[g] : std::numeric_limits<int64_t>::min()));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto saved, state_->SaveGroups(keep));
+  ARROW_ASSIGN_OR_RAISE(auto newest_array, newest.Finish());
+  KeyGroupSnapshotContents contents{std::string(name()), num_key_groups(), groups, 0, {}};
+  contents.sections = {saved, arrow::RecordBatch::Make(NewestSchema(), saved->num_rows(), {newest_array})};
+  return EncodeKeyGroupSnapshot(contents);
+}
+
+Status ChangelogAggregateOperator::RestoreKeyGroups(const arrow::Buffer& snapshot) {
+  ARROW_ASSIGN_OR_RAISE(auto empty, state_->SaveGroups(std::vector<uint8_t>(state_->num_groups(), 0)));
+  ARROW_ASSIGN_OR_RAISE(auto contents,
+                        DecodeKeyGroupSnapshot(snapshot, std::string(name()), *this, {empty->schema(), NewestSchema()}));
+  const auto& saved = *contents.sections[0];
+  const auto& newest = static_cast<const arrow::Int64Array&>(*contents.sections[1]->column(0));
+  if (newest.length() != saved.num_rows()) {
+    return Status::Invalid(name(), " snapshot: ", newest.length(), " newest times for ", saved.num_rows(), " groups");
+  }
+  ARROW_ASSIGN_OR_RAISE(auto ids, state_->LoadGroups(saved));
+  if (time_column_ >= 0) {
+    newest_.resize(static_cast<size_t>(state_->num_groups()), std::numeric_limits<int64_t>::min());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      newest_[ids[i]] = std::max(newest_[ids[i]], newest.Value(static_cast<int64_t>(i)));
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(emitted_, state_->ResultsSoFar());
+  return Status::OK();
 }
 
 Result<std::unique_ptr<Operator>> MakeChangelogAggregate(const std::shared_ptr<arrow::Schema>& input,

@@ -1,0 +1,46 @@
+// Aggregate states and held rows, counted and saved by key group.
+#include "sabot/ops/aggregate_key_groups.h"
+
+#include <arrow/api.h>
+
+namespace sabot {
+
+Status CountByKeyGroup(const std::vector<uint16_t>& groups, KeyGroupRange range, std::vector<int64_t>* counts) {
+  counts->resize(static_cast<size_t>(range.end - range.begin), 0);
+  for (uint16_t g : groups) {
+    if (!range.Contains(g)) {
+      return Status::Invalid("state of key group ", g, " in an instance owning key groups [", range.begin, ", ",
+                             range.end, "): its input was not routed by key group");
+    }
+    ++(*counts)[static_cast<size_t>(g - range.begin)];
+  }
+  return Status::OK();
+}
+
+Status CountGroupsByKeyGroup(const HashAggregateState& state, int num_key_groups, KeyGroupRange range,
+                             std::vector<int64_t>* counts) {
+  ARROW_ASSIGN_OR_RAISE(auto groups, state.GroupKeyGroups(num_key_groups));
+  return CountByKeyGroup(groups, range, counts);
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> SaveKeyGroups(const HashAggregateState& state, int num_key_groups,
+                                                          KeyGroupRange range) {
+  ARROW_ASSIGN_OR_RAISE(auto groups, state.GroupKeyGroups(num_key_groups));
+  std::vector<uint8_t> keep(groups.size());
+  for (size_t g = 0; g < groups.size(); ++g) keep[g] = range.Contains(groups[g]);
+  return state.SaveGroups(keep);
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> PrependInt64(const std::shared_ptr<arrow::RecordBatch>& batch,
+                                                         const std::string& name, int64_t value) {
+  ARROW_ASSIGN_OR_RAISE(auto tags, arrow::MakeArrayFromScalar(arrow::Int64Scalar(value), batch->num_rows()));
+  return batch->AddColumn(0, arrow::field(name, arrow::int64(), /*nullable=*/false), tags);
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> ConcatenateOrEmpty(
+    const std::shared_ptr<arrow::Schema>& schema, const std::vector<std::shared_ptr<arrow::RecordBatch>>& parts) {
+  if (parts.empty()) return arrow::RecordBatch::MakeEmpty(schema);
+  return arrow::ConcatenateRecordBatches(parts);
+}
+
+}  // namespace sabot
