@@ -80,8 +80,10 @@ Result<KeyGroupSnapshotContents> DecodeKeyGroupSnapshot(
       return Status::Invalid(op, " snapshot: section ", sections.size(), " of ", size,
                              " bytes passes the end of the snapshot (", bytes.size(), " bytes)");
     }
-    auto input = std::make_shared<arrow::io::BufferReader>(
-        std::make_shared<arrow::Buffer>(bytes.data() + offset, size));
+    // A copy: restored state (held rows) outlives the caller's snapshot bytes.
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> section, arrow::AllocateBuffer(size));
+    std::memcpy(section->mutable_data(), bytes.data() + offset, static_cast<size_t>(size));
+    auto input = std::make_shared<arrow::io::BufferReader>(std::move(section));
     offset += size;
     ARROW_ASSIGN_OR_RAISE(auto reader, arrow::ipc::RecordBatchStreamReader::Open(input));
     ARROW_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatchReader(reader.get()));
