@@ -110,6 +110,14 @@ TEST(KeyGroupRescale, WindowAggregateWithAllowedLatenessHoldsRows) {
       [] { return MakeWindowAggregate(Input(), Tumbling(1000, /*lateness=*/500), {"k"}, kAggregates).ValueOrDie(); });
 }
 
+TEST(KeyGroupRescale, SessionWindowAggregate) {
+  WindowSpec session{WindowSpec::Kind::kSession, "ts"};
+  session.gap_us = 150;
+  ExpectRescaleInvisible([&] { return MakeWindowAggregate(Input(), session, {"k"}, kAggregates).ValueOrDie(); });
+  session.allowed_lateness_us = 400;
+  ExpectRescaleInvisible([&] { return MakeWindowAggregate(Input(), session, {"k"}, kAggregates).ValueOrDie(); });
+}
+
 //! The table a changelog ends at: each key's last insert/update_after, deletes applied,
 //! as rows with op "insert" (what batch mode emits).
 std::vector<std::string> ApplyChangelog(const testing::RecordingOperator& out) {
