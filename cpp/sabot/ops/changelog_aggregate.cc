@@ -8,7 +8,7 @@
 #include <arrow/compute/api.h>
 
 #include "sabot/exec/event_time.h"
-#include "sabot/ops/aggregate_key_groups.h"
+#include "sabot/ops/key_group_state.h"
 
 namespace sabot {
 

@@ -33,6 +33,7 @@ class EventTimeJoinOperator : public Operator {
   virtual Result<Flow> Advanced(int port) = 0;
 
   const TwoInputProgress& progress() const { return progress_; }
+  TwoInputProgress& progress() { return progress_; }
 
   //! Checks that `batch` of input `port` has the columns planned (`planned`) and reads its
   //! event times (column `time_column`, named `time_name` in errors) into `times`.

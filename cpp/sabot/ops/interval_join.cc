@@ -7,6 +7,7 @@
 #include <arrow/api.h>
 
 #include "sabot/exec/event_time.h"
+#include "sabot/ops/key_group_state.h"
 
 namespace sabot {
 namespace {
@@ -96,6 +97,86 @@ Result<Flow> IntervalJoinOperator::Consume(int port, const std::shared_ptr<arrow
   }
   side.held.Close(slot);
   return flow;
+}
+
+Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> IntervalJoinOperator::HeldByKeyGroup(
+    int port) const {
+  std::vector<RowRef> refs;
+  for (const auto& rows : sides_[port].by_key) {
+    for (const auto& [t, ref] : rows) refs.push_back(ref);
+  }
+  ARROW_ASSIGN_OR_RAISE(auto held, sides_[port].held.Gather(refs));
+  ARROW_ASSIGN_OR_RAISE(auto groups, RowKeyGroups(*held, keys_.key_columns(port), num_key_groups()));
+  return std::make_pair(std::move(held), std::move(groups));
+}
+
+Result<std::vector<int64_t>> IntervalJoinOperator::StateRowsByKeyGroup() const {
+  std::vector<int64_t> counts;
+  for (int port : {kLeft, kRight}) {
+    ARROW_ASSIGN_OR_RAISE(auto held, HeldByKeyGroup(port));
+    ARROW_RETURN_NOT_OK(CountByKeyGroup(held.second, key_group_range(), &counts));
+  }
+  return counts;
+}
+
+namespace {
+
+std::shared_ptr<arrow::Schema> WatermarksSchema() {
+  return arrow::schema({arrow::field("left", arrow::int64()), arrow::field("right", arrow::int64())});
+}
+
+}  // namespace
+
+// Sections: both inputs' watermarks, then the held rows of each side.
+Result<std::shared_ptr<arrow::Buffer>> IntervalJoinOperator::SnapshotKeyGroups(KeyGroupRange groups) const {
+  KeyGroupSnapshotContents contents{std::string(name()), num_key_groups(), groups, 0, {}};
+  std::vector<std::shared_ptr<arrow::Array>> watermarks;
+  for (int port : {kLeft, kRight}) {
+    ARROW_ASSIGN_OR_RAISE(auto watermark,
+                          arrow::MakeArrayFromScalar(arrow::Int64Scalar(progress().watermark(port)), 1));
+    watermarks.push_back(std::move(watermark));
+  }
+  contents.sections.push_back(arrow::RecordBatch::Make(WatermarksSchema(), 1, std::move(watermarks)));
+  for (int port : {kLeft, kRight}) {
+    ARROW_ASSIGN_OR_RAISE(auto held, HeldByKeyGroup(port));
+    ARROW_ASSIGN_OR_RAISE(auto rows, RowsInKeyGroups(held.first, held.second, groups));
+    if (rows == nullptr) {
+      ARROW_ASSIGN_OR_RAISE(rows, arrow::RecordBatch::MakeEmpty(sides_[port].held.schema()));
+    }
+    contents.sections.push_back(std::move(rows));
+  }
+  return EncodeKeyGroupSnapshot(contents);
+}
+
+Status IntervalJoinOperator::Hold(int port, const std::shared_ptr<arrow::RecordBatch>& rows) {
+  Side& side = sides_[port];
+  ARROW_RETURN_NOT_OK(ReadTimes(port, *rows, *side.held.schema(), side.time_column,
+                                port == kLeft ? spec_.left_time : spec_.right_time, &times_));
+  ARROW_RETURN_NOT_OK(keys_.Ids(port, *rows, &ids_, &valid_));
+  sides_[kLeft].by_key.resize(keys_.num_keys());
+  sides_[kRight].by_key.resize(keys_.num_keys());
+  const uint32_t slot = side.held.Open(rows);
+  for (int64_t i = 0; i < rows->num_rows(); ++i) {
+    if (!valid_[static_cast<size_t>(i)]) continue;
+    const uint32_t key = ids_[static_cast<size_t>(i)];
+    side.by_key[key].emplace(times_[static_cast<size_t>(i)], side.held.Add(slot, static_cast<int32_t>(i)));
+    side.by_time.emplace(times_[static_cast<size_t>(i)], key);
+  }
+  side.held.Close(slot);
+  return Status::OK();
+}
+
+Status IntervalJoinOperator::RestoreKeyGroups(const arrow::Buffer& snapshot) {
+  ARROW_ASSIGN_OR_RAISE(auto contents,
+                        DecodeKeyGroupSnapshot(snapshot, std::string(name()), *this,
+                                               {WatermarksSchema(), sides_[kLeft].held.schema(),
+                                                sides_[kRight].held.schema()}));
+  for (int port : {kLeft, kRight}) {
+    const auto& watermark = static_cast<const arrow::Int64Array&>(*contents.sections[0]->column(port));
+    if (watermark.length() == 1) progress().Restore(port, watermark.Value(0));
+    ARROW_RETURN_NOT_OK(Hold(port, contents.sections[1 + port]));
+  }
+  return Status::OK();
 }
 
 Result<std::unique_ptr<Operator>> MakeIntervalJoin(const std::shared_ptr<arrow::Schema>& left,

@@ -10,7 +10,7 @@
 #include <arrow/compute/row/grouper.h>
 
 #include "sabot/exec/event_time.h"
-#include "sabot/ops/aggregate_key_groups.h"
+#include "sabot/ops/key_group_state.h"
 
 namespace sabot {
 namespace {

@@ -10,7 +10,7 @@
 #include <arrow/compute/api_vector.h>
 
 #include "sabot/exec/event_time.h"
-#include "sabot/ops/aggregate_key_groups.h"
+#include "sabot/ops/key_group_state.h"
 #include "sabot/ops/global_window_aggregate.h"
 #include "sabot/ops/session_window_aggregate.h"
 

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "sabot/ops/changelog_aggregate.h"
+#include "sabot/ops/interval_join.h"
 #include "sabot/ops/tests/rescale_test_util.h"
 #include "sabot/ops/window_aggregate.h"
 
@@ -60,27 +61,48 @@ std::vector<PortMessage> RandomStream(uint64_t seed, int keys, int rows, int64_t
   return out;
 }
 
-//! The rows of one instance fed all of `stream`'s rows as one batch, then EndOfStream.
+//! Two random streams, one per input, interleaved message by message.
+std::vector<PortMessage> TwoInputStream(uint64_t seed, int keys, int rows) {
+  auto left = RandomStream(seed, keys, rows);
+  auto right = RandomStream(seed + 100, keys, rows);
+  std::vector<PortMessage> out;
+  for (size_t i = 0; i < std::max(left.size(), right.size()); ++i) {
+    if (i < left.size()) out.push_back(left[i]);
+    if (i < right.size()) out.push_back({1, right[i].message});
+  }
+  return out;
+}
+
+//! The rows of one instance fed all of `stream`'s rows as one batch per input, then
+//! EndOfStream on each input.
 std::vector<std::string> BatchAnswer(const std::function<std::unique_ptr<Operator>()>& make,
                                      const std::vector<PortMessage>& stream) {
-  std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
-  for (const auto& m : stream) {
-    if (m.message.is_batch()) batches.push_back(m.message.batch());
-  }
   auto instance = testing::Start(make);
-  EXPECT_TRUE(instance.op->Push(0, Message::Batch(arrow::ConcatenateRecordBatches(batches).ValueOrDie())).ok());
-  EXPECT_TRUE(instance.op->Push(0, Message::EndOfStream()).ok());
+  for (int port = 0; port < instance.op->num_inputs(); ++port) {
+    std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
+    for (const auto& m : stream) {
+      if (m.port == port && m.message.is_batch()) batches.push_back(m.message.batch());
+    }
+    auto all = arrow::ConcatenateRecordBatches(batches).ValueOrDie();
+    EXPECT_TRUE(instance.op->Push(port, Message::Batch(all)).ok());
+  }
+  for (int port = 0; port < instance.op->num_inputs(); ++port) {
+    EXPECT_TRUE(instance.op->Push(port, Message::EndOfStream()).ok());
+  }
   return testing::SortedRows({instance.out.get()});
 }
 
-//! Runs RunRescaled at several split points of several random streams.
+//! Runs RunRescaled at several split points of several random streams (one per input).
 void ExpectRescaleInvisible(const std::function<std::unique_ptr<Operator>()>& make, bool compare_batch = true) {
+  const int inputs = make()->num_inputs();
   for (uint64_t seed = 1; seed <= 4; ++seed) {
-    const auto stream = RandomStream(seed, /*keys=*/20 + static_cast<int>(seed) * 7, /*rows=*/1500);
+    const int keys = 20 + static_cast<int>(seed) * 7;
+    const auto stream = inputs == 1 ? RandomStream(seed, keys, 1500) : TwoInputStream(seed, keys, 1500);
     const auto batch = compare_batch ? BatchAnswer(make, stream) : std::vector<std::string>{};
-    for (size_t split : {stream.size() / 5, stream.size() / 2, stream.size() - 2}) {
+    for (size_t split : {stream.size() / 5, stream.size() / 2, stream.size() - 3}) {
       SCOPED_TRACE("seed " + std::to_string(seed) + ", snapshot after message " + std::to_string(split));
-      auto outcome = RunRescaled(make, stream, split, {kKey}, /*mid=*/static_cast<int>(seed) * 25);
+      auto outcome = RunRescaled(make, stream, split, std::vector<std::vector<int>>(inputs, kKey),
+                                 /*mid=*/static_cast<int>(seed) * 25);
       EXPECT_GT(outcome.state_rows_before, 0);
       EXPECT_EQ(outcome.restored_state_rows, outcome.state_rows_before);
       EXPECT_EQ(outcome.rescaled, outcome.uninterrupted);
@@ -116,6 +138,15 @@ TEST(KeyGroupRescale, SessionWindowAggregate) {
   ExpectRescaleInvisible([&] { return MakeWindowAggregate(Input(), session, {"k"}, kAggregates).ValueOrDie(); });
   session.allowed_lateness_us = 400;
   ExpectRescaleInvisible([&] { return MakeWindowAggregate(Input(), session, {"k"}, kAggregates).ValueOrDie(); });
+}
+
+TEST(KeyGroupRescale, IntervalJoin) {
+  IntervalJoinSpec spec;
+  spec.left_keys = spec.right_keys = {"k"};
+  spec.left_time = spec.right_time = "ts";
+  spec.lower_us = -100;
+  spec.upper_us = 200;
+  ExpectRescaleInvisible([&] { return MakeIntervalJoin(Input(), Input(), spec).ValueOrDie(); });
 }
 
 //! The table a changelog ends at: each key's last insert/update_after, deletes applied,

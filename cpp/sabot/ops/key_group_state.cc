@@ -1,5 +1,5 @@
-// Aggregate states and held rows, counted and saved by key group.
-#include "sabot/ops/aggregate_key_groups.h"
+// Aggregate states and held rows counted and saved by key group; tagged snapshot rows.
+#include "sabot/ops/key_group_state.h"
 
 #include <arrow/api.h>
 

@@ -1,5 +1,5 @@
-// An aggregate state's groups by key group: how operators that aggregate per key count
-// and snapshot their state per key group (see state/key_group_snapshot.h).
+// Helpers for operators whose keyed state lives per key group: aggregate states and
+// held rows counted and saved by key group, and tagged rows in snapshot sections.
 #pragma once
 
 #include <cstdint>
