@@ -8,6 +8,7 @@
 #include <arrow/api.h>
 
 #include "sabot/exec/event_time.h"
+#include "sabot/ops/key_group_state.h"
 
 namespace sabot {
 namespace {
@@ -224,6 +225,103 @@ Status AsofJoinOperator::PruneRight() {
     const auto [t, key] = *floors_.begin();
     ARROW_RETURN_NOT_OK(DropRight(key, by_key_[key].find(t)));
   }
+  return Status::OK();
+}
+
+Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> AsofJoinOperator::HeldByKeyGroup(
+    int port) const {
+  std::vector<RowRef> refs;
+  std::vector<int64_t> deleted;
+  if (port == kLeft) {
+    for (const auto& [t, waiting] : waiting_) refs.push_back(waiting.ref);
+  } else {
+    for (const auto& rows : by_key_) {
+      for (const auto& [t, row] : rows) {
+        refs.push_back(row.ref);
+        deleted.push_back(row.deleted ? 1 : 0);
+      }
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(auto held, (port == kLeft ? left_ : right_).Gather(refs));
+  ARROW_ASSIGN_OR_RAISE(auto groups, RowKeyGroups(*held, keys_.key_columns(port), num_key_groups()));
+  if (port == kRight) {
+    ARROW_ASSIGN_OR_RAISE(held, held->AddColumn(0, arrow::field("deleted", arrow::int64(), /*nullable=*/false),
+                                                std::make_shared<arrow::Int64Array>(
+                                                    held->num_rows(), arrow::Buffer::FromVector(std::move(deleted)))));
+  }
+  return std::make_pair(std::move(held), std::move(groups));
+}
+
+Result<std::vector<int64_t>> AsofJoinOperator::StateRowsByKeyGroup() const {
+  std::vector<int64_t> counts;
+  for (int port : {kLeft, kRight}) {
+    ARROW_ASSIGN_OR_RAISE(auto held, HeldByKeyGroup(port));
+    ARROW_RETURN_NOT_OK(CountByKeyGroup(held.second, key_group_range(), &counts));
+  }
+  return counts;
+}
+
+namespace {
+
+std::shared_ptr<arrow::Schema> HorizonSchema() { return arrow::schema({arrow::field("horizon", arrow::int64())}); }
+
+}  // namespace
+
+// Sections: both inputs' watermarks, the horizon, the waiting left rows, the held right
+// rows with their deleted flag.
+Result<std::shared_ptr<arrow::Buffer>> AsofJoinOperator::SnapshotKeyGroups(KeyGroupRange groups) const {
+  KeyGroupSnapshotContents contents{std::string(name()), num_key_groups(), groups, 0, {}};
+  ARROW_ASSIGN_OR_RAISE(auto watermarks, WatermarksSection());
+  contents.sections.push_back(std::move(watermarks));
+  ARROW_ASSIGN_OR_RAISE(auto horizon, arrow::MakeArrayFromScalar(arrow::Int64Scalar(horizon_), 1));
+  contents.sections.push_back(arrow::RecordBatch::Make(HorizonSchema(), 1, {horizon}));
+  for (int port : {kLeft, kRight}) {
+    ARROW_ASSIGN_OR_RAISE(auto held, HeldByKeyGroup(port));
+    ARROW_ASSIGN_OR_RAISE(auto rows, RowsInKeyGroups(held.first, held.second, groups));
+    if (rows == nullptr) rows = held.first->Slice(0, 0);
+    contents.sections.push_back(std::move(rows));
+  }
+  return EncodeKeyGroupSnapshot(contents);
+}
+
+Status AsofJoinOperator::RestoreKeyGroups(const arrow::Buffer& snapshot) {
+  ARROW_ASSIGN_OR_RAISE(auto flagged,
+                        right_.schema()->AddField(0, arrow::field("deleted", arrow::int64(), /*nullable=*/false)));
+  ARROW_ASSIGN_OR_RAISE(auto contents,
+                        DecodeKeyGroupSnapshot(snapshot, std::string(name()), *this,
+                                               {WatermarksSchema(), HorizonSchema(), left_.schema(), flagged}));
+  RestoreWatermarks(*contents.sections[0]);
+  const auto& horizon = static_cast<const arrow::Int64Array&>(*contents.sections[1]->column(0));
+  if (horizon.length() == 1) horizon_ = std::max(horizon_, horizon.Value(0));
+
+  const auto& lefts = contents.sections[2];
+  ARROW_RETURN_NOT_OK(ReadTimes(kLeft, *lefts, *left_.schema(), time_column_[kLeft], spec_.left_time, &times_));
+  ARROW_RETURN_NOT_OK(keys_.Ids(kLeft, *lefts, &ids_, &valid_));
+  uint32_t slot = left_.Open(lefts);
+  for (int64_t i = 0; i < lefts->num_rows(); ++i) {
+    const auto at = static_cast<size_t>(i);
+    waiting_.emplace(times_[at], Waiting{left_.Add(slot, static_cast<int32_t>(i)), ids_[at]});
+  }
+  left_.Close(slot);
+
+  const auto& flagged_rights = contents.sections[3];
+  const auto& deleted = static_cast<const arrow::Int64Array&>(*flagged_rights->column(0));
+  ARROW_ASSIGN_OR_RAISE(auto rights, flagged_rights->RemoveColumn(0));
+  ARROW_RETURN_NOT_OK(
+      ReadTimes(kRight, *rights, *right_.schema(), time_column_[kRight], spec_.right_time, &times_));
+  ARROW_RETURN_NOT_OK(keys_.Ids(kRight, *rights, &ids_, &valid_));
+  by_key_.resize(keys_.num_keys());
+  slot = right_.Open(rights);
+  for (int64_t i = 0; i < rights->num_rows(); ++i) {
+    const auto at = static_cast<size_t>(i);
+    const int64_t t = times_[at];
+    const uint32_t key = ids_[at];
+    if (!by_key_[key].emplace(t, RightRow{right_.Add(slot, static_cast<int32_t>(i)), deleted.Value(i) != 0}).second) {
+      return Status::Invalid(name(), " snapshot: two right rows of one key at time ", t);
+    }
+    (t > horizon_ ? above_ : floors_).emplace(t, key);
+  }
+  right_.Close(slot);
   return Status::OK();
 }
 

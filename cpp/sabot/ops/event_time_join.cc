@@ -1,8 +1,7 @@
 // EventTimeJoinOperator: batches, watermarks, barriers and the end of both inputs.
 #include "sabot/ops/event_time_join.h"
 
-#include <arrow/record_batch.h>
-#include <arrow/type.h>
+#include <arrow/api.h>
 
 #include "sabot/exec/event_time.h"
 
@@ -34,6 +33,26 @@ Result<Flow> EventTimeJoinOperator::Push(int port, Message message) {
       return Emit(std::move(message));
   }
   return Flow::kContinue;
+}
+
+std::shared_ptr<arrow::Schema> EventTimeJoinOperator::WatermarksSchema() {
+  return arrow::schema({arrow::field("left", arrow::int64()), arrow::field("right", arrow::int64())});
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> EventTimeJoinOperator::WatermarksSection() const {
+  std::vector<std::shared_ptr<arrow::Array>> watermarks;
+  for (int port : {0, 1}) {
+    ARROW_ASSIGN_OR_RAISE(auto watermark, arrow::MakeArrayFromScalar(arrow::Int64Scalar(progress_.watermark(port)), 1));
+    watermarks.push_back(std::move(watermark));
+  }
+  return arrow::RecordBatch::Make(WatermarksSchema(), 1, std::move(watermarks));
+}
+
+void EventTimeJoinOperator::RestoreWatermarks(const arrow::RecordBatch& section) {
+  for (int port : {0, 1}) {
+    const auto& watermark = static_cast<const arrow::Int64Array&>(*section.column(port));
+    if (watermark.length() == 1) progress_.Restore(port, watermark.Value(0));
+  }
 }
 
 Status EventTimeJoinOperator::ReadTimes(int port, const arrow::RecordBatch& batch, const arrow::Schema& planned,

@@ -33,7 +33,12 @@ class EventTimeJoinOperator : public Operator {
   virtual Result<Flow> Advanced(int port) = 0;
 
   const TwoInputProgress& progress() const { return progress_; }
-  TwoInputProgress& progress() { return progress_; }
+
+  //! A key group snapshot's section with both inputs' watermarks (WatermarksSchema), and
+  //! restoring them from it: held rows are judged against them.
+  static std::shared_ptr<arrow::Schema> WatermarksSchema();
+  Result<std::shared_ptr<arrow::RecordBatch>> WatermarksSection() const;
+  void RestoreWatermarks(const arrow::RecordBatch& section);
 
   //! Checks that `batch` of input `port` has the columns planned (`planned`) and reads its
   //! event times (column `time_column`, named `time_name` in errors) into `times`.

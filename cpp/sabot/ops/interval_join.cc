@@ -119,24 +119,11 @@ Result<std::vector<int64_t>> IntervalJoinOperator::StateRowsByKeyGroup() const {
   return counts;
 }
 
-namespace {
-
-std::shared_ptr<arrow::Schema> WatermarksSchema() {
-  return arrow::schema({arrow::field("left", arrow::int64()), arrow::field("right", arrow::int64())});
-}
-
-}  // namespace
-
 // Sections: both inputs' watermarks, then the held rows of each side.
 Result<std::shared_ptr<arrow::Buffer>> IntervalJoinOperator::SnapshotKeyGroups(KeyGroupRange groups) const {
   KeyGroupSnapshotContents contents{std::string(name()), num_key_groups(), groups, 0, {}};
-  std::vector<std::shared_ptr<arrow::Array>> watermarks;
-  for (int port : {kLeft, kRight}) {
-    ARROW_ASSIGN_OR_RAISE(auto watermark,
-                          arrow::MakeArrayFromScalar(arrow::Int64Scalar(progress().watermark(port)), 1));
-    watermarks.push_back(std::move(watermark));
-  }
-  contents.sections.push_back(arrow::RecordBatch::Make(WatermarksSchema(), 1, std::move(watermarks)));
+  ARROW_ASSIGN_OR_RAISE(auto watermarks, WatermarksSection());
+  contents.sections.push_back(std::move(watermarks));
   for (int port : {kLeft, kRight}) {
     ARROW_ASSIGN_OR_RAISE(auto held, HeldByKeyGroup(port));
     ARROW_ASSIGN_OR_RAISE(auto rows, RowsInKeyGroups(held.first, held.second, groups));
@@ -171,11 +158,8 @@ Status IntervalJoinOperator::RestoreKeyGroups(const arrow::Buffer& snapshot) {
                         DecodeKeyGroupSnapshot(snapshot, std::string(name()), *this,
                                                {WatermarksSchema(), sides_[kLeft].held.schema(),
                                                 sides_[kRight].held.schema()}));
-  for (int port : {kLeft, kRight}) {
-    const auto& watermark = static_cast<const arrow::Int64Array&>(*contents.sections[0]->column(port));
-    if (watermark.length() == 1) progress().Restore(port, watermark.Value(0));
-    ARROW_RETURN_NOT_OK(Hold(port, contents.sections[1 + port]));
-  }
+  RestoreWatermarks(*contents.sections[0]);
+  for (int port : {kLeft, kRight}) ARROW_RETURN_NOT_OK(Hold(port, contents.sections[1 + port]));
   return Status::OK();
 }
 

@@ -6,6 +6,7 @@
 
 #include "sabot/exec/event_time.h"
 #include "sabot/ops/event_time_window.h"
+#include "sabot/ops/key_group_state.h"
 
 namespace sabot {
 namespace {
@@ -108,6 +109,73 @@ Result<std::shared_ptr<arrow::RecordBatch>> WindowJoinOperator::Joined(int port,
   for (const auto& column : left->columns()) columns.push_back(column);
   for (const auto& column : right->columns()) columns.push_back(column);
   return arrow::RecordBatch::Make(output_schema(), static_cast<int64_t>(matches.size()), std::move(columns));
+}
+
+Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> WindowJoinOperator::HeldByKeyGroup(
+    int port) const {
+  std::vector<RowRef> refs;
+  std::vector<int64_t> starts;
+  for (const auto& [start, keys] : sides_[port].windows) {
+    for (const auto& [key, rows] : keys) {
+      refs.insert(refs.end(), rows.begin(), rows.end());
+      starts.insert(starts.end(), rows.size(), start);
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(auto held, sides_[port].held.Gather(refs));
+  ARROW_ASSIGN_OR_RAISE(auto groups, RowKeyGroups(*held, keys_.key_columns(port), num_key_groups()));
+  ARROW_ASSIGN_OR_RAISE(held, held->AddColumn(0, arrow::field("window_start", arrow::int64(), /*nullable=*/false),
+                                              std::make_shared<arrow::Int64Array>(
+                                                  held->num_rows(), arrow::Buffer::FromVector(std::move(starts)))));
+  return std::make_pair(std::move(held), std::move(groups));
+}
+
+Result<std::vector<int64_t>> WindowJoinOperator::StateRowsByKeyGroup() const {
+  std::vector<int64_t> counts;
+  for (int port : {kLeft, kRight}) {
+    ARROW_ASSIGN_OR_RAISE(auto held, HeldByKeyGroup(port));
+    ARROW_RETURN_NOT_OK(CountByKeyGroup(held.second, key_group_range(), &counts));
+  }
+  return counts;
+}
+
+// Sections: both inputs' watermarks, then each side's held rows tagged with their window.
+Result<std::shared_ptr<arrow::Buffer>> WindowJoinOperator::SnapshotKeyGroups(KeyGroupRange groups) const {
+  KeyGroupSnapshotContents contents{std::string(name()), num_key_groups(), groups, 0, {}};
+  ARROW_ASSIGN_OR_RAISE(auto watermarks, WatermarksSection());
+  contents.sections.push_back(std::move(watermarks));
+  for (int port : {kLeft, kRight}) {
+    ARROW_ASSIGN_OR_RAISE(auto held, HeldByKeyGroup(port));
+    ARROW_ASSIGN_OR_RAISE(auto rows, RowsInKeyGroups(held.first, held.second, groups));
+    if (rows == nullptr) rows = held.first->Slice(0, 0);
+    contents.sections.push_back(std::move(rows));
+  }
+  return EncodeKeyGroupSnapshot(contents);
+}
+
+Status WindowJoinOperator::RestoreKeyGroups(const arrow::Buffer& snapshot) {
+  std::vector<std::shared_ptr<arrow::Schema>> schemas = {WatermarksSchema()};
+  for (int port : {kLeft, kRight}) {
+    ARROW_ASSIGN_OR_RAISE(auto tagged, sides_[port].held.schema()->AddField(
+                                           0, arrow::field("window_start", arrow::int64(), /*nullable=*/false)));
+    schemas.push_back(std::move(tagged));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto contents, DecodeKeyGroupSnapshot(snapshot, std::string(name()), *this, schemas));
+  RestoreWatermarks(*contents.sections[0]);
+  for (int port : {kLeft, kRight}) {
+    Side& side = sides_[port];
+    const auto& tagged = contents.sections[1 + port];
+    if (tagged->num_rows() == 0) continue;
+    ARROW_ASSIGN_OR_RAISE(auto rows, tagged->RemoveColumn(0));
+    const auto& starts = static_cast<const arrow::Int64Array&>(*tagged->column(0));
+    ARROW_RETURN_NOT_OK(keys_.Ids(port, *rows, &ids_, &valid_));
+    const uint32_t slot = side.held.Open(rows);
+    for (int64_t i = 0; i < rows->num_rows(); ++i) {
+      if (!valid_[static_cast<size_t>(i)]) continue;
+      side.windows[starts.Value(i)][ids_[static_cast<size_t>(i)]].push_back(side.held.Add(slot, static_cast<int32_t>(i)));
+    }
+    side.held.Close(slot);
+  }
+  return Status::OK();
 }
 
 Result<std::unique_ptr<Operator>> MakeWindowJoin(const std::shared_ptr<arrow::Schema>& left,

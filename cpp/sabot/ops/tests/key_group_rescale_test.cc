@@ -8,10 +8,13 @@
 #include <arrow/api.h>
 #include <gtest/gtest.h>
 
+#include "sabot/ops/asof_join.h"
 #include "sabot/ops/changelog_aggregate.h"
 #include "sabot/ops/interval_join.h"
+#include "sabot/ops/temporal_join.h"
 #include "sabot/ops/tests/rescale_test_util.h"
 #include "sabot/ops/window_aggregate.h"
+#include "sabot/ops/window_join.h"
 
 namespace sabot {
 namespace {
@@ -147,6 +150,33 @@ TEST(KeyGroupRescale, IntervalJoin) {
   spec.lower_us = -100;
   spec.upper_us = 200;
   ExpectRescaleInvisible([&] { return MakeIntervalJoin(Input(), Input(), spec).ValueOrDie(); });
+}
+
+TEST(KeyGroupRescale, WindowJoin) {
+  WindowJoinSpec spec;
+  spec.left_keys = spec.right_keys = {"k"};
+  spec.left_time = spec.right_time = "ts";
+  spec.size_us = 500;
+  spec.slide_us = 250;
+  ExpectRescaleInvisible([&] { return MakeWindowJoin(Input(), Input(), spec).ValueOrDie(); });
+}
+
+TEST(KeyGroupRescale, AsofJoin) {
+  AsofJoinSpec spec;
+  spec.type = JoinType::kLeft;
+  spec.left_keys = spec.right_keys = {"k"};
+  spec.left_time = spec.right_time = "ts";
+  ExpectRescaleInvisible([&] { return MakeAsofJoin(Input(), Input(), spec).ValueOrDie(); });
+  spec.type = JoinType::kInner;
+  spec.tolerance_us = 200;
+  ExpectRescaleInvisible([&] { return MakeAsofJoin(Input(), Input(), spec).ValueOrDie(); });
+}
+
+TEST(KeyGroupRescale, TemporalJoin) {
+  TemporalJoinSpec spec;
+  spec.left_keys = spec.right_keys = {"k"};
+  spec.left_time = spec.version_time = "ts";
+  ExpectRescaleInvisible([&] { return MakeTemporalJoin(Input(), Input(), spec).ValueOrDie(); });
 }
 
 //! The table a changelog ends at: each key's last insert/update_after, deletes applied,
