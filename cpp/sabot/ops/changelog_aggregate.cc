@@ -149,47 +149,22 @@ Result<std::vector<int64_t>> ChangelogAggregateOperator::StateRowsByKeyGroup() c
   return counts;
 }
 
-namespace {
-
-std::shared_ptr<arrow::Schema> NewestSchema() { return arrow::schema({arrow::field("newest", arrow::int64())}); }
-
-}  // namespace
-
-// Sections: the groups (HashAggregateState::SaveGroups), then each group's newest event
-// time (TTL) in the same order. What each group last emitted is its current result, so
-// it is not stored.
+// One section: the groups (HashAggregateState::SaveGroups) with each one's newest event
+// time (TTL). What each group last emitted is its current result, so it is not stored.
 Result<std::shared_ptr<arrow::Buffer>> ChangelogAggregateOperator::SnapshotKeyGroups(KeyGroupRange groups) const {
-  ARROW_ASSIGN_OR_RAISE(auto key_groups, state_->GroupKeyGroups(num_key_groups()));
-  std::vector<uint8_t> keep(key_groups.size());
-  arrow::Int64Builder newest;
-  for (size_t g = 0; g < key_groups.size(); ++g) {
-    keep[g] = groups.Contains(key_groups[g]);
-    if (!keep[g]) continue;
-    ARROW_RETURN_NOT_OK(newest.Append(g < newest_.size() ? newest_[g] : std::numeric_limits<int64_t>::min()));
-  }
-  ARROW_ASSIGN_OR_RAISE(auto saved, state_->SaveGroups(keep));
-  ARROW_ASSIGN_OR_RAISE(auto newest_array, newest.Finish());
   KeyGroupSnapshotContents contents{std::string(name()), num_key_groups(), groups, 0, {}};
-  contents.sections = {saved, arrow::RecordBatch::Make(NewestSchema(), saved->num_rows(), {newest_array})};
+  ARROW_ASSIGN_OR_RAISE(auto saved, SaveKeyGroupsWith(*state_, num_key_groups(), groups, "newest", newest_,
+                                                      std::numeric_limits<int64_t>::min()));
+  contents.sections.push_back(std::move(saved));
   return EncodeKeyGroupSnapshot(contents);
 }
 
 Status ChangelogAggregateOperator::RestoreKeyGroups(const arrow::Buffer& snapshot) {
-  ARROW_ASSIGN_OR_RAISE(auto empty, state_->SaveGroups(std::vector<uint8_t>(state_->num_groups(), 0)));
-  ARROW_ASSIGN_OR_RAISE(auto contents,
-                        DecodeKeyGroupSnapshot(snapshot, std::string(name()), *this, {empty->schema(), NewestSchema()}));
-  const auto& saved = *contents.sections[0];
-  const auto& newest = static_cast<const arrow::Int64Array&>(*contents.sections[1]->column(0));
-  if (newest.length() != saved.num_rows()) {
-    return Status::Invalid(name(), " snapshot: ", newest.length(), " newest times for ", saved.num_rows(), " groups");
-  }
-  ARROW_ASSIGN_OR_RAISE(auto ids, state_->LoadGroups(saved));
-  if (time_column_ >= 0) {
-    newest_.resize(static_cast<size_t>(state_->num_groups()), std::numeric_limits<int64_t>::min());
-    for (size_t i = 0; i < ids.size(); ++i) {
-      newest_[ids[i]] = std::max(newest_[ids[i]], newest.Value(static_cast<int64_t>(i)));
-    }
-  }
+  ARROW_ASSIGN_OR_RAISE(auto schema, SavedWithSchema(*state_, "newest"));
+  ARROW_ASSIGN_OR_RAISE(auto contents, DecodeKeyGroupSnapshot(snapshot, std::string(name()), *this, {schema}));
+  ARROW_RETURN_NOT_OK(
+      LoadKeyGroupsWith(*contents.sections[0], state_.get(), &newest_, std::numeric_limits<int64_t>::min()));
+  if (time_column_ < 0) newest_.clear();
   ARROW_ASSIGN_OR_RAISE(emitted_, state_->ResultsSoFar());
   return Status::OK();
 }

@@ -24,6 +24,19 @@ Status CountGroupsByKeyGroup(const HashAggregateState& state, int num_key_groups
 Result<std::shared_ptr<arrow::RecordBatch>> SaveKeyGroups(const HashAggregateState& state, int num_key_groups,
                                                           KeyGroupRange range);
 
+//! SaveKeyGroups with one more int64 column `name`: each saved group's entry of
+//! `per_group` (by group id; `missing` past its end). How an operator keeps a value per
+//! group beside its aggregate state (a changelog's newest time, a trigger's row count).
+Result<std::shared_ptr<arrow::RecordBatch>> SaveKeyGroupsWith(const HashAggregateState& state, int num_key_groups,
+                                                              KeyGroupRange range, const std::string& name,
+                                                              const std::vector<int64_t>& per_group, int64_t missing);
+//! The schema SaveKeyGroupsWith writes for `state`.
+Result<std::shared_ptr<arrow::Schema>> SavedWithSchema(const HashAggregateState& state, const std::string& name);
+//! Loads what SaveKeyGroupsWith wrote into `state`, setting each loaded group's entry of
+//! `per_group` (grown with `missing` to the state's group count).
+Status LoadKeyGroupsWith(const arrow::RecordBatch& saved, HashAggregateState* state, std::vector<int64_t>* per_group,
+                         int64_t missing);
+
 //! Adds the counts of `groups` (a key group per row) to `counts` as CountGroupsByKeyGroup;
 //! a group outside `range` is an error (input the exchange should not have routed here).
 Status CountByKeyGroup(const std::vector<uint16_t>& groups, KeyGroupRange range, std::vector<int64_t>* counts);
