@@ -8,7 +8,6 @@
 #include <arrow/api.h>
 
 #include "sabot/exec/event_time.h"
-#include "sabot/ops/key_group_state.h"
 
 namespace sabot {
 namespace {
@@ -252,77 +251,41 @@ Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> As
   return std::make_pair(std::move(held), std::move(groups));
 }
 
-Result<std::vector<int64_t>> AsofJoinOperator::StateRowsByKeyGroup() const {
-  std::vector<int64_t> counts;
-  for (int port : {kLeft, kRight}) {
-    ARROW_ASSIGN_OR_RAISE(auto held, HeldByKeyGroup(port));
-    ARROW_RETURN_NOT_OK(CountByKeyGroup(held.second, key_group_range(), &counts));
-  }
-  return counts;
+Result<std::shared_ptr<arrow::Schema>> AsofJoinOperator::HeldSchema(int port) const {
+  if (port == kLeft) return left_.schema();
+  return right_.schema()->AddField(0, arrow::field("deleted", arrow::int64(), /*nullable=*/false));
 }
 
-namespace {
-
-std::shared_ptr<arrow::Schema> HorizonSchema() { return arrow::schema({arrow::field("horizon", arrow::int64())}); }
-
-}  // namespace
-
-// Sections: both inputs' watermarks, the horizon, the waiting left rows, the held right
-// rows with their deleted flag.
-Result<std::shared_ptr<arrow::Buffer>> AsofJoinOperator::SnapshotKeyGroups(KeyGroupRange groups) const {
-  KeyGroupSnapshotContents contents{std::string(name()), num_key_groups(), groups, 0, {}};
-  ARROW_ASSIGN_OR_RAISE(auto watermarks, WatermarksSection());
-  contents.sections.push_back(std::move(watermarks));
-  ARROW_ASSIGN_OR_RAISE(auto horizon, arrow::MakeArrayFromScalar(arrow::Int64Scalar(horizon_), 1));
-  contents.sections.push_back(arrow::RecordBatch::Make(HorizonSchema(), 1, {horizon}));
-  for (int port : {kLeft, kRight}) {
-    ARROW_ASSIGN_OR_RAISE(auto held, HeldByKeyGroup(port));
-    ARROW_ASSIGN_OR_RAISE(auto rows, RowsInKeyGroups(held.first, held.second, groups));
-    if (rows == nullptr) rows = held.first->Slice(0, 0);
-    contents.sections.push_back(std::move(rows));
-  }
-  return EncodeKeyGroupSnapshot(contents);
-}
-
-Status AsofJoinOperator::RestoreKeyGroups(const arrow::Buffer& snapshot) {
-  ARROW_ASSIGN_OR_RAISE(auto flagged,
-                        right_.schema()->AddField(0, arrow::field("deleted", arrow::int64(), /*nullable=*/false)));
-  ARROW_ASSIGN_OR_RAISE(auto contents,
-                        DecodeKeyGroupSnapshot(snapshot, std::string(name()), *this,
-                                               {WatermarksSchema(), HorizonSchema(), left_.schema(), flagged}));
-  RestoreWatermarks(*contents.sections[0]);
-  const auto& horizon = static_cast<const arrow::Int64Array&>(*contents.sections[1]->column(0));
-  if (horizon.length() == 1) horizon_ = std::max(horizon_, horizon.Value(0));
-
-  const auto& lefts = contents.sections[2];
-  ARROW_RETURN_NOT_OK(ReadTimes(kLeft, *lefts, *left_.schema(), time_column_[kLeft], spec_.left_time, &times_));
-  ARROW_RETURN_NOT_OK(keys_.Ids(kLeft, *lefts, &ids_, &valid_));
-  uint32_t slot = left_.Open(lefts);
-  for (int64_t i = 0; i < lefts->num_rows(); ++i) {
-    const auto at = static_cast<size_t>(i);
-    waiting_.emplace(times_[at], Waiting{left_.Add(slot, static_cast<int32_t>(i)), ids_[at]});
-  }
-  left_.Close(slot);
-
-  const auto& flagged_rights = contents.sections[3];
-  const auto& deleted = static_cast<const arrow::Int64Array&>(*flagged_rights->column(0));
-  ARROW_ASSIGN_OR_RAISE(auto rights, flagged_rights->RemoveColumn(0));
-  ARROW_RETURN_NOT_OK(
-      ReadTimes(kRight, *rights, *right_.schema(), time_column_[kRight], spec_.right_time, &times_));
-  ARROW_RETURN_NOT_OK(keys_.Ids(kRight, *rights, &ids_, &valid_));
-  by_key_.resize(keys_.num_keys());
-  slot = right_.Open(rights);
-  for (int64_t i = 0; i < rights->num_rows(); ++i) {
-    const auto at = static_cast<size_t>(i);
-    const int64_t t = times_[at];
-    const uint32_t key = ids_[at];
-    if (!by_key_[key].emplace(t, RightRow{right_.Add(slot, static_cast<int32_t>(i)), deleted.Value(i) != 0}).second) {
-      return Status::Invalid(name(), " snapshot: two right rows of one key at time ", t);
+Status AsofJoinOperator::RestoreHeld(int port, const std::shared_ptr<arrow::RecordBatch>& held) {
+  if (port == kLeft) {
+    ARROW_RETURN_NOT_OK(ReadTimes(kLeft, *held, *left_.schema(), time_column_[kLeft], spec_.left_time, &times_));
+    ARROW_RETURN_NOT_OK(keys_.Ids(kLeft, *held, &ids_, &valid_));
+    const uint32_t slot = left_.Open(held);
+    for (int64_t i = 0; i < held->num_rows(); ++i) {
+      const auto at = static_cast<size_t>(i);
+      waiting_.emplace(times_[at], Waiting{left_.Add(slot, static_cast<int32_t>(i)), ids_[at]});
     }
-    (t > horizon_ ? above_ : floors_).emplace(t, key);
+    left_.Close(slot);
+    return Status::OK();
+  }
+  const auto& deleted = static_cast<const arrow::Int64Array&>(*held->column(0));
+  ARROW_ASSIGN_OR_RAISE(auto rows, held->RemoveColumn(0));
+  ARROW_RETURN_NOT_OK(ReadTimes(kRight, *rows, *right_.schema(), time_column_[kRight], spec_.right_time, &times_));
+  ARROW_RETURN_NOT_OK(keys_.Ids(kRight, *rows, &ids_, &valid_));
+  by_key_.resize(keys_.num_keys());
+  const uint32_t slot = right_.Open(rows);
+  for (int64_t i = 0; i < rows->num_rows(); ++i) {
+    const auto at = static_cast<size_t>(i);
+    const RightRow row{right_.Add(slot, static_cast<int32_t>(i)), deleted.Value(i) != 0};
+    if (!by_key_[ids_[at]].emplace(times_[at], row).second) {
+      right_.Close(slot);
+      return Status::Invalid(name(), " snapshot: two right rows of one key at time ", times_[at]);
+    }
+    // As if newly arrived above the horizon: PruneRight keeps each key's floor from them.
+    above_.emplace(times_[at], ids_[at]);
   }
   right_.Close(slot);
-  return Status::OK();
+  return PruneRight();
 }
 
 Result<std::unique_ptr<Operator>> AsofJoinOperator::Make(const std::shared_ptr<arrow::Schema>& left,

@@ -18,7 +18,6 @@
 #include "sabot/ops/held_rows.h"
 #include "sabot/plan/asof_join_spec.h"
 #include "sabot/plan/temporal_join_spec.h"
-#include "sabot/state/key_group_snapshot.h"
 
 namespace sabot {
 
@@ -35,10 +34,7 @@ namespace sabot {
 //! of the inputs'; waiting left rows leave before it. Barriers leave once every open
 //! input sent them; EndOfStream once both inputs ended. Rows that arrive behind their own
 //! watermark are joined with what is held.
-//!
-//! Waiting left rows and held right rows are keyed state (KeyGroupSnapshots): a snapshot
-//! holds them, both inputs' watermarks and the horizon.
-class AsofJoinOperator final : public EventTimeJoinOperator, public KeyGroupSnapshots {
+class AsofJoinOperator final : public EventTimeJoinOperator {
  public:
   std::string_view name() const override { return name_; }
 
@@ -47,10 +43,6 @@ class AsofJoinOperator final : public EventTimeJoinOperator, public KeyGroupSnap
   int64_t right_state_rows() const { return right_.rows(); }
   //! Input batches those rows keep alive.
   int64_t state_batches() const { return left_.batches() + right_.batches(); }
-
-  Result<std::vector<int64_t>> StateRowsByKeyGroup() const override;
-  Result<std::shared_ptr<arrow::Buffer>> SnapshotKeyGroups(KeyGroupRange groups) const override;
-  Status RestoreKeyGroups(const arrow::Buffer& snapshot) override;
 
  private:
   friend Result<std::unique_ptr<Operator>> MakeAsofJoin(const std::shared_ptr<arrow::Schema>&,
@@ -96,9 +88,12 @@ class AsofJoinOperator final : public EventTimeJoinOperator, public KeyGroupSnap
   Status DropRight(uint32_t key, std::map<int64_t, RightRow>::iterator row);
   //! Per row of a right batch: 1 a new row, 0 ignored (update_before), -1 a delete.
   Status ReadOps(const arrow::RecordBatch& batch);
-  //! The rows side `port` holds (left: waiting; right: with a `deleted` flag column
-  //! prepended), and each one's key group.
-  Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> HeldByKeyGroup(int port) const;
+  //! A snapshot keeps the waiting left rows, and the held right rows with a `deleted`
+  //! flag prepended; restoring recomputes the horizon from them.
+  Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> HeldByKeyGroup(
+      int port) const override;
+  Result<std::shared_ptr<arrow::Schema>> HeldSchema(int port) const override;
+  Status RestoreHeld(int port, const std::shared_ptr<arrow::RecordBatch>& rows) override;
 
   std::string_view name_;
   AsofJoinSpec spec_;

@@ -7,7 +7,6 @@
 #include <arrow/api.h>
 
 #include "sabot/exec/event_time.h"
-#include "sabot/ops/key_group_state.h"
 
 namespace sabot {
 namespace {
@@ -110,32 +109,7 @@ Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> In
   return std::make_pair(std::move(held), std::move(groups));
 }
 
-Result<std::vector<int64_t>> IntervalJoinOperator::StateRowsByKeyGroup() const {
-  std::vector<int64_t> counts;
-  for (int port : {kLeft, kRight}) {
-    ARROW_ASSIGN_OR_RAISE(auto held, HeldByKeyGroup(port));
-    ARROW_RETURN_NOT_OK(CountByKeyGroup(held.second, key_group_range(), &counts));
-  }
-  return counts;
-}
-
-// Sections: both inputs' watermarks, then the held rows of each side.
-Result<std::shared_ptr<arrow::Buffer>> IntervalJoinOperator::SnapshotKeyGroups(KeyGroupRange groups) const {
-  KeyGroupSnapshotContents contents{std::string(name()), num_key_groups(), groups, 0, {}};
-  ARROW_ASSIGN_OR_RAISE(auto watermarks, WatermarksSection());
-  contents.sections.push_back(std::move(watermarks));
-  for (int port : {kLeft, kRight}) {
-    ARROW_ASSIGN_OR_RAISE(auto held, HeldByKeyGroup(port));
-    ARROW_ASSIGN_OR_RAISE(auto rows, RowsInKeyGroups(held.first, held.second, groups));
-    if (rows == nullptr) {
-      ARROW_ASSIGN_OR_RAISE(rows, arrow::RecordBatch::MakeEmpty(sides_[port].held.schema()));
-    }
-    contents.sections.push_back(std::move(rows));
-  }
-  return EncodeKeyGroupSnapshot(contents);
-}
-
-Status IntervalJoinOperator::Hold(int port, const std::shared_ptr<arrow::RecordBatch>& rows) {
+Status IntervalJoinOperator::RestoreHeld(int port, const std::shared_ptr<arrow::RecordBatch>& rows) {
   Side& side = sides_[port];
   ARROW_RETURN_NOT_OK(ReadTimes(port, *rows, *side.held.schema(), side.time_column,
                                 port == kLeft ? spec_.left_time : spec_.right_time, &times_));
@@ -150,16 +124,6 @@ Status IntervalJoinOperator::Hold(int port, const std::shared_ptr<arrow::RecordB
     side.by_time.emplace(times_[static_cast<size_t>(i)], key);
   }
   side.held.Close(slot);
-  return Status::OK();
-}
-
-Status IntervalJoinOperator::RestoreKeyGroups(const arrow::Buffer& snapshot) {
-  ARROW_ASSIGN_OR_RAISE(auto contents,
-                        DecodeKeyGroupSnapshot(snapshot, std::string(name()), *this,
-                                               {WatermarksSchema(), sides_[kLeft].held.schema(),
-                                                sides_[kRight].held.schema()}));
-  RestoreWatermarks(*contents.sections[0]);
-  for (int port : {kLeft, kRight}) ARROW_RETURN_NOT_OK(Hold(port, contents.sections[1 + port]));
   return Status::OK();
 }
 

@@ -14,7 +14,6 @@
 #include "sabot/ops/event_time_join_keys.h"
 #include "sabot/ops/held_rows.h"
 #include "sabot/plan/interval_join_spec.h"
-#include "sabot/state/key_group_snapshot.h"
 
 namespace sabot {
 
@@ -29,10 +28,7 @@ namespace sabot {
 //! Rows that arrive behind their own watermark still match what is held. The output
 //! watermark is the minimum of the inputs'; barriers leave once every open input sent
 //! them; EndOfStream once both inputs ended.
-//!
-//! Held rows are keyed state (KeyGroupSnapshots): a snapshot holds them and both inputs'
-//! watermarks.
-class IntervalJoinOperator final : public EventTimeJoinOperator, public KeyGroupSnapshots {
+class IntervalJoinOperator final : public EventTimeJoinOperator {
  public:
   std::string_view name() const override { return "IntervalJoin"; }
 
@@ -40,10 +36,6 @@ class IntervalJoinOperator final : public EventTimeJoinOperator, public KeyGroup
   int64_t state_rows() const override { return sides_[0].held.rows() + sides_[1].held.rows(); }
   //! Input batches those rows keep alive.
   int64_t state_batches() const { return sides_[0].held.batches() + sides_[1].held.batches(); }
-
-  Result<std::vector<int64_t>> StateRowsByKeyGroup() const override;
-  Result<std::shared_ptr<arrow::Buffer>> SnapshotKeyGroups(KeyGroupRange groups) const override;
-  Status RestoreKeyGroups(const arrow::Buffer& snapshot) override;
 
  private:
   friend Result<std::unique_ptr<Operator>> MakeIntervalJoin(const std::shared_ptr<arrow::Schema>&,
@@ -62,10 +54,11 @@ class IntervalJoinOperator final : public EventTimeJoinOperator, public KeyGroup
   Result<Flow> Consume(int port, const std::shared_ptr<arrow::RecordBatch>& batch) override;
   //! Drops the rows of the other side that this side's watermark rules out.
   Result<Flow> Advanced(int port) override;
-  //! The rows side `port` holds, in one batch, and each one's key group.
-  Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> HeldByKeyGroup(int port) const;
-  //! Holds every row of `rows` (of side `port`) with a non-null key.
-  Status Hold(int port, const std::shared_ptr<arrow::RecordBatch>& rows);
+  //! A snapshot keeps the held rows as they are.
+  Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> HeldByKeyGroup(
+      int port) const override;
+  Result<std::shared_ptr<arrow::Schema>> HeldSchema(int port) const override { return sides_[port].held.schema(); }
+  Status RestoreHeld(int port, const std::shared_ptr<arrow::RecordBatch>& rows) override;
 
   IntervalJoinSpec spec_;
   EventTimeJoinKeys keys_;  // key ids shared by both sides

@@ -6,7 +6,6 @@
 
 #include "sabot/exec/event_time.h"
 #include "sabot/ops/event_time_window.h"
-#include "sabot/ops/key_group_state.h"
 
 namespace sabot {
 namespace {
@@ -129,52 +128,22 @@ Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> Wi
   return std::make_pair(std::move(held), std::move(groups));
 }
 
-Result<std::vector<int64_t>> WindowJoinOperator::StateRowsByKeyGroup() const {
-  std::vector<int64_t> counts;
-  for (int port : {kLeft, kRight}) {
-    ARROW_ASSIGN_OR_RAISE(auto held, HeldByKeyGroup(port));
-    ARROW_RETURN_NOT_OK(CountByKeyGroup(held.second, key_group_range(), &counts));
-  }
-  return counts;
+Result<std::shared_ptr<arrow::Schema>> WindowJoinOperator::HeldSchema(int port) const {
+  return sides_[port].held.schema()->AddField(0, arrow::field("window_start", arrow::int64(), /*nullable=*/false));
 }
 
-// Sections: both inputs' watermarks, then each side's held rows tagged with their window.
-Result<std::shared_ptr<arrow::Buffer>> WindowJoinOperator::SnapshotKeyGroups(KeyGroupRange groups) const {
-  KeyGroupSnapshotContents contents{std::string(name()), num_key_groups(), groups, 0, {}};
-  ARROW_ASSIGN_OR_RAISE(auto watermarks, WatermarksSection());
-  contents.sections.push_back(std::move(watermarks));
-  for (int port : {kLeft, kRight}) {
-    ARROW_ASSIGN_OR_RAISE(auto held, HeldByKeyGroup(port));
-    ARROW_ASSIGN_OR_RAISE(auto rows, RowsInKeyGroups(held.first, held.second, groups));
-    if (rows == nullptr) rows = held.first->Slice(0, 0);
-    contents.sections.push_back(std::move(rows));
+Status WindowJoinOperator::RestoreHeld(int port, const std::shared_ptr<arrow::RecordBatch>& tagged) {
+  Side& side = sides_[port];
+  if (tagged->num_rows() == 0) return Status::OK();
+  ARROW_ASSIGN_OR_RAISE(auto rows, tagged->RemoveColumn(0));
+  const auto& starts = static_cast<const arrow::Int64Array&>(*tagged->column(0));
+  ARROW_RETURN_NOT_OK(keys_.Ids(port, *rows, &ids_, &valid_));
+  const uint32_t slot = side.held.Open(rows);
+  for (int64_t i = 0; i < rows->num_rows(); ++i) {
+    if (!valid_[static_cast<size_t>(i)]) continue;
+    side.windows[starts.Value(i)][ids_[static_cast<size_t>(i)]].push_back(side.held.Add(slot, static_cast<int32_t>(i)));
   }
-  return EncodeKeyGroupSnapshot(contents);
-}
-
-Status WindowJoinOperator::RestoreKeyGroups(const arrow::Buffer& snapshot) {
-  std::vector<std::shared_ptr<arrow::Schema>> schemas = {WatermarksSchema()};
-  for (int port : {kLeft, kRight}) {
-    ARROW_ASSIGN_OR_RAISE(auto tagged, sides_[port].held.schema()->AddField(
-                                           0, arrow::field("window_start", arrow::int64(), /*nullable=*/false)));
-    schemas.push_back(std::move(tagged));
-  }
-  ARROW_ASSIGN_OR_RAISE(auto contents, DecodeKeyGroupSnapshot(snapshot, std::string(name()), *this, schemas));
-  RestoreWatermarks(*contents.sections[0]);
-  for (int port : {kLeft, kRight}) {
-    Side& side = sides_[port];
-    const auto& tagged = contents.sections[1 + port];
-    if (tagged->num_rows() == 0) continue;
-    ARROW_ASSIGN_OR_RAISE(auto rows, tagged->RemoveColumn(0));
-    const auto& starts = static_cast<const arrow::Int64Array&>(*tagged->column(0));
-    ARROW_RETURN_NOT_OK(keys_.Ids(port, *rows, &ids_, &valid_));
-    const uint32_t slot = side.held.Open(rows);
-    for (int64_t i = 0; i < rows->num_rows(); ++i) {
-      if (!valid_[static_cast<size_t>(i)]) continue;
-      side.windows[starts.Value(i)][ids_[static_cast<size_t>(i)]].push_back(side.held.Add(slot, static_cast<int32_t>(i)));
-    }
-    side.held.Close(slot);
-  }
+  side.held.Close(slot);
   return Status::OK();
 }
 

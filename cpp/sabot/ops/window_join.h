@@ -16,7 +16,6 @@
 #include "sabot/ops/event_time_join_keys.h"
 #include "sabot/ops/held_rows.h"
 #include "sabot/plan/window_join_spec.h"
-#include "sabot/state/key_group_snapshot.h"
 
 namespace sabot {
 
@@ -30,10 +29,7 @@ namespace sabot {
 //! watermark +infinity, so state is empty once both ended. The output watermark is the
 //! minimum of the inputs'; barriers leave once every open input sent them; EndOfStream
 //! once both inputs ended.
-//!
-//! Held rows are keyed state (KeyGroupSnapshots): a snapshot holds them with their
-//! windows, and both inputs' watermarks.
-class WindowJoinOperator final : public EventTimeJoinOperator, public KeyGroupSnapshots {
+class WindowJoinOperator final : public EventTimeJoinOperator {
  public:
   std::string_view name() const override { return "WindowJoin"; }
 
@@ -41,10 +37,6 @@ class WindowJoinOperator final : public EventTimeJoinOperator, public KeyGroupSn
   int64_t state_rows() const override { return sides_[0].held.rows() + sides_[1].held.rows(); }
   //! Input batches those rows keep alive.
   int64_t state_batches() const { return sides_[0].held.batches() + sides_[1].held.batches(); }
-
-  Result<std::vector<int64_t>> StateRowsByKeyGroup() const override;
-  Result<std::shared_ptr<arrow::Buffer>> SnapshotKeyGroups(KeyGroupRange groups) const override;
-  Status RestoreKeyGroups(const arrow::Buffer& snapshot) override;
 
  private:
   friend Result<std::unique_ptr<Operator>> MakeWindowJoin(const std::shared_ptr<arrow::Schema>&,
@@ -70,9 +62,11 @@ class WindowJoinOperator final : public EventTimeJoinOperator, public KeyGroupSn
   //! Drops the windows of the other side that this side's watermark closed.
   Result<Flow> Advanced(int port) override;
   Result<std::shared_ptr<arrow::RecordBatch>> Joined(int port, uint32_t slot, const std::vector<Match>& matches);
-  //! The rows side `port` holds, each with its window start prepended, and each one's key
-  //! group.
-  Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> HeldByKeyGroup(int port) const;
+  //! A snapshot keeps each held row with its window start prepended.
+  Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> HeldByKeyGroup(
+      int port) const override;
+  Result<std::shared_ptr<arrow::Schema>> HeldSchema(int port) const override;
+  Status RestoreHeld(int port, const std::shared_ptr<arrow::RecordBatch>& rows) override;
 
   WindowJoinSpec spec_;
   EventTimeJoinKeys keys_;
