@@ -388,18 +388,8 @@ Result<std::vector<uint32_t>> HashAggregateState::LoadGroups(const arrow::Record
   std::vector<uint32_t> ids(static_cast<size_t>(rows), 0);
   if (grouper_ != nullptr) {
     if (rows > 0) {
-      // Keys at offset 0: the Grouper misreads sliced string keys (a snapshot's sections
-      // are slices of one batch).
-      std::vector<std::shared_ptr<arrow::Array>> key_arrays;
       std::vector<arrow::compute::ExecValue> keys;
-      for (int k = 0; k < num_keys; ++k) {
-        std::shared_ptr<arrow::Array> key = saved.column(k);
-        if (key->offset() != 0) {
-          ARROW_ASSIGN_OR_RAISE(key, arrow::Concatenate({key}));
-        }
-        keys.emplace_back(*key->data());
-        key_arrays.push_back(std::move(key));
-      }
+      for (int k = 0; k < num_keys; ++k) keys.emplace_back(*saved.column_data(k));
       ARROW_ASSIGN_OR_RAISE(arrow::Datum got, grouper_->Consume(arrow::compute::ExecSpan(std::move(keys), rows)));
       const uint32_t* got_ids = got.array()->GetValues<uint32_t>(1);
       ids.assign(got_ids, got_ids + rows);

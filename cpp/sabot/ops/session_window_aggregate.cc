@@ -325,10 +325,8 @@ Status SessionWindowAggregateOperator::RestoreKeyGroups(const arrow::Buffer& sna
     if (id < 0 || id >= sessions.num_rows()) {
       return Status::Invalid(name(), " snapshot: rows of session ", id, " of ", sessions.num_rows());
     }
-    // The session's key id, from its first row (a copy: the Grouper misreads sliced keys).
-    arrow::Int32Array first(1, arrow::Buffer::FromString(std::string(4, '\0')));
-    ARROW_ASSIGN_OR_RAISE(auto head, arrow::compute::Take(arrow::Datum(rows), arrow::Datum(first)));
-    ARROW_ASSIGN_OR_RAISE(auto key_ids, KeyIds(*head.record_batch()));
+    // The session's key id, from its first row.
+    ARROW_ASSIGN_OR_RAISE(auto key_ids, KeyIds(*rows->Slice(0, 1)));
     if (grouper_ != nullptr) sessions_.resize(grouper_->num_groups());
     if (sessions_.empty()) sessions_.resize(1);
     const uint32_t key = key_ids[0];

@@ -80,7 +80,8 @@ Result<KeyGroupSnapshotContents> DecodeKeyGroupSnapshot(
       return Status::Invalid(op, " snapshot: section ", sections.size(), " of ", size,
                              " bytes passes the end of the snapshot (", bytes.size(), " bytes)");
     }
-    // A copy: restored state (held rows) outlives the caller's snapshot bytes.
+    // A copy: restored state (held rows) outlives the caller's snapshot bytes, and reading
+    // zero-copy from a view into them gave corrupt string keys.
     ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> section, arrow::AllocateBuffer(size));
     std::memcpy(section->mutable_data(), bytes.data() + offset, static_cast<size_t>(size));
     auto input = std::make_shared<arrow::io::BufferReader>(std::move(section));
