@@ -300,6 +300,23 @@ TEST(KeyGroupRescale, BadSnapshotsAreClearErrors) {
   status = state->RestoreKeyGroups(*arrow::SliceBuffer(all, 0, all->size() / 2));
   EXPECT_FALSE(status.ok());
 
+  // Joins share the snapshot checks: another join, another input schema.
+  IntervalJoinSpec interval;
+  interval.left_keys = interval.right_keys = {"k"};
+  interval.left_time = interval.right_time = "ts";
+  auto join = MakeIntervalJoin(Input(), Input(), interval).ValueOrDie();
+  auto join_snapshot = dynamic_cast<KeyGroupSnapshots*>(join.get())->SnapshotKeyGroups({0, 128}).ValueOrDie();
+  WindowJoinSpec windowed;
+  windowed.left_keys = windowed.right_keys = {"k"};
+  windowed.left_time = windowed.right_time = "ts";
+  windowed.size_us = windowed.slide_us = 100;
+  auto window_join = MakeWindowJoin(Input(), Input(), windowed).ValueOrDie();
+  status = dynamic_cast<KeyGroupSnapshots*>(window_join.get())->RestoreKeyGroups(*join_snapshot);
+  EXPECT_NE(status.message().find("cannot restore a snapshot of IntervalJoin"), std::string::npos) << status;
+  auto other_join = MakeIntervalJoin(Input(), doubles, interval).ValueOrDie();
+  status = dynamic_cast<KeyGroupSnapshots*>(other_join.get())->RestoreKeyGroups(*join_snapshot);
+  EXPECT_TRUE(status.IsTypeError()) << status;
+
   // An instance owning a range that does not fit the key group count.
   EXPECT_TRUE(half_state->OwnKeyGroups({10, 200}).IsInvalid());
 }

@@ -71,6 +71,17 @@ inline void Route(Instance& instance, const PortMessage& m, const std::vector<st
   ASSERT_TRUE(instance.op->Push(m.port, std::move(message)).ok());
 }
 
+//! The state sizes per key group add up to the instance's state size.
+inline void ExpectStateRowsAddUp(const Instance& instance) {
+  auto by_group = instance.state()->StateRowsByKeyGroup();
+  ASSERT_TRUE(by_group.ok()) << by_group.status();
+  const auto& range = instance.state()->key_group_range();
+  EXPECT_EQ(by_group->size(), static_cast<size_t>(range.end - range.begin));
+  int64_t total = 0;
+  for (int64_t rows : *by_group) total += rows;
+  EXPECT_EQ(total, instance.op->state_rows());
+}
+
 //! The rows one uninterrupted instance emits for `input`, and the rows emitted when the
 //! instance is snapshotted after input[split] and its key groups go to two new instances
 //! (split at key group `mid`); the caller compares them (and with the batch answer).
@@ -92,11 +103,7 @@ inline RescaleOutcome RunRescaled(const std::function<std::unique_ptr<Operator>(
   Instance first = Start(make);
   for (size_t i = 0; i < split; ++i) Route(first, input[i], key_columns);
   outcome.state_rows_before = first.op->state_rows();
-  // The per key group sizes add up to the state size.
-  auto by_group = first.state()->StateRowsByKeyGroup().ValueOrDie();
-  int64_t total = 0;
-  for (int64_t rows : by_group) total += rows;
-  EXPECT_EQ(total, outcome.state_rows_before);
+  ExpectStateRowsAddUp(first);
 
   Instance halves[2] = {Start(make), Start(make)};
   const KeyGroupRange ranges[2] = {{0, mid}, {mid, kDefaultKeyGroups}};
@@ -111,6 +118,7 @@ inline RescaleOutcome RunRescaled(const std::function<std::unique_ptr<Operator>(
   for (size_t i = split; i < input.size(); ++i) {
     for (auto& half : halves) Route(half, input[i], key_columns);
   }
+  for (const auto& half : halves) ExpectStateRowsAddUp(half);  // zero once the watermarks freed it
   outcome.rescaled = SortedRows({first.out.get(), halves[0].out.get(), halves[1].out.get()});
   return outcome;
 }
