@@ -73,7 +73,9 @@ class FixedWidthFirstLast final : public AccumulatorBase {
     }
   }
 
-  Result<std::shared_ptr<arrow::Array>> SaveState() const override { return PackGroups(num_groups_, nullptr, values_, valid_, seen_); }
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    return PackGroups(num_groups_, nullptr, values_, valid_, seen_);
+  }
   Status LoadState(const arrow::Array& state) override {
     ARROW_RETURN_NOT_OK(UnpackGroups(state, nullptr, values_, valid_, seen_));
     num_groups_ = static_cast<uint32_t>(state.length());

@@ -84,7 +84,9 @@ class FixedWidthMinMax final : public AccumulatorBase {
     }
   }
 
-  Result<std::shared_ptr<arrow::Array>> SaveState() const override { return PackGroups(num_groups_, nullptr, values_, seen_); }
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    return PackGroups(num_groups_, nullptr, values_, seen_);
+  }
   Status LoadState(const arrow::Array& state) override {
     ARROW_RETURN_NOT_OK(UnpackGroups(state, nullptr, values_, seen_));
     num_groups_ = static_cast<uint32_t>(state.length());
@@ -133,7 +135,9 @@ class BinaryMinMax final : public AccumulatorBase {
     return MakeBinaryArray(output_type_, values_, seen_);
   }
 
-  Result<std::shared_ptr<arrow::Array>> SaveState() const override { return PackGroups(num_groups_, &values_, seen_); }
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    return PackGroups(num_groups_, &values_, seen_);
+  }
   Status LoadState(const arrow::Array& state) override {
     ARROW_RETURN_NOT_OK(UnpackGroups(state, &values_, seen_));
     num_groups_ = static_cast<uint32_t>(state.length());

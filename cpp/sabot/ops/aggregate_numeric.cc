@@ -63,7 +63,9 @@ class IntegerSum final : public AccumulatorBase {
     return MakeFixedWidthArray(output_type_, sums_, &seen_);
   }
 
-  Result<std::shared_ptr<arrow::Array>> SaveState() const override { return PackGroups(num_groups_, nullptr, sums_, seen_); }
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    return PackGroups(num_groups_, nullptr, sums_, seen_);
+  }
   Status LoadState(const arrow::Array& state) override {
     ARROW_RETURN_NOT_OK(UnpackGroups(state, nullptr, sums_, seen_));
     num_groups_ = static_cast<uint32_t>(state.length());
@@ -115,7 +117,9 @@ class FloatingSum final : public AccumulatorBase {
     return MakeFixedWidthArray(output_type_, sums_, &seen_);
   }
 
-  Result<std::shared_ptr<arrow::Array>> SaveState() const override { return PackGroups(num_groups_, nullptr, sums_, seen_); }
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    return PackGroups(num_groups_, nullptr, sums_, seen_);
+  }
   Status LoadState(const arrow::Array& state) override {
     ARROW_RETURN_NOT_OK(UnpackGroups(state, nullptr, sums_, seen_));
     num_groups_ = static_cast<uint32_t>(state.length());
@@ -176,7 +180,9 @@ class Mean final : public AccumulatorBase {
     return MakeFixedWidthArray(output_type_, means, &valid);
   }
 
-  Result<std::shared_ptr<arrow::Array>> SaveState() const override { return PackGroups(num_groups_, nullptr, sums_, counts_); }
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    return PackGroups(num_groups_, nullptr, sums_, counts_);
+  }
   Status LoadState(const arrow::Array& state) override {
     ARROW_RETURN_NOT_OK(UnpackGroups(state, nullptr, sums_, counts_));
     num_groups_ = static_cast<uint32_t>(state.length());
@@ -249,7 +255,9 @@ class Variance final : public AccumulatorBase {
     return MakeFixedWidthArray(output_type_, out, &valid);
   }
 
-  Result<std::shared_ptr<arrow::Array>> SaveState() const override { return PackGroups(num_groups_, nullptr, moments_); }
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    return PackGroups(num_groups_, nullptr, moments_);
+  }
   Status LoadState(const arrow::Array& state) override {
     ARROW_RETURN_NOT_OK(UnpackGroups(state, nullptr, moments_));
     num_groups_ = static_cast<uint32_t>(state.length());

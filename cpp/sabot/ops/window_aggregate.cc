@@ -264,13 +264,14 @@ Status WindowAggregateOperator::RestoreKeyGroups(const arrow::Buffer& snapshot) 
     }
     return &it->second;
   };
-  ARROW_RETURN_NOT_OK(ForEachTagged(contents.sections[1], [&](int64_t start, std::shared_ptr<arrow::RecordBatch> saved) {
+  auto load_groups = [&](int64_t start, std::shared_ptr<arrow::RecordBatch> saved) -> Status {
     ARROW_ASSIGN_OR_RAISE(Window * window, held_window(start));
     if (window->state == nullptr) {
       ARROW_ASSIGN_OR_RAISE(window->state, prototype_->MakeEmpty());
     }
     return window->state->LoadGroups(*saved).status();
-  }));
+  };
+  ARROW_RETURN_NOT_OK(ForEachTagged(contents.sections[1], load_groups));
   return ForEachTagged(contents.sections[2], [&](int64_t start, std::shared_ptr<arrow::RecordBatch> rows) {
     ARROW_ASSIGN_OR_RAISE(Window * window, held_window(start));
     window->rows.push_back(std::move(rows));

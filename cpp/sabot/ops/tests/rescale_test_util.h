@@ -34,7 +34,9 @@ inline std::vector<std::string> SortedRows(const std::vector<const RecordingOper
       const auto& batch = *m.batch();
       for (int64_t i = 0; i < batch.num_rows(); ++i) {
         std::string row;
-        for (int c = 0; c < batch.num_columns(); ++c) row += batch.column(c)->GetScalar(i).ValueOrDie()->ToString() + "|";
+        for (int c = 0; c < batch.num_columns(); ++c) {
+          row += batch.column(c)->GetScalar(i).ValueOrDie()->ToString() + "|";
+        }
         rows.push_back(std::move(row));
       }
     }
