@@ -70,16 +70,22 @@ int64_t LastAuction(int64_t event) {
   return epoch * kAuctionProportion + offset;
 }
 
+// Each stream's half of Hash(seed, event, stream), computed once per source: Hash mixes
+// (seed, stream) before it mixes in the event, so per event only the second mix is left.
+struct StreamKeys {
+  explicit StreamKeys(uint64_t seed) {
+    for (uint64_t stream = 0; stream < keys.size(); ++stream) keys[stream] = Mix(seed ^ (stream * 0xD1B54A32D192ED03ULL));
+  }
+  uint64_t Hash(int64_t n, uint64_t stream) const { return Mix(keys[stream] ^ static_cast<uint64_t>(n)); }
+  std::array<uint64_t, 8> keys{};
+};
+
 class Event {
  public:
-  Event(uint64_t seed, int64_t n) : seed_(seed), n_(n) {}
-  uint64_t Rand(uint64_t stream, uint64_t below) const {
-    return Below(Hash(seed_, static_cast<uint64_t>(n_), stream), below);
-  }
+  Event(const StreamKeys& keys, int64_t n) : keys_(keys), n_(n) {}
+  uint64_t Rand(uint64_t stream, uint64_t below) const { return Below(keys_.Hash(n_, stream), below); }
   // Prices spread over 6 orders of magnitude, in cents, as in the benchmark.
-  int64_t Price(uint64_t stream) const {
-    return std::llround(std::pow(10.0, Unit(Hash(seed_, static_cast<uint64_t>(n_), stream)) * 6.0) * 100.0);
-  }
+  int64_t Price(uint64_t stream) const { return NexmarkPrice(Unit(keys_.Hash(n_, stream))); }
   // A person among the active ones at this event (0-based).
   int64_t SomePerson() const {
     const int64_t last = LastPerson(n_);
@@ -94,14 +100,14 @@ class Event {
   }
 
  private:
-  uint64_t seed_;
+  const StreamKeys& keys_;
   int64_t n_;
 };
 
 class NexmarkReader : public SplitReader {
  public:
   NexmarkReader(const NexmarkOptions& options, std::shared_ptr<arrow::Schema> schema, int64_t begin, int64_t end)
-      : o_(options), schema_(std::move(schema)), next_(begin), end_(end) {}
+      : o_(options), keys_(options.seed), schema_(std::move(schema)), next_(begin), end_(end) {}
 
   Result<SourcePoll> Next() override {
     if (watermark_pending_) {
@@ -182,7 +188,7 @@ class NexmarkReader : public SplitReader {
   };
 
   Status Append(int64_t n, Builders* b) const {
-    const Event e(o_.seed, n);
+    const Event e(keys_, n);
     const int64_t ts = TimeOf(n);
     switch (o_.table) {
       case NexmarkOptions::Table::kPerson: {
@@ -240,6 +246,7 @@ class NexmarkReader : public SplitReader {
   }
 
   NexmarkOptions o_;
+  StreamKeys keys_;
   std::shared_ptr<arrow::Schema> schema_;
   int64_t next_, end_;
   int64_t last_time_ = std::numeric_limits<int64_t>::min();
@@ -257,6 +264,42 @@ class EventRange : public SourceSplit {
 };
 
 }  // namespace
+
+namespace {
+
+// 10^(j / 1024) for j in [0, 1024) and 10^i for i in [0, 6]: 10^x is one entry of each
+// times a short series for what is left (under 1/1024, so its sixth term is below 1e-18).
+struct PowersOfTen {
+  static constexpr int kSteps = 1024;
+  PowersOfTen() {
+    for (int j = 0; j < kSteps; ++j) fraction[j] = std::pow(10.0, static_cast<double>(j) / kSteps);
+    for (int i = 0; i < 7; ++i) whole[i] = std::pow(10.0, i);
+  }
+  //! 10^x for x in [0, 6], within a few ulps.
+  double Of(double x) const {
+    const double scaled = x * kSteps;
+    const auto step = static_cast<int>(scaled);  // x >= 0: truncation is floor
+    const double rest = (scaled - step) * (2.302585092994045684 / kSteps);  // exact subtraction
+    const double series = 1.0 + rest * (1.0 + rest * (0.5 + rest * (1.0 / 6 + rest * (1.0 / 24 + rest * (1.0 / 120)))));
+    return whole[step / kSteps] * fraction[step % kSteps] * series;
+  }
+  double fraction[kSteps];
+  double whole[7];
+};
+
+}  // namespace
+
+int64_t NexmarkPrice(double unit) {
+  static const PowersOfTen powers;
+  // The table lands within 1e-14 (relative) of 10^(6 unit) * 100, as pow does, so the two
+  // round to the same integer unless that value lies within 1e-12 (relative) of a half;
+  // there, pow decides, so prices never change.
+  const double exponent = unit * 6.0;
+  const double fast = powers.Of(exponent) * 100.0;
+  const double half = std::floor(fast) + 0.5;
+  if (std::abs(fast - half) > fast * 1e-12) return std::llround(fast);
+  return std::llround(std::pow(10.0, exponent) * 100.0);
+}
 
 std::shared_ptr<arrow::Schema> NexmarkSource::TableSchema(NexmarkOptions::Table table) {
   const auto ts = arrow::timestamp(arrow::TimeUnit::MICRO);
