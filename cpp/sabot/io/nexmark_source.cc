@@ -296,8 +296,9 @@ int64_t NexmarkPrice(double unit) {
   // there, pow decides, so prices never change.
   const double exponent = unit * 6.0;
   const double fast = powers.Of(exponent) * 100.0;
-  const double half = std::floor(fast) + 0.5;
-  if (std::abs(fast - half) > fast * 1e-12) return std::llround(fast);
+  const auto whole = static_cast<int64_t>(fast);  // fast >= 100: truncation is floor
+  const double from_half = fast - (static_cast<double>(whole) + 0.5);
+  if (std::abs(from_half) > fast * 1e-12) return from_half > 0 ? whole + 1 : whole;
   return std::llround(std::pow(10.0, exponent) * 100.0);
 }
 
