@@ -243,29 +243,22 @@ Result<std::shared_ptr<arrow::RecordBatch>> RowsWindowOperator::Transform(
     const bool is_float = agg.function == AggregateFunction::kMean ||
                           (agg.value >= 0 && values_[static_cast<size_t>(agg.value)].kind == FrameValueKind::kFloat &&
                            agg.function != AggregateFunction::kCount);
+    auto build = [&](auto builder, auto read) -> Result<std::shared_ptr<arrow::Array>> {
+      ARROW_RETURN_NOT_OK(builder.Reserve(n));
+      for (size_t row = 0; row < static_cast<size_t>(n); ++row) {
+        if (result_valid[a][row]) {
+          builder.UnsafeAppend(read(results[a][row]));
+        } else {
+          builder.UnsafeAppendNull();
+        }
+      }
+      return builder.Finish();
+    };
     std::shared_ptr<arrow::Array> values;
     if (is_float) {
-      arrow::DoubleBuilder builder;
-      ARROW_RETURN_NOT_OK(builder.Reserve(n));
-      for (int64_t row = 0; row < n; ++row) {
-        if (result_valid[a][static_cast<size_t>(row)]) {
-          builder.UnsafeAppend(results[a][static_cast<size_t>(row)].d);
-        } else {
-          builder.UnsafeAppendNull();
-        }
-      }
-      ARROW_ASSIGN_OR_RAISE(values, builder.Finish());
+      ARROW_ASSIGN_OR_RAISE(values, build(arrow::DoubleBuilder(), [](Value v) { return v.d; }));
     } else {
-      arrow::Int64Builder builder;
-      ARROW_RETURN_NOT_OK(builder.Reserve(n));
-      for (int64_t row = 0; row < n; ++row) {
-        if (result_valid[a][static_cast<size_t>(row)]) {
-          builder.UnsafeAppend(results[a][static_cast<size_t>(row)].i);
-        } else {
-          builder.UnsafeAppendNull();
-        }
-      }
-      ARROW_ASSIGN_OR_RAISE(values, builder.Finish());
+      ARROW_ASSIGN_OR_RAISE(values, build(arrow::Int64Builder(), [](Value v) { return v.i; }));
     }
     ARROW_ASSIGN_OR_RAISE(values, WriteAs(values, agg.output_type));
     columns.push_back(std::move(values));
