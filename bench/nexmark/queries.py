@@ -6,8 +6,8 @@ event time ``date_time`` with watermarks). Windows are event-time windows; joins
 auctions and their bids are interval joins (a bid counts while its auction is open, and
 auctions close 10-30 s after they open), so their state is released as watermarks pass.
 
-q6 keeps per seller its last 10 closing prices in a keyed process function (an OVER window
-of rows). q10 writes every bid to Parquet files, one directory per minute of event time.
+q6 keeps per seller its last 10 closing prices in a rows window (``over(by=, rows=)``, SQL's
+OVER ... ROWS BETWEEN 9 PRECEDING AND CURRENT ROW). q10 writes every bid to Parquet files, one directory per minute of event time.
 q12 uses event time where the definition asks for processing time, so its answer is
 deterministic.
 """
@@ -79,34 +79,12 @@ def q5(src: Source) -> sabot.Stream:
             .select("auction", "num", "window_start", "window_end"))
 
 
-class LastTenAverage:
-    """q6's keyed process function: per seller, the mean of its last ``size`` closing prices
-    (this auction's included), one row per closed auction. The rows of a seller come in
-    closing order (the input is sorted), so the state is the last prices seen."""
-
-    def __init__(self, size: int = 10):
-        self.size = size
-        self.schema = pa.schema([("seller", pa.int64()), ("id", pa.int64()), ("expires", pa.timestamp("us")),
-                                 ("price", pa.int64()), ("avg_price", pa.float64())])
-
-    def process(self, rows: pa.RecordBatch, ctx) -> None:
-        last = ctx.value("last", [])
-        averages = []
-        for price in rows.column(3).to_pylist():  # the input is (seller, id, expires, price)
-            last.append(price)
-            if len(last) > self.size:
-                del last[0]
-            averages.append(sum(last) / len(last))
-        ctx.set_value("last", last)
-        ctx.emit(pa.RecordBatch.from_arrays([*rows.columns, pa.array(averages, pa.float64())], schema=self.schema))
-
-
 def q6(src: Source) -> sabot.Stream:
     """Average selling price per seller: for each closed auction (q9's winning bid), the mean
-    of its seller's last 10 closing prices, in closing order (expires, then id)."""
-    fn = LastTenAverage()
+    of its seller's last 10 closing prices (this one included), in closing order (expires,
+    then id): an OVER window of the last 10 rows per seller."""
     return (q9(src).select("seller", "id", "expires", "price").sort("expires", "id")
-            .process(fn, by="seller", schema=fn.schema))
+            .over(by="seller", rows=10).agg(avg_price=agg.mean("price")))
 
 
 def q7(src: Source) -> sabot.Stream:

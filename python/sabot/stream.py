@@ -16,7 +16,7 @@ from . import _core
 from ._udf_registry import explain_lines, note_batch_function
 from .expr import Expr, _to_expr
 
-__all__ = ["Stream", "GroupBy", "WindowedGroupBy", "Agg", "SabotError", "set_memory_limit"]
+__all__ = ["Stream", "GroupBy", "WindowedGroupBy", "RowsWindow", "Agg", "SabotError", "set_memory_limit"]
 
 SabotError = _core.SabotError
 
@@ -311,6 +311,25 @@ class Stream:
         """
         return WindowedGroupBy(self, time_column, 0, 0, _micros(allowed_lateness), _names(by), gap_us=_micros(gap))
 
+    def over(self, *, by: str | Sequence[str], rows: int) -> "RowsWindow":
+        """A window of rows per key: ``.agg(...)`` appends to every row the aggregates over
+        the last ``rows`` rows of its key (``by``), itself included, as SQL's
+        ``AGG(x) OVER (PARTITION BY by ROWS BETWEEN rows-1 PRECEDING AND CURRENT ROW)``.
+        Rows are taken in arrival order, which is each key's order in the stream: sort
+        first for another. Aggregates: ``count``, ``sum``, ``mean``, ``min``, ``max``,
+        skipping nulls as SQL does. Results leave with their row, never waiting
+        for a watermark, and each key's last rows are its only state::
+
+            # per seller, the mean of its last 10 closing prices, on every sale
+            sales.sort("closed_at").over(by="seller", rows=10).agg(avg_price=agg.mean("price"))
+        """
+        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 1:
+            raise ValueError(f"rows must be a positive int, not {rows!r}")
+        keys = _names(by)
+        if not keys:
+            raise TypeError("over() needs by=, the key columns")
+        return RowsWindow(self, keys, rows)
+
     def process(self, fn: Any, *, by: str | Sequence[str], schema: pa.Schema, state_ttl: Any = 0) -> "Stream":
         """A keyed process function: per key (``by``), ``fn.process(rows, ctx)`` gets that
         key's rows of each batch (a ``pyarrow.RecordBatch``, in input order) and
@@ -582,6 +601,22 @@ class WindowedGroupBy:
             return Stream(stream._s.session_window_aggregate(time_column, self._gap_us, lateness_us, keys,
                                                                    specs))
         return Stream(stream._s.window_aggregate(*self._args, specs))
+
+
+class RowsWindow:
+    """The result of ``Stream.over``; ``agg(...)`` makes it a Stream again: the input
+    columns, then one per aggregate."""
+
+    def __init__(self, stream: Stream, keys: list[str], rows: int):
+        self._stream, self._keys, self._rows = stream, keys, rows
+
+    def agg(self, *aggregates: Agg, **named: Agg) -> Stream:
+        for a in [*aggregates, *named.values()]:
+            if a.where is not None:
+                raise TypeError(f"over().agg() takes no where= (in {a!r}); mask the column first, "
+                                "e.g. with_columns(x=(cond).if_else(col('x'), None))")
+        _, specs = _agg_specs(self._stream, aggregates, named)
+        return Stream(self._stream._s.rows_window(self._keys, self._rows, specs))
 
 
 class _KeyedProcessContext:

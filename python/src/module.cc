@@ -299,6 +299,12 @@ NB_MODULE(_core, m) {
           },
           "keys"_a, "aggregates"_a, "state_ttl_us"_a, "time_column"_a)
       .def(
+          "rows_window",
+          [](const Stream& s, std::vector<std::string> keys, int64_t rows, const AggregateTuples& aggregates) {
+            return s.RowsWindow(std::move(keys), rows, AggregateSpecs(aggregates));
+          },
+          "keys"_a, "rows"_a, "aggregates"_a)
+      .def(
           "interval_join",
           [](const Stream& s, const Stream& other, std::vector<std::string> left_keys,
              std::vector<std::string> right_keys, std::string left_time, std::string right_time, int64_t lower_us,

@@ -9,6 +9,11 @@
 
 namespace sabot {
 
+//! A price in cents from a uniform `unit` in [0, 1): llround(10^(6 unit) * 100), spread
+//! over six orders of magnitude as in the benchmark; equal to that formula with std::pow
+//! for every input.
+int64_t NexmarkPrice(double unit);
+
 //! Splits are ranges of ~1M event numbers (every event is a pure function of its number
 //! and the seed), so a bounded run reads them in parallel; an unbounded one is one split.
 class NexmarkSource : public Source {

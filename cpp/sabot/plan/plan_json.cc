@@ -273,6 +273,14 @@ Result<json> NodeToJson(const PlanNode& node) {
       }
       break;
     }
+    case PlanKind::kRowsWindow: {
+      const auto& win = static_cast<const RowsWindowNode&>(node);
+      out = {{"op", "rows_window"},
+             {"keys", win.keys},
+             {"rows", win.rows},
+             {"aggregates", AggregatesToJson(win.aggregates)}};
+      break;
+    }
     case PlanKind::kSort:
       out = {{"op", "sort"}, {"keys", SortKeysToJson(static_cast<const SortNode&>(node).keys)}};
       break;
@@ -558,9 +566,10 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
   if (op == "temporal_join") return TemporalJoinFromJson(node, options);
   static const char* kOps =
       "source, filter, project, with_columns, rename, union, limit, explode, join, interval_join, asof_join, window_join, temporal_join, "
-      "aggregate, window_aggregate, late_rows, changelog_aggregate, sort, top_k, distinct, sink";
+      "aggregate, window_aggregate, late_rows, changelog_aggregate, rows_window, sort, top_k, distinct, sink";
   static const std::set<std::string> kSingleInput = {"filter", "project", "with_columns", "rename", "limit",
                                                      "explode", "aggregate", "window_aggregate", "late_rows", "changelog_aggregate",
+                                                     "rows_window",
                                                      "sort", "top_k",
                                                      "distinct", "sink"};
   if (!kSingleInput.count(op)) {
@@ -613,6 +622,12 @@ Result<PlanPtr> NodeFromJson(const json& j, const std::string& where, const Plan
     }
     return std::make_shared<ChangelogAggregateNode>(std::move(input), std::move(keys), std::move(aggregates), ttl,
                                                     std::move(time_column));
+  }
+  if (op == "rows_window") {
+    ARROW_ASSIGN_OR_RAISE(auto keys, StringList(node, "keys", /*required=*/true));
+    ARROW_ASSIGN_OR_RAISE(auto rows, node.Int("rows"));
+    ARROW_ASSIGN_OR_RAISE(auto aggregates, AggregatesFromJson(node));
+    return std::make_shared<RowsWindowNode>(std::move(input), std::move(keys), rows, std::move(aggregates));
   }
   if (op == "late_rows") {
     if (input->kind() != PlanKind::kWindowAggregate) {

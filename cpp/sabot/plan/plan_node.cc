@@ -28,6 +28,7 @@ std::string_view ToString(PlanKind kind) {
     case PlanKind::kLateRows: return "LateRows";
     case PlanKind::kChangelogAggregate: return "ChangelogAggregate";
     case PlanKind::kKeyedProcess: return "KeyedProcess";
+    case PlanKind::kRowsWindow: return "RowsWindow";
   }
   return "?";
 }
@@ -103,6 +104,10 @@ PlanPtr WithInputs(const PlanNode& node, std::vector<PlanPtr> inputs) {
     case PlanKind::kKeyedProcess: {
       const auto& process = static_cast<const KeyedProcessNode&>(node);
       return std::make_shared<KeyedProcessNode>(in(0), process.keys, process.factory, process.state_ttl_us);
+    }
+    case PlanKind::kRowsWindow: {
+      const auto& win = static_cast<const RowsWindowNode&>(node);
+      return std::make_shared<RowsWindowNode>(in(0), win.keys, win.rows, win.aggregates);
     }
   }
   return nullptr;  // every kind is handled above
@@ -187,6 +192,10 @@ std::string ChangelogAggregateNode::Describe() const {
                     DescribeAggregates(aggregates);
   if (state_ttl_us > 0) out += " ttl " + std::to_string(state_ttl_us) + "us on " + time_column;
   return out;
+}
+
+std::string RowsWindowNode::Describe() const {
+  return "RowsWindow by " + JoinNames(keys) + " rows " + std::to_string(rows) + " " + DescribeAggregates(aggregates);
 }
 
 std::string IntervalJoinNode::Describe() const {

@@ -26,7 +26,8 @@ namespace sabot {
 enum class PlanKind : uint8_t {
   kSource, kFilter, kProject, kWithColumns, kRename, kUnion, kLimit, kExplode, kMapBatches,
   kJoin, kAggregate, kWindowAggregate, kSort, kTopK, kDistinct, kSink, kIntervalJoin,
-  kAsofJoin, kWindowJoin, kTemporalJoin, kLateRows, kChangelogAggregate, kKeyedProcess
+  kAsofJoin, kWindowJoin, kTemporalJoin, kLateRows, kChangelogAggregate, kKeyedProcess,
+  kRowsWindow
 };
 std::string_view ToString(PlanKind kind);
 
@@ -263,6 +264,23 @@ class KeyedProcessNode final : public PlanNode {
   const std::vector<std::string> keys;
   const std::shared_ptr<const KeyedProcessFactory> factory;
   const int64_t state_ttl_us;
+};
+
+//! Per key, aggregates over the key's last `rows` rows up to the current one, one result
+//! per input row (SQL's AGG(x) OVER (PARTITION BY keys ROWS BETWEEN rows-1 PRECEDING AND
+//! CURRENT ROW), rows in arrival order; see RowsWindowOperator). Output: the input
+//! columns, then one per aggregate.
+class RowsWindowNode final : public PlanNode {
+ public:
+  RowsWindowNode(PlanPtr input, std::vector<std::string> keys, int64_t rows, std::vector<AggregateSpec> aggregates)
+      : PlanNode(PlanKind::kRowsWindow, {std::move(input)}),
+        keys(std::move(keys)),
+        rows(rows),
+        aggregates(std::move(aggregates)) {}
+  std::string Describe() const override;
+  const std::vector<std::string> keys;
+  const int64_t rows;
+  const std::vector<AggregateSpec> aggregates;
 };
 
 //! The side output of a window aggregate (its only input): the input rows that arrived

@@ -161,6 +161,10 @@ Stream Stream::KeyedProcess(std::vector<std::string> keys, std::shared_ptr<const
   return Stream(std::make_shared<KeyedProcessNode>(node_, std::move(keys), std::move(factory), state_ttl_us));
 }
 
+Stream Stream::RowsWindow(std::vector<std::string> keys, int64_t rows, std::vector<AggregateSpec> aggregates) const {
+  return Stream(std::make_shared<RowsWindowNode>(node_, std::move(keys), rows, std::move(aggregates)));
+}
+
 Result<Stream> Stream::LateRows() const {
   if (node_->kind() != PlanKind::kWindowAggregate) {
     return Status::Invalid("late rows come from a window aggregate (window(...).agg(...)), not from ",

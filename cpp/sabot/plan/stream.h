@@ -74,6 +74,9 @@ class Stream {
   //! a key's state expires that long in event time after its last write.
   Stream KeyedProcess(std::vector<std::string> keys, std::shared_ptr<const KeyedProcessFactory> factory,
                       int64_t state_ttl_us = 0) const;
+  //! Per key of `keys`, `aggregates` over the key's last `rows` rows, appended to every
+  //! row (see RowsWindowNode).
+  Stream RowsWindow(std::vector<std::string> keys, int64_t rows, std::vector<AggregateSpec> aggregates) const;
   //! The rows a window aggregate (this stream) received past its allowed lateness, as a
   //! stream of the window's input schema; an error when this is not a window aggregate.
   Result<Stream> LateRows() const;

@@ -22,6 +22,7 @@
 #include "sabot/ops/limit.h"
 #include "sabot/ops/map_batches.h"
 #include "sabot/ops/project.h"
+#include "sabot/ops/rows_window.h"
 #include "sabot/ops/sort.h"
 #include "sabot/ops/grouped_top_k.h"
 #include "sabot/ops/top_k.h"
@@ -65,6 +66,7 @@ std::string_view OpName(PlanKind kind) {
     case PlanKind::kLateRows: return "late_rows";
     case PlanKind::kChangelogAggregate: return "changelog_aggregate";
     case PlanKind::kKeyedProcess: return "keyed_process";
+    case PlanKind::kRowsWindow: return "rows_window";
   }
   return "?";
 }
@@ -319,6 +321,11 @@ class Lowering {
         KeyedProcessOptions options;
         options.state_ttl_us = process.state_ttl_us;
         ARROW_ASSIGN_OR_RAISE(auto op, MakeKeyedProcess(schema, process.keys, process.factory->Make(), options));
+        return Chain(child, std::move(op));
+      }
+      case PlanKind::kRowsWindow: {
+        const auto& win = static_cast<const RowsWindowNode&>(node);
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeRowsWindow(schema, win.keys, win.rows, win.aggregates));
         return Chain(child, std::move(op));
       }
       case PlanKind::kChangelogAggregate: {

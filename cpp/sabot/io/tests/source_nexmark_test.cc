@@ -1,9 +1,12 @@
 // NexmarkSource: proportions, ids, event time and watermarks, splits that concatenate
 // to the single-range output, and option errors.
+#include <cmath>
+
 #include <arrow/api.h>
 #include <gtest/gtest.h>
 
 #include "sabot/io/nexmark_source.h"
+#include "sabot/io/stateless_random.h"
 
 namespace sabot {
 namespace {
@@ -89,6 +92,23 @@ TEST(NexmarkSource, AuctionIdsAreDenseAndBidsReferToExistingOnes) {
     for (int64_t i = 0; i < auction.length(); ++i) {
       EXPECT_GE(auction.Value(i), 1000);
       EXPECT_LT(auction.Value(i), expect);
+    }
+  }
+}
+
+// The fast price path rounds as llround(pow(...)) does, also right next to each half cent.
+TEST(NexmarkSource, PriceEqualsThePowFormula) {
+  auto reference = [](double unit) { return std::llround(std::pow(10.0, unit * 6.0) * 100.0); };
+  for (uint64_t i = 0; i < 2'000'000; ++i) {
+    const double unit = Unit(Hash(7, i, 3));
+    ASSERT_EQ(NexmarkPrice(unit), reference(unit)) << "unit " << unit;
+  }
+  for (double cents = 100.5; cents < 1e8; cents = cents * 1.37 + 0.5) {
+    const double half = std::floor(cents) + 0.5;
+    double unit = std::log10(half / 100.0) / 6.0;
+    for (int step = 0; step < 64; ++step) unit = std::nextafter(unit, 0.0);
+    for (int step = 0; step < 128 && unit < 1.0; ++step, unit = std::nextafter(unit, 1.0)) {
+      ASSERT_EQ(NexmarkPrice(unit), reference(unit)) << "unit " << unit;
     }
   }
 }

@@ -121,6 +121,7 @@ std::vector<PlanPtr> Examples() {
   plans.push_back(g.WindowAggregate(global, {"key"}, aggs).To(SinkSpec{}));
 
   plans.push_back(g.ChangelogAggregate({"key"}, aggs, 23, "ts").To(SinkSpec{}));
+  plans.push_back(g.RowsWindow({"key"}, 31, {{F::kMean, "value", "avg"}, {F::kCountAll, "", "n"}}).To(SinkSpec{}));
   plans.push_back(g.MapBatches(std::make_shared<Identity>())
                       .KeyedProcess({"key"}, std::make_shared<NoProcess>(), /*state_ttl_us=*/29)
                       .To(SinkSpec{}));
