@@ -208,9 +208,9 @@ Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, co
   SABOT_CHECK(options.threads >= 1);  // callers check the user's setting
   const bool unlimited = lower.memory == nullptr || lower.memory->unlimited();
   if (options.threads > 1 && unlimited) {
-    // A keyed window over a source of several partitions runs on the keyed exchange:
-    // each key group's window state has one owner thread.
-    if (auto keyed = FindKeyedExchange(body, lowered)) {
+    // A keyed stateful step over a source of several partitions runs on the keyed
+    // exchange: each key group's state has one owner thread.
+    if (auto keyed = FindKeyedExchange(body, lowered); keyed && UsesKeyedExchange(*keyed, options)) {
       Source& source = *lowered.sources.at(keyed->leaf);
       ARROW_ASSIGN_OR_RAISE(auto partitions, PartitionsOrAbort(source, options.threads, *lowered.physical.sink));
       if (partitions.size() >= 2) return RunKeyedExchange(body, *keyed, partitions, lowered, lower, options);

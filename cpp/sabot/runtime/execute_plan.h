@@ -26,8 +26,9 @@ struct ExecuteOptions {
 //! Runs `lowered` (the lowering of `body`, a plan without its sink, into its sink).
 //!
 //! With more than one thread and no memory limit (partial states of the parallel
-//! executors are not accounted yet), a keyed window over a source of several partitions
-//! (KeyedExchangeShape, bounded or not) runs on the keyed exchange. Otherwise a bounded
+//! executors are not accounted yet), a keyed stateful step over a source of several
+//! partitions (KeyedExchangeShape, bounded or not; see UsesKeyedExchange) runs on the
+//! keyed exchange. Otherwise a bounded
 //! `body` first runs, each as a plan of its own
 //! (itself parallel where its shape allows): every subplan that joins or aggregates and is
 //! read more than once, kept in memory and read back as a source; then the build side of

@@ -459,6 +459,14 @@ bool AsKeyedStep(const PlanNode& node, KeyedExchangeShape* shape) {
       if (!process.factory->runs_in_parallel()) return false;
       shape->keys = process.keys;
       shape->reads.clear();  // the function sees whole rows
+      shape->order_sensitive = true;
+      shape->keyed = &node;
+      return !shape->keys.empty();
+    }
+    case PlanKind::kRowsWindow: {
+      shape->keys = static_cast<const RowsWindowNode&>(node).keys;
+      shape->reads.clear();  // its output is the input rows and their aggregates
+      shape->order_sensitive = true;
       shape->keyed = &node;
       return !shape->keys.empty();
     }
@@ -505,6 +513,10 @@ std::optional<KeyedExchangeShape> FindKeyedExchange(const PlanNode& body, const 
     if (field == nullptr || !IsStableKeyType(*field->type())) return std::nullopt;
   }
   return shape;
+}
+
+bool UsesKeyedExchange(const KeyedExchangeShape& shape, const ExecuteOptions& options) {
+  return !shape.order_sensitive || !options.ordered || !IsBounded(*shape.leaf);
 }
 
 Result<ExecutorStats> RunKeyedExchange(const PlanNode& body, const KeyedExchangeShape& shape,

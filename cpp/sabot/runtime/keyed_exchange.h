@@ -20,8 +20,8 @@ namespace sabot {
 //! kind above `keyed_top` up to the plan's body. A keyed step keeps state per key and
 //! nothing across keys, so each owner can run a copy of it over its own keys: a window
 //! aggregate with keys, a changelog aggregate (also an aggregate over an endless input),
-//! or a keyed process function whose factory allows several instances (see
-//! KeyedProcessFactory::runs_in_parallel).
+//! a keyed process function whose factory allows several instances (see
+//! KeyedProcessFactory::runs_in_parallel), or a rows window.
 struct KeyedExchangeShape {
   const PlanNode* leaf = nullptr;
   const PlanNode* below = nullptr;  //!< the keyed step's input
@@ -31,11 +31,18 @@ struct KeyedExchangeShape {
   //! The columns of `below` the keyed step reads, the only ones shipped to the owners;
   //! empty: all of them (its output carries input rows).
   std::set<std::string> reads;
+  //! Whether the step's output depends on the order of a key's rows (user code, a rows
+  //! window). The exchange keeps that order per source partition only, so a bounded input
+  //! of an ordered job (whose order is the source's) runs such a step on one thread.
+  bool order_sensitive = false;
 };
 
 //! The shape of `body` when it has one and every key column of its keyed step has a type
 //! the stable key hash takes (IsStableKeyType); nullopt otherwise.
 std::optional<KeyedExchangeShape> FindKeyedExchange(const PlanNode& body, const LoweredPlan& lowered);
+
+//! Whether a job with `options` runs `shape` on the keyed exchange (see order_sensitive).
+bool UsesKeyedExchange(const KeyedExchangeShape& shape, const ExecuteOptions& options);
 
 //! Splits batches by the owner of each row's key group (HashKeys, KeyGroupOwner over
 //! kDefaultKeyGroups): the routing step of the exchange.

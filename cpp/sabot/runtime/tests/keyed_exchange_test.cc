@@ -49,9 +49,10 @@ struct Outcome {
   RunResult result;
 };
 
-Outcome RunWith(const PlanPtr& plan, int threads) {
+Outcome RunWith(const PlanPtr& plan, int threads, bool ordered = true) {
   RunOptions options;
   options.threads = threads;
+  options.ordered = ordered;
   auto result = RunPlan(*plan, options);
   EXPECT_TRUE(result.ok()) << threads << " threads: " << result.status().ToString();
   if (!result.ok()) return {};
@@ -62,7 +63,8 @@ Outcome RunWith(const PlanPtr& plan, int threads) {
 
 // Runs `plan` on 1, 2 and 8 threads: the same rows each time, and the threaded runs went
 // through the exchange (one owner per thread). Returns the one-thread rows.
-std::shared_ptr<arrow::Table> ExpectSameOnEveryThreadCount(const PlanPtr& plan, int64_t min_rows) {
+std::shared_ptr<arrow::Table> ExpectSameOnEveryThreadCount(const PlanPtr& plan, int64_t min_rows,
+                                                          bool ordered = true) {
   SinkOutput output;
   auto lowered = LowerPlan(*plan, &output);
   EXPECT_TRUE(lowered.ok()) << lowered.status();
@@ -72,7 +74,7 @@ std::shared_ptr<arrow::Table> ExpectSameOnEveryThreadCount(const PlanPtr& plan, 
   if (one.rows == nullptr) return nullptr;
   EXPECT_GE(one.rows->num_rows(), min_rows);
   for (int threads : {2, 8}) {
-    Outcome got = RunWith(plan, threads);
+    Outcome got = RunWith(plan, threads, ordered);
     if (got.rows == nullptr) continue;
     EXPECT_EQ(got.result.stats.threads, threads);
     EXPECT_GT(got.result.stats.peak_queue_messages, 0) << "the exchange did not run";
@@ -372,17 +374,22 @@ class RowNumberFactory final : public KeyedProcessFactory {
 
 TEST(KeyedExchange, KeyedProcessFunctionMatchesOneThread) {
   // Row positions per key follow the key's row order, which is one thread's when each
-  // key's rows come from one split.
+  // key's rows come from one split. A bounded input keeps its source order in an ordered
+  // job, so only an unordered one runs the function on the exchange.
   auto process = [](const Stream& input, bool parallel) {
     return input.KeyedProcess({"key"}, std::make_shared<RowNumberFactory>(parallel)).Collect();
   };
-  auto rows = ExpectSameOnEveryThreadCount(process(KeysPerSplit(), true), 4 * 65'536);
+  auto rows = ExpectSameOnEveryThreadCount(process(KeysPerSplit(), true), 4 * 65'536, /*ordered=*/false);
   ASSERT_NE(rows, nullptr);
   EXPECT_EQ(rows->num_rows(), 4 * 65'536);
+  Outcome ordered = RunWith(process(KeysPerSplit(), true), 4);
+  EXPECT_EQ(ordered.result.stats.peak_queue_messages, 0) << "an ordered bounded job went through the exchange";
+  ASSERT_NE(ordered.rows, nullptr);
+  EXPECT_TRUE(ordered.rows->Equals(*rows));
   // A key spread over generator partitions: its rows from different producers may meet
   // in any order, but each row is numbered once, 1..n per key.
   const int64_t n = 120'000;
-  Outcome spread = RunWith(process(Stream::Generate(Bounded(n, 700, 40)), true), 8);
+  Outcome spread = RunWith(process(Stream::Generate(Bounded(n, 700, 40)), true), 8, /*ordered=*/false);
   ASSERT_NE(spread.rows, nullptr);
   EXPECT_GT(spread.result.stats.peak_queue_messages, 0);
   ASSERT_EQ(spread.rows->num_rows(), n);
@@ -402,6 +409,16 @@ TEST(KeyedExchange, KeyedProcessFunctionMatchesOneThread) {
   auto lowered = LowerPlan(*plan, &output);
   ASSERT_TRUE(lowered.ok()) << lowered.status();
   EXPECT_FALSE(FindKeyedExchange(*plan->input(), *lowered).has_value());
+}
+
+TEST(KeyedExchange, RowsWindowMatchesOneThread) {
+  // The last three ids of each key, per row: order-sensitive like a process function.
+  auto plan = KeysPerSplit()
+                  .RowsWindow({"key"}, 3, {{AggregateFunction::kSum, "id", "last3"}, {AggregateFunction::kMax, "id", "top3"}})
+                  .Collect();
+  auto rows = ExpectSameOnEveryThreadCount(plan, 4 * 65'536, /*ordered=*/false);
+  ASSERT_NE(rows, nullptr);
+  EXPECT_EQ(rows->num_rows(), 4 * 65'536);
 }
 
 // The late-rows metric of the window step of a run.
