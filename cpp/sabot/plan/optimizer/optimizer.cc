@@ -6,6 +6,7 @@
 
 #include "sabot/plan/optimizer/filter_pushdown.h"
 #include "sabot/plan/optimizer/join_build_side.h"
+#include "sabot/plan/optimizer/semi_join_pushdown.h"
 
 namespace sabot {
 
@@ -26,8 +27,12 @@ class Optimizer {
     PlanPtr out;
     if (node.kind() == PlanKind::kFilter) {
       out = PushDownFilter(static_cast<const FilterNode&>(node).predicate, inputs.front());
-    } else if (node.kind() == PlanKind::kJoin && estimates_) {
-      out = ChooseBuildSide(static_cast<const JoinNode&>(node), std::move(inputs), *facts_, *estimates_);
+    } else if (node.kind() == PlanKind::kJoin) {
+      const auto& join = static_cast<const JoinNode&>(node);
+      const std::vector<PlanPtr> lifted = TakeColumnsAboveSemiJoin(join, inputs);
+      out = estimates_ ? ChooseBuildSide(join, std::move(inputs), *facts_, *estimates_)
+                       : WithInputs(join, std::move(inputs));
+      out = ReapplyColumns(std::move(out), lifted);
     } else {
       out = WithInputs(node, std::move(inputs));
     }
