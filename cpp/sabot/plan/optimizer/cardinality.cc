@@ -39,6 +39,10 @@ double ConjunctSelectivity(const Expr& c) {
     if (auto kept = PatternSelectivity(c.args()[0])) return 1.0 - *kept;
   }
   if (auto kept = c.kind() == Expr::Kind::kCall ? PatternSelectivity(c) : std::nullopt) return *kept;
+  // An OR keeps what either side keeps, the overlap counted twice.
+  if (f == "or_kleene" && c.args().size() == 2) {
+    return std::min(1.0, FilterSelectivity(c.args()[0]) + FilterSelectivity(c.args()[1]));
+  }
   if (f == "equal") return 0.1;
   if (f == "is_in") return 0.25;
   if (f == "less" || f == "less_equal" || f == "greater" || f == "greater_equal") return 0.33;
