@@ -13,6 +13,8 @@
 #include <arrow/util/bit_util.h>
 #include <arrow/util/bitmap_ops.h>
 
+#include "sabot/expr/own_function.h"
+
 namespace sabot {
 
 namespace cp = arrow::compute;
@@ -118,16 +120,9 @@ const cp::FunctionDoc kDoc{"Whether strings match a LIKE pattern of literal text
 }  // namespace
 
 Status RegisterLikeSegments() {
-  static const Status status = [] {
-    auto function = std::make_shared<cp::ScalarFunction>(kLikeSegmentsFunction, cp::Arity::Binary(), kDoc);
-    for (const auto& type : {arrow::utf8(), arrow::large_utf8()}) {
-      cp::ScalarKernel kernel({type, arrow::utf8()}, arrow::boolean(), LikeSegmentsExec);
-      kernel.null_handling = cp::NullHandling::COMPUTED_NO_PREALLOCATE;
-      kernel.mem_allocation = cp::MemAllocation::NO_PREALLOCATE;
-      ARROW_RETURN_NOT_OK(function->AddKernel(std::move(kernel)));
-    }
-    return cp::GetFunctionRegistry()->AddFunction(std::move(function), /*allow_overwrite=*/false);
-  }();
+  static const Status status = AddOwnScalarFunction(kLikeSegmentsFunction, cp::Arity::Binary(), kDoc,
+                                                     {{arrow::utf8(), arrow::utf8()}, {arrow::large_utf8(), arrow::utf8()}},
+                                                     arrow::boolean(), LikeSegmentsExec);
   return status;
 }
 

@@ -16,7 +16,8 @@
 namespace sabot {
 namespace {
 
-using testing::RunWith;
+using testing::Explained;
+using testing::ExpectRows;
 
 constexpr int64_t kOrders = 200'000;
 constexpr int64_t kItemsPerOrder = 4;
@@ -61,31 +62,6 @@ Stream Parts() {
 
 Expr NameLike(const std::string& pattern) {
   return Expr::Call("match_like", {col("p_name")}, {{"pattern", pattern}});
-}
-
-// Every row as text ("7|7|7|3|7"), sorted: join output order is not part of the contract.
-std::vector<std::string> SortedRows(const arrow::Table& table) {
-  std::vector<std::string> rows(table.num_rows());
-  for (int c = 0; c < table.num_columns(); ++c) {
-    const auto& column = static_cast<const arrow::Int64Array&>(*table.column(c)->chunk(0));
-    for (int64_t i = 0; i < table.num_rows(); ++i) rows[i] += (c > 0 ? "|" : "") + std::to_string(column.Value(i));
-  }
-  std::sort(rows.begin(), rows.end());
-  return rows;
-}
-
-std::string Explained(const PlanPtr& plan) {
-  auto text = ExplainPlan(*plan);
-  EXPECT_TRUE(text.ok()) << text.status().ToString();
-  return text.ok() ? *text : "";
-}
-
-void ExpectRows(const PlanPtr& plan, const std::vector<std::string>& want) {
-  for (int threads : {1, 2}) {
-    auto got = RunWith(plan, threads);
-    ASSERT_TRUE(got.ok()) << got.status().ToString();
-    EXPECT_EQ(SortedRows(**got), want) << threads << " threads";
-  }
 }
 
 TEST(JoinBuildSide, InnerJoinBuildsOnTheSmallerSideAndKeepsTheColumnOrder) {

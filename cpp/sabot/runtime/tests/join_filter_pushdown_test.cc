@@ -16,7 +16,8 @@
 namespace sabot {
 namespace {
 
-using testing::RunWith;
+using testing::Explained;
+using testing::ExpectRows;
 
 constexpr int64_t kParts = 20'000;
 constexpr int64_t kItems = 100'000;
@@ -43,32 +44,8 @@ Stream Items() {
 Expr Eq(const std::string& c, int64_t v) { return col(c) == lit(v); }
 Expr Lt(const std::string& c, int64_t v) { return col(c) < lit(v); }
 
-std::string Explained(const PlanPtr& plan) {
-  auto text = ExplainPlan(*plan);
-  EXPECT_TRUE(text.ok()) << text.status().ToString();
-  return text.ok() ? *text : "";
-}
-
-std::vector<std::string> SortedRows(const arrow::Table& table) {
-  std::vector<std::string> rows(table.num_rows());
-  for (int c = 0; c < table.num_columns(); ++c) {
-    const auto& column = static_cast<const arrow::Int64Array&>(*table.column(c)->chunk(0));
-    for (int64_t i = 0; i < table.num_rows(); ++i) rows[i] += (c > 0 ? "|" : "") + std::to_string(column.Value(i));
-  }
-  std::sort(rows.begin(), rows.end());
-  return rows;
-}
-
-void ExpectRows(const PlanPtr& plan, std::vector<std::string> want) {
-  std::sort(want.begin(), want.end());
-  for (int threads : {1, 2}) {
-    auto got = RunWith(plan, threads);
-    ASSERT_TRUE(got.ok()) << got.status().ToString();
-    EXPECT_EQ(SortedRows(**got), want) << threads << " threads";
-  }
-}
-
 // The rows of items join parts where `keep(item, part)` holds: l_part, l_qty, p_key, p_brand, p_size.
+// Sorted.
 template <typename Keep>
 std::vector<std::string> Expected(Keep keep) {
   std::vector<std::string> rows;
@@ -79,6 +56,7 @@ std::vector<std::string> Expected(Keep keep) {
                      std::to_string(p % 25) + "|" + std::to_string(p % 50));
     }
   }
+  std::sort(rows.begin(), rows.end());
   return rows;
 }
 
