@@ -36,9 +36,10 @@ std::optional<JoinFilterPushdown> PushFilterIntoJoin(const FilterNode& filter, c
     if (refs.empty()) return -1;
     bool all_left = true, all_right = type == JoinType::kInner;
     for (const auto& name : refs) {
-      const bool in_left = left.GetFieldIndex(name) >= 0;
-      all_left &= in_left;
-      all_right &= !in_left && right.GetFieldIndex(name) >= 0;
+      // A name the left has twice is ambiguous: it belongs to neither side.
+      const auto in_left = left.GetAllFieldIndices(name).size();
+      all_left &= in_left == 1;
+      all_right &= in_left == 0 && right.GetFieldIndex(name) >= 0;
     }
     return all_left ? 0 : all_right ? 1 : -1;
   };
