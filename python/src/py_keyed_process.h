@@ -22,6 +22,9 @@ class PyKeyedProcessFactory final : public KeyedProcessFactory {
   ~PyKeyedProcessFactory() override;
   std::string name() const override { return name_; }
   std::unique_ptr<KeyedProcessFunction> Make() const override;
+  //! Every function made calls the one user object (which may keep attributes of its
+  //! own), and under the GIL several threads would only take turns.
+  bool runs_in_parallel() const override { return false; }
 
  private:
   // Heap-held so they can be dropped under the GIL from whichever thread runs last.

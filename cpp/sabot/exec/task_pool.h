@@ -2,10 +2,12 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 #include <chrono>
 
@@ -66,5 +68,25 @@ class TaskPool {
 
 //! Threads parked for TaskPools (see there); for tests.
 int ParkedThreadsForTesting();
+
+//! Runs fn(worker) for worker 0..workers-1 and waits for all of them: the parallel steps
+//! of one operator (a join build's hashing, insert and layout) that split their work by
+//! worker index themselves. The threads are TaskPool's parked ones; one worker runs on
+//! the calling thread without a pool.
+template <typename Fn>
+void RunOnWorkers(int workers, Fn&& fn) {
+  if (workers <= 1) {
+    fn(0);
+    return;
+  }
+  TaskPool pool(workers);
+  for (int w = 0; w < workers; ++w) pool.Submit([&fn, w](int) { fn(w); });
+  pool.WaitIdle();
+}
+
+//! Worker `worker`'s share [begin, end) of n items split evenly over `workers`.
+inline std::pair<int64_t, int64_t> WorkerRange(int64_t n, int worker, int workers) {
+  return {n * worker / workers, n * (worker + 1) / workers};
+}
 
 }  // namespace sabot

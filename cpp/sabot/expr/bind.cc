@@ -2,11 +2,11 @@
 #include "sabot/common/type_names.h"
 #include "sabot/expr/bind.h"
 
-
-#include <arrow/array/util.h>
 #include <optional>
 
+#include <arrow/array/util.h>
 #include <arrow/compute/api_scalar.h>
+#include <arrow/compute/cast.h>
 #include <arrow/compute/exec.h>
 #include <arrow/compute/function.h>
 #include <arrow/compute/initialize.h>
@@ -15,6 +15,7 @@
 #include <arrow/scalar.h>
 #include <arrow/type.h>
 
+#include "sabot/expr/decimal_to_float64.h"
 #include "sabot/expr/function_options.h"
 #include "sabot/expr/like_segments.h"
 #include "sabot/expr/selective_eval.h"
@@ -29,6 +30,7 @@ Status EnsureComputeInitialized() {
   static const Status status = [] {
     ARROW_RETURN_NOT_OK(cp::Initialize());
     ARROW_RETURN_NOT_OK(RegisterLikeSegments());
+    ARROW_RETURN_NOT_OK(RegisterDecimalToFloat64());
     return RegisterSplitPart();
   }();
   return status;
@@ -48,6 +50,21 @@ std::optional<cp::Expression> LikeOverSegments(const std::string& function, cons
   const auto id = strings->type()->id();
   if (id != arrow::Type::STRING && id != arrow::Type::LARGE_STRING) return std::nullopt;
   return cp::call(kLikeSegmentsFunction, {args[0], cp::literal(std::make_shared<arrow::StringScalar>(match.pattern))});
+}
+
+// Whether `expr` casts a decimal column (32 to 128 bits) to float64: that cast runs as
+// Sabot's own kernel (see decimal_to_float64.h). Types are known here for columns only,
+// the case of reading decimal files as floats.
+bool IsDecimalColumnToFloat64(const Expr& expr, const cp::FunctionOptions* options, const arrow::Schema& schema) {
+  if (expr.function() != "cast" || expr.args().size() != 1 || expr.args()[0].kind() != Expr::Kind::kColumn) {
+    return false;
+  }
+  const auto* cast = dynamic_cast<const cp::CastOptions*>(options);
+  if (cast == nullptr || cast->to_type.type == nullptr || cast->to_type.type->id() != arrow::Type::DOUBLE) return false;
+  const auto field = schema.GetFieldByName(expr.args()[0].column_name());
+  if (field == nullptr) return false;
+  const auto id = field->type()->id();
+  return id == arrow::Type::DECIMAL32 || id == arrow::Type::DECIMAL64 || id == arrow::Type::DECIMAL128;
 }
 
 // Converts to an unbound Arrow expression, checking names first so errors are about
@@ -84,6 +101,7 @@ Result<cp::Expression> ToArrow(const Expr& expr, const arrow::Schema& schema) {
       }
       ARROW_ASSIGN_OR_RAISE(auto options, MakeFunctionOptions(expr.function(), expr.options()));
       if (auto like = LikeOverSegments(expr.function(), args, options.get(), schema)) return *like;
+      if (IsDecimalColumnToFloat64(expr, options.get(), schema)) return cp::call(kDecimalToFloat64, std::move(args));
       return cp::call(expr.function(), std::move(args), std::move(options));
     }
   }

@@ -47,6 +47,13 @@ class GroupedAccumulator {
   //! One result per group, in group-id order. Called once; the state is spent after.
   virtual Result<std::shared_ptr<arrow::Array>> Finalize() = 0;
 
+  //! Every group's state as one array (one row per group, group-id order): what a key
+  //! group snapshot holds. The state is left as it is.
+  virtual Result<std::shared_ptr<arrow::Array>> SaveState() const = 0;
+  //! Makes an empty accumulator (made from the same spec and input type) hold the groups
+  //! SaveState gave; a malformed array is an error, never a crash.
+  virtual Status LoadState(const arrow::Array& state) = 0;
+
   virtual uint32_t num_groups() const = 0;
   virtual const std::shared_ptr<arrow::DataType>& output_type() const = 0;
 };

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <arrow/array.h>
+#include <arrow/array/builder_binary.h>
 #include <arrow/array/data.h>
 #include <arrow/buffer.h>
 #include <arrow/type.h>
@@ -79,6 +80,48 @@ inline std::string_view BinaryValue(const arrow::ArraySpan& values, int64_t i) {
   const Offset* offsets = values.GetValues<Offset>(1);
   const char* data = reinterpret_cast<const char*>(values.buffers[2].data);
   return std::string_view(data + offsets[i], static_cast<size_t>(offsets[i + 1] - offsets[i]));
+}
+
+//! Bytes of each group's state for SaveState: row g holds fields[g] of every field (plain
+//! values, in order), then (*strings)[g] when `strings` is given.
+template <typename... V>
+Result<std::shared_ptr<arrow::Array>> PackGroups(uint32_t num_groups, const std::vector<std::string>* strings,
+                                                 const std::vector<V>&... fields) {
+  arrow::BinaryBuilder builder;
+  std::string row;
+  for (uint32_t g = 0; g < num_groups; ++g) {
+    row.clear();
+    (row.append(reinterpret_cast<const char*>(&fields[g]), sizeof(V)), ...);
+    if (strings != nullptr) row.append((*strings)[g]);
+    ARROW_RETURN_NOT_OK(builder.Append(row));
+  }
+  return builder.Finish();
+}
+
+//! Reads what PackGroups wrote into `fields` (and `strings`), one entry per row; a row of
+//! another width is an error.
+template <typename... V>
+Status UnpackGroups(const arrow::Array& packed, std::vector<std::string>* strings, std::vector<V>&... fields) {
+  constexpr size_t kWidth = (sizeof(V) + ... + 0);
+  if (packed.type_id() != arrow::Type::BINARY || packed.null_count() != 0) {
+    return Status::Invalid("aggregate state: expected a binary array without nulls, found ",
+                           packed.type()->ToString());
+  }
+  const auto& rows = static_cast<const arrow::BinaryArray&>(packed);
+  const auto n = static_cast<size_t>(rows.length());
+  (fields.resize(n), ...);
+  if (strings != nullptr) strings->resize(n);
+  for (size_t g = 0; g < n; ++g) {
+    const std::string_view row = rows.GetView(static_cast<int64_t>(g));
+    if (row.size() < kWidth || (strings == nullptr && row.size() != kWidth)) {
+      return Status::Invalid("aggregate state: group ", g, " has ", row.size(), " bytes, expected ",
+                             strings == nullptr ? "" : "at least ", kWidth);
+    }
+    const char* in = row.data();
+    ((std::memcpy(&fields[g], in, sizeof(V)), in += sizeof(V)), ...);
+    if (strings != nullptr) (*strings)[g].assign(in, row.size() - kWidth);
+  }
+  return Status::OK();
 }
 
 //! The output type and group count every accumulator keeps.

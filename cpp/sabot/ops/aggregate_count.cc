@@ -42,6 +42,15 @@ class CountAccumulator final : public AccumulatorBase {
     return MakeFixedWidthArray(output_type_, counts_, nullptr);
   }
 
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    return PackGroups(num_groups_, nullptr, counts_);
+  }
+  Status LoadState(const arrow::Array& state) override {
+    ARROW_RETURN_NOT_OK(UnpackGroups(state, nullptr, counts_));
+    num_groups_ = static_cast<uint32_t>(state.length());
+    return Status::OK();
+  }
+
  private:
   bool count_rows_;
   std::vector<int64_t> counts_;

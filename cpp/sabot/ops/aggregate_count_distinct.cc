@@ -1,6 +1,7 @@
 // count_distinct: distinct non-null values per group, found by hashing (group id,
 // value) pairs with Arrow's vectorized Grouper, so no per-group hash set exists.
 #include <algorithm>
+#include <cstring>
 
 #include <arrow/array.h>
 #include <arrow/compute/api_vector.h>
@@ -50,6 +51,42 @@ class CountDistinctAccumulator final : public AccumulatorBase {
 
   Result<std::shared_ptr<arrow::Array>> Finalize() override {
     return MakeFixedWidthArray(output_type_, counts_, nullptr);
+  }
+
+  //! Each group's distinct values (a null among them too) as one list.
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    ARROW_ASSIGN_OR_RAISE(arrow::compute::ExecBatch uniques, pairs_->GetUniques());
+    const uint32_t* pair_groups = uniques.values[0].array()->GetValues<uint32_t>(1);
+    std::vector<int32_t> offsets(num_groups_ + 1, 0);
+    for (int64_t i = 0; i < uniques.length; ++i) ++offsets[pair_groups[i] + 1];
+    for (uint32_t g = 0; g < num_groups_; ++g) offsets[g + 1] += offsets[g];
+    std::vector<int32_t> order(static_cast<size_t>(uniques.length));
+    std::vector<int32_t> next(offsets.begin(), offsets.end() - 1);
+    for (int64_t i = 0; i < uniques.length; ++i) order[next[pair_groups[i]]++] = static_cast<int32_t>(i);
+    arrow::Int32Array indices(static_cast<int64_t>(order.size()), arrow::Buffer::Wrap(order));
+    ARROW_ASSIGN_OR_RAISE(auto values, arrow::compute::Take(uniques.values[1].make_array(), indices));
+    // The list keeps its offsets buffer, so it must own it (not wrap this frame's vector).
+    const auto offset_bytes = static_cast<int64_t>(offsets.size() * sizeof(int32_t));
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> offset_buffer, arrow::AllocateBuffer(offset_bytes));
+    std::memcpy(offset_buffer->mutable_data(), offsets.data(), static_cast<size_t>(offset_bytes));
+    arrow::Int32Array list_offsets(static_cast<int64_t>(offsets.size()), offset_buffer);
+    ARROW_ASSIGN_OR_RAISE(auto lists, arrow::ListArray::FromArrays(list_offsets, *values.make_array()));
+    return lists;
+  }
+
+  Status LoadState(const arrow::Array& state) override {
+    if (state.type_id() != arrow::Type::LIST) {
+      return Status::Invalid("count_distinct state: expected a list array, found ", state.type()->ToString());
+    }
+    const auto& lists = static_cast<const arrow::ListArray&>(state);
+    Resize(static_cast<uint32_t>(lists.length()));
+    std::vector<uint32_t> groups;
+    for (int64_t g = 0; g < lists.length(); ++g) groups.insert(groups.end(), lists.value_length(g), g);
+    ARROW_ASSIGN_OR_RAISE(auto values, lists.Flatten());
+    if (static_cast<int64_t>(groups.size()) != values->length()) {
+      return Status::Invalid("count_distinct state: list offsets do not cover the values");
+    }
+    return AddPairs(groups.data(), arrow::ArraySpan(*values->data()), values->length());
   }
 
  private:

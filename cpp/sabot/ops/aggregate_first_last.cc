@@ -73,6 +73,15 @@ class FixedWidthFirstLast final : public AccumulatorBase {
     }
   }
 
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    return PackGroups(num_groups_, nullptr, values_, valid_, seen_);
+  }
+  Status LoadState(const arrow::Array& state) override {
+    ARROW_RETURN_NOT_OK(UnpackGroups(state, nullptr, values_, valid_, seen_));
+    num_groups_ = static_cast<uint32_t>(state.length());
+    return Status::OK();
+  }
+
  private:
   std::vector<T> values_;
   std::vector<uint8_t> valid_;
@@ -127,6 +136,16 @@ class BinaryFirstLast final : public AccumulatorBase {
 
   Result<std::shared_ptr<arrow::Array>> Finalize() override {
     return MakeBinaryArray(output_type_, values_, valid_);
+  }
+
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    return PackGroups(num_groups_, &values_, valid_, seen_);
+  }
+  Status LoadState(const arrow::Array& state) override {
+    ARROW_RETURN_NOT_OK(UnpackGroups(state, &values_, valid_, seen_));
+    num_groups_ = static_cast<uint32_t>(state.length());
+    if (kLast) batch_stamp_.assign(num_groups_, 0);
+    return Status::OK();
   }
 
  private:

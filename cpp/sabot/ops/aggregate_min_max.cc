@@ -84,6 +84,15 @@ class FixedWidthMinMax final : public AccumulatorBase {
     }
   }
 
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    return PackGroups(num_groups_, nullptr, values_, seen_);
+  }
+  Status LoadState(const arrow::Array& state) override {
+    ARROW_RETURN_NOT_OK(UnpackGroups(state, nullptr, values_, seen_));
+    num_groups_ = static_cast<uint32_t>(state.length());
+    return Status::OK();
+  }
+
  private:
   static inline void Update(T& current, T value) {
     const bool better = kMax ? Less(current, value) : Less(value, current);
@@ -124,6 +133,15 @@ class BinaryMinMax final : public AccumulatorBase {
 
   Result<std::shared_ptr<arrow::Array>> Finalize() override {
     return MakeBinaryArray(output_type_, values_, seen_);
+  }
+
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    return PackGroups(num_groups_, &values_, seen_);
+  }
+  Status LoadState(const arrow::Array& state) override {
+    ARROW_RETURN_NOT_OK(UnpackGroups(state, &values_, seen_));
+    num_groups_ = static_cast<uint32_t>(state.length());
+    return Status::OK();
   }
 
  private:

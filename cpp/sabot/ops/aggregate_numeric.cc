@@ -63,6 +63,15 @@ class IntegerSum final : public AccumulatorBase {
     return MakeFixedWidthArray(output_type_, sums_, &seen_);
   }
 
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    return PackGroups(num_groups_, nullptr, sums_, seen_);
+  }
+  Status LoadState(const arrow::Array& state) override {
+    ARROW_RETURN_NOT_OK(UnpackGroups(state, nullptr, sums_, seen_));
+    num_groups_ = static_cast<uint32_t>(state.length());
+    return Status::OK();
+  }
+
  private:
   std::string name_;
   std::vector<int64_t> sums_;
@@ -106,6 +115,15 @@ class FloatingSum final : public AccumulatorBase {
 
   Result<std::shared_ptr<arrow::Array>> Finalize() override {
     return MakeFixedWidthArray(output_type_, sums_, &seen_);
+  }
+
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    return PackGroups(num_groups_, nullptr, sums_, seen_);
+  }
+  Status LoadState(const arrow::Array& state) override {
+    ARROW_RETURN_NOT_OK(UnpackGroups(state, nullptr, sums_, seen_));
+    num_groups_ = static_cast<uint32_t>(state.length());
+    return Status::OK();
   }
 
  private:
@@ -160,6 +178,15 @@ class Mean final : public AccumulatorBase {
       valid[g] = 1;
     }
     return MakeFixedWidthArray(output_type_, means, &valid);
+  }
+
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    return PackGroups(num_groups_, nullptr, sums_, counts_);
+  }
+  Status LoadState(const arrow::Array& state) override {
+    ARROW_RETURN_NOT_OK(UnpackGroups(state, nullptr, sums_, counts_));
+    num_groups_ = static_cast<uint32_t>(state.length());
+    return Status::OK();
   }
 
  private:
@@ -226,6 +253,15 @@ class Variance final : public AccumulatorBase {
       valid[g] = 1;
     }
     return MakeFixedWidthArray(output_type_, out, &valid);
+  }
+
+  Result<std::shared_ptr<arrow::Array>> SaveState() const override {
+    return PackGroups(num_groups_, nullptr, moments_);
+  }
+  Status LoadState(const arrow::Array& state) override {
+    ARROW_RETURN_NOT_OK(UnpackGroups(state, nullptr, moments_));
+    num_groups_ = static_cast<uint32_t>(state.length());
+    return Status::OK();
   }
 
  private:

@@ -227,6 +227,67 @@ Status AsofJoinOperator::PruneRight() {
   return Status::OK();
 }
 
+Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> AsofJoinOperator::HeldByKeyGroup(
+    int port) const {
+  std::vector<RowRef> refs;
+  std::vector<int64_t> deleted;
+  if (port == kLeft) {
+    for (const auto& [t, waiting] : waiting_) refs.push_back(waiting.ref);
+  } else {
+    for (const auto& rows : by_key_) {
+      for (const auto& [t, row] : rows) {
+        refs.push_back(row.ref);
+        deleted.push_back(row.deleted ? 1 : 0);
+      }
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(auto held, (port == kLeft ? left_ : right_).Gather(refs));
+  ARROW_ASSIGN_OR_RAISE(auto groups, RowKeyGroups(*held, keys_.key_columns(port), num_key_groups()));
+  if (port == kRight) {
+    ARROW_ASSIGN_OR_RAISE(held, held->AddColumn(0, arrow::field("deleted", arrow::int64(), /*nullable=*/false),
+                                                std::make_shared<arrow::Int64Array>(
+                                                    held->num_rows(), arrow::Buffer::FromVector(std::move(deleted)))));
+  }
+  return std::make_pair(std::move(held), std::move(groups));
+}
+
+Result<std::shared_ptr<arrow::Schema>> AsofJoinOperator::HeldSchema(int port) const {
+  if (port == kLeft) return left_.schema();
+  return right_.schema()->AddField(0, arrow::field("deleted", arrow::int64(), /*nullable=*/false));
+}
+
+Status AsofJoinOperator::RestoreHeld(int port, const std::shared_ptr<arrow::RecordBatch>& held) {
+  if (port == kLeft) {
+    ARROW_RETURN_NOT_OK(ReadTimes(kLeft, *held, *left_.schema(), time_column_[kLeft], spec_.left_time, &times_));
+    ARROW_RETURN_NOT_OK(keys_.Ids(kLeft, *held, &ids_, &valid_));
+    const uint32_t slot = left_.Open(held);
+    for (int64_t i = 0; i < held->num_rows(); ++i) {
+      const auto at = static_cast<size_t>(i);
+      waiting_.emplace(times_[at], Waiting{left_.Add(slot, static_cast<int32_t>(i)), ids_[at]});
+    }
+    left_.Close(slot);
+    return Status::OK();
+  }
+  const auto& deleted = static_cast<const arrow::Int64Array&>(*held->column(0));
+  ARROW_ASSIGN_OR_RAISE(auto rows, held->RemoveColumn(0));
+  ARROW_RETURN_NOT_OK(ReadTimes(kRight, *rows, *right_.schema(), time_column_[kRight], spec_.right_time, &times_));
+  ARROW_RETURN_NOT_OK(keys_.Ids(kRight, *rows, &ids_, &valid_));
+  by_key_.resize(keys_.num_keys());
+  const uint32_t slot = right_.Open(rows);
+  for (int64_t i = 0; i < rows->num_rows(); ++i) {
+    const auto at = static_cast<size_t>(i);
+    const RightRow row{right_.Add(slot, static_cast<int32_t>(i)), deleted.Value(i) != 0};
+    if (!by_key_[ids_[at]].emplace(times_[at], row).second) {
+      right_.Close(slot);
+      return Status::Invalid(name(), " snapshot: two right rows of one key at time ", times_[at]);
+    }
+    // As if newly arrived above the horizon: PruneRight keeps each key's floor from them.
+    above_.emplace(times_[at], ids_[at]);
+  }
+  right_.Close(slot);
+  return PruneRight();
+}
+
 Result<std::unique_ptr<Operator>> AsofJoinOperator::Make(const std::shared_ptr<arrow::Schema>& left,
                                                          const std::shared_ptr<arrow::Schema>& right,
                                                          const AsofJoinSpec& spec, std::string_view name,

@@ -88,6 +88,12 @@ class AsofJoinOperator final : public EventTimeJoinOperator {
   Status DropRight(uint32_t key, std::map<int64_t, RightRow>::iterator row);
   //! Per row of a right batch: 1 a new row, 0 ignored (update_before), -1 a delete.
   Status ReadOps(const arrow::RecordBatch& batch);
+  //! A snapshot keeps the waiting left rows, and the held right rows with a `deleted`
+  //! flag prepended; restoring recomputes the horizon from them.
+  Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> HeldByKeyGroup(
+      int port) const override;
+  Result<std::shared_ptr<arrow::Schema>> HeldSchema(int port) const override;
+  Status RestoreHeld(int port, const std::shared_ptr<arrow::RecordBatch>& rows) override;
 
   std::string_view name_;
   AsofJoinSpec spec_;

@@ -8,6 +8,7 @@
 #include <arrow/compute/api.h>
 
 #include "sabot/exec/event_time.h"
+#include "sabot/ops/key_group_state.h"
 
 namespace sabot {
 
@@ -140,6 +141,32 @@ Result<Flow> ChangelogAggregateOperator::EmitRows(const std::shared_ptr<arrow::R
   std::vector<std::shared_ptr<arrow::Array>> columns = {ops};
   for (const auto& column : taken->columns()) columns.push_back(column);
   return Emit(Message::Batch(arrow::RecordBatch::Make(output_schema(), taken->num_rows(), std::move(columns))));
+}
+
+Result<std::vector<int64_t>> ChangelogAggregateOperator::StateRowsByKeyGroup() const {
+  std::vector<int64_t> counts;
+  ARROW_RETURN_NOT_OK(CountGroupsByKeyGroup(*state_, num_key_groups(), key_group_range(), &counts));
+  return counts;
+}
+
+// One section: the groups (HashAggregateState::SaveGroups) with each one's newest event
+// time (TTL). What each group last emitted is its current result, so it is not stored.
+Result<std::shared_ptr<arrow::Buffer>> ChangelogAggregateOperator::SnapshotKeyGroups(KeyGroupRange groups) const {
+  KeyGroupSnapshotContents contents{std::string(name()), num_key_groups(), groups, 0, {}};
+  ARROW_ASSIGN_OR_RAISE(auto saved, SaveKeyGroupsWith(*state_, num_key_groups(), groups, "newest", newest_,
+                                                      std::numeric_limits<int64_t>::min()));
+  contents.sections.push_back(std::move(saved));
+  return EncodeKeyGroupSnapshot(contents);
+}
+
+Status ChangelogAggregateOperator::RestoreKeyGroups(const arrow::Buffer& snapshot) {
+  ARROW_ASSIGN_OR_RAISE(auto schema, SavedWithSchema(*state_, "newest"));
+  ARROW_ASSIGN_OR_RAISE(auto contents, DecodeKeyGroupSnapshot(snapshot, std::string(name()), *this, {schema}));
+  ARROW_RETURN_NOT_OK(
+      LoadKeyGroupsWith(*contents.sections[0], state_.get(), &newest_, std::numeric_limits<int64_t>::min()));
+  if (time_column_ < 0) newest_.clear();
+  ARROW_ASSIGN_OR_RAISE(emitted_, state_->ResultsSoFar());
+  return Status::OK();
 }
 
 Result<std::unique_ptr<Operator>> MakeChangelogAggregate(const std::shared_ptr<arrow::Schema>& input,

@@ -8,6 +8,7 @@
 
 #include "sabot/exec/operator.h"
 #include "sabot/ops/hash_aggregate.h"
+#include "sabot/state/key_group_snapshot.h"
 #include "sabot/plan/aggregate_spec.h"
 
 namespace sabot {
@@ -32,11 +33,18 @@ struct ChangelogAggregateOptions {
 //! an update_after row (its new one); an unchanged group emits nothing. Output schema:
 //! `op` (string), then the keys and aggregates as MakeHashAggregate. Watermarks first
 //! expire keys past the TTL, then pass; EndOfStream passes (every change already left).
-class ChangelogAggregateOperator final : public Operator {
+//!
+//! Its groups are its keyed state (KeyGroupSnapshots): a snapshot holds their
+//! accumulators and, with a TTL, each one's newest event time.
+class ChangelogAggregateOperator final : public Operator, public KeyGroupSnapshots {
  public:
   std::string_view name() const override { return "ChangelogAggregate"; }
   Result<Flow> Push(int port, Message message) override;
   int64_t state_rows() const override { return state_->num_groups(); }
+
+  Result<std::vector<int64_t>> StateRowsByKeyGroup() const override;
+  Result<std::shared_ptr<arrow::Buffer>> SnapshotKeyGroups(KeyGroupRange groups) const override;
+  Status RestoreKeyGroups(const arrow::Buffer& snapshot) override;
 
  private:
   friend Result<std::unique_ptr<Operator>> MakeChangelogAggregate(const std::shared_ptr<arrow::Schema>&,

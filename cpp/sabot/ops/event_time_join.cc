@@ -1,10 +1,10 @@
 // EventTimeJoinOperator: batches, watermarks, barriers and the end of both inputs.
 #include "sabot/ops/event_time_join.h"
 
-#include <arrow/record_batch.h>
-#include <arrow/type.h>
+#include <arrow/api.h>
 
 #include "sabot/exec/event_time.h"
+#include "sabot/ops/key_group_state.h"
 
 namespace sabot {
 
@@ -34,6 +34,54 @@ Result<Flow> EventTimeJoinOperator::Push(int port, Message message) {
       return Emit(std::move(message));
   }
   return Flow::kContinue;
+}
+
+Result<std::vector<int64_t>> EventTimeJoinOperator::StateRowsByKeyGroup() const {
+  std::vector<int64_t> counts;
+  for (int port : {0, 1}) {
+    ARROW_ASSIGN_OR_RAISE(auto held, HeldByKeyGroup(port));
+    ARROW_RETURN_NOT_OK(CountByKeyGroup(held.second, key_group_range(), &counts));
+  }
+  return counts;
+}
+
+namespace {
+
+std::shared_ptr<arrow::Schema> WatermarksSchema() {
+  return arrow::schema({arrow::field("left", arrow::int64()), arrow::field("right", arrow::int64())});
+}
+
+}  // namespace
+
+Result<std::shared_ptr<arrow::Buffer>> EventTimeJoinOperator::SnapshotKeyGroups(KeyGroupRange groups) const {
+  KeyGroupSnapshotContents contents{std::string(name()), num_key_groups(), groups, 0, {}};
+  std::vector<std::shared_ptr<arrow::Array>> watermarks;
+  for (int port : {0, 1}) {
+    ARROW_ASSIGN_OR_RAISE(auto watermark, arrow::MakeArrayFromScalar(arrow::Int64Scalar(progress_.watermark(port)), 1));
+    watermarks.push_back(std::move(watermark));
+  }
+  contents.sections.push_back(arrow::RecordBatch::Make(WatermarksSchema(), 1, std::move(watermarks)));
+  for (int port : {0, 1}) {
+    ARROW_ASSIGN_OR_RAISE(auto held, HeldByKeyGroup(port));
+    ARROW_ASSIGN_OR_RAISE(auto rows, RowsInKeyGroups(held.first, held.second, groups));
+    contents.sections.push_back(rows != nullptr ? std::move(rows) : held.first->Slice(0, 0));
+  }
+  return EncodeKeyGroupSnapshot(contents);
+}
+
+Status EventTimeJoinOperator::RestoreKeyGroups(const arrow::Buffer& snapshot) {
+  std::vector<std::shared_ptr<arrow::Schema>> schemas = {WatermarksSchema()};
+  for (int port : {0, 1}) {
+    ARROW_ASSIGN_OR_RAISE(auto schema, HeldSchema(port));
+    schemas.push_back(std::move(schema));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto contents, DecodeKeyGroupSnapshot(snapshot, std::string(name()), *this, schemas));
+  for (int port : {0, 1}) {
+    const auto& watermark = static_cast<const arrow::Int64Array&>(*contents.sections[0]->column(port));
+    if (watermark.length() == 1) progress_.Restore(port, watermark.Value(0));
+  }
+  for (int port : {0, 1}) ARROW_RETURN_NOT_OK(RestoreHeld(port, contents.sections[1 + port]));
+  return Status::OK();
 }
 
 Status EventTimeJoinOperator::ReadTimes(int port, const arrow::RecordBatch& batch, const arrow::Schema& planned,

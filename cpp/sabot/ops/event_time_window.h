@@ -2,6 +2,7 @@
 // operators (fixed windows and sessions).
 #pragma once
 
+#include <algorithm>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -22,7 +23,7 @@ Result<std::shared_ptr<arrow::Schema>> WindowOutputSchema(const arrow::Schema& g
 //! A batch is consumed, then whatever the current watermark already closes leaves (a
 //! window created late, or an update within allowed lateness). A Watermark advances
 //! time: closed windows first, then the watermark. EndOfStream closes every window,
-//! then ends. Barriers pass (window state is not snapshotted yet).
+//! then ends. Barriers pass; the checkpoint snapshots key groups (KeyGroupSnapshots).
 class EventTimeWindowOperator : public Operator {
  public:
   Result<Flow> Push(int port, Message message) final;
@@ -37,6 +38,8 @@ class EventTimeWindowOperator : public Operator {
   //! Emits `results` (output schema) in batches of at most kMaxAggregateOutputRows.
   Result<Flow> EmitResults(const std::vector<std::shared_ptr<arrow::RecordBatch>>& results);
   EventTime watermark() const { return watermark_; }
+  //! Restoring state: event time is at least `watermark` (the snapshot's).
+  void RestoreWatermark(EventTime watermark) { watermark_ = std::max(watermark_, watermark); }
   //! Adds `rows` past their allowed lateness to the step's late-rows metric.
   void CountLateRows(int64_t rows) {
     if (metrics() != nullptr) metrics()->late_rows.fetch_add(rows, std::memory_order_relaxed);

@@ -5,6 +5,8 @@
 #include <arrow/api.h>
 #include <arrow/compute/api_vector.h>
 
+#include "sabot/ops/key_group_state.h"
+
 namespace sabot {
 
 GlobalWindowAggregateOperator::GlobalWindowAggregateOperator(std::unique_ptr<HashAggregateState> state,
@@ -84,6 +86,38 @@ Result<Flow> GlobalWindowAggregateOperator::EmitFinal() {
     if (flow == Flow::kStop) return flow;
   }
   return Flow::kContinue;
+}
+
+Result<std::vector<int64_t>> GlobalWindowAggregateOperator::StateRowsByKeyGroup() const {
+  std::vector<int64_t> counts(static_cast<size_t>(key_group_range().end - key_group_range().begin), 0);
+  if (state_ != nullptr) {
+    ARROW_RETURN_NOT_OK(CountGroupsByKeyGroup(*state_, num_key_groups(), key_group_range(), &counts));
+  }
+  return counts;
+}
+
+namespace {
+
+Status Ended(std::string_view op) { return Status::Invalid(op, ": the input ended, no state is left to snapshot"); }
+
+}  // namespace
+
+// One section: the groups (HashAggregateState::SaveGroups) with each one's rows since it
+// last fired.
+Result<std::shared_ptr<arrow::Buffer>> GlobalWindowAggregateOperator::SnapshotKeyGroups(KeyGroupRange groups) const {
+  if (state_ == nullptr) return Ended(name());
+  KeyGroupSnapshotContents contents{std::string(name()), num_key_groups(), groups, 0, {}};
+  ARROW_ASSIGN_OR_RAISE(auto saved,
+                        SaveKeyGroupsWith(*state_, num_key_groups(), groups, "rows_since_fire", rows_since_fire_, 0));
+  contents.sections.push_back(std::move(saved));
+  return EncodeKeyGroupSnapshot(contents);
+}
+
+Status GlobalWindowAggregateOperator::RestoreKeyGroups(const arrow::Buffer& snapshot) {
+  if (state_ == nullptr) return Ended(name());
+  ARROW_ASSIGN_OR_RAISE(auto schema, SavedWithSchema(*state_, "rows_since_fire"));
+  ARROW_ASSIGN_OR_RAISE(auto contents, DecodeKeyGroupSnapshot(snapshot, std::string(name()), *this, {schema}));
+  return LoadKeyGroupsWith(*contents.sections[0], state_.get(), &rows_since_fire_, 0);
 }
 
 Result<std::unique_ptr<Operator>> MakeGlobalWindowAggregate(const std::shared_ptr<arrow::Schema>& input,

@@ -12,6 +12,7 @@
 #include "sabot/ops/hash_aggregate.h"
 #include "sabot/plan/aggregate_spec.h"
 #include "sabot/plan/window_spec.h"
+#include "sabot/state/key_group_snapshot.h"
 
 namespace sabot {
 
@@ -22,11 +23,18 @@ namespace sabot {
 //!  - count trigger N: a key fires each time it took N rows since it last fired;
 //!  - interval trigger T: when input arrives T or more after the last firing, every key
 //!    that took rows since fires.
-class GlobalWindowAggregateOperator final : public Operator {
+//!
+//! Its groups are keyed state (KeyGroupSnapshots): a snapshot holds their accumulators
+//! and each one's rows since it last fired.
+class GlobalWindowAggregateOperator final : public Operator, public KeyGroupSnapshots {
  public:
   std::string_view name() const override { return "GlobalWindowAggregate"; }
   Result<Flow> Push(int port, Message message) override;
   int64_t state_rows() const override { return state_ != nullptr ? state_->num_groups() : 0; }
+
+  Result<std::vector<int64_t>> StateRowsByKeyGroup() const override;
+  Result<std::shared_ptr<arrow::Buffer>> SnapshotKeyGroups(KeyGroupRange groups) const override;
+  Status RestoreKeyGroups(const arrow::Buffer& snapshot) override;
 
  private:
   friend Result<std::unique_ptr<Operator>> MakeGlobalWindowAggregate(const std::shared_ptr<arrow::Schema>&,

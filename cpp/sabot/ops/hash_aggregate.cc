@@ -17,6 +17,7 @@
 #include "sabot/expr/bind.h"
 #include "sabot/ops/join_keys.h"
 #include "sabot/ops/spilling_aggregation.h"
+#include "sabot/state/key_group.h"
 
 namespace sabot {
 
@@ -316,6 +317,100 @@ Result<std::pair<std::unique_ptr<HashAggregateState>, std::vector<uint32_t>>> Ha
     ARROW_RETURN_NOT_OK(copy->accumulators_[a]->Merge(*accumulators_[a], mapping.data()));
   }
   return std::make_pair(std::move(copy), std::move(mapping));
+}
+
+Result<std::vector<uint16_t>> HashAggregateState::GroupKeyGroups(int num_key_groups) const {
+  std::vector<uint16_t> groups;
+  if (grouper_ == nullptr) {  // the one group has the empty key
+    groups.assign(num_groups_, static_cast<uint16_t>(KeyGroupOf(std::string(), num_key_groups)));
+    return groups;
+  }
+  if (num_groups_ == 0) return groups;
+  ARROW_ASSIGN_OR_RAISE(arrow::compute::ExecBatch uniques, grouper_->GetUniques());
+  arrow::FieldVector fields;
+  std::vector<std::shared_ptr<arrow::Array>> columns;
+  std::vector<int> key_columns;
+  for (size_t k = 0; k < layout_->key_columns.size(); ++k) {
+    fields.push_back(layout_->input->field(layout_->key_columns[k]));
+    columns.push_back(uniques.values[k].make_array());
+    key_columns.push_back(static_cast<int>(k));
+  }
+  auto keys = arrow::RecordBatch::Make(arrow::schema(std::move(fields)), uniques.length, std::move(columns));
+  ARROW_RETURN_NOT_OK(KeyGroupsOf(*keys, key_columns, num_key_groups, &groups));
+  return groups;
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> HashAggregateState::SaveGroups(const std::vector<uint8_t>& keep) const {
+  std::vector<int32_t> kept;
+  for (uint32_t g = 0; g < num_groups_; ++g) {
+    if (g < keep.size() && keep[g]) kept.push_back(static_cast<int32_t>(g));
+  }
+  const auto rows = static_cast<int64_t>(kept.size());
+  arrow::Int32Array indices(rows, arrow::Buffer::Wrap(kept));
+  arrow::FieldVector fields;
+  std::vector<std::shared_ptr<arrow::Array>> columns;
+  if (grouper_ != nullptr && num_groups_ > 0) {
+    ARROW_ASSIGN_OR_RAISE(arrow::compute::ExecBatch uniques, grouper_->GetUniques());
+    for (size_t k = 0; k < layout_->key_columns.size(); ++k) {
+      ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(uniques.values[k], arrow::Datum(indices)));
+      columns.push_back(taken.make_array());
+    }
+  } else {
+    for (int k : layout_->key_columns) {
+      ARROW_ASSIGN_OR_RAISE(auto empty, arrow::MakeEmptyArray(layout_->input->field(k)->type()));
+      columns.push_back(std::move(empty));
+    }
+  }
+  for (int k : layout_->key_columns) fields.push_back(layout_->input->field(k));
+  for (size_t a = 0; a < accumulators_.size(); ++a) {
+    ARROW_ASSIGN_OR_RAISE(auto state, accumulators_[a]->SaveState());
+    ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(state, indices));
+    fields.push_back(arrow::field(layout_->aggregates[a].output_name + ".state", state->type()));
+    columns.push_back(taken.make_array());
+  }
+  return arrow::RecordBatch::Make(arrow::schema(std::move(fields)), rows, std::move(columns));
+}
+
+Result<std::vector<uint32_t>> HashAggregateState::LoadGroups(const arrow::RecordBatch& saved) {
+  const auto num_keys = static_cast<int>(layout_->key_columns.size());
+  const int64_t rows = saved.num_rows();
+  if (saved.num_columns() != num_keys + static_cast<int>(accumulators_.size())) {
+    return Status::Invalid("aggregate state: ", saved.num_columns(), " columns, this aggregation keeps ", num_keys,
+                           " keys and ", accumulators_.size(), " aggregates");
+  }
+  for (int k = 0; k < num_keys; ++k) {
+    const auto& expected = *layout_->input->field(layout_->key_columns[k])->type();
+    if (!saved.column(k)->type()->Equals(expected)) {
+      return Status::TypeError("aggregate state: key column '", saved.schema()->field(k)->name(), "' is ",
+                               FormatDataType(*saved.column(k)->type()), ", expected ", FormatDataType(expected));
+    }
+  }
+  std::vector<uint32_t> ids(static_cast<size_t>(rows), 0);
+  if (grouper_ != nullptr) {
+    if (rows > 0) {
+      std::vector<arrow::compute::ExecValue> keys;
+      for (int k = 0; k < num_keys; ++k) keys.emplace_back(*saved.column_data(k));
+      ARROW_ASSIGN_OR_RAISE(arrow::Datum got, grouper_->Consume(arrow::compute::ExecSpan(std::move(keys), rows)));
+      const uint32_t* got_ids = got.array()->GetValues<uint32_t>(1);
+      ids.assign(got_ids, got_ids + rows);
+      num_groups_ = grouper_->num_groups();
+      ResizeAccumulators();
+    }
+  } else if (rows > 1) {
+    return Status::Invalid("aggregate state: ", rows, " groups for an aggregation without keys");
+  }
+  for (size_t a = 0; a < accumulators_.size(); ++a) {
+    const int column = layout_->aggregate_columns[a];
+    ARROW_ASSIGN_OR_RAISE(auto loaded, MakeAccumulator(layout_->aggregates[a],
+                                                       column < 0 ? nullptr : layout_->input->field(column)->type()));
+    ARROW_RETURN_NOT_OK(loaded->LoadState(*saved.column(num_keys + static_cast<int>(a))));
+    if (loaded->num_groups() != rows) {
+      return Status::Invalid("aggregate state of '", layout_->aggregates[a].output_name, "': ", loaded->num_groups(),
+                             " groups for ", rows, " keys");
+    }
+    ARROW_RETURN_NOT_OK(accumulators_[a]->Merge(*loaded, ids.data()));
+  }
+  return ids;
 }
 
 bool HashAggregateState::CanSplitByKeyHash() const {

@@ -59,6 +59,18 @@ class HashAggregateState {
   //! group-id order, leaving this state as it is: how a changelog reads what changed.
   Result<std::shared_ptr<arrow::RecordBatch>> ResultsSoFar() const;
 
+  //! Each group's key group (< num_key_groups, the stable hash of its keys), in group-id
+  //! order: computed when asked, so consuming rows never hashes them twice.
+  Result<std::vector<uint16_t>> GroupKeyGroups(int num_key_groups) const;
+
+  //! The groups g with keep[g] != 0 (none past keep.size()), self-contained: the key columns, then one state column
+  //! per aggregate (GroupedAccumulator::SaveState), a row per group. The state is unchanged.
+  Result<std::shared_ptr<arrow::RecordBatch>> SaveGroups(const std::vector<uint8_t>& keep) const;
+
+  //! Adds the groups of a SaveGroups batch of a state of this layout (as Merge would) and
+  //! returns the id each row's group has here. A batch of another layout is an error.
+  Result<std::vector<uint32_t>> LoadGroups(const arrow::RecordBatch& saved);
+
   //! Drops the groups g with drop[g] != 0 (a keyed state's expired keys); the others get
   //! new ids, returned per old id (kDropGroup for the dropped). Needs keys.
   Result<std::vector<uint32_t>> Forget(const std::vector<uint8_t>& drop);

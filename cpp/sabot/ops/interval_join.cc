@@ -98,6 +98,35 @@ Result<Flow> IntervalJoinOperator::Consume(int port, const std::shared_ptr<arrow
   return flow;
 }
 
+Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> IntervalJoinOperator::HeldByKeyGroup(
+    int port) const {
+  std::vector<RowRef> refs;
+  for (const auto& rows : sides_[port].by_key) {
+    for (const auto& [t, ref] : rows) refs.push_back(ref);
+  }
+  ARROW_ASSIGN_OR_RAISE(auto held, sides_[port].held.Gather(refs));
+  ARROW_ASSIGN_OR_RAISE(auto groups, RowKeyGroups(*held, keys_.key_columns(port), num_key_groups()));
+  return std::make_pair(std::move(held), std::move(groups));
+}
+
+Status IntervalJoinOperator::RestoreHeld(int port, const std::shared_ptr<arrow::RecordBatch>& rows) {
+  Side& side = sides_[port];
+  ARROW_RETURN_NOT_OK(ReadTimes(port, *rows, *side.held.schema(), side.time_column,
+                                port == kLeft ? spec_.left_time : spec_.right_time, &times_));
+  ARROW_RETURN_NOT_OK(keys_.Ids(port, *rows, &ids_, &valid_));
+  sides_[kLeft].by_key.resize(keys_.num_keys());
+  sides_[kRight].by_key.resize(keys_.num_keys());
+  const uint32_t slot = side.held.Open(rows);
+  for (int64_t i = 0; i < rows->num_rows(); ++i) {
+    if (!valid_[static_cast<size_t>(i)]) continue;
+    const uint32_t key = ids_[static_cast<size_t>(i)];
+    side.by_key[key].emplace(times_[static_cast<size_t>(i)], side.held.Add(slot, static_cast<int32_t>(i)));
+    side.by_time.emplace(times_[static_cast<size_t>(i)], key);
+  }
+  side.held.Close(slot);
+  return Status::OK();
+}
+
 Result<std::unique_ptr<Operator>> MakeIntervalJoin(const std::shared_ptr<arrow::Schema>& left,
                                                    const std::shared_ptr<arrow::Schema>& right,
                                                    const IntervalJoinSpec& spec) {

@@ -54,6 +54,11 @@ class IntervalJoinOperator final : public EventTimeJoinOperator {
   Result<Flow> Consume(int port, const std::shared_ptr<arrow::RecordBatch>& batch) override;
   //! Drops the rows of the other side that this side's watermark rules out.
   Result<Flow> Advanced(int port) override;
+  //! A snapshot keeps the held rows as they are.
+  Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> HeldByKeyGroup(
+      int port) const override;
+  Result<std::shared_ptr<arrow::Schema>> HeldSchema(int port) const override { return sides_[port].held.schema(); }
+  Status RestoreHeld(int port, const std::shared_ptr<arrow::RecordBatch>& rows) override;
 
   IntervalJoinSpec spec_;
   EventTimeJoinKeys keys_;  // key ids shared by both sides

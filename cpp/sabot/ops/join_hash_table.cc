@@ -24,19 +24,6 @@ constexpr int64_t kPrefetchDistance = 16;
 
 inline uint32_t Tag(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
 
-// Runs fn(worker) for worker 0..workers-1 and waits for all; the pool's threads are the
-// executor's parked ones (see TaskPool), and one worker runs here without a pool.
-template <typename Fn>
-void RunOnWorkers(int workers, Fn&& fn) {
-  if (workers <= 1) {
-    fn(0);
-    return;
-  }
-  TaskPool pool(workers);
-  for (int w = 0; w < workers; ++w) pool.Submit([&fn, w](int) { fn(w); });
-  pool.WaitIdle();
-}
-
 }  // namespace
 
 Status JoinHashTableBuilder::Append(const std::shared_ptr<arrow::RecordBatch>& batch) {
@@ -64,50 +51,78 @@ Result<std::shared_ptr<const JoinHashTable>> JoinHashTableBuilder::Finish(bool d
     return Status::CapacityError("hash join build side has ", num_rows_, " rows; at most ",
                                  JoinHashTable::kNoRow - 1, " are supported per table (partition the build)");
   }
+  // The probe waits for the table, and so do the threads of a parallel job: every step
+  // of a large build runs on all of them, or it would be the serial part that caps the
+  // job's speed-up.
+  const int workers = threads > 1 && num_rows_ >= JoinHashTable::kParallelBuildRows ? threads : 1;
   auto table = std::shared_ptr<JoinHashTable>(new JoinHashTable());
   table->num_rows_ = num_rows_;
-  for (int c = 0; c < schema_->num_fields(); ++c) {
-    if (batches_.empty()) {
-      ARROW_ASSIGN_OR_RAISE(auto empty, arrow::MakeEmptyArray(schema_->field(c)->type()));
-      table->columns_.push_back(std::move(empty));
-    } else if (batches_.size() == 1) {
-      table->columns_.push_back(batches_.front()->column(c));
-    } else {
-      arrow::ArrayVector chunks;
-      for (const auto& b : batches_) chunks.push_back(b->column(c));
-      ARROW_ASSIGN_OR_RAISE(auto combined, arrow::Concatenate(chunks));
-      table->columns_.push_back(std::move(combined));
-    }
-  }
+  ARROW_ASSIGN_OR_RAISE(table->columns_, ConcatenateColumns(workers));
   batches_.clear();  // the concatenated columns hold the rows now
 
   std::vector<std::shared_ptr<arrow::Array>> key_columns;
   for (int k : key_indices_) key_columns.push_back(table->columns_[k]);
-  ARROW_ASSIGN_OR_RAISE(auto keys, JoinKeys::Make(key_columns));
+  ARROW_ASSIGN_OR_RAISE(auto keys, JoinKeys::Make(key_columns, workers));
   table->keys_ = std::make_unique<JoinKeys>(std::move(keys));
   // One integer-like key: duplicates are dropped while inserting, by one compare with
   // the chain head; other keys are compared in bulk afterwards.
   const auto& key_cols = table->keys_->columns();
   const bool word_key = key_cols.size() == 1 && key_cols[0].layout() == JoinKeyColumn::Layout::kWord64;
-  table->Insert(*table->keys_, distinct_keys && word_key, threads);
+  table->Insert(*table->keys_, distinct_keys && word_key, workers);
   if (distinct_keys && !word_key) table->DropDuplicateKeys();
   table->keys_->ReleaseHashes();  // the slots hold what probes need of them
   return std::shared_ptr<const JoinHashTable>(std::move(table));
 }
 
-int64_t EstimateDistinctHashes(const uint64_t* hashes, int64_t n) {
+Result<arrow::ArrayVector> JoinHashTableBuilder::ConcatenateColumns(int workers) const {
+  const int num_columns = schema_->num_fields();
+  std::vector<Result<std::shared_ptr<arrow::Array>>> columns(num_columns);
+  // One column per worker at a time: a build side has a few columns, each a large copy.
+  RunOnWorkers(std::min(workers, num_columns), [&](int worker) {
+    for (int c = worker; c < num_columns; c += std::min(workers, num_columns)) {
+      if (batches_.empty()) {
+        columns[c] = arrow::MakeEmptyArray(schema_->field(c)->type());
+      } else if (batches_.size() == 1) {
+        columns[c] = batches_.front()->column(c);
+      } else {
+        arrow::ArrayVector chunks;
+        for (const auto& b : batches_) chunks.push_back(b->column(c));
+        columns[c] = arrow::Concatenate(chunks);
+      }
+    }
+  });
+  arrow::ArrayVector out;
+  for (auto& column : columns) {
+    ARROW_ASSIGN_OR_RAISE(auto array, std::move(column));
+    out.push_back(std::move(array));
+  }
+  return out;
+}
+
+int64_t EstimateDistinctHashes(const uint64_t* hashes, int64_t n, int threads) {
   // HyperLogLog over the hashes already computed: 2^12 registers (about 1.6% standard
-  // error), each the highest rank (leading zeros + 1) of the hashes routed to it.
+  // error), each the highest rank (leading zeros + 1) of the hashes routed to it. Each
+  // worker fills registers of its own over its range of hashes; the register-wise
+  // maximum of those is the registers of all the hashes.
   constexpr int kBits = 12;
   constexpr int64_t kRegisters = int64_t{1} << kBits;
   if (n <= kRegisters) return n;  // small: counting rows costs nothing
-  std::vector<uint8_t> registers(kRegisters, 0);
-  for (int64_t i = 0; i < n; ++i) {
-    const uint64_t h = hashes[i];
-    const uint64_t rest = (h << kBits) | (uint64_t{1} << (kBits - 1));  // never all zero
-    const auto rank = static_cast<uint8_t>(__builtin_clzll(rest) + 1);
-    uint8_t& r = registers[h >> (64 - kBits)];
-    r = std::max(r, rank);
+  const int workers = std::max(1, threads);
+  std::vector<std::vector<uint8_t>> partial(workers, std::vector<uint8_t>(kRegisters, 0));
+  RunOnWorkers(workers, [&](int worker) {
+    uint8_t* registers = partial[worker].data();
+    const auto [begin, end] = WorkerRange(n, worker, workers);
+    for (int64_t i = begin; i < end; ++i) {
+      const uint64_t h = hashes[i];
+      const uint64_t rest = (h << kBits) | (uint64_t{1} << (kBits - 1));  // never all zero
+      const auto rank = static_cast<uint8_t>(__builtin_clzll(rest) + 1);
+      uint8_t& r = registers[h >> (64 - kBits)];
+      r = std::max(r, rank);
+    }
+  });
+  std::vector<uint8_t>& registers = partial[0];
+  for (int w = 1; w < workers; ++w) {
+    for (int64_t j = 0; j < kRegisters; ++j) registers[j] = std::max(registers[j], partial[w][j]);
   }
   double sum = 0;
   int64_t zeros = 0;
@@ -129,7 +144,7 @@ void JoinHashTable::Insert(const JoinKeys& keys, bool drop_duplicate_words, int 
   // over 1.5M orders) would otherwise allocate and zero far more slots than it fills.
   // The estimate gets a margin of 1/4 on top of its error; should it still fall short,
   // the insert starts over sized by the rows, which always fit.
-  const int64_t distinct = EstimateDistinctHashes(keys.hashes(), n);
+  const int64_t distinct = EstimateDistinctHashes(keys.hashes(), n, threads);
   std::vector<uint32_t> slot_of;
   if (!TryInsert(keys, drop_duplicate_words, std::min(n, distinct + distinct / 4), threads, &slot_of) &&
       !TryInsert(keys, drop_duplicate_words, n, threads, &slot_of)) {
@@ -149,7 +164,7 @@ bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, i
   // A large build inserts on several threads: the top bits of the hash pick one of 64
   // regions of the slots, probing wraps inside its region, and each thread owns every
   // region r with r % threads == t. So no two threads touch the same slot or row.
-  const int region_bits = threads > 1 && n >= kParallelInsertRows && capacity >= 64 * 16 ? 6 : 0;
+  const int region_bits = threads > 1 && n >= kParallelBuildRows && capacity >= 64 * 16 ? 6 : 0;
   const int workers = region_bits > 0 ? threads : 1;
   region_shift_ = 63 - region_bits;
   region_mask_ = (capacity >> region_bits) - 1;

@@ -16,7 +16,8 @@ namespace sabot {
 class JoinHashTable;
 
 //! About how many distinct values `hashes` holds (HyperLogLog; within a few percent).
-int64_t EstimateDistinctHashes(const uint64_t* hashes, int64_t n);
+//! The same estimate on any number of threads.
+int64_t EstimateDistinctHashes(const uint64_t* hashes, int64_t n, int threads = 1);
 
 //! Build rows gathered by one thread. Parallel builds: every thread appends the morsels
 //! it reads to its own builder (no lock on the hot path); at the end of the build side
@@ -40,10 +41,14 @@ class JoinHashTableBuilder {
   //! Concatenates the rows into one array per column, hashes the keys and builds the
   //! table. `distinct_keys` keeps only the first row of each key in the chains: semi and
   //! anti joins without a residual only ask whether a key exists, and duplicates would
-  //! make every probe walk them. A build of many rows inserts on `threads` threads.
+  //! make every probe walk them. A build of JoinHashTable::kParallelBuildRows rows or
+  //! more does each of these steps on `threads` threads.
   Result<std::shared_ptr<const JoinHashTable>> Finish(bool distinct_keys, int threads = 1);
 
  private:
+  //! One array per column of the rows appended, concatenated on up to `workers` threads.
+  Result<std::vector<std::shared_ptr<arrow::Array>>> ConcatenateColumns(int workers) const;
+
   std::shared_ptr<arrow::Schema> schema_;
   std::vector<int> key_indices_;
   std::vector<std::shared_ptr<arrow::RecordBatch>> batches_;
@@ -73,8 +78,9 @@ struct JoinMatches {
 class JoinHashTable {
  public:
   static constexpr uint32_t kNoRow = 0xFFFFFFFFu;
-  //! Builds with at least this many rows insert in parallel when given threads.
-  static constexpr int64_t kParallelInsertRows = 1 << 20;
+  //! Builds with at least this many rows run in parallel when given threads. Below it a
+  //! serial build takes about a millisecond, the cost of starting the workers.
+  static constexpr int64_t kParallelBuildRows = 1 << 16;
 
   int64_t num_rows() const { return num_rows_; }
   //! Hash slots allocated: at least twice the distinct keys, far fewer than the rows
@@ -83,6 +89,8 @@ class JoinHashTable {
   //! The build rows, one concatenated array per column of the build schema.
   const std::vector<std::shared_ptr<arrow::Array>>& columns() const { return columns_; }
   const JoinKeys& keys() const { return *keys_; }
+  //! Threads the insert and layout ran on (1: serial); for tests and stats.
+  int build_workers() const { return workers_; }
 
   //! [heads[i], ends[i]) = the chain whose hash matches probe row i's, as positions in
   //! the table's list of build rows; empty for a row without one (or with a null key).

@@ -1,6 +1,7 @@
 // Normalizing, hashing and comparing join key columns with typed loops over raw buffers.
 #include "sabot/ops/join_keys.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -12,6 +13,7 @@
 #include <arrow/util/hashing.h>
 
 #include "sabot/common/mix64.h"
+#include "sabot/exec/task_pool.h"
 
 namespace sabot {
 
@@ -42,8 +44,9 @@ void WidenFloat(const T* values, int64_t n, std::vector<uint64_t>* out) {
 }
 
 template <typename Offset>
-void HashBinary(const Offset* offsets, const uint8_t* data, int64_t n, bool first, uint64_t* hashes) {
-  for (int64_t i = 0; i < n; ++i) {
+void HashBinary(const Offset* offsets, const uint8_t* data, int64_t begin, int64_t end, bool first,
+                uint64_t* hashes) {
+  for (int64_t i = begin; i < end; ++i) {
     uint64_t h = arrow::internal::ComputeStringHash<0>(data + offsets[i], offsets[i + 1] - offsets[i]);
     hashes[i] = first ? Mix64(h) : Mix64(hashes[i] ^ (h * kCombine));
   }
@@ -169,50 +172,67 @@ Result<JoinKeyColumn> JoinKeyColumn::Make(std::shared_ptr<arrow::Array> array) {
   return col;
 }
 
-Result<JoinKeys> JoinKeys::Make(const std::vector<std::shared_ptr<arrow::Array>>& columns) {
+Result<JoinKeys> JoinKeys::Make(const std::vector<std::shared_ptr<arrow::Array>>& columns, int threads) {
   SABOT_CHECK(!columns.empty());
   JoinKeys keys;
   const int64_t n = columns.front()->length();
   keys.num_rows_ = n;
+  bool nulls = false;
+  for (const auto& column : columns) {
+    SABOT_CHECK(column->length() == n);
+    ARROW_ASSIGN_OR_RAISE(auto col, JoinKeyColumn::Make(column));
+    keys.columns_.push_back(std::move(col));
+    nulls = nulls || column->null_count() > 0;
+  }
   keys.hashes_.resize(n);
-  uint64_t* hashes = keys.hashes_.data();
-  for (size_t c = 0; c < columns.size(); ++c) {
-    SABOT_CHECK(columns[c]->length() == n);
-    ARROW_ASSIGN_OR_RAISE(auto col, JoinKeyColumn::Make(columns[c]));
+  if (nulls) keys.valid_.resize(n);
+  // Rows are hashed independently, so each worker takes a range of them.
+  const int workers = std::max(1, threads);
+  RunOnWorkers(workers, [&](int worker) {
+    const auto [begin, end] = WorkerRange(n, worker, workers);
+    keys.HashRows(columns, begin, end);
+  });
+  return keys;
+}
+
+void JoinKeys::HashRows(const std::vector<std::shared_ptr<arrow::Array>>& arrays, int64_t begin, int64_t end) {
+  uint64_t* hashes = hashes_.data();
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    const JoinKeyColumn& col = columns_[c];
     const bool first = c == 0;
     const uint64_t* w = col.words();
     switch (col.layout()) {
       case JoinKeyColumn::Layout::kWord64:
         if (first) {
-          for (int64_t i = 0; i < n; ++i) hashes[i] = Mix64(w[i]);
+          for (int64_t i = begin; i < end; ++i) hashes[i] = Mix64(w[i]);
         } else {
-          for (int64_t i = 0; i < n; ++i) hashes[i] = Mix64(hashes[i] ^ (Mix64(w[i]) * kCombine));
+          for (int64_t i = begin; i < end; ++i) hashes[i] = Mix64(hashes[i] ^ (Mix64(w[i]) * kCombine));
         }
         break;
       case JoinKeyColumn::Layout::kWord128:
-        for (int64_t i = 0; i < n; ++i) {
+        for (int64_t i = begin; i < end; ++i) {
           uint64_t h = Mix64(w[2 * i] ^ Mix64(w[2 * i + 1] + kCombine));
           hashes[i] = first ? h : Mix64(hashes[i] ^ (h * kCombine));
         }
         break;
       case JoinKeyColumn::Layout::kBinary32:
-        HashBinary(col.offsets32(), col.data(), n, first, hashes);
+        HashBinary(col.offsets32(), col.data(), begin, end, first, hashes);
         break;
       case JoinKeyColumn::Layout::kBinary64:
-        HashBinary(col.offsets64(), col.data(), n, first, hashes);
+        HashBinary(col.offsets64(), col.data(), begin, end, first, hashes);
         break;
     }
-    const arrow::ArrayData& data = *columns[c]->data();
-    if (data.GetNullCount() > 0) {
-      if (keys.valid_.empty()) keys.valid_.assign(n, 1);
-      const uint8_t* bits = data.buffers[0]->data();
-      for (int64_t i = 0; i < n; ++i) {
-        keys.valid_[i] &= static_cast<uint8_t>(arrow::bit_util::GetBit(bits, data.offset + i));
-      }
-    }
-    keys.columns_.push_back(std::move(col));
   }
-  return keys;
+  if (valid_.empty()) return;
+  std::fill(valid_.begin() + begin, valid_.begin() + end, uint8_t{1});
+  for (const auto& array : arrays) {
+    const arrow::ArrayData& data = *array->data();
+    if (data.GetNullCount() == 0) continue;
+    const uint8_t* bits = data.buffers[0]->data();
+    for (int64_t i = begin; i < end; ++i) {
+      valid_[i] &= static_cast<uint8_t>(arrow::bit_util::GetBit(bits, data.offset + i));
+    }
+  }
 }
 
 void MatchJoinKeys(const JoinKeys& probe, const uint32_t* probe_rows, const JoinKeys& build,

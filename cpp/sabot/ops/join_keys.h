@@ -61,8 +61,9 @@ class JoinKeyColumn {
 //! a null in some key column (such rows never match, as in SQL).
 class JoinKeys {
  public:
-  //! All columns have the same length; their types are supported join key types.
-  static Result<JoinKeys> Make(const std::vector<std::shared_ptr<arrow::Array>>& columns);
+  //! All columns have the same length; their types are supported join key types. The
+  //! rows are hashed on `threads` threads (a large join build; a probe batch uses one).
+  static Result<JoinKeys> Make(const std::vector<std::shared_ptr<arrow::Array>>& columns, int threads = 1);
 
   JoinKeys(JoinKeys&&) = default;
   JoinKeys& operator=(JoinKeys&&) = default;
@@ -78,6 +79,9 @@ class JoinKeys {
 
  private:
   JoinKeys() = default;
+  //! Fills hashes_ and valid_ (when sized) for rows [begin, end) of `arrays`, the arrays
+  //! behind columns_.
+  void HashRows(const std::vector<std::shared_ptr<arrow::Array>>& arrays, int64_t begin, int64_t end);
 
   int64_t num_rows_ = 0;
   std::vector<JoinKeyColumn> columns_;

@@ -10,6 +10,7 @@
 #include <arrow/compute/row/grouper.h>
 
 #include "sabot/exec/event_time.h"
+#include "sabot/ops/key_group_state.h"
 
 namespace sabot {
 namespace {
@@ -224,6 +225,125 @@ Result<std::shared_ptr<arrow::RecordBatch>> SessionWindowAggregateOperator::Aggr
   ARROW_RETURN_NOT_OK(ends.Finish(&columns[1]));
   for (int c = 1; c < result->num_columns(); ++c) columns.push_back(result->column(c));
   return arrow::RecordBatch::Make(output_schema(), result->num_rows(), std::move(columns));
+}
+
+Result<std::vector<uint16_t>> SessionWindowAggregateOperator::KeyIdGroups() const {
+  std::vector<uint16_t> groups;
+  if (grouper_ == nullptr) {  // every row has the empty key
+    groups.assign(sessions_.size(), static_cast<uint16_t>(KeyGroupOf(std::string(), num_key_groups())));
+    return groups;
+  }
+  if (grouper_->num_groups() == 0) return groups;
+  ARROW_ASSIGN_OR_RAISE(arrow::compute::ExecBatch uniques, grouper_->GetUniques());
+  arrow::FieldVector fields;
+  std::vector<std::shared_ptr<arrow::Array>> columns;
+  std::vector<int> key_columns;
+  for (size_t k = 0; k < key_columns_.size(); ++k) {
+    fields.push_back(input_->field(key_columns_[k]));
+    columns.push_back(uniques.values[k].make_array());
+    key_columns.push_back(static_cast<int>(k));
+  }
+  auto keys = arrow::RecordBatch::Make(arrow::schema(std::move(fields)), uniques.length, std::move(columns));
+  ARROW_RETURN_NOT_OK(KeyGroupsOf(*keys, key_columns, num_key_groups(), &groups));
+  return groups;
+}
+
+Result<std::vector<int64_t>> SessionWindowAggregateOperator::StateRowsByKeyGroup() const {
+  const KeyGroupRange& range = key_group_range();
+  std::vector<int64_t> counts(static_cast<size_t>(range.end - range.begin), 0);
+  ARROW_ASSIGN_OR_RAISE(auto groups, KeyIdGroups());
+  for (size_t key = 0; key < sessions_.size(); ++key) {
+    for (const auto& [start, session] : sessions_[key]) {
+      if (!range.Contains(groups[key])) {
+        return Status::Invalid(name(), ": a session of key group ", groups[key], " in an instance owning [",
+                               range.begin, ", ", range.end, ")");
+      }
+      counts[static_cast<size_t>(groups[key] - range.begin)] += session.num_rows;
+    }
+  }
+  return counts;
+}
+
+namespace {
+
+std::shared_ptr<arrow::Schema> SessionsSchema() {
+  return arrow::schema({arrow::field("session", arrow::int64(), /*nullable=*/false),
+                        arrow::field("start", arrow::int64()), arrow::field("last", arrow::int64()),
+                        arrow::field("emitted", arrow::boolean()), arrow::field("updated", arrow::boolean())});
+}
+
+}  // namespace
+
+// Sections: the sessions (index, start, last event, emitted, updated), then their rows,
+// each tagged with its session's index.
+Result<std::shared_ptr<arrow::Buffer>> SessionWindowAggregateOperator::SnapshotKeyGroups(KeyGroupRange groups) const {
+  ARROW_ASSIGN_OR_RAISE(auto key_groups, KeyIdGroups());
+  arrow::Int64Builder ids, starts, lasts;
+  arrow::BooleanBuilder emitted, updated;
+  std::vector<std::shared_ptr<arrow::RecordBatch>> rows;
+  int64_t id = 0;
+  for (size_t key = 0; key < sessions_.size(); ++key) {
+    if (!groups.Contains(key_groups[key])) continue;
+    for (const auto& [start, session] : sessions_[key]) {
+      ARROW_RETURN_NOT_OK(ids.Append(id));
+      ARROW_RETURN_NOT_OK(starts.Append(start));
+      ARROW_RETURN_NOT_OK(lasts.Append(session.last));
+      ARROW_RETURN_NOT_OK(emitted.Append(session.emitted));
+      ARROW_RETURN_NOT_OK(updated.Append(session.updated));
+      for (const auto& batch : session.rows) {
+        ARROW_ASSIGN_OR_RAISE(auto tagged, PrependInt64(batch, "session", id));
+        rows.push_back(std::move(tagged));
+      }
+      ++id;
+    }
+  }
+  std::vector<std::shared_ptr<arrow::Array>> columns(5);
+  ARROW_RETURN_NOT_OK(ids.Finish(&columns[0]));
+  ARROW_RETURN_NOT_OK(starts.Finish(&columns[1]));
+  ARROW_RETURN_NOT_OK(lasts.Finish(&columns[2]));
+  ARROW_RETURN_NOT_OK(emitted.Finish(&columns[3]));
+  ARROW_RETURN_NOT_OK(updated.Finish(&columns[4]));
+  KeyGroupSnapshotContents contents{std::string(name()), num_key_groups(), groups, watermark(), {}};
+  contents.sections.push_back(arrow::RecordBatch::Make(SessionsSchema(), id, std::move(columns)));
+  ARROW_ASSIGN_OR_RAISE(auto rows_schema, input_->AddField(0, arrow::field("session", arrow::int64(), false)));
+  ARROW_ASSIGN_OR_RAISE(auto all_rows, ConcatenateOrEmpty(rows_schema, rows));
+  contents.sections.push_back(std::move(all_rows));
+  return EncodeKeyGroupSnapshot(contents);
+}
+
+Status SessionWindowAggregateOperator::RestoreKeyGroups(const arrow::Buffer& snapshot) {
+  ARROW_ASSIGN_OR_RAISE(auto rows_schema, input_->AddField(0, arrow::field("session", arrow::int64(), false)));
+  ARROW_ASSIGN_OR_RAISE(auto contents,
+                        DecodeKeyGroupSnapshot(snapshot, std::string(name()), *this, {SessionsSchema(), rows_schema}));
+  RestoreWatermark(contents.watermark);
+  const auto& sessions = *contents.sections[0];
+  const auto& starts = static_cast<const arrow::Int64Array&>(*sessions.column(1));
+  const auto& lasts = static_cast<const arrow::Int64Array&>(*sessions.column(2));
+  const auto& emitted = static_cast<const arrow::BooleanArray&>(*sessions.column(3));
+  const auto& updated = static_cast<const arrow::BooleanArray&>(*sessions.column(4));
+  return ForEachTagged(contents.sections[1], [&](int64_t id, std::shared_ptr<arrow::RecordBatch> rows) -> Status {
+    if (id < 0 || id >= sessions.num_rows()) {
+      return Status::Invalid(name(), " snapshot: rows of session ", id, " of ", sessions.num_rows());
+    }
+    // The session's key id, from its first row.
+    ARROW_ASSIGN_OR_RAISE(auto key_ids, KeyIds(*rows->Slice(0, 1)));
+    if (grouper_ != nullptr) sessions_.resize(grouper_->num_groups());
+    if (sessions_.empty()) sessions_.resize(1);
+    const uint32_t key = key_ids[0];
+    const int64_t start = starts.Value(id);
+    Session& session = sessions_[key][start];
+    if (session.num_rows > 0) {
+      return Status::Invalid(name(), " snapshot: a session at ", start, " this instance holds already");
+    }
+    session.last = lasts.Value(id);
+    session.emitted = emitted.Value(id);
+    session.updated = updated.Value(id);
+    session.num_rows = rows->num_rows();
+    session.rows.push_back(std::move(rows));
+    state_rows_ += session.num_rows;
+    by_end_.insert(EndEntry{End(session.last), key, start});
+    return Status::OK();
+  });
 }
 
 Result<std::unique_ptr<Operator>> MakeSessionWindowAggregate(const std::shared_ptr<arrow::Schema>& input,

@@ -18,6 +18,7 @@
 #include "sabot/ops/window_aggregate.h"
 #include "sabot/plan/aggregate_spec.h"
 #include "sabot/plan/window_spec.h"
+#include "sabot/state/key_group_snapshot.h"
 
 namespace arrow::compute {
 class Grouper;
@@ -40,7 +41,10 @@ namespace sabot {
 //! the watermark reaches its end + L; rows that extend it, or merge it with another,
 //! re-emit the whole session (new bounds, full result) once the watermark passes its
 //! (new) end. The update supersedes the earlier rows of the sessions it covers.
-class SessionWindowAggregateOperator final : public EventTimeWindowOperator {
+//!
+//! Sessions are keyed state (KeyGroupSnapshots): a snapshot holds each session's bounds
+//! and flags and its rows.
+class SessionWindowAggregateOperator final : public EventTimeWindowOperator, public KeyGroupSnapshots {
  public:
   ~SessionWindowAggregateOperator() override;
   std::string_view name() const override { return "SessionWindowAggregate"; }
@@ -51,6 +55,10 @@ class SessionWindowAggregateOperator final : public EventTimeWindowOperator {
   int64_t state_windows() const { return static_cast<int64_t>(by_end_.size()); }
   //! Input rows those sessions hold.
   int64_t state_rows() const override { return state_rows_; }
+
+  Result<std::vector<int64_t>> StateRowsByKeyGroup() const override;
+  Result<std::shared_ptr<arrow::Buffer>> SnapshotKeyGroups(KeyGroupRange groups) const override;
+  Status RestoreKeyGroups(const arrow::Buffer& snapshot) override;
 
  private:
   friend Result<std::unique_ptr<Operator>> MakeSessionWindowAggregate(const std::shared_ptr<arrow::Schema>&,
@@ -87,6 +95,8 @@ class SessionWindowAggregateOperator final : public EventTimeWindowOperator {
     std::vector<std::shared_ptr<arrow::RecordBatch>> rows;
   };
   Result<std::shared_ptr<arrow::RecordBatch>> Aggregate(const std::vector<Closed>& sessions);
+  //! The key group of each key id.
+  Result<std::vector<uint16_t>> KeyIdGroups() const;
 
   WindowSpec window_;
   std::shared_ptr<arrow::Schema> input_;

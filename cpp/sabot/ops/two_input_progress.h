@@ -39,6 +39,12 @@ class TwoInputProgress {
   //! watermark follows the other input alone. Its held rows stay as long as its own
   //! watermark says they can match.
   void Idle(int port) { idle_[port] = true; }
+  //! Restoring state: input `port`'s watermark is at least `watermark` (a snapshot's), and
+  //! the output watermark that implies went out before the snapshot.
+  void Restore(int port, EventTime watermark) {
+    watermark_[port] = std::max(watermark_[port], watermark);
+    emitted_ = std::max(emitted_, std::min(watermark_[0], watermark_[1]));
+  }
   //! Input `port` sent a batch: it holds the output watermark back again.
   void Active(int port) { idle_[port] = false; }
 

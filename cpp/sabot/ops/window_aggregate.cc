@@ -10,6 +10,7 @@
 #include <arrow/compute/api_vector.h>
 
 #include "sabot/exec/event_time.h"
+#include "sabot/ops/key_group_state.h"
 #include "sabot/ops/global_window_aggregate.h"
 #include "sabot/ops/session_window_aggregate.h"
 
@@ -165,6 +166,117 @@ Result<Flow> WindowAggregateOperator::CloseWindows() {
     }
   }
   return EmitResults(out);
+}
+
+Result<std::vector<int64_t>> WindowAggregateOperator::StateRowsByKeyGroup() const {
+  std::vector<int64_t> counts(static_cast<size_t>(key_group_range().end - key_group_range().begin), 0);
+  for (const auto& [start, window] : windows_) {
+    if (window.state != nullptr) {
+      ARROW_RETURN_NOT_OK(CountGroupsByKeyGroup(*window.state, num_key_groups(), key_group_range(), &counts));
+    }
+    for (const auto& rows : window.rows) {
+      ARROW_ASSIGN_OR_RAISE(auto groups, RowKeyGroups(*rows, prototype_->key_columns(), num_key_groups()));
+      ARROW_RETURN_NOT_OK(CountByKeyGroup(groups, key_group_range(), &counts));
+    }
+  }
+  return counts;
+}
+
+namespace {
+
+std::shared_ptr<arrow::Schema> WindowsSchema() {
+  return arrow::schema({arrow::field("window_start", arrow::int64(), /*nullable=*/false),
+                        arrow::field("emitted", arrow::boolean()), arrow::field("updated", arrow::boolean())});
+}
+
+// A snapshot section's schema: `rows` with the window start (int64) prepended.
+std::shared_ptr<arrow::Schema> TaggedSchema(const arrow::Schema& rows) {
+  return rows.AddField(0, arrow::field("window_start", arrow::int64(), /*nullable=*/false)).ValueOrDie();
+}
+
+}  // namespace
+
+// Sections: the windows (start, emitted, updated), then their groups (SaveGroups) and
+// their held rows, each row tagged with its window's start. A window appears when it
+// holds state of these key groups.
+Result<std::shared_ptr<arrow::Buffer>> WindowAggregateOperator::SnapshotKeyGroups(KeyGroupRange groups) const {
+  ARROW_ASSIGN_OR_RAISE(auto empty_groups, prototype_->SaveGroups({}));
+  const auto groups_schema = TaggedSchema(*empty_groups->schema());
+  const auto rows_schema = TaggedSchema(*prototype_->input_schema());
+  arrow::Int64Builder starts;
+  arrow::BooleanBuilder emitted, updated;
+  std::vector<std::shared_ptr<arrow::RecordBatch>> saved_groups, saved_rows;
+  for (const auto& [start, window] : windows_) {
+    int64_t held = 0;
+    if (window.state != nullptr) {
+      ARROW_ASSIGN_OR_RAISE(auto saved, SaveKeyGroups(*window.state, num_key_groups(), groups));
+      held += saved->num_rows();
+      ARROW_ASSIGN_OR_RAISE(saved, PrependInt64(saved, "window_start", start));
+      saved_groups.push_back(std::move(saved));
+    }
+    for (const auto& rows : window.rows) {
+      ARROW_ASSIGN_OR_RAISE(auto key_groups, RowKeyGroups(*rows, prototype_->key_columns(), num_key_groups()));
+      ARROW_ASSIGN_OR_RAISE(auto kept, RowsInKeyGroups(rows, key_groups, groups));
+      if (kept == nullptr) continue;
+      held += kept->num_rows();
+      ARROW_ASSIGN_OR_RAISE(kept, PrependInt64(kept, "window_start", start));
+      saved_rows.push_back(std::move(kept));
+    }
+    if (held == 0) continue;
+    ARROW_RETURN_NOT_OK(starts.Append(start));
+    ARROW_RETURN_NOT_OK(emitted.Append(window.emitted));
+    ARROW_RETURN_NOT_OK(updated.Append(window.updated));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto start_array, starts.Finish());
+  ARROW_ASSIGN_OR_RAISE(auto emitted_array, emitted.Finish());
+  ARROW_ASSIGN_OR_RAISE(auto updated_array, updated.Finish());
+  KeyGroupSnapshotContents contents{std::string(name()), num_key_groups(), groups, watermark(), {}};
+  contents.sections.push_back(
+      arrow::RecordBatch::Make(WindowsSchema(), start_array->length(), {start_array, emitted_array, updated_array}));
+  ARROW_ASSIGN_OR_RAISE(auto all_groups, ConcatenateOrEmpty(groups_schema, saved_groups));
+  ARROW_ASSIGN_OR_RAISE(auto all_rows, ConcatenateOrEmpty(rows_schema, saved_rows));
+  contents.sections.push_back(std::move(all_groups));
+  contents.sections.push_back(std::move(all_rows));
+  return EncodeKeyGroupSnapshot(contents);
+}
+
+Status WindowAggregateOperator::RestoreKeyGroups(const arrow::Buffer& snapshot) {
+  ARROW_ASSIGN_OR_RAISE(auto empty_groups, prototype_->SaveGroups({}));
+  ARROW_ASSIGN_OR_RAISE(
+      auto contents,
+      DecodeKeyGroupSnapshot(snapshot, std::string(name()), *this,
+                             {WindowsSchema(), TaggedSchema(*empty_groups->schema()),
+                              TaggedSchema(*prototype_->input_schema())}));
+  RestoreWatermark(contents.watermark);
+  const auto& windows = *contents.sections[0];
+  const auto& starts = static_cast<const arrow::Int64Array&>(*windows.column(0));
+  const auto& emitted = static_cast<const arrow::BooleanArray&>(*windows.column(1));
+  const auto& updated = static_cast<const arrow::BooleanArray&>(*windows.column(2));
+  for (int64_t i = 0; i < windows.num_rows(); ++i) {
+    Window& window = windows_[starts.Value(i)];
+    window.emitted = window.emitted || emitted.Value(i);
+    window.updated = window.updated || updated.Value(i);
+  }
+  auto held_window = [&](int64_t start) -> Result<Window*> {
+    auto it = windows_.find(start);
+    if (it == windows_.end()) {
+      return Status::Invalid(name(), " snapshot: state of window ", start, " which the snapshot does not list");
+    }
+    return &it->second;
+  };
+  auto load_groups = [&](int64_t start, std::shared_ptr<arrow::RecordBatch> saved) -> Status {
+    ARROW_ASSIGN_OR_RAISE(Window * window, held_window(start));
+    if (window->state == nullptr) {
+      ARROW_ASSIGN_OR_RAISE(window->state, prototype_->MakeEmpty());
+    }
+    return window->state->LoadGroups(*saved).status();
+  };
+  ARROW_RETURN_NOT_OK(ForEachTagged(contents.sections[1], load_groups));
+  return ForEachTagged(contents.sections[2], [&](int64_t start, std::shared_ptr<arrow::RecordBatch> rows) {
+    ARROW_ASSIGN_OR_RAISE(Window * window, held_window(start));
+    window->rows.push_back(std::move(rows));
+    return Status::OK();
+  });
 }
 
 Result<std::unique_ptr<Operator>> MakeWindowAggregate(const std::shared_ptr<arrow::Schema>& input,

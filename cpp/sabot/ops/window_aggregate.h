@@ -17,6 +17,7 @@
 #include "sabot/ops/hash_aggregate.h"
 #include "sabot/plan/aggregate_spec.h"
 #include "sabot/plan/window_spec.h"
+#include "sabot/state/key_group_snapshot.h"
 
 namespace sabot {
 
@@ -30,15 +31,16 @@ struct WindowAggregateOptions {
 
 //! Groups rows by (window, keys). A Watermark w emits every window with end <= w that
 //! was not emitted yet, in window-start order, then forwards w; EndOfStream emits every
-//! window not emitted yet, then forwards EndOfStream. Barriers are forwarded (window
-//! state is not snapshotted yet).
+//! window not emitted yet, then forwards EndOfStream. Barriers are forwarded. Each
+//! window's groups (or held rows) are keyed state: KeyGroupSnapshots counts, snapshots and
+//! restores them per key group of their keys.
 //!
 //! Allowed lateness L > 0: a window is kept until the watermark reaches end + L. A row
 //! that arrives for an emitted, still-kept window re-emits that window's full updated
 //! result after the batch that carried it, as new rows with the same window_start and
 //! window_end (a changelog `op` column comes later). Since an aggregate state is spent
 //! by Finalize, windows then keep their input rows and aggregate them at each emission.
-class WindowAggregateOperator final : public EventTimeWindowOperator {
+class WindowAggregateOperator final : public EventTimeWindowOperator, public KeyGroupSnapshots {
  public:
   ~WindowAggregateOperator() override;
   std::string_view name() const override { return "WindowAggregate"; }
@@ -49,6 +51,10 @@ class WindowAggregateOperator final : public EventTimeWindowOperator {
   int64_t state_windows() const { return static_cast<int64_t>(windows_.size()); }
   //! Rows of state: input rows held for allowed lateness plus groups of open aggregates.
   int64_t state_rows() const override;
+
+  Result<std::vector<int64_t>> StateRowsByKeyGroup() const override;
+  Result<std::shared_ptr<arrow::Buffer>> SnapshotKeyGroups(KeyGroupRange groups) const override;
+  Status RestoreKeyGroups(const arrow::Buffer& snapshot) override;
 
  private:
   friend Result<std::unique_ptr<Operator>> MakeWindowAggregate(const std::shared_ptr<arrow::Schema>&,

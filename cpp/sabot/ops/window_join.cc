@@ -110,6 +110,43 @@ Result<std::shared_ptr<arrow::RecordBatch>> WindowJoinOperator::Joined(int port,
   return arrow::RecordBatch::Make(output_schema(), static_cast<int64_t>(matches.size()), std::move(columns));
 }
 
+Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> WindowJoinOperator::HeldByKeyGroup(
+    int port) const {
+  std::vector<RowRef> refs;
+  std::vector<int64_t> starts;
+  for (const auto& [start, keys] : sides_[port].windows) {
+    for (const auto& [key, rows] : keys) {
+      refs.insert(refs.end(), rows.begin(), rows.end());
+      starts.insert(starts.end(), rows.size(), start);
+    }
+  }
+  ARROW_ASSIGN_OR_RAISE(auto held, sides_[port].held.Gather(refs));
+  ARROW_ASSIGN_OR_RAISE(auto groups, RowKeyGroups(*held, keys_.key_columns(port), num_key_groups()));
+  ARROW_ASSIGN_OR_RAISE(held, held->AddColumn(0, arrow::field("window_start", arrow::int64(), /*nullable=*/false),
+                                              std::make_shared<arrow::Int64Array>(
+                                                  held->num_rows(), arrow::Buffer::FromVector(std::move(starts)))));
+  return std::make_pair(std::move(held), std::move(groups));
+}
+
+Result<std::shared_ptr<arrow::Schema>> WindowJoinOperator::HeldSchema(int port) const {
+  return sides_[port].held.schema()->AddField(0, arrow::field("window_start", arrow::int64(), /*nullable=*/false));
+}
+
+Status WindowJoinOperator::RestoreHeld(int port, const std::shared_ptr<arrow::RecordBatch>& tagged) {
+  Side& side = sides_[port];
+  if (tagged->num_rows() == 0) return Status::OK();
+  ARROW_ASSIGN_OR_RAISE(auto rows, tagged->RemoveColumn(0));
+  const auto& starts = static_cast<const arrow::Int64Array&>(*tagged->column(0));
+  ARROW_RETURN_NOT_OK(keys_.Ids(port, *rows, &ids_, &valid_));
+  const uint32_t slot = side.held.Open(rows);
+  for (int64_t i = 0; i < rows->num_rows(); ++i) {
+    if (!valid_[static_cast<size_t>(i)]) continue;
+    side.windows[starts.Value(i)][ids_[static_cast<size_t>(i)]].push_back(side.held.Add(slot, static_cast<int32_t>(i)));
+  }
+  side.held.Close(slot);
+  return Status::OK();
+}
+
 Result<std::unique_ptr<Operator>> MakeWindowJoin(const std::shared_ptr<arrow::Schema>& left,
                                                  const std::shared_ptr<arrow::Schema>& right,
                                                  const WindowJoinSpec& spec) {

@@ -62,6 +62,11 @@ class WindowJoinOperator final : public EventTimeJoinOperator {
   //! Drops the windows of the other side that this side's watermark closed.
   Result<Flow> Advanced(int port) override;
   Result<std::shared_ptr<arrow::RecordBatch>> Joined(int port, uint32_t slot, const std::vector<Match>& matches);
+  //! A snapshot keeps each held row with its window start prepended.
+  Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<uint16_t>>> HeldByKeyGroup(
+      int port) const override;
+  Result<std::shared_ptr<arrow::Schema>> HeldSchema(int port) const override;
+  Status RestoreHeld(int port, const std::shared_ptr<arrow::RecordBatch>& rows) override;
 
   WindowJoinSpec spec_;
   EventTimeJoinKeys keys_;

@@ -238,6 +238,10 @@ class KeyedProcessFactory {
   virtual ~KeyedProcessFactory() = default;
   virtual std::string name() const = 0;
   virtual std::unique_ptr<KeyedProcessFunction> Make() const = 0;
+  //! Whether the functions Make() returns may run at once on several threads, each over
+  //! its own keys (the keyed exchange). A factory whose functions share something
+  //! unsynchronized (one user object behind them all) says no and runs on one thread.
+  virtual bool runs_in_parallel() const { return true; }
 };
 
 //! Runs user code per key (see KeyedProcessOperator). Not serializable: the code lives

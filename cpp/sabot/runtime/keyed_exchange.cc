@@ -421,6 +421,57 @@ Status KeyGroupRouter::Route(const std::shared_ptr<arrow::RecordBatch>& batch,
   return Status::OK();
 }
 
+namespace {
+
+// Fills in `shape`'s keyed step from `node` when it is one (see KeyedExchangeShape).
+bool AsKeyedStep(const PlanNode& node, KeyedExchangeShape* shape) {
+  auto add_aggregates = [&](const std::vector<AggregateSpec>& aggregates) {
+    for (const auto& aggregate : aggregates) {
+      if (!aggregate.column.empty()) shape->reads.insert(aggregate.column);
+    }
+  };
+  switch (node.kind()) {
+    case PlanKind::kWindowAggregate: {
+      const auto& window = static_cast<const WindowAggregateNode&>(node);
+      shape->keys = window.keys;
+      shape->reads.insert(window.window.time_column);
+      add_aggregates(window.aggregates);
+      break;
+    }
+    case PlanKind::kAggregate: {
+      // Over an endless input an aggregate is a changelog aggregate (physical_planner);
+      // a bounded one runs as a parallel partial aggregation instead.
+      if (IsBounded(*node.input())) return false;
+      const auto& aggregate = static_cast<const AggregateNode&>(node);
+      shape->keys = aggregate.keys;
+      add_aggregates(aggregate.aggregates);
+      break;
+    }
+    case PlanKind::kChangelogAggregate: {
+      const auto& aggregate = static_cast<const ChangelogAggregateNode&>(node);
+      shape->keys = aggregate.keys;
+      if (!aggregate.time_column.empty()) shape->reads.insert(aggregate.time_column);
+      add_aggregates(aggregate.aggregates);
+      break;
+    }
+    case PlanKind::kKeyedProcess: {
+      const auto& process = static_cast<const KeyedProcessNode&>(node);
+      if (!process.factory->runs_in_parallel()) return false;
+      shape->keys = process.keys;
+      shape->reads.clear();  // the function sees whole rows
+      shape->keyed = &node;
+      return !shape->keys.empty();
+    }
+    default:
+      return false;
+  }
+  shape->keyed = &node;
+  shape->reads.insert(shape->keys.begin(), shape->keys.end());
+  return !shape->keys.empty();  // no key: a single owner would hold everything
+}
+
+}  // namespace
+
 std::optional<KeyedExchangeShape> FindKeyedExchange(const PlanNode& body, const LoweredPlan& lowered) {
   // The path from the body down to the source, all single-input.
   std::vector<const PlanNode*> path;
@@ -429,23 +480,27 @@ std::optional<KeyedExchangeShape> FindKeyedExchange(const PlanNode& body, const 
     if (node->kind() == PlanKind::kSource) break;
     if (node->inputs().size() != 1) return std::nullopt;
   }
-  // The lowest keyed window: what is below it must be stateless, as every producer runs
+  // The lowest keyed step: what is below it must be stateless, as every producer runs
   // its own copy of it.
   KeyedExchangeShape shape;
   shape.leaf = path.back();
   for (size_t i = path.size() - 1; i-- > 0;) {
     const PlanNode* node = path[i];
     if (IsStatelessStep(node->kind())) continue;
-    if (node->kind() != PlanKind::kWindowAggregate) return std::nullopt;
-    shape.keyed = static_cast<const WindowAggregateNode*>(node);
+    if (!AsKeyedStep(*node, &shape)) return std::nullopt;
     shape.below = path[i + 1];
-    // Its late rows come from every owner's copy of the window.
-    shape.keyed_top = i > 0 && path[i - 1]->kind() == PlanKind::kLateRows ? path[i - 1] : node;
+    // Its late rows come from every owner's copy of the window, with whole input rows.
+    if (i > 0 && path[i - 1]->kind() == PlanKind::kLateRows) {
+      shape.keyed_top = path[i - 1];
+      shape.reads.clear();
+    } else {
+      shape.keyed_top = node;
+    }
     break;
   }
-  if (shape.keyed == nullptr || shape.keyed->keys.empty()) return std::nullopt;  // no key: one owner
+  if (shape.keyed == nullptr) return std::nullopt;
   const auto& schema = *lowered.schemas.at(shape.below);
-  for (const auto& key : shape.keyed->keys) {
+  for (const auto& key : shape.keys) {
     auto field = schema.GetFieldByName(key);
     if (field == nullptr || !IsStableKeyType(*field->type())) return std::nullopt;
   }
@@ -461,20 +516,17 @@ Result<ExecutorStats> RunKeyedExchange(const PlanNode& body, const KeyedExchange
     const int producers = static_cast<int>(std::min<size_t>(static_cast<size_t>(options.threads), partitions.size()));
     std::shared_ptr<Source> source = lowered.sources.at(shape.leaf);
     const auto& below_schema = lowered.schemas.at(shape.below);
-    // Only the columns the window reads cross the exchange (and are copied routing rows),
-    // all of them where its late rows are the output.
+    // Only the columns the keyed step reads cross the exchange (and are copied routing
+    // rows).
     std::vector<int> shipped;
-    std::set<std::string> read(shape.keyed->keys.begin(), shape.keyed->keys.end());
-    read.insert(shape.keyed->window.time_column);
-    for (const auto& aggregate : shape.keyed->aggregates) read.insert(aggregate.column);
     for (int c = 0; c < below_schema->num_fields(); ++c) {
-      if (shape.keyed_top != shape.keyed || read.count(below_schema->field(c)->name()) > 0) shipped.push_back(c);
+      if (shape.reads.empty() || shape.reads.count(below_schema->field(c)->name()) > 0) shipped.push_back(c);
     }
     arrow::FieldVector shipped_fields;
     for (int c : shipped) shipped_fields.push_back(below_schema->field(c));
     const auto keyed_input = arrow::schema(std::move(shipped_fields));
     std::vector<int> keys;
-    for (const auto& key : shape.keyed->keys) keys.push_back(keyed_input->GetFieldIndex(key));
+    for (const auto& key : shape.keys) keys.push_back(keyed_input->GetFieldIndex(key));
 
     RunControl run(options.cancel);
     std::vector<std::unique_ptr<OwnerQueue>> queues;

@@ -1,9 +1,12 @@
-// The keyed exchange: a keyed stateful step (an event-time window) run on several
-// threads, each the only owner of the keys of its key groups.
+// The keyed exchange: a keyed stateful step (an event-time window, a changelog
+// aggregate, a keyed process function) run on several threads, each the only owner of
+// the keys of its key groups.
 #pragma once
 
 #include <memory>
 #include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
 #include <arrow/type_fwd.h>
@@ -13,13 +16,21 @@
 namespace sabot {
 
 //! A plan the keyed exchange runs: a source, single-input stateless steps up to `below`,
-//! the keyed step `keyed` (a window aggregate with keys) or its late rows (`keyed_top`),
-//! and single-input steps of any kind above `keyed_top` up to the plan's body.
+//! the keyed step `keyed` or its late rows (`keyed_top`), and single-input steps of any
+//! kind above `keyed_top` up to the plan's body. A keyed step keeps state per key and
+//! nothing across keys, so each owner can run a copy of it over its own keys: a window
+//! aggregate with keys, a changelog aggregate (also an aggregate over an endless input),
+//! or a keyed process function whose factory allows several instances (see
+//! KeyedProcessFactory::runs_in_parallel).
 struct KeyedExchangeShape {
   const PlanNode* leaf = nullptr;
   const PlanNode* below = nullptr;  //!< the keyed step's input
-  const WindowAggregateNode* keyed = nullptr;
+  const PlanNode* keyed = nullptr;
   const PlanNode* keyed_top = nullptr;  //!< `keyed`, or the LateRows node over it
+  std::vector<std::string> keys;        //!< the keyed step's key columns
+  //! The columns of `below` the keyed step reads, the only ones shipped to the owners;
+  //! empty: all of them (its output carries input rows).
+  std::set<std::string> reads;
 };
 
 //! The shape of `body` when it has one and every key column of its keyed step has a type

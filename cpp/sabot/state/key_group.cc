@@ -15,7 +15,7 @@ namespace sabot {
 
 namespace {
 
-enum Tag : char { kNull = 0, kInt = 1, kFloat = 2, kBytes = 3, kBool = 4 };
+enum Tag : char { kNull = 0, kInt = 1, kFloat = 2, kBytes = 3, kBool = 4, kDecimal = 5 };
 
 // Where a column's encoded bytes go, row by row: appended to each row's key string
 // (EncodeKeys), or folded into each row's running hash (HashKeys). Both see the same
@@ -72,10 +72,35 @@ std::shared_ptr<arrow::DataType> PhysicalIntegerType(const arrow::DataType& type
   }
 }
 
+bool IsDecimal(arrow::Type::type id) {
+  return id == arrow::Type::DECIMAL32 || id == arrow::Type::DECIMAL64 || id == arrow::Type::DECIMAL128 ||
+         id == arrow::Type::DECIMAL256;
+}
+
 // Adds one column's encoded values to every row's key in `out`.
 template <typename Out>
 Status AppendColumn(const std::shared_ptr<arrow::Array>& column, const std::string& name, Out& out) {
   const auto& type = *column->type();
+  if (type.id() == arrow::Type::DICTIONARY) {
+    // A dictionary-encoded key is its value: the same key group as the plain column, so
+    // the encoding of a file or a batch never moves a key's state.
+    const auto& value_type = static_cast<const arrow::DictionaryType&>(type).value_type();
+    ARROW_ASSIGN_OR_RAISE(auto decoded, arrow::compute::Cast(*column, value_type));
+    return AppendColumn(decoded, name, out);
+  }
+  if (IsDecimal(type.id())) {
+    // The unscaled value as 256 bits (any decimal width widens exactly), then the scale:
+    // 1.50 at scale 2 and 1.500 at scale 3 are different keys, as their types differ.
+    const int32_t scale = static_cast<const arrow::DecimalType&>(type).scale();
+    ARROW_ASSIGN_OR_RAISE(auto wide, arrow::compute::Cast(*column, arrow::decimal256(76, scale)));
+    const auto& decimals = static_cast<const arrow::Decimal256Array&>(*wide);
+    EachRow(decimals, out, [&](int64_t i) {
+      out.Byte(i, kDecimal);
+      out.Bytes(i, decimals.GetValue(i), 32);
+      out.Bytes(i, &scale, sizeof scale);
+    });
+    return Status::OK();
+  }
   if (auto physical = PhysicalIntegerType(type)) {
     ARROW_ASSIGN_OR_RAISE(auto viewed, column->View(physical));
     ARROW_ASSIGN_OR_RAISE(auto wide, arrow::compute::Cast(*viewed, arrow::int64(),
@@ -132,15 +157,18 @@ Status AppendColumn(const std::shared_ptr<arrow::Array>& column, const std::stri
       return Status::OK();
     default:
       return Status::TypeError("key column '", name, "' is ", FormatDataType(type),
-                               "; keyed state takes integer, floating point, boolean, string, binary, date and "
-                               "time keys");
+                               "; keyed state takes integer, floating point, decimal, boolean, string, binary, "
+                               "date and time keys, and dictionaries of them");
   }
 }
 
 }  // namespace
 
 bool IsStableKeyType(const arrow::DataType& type) {
-  if (PhysicalIntegerType(type) != nullptr || arrow::is_floating(type.id())) return true;
+  if (PhysicalIntegerType(type) != nullptr || arrow::is_floating(type.id()) || IsDecimal(type.id())) return true;
+  if (type.id() == arrow::Type::DICTIONARY) {
+    return IsStableKeyType(*static_cast<const arrow::DictionaryType&>(type).value_type());
+  }
   switch (type.id()) {
     case arrow::Type::BOOL:
     case arrow::Type::STRING:

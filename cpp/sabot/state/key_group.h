@@ -24,8 +24,10 @@ struct KeyGroupRange {
 
 //! The canonical encoding of each row's key (`key_columns` of `batch`): equal keys give
 //! equal bytes whatever the integer width (all integers, dates and timestamps encode as
-//! int64), floats as float64 with -0.0 = 0.0 and one NaN, strings and binaries with their
-//! length, a null as its own tag. Other column types are an error naming the column.
+//! int64), floats as float64 with -0.0 = 0.0 and one NaN, decimals as their unscaled value
+//! (any width) and scale, strings and binaries with their length, a dictionary-encoded
+//! key as its value, a null as its own tag. Other column types are an error naming the
+//! column.
 Status EncodeKeys(const arrow::RecordBatch& batch, const std::vector<int>& key_columns,
                   std::vector<std::string>* keys);
 

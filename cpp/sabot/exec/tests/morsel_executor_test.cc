@@ -4,6 +4,7 @@
 #include "sabot/exec/morsel_executor.h"
 
 #include <algorithm>
+#include <latch>
 #include <mutex>
 #include <random>
 #include <set>
@@ -193,20 +194,26 @@ TEST(TaskPool, ReusesParkedThreads) {
   std::mutex mutex;
   auto run = [&](std::set<std::thread::id>* ids) {
     TaskPool pool(4);
-    for (int i = 0; i < 64; ++i) {
+    // Four tasks that wait for each other: each of the four threads runs one, so the set
+    // holds every thread of the pool, however the OS schedules them.
+    std::latch all_started(4);
+    for (int i = 0; i < 4; ++i) {
       pool.Submit([&, ids](int) {
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
-        std::lock_guard<std::mutex> lock(mutex);
-        ids->insert(std::this_thread::get_id());
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          ids->insert(std::this_thread::get_id());
+        }
+        all_started.arrive_and_wait();
       });
     }
+    pool.WaitIdle();
   };
   run(&first);
+  EXPECT_EQ(first.size(), 4u);
   EXPECT_GE(ParkedThreadsForTesting(), 4);  // the pool's threads parked, not ended
   run(&second);
   // The second pool ran on the threads the first one parked (the latest parked go first).
-  for (const auto& id : second) EXPECT_TRUE(first.count(id));
-  EXPECT_LE(second.size(), 4u);
+  EXPECT_EQ(second, first);
 }
 
 TEST(MorselExecutor, KeepsSplitOrderAndSendsOneEndOfStream) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <arrow/api.h>
+#include <arrow/array/concatenate.h>
 #include <gtest/gtest.h>
 
 #include "sabot/ops/join_hash_table.h"
@@ -60,18 +61,21 @@ std::vector<std::pair<uint32_t, uint32_t>> AllMatches(const JoinHashTable& table
 
 void ExpectSameTables(int64_t rows, int64_t distinct, bool string_key, bool distinct_keys) {
   auto build = BuildRows(rows, distinct, string_key);
-  ASSERT_GE(rows, JoinHashTable::kParallelInsertRows);  // else both builds are serial
+  ASSERT_GE(rows, JoinHashTable::kParallelBuildRows);  // else both builds are serial
   std::shared_ptr<const JoinHashTable> tables[2];
   for (int t = 0; t < 2; ++t) {
     JoinHashTableBuilder builder(build->schema(), {0});
     // Several batches, as a parallel build side delivers them.
-    for (int64_t offset = 0; offset < rows; offset += 100'000) {
-      ASSERT_TRUE(builder.Append(build->Slice(offset, 100'000)).ok());
+    for (int64_t offset = 0; offset < rows; offset += 30'000) {
+      ASSERT_TRUE(builder.Append(build->Slice(offset, 30'000)).ok());
     }
     auto table = builder.Finish(distinct_keys, t == 0 ? 1 : 5);
     ASSERT_TRUE(table.ok()) << table.status().ToString();
     tables[t] = *table;
   }
+  EXPECT_EQ(tables[0]->build_workers(), 1);
+  // One key is one chain in one region: the insert then stays on one thread.
+  EXPECT_EQ(tables[1]->build_workers(), distinct > 1 ? 5 : 1);
   // Probe with every key once, keys that are absent, and nulls.
   auto probe = BuildRows(std::max<int64_t>(distinct + distinct / 2, 3), distinct * 3 / 2 + 1, string_key)->column(0);
   auto serial = AllMatches(*tables[0], *probe);
@@ -81,20 +85,40 @@ void ExpectSameTables(int64_t rows, int64_t distinct, bool string_key, bool dist
 }
 
 TEST(JoinHashTable, ParallelBuildMatchesSerialWithChains) {
-  ExpectSameTables(1'200'000, 300'000, /*string_key=*/false, /*distinct_keys=*/false);
+  ExpectSameTables(250'000, 60'000, /*string_key=*/false, /*distinct_keys=*/false);
 }
 
 TEST(JoinHashTable, ParallelBuildMatchesSerialDistinctWordKeys) {
-  ExpectSameTables(1'200'000, 300'000, /*string_key=*/false, /*distinct_keys=*/true);
+  ExpectSameTables(250'000, 60'000, /*string_key=*/false, /*distinct_keys=*/true);
 }
 
 TEST(JoinHashTable, ParallelBuildMatchesSerialDistinctStringKeys) {
-  ExpectSameTables(1'100'000, 200'000, /*string_key=*/true, /*distinct_keys=*/true);
+  ExpectSameTables(200'000, 40'000, /*string_key=*/true, /*distinct_keys=*/true);
 }
 
 TEST(JoinHashTable, ParallelBuildOfOneKeyMatchesSerial) {
   // Every row in one chain: one region holds all, the others stay empty.
-  ExpectSameTables(1'100'000, 1, /*string_key=*/false, /*distinct_keys=*/false);
+  ExpectSameTables(200'000, 1, /*string_key=*/false, /*distinct_keys=*/false);
+}
+
+TEST(JoinKeys, HashesAndNullsAreTheSameOnAnyNumberOfThreads) {
+  // Two key columns (an integer and a string, both with nulls, at different rows).
+  auto ints = BuildRows(100'003, 1'000, /*string_key=*/false)->column(0);
+  auto strings = BuildRows(100'003, 5'000, /*string_key=*/true)->column(0);
+  auto shifted = arrow::Concatenate({strings->Slice(7), strings->Slice(0, 7)});
+  ASSERT_TRUE(shifted.ok());
+  auto serial = JoinKeys::Make({ints, *shifted}, 1);
+  auto parallel = JoinKeys::Make({ints, *shifted}, 4);
+  ASSERT_TRUE(serial.ok() && parallel.ok());
+  ASSERT_TRUE(serial->has_nulls() && parallel->has_nulls());
+  for (int64_t i = 0; i < serial->num_rows(); ++i) {
+    ASSERT_EQ(serial->hashes()[i], parallel->hashes()[i]) << "row " << i;
+    ASSERT_EQ(serial->valid(i), parallel->valid(i)) << "row " << i;
+    // A row is valid exactly when neither key is null.
+    ASSERT_EQ(serial->valid(i), ints->IsValid(i) && (*shifted)->IsValid(i)) << "row " << i;
+  }
+  EXPECT_EQ(EstimateDistinctHashes(serial->hashes(), serial->num_rows(), 1),
+            EstimateDistinctHashes(serial->hashes(), serial->num_rows(), 3));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <algorithm>
 #include <thread>
@@ -13,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "sabot/expr/batch_function.h"
+#include "sabot/ops/keyed_process.h"
 #include "sabot/plan/stream.h"
 #include "sabot/runtime/physical_planner.h"
 #include "sabot/runtime/keyed_exchange.h"
@@ -26,7 +28,15 @@ constexpr int64_t kSecond = 1'000'000;
 
 // The rows of `table` sorted by every column, as one chunk: the order across keys is
 // not defined on several threads.
-std::shared_ptr<arrow::Table> Sorted(const std::shared_ptr<arrow::Table>& table) {
+std::shared_ptr<arrow::Table> Sorted(std::shared_ptr<arrow::Table> table) {
+  // Arrow does not sort dictionaries: their values sort the same.
+  for (int c = 0; c < table->num_columns(); ++c) {
+    const auto& type = table->field(c)->type();
+    if (type->id() != arrow::Type::DICTIONARY) continue;
+    const auto& values = static_cast<const arrow::DictionaryType&>(*type).value_type();
+    auto decoded = arrow::compute::Cast(table->column(c), values).ValueOrDie().chunked_array();
+    table = table->SetColumn(c, arrow::field(table->field(c)->name(), values), decoded).ValueOrDie();
+  }
   std::vector<arrow::compute::SortKey> keys;
   for (const auto& field : table->schema()->fields()) keys.emplace_back(field->name());
   auto indices = arrow::compute::SortIndices(arrow::Datum(table), arrow::compute::SortOptions(keys)).ValueOrDie();
@@ -181,32 +191,217 @@ TEST(KeyedExchange, RouterKeepsRowOrderAndSendsEachKeyToItsOwner) {
   }
 }
 
-TEST(KeyedExchange, RowsOfAKeyKeepTheirOrder) {
-  // Four 64K-row memory splits, each with its own ten keys: a key's rows come from one
-  // producer, so first and last (order-sensitive) must be one thread's. Time goes up
-  // through the table, as one thread reads it.
+// Four 64K-row memory splits, each with its own ten keys: a key's rows come from one
+// producer, so its order is one thread's. Time goes up through the table, as one thread
+// reads it.
+Stream KeysPerSplit() {
   const int64_t rows = 4 * 65'536;
   arrow::Int64Builder ids, keys;
   arrow::TimestampBuilder ts(arrow::timestamp(arrow::TimeUnit::MICRO), arrow::default_memory_pool());
   for (int64_t i = 0; i < rows; ++i) {
-    ASSERT_TRUE(ids.Append((i * 104729) % 1'000'003).ok());  // not monotonic in i
-    ASSERT_TRUE(keys.Append((i / 65'536) * 10 + (i * 31) % 10).ok());
-    ASSERT_TRUE(ts.Append(i * 250).ok());
+    EXPECT_TRUE(ids.Append((i * 104729) % 1'000'003).ok());  // not monotonic in i
+    EXPECT_TRUE(keys.Append((i / 65'536) * 10 + (i * 31) % 10).ok());
+    EXPECT_TRUE(ts.Append(i * 250).ok());
   }
   auto schema = arrow::schema({arrow::field("id", arrow::int64()), arrow::field("key", arrow::int64()),
                                arrow::field("ts", arrow::timestamp(arrow::TimeUnit::MICRO))});
-  auto table = arrow::Table::Make(schema, {*ids.Finish(), *keys.Finish(), *ts.Finish()});
   SourceSpec spec;
   spec.kind = SourceSpec::Kind::kMemory;
-  spec.table = table;
+  spec.table = arrow::Table::Make(schema, {*ids.Finish(), *keys.Finish(), *ts.Finish()});
   spec.event_time_column = "ts";
-  auto plan = Stream::Read(spec)
+  return Stream::Read(spec);
+}
+
+TEST(KeyedExchange, RowsOfAKeyKeepTheirOrder) {
+  // first and last are order-sensitive.
+  auto plan = KeysPerSplit()
                   .WindowAggregate(Tumbling(kSecond), {"key"},
                                    {{AggregateFunction::kFirst, "id", "first"},
                                     {AggregateFunction::kLast, "id", "last"},
                                     {AggregateFunction::kCountAll, "", "n"}})
                   .Collect();
   ExpectSameOnEveryThreadCount(plan, 600);  // 4 splits x 16 windows x 10 keys
+}
+
+TEST(KeyedExchange, DictionaryAndDecimalKeysMatchOneThread) {
+  // Three 64K-row memory splits; the window's keys are a dictionary-encoded string and a
+  // decimal, which the stable key hash takes as their values.
+  const int64_t rows = 3 * 65'536;
+  arrow::StringDictionaryBuilder names;
+  arrow::Decimal128Builder prices(arrow::decimal128(12, 2));
+  arrow::Int64Builder ids;
+  arrow::TimestampBuilder ts(arrow::timestamp(arrow::TimeUnit::MICRO), arrow::default_memory_pool());
+  for (int64_t i = 0; i < rows; ++i) {
+    ASSERT_TRUE(names.Append("name-" + std::to_string((i * 7) % 25)).ok());
+    ASSERT_TRUE(prices.Append(arrow::Decimal128(125 * (i % 3))).ok());
+    ASSERT_TRUE(ids.Append(i).ok());
+    ASSERT_TRUE(ts.Append(i * 100).ok());
+  }
+  auto name_column = *names.Finish();
+  auto schema = arrow::schema({arrow::field("name", name_column->type()), arrow::field("price", arrow::decimal128(12, 2)),
+                               arrow::field("id", arrow::int64()),
+                               arrow::field("ts", arrow::timestamp(arrow::TimeUnit::MICRO))});
+  SourceSpec spec;
+  spec.kind = SourceSpec::Kind::kMemory;
+  spec.table = arrow::Table::Make(schema, {name_column, *prices.Finish(), *ids.Finish(), *ts.Finish()});
+  spec.event_time_column = "ts";
+  auto plan = Stream::Read(spec)
+                  .WindowAggregate(Tumbling(kSecond), {"name", "price"},
+                                   {{AggregateFunction::kCountAll, "", "n"}, {AggregateFunction::kSum, "id", "id_sum"}})
+                  .Collect();
+  auto got = ExpectSameOnEveryThreadCount(plan, 2 * 25 * 3);
+  ASSERT_NE(got, nullptr);
+  auto n = arrow::compute::Sum(got->GetColumnByName("n")).ValueOrDie();
+  EXPECT_EQ(n.scalar_as<arrow::Int64Scalar>().value, rows);
+}
+
+// A changelog (op, key, aggregates...) applied in order: the final row per key. Every
+// update_before and delete must match the row held for its key, and no key is inserted
+// twice, or the changelog broke its per-key order.
+std::map<int64_t, std::vector<int64_t>> Materialize(const std::shared_ptr<arrow::Table>& changelog) {
+  std::map<int64_t, std::vector<int64_t>> rows;
+  auto batch = changelog->CombineChunksToBatch().ValueOrDie();
+  auto ops = std::static_pointer_cast<arrow::StringArray>(batch->GetColumnByName("op"));
+  auto keys = std::static_pointer_cast<arrow::Int64Array>(batch->GetColumnByName("key"));
+  auto n = std::static_pointer_cast<arrow::Int64Array>(batch->GetColumnByName("n"));
+  auto id_sum = std::static_pointer_cast<arrow::Int64Array>(batch->GetColumnByName("id_sum"));
+  for (int64_t i = 0; i < batch->num_rows(); ++i) {
+    const std::string op = ops->GetString(i);
+    const std::vector<int64_t> row = {n->Value(i), id_sum->Value(i)};
+    auto held = rows.find(keys->Value(i));
+    if (op == "insert") {
+      EXPECT_EQ(held, rows.end()) << "key " << keys->Value(i) << " inserted twice";
+      rows[keys->Value(i)] = row;
+    } else if (op == "update_after") {
+      EXPECT_NE(held, rows.end()) << "update_after of an absent key " << keys->Value(i);
+      rows[keys->Value(i)] = row;
+    } else {  // update_before, delete
+      EXPECT_TRUE(held != rows.end() && held->second == row) << op << " of key " << keys->Value(i) << " at row " << i;
+      if (op == "delete" && held != rows.end()) rows.erase(held);
+    }
+  }
+  return rows;
+}
+
+TEST(KeyedExchange, ChangelogAggregateMaterializesToTheBatchAnswer) {
+  const GeneratorOptions g = Bounded(200'000, 1'000, 300);
+  const std::vector<AggregateSpec> aggregates = {{AggregateFunction::kCountAll, "", "n"},
+                                                 {AggregateFunction::kSum, "id", "id_sum"}};
+  // The batch answer: a bounded aggregate over the same rows.
+  Outcome batch = RunWith(Stream::Generate(g).Aggregate({"key"}, aggregates).Collect(), 1);
+  ASSERT_NE(batch.rows, nullptr);
+  std::map<int64_t, std::vector<int64_t>> want;
+  for (int64_t i = 0; i < batch.rows->num_rows(); ++i) {
+    auto value = [&](const char* name) {
+      return std::static_pointer_cast<arrow::Int64Array>(batch.rows->GetColumnByName(name)->chunk(0))->Value(i);
+    };
+    want[value("key")] = {value("n"), value("id_sum")};
+  }
+  ASSERT_EQ(want.size(), 300u);
+
+  auto plan = Stream::Generate(g).Filter(col("id") >= lit(int64_t{0})).ChangelogAggregate({"key"}, aggregates).Collect();
+  SinkOutput output;
+  auto lowered = LowerPlan(*plan, &output);
+  ASSERT_TRUE(lowered.ok()) << lowered.status();
+  ASSERT_TRUE(FindKeyedExchange(*plan->input(), *lowered).has_value());
+  for (int threads : {1, 2, 8}) {
+    RunOptions options;
+    options.threads = threads;
+    auto result = RunPlan(*plan, options);
+    ASSERT_TRUE(result.ok()) << result.status();
+    if (threads > 1) EXPECT_GT(result->stats.peak_queue_messages, 0) << "the exchange did not run";
+    EXPECT_EQ(Materialize(*result->ToTable()), want) << threads << " threads";
+  }
+}
+
+TEST(KeyedExchange, OnlyKeyedStepsWithoutSharedStateRunOnIt) {
+  GeneratorOptions endless = Bounded(-1, 1'000, 10);
+  const std::vector<AggregateSpec> count = {{AggregateFunction::kCountAll, "", "n"}};
+  auto found = [](const PlanPtr& plan) {
+    SinkOutput output;
+    auto lowered = LowerPlan(*plan, &output);
+    EXPECT_TRUE(lowered.ok()) << lowered.status();
+    return lowered.ok() && FindKeyedExchange(*plan->input(), *lowered).has_value();
+  };
+  // An aggregate over an endless input is a changelog aggregate: keyed state.
+  EXPECT_TRUE(found(Stream::Generate(endless).Aggregate({"key"}, count).Collect()));
+  // A bounded one runs as a parallel partial aggregation; without keys, on one owner.
+  EXPECT_FALSE(found(Stream::Generate(Bounded(1'000, 100, 10)).Aggregate({"key"}, count).Collect()));
+  EXPECT_FALSE(found(Stream::Generate(endless).Aggregate({}, count).Collect()));
+}
+
+// Per key, each row's position among the key's rows so far (1, 2, ...), with its id: one
+// output row per input row, so any change of a key's row order changes the output.
+class RowNumber final : public KeyedProcessFunction {
+ public:
+  std::string name() const override { return "row_number"; }
+  Result<std::shared_ptr<arrow::Schema>> OutputSchema(const arrow::Schema& input) override {
+    id_column_ = input.GetFieldIndex("id");
+    return Schema();
+  }
+  Status ProcessRows(const std::shared_ptr<arrow::RecordBatch>& rows, KeyedProcessContext& context) override {
+    int64_t seen = context.Value<int64_t>("seen").value_or(0);
+    arrow::Int64Builder positions;
+    for (int64_t i = 0; i < rows->num_rows(); ++i) ARROW_RETURN_NOT_OK(positions.Append(++seen));
+    context.SetValue<int64_t>("seen", seen);
+    ARROW_ASSIGN_OR_RAISE(auto position, positions.Finish());
+    ARROW_ASSIGN_OR_RAISE(auto key, arrow::MakeArrayFromScalar(*context.key_row()->column(0)->GetScalar(0).ValueOrDie(),
+                                                               rows->num_rows()));
+    context.Emit(arrow::RecordBatch::Make(Schema(), rows->num_rows(), {key, rows->column(id_column_), position}));
+    return Status::OK();
+  }
+
+ private:
+  static std::shared_ptr<arrow::Schema> Schema() {
+    return arrow::schema({arrow::field("key", arrow::int64()), arrow::field("id", arrow::int64()),
+                          arrow::field("position", arrow::int64())});
+  }
+  int id_column_ = -1;
+};
+
+class RowNumberFactory final : public KeyedProcessFactory {
+ public:
+  explicit RowNumberFactory(bool parallel) : parallel_(parallel) {}
+  std::string name() const override { return "row_number"; }
+  std::unique_ptr<KeyedProcessFunction> Make() const override { return std::make_unique<RowNumber>(); }
+  bool runs_in_parallel() const override { return parallel_; }
+
+ private:
+  bool parallel_;
+};
+
+TEST(KeyedExchange, KeyedProcessFunctionMatchesOneThread) {
+  // Row positions per key follow the key's row order, which is one thread's when each
+  // key's rows come from one split.
+  auto process = [](const Stream& input, bool parallel) {
+    return input.KeyedProcess({"key"}, std::make_shared<RowNumberFactory>(parallel)).Collect();
+  };
+  auto rows = ExpectSameOnEveryThreadCount(process(KeysPerSplit(), true), 4 * 65'536);
+  ASSERT_NE(rows, nullptr);
+  EXPECT_EQ(rows->num_rows(), 4 * 65'536);
+  // A key spread over generator partitions: its rows from different producers may meet
+  // in any order, but each row is numbered once, 1..n per key.
+  const int64_t n = 120'000;
+  Outcome spread = RunWith(process(Stream::Generate(Bounded(n, 700, 40)), true), 8);
+  ASSERT_NE(spread.rows, nullptr);
+  EXPECT_GT(spread.result.stats.peak_queue_messages, 0);
+  ASSERT_EQ(spread.rows->num_rows(), n);
+  std::map<int64_t, std::set<int64_t>> positions;
+  auto batch = spread.rows->CombineChunksToBatch().ValueOrDie();
+  auto keys = std::static_pointer_cast<arrow::Int64Array>(batch->GetColumnByName("key"));
+  auto position = std::static_pointer_cast<arrow::Int64Array>(batch->GetColumnByName("position"));
+  for (int64_t i = 0; i < n; ++i) positions[keys->Value(i)].insert(position->Value(i));
+  EXPECT_EQ(positions.size(), 40u);
+  for (const auto& [key, seen] : positions) {
+    EXPECT_EQ(*seen.begin(), 1) << "key " << key;
+    EXPECT_EQ(*seen.rbegin(), static_cast<int64_t>(seen.size())) << "key " << key;
+  }
+  // A factory that cannot run in parallel (a Python function) keeps to one thread.
+  SinkOutput output;
+  auto plan = process(KeysPerSplit(), false);
+  auto lowered = LowerPlan(*plan, &output);
+  ASSERT_TRUE(lowered.ok()) << lowered.status();
+  EXPECT_FALSE(FindKeyedExchange(*plan->input(), *lowered).has_value());
 }
 
 // The late-rows metric of the window step of a run.

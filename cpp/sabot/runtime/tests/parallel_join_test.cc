@@ -80,12 +80,12 @@ TEST(ParallelJoin, EveryProbeOnlyJoinTypeMatchesOneThread) {
   }
 }
 
-// A build side past JoinHashTable::kParallelInsertRows: its table is inserted on every
+// A build side past JoinHashTable::kParallelBuildRows: its table is inserted on every
 // thread (one owner per region of slots); inner, semi and anti see the same rows.
 TEST(ParallelJoin, LargeBuildSideInsertedOnEveryThread) {
-  // Probe keys v = 0..199,999; build keys id = 0..4,999, each 240 times.
+  // Probe keys v = 0..199,999; build keys id = 0..4,999, each 60 times.
   auto probe = Stream::FromTable(Facts(200'000), "probe");
-  auto build = Stream::FromTable(Facts(1'200'000), "build").Rename({{"k", "id"}, {"v", "w"}});
+  auto build = Stream::FromTable(Facts(300'000), "build").Rename({{"k", "id"}, {"v", "w"}});
   for (JoinType type : {JoinType::kInner, JoinType::kSemi, JoinType::kAnti}) {
     SCOPED_TRACE(std::string(ToString(type)));
     ExpectSameForAllThreadCounts(probe.Join(build, {"v"}, {"id"}, type).Collect(), 5000);

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include <arrow/api.h>
+#include <arrow/compute/cast.h>
 
 #include "sabot/state/key_group.h"
 #include "sabot/state/keyed_state.h"
@@ -139,6 +140,55 @@ TEST(KeyGroup, ColumnHashEqualsPerRowHashForEveryKeyType) {
   EXPECT_EQ(floats[0], floats[1]);
   EXPECT_EQ(floats[2], doubles[2]);
   EXPECT_EQ(floats[0], doubles[1]);
+}
+
+// `values` ("" for null) parsed at the scale of `type`, then cast to it.
+std::shared_ptr<arrow::Array> Decimals(const std::shared_ptr<arrow::DataType>& type, const std::vector<std::string>& values) {
+  const auto& decimal = static_cast<const arrow::DecimalType&>(*type);
+  const auto parsed_type = arrow::decimal128(38, decimal.scale());
+  arrow::Decimal128Builder builder(parsed_type);
+  for (const auto& v : values) {
+    if (v.empty()) {
+      EXPECT_TRUE(builder.AppendNull().ok());
+    } else {
+      // The unscaled digits; every value is written with the type's scale.
+      EXPECT_TRUE(builder.Append(arrow::Decimal128::FromString(v).ValueOrDie()).ok());
+    }
+  }
+  return arrow::compute::Cast(*builder.Finish().ValueOrDie(), type).ValueOrDie();
+}
+
+TEST(KeyGroup, DecimalKeysEncodeTheirValueWhateverTheirWidth) {
+  const std::vector<std::string> values = {"1.50", "-7.25", "", "0.00"};
+  const auto d64 = Decimals(arrow::decimal64(10, 2), values);
+  const auto d128 = Decimals(arrow::decimal128(30, 2), values);
+  const auto d256 = Decimals(arrow::decimal256(60, 2), values);
+  for (const auto& column : {d64, d128, d256}) {
+    SCOPED_TRACE(column->type()->ToString());
+    EXPECT_TRUE(IsStableKeyType(*column->type()));
+    ExpectPathsAgree(OneColumn(column), {0});
+    EXPECT_EQ(Encode(column), Encode(d128));
+  }
+  const auto keys = Encode(d128);
+  EXPECT_NE(keys[0], keys[1]);
+  EXPECT_NE(keys[2], keys[3]);  // null is not zero
+  // Another scale is another key type: 1.500 is not 1.50's key.
+  EXPECT_NE(Encode(Decimals(arrow::decimal128(30, 3), {"1.500"}))[0], keys[0]);
+}
+
+TEST(KeyGroup, DictionaryKeysEncodeAsTheirValues) {
+  arrow::StringDictionaryBuilder dictionary;
+  for (const char* v : {"b", "a", "b"}) ASSERT_TRUE(dictionary.Append(v).ok());
+  ASSERT_TRUE(dictionary.AppendNull().ok());
+  auto encoded = dictionary.Finish().ValueOrDie();
+  EXPECT_TRUE(IsStableKeyType(*encoded->type()));
+  EXPECT_FALSE(IsStableKeyType(*arrow::dictionary(arrow::int32(), arrow::list(arrow::int64()))));
+  EXPECT_EQ(Encode(encoded), Encode(WithNull<arrow::StringBuilder, std::string>({"b", "a", "b"})));
+  auto batch = arrow::RecordBatch::Make(
+      arrow::schema({arrow::field("k", encoded->type()), arrow::field("d", arrow::decimal128(30, 2))}), 4,
+      {encoded, Decimals(arrow::decimal128(30, 2), {"1.50", "", "1.50", "2.00"})});
+  ExpectPathsAgree(batch, {0, 1});
+  ExpectPathsAgree(batch->Slice(1, 3), {1, 0});
 }
 
 TEST(KeyGroup, ColumnHashNamesAnUnsupportedColumn) {
