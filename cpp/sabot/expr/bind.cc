@@ -2,6 +2,7 @@
 #include "sabot/common/type_names.h"
 #include "sabot/expr/bind.h"
 
+#include <optional>
 
 #include <arrow/array/util.h>
 #include <arrow/compute/api_scalar.h>
@@ -16,6 +17,7 @@
 
 #include "sabot/expr/decimal_to_float64.h"
 #include "sabot/expr/function_options.h"
+#include "sabot/expr/like_segments.h"
 #include "sabot/expr/selective_eval.h"
 #include "sabot/expr/split_part.h"
 
@@ -27,6 +29,7 @@ Status EnsureComputeInitialized() {
   // Sabot's own functions join Arrow's in its registry, so call() reaches both alike.
   static const Status status = [] {
     ARROW_RETURN_NOT_OK(cp::Initialize());
+    ARROW_RETURN_NOT_OK(RegisterLikeSegments());
     ARROW_RETURN_NOT_OK(RegisterDecimalToFloat64());
     return RegisterSplitPart();
   }();
@@ -34,6 +37,20 @@ Status EnsureComputeInitialized() {
 }
 
 namespace {
+
+// match_like with a pattern of literal text and '%' over a string column, as the faster
+// like_segments (see like_segments.h); nullopt where match_like stays.
+std::optional<cp::Expression> LikeOverSegments(const std::string& function, const std::vector<cp::Expression>& args,
+                                               const cp::FunctionOptions* options, const arrow::Schema& schema) {
+  if (function != "match_like" || args.size() != 1 || options == nullptr) return std::nullopt;
+  const auto& match = static_cast<const cp::MatchSubstringOptions&>(*options);
+  if (match.ignore_case || !LikeSegments::Applies(match.pattern)) return std::nullopt;
+  auto strings = args[0].Bind(schema);
+  if (!strings.ok() || strings->type() == nullptr) return std::nullopt;
+  const auto id = strings->type()->id();
+  if (id != arrow::Type::STRING && id != arrow::Type::LARGE_STRING) return std::nullopt;
+  return cp::call(kLikeSegmentsFunction, {args[0], cp::literal(std::make_shared<arrow::StringScalar>(match.pattern))});
+}
 
 // Whether `expr` casts a decimal column (32 to 128 bits) to float64: that cast runs as
 // Sabot's own kernel (see decimal_to_float64.h). Types are known here for columns only,
@@ -83,6 +100,7 @@ Result<cp::Expression> ToArrow(const Expr& expr, const arrow::Schema& schema) {
         args.push_back(std::move(a));
       }
       ARROW_ASSIGN_OR_RAISE(auto options, MakeFunctionOptions(expr.function(), expr.options()));
+      if (auto like = LikeOverSegments(expr.function(), args, options.get(), schema)) return *like;
       if (IsDecimalColumnToFloat64(expr, options.get(), schema)) return cp::call(kDecimalToFloat64, std::move(args));
       return cp::call(expr.function(), std::move(args), std::move(options));
     }

@@ -14,6 +14,8 @@
 #include <arrow/util/bit_util.h>
 #include <arrow/util/bitmap_ops.h>
 
+#include "sabot/expr/own_function.h"
+
 namespace sabot {
 
 namespace cp = arrow::compute;
@@ -137,14 +139,9 @@ const cp::FunctionDoc kDoc{"The index-th part (1-based) of a string cut at a sep
 }  // namespace
 
 Status RegisterSplitPart() {
-  static const Status status = [] {
-    auto function = std::make_shared<cp::ScalarFunction>("split_part", cp::Arity::Ternary(), kDoc);
-    cp::ScalarKernel kernel({arrow::utf8(), arrow::utf8(), arrow::int64()}, arrow::utf8(), SplitPartExec);
-    kernel.null_handling = cp::NullHandling::COMPUTED_NO_PREALLOCATE;
-    kernel.mem_allocation = cp::MemAllocation::NO_PREALLOCATE;
-    ARROW_RETURN_NOT_OK(function->AddKernel(std::move(kernel)));
-    return cp::GetFunctionRegistry()->AddFunction(std::move(function), /*allow_overwrite=*/false);
-  }();
+  static const Status status = AddOwnScalarFunction("split_part", cp::Arity::Ternary(), kDoc,
+                                                     {{arrow::utf8(), arrow::utf8(), arrow::int64()}}, arrow::utf8(),
+                                                     SplitPartExec);
   return status;
 }
 

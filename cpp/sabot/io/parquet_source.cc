@@ -44,10 +44,21 @@ bool AllPagesUseTheDictionary(const parquet::ColumnChunkMetaData& chunk) {
   return true;
 }
 
-// Top-level string and binary leaf columns of a row group stored with a dictionary on
-// every page: reading them as Arrow dictionaries and expanding them with one take over
+// Whether a chunk's dictionary page takes under an eighth of the chunk: a filter that
+// tests the column per dictionary entry then does far less than per row (a column of
+// mostly distinct strings, such as comments, has a dictionary as large as its rows).
+bool SmallDictionary(const parquet::ColumnChunkMetaData& chunk) {
+  const int64_t dictionary_bytes = chunk.data_page_offset() - chunk.dictionary_page_offset();
+  return dictionary_bytes > 0 && dictionary_bytes * 8 < chunk.total_compressed_size();
+}
+
+// Top-level string and binary leaf columns of a row group stored with a small dictionary
+// on every page: reading them as Arrow dictionaries and expanding them with one take over
 // the dictionary (see RowGroupBatches) is several times faster than Arrow decoding them
-// value by value.
+// value by value. Not so for a dictionary about as large as the chunk (mostly distinct
+// strings: names, phone numbers, comments): Arrow's dictionary reader hashes every entry
+// of each new dictionary into a memo table, which cost more than the decode it replaced
+// (TPC-H Q22 hashed the 150K customers' phone numbers on each of its three reads).
 std::vector<int> DictionaryPagedLeaves(const parquet::FileMetaData& meta, int row_group) {
   std::vector<int> leaves;
   if (row_group < 0 || row_group >= meta.num_row_groups()) return leaves;
@@ -59,7 +70,8 @@ std::vector<int> DictionaryPagedLeaves(const parquet::FileMetaData& meta, int ro
         column.path()->ToDotVector().size() != 1) {
       continue;
     }
-    if (AllPagesUseTheDictionary(*chunks->ColumnChunk(c))) leaves.push_back(c);
+    const auto chunk = chunks->ColumnChunk(c);
+    if (AllPagesUseTheDictionary(*chunk) && SmallDictionary(*chunk)) leaves.push_back(c);
   }
   return leaves;
 }
@@ -151,13 +163,6 @@ Result<std::shared_ptr<ParquetSource>> ParquetSource::Make(const SourceSpec& spe
 
 namespace {
 
-// Whether a chunk's dictionary page takes under an eighth of the chunk: a filter that
-// tests the column per dictionary entry then does far less than per row (a column of
-// mostly distinct strings, such as comments, has a dictionary as large as its rows).
-bool SmallDictionary(const parquet::ColumnChunkMetaData& chunk) {
-  const int64_t dictionary_bytes = chunk.data_page_offset() - chunk.dictionary_page_offset();
-  return dictionary_bytes > 0 && dictionary_bytes * 8 < chunk.total_compressed_size();
-}
 
 }  // namespace
 
@@ -180,9 +185,9 @@ void ParquetSource::ReadDictionaryStringsAsDictionaries(const std::vector<std::s
     if (field->type()->id() != arrow::Type::STRING || !schema_field.is_leaf()) continue;
     if (std::find(except.begin(), except.end(), field->name()) != except.end()) continue;
     auto chunk = row_group->ColumnChunk(schema_field.column_index);
-    if (!chunk->has_dictionary_page()) continue;
+    if (!chunk->has_dictionary_page() || !SmallDictionary(*chunk)) continue;
     const bool is_tested = std::find(tested.begin(), tested.end(), field->name()) != tested.end();
-    if (is_tested && !(AllPagesUseTheDictionary(*chunk) && SmallDictionary(*chunk))) continue;
+    if (is_tested && !AllPagesUseTheDictionary(*chunk)) continue;
     fields[i] = field->WithType(type);
     file_fields[static_cast<size_t>(fields_[i])] = file_fields[static_cast<size_t>(fields_[i])]->WithType(type);
     if (std::find(dictionary_leaves_.begin(), dictionary_leaves_.end(), schema_field.column_index) ==

@@ -29,12 +29,14 @@ class ParquetSource : public Source {
   Result<std::unique_ptr<SplitReader>> Open(const SourceSplit& split) override;
 
   //! Late materialization: from now on the projected plain string columns stored
-  //! dictionary-encoded (as the first file's first row group has them), except those
+  //! dictionary-encoded with a dictionary small next to the chunk (as the first file's
+  //! first row group has them; a dictionary of mostly distinct strings saves nothing and
+  //! Arrow hashes each of its entries when it reads one), except those
   //! named in `except`, are read as dictionary arrays, the row group's dictionary plus
   //! int32 indices, as stored, so a filter can drop rows before any string is copied
   //! (DecodeDictionaries restores plain strings afterwards). Those named in `tested`
-  //! (a filter evaluates them per dictionary entry) only when every data page of the
-  //! chunk uses the dictionary and the dictionary is small next to the chunk: otherwise
+  //! (a filter evaluates them per dictionary entry) only when also every data page of the
+  //! chunk uses the dictionary: otherwise
   //! evaluating per entry saves nothing and decoding after the filter costs a second copy. schema() changes accordingly; plain_schema()
   //! keeps the one the plan sees. Call before Splits() and Open().
   void ReadDictionaryStringsAsDictionaries(const std::vector<std::string>& except,

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <utility>
 
@@ -181,7 +182,11 @@ bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, i
     std::vector<uint64_t> used(regions, 0);
     uint32_t* where = slot_of->data();
     const uint64_t* hashes = keys.hashes();
-    auto mine = [&](uint64_t hash) { return static_cast<int>(Region(hash) % static_cast<uint64_t>(workers)) == worker; };
+    // Who owns a region, looked up rather than computed: a division per row (twice, with
+    // the prefetch) cost more than the insert itself.
+    std::vector<uint8_t> owned(regions);
+    for (uint64_t r = 0; r < regions; ++r) owned[r] = static_cast<int>(r % static_cast<uint64_t>(workers)) == worker;
+    auto mine = [&](uint64_t hash) { return owned[Region(hash)] != 0; };
     for (int64_t i = 0; i < n; ++i) {
       if (i + kPrefetchDistance < n && mine(hashes[i + kPrefetchDistance])) {
         __builtin_prefetch(&slots_[Home(hashes[i + kPrefetchDistance])]);
@@ -231,7 +236,12 @@ void JoinHashTable::LayOutChains(const std::vector<uint32_t>& slot_of, int worke
   const uint64_t region_size = region_mask_ + 1;
   const uint64_t regions = capacity / region_size;
   std::vector<uint32_t> region_start(regions + 1, 0);
-  auto mine = [&](int worker, uint64_t r) { return static_cast<int>(r % static_cast<uint64_t>(workers)) == worker; };
+  // Regions hold a power of two of slots: a slot's region is a shift, and its owner a
+  // lookup (no division per row in the scatter below).
+  const int region_log2 = std::countr_zero(region_size);
+  std::vector<uint8_t> owner(regions);
+  for (uint64_t r = 0; r < regions; ++r) owner[r] = static_cast<uint8_t>(r % static_cast<uint64_t>(workers));
+  auto mine = [&](int worker, uint64_t r) { return owner[r] == worker; };
   RunOnWorkers(workers, [&](int worker) {
     for (uint64_t r = 0; r < regions; ++r) {
       if (!mine(worker, r)) continue;
@@ -258,9 +268,9 @@ void JoinHashTable::LayOutChains(const std::vector<uint32_t>& slot_of, int worke
       const uint32_t s = slot_of[i];
       if (i + kPrefetchDistance < n) {
         const uint32_t ahead = slot_of[i + kPrefetchDistance];
-        if (ahead != kNoRow && mine(worker, ahead / region_size)) __builtin_prefetch(&slots_[ahead], 1);
+        if (ahead != kNoRow && mine(worker, ahead >> region_log2)) __builtin_prefetch(&slots_[ahead], 1);
       }
-      if (s != kNoRow && mine(worker, s / region_size)) rows_[slots_[s].begin++] = static_cast<uint32_t>(i);
+      if (s != kNoRow && mine(worker, s >> region_log2)) rows_[slots_[s].begin++] = static_cast<uint32_t>(i);
     }
     for (uint64_t r = 0; r < regions; ++r) {
       if (!mine(worker, r)) continue;

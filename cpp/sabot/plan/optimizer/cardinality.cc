@@ -2,25 +2,58 @@
 #include "sabot/plan/optimizer/cardinality.h"
 
 #include <algorithm>
+#include <cmath>
+#include <map>
 
 #include <arrow/table.h>
 
 namespace sabot {
 
+namespace {
+
+// Fixed characters a string pattern requires: each one rules out most rows, so the guess
+// halves per character, down to a floor (a long pattern still matches some rows).
+constexpr double kPerPatternChar = 0.5;
+constexpr double kMinPatternKept = 0.001;
+
+// The fraction of rows a string match keeps, from its pattern's fixed characters:
+// LIKE's '%' and '_' and a regex's metacharacters require nothing. nullopt when `call`
+// is no pattern match.
+std::optional<double> PatternSelectivity(const Expr& call) {
+  static const std::map<std::string, std::string> kWildcards = {
+      {"match_like", "%_"},  {"match_substring", ""}, {"starts_with", ""},
+      {"ends_with", ""},     {"match_substring_regex", ".*+?()[]{}|^$\\"}};
+  auto kind = kWildcards.find(call.function());
+  if (kind == kWildcards.end()) return std::nullopt;
+  auto pattern = call.options().find("pattern");
+  if (pattern == call.options().end()) return std::nullopt;
+  int fixed = 0;
+  for (char ch : pattern->second) fixed += kind->second.find(ch) == std::string::npos;
+  return std::max(kMinPatternKept, std::pow(kPerPatternChar, fixed));
+}
+
+// The fraction of rows one conjunct keeps.
+double ConjunctSelectivity(const Expr& c) {
+  const std::string& f = c.kind() == Expr::Kind::kCall ? c.function() : std::string();
+  if (f == "invert" && c.args().size() == 1) {
+    if (auto kept = PatternSelectivity(c.args()[0])) return 1.0 - *kept;
+  }
+  if (auto kept = c.kind() == Expr::Kind::kCall ? PatternSelectivity(c) : std::nullopt) return *kept;
+  // An OR keeps what either side keeps, the overlap counted twice.
+  if (f == "or_kleene" && c.args().size() == 2) {
+    return std::min(1.0, FilterSelectivity(c.args()[0]) + FilterSelectivity(c.args()[1]));
+  }
+  if (f == "equal") return 0.1;
+  if (f == "is_in") return 0.25;
+  if (f == "less" || f == "less_equal" || f == "greater" || f == "greater_equal") return 0.33;
+  return 0.5;
+}
+
+}  // namespace
+
 double FilterSelectivity(const Expr& predicate) {
   double kept = 1.0;
-  for (const auto& c : Conjuncts(predicate)) {
-    const std::string& f = c.kind() == Expr::Kind::kCall ? c.function() : std::string();
-    if (f == "equal") {
-      kept *= 0.1;
-    } else if (f == "is_in") {
-      kept *= 0.25;
-    } else if (f == "less" || f == "less_equal" || f == "greater" || f == "greater_equal") {
-      kept *= 0.33;
-    } else {
-      kept *= 0.5;
-    }
-  }
+  for (const auto& c : Conjuncts(predicate)) kept *= ConjunctSelectivity(c);
   return kept;
 }
 

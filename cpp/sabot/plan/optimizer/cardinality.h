@@ -42,7 +42,9 @@ class CardinalityEstimator {
 };
 
 //! A guess of the fraction of rows `predicate` keeps: 0.1 per equality, 0.25 per IN
-//! list, 0.33 per range bound, 0.5 for anything else, multiplied over the conjuncts.
+//! list, 0.33 per range bound, for a string pattern match (LIKE, substring, prefix,
+//! suffix, regex) 0.5 per fixed character of the pattern (at least 0.001; its negation
+//! the rest), 0.5 for anything else, multiplied over the conjuncts.
 double FilterSelectivity(const Expr& predicate);
 
 }  // namespace sabot

@@ -3,9 +3,12 @@
 
 #include <map>
 #include <optional>
+#include <vector>
 
 #include "sabot/plan/optimizer/filter_pushdown.h"
 #include "sabot/plan/optimizer/join_build_side.h"
+#include "sabot/plan/optimizer/join_filter_pushdown.h"
+#include "sabot/plan/optimizer/semi_join_pushdown.h"
 
 namespace sabot {
 
@@ -13,21 +16,34 @@ namespace {
 
 class Optimizer {
  public:
-  explicit Optimizer(const PlanFacts* facts) : facts_(facts) {
-    if (facts_ != nullptr) estimates_.emplace(*facts_);
+  explicit Optimizer(const PlanFacts* facts) {
+    if (facts != nullptr) {
+      facts_ = *facts;  // a copy: the nodes the rules add get their schemas too
+      estimates_.emplace(*facts_);
+    }
   }
 
   PlanPtr Rewrite(const PlanNode& node) {
     // Shared subtrees are rewritten once, so they stay shared.
     auto done = rewritten_.find(&node);
     if (done != rewritten_.end()) return done->second;
+    if (node.kind() == PlanKind::kFilter && facts_ && node.input()->kind() == PlanKind::kJoin) {
+      if (auto into_join = IntoJoin(static_cast<const FilterNode&>(node))) {
+        rewritten_[&node] = *into_join;
+        return *into_join;
+      }
+    }
     std::vector<PlanPtr> inputs;
     for (const auto& input : node.inputs()) inputs.push_back(Rewrite(*input));
     PlanPtr out;
     if (node.kind() == PlanKind::kFilter) {
       out = PushDownFilter(static_cast<const FilterNode&>(node).predicate, inputs.front());
-    } else if (node.kind() == PlanKind::kJoin && estimates_) {
-      out = ChooseBuildSide(static_cast<const JoinNode&>(node), std::move(inputs), *facts_, *estimates_);
+    } else if (node.kind() == PlanKind::kJoin) {
+      const auto& join = static_cast<const JoinNode&>(node);
+      const std::vector<PlanPtr> lifted = TakeColumnsAboveSemiJoin(join, inputs);
+      out = facts_ ? ChooseBuildSide(join, std::move(inputs), *facts_, *estimates_)
+                       : WithInputs(join, std::move(inputs));
+      out = ReapplyColumns(std::move(out), lifted);
     } else {
       out = WithInputs(node, std::move(inputs));
     }
@@ -36,8 +52,34 @@ class Optimizer {
   }
 
  private:
+  // A filter over a join, pushed into the join's inputs (join_filter_pushdown.h); the
+  // join is then rewritten as written with those filters. The filter is rewritten here
+  // at once, not again through Rewrite, since what stays above would push the same
+  // implied tests again.
+  std::optional<PlanPtr> IntoJoin(const FilterNode& filter) {
+    const PlanNode& join = *filter.input();
+    auto left = facts_->schemas.find(join.inputs()[0].get());
+    auto right = facts_->schemas.find(join.inputs()[1].get());
+    auto whole = facts_->schemas.find(&join);
+    if (left == facts_->schemas.end() || right == facts_->schemas.end() || whole == facts_->schemas.end()) {
+      return std::nullopt;
+    }
+    auto pushed = PushFilterIntoJoin(filter, static_cast<const JoinNode&>(join), *left->second, *right->second);
+    if (!pushed) return std::nullopt;
+    // The new filters keep their inputs' schemas, the new join the old one's.
+    for (int side = 0; side < 2; ++side) {
+      const PlanNode* input = pushed->join->inputs()[side].get();
+      if (input != join.inputs()[side].get()) facts_->schemas[input] = (side == 0 ? left : right)->second;
+    }
+    facts_->schemas[pushed->join.get()] = whole->second;
+    added_.push_back(pushed->join);
+    PlanPtr out = Rewrite(*pushed->join);
+    return pushed->above ? PushDownFilter(*pushed->above, out) : out;
+  }
+
   std::map<const PlanNode*, PlanPtr> rewritten_;  // also keeps what estimates_ saw alive
-  const PlanFacts* facts_;
+  std::vector<PlanPtr> added_;                    // nodes the rules made, kept alive likewise
+  std::optional<PlanFacts> facts_;
   std::optional<CardinalityEstimator> estimates_;
 };
 

@@ -1,9 +1,13 @@
 // RunWith: a plan's result on a given number of threads, for tests that compare thread counts.
 #pragma once
 
+#include <algorithm>
 #include <memory>
+#include <string>
+#include <vector>
 
-#include <arrow/table.h>
+#include <arrow/api.h>
+#include <gtest/gtest.h>
 
 #include "sabot/runtime/run.h"
 
@@ -16,6 +20,34 @@ inline Result<std::shared_ptr<arrow::Table>> RunWith(const PlanPtr& plan, int th
   ARROW_ASSIGN_OR_RAISE(auto result, RunPlan(*plan, options));
   ARROW_ASSIGN_OR_RAISE(auto table, result.ToTable());
   return table->CombineChunks();
+}
+
+//! Every row of a table of int64 columns as text ("7|7|7|3|7"), sorted: join output
+//! order is not part of the contract.
+inline std::vector<std::string> SortedRows(const arrow::Table& table) {
+  std::vector<std::string> rows(table.num_rows());
+  for (int c = 0; c < table.num_columns(); ++c) {
+    const auto& column = static_cast<const arrow::Int64Array&>(*table.column(c)->chunk(0));
+    for (int64_t i = 0; i < table.num_rows(); ++i) rows[i] += (c > 0 ? "|" : "") + std::to_string(column.Value(i));
+  }
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+//! The optimized plan as ExplainPlan prints it ("" after a failed expectation).
+inline std::string Explained(const PlanPtr& plan) {
+  auto text = ExplainPlan(*plan);
+  EXPECT_TRUE(text.ok()) << text.status().ToString();
+  return text.ok() ? *text : "";
+}
+
+//! Expects the plan's rows (SortedRows) to be `want` (sorted), on one and on two threads.
+inline void ExpectRows(const PlanPtr& plan, const std::vector<std::string>& want) {
+  for (int threads : {1, 2}) {
+    auto got = RunWith(plan, threads);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(SortedRows(**got), want) << threads << " threads";
+  }
 }
 
 }  // namespace sabot::testing

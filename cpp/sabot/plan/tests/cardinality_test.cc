@@ -1,0 +1,43 @@
+// Filter selectivity guesses (plan/optimizer/cardinality.h): string patterns are judged
+// by how many fixed characters they require, their negations by what they leave.
+#include <gtest/gtest.h>
+
+#include "sabot/plan/optimizer/cardinality.h"
+
+namespace sabot {
+namespace {
+
+Expr Match(const std::string& function, const std::string& pattern) {
+  return Expr::Call(function, {col("s")}, {{"pattern", pattern}});
+}
+
+TEST(FilterSelectivity, LikeKeepsLessTheMoreFixedCharactersItRequires) {
+  // TPC-H Q9's p_name LIKE '%green%' keeps about 5% of the parts.
+  const double green = FilterSelectivity(Match("match_like", "%green%"));
+  EXPECT_LT(green, 0.1);
+  EXPECT_GT(green, 0.01);
+  EXPECT_LT(FilterSelectivity(Match("match_like", "%green%lace%")), green);
+  // Wildcards require nothing: '_' and '%' do not count.
+  EXPECT_DOUBLE_EQ(FilterSelectivity(Match("match_like", "%g_e%")), FilterSelectivity(Match("match_like", "ge%")));
+  EXPECT_DOUBLE_EQ(FilterSelectivity(Match("match_like", "%")), 1.0);
+  // Never below a floor: a long pattern still matches something.
+  EXPECT_GE(FilterSelectivity(Match("match_like", std::string(40, 'x'))), 0.001);
+  // Substring, prefix, suffix and regex matches alike.
+  EXPECT_DOUBLE_EQ(FilterSelectivity(Match("match_substring", "green")), green);
+  EXPECT_DOUBLE_EQ(FilterSelectivity(Match("starts_with", "green")), green);
+  EXPECT_DOUBLE_EQ(FilterSelectivity(Match("match_substring_regex", "gr.*een")), green);
+}
+
+TEST(FilterSelectivity, NotLikeKeepsWhatLikeLeaves) {
+  // TPC-H Q13's o_comment NOT LIKE '%special%requests%' keeps about 99% of the orders.
+  EXPECT_GT(FilterSelectivity(!Match("match_like", "%special%requests%")), 0.99);
+  EXPECT_DOUBLE_EQ(FilterSelectivity(!Match("match_like", "%green%")),
+                   1.0 - FilterSelectivity(Match("match_like", "%green%")));
+  // Other conjuncts keep their guesses and multiply.
+  EXPECT_DOUBLE_EQ(FilterSelectivity(Match("match_like", "%green%") && col("a") == lit(int64_t{1})),
+                   FilterSelectivity(Match("match_like", "%green%")) * 0.1);
+  EXPECT_DOUBLE_EQ(FilterSelectivity(!(col("a") == lit(int64_t{1}))), 0.5);
+}
+
+}  // namespace
+}  // namespace sabot
