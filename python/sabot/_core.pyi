@@ -66,7 +66,8 @@ class Stream:
         """``invoke(fn, schema_capsule, array_capsule) -> (schema_capsule, array_capsule)``
         is called on engine threads with the GIL held."""
     def join(self, right: Stream, how: str, left_keys: Sequence[str], right_keys: Sequence[str],
-             residual: Expr | None, suffix: str) -> Stream: ...
+             residual: Expr | None, suffix: str, changelog: bool = False, state_ttl_us: int = 0,
+             time_column: str = "") -> Stream: ...
     def aggregate(self, keys: Sequence[str], aggregates: Sequence[tuple[str, str, str]]) -> Stream:
         """``aggregates``: (function, column, output name) triples."""
     def window_aggregate(self, time_column: str, size_us: int, slide_us: int, allowed_lateness_us: int,

@@ -165,16 +165,38 @@ class Stream:
 
     def join(self, other: "Stream", on: str | Sequence[str] | None = None, *, how: str = "inner",
              left_on: str | Sequence[str] | None = None, right_on: str | Sequence[str] | None = None,
-             where: Expr | None = None, suffix: str = "_right") -> "Stream":
+             where: Expr | None = None, suffix: str = "_right", changelog: bool = False, state_ttl: Any = 0,
+             time_column: str | None = None) -> "Stream":
         """Hash join on equal keys: ``how`` is inner, left, right, full, semi or anti.
         ``where`` adds a condition over the joined columns (non-equi joins). Null keys
-        never match, as in SQL. The right side is the one held in memory."""
+        never match, as in SQL. The right side is the one held in memory.
+
+        Where the right side never ends (or the left never ends in a right or full join),
+        or with ``changelog=True`` or a ``state_ttl``, it is a streaming join whose result
+        is a changelog, as ``GroupBy.agg``'s: an ``op`` column first, then the joined
+        columns. Both sides are held per key and every row joins as soon as it arrives. Inner
+        joins only ``insert``; an outer row without a match is inserted padded with nulls
+        and, at its first match, ``delete``-d for the joined rows. Inner, left, right and
+        full joins without ``where`` only. ``state_ttl`` (a duration of event time in
+        ``time_column``, a timestamp column of both inputs) drops a held row once the
+        watermark passes its time plus the TTL, without output: later rows of the other
+        side no longer match it. ``sabot.materialize`` applies the changelog::
+
+            orders.join(payments, on="order_id", how="left", state_ttl=timedelta(hours=1),
+                        time_column="ts")
+        """
         left_keys = _names(left_on if left_on is not None else on)
         right_keys = _names(right_on if right_on is not None else on)
         if not left_keys:
             raise TypeError("join() needs on= or left_on=/right_on=")
+        ttl_us = _micros(state_ttl)
+        if ttl_us < 0:
+            raise ValueError(f"state_ttl must not be negative, got {state_ttl!r}")
+        if ttl_us and not time_column:
+            raise TypeError("state_ttl= needs time_column=, the event-time column of both inputs that ages a row")
         residual = _to_expr(where)._e if where is not None else None
-        return Stream(self._s.join(other._s, how, left_keys, right_keys, residual, suffix))
+        return Stream(self._s.join(other._s, how, left_keys, right_keys, residual, suffix, changelog, ttl_us,
+                                   time_column or ""))
 
     def interval_join(self, other: "Stream", *, on: str | Sequence[str] | None = None,
                       left_on: str | Sequence[str] | None = None, right_on: str | Sequence[str] | None = None,

@@ -235,16 +235,21 @@ NB_MODULE(_core, m) {
       .def(
           "join",
           [](const Stream& s, const Stream& right, const std::string& how, std::vector<std::string> left_keys,
-             std::vector<std::string> right_keys, std::optional<Expr> residual, std::string suffix) {
+             std::vector<std::string> right_keys, std::optional<Expr> residual, std::string suffix, bool changelog,
+             int64_t state_ttl_us, std::string time_column) {
             JoinSpec spec;
             spec.type = ValueOrRaise(ParseJoinType(how));
             spec.left_keys = std::move(left_keys);
             spec.right_keys = std::move(right_keys);
             spec.residual = std::move(residual);
             spec.right_suffix = std::move(suffix);
+            spec.changelog = changelog;
+            spec.state_ttl_us = state_ttl_us;
+            spec.time_column = std::move(time_column);
             return s.Join(right, std::move(spec));
           },
-          "right"_a, "how"_a, "left_keys"_a, "right_keys"_a, "residual"_a.none(), "suffix"_a)
+          "right"_a, "how"_a, "left_keys"_a, "right_keys"_a, "residual"_a.none(), "suffix"_a, "changelog"_a = false,
+          "state_ttl_us"_a = 0, "time_column"_a = "")
       .def(
           "aggregate",
           [](const Stream& s, std::vector<std::string> keys,

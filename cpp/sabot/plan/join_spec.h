@@ -29,6 +29,13 @@ struct JoinSpec {
   std::optional<Expr> residual;
   //! Appended to right column names that clash with left names.
   std::string right_suffix = "_right";
+  //! Streaming: emit the result as a changelog (ops/changelog_join.h) even over bounded
+  //! inputs; the planner does so anyway where an input never ends (UsesChangelogJoin).
+  bool changelog = false;
+  //! Changelog join only: held rows whose `time_column` value is this far (in event
+  //! time) behind the watermark leave state. 0: never.
+  int64_t state_ttl_us = 0;
+  std::string time_column;
 };
 
 //! Left (probe) rows that find no match are kept: left, full, anti.

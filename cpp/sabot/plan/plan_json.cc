@@ -198,6 +198,11 @@ Result<json> NodeToJson(const PlanNode& node) {
                 {"right_suffix", spec.right_suffix},
                 {"inputs", std::move(inputs)}};
       if (spec.residual) join["residual"] = ExprToJson(*spec.residual);
+      if (spec.changelog) join["changelog"] = true;
+      if (spec.state_ttl_us > 0) {
+        join["state_ttl_us"] = spec.state_ttl_us;
+        join["time_column"] = spec.time_column;
+      }
       return join;
     }
     case PlanKind::kIntervalJoin: {
@@ -701,6 +706,9 @@ Result<PlanPtr> JoinFromJson(const Obj& node, const PlanReadOptions& options) {
     ARROW_ASSIGN_OR_RAISE(auto residual, ExprFromJson(node.Raw("residual"), node.At("residual")));
     spec.residual = std::move(residual);
   }
+  ARROW_ASSIGN_OR_RAISE(spec.changelog, node.Bool("changelog", false));
+  ARROW_ASSIGN_OR_RAISE(spec.state_ttl_us, node.Int("state_ttl_us", 0));
+  ARROW_ASSIGN_OR_RAISE(spec.time_column, node.OptString("time_column", ""));
   ARROW_ASSIGN_OR_RAISE(auto arr, node.Array("inputs"));
   if (arr->size() != 2) return Status::Invalid(node.At("inputs"), ": a join needs two inputs, left and right");
   ARROW_ASSIGN_OR_RAISE(auto left, NodeFromJson((*arr)[0], node.At("inputs") + "[0]", options));

@@ -171,6 +171,8 @@ std::string JoinNode::Describe() const {
   }
   std::string out = "Join " + std::string(sabot::ToString(spec.type)) + " on " + JoinNames(pairs, " and ");
   if (spec.residual) out += " where " + spec.residual->ToString();
+  if (IsChangelogJoin(*this)) out += " as changelog";
+  if (spec.state_ttl_us > 0) out += " ttl " + std::to_string(spec.state_ttl_us) + "us on " + spec.time_column;
   return out;
 }
 
@@ -300,6 +302,13 @@ bool IsBounded(const PlanNode& node) {
       }
       return true;
   }
+}
+
+bool IsChangelogJoin(const PlanNode& node) {
+  if (node.kind() != PlanKind::kJoin) return false;
+  const JoinSpec& spec = static_cast<const JoinNode&>(node).spec;
+  if (spec.changelog || spec.state_ttl_us > 0 || !IsBounded(*node.inputs()[1])) return true;
+  return KeepsUnmatchedRight(spec.type) && !IsBounded(*node.inputs()[0]);
 }
 
 std::string Explain(const PlanNode& root) {

@@ -340,6 +340,13 @@ PlanPtr WithInputs(const PlanNode& node, std::vector<PlanPtr> inputs);
 //! False when the plan reads an unbounded source that no limit above it cuts short.
 bool IsBounded(const PlanNode& node);
 
+//! Whether `node` is a join that runs as a changelog join (ops/changelog_join.h): asked
+//! for (spec.changelog or a state TTL), or one whose result a never-ending input would
+//! hold back forever: the right (build) side never ends, or the left never ends and
+//! unmatched right rows wait for its end. (An endless left over a bounded right is a
+//! plain hash join: its output is append-only and only the right side is held.)
+bool IsChangelogJoin(const PlanNode& node);
+
 //! The plan as an indented tree, root first, one node a line.
 std::string Explain(const PlanNode& root);
 

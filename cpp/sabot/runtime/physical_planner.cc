@@ -7,6 +7,7 @@
 #include "sabot/io/parquet_source.h"
 #include "sabot/io/source_factory.h"
 #include "sabot/ops/changelog_aggregate.h"
+#include "sabot/ops/changelog_join.h"
 #include "sabot/ops/decode_dictionaries.h"
 #include "sabot/ops/distinct.h"
 #include "sabot/ops/explode.h"
@@ -134,6 +135,11 @@ class Lowering {
         ARROW_ASSIGN_OR_RAISE(auto source, MakeSource(static_cast<const SourceNode&>(node).spec));
         out_->sources[&node] = source;
         return Lowered{source->schema(), source, nullptr};
+      });
+    }
+    if (IsChangelogJoin(node)) {
+      return LowerTwoInputs(node, [&](const Lowered& left, const Lowered& right) {
+        return MakeChangelogJoin(left.schema, right.schema, static_cast<const JoinNode&>(node).spec);
       });
     }
     if (node.kind() == PlanKind::kJoin) {
@@ -461,7 +467,7 @@ bool IsParallelChain(const PlanNode& top, const LowerOptions& done, ParallelShap
 }  // namespace
 
 bool CanBuildFirst(const PlanNode& join) {
-  if (join.kind() != PlanKind::kJoin) return false;
+  if (join.kind() != PlanKind::kJoin || IsChangelogJoin(join)) return false;
   // Right and full joins emit their unmatched build rows at the end: not per probe copy.
   return !KeepsUnmatchedRight(static_cast<const JoinNode&>(join).spec.type) && IsBounded(*join.inputs()[1]);
 }

@@ -27,7 +27,8 @@ class Optimizer {
     // Shared subtrees are rewritten once, so they stay shared.
     auto done = rewritten_.find(&node);
     if (done != rewritten_.end()) return done->second;
-    if (node.kind() == PlanKind::kFilter && facts_ && node.input()->kind() == PlanKind::kJoin) {
+    if (node.kind() == PlanKind::kFilter && facts_ && node.input()->kind() == PlanKind::kJoin &&
+        !IsChangelogJoin(*node.input())) {
       if (auto into_join = IntoJoin(static_cast<const FilterNode&>(node))) {
         rewritten_[&node] = *into_join;
         return *into_join;
@@ -41,7 +42,8 @@ class Optimizer {
     } else if (node.kind() == PlanKind::kJoin) {
       const auto& join = static_cast<const JoinNode&>(node);
       const std::vector<PlanPtr> lifted = TakeColumnsAboveSemiJoin(join, inputs);
-      out = facts_ ? ChooseBuildSide(join, std::move(inputs), *facts_, *estimates_)
+      // A changelog join's output starts with its op column: no side swap around it.
+      out = facts_ && !IsChangelogJoin(join) ? ChooseBuildSide(join, std::move(inputs), *facts_, *estimates_)
                        : WithInputs(join, std::move(inputs));
       out = ReapplyColumns(std::move(out), lifted);
     } else {

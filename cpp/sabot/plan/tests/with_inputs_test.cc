@@ -69,6 +69,13 @@ std::vector<PlanPtr> Examples() {
   join.right_suffix = "_r";
   join.residual = col("value") > col("value_r");
   plans.push_back(g.Join(g, join).To(SinkSpec{}));
+  JoinSpec changelog_join;
+  changelog_join.type = JoinType::kFull;
+  changelog_join.left_keys = changelog_join.right_keys = {"key"};
+  changelog_join.changelog = true;
+  changelog_join.state_ttl_us = 37;
+  changelog_join.time_column = "ts";
+  plans.push_back(g.Join(g, changelog_join).To(SinkSpec{}));
 
   IntervalJoinSpec interval;
   interval.left_keys = interval.right_keys = {"key"};
