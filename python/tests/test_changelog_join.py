@@ -20,7 +20,7 @@ def random_side(rng: random.Random, rows: int, keys: int, value: str) -> pa.Tabl
     })
 
 
-@pytest.mark.parametrize("how", ["inner", "left", "full"])
+@pytest.mark.parametrize("how", ["inner", "left", "right", "full"])
 @pytest.mark.parametrize("seed", range(4))
 def test_materialized_changelog_equals_duckdb_join(how, seed, duck):
     rng = random.Random(seed)

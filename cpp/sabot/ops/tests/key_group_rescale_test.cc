@@ -10,6 +10,7 @@
 
 #include "sabot/ops/asof_join.h"
 #include "sabot/ops/changelog_aggregate.h"
+#include "sabot/ops/changelog_join.h"
 #include "sabot/ops/interval_join.h"
 #include "sabot/ops/temporal_join.h"
 #include "sabot/ops/tests/rescale_test_util.h"
@@ -167,6 +168,18 @@ TEST(KeyGroupRescale, IntervalJoin) {
   spec.lower_us = -100;
   spec.upper_us = 200;
   ExpectRescaleInvisible([&] { return MakeIntervalJoin(Input(), Input(), spec).ValueOrDie(); });
+}
+
+TEST(KeyGroupRescale, ChangelogJoin) {
+  JoinSpec spec;
+  spec.left_keys = spec.right_keys = {"k"};
+  ExpectRescaleInvisible([&] { return MakeChangelogJoin(Input(), Input(), spec).ValueOrDie(); });
+  // Outer rows keep whether their padded row is out; the TTL keeps the watermarks.
+  spec.type = JoinType::kFull;
+  spec.state_ttl_us = 300;
+  spec.time_column = "ts";
+  ExpectRescaleInvisible([&] { return MakeChangelogJoin(Input(), Input(), spec).ValueOrDie(); },
+                         /*compare_batch=*/false);
 }
 
 TEST(KeyGroupRescale, WindowJoin) {
