@@ -176,8 +176,8 @@ class Stream:
         is a changelog, as ``GroupBy.agg``'s: an ``op`` column first, then the joined
         columns. Both sides are held per key and every row joins as soon as it arrives. Inner
         joins only ``insert``; an outer row without a match is inserted padded with nulls
-        and, at its first match, ``delete``-d for the joined rows. Inner, left, right and
-        full joins without ``where`` only. ``state_ttl`` (a duration of event time in
+        and, at its first match, ``delete``-d for the joined rows; a semi join inserts a row
+        at its first match, an anti join deletes it then. No ``where`` here. ``state_ttl`` (a duration of event time in
         ``time_column``, a timestamp column of both inputs) drops a held row once the
         watermark passes its time plus the TTL, without output: later rows of the other
         side no longer match it. ``sabot.materialize`` applies the changelog::

@@ -56,6 +56,8 @@ Result<Flow> ChangelogJoinOperator::Consume(int port, const std::shared_ptr<arro
   // the TTL already rules out.
   const bool hold = !progress().ended(1 - port);
   const EventTime watermark = std::min(progress().watermark(0), progress().watermark(1));
+  const bool left_only = OutputsLeftOnly(spec_.type);
+  const bool semi = spec_.type == JoinType::kSemi;
   const uint32_t slot = side.held.Open(batch);
   std::vector<Change> changes;
   auto change = [&](const char* op, RowRef mine, RowRef theirs) {
@@ -69,14 +71,16 @@ Result<Flow> ChangelogJoinOperator::Consume(int port, const std::shared_ptr<arro
       continue;
     }
     auto& matches = other.by_key[ids_[row]];
-    const bool padded = matches.empty() && side.keeps_unmatched;
-    if (padded) change(kChangelogInsert, mine, kNoRow);
+    if (matches.empty() && side.keeps_unmatched) change(kChangelogInsert, mine, kNoRow);
+    // A semi join's left row waits for its first match like an outer row, unseen.
+    const bool padded = matches.empty() && (side.keeps_unmatched || (semi && is_left));
+    if (semi && is_left && !matches.empty()) change(kChangelogInsert, mine, kNoRow);
     for (auto& [time, entry] : matches) {
-      if (entry.padded) {
-        change(kChangelogDelete, kNoRow, entry.ref);
+      if (entry.padded) {  // its first match: out goes the padded row (in, for a semi join)
+        change(semi ? kChangelogInsert : kChangelogDelete, kNoRow, entry.ref);
         entry.padded = false;
       }
-      change(kChangelogInsert, mine, entry.ref);
+      if (!left_only) change(kChangelogInsert, mine, entry.ref);
     }
     const int64_t t = times_[row];
     const bool expired = side.time_column >= 0 && SaturatingAdd(t, spec_.state_ttl_us) <= watermark;
@@ -99,6 +103,7 @@ Result<Flow> ChangelogJoinOperator::EmitChanges(const std::vector<Change>& chang
   std::vector<std::shared_ptr<arrow::Array>> columns(1);
   ARROW_RETURN_NOT_OK(ops.Finish(&columns[0]));
   for (int port : {0, 1}) {
+    if (port == 1 && OutputsLeftOnly(spec_.type)) break;
     ARROW_ASSIGN_OR_RAISE(auto rows, sides_[port].held.Gather(refs[port]));
     for (const auto& column : rows->columns()) columns.push_back(column);
   }
@@ -176,11 +181,6 @@ Status ChangelogJoinOperator::RestoreHeld(int port, const std::shared_ptr<arrow:
 
 Result<std::unique_ptr<Operator>> MakeChangelogJoin(const std::shared_ptr<arrow::Schema>& left,
                                                     const std::shared_ptr<arrow::Schema>& right, const JoinSpec& spec) {
-  if (OutputsLeftOnly(spec.type)) {
-    return Status::NotImplemented("a ", ToString(spec.type),
-                                  " join over an unbounded input (a changelog join) is not supported; "
-                                  "inner, left, right and full joins are");
-  }
   if (spec.residual) {
     return Status::NotImplemented("a join condition (where=) over an unbounded input (a changelog join) is not "
                                   "supported; filter the joined rows instead");

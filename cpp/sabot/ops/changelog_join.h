@@ -25,6 +25,8 @@ namespace sabot {
 //! Inner joins only insert. An outer side's row that finds no match inserts itself padded
 //! with nulls; when its first match arrives, that padded row is deleted and the joined
 //! rows inserted, so applying the changelog in order gives the batch join's result.
+//! Semi and anti joins output the left columns: a semi join inserts a left row at its
+//! first match; an anti join inserts it unmatched and deletes it at its first match.
 //!
 //! A side's EndOfStream lets go of the other side's rows (nothing can probe them any
 //! more). With `state_ttl_us` > 0 a row whose `time_column` value is at or below the
@@ -41,7 +43,8 @@ class ChangelogJoinOperator final : public EventTimeJoinOperator {
  private:
   friend Result<std::unique_ptr<Operator>> MakeChangelogJoin(const std::shared_ptr<arrow::Schema>&,
                                                              const std::shared_ptr<arrow::Schema>&, const JoinSpec&);
-  //! A held row; `padded`: its null-padded output row is in the changelog (no match yet).
+  //! A held row; `padded`: no match yet, so its null-padded row is in the changelog (or,
+  //! in a semi join, the left row waits to be inserted).
   struct Entry {
     RowRef ref;
     bool padded;
@@ -86,9 +89,8 @@ class ChangelogJoinOperator final : public EventTimeJoinOperator {
   std::vector<uint8_t> valid_;
 };
 
-//! Inner, left, right and full joins without a residual. Errors: key lists as
-//! EventTimeJoinKeys::Make (key types must be equal), a semi/anti join or a residual
-//! (named), a negative TTL, a TTL whose time column is not a timestamp on both inputs,
+//! Every join type, without a residual. Errors: key lists as EventTimeJoinKeys::Make
+//! (key types must be equal), a residual, a negative TTL, a TTL whose time column is not a timestamp on both inputs,
 //! an input column named `op`.
 Result<std::unique_ptr<Operator>> MakeChangelogJoin(const std::shared_ptr<arrow::Schema>& left,
                                                     const std::shared_ptr<arrow::Schema>& right, const JoinSpec& spec);
