@@ -78,8 +78,9 @@ Result<arrow::ArrayVector> JoinHashTableBuilder::ConcatenateColumns(int workers)
   const int num_columns = schema_->num_fields();
   std::vector<Result<std::shared_ptr<arrow::Array>>> columns(num_columns);
   // One column per worker at a time: a build side has a few columns, each a large copy.
-  RunOnWorkers(std::min(workers, num_columns), [&](int worker) {
-    for (int c = worker; c < num_columns; c += std::min(workers, num_columns)) {
+  const int column_workers = std::max(1, std::min(workers, num_columns));
+  RunOnWorkers(column_workers, [&](int worker) {
+    for (int c = worker; c < num_columns; c += column_workers) {
       if (batches_.empty()) {
         columns[c] = arrow::MakeEmptyArray(schema_->field(c)->type());
       } else if (batches_.size() == 1) {
@@ -285,11 +286,10 @@ void JoinHashTable::LayOutChains(const std::vector<uint32_t>& slot_of, int worke
   if (key_cols.size() == 1 && key_cols[0].layout() == JoinKeyColumn::Layout::kWord64) {
     const uint64_t* words = key_cols[0].words();
     chain_words_.resize(rows_.size());
-    const size_t m = rows_.size();
+    const auto m = static_cast<int64_t>(rows_.size());
     RunOnWorkers(workers, [&](int worker) {
-      const size_t begin = m * static_cast<size_t>(worker) / static_cast<size_t>(workers);
-      const size_t end = m * static_cast<size_t>(worker + 1) / static_cast<size_t>(workers);
-      for (size_t j = begin; j < end; ++j) {
+      const auto [begin, end] = WorkerRange(m, worker, workers);
+      for (int64_t j = begin; j < end; ++j) {
         if (j + kPrefetchDistance < end) __builtin_prefetch(&words[rows_[j + kPrefetchDistance]]);
         chain_words_[j] = words[rows_[j]];
       }

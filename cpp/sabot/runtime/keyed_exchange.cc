@@ -430,6 +430,8 @@ bool AsKeyedStep(const PlanNode& node, KeyedExchangeShape* shape) {
       if (!aggregate.column.empty()) shape->reads.insert(aggregate.column);
     }
   };
+  // User code and a rows window see (and output) whole input rows, in their order.
+  bool whole_rows = false;
   switch (node.kind()) {
     case PlanKind::kWindowAggregate: {
       const auto& window = static_cast<const WindowAggregateNode&>(node);
@@ -458,23 +460,23 @@ bool AsKeyedStep(const PlanNode& node, KeyedExchangeShape* shape) {
       const auto& process = static_cast<const KeyedProcessNode&>(node);
       if (!process.factory->runs_in_parallel()) return false;
       shape->keys = process.keys;
-      shape->reads.clear();  // the function sees whole rows
-      shape->order_sensitive = true;
-      shape->keyed = &node;
-      return !shape->keys.empty();
+      whole_rows = true;
+      break;
     }
-    case PlanKind::kRowsWindow: {
+    case PlanKind::kRowsWindow:
       shape->keys = static_cast<const RowsWindowNode&>(node).keys;
-      shape->reads.clear();  // its output is the input rows and their aggregates
-      shape->order_sensitive = true;
-      shape->keyed = &node;
-      return !shape->keys.empty();
-    }
+      whole_rows = true;
+      break;
     default:
       return false;
   }
   shape->keyed = &node;
-  shape->reads.insert(shape->keys.begin(), shape->keys.end());
+  shape->order_sensitive = whole_rows;
+  if (whole_rows) {
+    shape->reads.clear();  // empty: every column is shipped
+  } else {
+    shape->reads.insert(shape->keys.begin(), shape->keys.end());
+  }
   return !shape->keys.empty();  // no key: a single owner would hold everything
 }
 

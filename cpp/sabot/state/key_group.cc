@@ -7,6 +7,7 @@
 
 #include <arrow/api.h>
 #include <arrow/compute/cast.h>
+#include <arrow/type_traits.h>
 
 #include "sabot/common/mix64.h"
 #include "sabot/common/type_names.h"
@@ -72,11 +73,6 @@ std::shared_ptr<arrow::DataType> PhysicalIntegerType(const arrow::DataType& type
   }
 }
 
-bool IsDecimal(arrow::Type::type id) {
-  return id == arrow::Type::DECIMAL32 || id == arrow::Type::DECIMAL64 || id == arrow::Type::DECIMAL128 ||
-         id == arrow::Type::DECIMAL256;
-}
-
 // Adds one column's encoded values to every row's key in `out`.
 template <typename Out>
 Status AppendColumn(const std::shared_ptr<arrow::Array>& column, const std::string& name, Out& out) {
@@ -88,7 +84,7 @@ Status AppendColumn(const std::shared_ptr<arrow::Array>& column, const std::stri
     ARROW_ASSIGN_OR_RAISE(auto decoded, arrow::compute::Cast(*column, value_type));
     return AppendColumn(decoded, name, out);
   }
-  if (IsDecimal(type.id())) {
+  if (arrow::is_decimal(type.id())) {
     // The unscaled value as 256 bits (any decimal width widens exactly), then the scale:
     // 1.50 at scale 2 and 1.500 at scale 3 are different keys, as their types differ.
     const int32_t scale = static_cast<const arrow::DecimalType&>(type).scale();
@@ -165,7 +161,7 @@ Status AppendColumn(const std::shared_ptr<arrow::Array>& column, const std::stri
 }  // namespace
 
 bool IsStableKeyType(const arrow::DataType& type) {
-  if (PhysicalIntegerType(type) != nullptr || arrow::is_floating(type.id()) || IsDecimal(type.id())) return true;
+  if (PhysicalIntegerType(type) != nullptr || arrow::is_floating(type.id()) || arrow::is_decimal(type.id())) return true;
   if (type.id() == arrow::Type::DICTIONARY) {
     return IsStableKeyType(*static_cast<const arrow::DictionaryType&>(type).value_type());
   }

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "sabot/expr/batch_function.h"
+#include "sabot/ops/changelog_aggregate.h"
 #include "sabot/ops/keyed_process.h"
 #include "sabot/plan/stream.h"
 #include "sabot/runtime/physical_planner.h"
@@ -271,15 +272,16 @@ std::map<int64_t, std::vector<int64_t>> Materialize(const std::shared_ptr<arrow:
     const std::string op = ops->GetString(i);
     const std::vector<int64_t> row = {n->Value(i), id_sum->Value(i)};
     auto held = rows.find(keys->Value(i));
-    if (op == "insert") {
+    if (op == kChangelogInsert) {
       EXPECT_EQ(held, rows.end()) << "key " << keys->Value(i) << " inserted twice";
       rows[keys->Value(i)] = row;
-    } else if (op == "update_after") {
+    } else if (op == kChangelogUpdateAfter) {
       EXPECT_NE(held, rows.end()) << "update_after of an absent key " << keys->Value(i);
       rows[keys->Value(i)] = row;
     } else {  // update_before, delete
+      EXPECT_TRUE(op == kChangelogUpdateBefore || op == kChangelogDelete) << "unknown op " << op;
       EXPECT_TRUE(held != rows.end() && held->second == row) << op << " of key " << keys->Value(i) << " at row " << i;
-      if (op == "delete" && held != rows.end()) rows.erase(held);
+      if (op == kChangelogDelete && held != rows.end()) rows.erase(held);
     }
   }
   return rows;
