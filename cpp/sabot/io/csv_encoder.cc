@@ -19,6 +19,9 @@
 #include <arrow/type.h>
 #include <arrow/util/bit_util.h>
 
+#include "sabot/common/civil_date.h"
+#include "sabot/exec/event_time.h"  // FloorDiv
+
 namespace sabot {
 namespace {
 
@@ -120,23 +123,14 @@ constexpr int64_t kFirstDay = -719528;
 constexpr int64_t kLastDay = 2932896;
 constexpr int64_t kSecondsPerDay = 86400;
 
-// "YYYY-MM-DD" of a day number in [kFirstDay, kLastDay] (proleptic Gregorian calendar,
-// counted in 400-year eras from 0000-03-01 so that leap days end each era's years).
+// "YYYY-MM-DD" of a day number in [kFirstDay, kLastDay].
 void WriteDate(uint8_t* out, int64_t days) {
-  const int64_t z = days + 719468;  // days since 0000-03-01
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t day_of_era = z - era * 146097;
-  const int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  const int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const int64_t month_from_march = (5 * day_of_year + 2) / 153;
-  const int64_t day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-  const int64_t month = month_from_march < 10 ? month_from_march + 3 : month_from_march - 9;
-  const int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
-  WritePadded(out, static_cast<uint64_t>(year), 4);
+  const CivilDate date = CivilFromDays(days);
+  WritePadded(out, static_cast<uint64_t>(date.year), 4);
   out[4] = '-';
-  WritePadded(out + 5, static_cast<uint64_t>(month), 2);
+  WritePadded(out + 5, static_cast<uint64_t>(date.month), 2);
   out[7] = '-';
-  WritePadded(out + 8, static_cast<uint64_t>(day), 2);
+  WritePadded(out + 8, static_cast<uint64_t>(date.day), 2);
 }
 
 // "HH:MM:SS" then, for a unit finer than seconds, '.' and the fraction's digits.
@@ -150,11 +144,6 @@ void WriteTimeOfDay(uint8_t* out, int64_t seconds, int64_t fraction, int fractio
     out[8] = '.';
     WritePadded(out + 9, static_cast<uint64_t>(fraction), fraction_digits);
   }
-}
-
-int64_t FloorDiv(int64_t a, int64_t b) {
-  const int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
 // Per second, and digits after the point, of a time unit.
