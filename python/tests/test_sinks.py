@@ -105,7 +105,10 @@ def test_explain_shows_the_tree_with_schemas(trips_csv):
     assert lines[1] == "  -> trip_id: int64, fpk: float64"
     assert any("Filter (distance_km > 5)" in line for line in lines)
     assert any(line.strip().startswith("Source csv") and "trips.csv" in line for line in lines)
-    assert any("zone: string" in line for line in lines)  # the source's columns
+    # Projection pushdown: the source reads only the columns the plan uses, and says so.
+    assert any("columns=[trip_id, distance_km, fare]" in line for line in lines)
+    assert any(line.strip() == "-> trip_id: int64, distance_km: float64, fare: float64" for line in lines)
+    assert not any("zone" in line for line in lines)
     bare = stream.explain(schemas=False)
     assert "->" not in bare and "Filter" in bare
     assert "Filter" in repr(stream)

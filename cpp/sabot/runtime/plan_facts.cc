@@ -1,6 +1,8 @@
 // GatherPlanFacts: one lowering of the plan as written, read for schemas and sizes.
 #include "sabot/runtime/plan_facts.h"
 
+#include <functional>
+
 #include "sabot/io/sink_factory.h"
 #include "sabot/io/source_file_split.h"
 #include "sabot/plan/optimizer/optimizer.h"
@@ -10,12 +12,17 @@ namespace sabot {
 
 namespace {
 
-bool HasHashJoin(const PlanNode& node) {
-  if (node.kind() == PlanKind::kJoin) return true;
+bool Has(const PlanNode& node, const std::function<bool(const PlanNode&)>& test) {
+  if (test(node)) return true;
   for (const auto& input : node.inputs()) {
-    if (HasHashJoin(*input)) return true;
+    if (Has(*input, test)) return true;
   }
   return false;
+}
+
+bool IsFileSource(const PlanNode& node) {
+  return node.kind() == PlanKind::kSource &&
+         static_cast<const SourceNode&>(node).spec.kind == SourceSpec::Kind::kFile;
 }
 
 }  // namespace
@@ -23,7 +30,10 @@ bool HasHashJoin(const PlanNode& node) {
 PlanFacts GatherPlanFacts(const PlanNode& root) {
   PlanFacts facts;
   const PlanNode& body = root.kind() == PlanKind::kSink ? *root.input() : root;
-  if (!HasHashJoin(body) || !IsBounded(body)) return facts;
+  // Join ordering needs sizes (bounded plans); projection pushdown needs the schemas of
+  // file sources, which are read (and decoded) column by column.
+  const bool joins = IsBounded(body) && Has(body, [](const PlanNode& n) { return n.kind() == PlanKind::kJoin; });
+  if (!joins && !Has(body, IsFileSource)) return facts;
   SinkOutput output;
   auto lowered = LowerPlanWithSink(body, [&](const std::shared_ptr<arrow::Schema>& schema) {
     SinkSpec count;
@@ -32,6 +42,7 @@ PlanFacts GatherPlanFacts(const PlanNode& root) {
   });
   if (!lowered.ok()) return facts;
   facts.schemas = std::move(lowered->schemas);
+  if (!IsBounded(body)) return facts;  // sizes only for bounded plans, as the join rules expect
   for (const auto& [node, source] : lowered->sources) {
     if (node->kind() != PlanKind::kSource) continue;
     const SourceSpec& spec = static_cast<const SourceNode&>(*node).spec;

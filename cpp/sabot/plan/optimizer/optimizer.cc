@@ -8,6 +8,7 @@
 #include "sabot/plan/optimizer/filter_pushdown.h"
 #include "sabot/plan/optimizer/join_build_side.h"
 #include "sabot/plan/optimizer/join_filter_pushdown.h"
+#include "sabot/plan/optimizer/projection_pushdown.h"
 #include "sabot/plan/optimizer/semi_join_pushdown.h"
 
 namespace sabot {
@@ -50,7 +51,18 @@ class Optimizer {
       out = WithInputs(node, std::move(inputs));
     }
     rewritten_[&node] = out;
+    // Every rule keeps a node's output schema, so the rewritten node has the same one:
+    // later rules look schemas up by the nodes they see.
+    if (facts_) {
+      auto schema = facts_->schemas.find(&node);
+      if (schema != facts_->schemas.end()) facts_->schemas.emplace(out.get(), schema->second);
+    }
     return out;
+  }
+
+  //! The last rule, over the whole rewritten plan: sources read only what is used.
+  PlanPtr NarrowSources(const PlanPtr& root) const {
+    return facts_ ? PushDownProjections(root, facts_->schemas) : root;
   }
 
  private:
@@ -87,6 +99,9 @@ class Optimizer {
 
 }  // namespace
 
-PlanPtr OptimizePlan(const PlanNode& root, const PlanFacts* facts) { return Optimizer(facts).Rewrite(root); }
+PlanPtr OptimizePlan(const PlanNode& root, const PlanFacts* facts) {
+  Optimizer optimizer(facts);
+  return optimizer.NarrowSources(optimizer.Rewrite(root));
+}
 
 }  // namespace sabot
