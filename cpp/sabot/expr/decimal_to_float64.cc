@@ -20,9 +20,6 @@ constexpr int kMaxExactScale = 22;
 constexpr double kPow10[kMaxExactScale + 1] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-// Integers up to 2^53 in magnitude are exact doubles.
-constexpr int64_t kMaxExactInteger = int64_t{1} << 53;
-
 // The unscaled value of decimal i when it fits in int64 (else false), and Arrow's
 // conversion of it (the slow path).
 template <typename Decimal>
@@ -73,14 +70,11 @@ Status Exec(cp::KernelContext*, const cp::ExecSpan& batch, cp::ExecResult* out) 
   const int32_t scale = static_cast<const arrow::DecimalType&>(*in.type).scale();
   const uint8_t* values = in.buffers[1].data + in.offset * V::kWidth;
   double* results = out->array_span_mutable()->GetValues<double>(1);
-  const bool exact_scale = scale >= 0 && scale <= kMaxExactScale;
-  const double divisor = exact_scale ? kPow10[scale] : 1.0;
+  const UnscaledToFloat64 convert(scale);
   for (int64_t i = 0; i < in.length; ++i) {
     const uint8_t* v = values + i * V::kWidth;
     int64_t unscaled;
-    if (exact_scale && V::Unscaled(v, &unscaled) && unscaled <= kMaxExactInteger && unscaled >= -kMaxExactInteger) {
-      results[i] = static_cast<double>(unscaled) / divisor;
-    } else {
+    if (!V::Unscaled(v, &unscaled) || !convert.Fast(unscaled, &results[i])) {
       results[i] = V::ToDouble(v, scale);  // also a null slot's bits: any value will do
     }
   }
@@ -91,6 +85,13 @@ const cp::FunctionDoc kDoc{"Cast decimals to float64", "The nearest double of ea
                            {"decimals"}};
 
 }  // namespace
+
+UnscaledToFloat64::UnscaledToFloat64(int32_t scale)
+    : scale_(scale),
+      exact_scale_(scale >= 0 && scale <= kMaxExactScale),
+      divisor_(exact_scale_ ? kPow10[scale] : 1.0) {}
+
+double UnscaledToFloat64::Slow(int64_t unscaled) const { return arrow::Decimal128(unscaled).ToDouble(scale_); }
 
 Status RegisterDecimalToFloat64() {
   static const Status status = [] {

@@ -1,6 +1,7 @@
 // ParquetSource: Parquet files, one split per (file, row group), with column projection.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -56,6 +57,8 @@ class ParquetSource : public Source {
   std::vector<int> fields_;                // projected top-level field indices
   std::shared_ptr<arrow::Schema> read_file_schema_;  // file_schema_ as read (see ReadDictionaryStringsAsDictionaries)
   std::vector<int> dictionary_leaves_;     // leaf columns read as dictionaries
+  //! Projected fields read as another type (SourceSpec::read_as), by file field index.
+  std::map<int, std::shared_ptr<arrow::Field>> read_as_;
 
   // Footers read by Splits(), so opening each row group does not parse the footer again.
   std::mutex footers_mutex_;

@@ -2,6 +2,7 @@
 #include "sabot/runtime/plan_facts.h"
 
 #include "sabot/io/sink_factory.h"
+#include "sabot/io/source_factory.h"
 #include "sabot/io/source_file_split.h"
 #include "sabot/plan/optimizer/optimizer.h"
 #include "sabot/runtime/physical_planner.h"
@@ -18,12 +19,43 @@ bool HasHashJoin(const PlanNode& node) {
   return false;
 }
 
+bool HasCast(const PlanNode& node) {
+  if (node.kind() == PlanKind::kWithColumns) {
+    for (const auto& c : static_cast<const WithColumnsNode&>(node).columns) {
+      if (c.expr.kind() == Expr::Kind::kCall && c.expr.function() == "cast") return true;
+    }
+  }
+  for (const auto& input : node.inputs()) {
+    if (HasCast(*input)) return true;
+  }
+  return false;
+}
+
+bool IsParquetFile(const PlanNode& node) {
+  if (node.kind() != PlanKind::kSource) return false;
+  const SourceSpec& spec = static_cast<const SourceNode&>(node).spec;
+  return spec.kind == SourceSpec::Kind::kFile && spec.format == FileFormat::kParquet;
+}
+
+// The schemas of the Parquet sources alone, what the cast-at-source rule needs: opening
+// one reads its first file's footer, far less than lowering the whole plan.
+void GatherParquetSchemas(const PlanNode& node, PlanFacts* facts) {
+  if (IsParquetFile(node) && facts->schemas.count(&node) == 0) {
+    auto source = MakeSource(static_cast<const SourceNode&>(node).spec);
+    if (source.ok()) facts->schemas[&node] = (*source)->schema();
+  }
+  for (const auto& input : node.inputs()) GatherParquetSchemas(*input, facts);
+}
+
 }  // namespace
 
 PlanFacts GatherPlanFacts(const PlanNode& root) {
   PlanFacts facts;
   const PlanNode& body = root.kind() == PlanKind::kSink ? *root.input() : root;
-  if (!HasHashJoin(body) || !IsBounded(body)) return facts;
+  if (!HasHashJoin(body) || !IsBounded(body)) {
+    if (HasCast(body)) GatherParquetSchemas(body, &facts);
+    return facts;
+  }
   SinkOutput output;
   auto lowered = LowerPlanWithSink(body, [&](const std::shared_ptr<arrow::Schema>& schema) {
     SinkSpec count;
@@ -33,9 +65,8 @@ PlanFacts GatherPlanFacts(const PlanNode& root) {
   if (!lowered.ok()) return facts;
   facts.schemas = std::move(lowered->schemas);
   for (const auto& [node, source] : lowered->sources) {
-    if (node->kind() != PlanKind::kSource) continue;
+    if (!IsParquetFile(*node)) continue;
     const SourceSpec& spec = static_cast<const SourceNode&>(*node).spec;
-    if (spec.kind != SourceSpec::Kind::kFile || spec.format != FileFormat::kParquet) continue;
     auto splits = source->Splits();
     if (!splits.ok()) continue;
     int64_t rows = 0;
