@@ -234,6 +234,24 @@ void ParquetSource::ReadDictionaryStringsAsDictionaries(const std::vector<std::s
   read_file_schema_ = arrow::schema(std::move(file_fields));
 }
 
+std::vector<std::shared_ptr<arrow::Field>> ParquetSource::NativeReadTypes() const {
+  std::vector<std::shared_ptr<arrow::Field>> out;
+  auto reader = OpenParquet(paths_.front());
+  if (!reader.ok()) return out;  // Splits() and Open() report the error
+  const auto& manifest = (*reader)->manifest();
+  const parquet::SchemaDescriptor& columns = *(*reader)->parquet_reader()->metadata()->schema();
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    const auto& field = plain_schema_->field(static_cast<int>(i));
+    const auto& schema_field = manifest.schema_fields[static_cast<size_t>(fields_[i])];
+    if (!schema_field.is_leaf() || !IsDecimalAsFloat64(*field->type(), *arrow::float64())) continue;
+    const auto physical = columns.Column(schema_field.column_index)->physical_type();
+    if (physical == parquet::Type::INT32 || physical == parquet::Type::INT64) {
+      out.push_back(arrow::field(field->name(), arrow::float64()));
+    }
+  }
+  return out;
+}
+
 std::string ParquetSource::ToString() const {
   return "ParquetSource(path=" + spec_.path + ")";
 }

@@ -42,6 +42,10 @@ class ParquetSource : public Source {
   //! keeps the one the plan sees. Call before Splits() and Open().
   void ReadDictionaryStringsAsDictionaries(const std::vector<std::string>& except,
                                            const std::vector<std::string>& tested = {});
+  //! The projected decimal columns the first file stores as INT32 or INT64, as float64:
+  //! FlatColumnReader decodes those straight into doubles. (Fixed-size binary decimals
+  //! are read as float64 too when asked, but no faster than cast after reading.)
+  std::vector<std::shared_ptr<arrow::Field>> NativeReadTypes() const override;
   //! The projected schema with plain strings, whatever ReadDictionaryStringsAsDictionaries changed.
   const std::shared_ptr<arrow::Schema>& plain_schema() const { return plain_schema_; }
 

@@ -37,14 +37,14 @@ bool IsParquetFile(const PlanNode& node) {
   return spec.kind == SourceSpec::Kind::kFile && spec.format == FileFormat::kParquet;
 }
 
-// The schemas of the Parquet sources alone, what the cast-at-source rule needs: opening
-// one reads its first file's footer, far less than lowering the whole plan.
-void GatherParquetSchemas(const PlanNode& node, PlanFacts* facts) {
-  if (IsParquetFile(node) && facts->schemas.count(&node) == 0) {
+// What the Parquet sources read natively, all the cast-at-source rule needs: opening one
+// reads its first file's footer, far less than lowering the whole plan.
+void GatherReadTypes(const PlanNode& node, PlanFacts* facts) {
+  if (IsParquetFile(node) && facts->read_types.count(&node) == 0) {
     auto source = MakeSource(static_cast<const SourceNode&>(node).spec);
-    if (source.ok()) facts->schemas[&node] = (*source)->schema();
+    if (source.ok()) facts->read_types[&node] = (*source)->NativeReadTypes();
   }
-  for (const auto& input : node.inputs()) GatherParquetSchemas(*input, facts);
+  for (const auto& input : node.inputs()) GatherReadTypes(*input, facts);
 }
 
 }  // namespace
@@ -52,8 +52,9 @@ void GatherParquetSchemas(const PlanNode& node, PlanFacts* facts) {
 PlanFacts GatherPlanFacts(const PlanNode& root) {
   PlanFacts facts;
   const PlanNode& body = root.kind() == PlanKind::kSink ? *root.input() : root;
+  const bool casts = HasCast(body);
   if (!HasHashJoin(body) || !IsBounded(body)) {
-    if (HasCast(body)) GatherParquetSchemas(body, &facts);
+    if (casts) GatherReadTypes(body, &facts);
     return facts;
   }
   SinkOutput output;
@@ -66,6 +67,7 @@ PlanFacts GatherPlanFacts(const PlanNode& root) {
   facts.schemas = std::move(lowered->schemas);
   for (const auto& [node, source] : lowered->sources) {
     if (!IsParquetFile(*node)) continue;
+    if (casts) facts.read_types[node] = source->NativeReadTypes();
     const SourceSpec& spec = static_cast<const SourceNode&>(*node).spec;
     auto splits = source->Splits();
     if (!splits.ok()) continue;

@@ -176,6 +176,25 @@ TEST(ParquetDecimalAsFloat64, FixedSizeBinaryDecimalsTakeArrowsReaderAndTheKerne
   }
 }
 
+TEST(ParquetDecimalAsFloat64, TheSourceSaysWhichDecimalsItReadsNatively) {
+  TempDir dir;
+  auto decimals = Decimals(15, 2, false, 5, 1);
+  for (bool as_integer : {true, false}) {
+    const std::string path = dir.File(as_integer ? "i.parquet" : "f.parquet");
+    ASSERT_OK(Write(path, decimals, Pages::kDictionary, as_integer));
+    auto spec = ReadAsFloat64(path);
+    spec.read_as.clear();
+    ASSERT_OK_AND_ASSIGN(auto source, MakeSource(spec));
+    const auto native = source->NativeReadTypes();
+    if (as_integer) {
+      ASSERT_EQ(native.size(), 1u);
+      EXPECT_TRUE(native[0]->Equals(arrow::field("d", arrow::float64())));
+    } else {
+      EXPECT_TRUE(native.empty());  // fixed-size binary: reading as float64 saves nothing
+    }
+  }
+}
+
 TEST(ParquetDecimalAsFloat64, TheSchemaChangesOnlyInTheColumnsReadAs) {
   TempDir dir;
   ASSERT_OK(Write(dir.File("t.parquet"), Decimals(9, 2, false, 5, 1), Pages::kDictionary, true));

@@ -1,10 +1,9 @@
-// Casts at the source: decimal-to-float64 casts become read_as requests of Parquet sources.
+// Casts at the source: casts a source reads natively become its read_as requests.
 #include "sabot/plan/optimizer/cast_at_source.h"
 
 #include <algorithm>
 #include <set>
 #include <string>
-#include <vector>
 
 #include <arrow/type.h>
 
@@ -14,28 +13,22 @@ namespace sabot {
 
 namespace {
 
-bool IsDecimal(const arrow::DataType& type) {
-  // The decimals sabot_decimal_to_float64 takes: the cast of a wider one stays Arrow's.
-  const auto id = type.id();
-  return id == arrow::Type::DECIMAL32 || id == arrow::Type::DECIMAL64 || id == arrow::Type::DECIMAL128;
-}
-
-// Whether `c` is `name := cast(name, float64)`.
-bool IsCastToFloat64InPlace(const NamedExpr& c) {
+// The type `c` casts its own column to in place (`name := cast(name, T)`), else null.
+std::shared_ptr<arrow::DataType> InPlaceCastType(const NamedExpr& c) {
   const Expr& e = c.expr;
-  if (e.kind() != Expr::Kind::kCall || e.function() != "cast" || e.args().size() != 1) return false;
+  if (e.kind() != Expr::Kind::kCall || e.function() != "cast" || e.args().size() != 1) return nullptr;
   const Expr& arg = e.args().front();
-  if (arg.kind() != Expr::Kind::kColumn || arg.column_name() != c.name) return false;
+  if (arg.kind() != Expr::Kind::kColumn || arg.column_name() != c.name) return nullptr;
   auto to = e.options().find("to");
-  if (to == e.options().end()) return false;
+  if (to == e.options().end()) return nullptr;
   auto type = ParseDataType(to->second);
-  return type.ok() && (*type)->id() == arrow::Type::DOUBLE;
+  return type.ok() ? *type : nullptr;
 }
 
 }  // namespace
 
 PlanPtr ReadCastsAtSource(const WithColumnsNode& with_columns, const PlanPtr& input,
-                          const std::map<const PlanNode*, std::shared_ptr<arrow::Schema>>& schemas) {
+                          const std::map<const PlanNode*, std::vector<std::shared_ptr<arrow::Field>>>& read_types) {
   auto unchanged = [&] { return WithInputs(with_columns, {input}); };
   // Down through the filters to the source; what they read keeps its stored type.
   std::vector<const FilterNode*> filters;
@@ -48,27 +41,29 @@ PlanPtr ReadCastsAtSource(const WithColumnsNode& with_columns, const PlanPtr& in
     below = filter->input().get();
   }
   if (below->kind() != PlanKind::kSource) return unchanged();
+  auto native = read_types.find(below);
+  if (native == read_types.end() || native->second.empty()) return unchanged();
   const SourceSpec& spec = static_cast<const SourceNode&>(*below).spec;
-  if (spec.kind != SourceSpec::Kind::kFile || spec.format != FileFormat::kParquet) return unchanged();
-  auto schema = schemas.find(below);
-  if (schema == schemas.end()) return unchanged();
 
-  // Columns another expression of the node reads must stay decimals for it.
+  // Columns another expression of the node reads keep their stored type for it.
   std::multiset<std::string> reads;
   for (const auto& c : with_columns.columns) {
     for (const auto& name : c.expr.ColumnRefs()) reads.insert(name);
   }
+  auto is_native = [&](const std::string& name, const arrow::DataType& type) {
+    return std::any_of(native->second.begin(), native->second.end(),
+                       [&](const auto& f) { return f->name() == name && f->type()->Equals(type); });
+  };
+  auto already_read_as = [&](const std::string& name) {
+    return std::any_of(spec.read_as.begin(), spec.read_as.end(), [&](const auto& f) { return f->name() == name; });
+  };
   SourceSpec read = spec;
   std::vector<NamedExpr> kept;
   for (const auto& c : with_columns.columns) {
-    const auto field = schema->second->GetFieldByName(c.name);
-    const bool at_source = IsCastToFloat64InPlace(c) && field != nullptr && IsDecimal(*field->type()) &&
-                           filtered.count(c.name) == 0 && reads.count(c.name) == 1 &&
-                           std::none_of(read.read_as.begin(), read.read_as.end(),
-                                        [&](const auto& f) { return f->name() == c.name; });
-    if (at_source) {
-      // Nullable, as the cast's output is.
-      read.read_as.push_back(arrow::field(c.name, arrow::float64()));
+    const auto type = InPlaceCastType(c);
+    if (type != nullptr && is_native(c.name, *type) && filtered.count(c.name) == 0 && reads.count(c.name) == 1 &&
+        !already_read_as(c.name)) {
+      read.read_as.push_back(arrow::field(c.name, type));  // nullable, as the cast's output is
     } else {
       kept.push_back(c);
     }

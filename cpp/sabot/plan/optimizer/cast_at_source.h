@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <vector>
 
 #include <arrow/type_fwd.h>
 
@@ -12,15 +13,15 @@
 namespace sabot {
 
 //! `with_columns` over `input` (its input, already rewritten) with each column
-//! `c := cast(c, float64)` of a decimal column `c` moved into the Parquet source below as
-//! a read_as request, where `input` is that source or filters over it that do not read
-//! `c`, and no other expression of `with_columns` reads `c` (they would see the float64).
-//! The source then decodes the stored integers straight into the doubles the cast gives
-//! (sabot_decimal_to_float64), never making the 16-byte decimals. The WithColumns keeps
-//! its other columns and goes when none is left; the plan's schema stays the same.
-//! `schemas` holds the output schema of source nodes (PlanFacts::schemas); a source
-//! without one, or not a Parquet file, keeps the plan as it is.
+//! `c := cast(c, T)` that the source below reads natively as T (`read_types`, by source
+//! node: Source::NativeReadTypes, such as a Parquet decimal stored as an integer read as
+//! float64) moved into the source as a read_as request, where `input` is that source or
+//! filters over it that do not read `c`, and no other expression of `with_columns` reads
+//! `c` (they would see the converted values). The Parquet source then decodes the stored
+//! integers straight into the doubles the cast gives (sabot_decimal_to_float64), never
+//! making the 16-byte decimals. The WithColumns keeps its other columns and goes when
+//! none is left; the plan's columns keep their names, order and types.
 PlanPtr ReadCastsAtSource(const WithColumnsNode& with_columns, const PlanPtr& input,
-                          const std::map<const PlanNode*, std::shared_ptr<arrow::Schema>>& schemas);
+                          const std::map<const PlanNode*, std::vector<std::shared_ptr<arrow::Field>>>& read_types);
 
 }  // namespace sabot

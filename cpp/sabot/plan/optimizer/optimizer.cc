@@ -48,14 +48,14 @@ class Optimizer {
                        : WithInputs(join, std::move(inputs));
       out = ReapplyColumns(std::move(out), lifted);
     } else if (node.kind() == PlanKind::kWithColumns && facts_) {
-      out = ReadCastsAtSource(static_cast<const WithColumnsNode&>(node), inputs.front(), facts_->schemas);
+      out = ReadCastsAtSource(static_cast<const WithColumnsNode&>(node), inputs.front(), facts_->read_types);
     } else {
       out = WithInputs(node, std::move(inputs));
     }
-    // A source copied over keeps its schema, which the rules above it look up.
+    // A source copied over keeps what it reads natively, which the rules above it look up.
     if (node.kind() == PlanKind::kSource && facts_) {
-      if (auto schema = facts_->schemas.find(&node); schema != facts_->schemas.end()) {
-        facts_->schemas[out.get()] = schema->second;
+      if (auto native = facts_->read_types.find(&node); native != facts_->read_types.end()) {
+        facts_->read_types[out.get()] = native->second;
       }
     }
     rewritten_[&node] = out;
