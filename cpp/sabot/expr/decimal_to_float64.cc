@@ -93,6 +93,47 @@ UnscaledToFloat64::UnscaledToFloat64(int32_t scale)
 
 double UnscaledToFloat64::Slow(int64_t unscaled) const { return arrow::Decimal128(unscaled).ToDouble(scale_); }
 
+void UnscaledToFloat64::Convert(const int64_t* unscaled, int64_t count, double* out) const {
+  // The division is most of the cost: two values a step share one packed division, which
+  // takes the divider about as long as one scalar division. There is no packed int64 to
+  // double conversion before AVX-512, so a value within 2^51 becomes one exactly by adding
+  // it to the bits of 1.5 * 2^52 and subtracting that double. All give the doubles
+  // operator() gives; when a value is not within 2^51, or the scale has no exact power of
+  // ten, they are converted again one by one.
+  using Ints = int64_t __attribute__((vector_size(16)));
+  using Unsigned = uint64_t __attribute__((vector_size(16)));
+  using Doubles = double __attribute__((vector_size(16)));
+  constexpr int64_t kWithin = int64_t{1} << 51;
+  constexpr int64_t kMagicBits = 0x4338000000000000;  // the double 1.5 * 2^52
+  constexpr double kMagic = 6755399441055744.0;
+  const double divisor = divisor_;
+  Unsigned outside = {0, 0};
+  int64_t i = 0;
+  for (; i + 2 <= count; i += 2) {
+    Ints v;
+    std::memcpy(&v, unscaled + i, sizeof v);
+    // v + 2^51 in [0, 2^52) unless v is outside: a shift, not a compare, which SSE2 lacks.
+    outside |= reinterpret_cast<Unsigned>(v + kWithin) >> 52;
+    const Ints bits = v + kMagicBits;
+    Doubles d;
+    std::memcpy(&d, &bits, sizeof d);
+    const Doubles q = (d - kMagic) / divisor;
+    std::memcpy(out + i, &q, sizeof q);
+  }
+  for (; i < count; ++i) out[i] = (*this)(unscaled[i]);
+  if (exact_scale_ && outside[0] == 0 && outside[1] == 0) return;
+  for (i = 0; i < count; ++i) out[i] = (*this)(unscaled[i]);
+}
+
+void UnscaledToFloat64::Convert(const int32_t* unscaled, int64_t count, double* out) const {
+  if (!exact_scale_) {
+    for (int64_t i = 0; i < count; ++i) out[i] = Slow(unscaled[i]);
+    return;
+  }
+  const double divisor = divisor_;  // every int32 is an exact double
+  for (int64_t i = 0; i < count; ++i) out[i] = static_cast<double>(unscaled[i]) / divisor;
+}
+
 Status RegisterDecimalToFloat64() {
   static const Status status = [] {
     auto function = std::make_shared<cp::ScalarFunction>(kDecimalToFloat64, cp::Arity::Unary(), kDoc);

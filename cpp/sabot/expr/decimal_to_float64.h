@@ -39,19 +39,9 @@ class UnscaledToFloat64 {
     double out;
     return Fast(unscaled, &out) ? out : Slow(unscaled);
   }
-  //! `count` values, as operator() converts each. Mostly all take the fast path: one
-  //! pass the compiler vectorizes, and a second only when a value is outside it.
-  template <typename Int>
-  void Convert(const Int* unscaled, int64_t count, double* out) const {
-    bool all_fast = exact_scale_;
-    for (int64_t i = 0; i < count; ++i) {
-      const int64_t v = unscaled[i];
-      all_fast &= v <= kMaxExactInteger && v >= -kMaxExactInteger;
-      out[i] = static_cast<double>(v) / divisor_;
-    }
-    if (all_fast) return;
-    for (int64_t i = 0; i < count; ++i) out[i] = (*this)(unscaled[i]);
-  }
+  //! `count` values, as operator() converts each.
+  void Convert(const int64_t* unscaled, int64_t count, double* out) const;
+  void Convert(const int32_t* unscaled, int64_t count, double* out) const;
 
  private:
   // Integers up to 2^53 in magnitude are exact doubles.
