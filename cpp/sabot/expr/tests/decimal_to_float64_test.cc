@@ -149,6 +149,21 @@ TEST(DecimalToFloat64, UnscaledIntegersConvertAsTheKernel) {
         }
       }
     }
+    // A long run within 2^51, all on the packed path.
+    std::mt19937_64 random(static_cast<uint64_t>(scale));
+    std::vector<int64_t> within(1001);
+    for (auto& v : within) v = static_cast<int64_t>(random() % (2 * static_cast<uint64_t>(k51))) - k51;
+    arrow::Decimal128Builder within_builder(arrow::decimal128(38, scale));
+    for (int64_t v : within) ASSERT_TRUE(within_builder.Append(arrow::Decimal128(v)).ok());
+    auto within_cast =
+        cp::CallFunction(kDecimalToFloat64, {within_builder.Finish().ValueOrDie()}).ValueOrDie().make_array();
+    const auto& within_expected = static_cast<const arrow::DoubleArray&>(*within_cast);
+    std::vector<double> within_got(within.size());
+    convert.Convert(within.data(), static_cast<int64_t>(within.size()), within_got.data());
+    for (size_t i = 0; i < within.size(); ++i) {
+      const double want = within_expected.Value(static_cast<int64_t>(i));
+      ASSERT_EQ(std::memcmp(&within_got[i], &want, sizeof want), 0) << "scale " << scale << " value " << within[i];
+    }
     std::vector<int32_t> small = {0, 1, -1, std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min()};
     std::vector<double> got(small.size());
     convert.Convert(small.data(), static_cast<int64_t>(small.size()), got.data());
