@@ -74,6 +74,11 @@ class Source {
     (void)count;
     return Splits();
   }
+
+  //! The columns of schema() this source reads as another type (the field's) for less
+  //! than reading them and converting after: what SourceSpec::read_as should ask of it
+  //! (the optimizer does, see plan/optimizer/cast_at_source.h). None by default.
+  virtual std::vector<std::shared_ptr<arrow::Field>> NativeReadTypes() const { return {}; }
 };
 
 }  // namespace sabot

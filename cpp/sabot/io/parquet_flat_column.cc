@@ -1,4 +1,5 @@
-// FlatColumnReader: a fast path for flat, fixed-width Parquet columns without nulls.
+// FlatColumnReader: a fast path for flat, fixed-width Parquet columns without nulls, and
+// for INT32/INT64 decimals read as float64.
 #include "sabot/io/parquet_flat_column.h"
 
 #include <algorithm>
@@ -7,13 +8,17 @@
 #include <arrow/array/builder_binary.h>
 #include <arrow/array/builder_base.h>
 #include <arrow/buffer.h>
+#include <arrow/util/bit_util.h>
 #include <optional>
+#include <vector>
 #include <parquet/column_reader.h>
 #include <parquet/file_reader.h>
 #include <parquet/metadata.h>
 #include <parquet/schema.h>
 #include <parquet/statistics.h>
 #include <parquet/types.h>
+
+#include "sabot/expr/decimal_to_float64.h"
 
 namespace sabot {
 namespace {
@@ -123,6 +128,109 @@ class DictionaryStringReader final : public FlatColumnReader {
   std::shared_ptr<arrow::Array> dictionary_;
 };
 
+// A decimal column stored as INT32 or INT64 read as float64, the values
+// sabot_decimal_to_float64 gives for the decimal128 array Arrow's reader would make, without
+// making it (16 bytes a value, widened one by one). When every page uses the dictionary,
+// its entries are converted once and each row gathers its entry's double; otherwise each
+// value is converted. A chunk that may hold nulls decodes its definition levels too and
+// spreads the values over the rows.
+template <typename ParquetType>
+class DecimalAsFloat64Reader final : public FlatColumnReader {
+ public:
+  using Value = typename ParquetType::c_type;
+
+  DecimalAsFloat64Reader(std::shared_ptr<parquet::ColumnReader> column, int32_t scale, bool may_hold_nulls)
+      : column_(std::move(column)),
+        convert_(scale),
+        by_dictionary_(column_->GetExposedEncoding() == parquet::ExposedEncoding::DICTIONARY),
+        may_hold_nulls_(may_hold_nulls),
+        max_definition_(column_->descr()->max_definition_level()) {}
+
+  arrow::Result<std::shared_ptr<arrow::Array>> Read(int64_t rows) override {
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(rows * sizeof(double)));
+    auto* out = reinterpret_cast<double*>(values->mutable_data());
+    auto& typed = static_cast<parquet::TypedColumnReader<ParquetType>&>(*column_);
+    int16_t* levels = nullptr;
+    if (may_hold_nulls_) {
+      levels_.resize(static_cast<size_t>(rows));
+      levels = levels_.data();
+    }
+    // The values present, in order, decoded into out[0, present).
+    int64_t present = 0;
+    if (by_dictionary_) {
+      indices_.resize(static_cast<size_t>(rows));
+      ARROW_RETURN_NOT_OK(DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
+        int64_t decoded = 0;
+        const Value* entries = nullptr;
+        int32_t entry_count = 0;
+        const int64_t rows_read =
+            typed.ReadBatchWithDictionary(count, levels ? levels + offset : nullptr, /*rep_levels=*/nullptr,
+                                          indices_.data() + present, &decoded, &entries, &entry_count);
+        if (dictionary_.empty() && entries != nullptr) {
+          dictionary_.resize(static_cast<size_t>(entry_count));
+          convert_.Convert(entries, entry_count, dictionary_.data());
+        }
+        present += decoded;
+        return levels ? rows_read : decoded;
+      }));
+      ARROW_RETURN_NOT_OK(Gather(present, out));
+    } else {
+      unscaled_.resize(static_cast<size_t>(rows));
+      ARROW_RETURN_NOT_OK(DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
+        int64_t decoded = 0;
+        const int64_t rows_read = typed.ReadBatch(count, levels ? levels + offset : nullptr, /*rep_levels=*/nullptr,
+                                                  unscaled_.data() + present, &decoded);
+        present += decoded;
+        return levels ? rows_read : decoded;
+      }));
+      convert_.Convert(unscaled_.data(), present, out);
+    }
+    if (levels == nullptr || present == rows) {
+      return arrow::MakeArray(arrow::ArrayData::Make(arrow::float64(), rows, {nullptr, std::move(values)}, 0));
+    }
+    // Spread the values over their rows from the back, so each moves at most once and
+    // none is overwritten before it moved.
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> validity, arrow::AllocateBitmap(rows));
+    uint8_t* bits = validity->mutable_data();
+    int64_t next = present;
+    for (int64_t row = rows; row-- > 0;) {
+      const bool valid = levels[row] == max_definition_;
+      out[row] = valid ? out[--next] : 0.0;
+      arrow::bit_util::SetBitTo(bits, row, valid);
+    }
+    return arrow::MakeArray(
+        arrow::ArrayData::Make(arrow::float64(), rows, {std::move(validity), std::move(values)}, rows - present));
+  }
+
+ private:
+  arrow::Status Gather(int64_t count, double* out) const {
+    if (count > 0 && dictionary_.empty()) {
+      return arrow::Status::IOError("column ", column_->descr()->name(), " has no dictionary page");
+    }
+    // As unsigned, so that a negative index is out of range too.
+    const auto size = static_cast<uint32_t>(dictionary_.size());
+    uint32_t largest = 0;
+    for (int64_t i = 0; i < count; ++i) largest = std::max(largest, static_cast<uint32_t>(indices_[i]));
+    if (count > 0 && largest >= size) {
+      return arrow::Status::IOError("column ", column_->descr()->name(), ": dictionary index ",
+                                    static_cast<int32_t>(largest), " is outside its dictionary of ", size, " values");
+    }
+    for (int64_t i = 0; i < count; ++i) out[i] = dictionary_[static_cast<size_t>(indices_[i])];
+    return arrow::Status::OK();
+  }
+
+  std::shared_ptr<parquet::ColumnReader> column_;
+  UnscaledToFloat64 convert_;
+  bool by_dictionary_;
+  bool may_hold_nulls_;
+  int16_t max_definition_;
+  std::vector<double> dictionary_;  // the chunk's one dictionary, converted
+  // Scratch, reused from batch to batch.
+  std::vector<int32_t> indices_;
+  std::vector<Value> unscaled_;
+  std::vector<int16_t> levels_;
+};
+
 std::optional<parquet::LogicalType::TimeUnit::unit> TimeUnitOf(const arrow::DataType& type) {
   switch (static_cast<const arrow::TimestampType&>(type).unit()) {
     case arrow::TimeUnit::MILLI:
@@ -187,6 +295,21 @@ bool HasNoNulls(const parquet::ColumnDescriptor& column, const parquet::ColumnCh
   return stats != nullptr && stats->HasNullCount() && stats->null_count() == 0;
 }
 
+std::unique_ptr<FlatColumnReader> MakeDecimalAsFloat64(parquet::RowGroupReader& row_group, int leaf,
+                                                       const parquet::ColumnDescriptor& column, bool may_hold_nulls) {
+  const int32_t scale = static_cast<const parquet::DecimalLogicalType&>(*column.logical_type()).scale();
+  switch (column.physical_type()) {
+    case parquet::Type::INT32:
+      return std::make_unique<DecimalAsFloat64Reader<parquet::Int32Type>>(
+          row_group.ColumnWithExposeEncoding(leaf, parquet::ExposedEncoding::DICTIONARY), scale, may_hold_nulls);
+    case parquet::Type::INT64:
+      return std::make_unique<DecimalAsFloat64Reader<parquet::Int64Type>>(
+          row_group.ColumnWithExposeEncoding(leaf, parquet::ExposedEncoding::DICTIONARY), scale, may_hold_nulls);
+    default:
+      return nullptr;  // fixed-size binary: Arrow's reader and the cast kernel
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<FlatColumnReader> FlatColumnReader::MakeIfEligible(
@@ -195,7 +318,11 @@ std::unique_ptr<FlatColumnReader> FlatColumnReader::MakeIfEligible(
   try {
     const parquet::ColumnDescriptor& column = *row_group.metadata()->schema()->Column(leaf);
     if (column.max_repetition_level() != 0 || column.path()->ToDotVector().size() != 1) return nullptr;
-    if (!HasNoNulls(column, *row_group.metadata()->ColumnChunk(leaf))) return nullptr;
+    const bool no_nulls = HasNoNulls(column, *row_group.metadata()->ColumnChunk(leaf));
+    if (type->id() == arrow::Type::DOUBLE && column.logical_type()->is_decimal()) {
+      return MakeDecimalAsFloat64(row_group, leaf, column, !no_nulls);
+    }
+    if (!no_nulls) return nullptr;
     if (column.physical_type() == parquet::Type::BYTE_ARRAY) {
       auto values = DictionaryValueType(*type, expand);
       if (values == nullptr) return nullptr;

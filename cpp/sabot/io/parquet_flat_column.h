@@ -1,4 +1,5 @@
-// FlatColumnReader: a fast path for flat, fixed-width Parquet columns without nulls.
+// FlatColumnReader: a fast path for flat, fixed-width Parquet columns without nulls, and
+// for INT32/INT64 decimals read as float64.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +34,9 @@ class FlatColumnReader {
   //! is not the column's physical type as stored, or strings with a page that does not
   //! use the dictionary); the caller then reads it with Arrow's reader. A string column
   //! qualifies only when `type` is a dictionary of strings, or when `expand` is set; it
-  //! is read as a dictionary either way (the caller casts).
+  //! is read as a dictionary either way (the caller casts). A decimal column stored as
+  //! INT32 or INT64 qualifies as float64, nulls or not: the values sabot_decimal_to_float64
+  //! gives (see decimal_to_float64.h), never a decimal array in between.
   static std::unique_ptr<FlatColumnReader> MakeIfEligible(
       parquet::RowGroupReader& row_group, int leaf, const std::shared_ptr<arrow::DataType>& type,
       bool expand);

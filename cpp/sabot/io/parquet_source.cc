@@ -3,7 +3,9 @@
 
 #include <algorithm>
 
+#include <arrow/compute/api_scalar.h>
 #include <arrow/compute/cast.h>
+#include <arrow/compute/exec.h>
 #include <arrow/record_batch.h>
 #include <arrow/type.h>
 #include <parquet/arrow/reader.h>
@@ -13,6 +15,8 @@
 #include <parquet/metadata.h>
 #include <parquet/properties.h>
 
+#include "sabot/common/type_names.h"
+#include "sabot/expr/decimal_to_float64.h"
 #include "sabot/io/file_paths.h"
 #include "sabot/io/parquet_flat_column.h"
 #include "sabot/io/source_batch_reader.h"
@@ -124,6 +128,13 @@ std::shared_ptr<arrow::DataType> WithoutViews(const std::shared_ptr<arrow::DataT
   }
 }
 
+// The decimals sabot_decimal_to_float64 takes, read as float64.
+bool IsDecimalAsFloat64(const arrow::DataType& stored, const arrow::DataType& read) {
+  const auto id = stored.id();
+  return read.id() == arrow::Type::DOUBLE &&
+         (id == arrow::Type::DECIMAL32 || id == arrow::Type::DECIMAL64 || id == arrow::Type::DECIMAL128);
+}
+
 std::shared_ptr<arrow::Schema> SchemaWithoutViews(const arrow::Schema& schema) {
   arrow::FieldVector fields;
   for (const auto& f : schema.fields()) fields.push_back(f->WithType(WithoutViews(f->type())));
@@ -136,6 +147,25 @@ Result<std::shared_ptr<arrow::Schema>> ReadSchema(parquet::arrow::FileReader& re
   Status st = reader.GetSchema(&schema);
   if (!st.ok()) return Corrupt(st, path);
   return SchemaWithoutViews(*schema);
+}
+
+// `schema` with the columns `read_as` names as the types it gives them. A decimal column
+// read as float64 is the one conversion there is (see SourceSpec::read_as).
+Result<std::shared_ptr<arrow::Schema>> ApplyReadAs(const arrow::Schema& schema, const arrow::FieldVector& read_as,
+                                                   const std::string& path) {
+  if (!read_as.empty()) ARROW_RETURN_NOT_OK(RegisterDecimalToFloat64());  // for what the flat reader leaves
+  arrow::FieldVector fields = schema.fields();
+  for (const auto& want : read_as) {
+    const int i = schema.GetFieldIndex(want->name());
+    if (i < 0) return Status::Invalid(path, ": read_as names column '", want->name(), "', which is not read");
+    if (!IsDecimalAsFloat64(*fields[static_cast<size_t>(i)]->type(), *want->type())) {
+      return Status::TypeError(path, ": column '", want->name(), "' cannot be read as ", FormatDataType(*want->type()),
+                               ": it is ", FormatDataType(*fields[static_cast<size_t>(i)]->type()),
+                               " (a Parquet source reads only decimal columns as float64)");
+    }
+    fields[static_cast<size_t>(i)] = want;
+  }
+  return arrow::schema(std::move(fields), schema.metadata());
 }
 
 }  // namespace
@@ -156,8 +186,13 @@ Result<std::shared_ptr<ParquetSource>> ParquetSource::Make(const SourceSpec& spe
   ARROW_ASSIGN_OR_RAISE(source->fields_,
                         ResolveColumns(*source->file_schema_, spec.columns, spec.path));
   source->schema_ = SelectFields(*source->file_schema_, source->fields_);
+  ARROW_ASSIGN_OR_RAISE(source->schema_, ApplyReadAs(*source->schema_, spec.read_as, spec.path));
   source->plain_schema_ = source->schema_;
   source->read_file_schema_ = source->file_schema_;
+  for (size_t i = 0; i < source->fields_.size(); ++i) {
+    const auto& field = source->schema_->field(static_cast<int>(i));
+    if (!field->Equals(*source->file_schema_->field(source->fields_[i]))) source->read_as_[source->fields_[i]] = field;
+  }
   return source;
 }
 
@@ -197,6 +232,24 @@ void ParquetSource::ReadDictionaryStringsAsDictionaries(const std::vector<std::s
   }
   schema_ = arrow::schema(std::move(fields));
   read_file_schema_ = arrow::schema(std::move(file_fields));
+}
+
+std::vector<std::shared_ptr<arrow::Field>> ParquetSource::NativeReadTypes() const {
+  std::vector<std::shared_ptr<arrow::Field>> out;
+  auto reader = OpenParquet(paths_.front());
+  if (!reader.ok()) return out;  // Splits() and Open() report the error
+  const auto& manifest = (*reader)->manifest();
+  const parquet::SchemaDescriptor& columns = *(*reader)->parquet_reader()->metadata()->schema();
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    const auto& field = plain_schema_->field(static_cast<int>(i));
+    const auto& schema_field = manifest.schema_fields[static_cast<size_t>(fields_[i])];
+    if (!schema_field.is_leaf() || !IsDecimalAsFloat64(*field->type(), *arrow::float64())) continue;
+    const auto physical = columns.Column(schema_field.column_index)->physical_type();
+    if (physical == parquet::Type::INT32 || physical == parquet::Type::INT64) {
+      out.push_back(arrow::field(field->name(), arrow::float64()));
+    }
+  }
+  return out;
 }
 
 std::string ParquetSource::ToString() const {
@@ -250,6 +303,10 @@ class RowGroupBatches : public arrow::RecordBatchReader {
         continue;
       }
       const auto& read_field = batches_->schema()->field(next_read++);
+      if (IsDecimalAsFloat64(*read_field->type(), *file_order_fields[i]->type())) {
+        fields.push_back(file_order_fields[i]);
+        continue;
+      }
       auto type = read_field->type();
       if (i < expand.size() && expand[i] && type->id() == arrow::Type::DICTIONARY) {
         type = static_cast<const arrow::DictionaryType&>(*type).value_type();
@@ -293,7 +350,12 @@ class RowGroupBatches : public arrow::RecordBatchReader {
         column = read->column(next_read++);
       }
       const auto& want = schema_->field(static_cast<int>(i))->type();
-      if (!column->type()->Equals(*want)) {
+      if (IsDecimalAsFloat64(*column->type(), *want)) {
+        // A decimal read as float64 that the flat reader did not take (fixed-size binary,
+        // say) converts as the plan's cast would have.
+        ARROW_ASSIGN_OR_RAISE(auto converted, arrow::compute::CallFunction(kDecimalToFloat64, {column}));
+        column = converted.make_array();
+      } else if (!column->type()->Equals(*want)) {
         ARROW_ASSIGN_OR_RAISE(column, arrow::compute::Cast(*column, want));
       }
       columns.push_back(std::move(column));
@@ -373,9 +435,10 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
   for (int f : sorted) {
     const auto& field = manifest.schema_fields[f];
     file_order_fields.push_back(schema->field(f));
+    if (auto read_as = read_as_.find(f); read_as != read_as_.end()) file_order_fields.back() = read_as->second;
     expand.push_back(field.is_leaf() && std::count(expanded.begin(), expanded.end(), field.column_index) > 0);
     flat.push_back(field.is_leaf() ? FlatColumnReader::MakeIfEligible(*row_group_reader, field.column_index,
-                                                                      schema->field(f)->type(), expand.back())
+                                                                      file_order_fields.back()->type(), expand.back())
                                    : nullptr);
     if (flat.back() == nullptr) CollectLeaves(field, &leaves);
   }

@@ -1,6 +1,7 @@
 // ParquetSource: Parquet files, one split per (file, row group), with column projection.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,6 +42,10 @@ class ParquetSource : public Source {
   //! keeps the one the plan sees. Call before Splits() and Open().
   void ReadDictionaryStringsAsDictionaries(const std::vector<std::string>& except,
                                            const std::vector<std::string>& tested = {});
+  //! The projected decimal columns the first file stores as INT32 or INT64, as float64:
+  //! FlatColumnReader decodes those straight into doubles. (Fixed-size binary decimals
+  //! are read as float64 too when asked, but no faster than cast after reading.)
+  std::vector<std::shared_ptr<arrow::Field>> NativeReadTypes() const override;
   //! The projected schema with plain strings, whatever ReadDictionaryStringsAsDictionaries changed.
   const std::shared_ptr<arrow::Schema>& plain_schema() const { return plain_schema_; }
 
@@ -56,6 +61,8 @@ class ParquetSource : public Source {
   std::vector<int> fields_;                // projected top-level field indices
   std::shared_ptr<arrow::Schema> read_file_schema_;  // file_schema_ as read (see ReadDictionaryStringsAsDictionaries)
   std::vector<int> dictionary_leaves_;     // leaf columns read as dictionaries
+  //! Projected fields read as another type (SourceSpec::read_as), by file field index.
+  std::map<int, std::shared_ptr<arrow::Field>> read_as_;
 
   // Footers read by Splits(), so opening each row group does not parse the footer again.
   std::mutex footers_mutex_;

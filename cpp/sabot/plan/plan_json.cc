@@ -42,6 +42,7 @@ Result<json> SourceToJson(const SourceSpec& spec) {
       json out{{"op", "source"}, {"format", ToString(spec.format)}, {"path", spec.path}};
       if (spec.schema) out["schema"] = SchemaToJson(*spec.schema);
       if (!spec.columns.empty()) out["columns"] = spec.columns;
+      if (!spec.read_as.empty()) out["read_as"] = SchemaToJson(arrow::Schema(spec.read_as));
       if (spec.format == FileFormat::kCsv) {
         out["csv"] = {{"delimiter", std::string(1, spec.csv.delimiter)}, {"header", spec.csv.header}};
       }
@@ -456,6 +457,10 @@ Result<SourceSpec> SourceFromJson(const Obj& node, const PlanReadOptions& option
       if (!c.is_string()) return Status::Invalid(node.At("columns"), ": expected column names");
       spec.columns.push_back(c.get<std::string>());
     }
+  }
+  if (node.Has("read_as")) {
+    ARROW_ASSIGN_OR_RAISE(auto read_as, SchemaFromJson(node.Raw("read_as"), node.At("read_as")));
+    spec.read_as = read_as->fields();
   }
   if (node.Has("csv")) {
     ARROW_ASSIGN_OR_RAISE(auto csv, Obj::Of(node.Raw("csv"), node.At("csv")));

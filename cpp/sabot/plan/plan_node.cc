@@ -1,6 +1,10 @@
 // Describing plan nodes, copying them over new inputs, and explaining plans.
 #include "sabot/plan/plan_node.h"
 
+#include <arrow/type.h>
+
+#include "sabot/common/type_names.h"
+
 namespace sabot {
 
 std::string_view ToString(PlanKind kind) {
@@ -124,6 +128,11 @@ std::string SourceNode::DescribeSource() const {
     case SourceSpec::Kind::kFile: {
       std::string out = "Source " + std::string(sabot::ToString(spec.format)) + " " + spec.path;
       if (!spec.columns.empty()) out += " columns=[" + JoinNames(spec.columns) + "]";
+      if (!spec.read_as.empty()) {
+        std::vector<std::string> read_as;
+        for (const auto& f : spec.read_as) read_as.push_back(f->name() + ": " + FormatDataType(*f->type()));
+        out += " read_as=[" + JoinNames(read_as) + "]";
+      }
       if (spec.schema) out += " schema=explicit";
       return out;
     }

@@ -72,6 +72,11 @@ struct SourceSpec {
   std::string path;  //!< a file, a directory (all its files) or a glob ("data/*.csv")
   std::shared_ptr<arrow::Schema> schema;  //!< explicit schema; null means infer
   std::vector<std::string> columns;       //!< read only these (empty: all)
+  //! Columns read as another type than the file's: the source yields the field's type
+  //! where the plan would otherwise cast after reading (the optimizer sets these, see
+  //! optimizer/cast_at_source.h). Parquet only: a decimal column as float64, the values
+  //! sabot_decimal_to_float64 gives.
+  std::vector<std::shared_ptr<arrow::Field>> read_as;
   CsvOptions csv;
 
   // kGenerator

@@ -25,15 +25,35 @@ bool IsFileSource(const PlanNode& node) {
          static_cast<const SourceNode&>(node).spec.kind == SourceSpec::Kind::kFile;
 }
 
+bool HasCast(const PlanNode& node) {
+  if (node.kind() == PlanKind::kWithColumns) {
+    for (const auto& c : static_cast<const WithColumnsNode&>(node).columns) {
+      if (c.expr.kind() == Expr::Kind::kCall && c.expr.function() == "cast") return true;
+    }
+  }
+  for (const auto& input : node.inputs()) {
+    if (HasCast(*input)) return true;
+  }
+  return false;
+}
+
+bool IsParquetFile(const PlanNode& node) {
+  if (node.kind() != PlanKind::kSource) return false;
+  const SourceSpec& spec = static_cast<const SourceNode&>(node).spec;
+  return spec.kind == SourceSpec::Kind::kFile && spec.format == FileFormat::kParquet;
+}
+
 }  // namespace
 
 PlanFacts GatherPlanFacts(const PlanNode& root) {
   PlanFacts facts;
   const PlanNode& body = root.kind() == PlanKind::kSink ? *root.input() : root;
   // Join ordering needs sizes (bounded plans); projection pushdown needs the schemas of
-  // file sources, which are read (and decoded) column by column.
+  // file sources, which are read (and decoded) column by column, and the cast-at-source
+  // rule what their Parquet sources read natively.
   const bool joins = IsBounded(body) && Has(body, [](const PlanNode& n) { return n.kind() == PlanKind::kJoin; });
   if (!joins && !Has(body, IsFileSource)) return facts;
+  const bool casts = HasCast(body);
   SinkOutput output;
   auto lowered = LowerPlanWithSink(body, [&](const std::shared_ptr<arrow::Schema>& schema) {
     SinkSpec count;
@@ -42,11 +62,13 @@ PlanFacts GatherPlanFacts(const PlanNode& root) {
   });
   if (!lowered.ok()) return facts;
   facts.schemas = std::move(lowered->schemas);
+  for (const auto& [node, source] : lowered->sources) {
+    if (casts && IsParquetFile(*node)) facts.read_types[node] = source->NativeReadTypes();
+  }
   if (!IsBounded(body)) return facts;  // sizes only for bounded plans, as the join rules expect
   for (const auto& [node, source] : lowered->sources) {
-    if (node->kind() != PlanKind::kSource) continue;
+    if (!IsParquetFile(*node)) continue;
     const SourceSpec& spec = static_cast<const SourceNode&>(*node).spec;
-    if (spec.kind != SourceSpec::Kind::kFile || spec.format != FileFormat::kParquet) continue;
     auto splits = source->Splits();
     if (!splits.ok()) continue;
     int64_t rows = 0;

@@ -3,6 +3,8 @@
 // scale and magnitude, nulls and slices; and a cast of a decimal column binds to it.
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <vector>
 #include <string>
 #include <random>
 
@@ -108,6 +110,65 @@ TEST(DecimalToFloat64, ACastOfADecimalColumnBindsToIt) {
   auto to_float32 = Bind(Cast(Expr::Column("price"), arrow::float32()), schema);
   ASSERT_TRUE(to_float32.ok()) << to_float32.status();
   EXPECT_EQ(to_float32->arrow_expr().call()->function_name, "cast");
+}
+
+}  // namespace
+}  // namespace sabot
+
+namespace sabot {
+namespace {
+
+// UnscaledToFloat64, which readers of unscaled integers use, gives the kernel's doubles
+// bit for bit: at the edges of its packed path (2^51), of the fast path (2^53) and of
+// int64, at every scale including those without an exact power of ten, in runs of every
+// length (the packed path takes two values a step).
+TEST(DecimalToFloat64, UnscaledIntegersConvertAsTheKernel) {
+  ASSERT_TRUE(RegisterDecimalToFloat64().ok());
+  constexpr int64_t k51 = int64_t{1} << 51, k53 = int64_t{1} << 53;
+  std::vector<int64_t> edges = {0, 1, -1, 7, k51 - 1, k51, k51 + 1, k53 - 1, k53, k53 + 1,
+                                std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()};
+  for (size_t i = 0, n = edges.size(); i < n; ++i) {
+    if (edges[i] != std::numeric_limits<int64_t>::min()) edges.push_back(-edges[i]);
+  }
+  for (int32_t scale : {0, 2, 9, 18, 22, 23, 30}) {
+    arrow::Decimal128Builder builder(arrow::decimal128(38, scale));
+    for (int64_t v : edges) ASSERT_TRUE(builder.Append(arrow::Decimal128(v)).ok());
+    auto decimals = builder.Finish().ValueOrDie();
+    auto cast = cp::CallFunction(kDecimalToFloat64, {decimals}).ValueOrDie().make_array();
+    const auto& expected = static_cast<const arrow::DoubleArray&>(*cast);
+    const UnscaledToFloat64 convert(scale);
+    for (size_t first = 0; first < edges.size(); ++first) {
+      for (size_t length : {size_t{1}, size_t{2}, size_t{3}, edges.size() - first}) {
+        if (first + length > edges.size()) continue;
+        std::vector<double> got(length);
+        convert.Convert(edges.data() + first, static_cast<int64_t>(length), got.data());
+        for (size_t i = 0; i < length; ++i) {
+          const double want = expected.Value(static_cast<int64_t>(first + i));
+          EXPECT_EQ(std::memcmp(&got[i], &want, sizeof want), 0)
+              << "scale " << scale << " value " << edges[first + i] << ": " << got[i] << " vs " << want;
+        }
+      }
+    }
+    // A long run within 2^51, all on the packed path.
+    std::mt19937_64 random(static_cast<uint64_t>(scale));
+    std::vector<int64_t> within(1001);
+    for (auto& v : within) v = static_cast<int64_t>(random() % (2 * static_cast<uint64_t>(k51))) - k51;
+    arrow::Decimal128Builder within_builder(arrow::decimal128(38, scale));
+    for (int64_t v : within) ASSERT_TRUE(within_builder.Append(arrow::Decimal128(v)).ok());
+    auto within_cast =
+        cp::CallFunction(kDecimalToFloat64, {within_builder.Finish().ValueOrDie()}).ValueOrDie().make_array();
+    const auto& within_expected = static_cast<const arrow::DoubleArray&>(*within_cast);
+    std::vector<double> within_got(within.size());
+    convert.Convert(within.data(), static_cast<int64_t>(within.size()), within_got.data());
+    for (size_t i = 0; i < within.size(); ++i) {
+      const double want = within_expected.Value(static_cast<int64_t>(i));
+      ASSERT_EQ(std::memcmp(&within_got[i], &want, sizeof want), 0) << "scale " << scale << " value " << within[i];
+    }
+    std::vector<int32_t> small = {0, 1, -1, std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min()};
+    std::vector<double> got(small.size());
+    convert.Convert(small.data(), static_cast<int64_t>(small.size()), got.data());
+    for (size_t i = 0; i < small.size(); ++i) EXPECT_EQ(got[i], convert(small[i])) << "scale " << scale;
+  }
 }
 
 }  // namespace

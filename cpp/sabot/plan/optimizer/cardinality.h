@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <arrow/type_fwd.h>
 
@@ -21,6 +22,8 @@ struct PlanFacts {
   std::map<const PlanNode*, std::shared_ptr<arrow::Schema>> schemas;
   //! Rows of each file source whose count its metadata holds, by path.
   std::map<std::string, int64_t> file_rows;
+  //! The columns each source node reads natively as another type (Source::NativeReadTypes).
+  std::map<const PlanNode*, std::vector<std::shared_ptr<arrow::Field>>> read_types;
 };
 
 //! Estimates how many rows nodes produce. Unknown (nullopt) where a source's size is

@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "sabot/plan/optimizer/cast_at_source.h"
 #include "sabot/plan/optimizer/filter_pushdown.h"
 #include "sabot/plan/optimizer/join_build_side.h"
 #include "sabot/plan/optimizer/join_filter_pushdown.h"
@@ -47,8 +48,16 @@ class Optimizer {
       out = facts_ && !IsChangelogJoin(join) ? ChooseBuildSide(join, std::move(inputs), *facts_, *estimates_)
                        : WithInputs(join, std::move(inputs));
       out = ReapplyColumns(std::move(out), lifted);
+    } else if (node.kind() == PlanKind::kWithColumns && facts_) {
+      out = ReadCastsAtSource(static_cast<const WithColumnsNode&>(node), inputs.front(), facts_->read_types);
     } else {
       out = WithInputs(node, std::move(inputs));
+    }
+    // A source copied over keeps what it reads natively, which the rules above it look up.
+    if (node.kind() == PlanKind::kSource && facts_) {
+      if (auto native = facts_->read_types.find(&node); native != facts_->read_types.end()) {
+        facts_->read_types[out.get()] = native->second;
+      }
     }
     rewritten_[&node] = out;
     // Every rule keeps a node's output schema, so the rewritten node has the same one:

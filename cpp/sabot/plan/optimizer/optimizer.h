@@ -11,7 +11,8 @@ namespace sabot {
 //! defines one), computed with less work. The result is a new plan; subtrees `root`
 //! shares stay shared. A copy of `root` when no rule applies.
 //! With `facts` (schemas and source sizes of `root`, see GatherPlanFacts in runtime/)
-//! the cost-based rules run too: the build side of hash joins (join_build_side.h).
+//! the rules that need types or sizes run too: the build side of hash joins
+//! (join_build_side.h), and decimal casts read at their Parquet source (cast_at_source.h).
 PlanPtr OptimizePlan(const PlanNode& root, const PlanFacts* facts = nullptr);
 
 }  // namespace sabot

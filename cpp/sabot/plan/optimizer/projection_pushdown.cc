@@ -70,6 +70,20 @@ class Pushdown {
     auto schema = schemas_.find(&node);
     if (schema != schemas_.end()) return schema->second->field_names();
     switch (node.kind()) {
+      case PlanKind::kSource: {
+        // A source an earlier rule remade (a type read differently: read_as) has the
+        // column names of the one it replaced, which reads the same file and columns.
+        const SourceSpec& spec = static_cast<const SourceNode&>(node).spec;
+        for (const auto& [other, schema] : schemas_) {
+          if (other->kind() != PlanKind::kSource) continue;
+          const SourceSpec& same = static_cast<const SourceNode&>(*other).spec;
+          if (same.kind == spec.kind && same.format == spec.format && same.path == spec.path &&
+              same.columns == spec.columns) {
+            return schema->field_names();
+          }
+        }
+        return std::nullopt;
+      }
       case PlanKind::kFilter:
       case PlanKind::kSort:
       case PlanKind::kTopK:
