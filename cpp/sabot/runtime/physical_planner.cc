@@ -80,6 +80,9 @@ class Lowering {
   //! Source nodes lower to `source` instead of opening a new source.
   void UseSource(std::shared_ptr<Source> source) { source_override_ = std::move(source); }
 
+  //! Decodes every dictionary key before aggregating: schemas as the plan has them.
+  void DecodeEveryKey() { leave_keys_encoded_ = false; }
+
   //! Lowers as if for `consumer`, the node over what is lowered next (see LeaveKeysEncoded).
   void LowerFor(const PlanNode& consumer) { LeaveKeysEncoded(consumer); }
 
@@ -249,6 +252,7 @@ class Lowering {
   // that filter (LowerFilter decides, knowing how the source reads them) while its
   // input is lowered. Not under a memory budget: spilling partitions plain keys only.
   void LeaveKeysEncoded(const PlanNode& node) {
+    if (!leave_keys_encoded_) return;
     if (node.kind() != PlanKind::kAggregate || !IsBounded(*node.input())) return;
     if (options_.memory != nullptr && !options_.memory->unlimited()) return;
     const auto& aggregate = static_cast<const AggregateNode&>(node);
@@ -461,6 +465,7 @@ class Lowering {
     std::vector<std::string> keys;
   };
   std::map<const PlanNode*, KeysLeftEncoded> keys_left_encoded_;  // by filter, see LeaveKeysEncoded
+  bool leave_keys_encoded_ = true;
   const PlanNode* replaced_ = nullptr;
   Operator* replacement_ = nullptr;
 };
@@ -624,6 +629,7 @@ Result<std::map<const PlanNode*, std::shared_ptr<arrow::Schema>>> ResolveSchemas
   ARROW_RETURN_NOT_OK(CheckIsSink(root));
   LoweredPlan out;
   Lowering lowering(&out);
+  lowering.DecodeEveryKey();  // explain shows the plan's types, not how keys are read
   ARROW_ASSIGN_OR_RAISE(auto child, lowering.Lower(*root.input()));
   out.schemas[&root] = child.schema;
   return std::move(out.schemas);

@@ -25,7 +25,8 @@ struct LoweredPlan {
   std::map<const PlanNode*, std::shared_ptr<Source>> sources;
   //! Aggregates whose input carries some keys still dictionary-encoded (as read from
   //! Parquet): they group them so and output them decoded (HashAggregateState::Make's
-  //! decode_dictionary_keys), so schemas[] shows dictionaries below them.
+  //! decode_dictionary_keys), so schemas[] shows dictionaries below them (the types
+  //! the operators pass; ResolveSchemas gives the plan's).
   std::set<const PlanNode*> aggregates_decoding_keys;
 };
 
