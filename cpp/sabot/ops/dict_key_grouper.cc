@@ -2,6 +2,8 @@
 // radix into one code per row, codes mapped to dense group ids.
 #include "sabot/ops/dict_key_grouper.h"
 
+#include "sabot/ops/mapping_grouper.h"
+
 #include <algorithm>
 #include <functional>
 #include <string>
@@ -22,7 +24,7 @@ namespace cp = arrow::compute;
 
 namespace {
 
-constexpr uint32_t kEmpty = UINT32_MAX;
+constexpr uint32_t kEmpty = MappingGrouper::kNoGroup;
 
 // Codes below 2^16 map through a direct array (256 KiB at most); once the product of
 // the keys' domains passes that, codes go through a hash table of value-id tuples. The
@@ -409,7 +411,7 @@ class SmallIntegerDomain final : public KeyDomain {
   std::vector<uint16_t> bits_by_id_;
 };
 
-class DictKeyGrouper final : public cp::Grouper {
+class DictKeyGrouper final : public MappingGrouper {
  public:
   DictKeyGrouper(const std::vector<std::shared_ptr<arrow::DataType>>& key_types, bool decode) {
     for (const auto& type : key_types) {
@@ -428,16 +430,6 @@ class DictKeyGrouper final : public cp::Grouper {
     for (auto& domain : domains_) domain->Reset();
     ResetGroups();
     return Status::OK();
-  }
-
-  Result<arrow::Datum> Consume(const cp::ExecSpan& batch, int64_t offset, int64_t length) override {
-    return Map(batch, offset, length, /*insert=*/true);
-  }
-  Result<arrow::Datum> Lookup(const cp::ExecSpan& batch, int64_t offset, int64_t length) override {
-    return Map(batch, offset, length, /*insert=*/false);
-  }
-  Status Populate(const cp::ExecSpan& batch, int64_t offset, int64_t length) override {
-    return Map(batch, offset, length, /*insert=*/true).status();
   }
 
   Result<cp::ExecBatch> GetUniques() override {
@@ -463,7 +455,7 @@ class DictKeyGrouper final : public cp::Grouper {
     num_groups_ = 0;
   }
 
-  Result<arrow::Datum> Map(const cp::ExecSpan& batch, int64_t offset, int64_t length, bool insert) {
+  Result<arrow::Datum> Map(const cp::ExecSpan& batch, int64_t offset, int64_t length, bool insert) override {
     if (batch.num_values() != static_cast<int>(domains_.size())) return Bug("got the wrong number of keys");
     for (int k = 0; k < batch.num_values(); ++k) {
       if (!batch[k].is_array()) return Bug("takes key arrays");
@@ -477,22 +469,12 @@ class DictKeyGrouper final : public cp::Grouper {
     if (insert) Fit();
     ARROW_ASSIGN_OR_RAISE(auto out, arrow::AllocateBuffer(length * sizeof(uint32_t)));
     auto* ids = reinterpret_cast<uint32_t*>(out->mutable_data());
-    int64_t missing = 0;
     if (insert && slots_.empty()) {
       ConsumeDirect(length, ids);
     } else {
-      for (int64_t i = 0; i < length; ++i) {
-        ids[i] = FindRow(i, insert);
-        missing += ids[i] == kEmpty;
-      }
+      for (int64_t i = 0; i < length; ++i) ids[i] = FindRow(i, insert);
     }
-    std::shared_ptr<arrow::Buffer> id_validity;
-    if (missing > 0) {  // Lookup: absent keys are null ids
-      ARROW_ASSIGN_OR_RAISE(id_validity, arrow::AllocateBitmap(length));
-      for (int64_t i = 0; i < length; ++i) arrow::bit_util::SetBitTo(id_validity->mutable_data(), i, ids[i] != kEmpty);
-    }
-    return arrow::Datum(arrow::ArrayData::Make(arrow::uint32(), length, {std::move(id_validity), std::move(out)},
-                                               missing));
+    return GroupIds(std::move(out), length);
   }
 
   // The hot path: every key's value ids are in range, so codes index the direct array.
