@@ -233,10 +233,11 @@ class DictionaryDomain final : public KeyDomain {
     bool out_of_range = false;
     if (!has_nulls) {
       if (entries == 0) return length == 0 ? Status::OK() : Status::Invalid("dictionary index out of range");
+      // Branch-free: an index out of range reads the last entry and fails the batch.
       for (int64_t i = 0; i < length; ++i) {
         const auto index = static_cast<uint64_t>(indices[i]);
         out_of_range |= index >= entries;
-        ids[i] = entry_ids[index < entries ? index : 0];
+        ids[i] = entry_ids[std::min(index, entries - 1)];
       }
     } else {
       const uint8_t* validity = column.buffers[0].data;
