@@ -20,6 +20,11 @@ that one DuckDB's on the same files; a mismatch fails the run.
 speed-up(n) = time(1 thread) / time(n threads) over the three queries together;
 efficiency(n) = speed-up(n) / n.
 
+Peer: DuckDB runs the same three queries (its SQL above) on the same files at the same
+thread counts (``SET threads``), alternating counts the same way; its speed-up and
+efficiency show what the machine allows a mature engine (memory bandwidth, clock drop
+with all cores busy), so Sabot's figure can be read against it.
+
 Keyed window: a keyed tumbling window (60 s, by ``key``, 1K keys) over 10M generator rows
 at scale 1 (``--scale`` scales it): the keyed exchange, each key group owned by one
 thread. Every thread count's answer must equal the 1-thread answer, and the 1-thread
@@ -165,6 +170,41 @@ def duckdb_answer(sql: str, lineitem: Path, orders: Path) -> pa.Table:
     return result.read_all() if hasattr(result, "read_all") else result
 
 
+def duckdb_scaling(counts: list[int], repeats: int, lineitem: Path, orders: Path) -> dict[tuple[str, int], float]:
+    """DuckDB's median seconds per (query, thread count) on the same files."""
+    samples: dict[tuple[str, int], list[float]] = {}
+    connections = {t: duckdb.connect() for t in counts}
+    for t, con in connections.items():
+        con.execute(f"SET threads={t}")
+    for name, (_, sql) in QUERIES.items():
+        text = sql.format(lineitem=lineitem, orders=orders)
+        connections[counts[0]].sql(text).fetchall()  # warm-up
+        for _ in range(repeats):
+            for t in counts:
+                start = time.perf_counter()
+                connections[t].sql(text).fetchall()
+                samples.setdefault((name, t), []).append(time.perf_counter() - start)
+    return {key: statistics.median(values) for key, values in samples.items()}
+
+
+def print_scaling(engine: str, medians: dict[tuple[str, int], float], counts: list[int]) -> float:
+    """The per-count table and per-query speed-ups; returns the efficiency at the last count."""
+    print(f"\n{engine}")
+    print(f"{'threads':>7} " + " ".join(f"{n + ' s':>9}" for n in QUERIES) + f" {'speed-up':>9} {'efficiency':>10}")
+    base = sum(medians[(n, counts[0])] for n in QUERIES)
+    efficiency = 1.0
+    for t in counts:
+        total = sum(medians[(n, t)] for n in QUERIES)
+        speedup = base / total
+        efficiency = speedup / t
+        print(f"{t:>7} " + " ".join(f"{medians[(n, t)]:>9.3f}" for n in QUERIES)
+              + f" {speedup:>9.2f} {efficiency:>10.2f}")
+    for name in QUERIES:
+        per = [f"{t}:{medians[(name, counts[0])] / medians[(name, t)]:.2f}x" for t in counts]
+        print(f"  {name:<5} speed-up by threads " + " ".join(per))
+    return efficiency
+
+
 def timed(query, lineitem: Path, orders: Path) -> tuple[float, pa.Table]:
     start = time.perf_counter()
     table = query(lineitem, orders).collect()
@@ -271,18 +311,9 @@ def main() -> int:
         for t in counts:
             medians[(name, t)] = statistics.median(samples[t])
 
-    print(f"\n{'threads':>7} " + " ".join(f"{n + ' s':>9}" for n in QUERIES) + f" {'speed-up':>9} {'efficiency':>10}")
-    base = sum(medians[(n, 1)] for n in QUERIES)
-    efficiency = 1.0
-    for t in counts:
-        total = sum(medians[(n, t)] for n in QUERIES)
-        speedup = base / total
-        efficiency = speedup / t
-        print(f"{t:>7} " + " ".join(f"{medians[(n, t)]:>9.3f}" for n in QUERIES)
-              + f" {speedup:>9.2f} {efficiency:>10.2f}")
-    for name in QUERIES:
-        per = [f"{t}:{medians[(name, 1)] / medians[(name, t)]:.2f}x" for t in counts]
-        print(f"  {name:<5} speed-up by threads " + " ".join(per))
+    efficiency = print_scaling("sabot", medians, counts)
+    peer_efficiency = print_scaling("duckdb (peer, same queries and files)",
+                                    duckdb_scaling(counts, args.repeats, lineitem, orders), counts)
 
     keyed_window_scaling(int(10_000_000 * args.scale), counts, args.repeats, failures)
 
@@ -292,6 +323,7 @@ def main() -> int:
     if failures:
         print("\n".join(failures), file=sys.stderr)
         return 1
+    print(f"peer: duckdb threads={counts[-1]} efficiency={peer_efficiency:.2f}")
     print(f"scaling threads={counts[-1]} efficiency={efficiency:.2f} small_input_overhead={overhead:.2f}")
     return 0
 

@@ -1,10 +1,15 @@
-// CSV file sink on arrow::csv::MakeCSVWriter.
+// CSV file sink: Sabot's CsvEncoder where it has every column's type, else
+// arrow::csv::MakeCSVWriter; both write the same text.
 #include "sabot/io/csv_sink.h"
 
 #include <arrow/csv/writer.h>
+#include <arrow/io/interfaces.h>
 #include <arrow/ipc/writer.h>
+#include <arrow/memory_pool.h>
 #include <arrow/record_batch.h>
 #include <arrow/type.h>
+
+#include "sabot/io/csv_encoder.h"
 
 namespace sabot {
 namespace {
@@ -25,18 +30,23 @@ class CsvSink final : public FileSink {
                                  field->type()->ToString(), ", which CSV cannot hold");
       }
     }
-    auto options = arrow::csv::WriteOptions::Defaults();
-    options.include_header = true;
-    ARROW_ASSIGN_OR_RAISE(writer_,
-                          arrow::csv::MakeCSVWriter(std::move(stream), input_schema(), options));
-    return Status::OK();
+    stream_ = std::move(stream);
+    if (!CsvEncoder::Supports(*input_schema())) return ArrowWriter(/*header=*/true).status();
+    return stream_->Write(CsvEncoder::Header(*input_schema()));
   }
 
   Status WriteBatch(const arrow::RecordBatch& batch) override {
-    return writer_->WriteRecordBatch(batch);
+    if (writer_ == nullptr) {
+      auto text = CsvEncoder::Encode(batch, arrow::default_memory_pool());
+      if (text.ok()) return stream_->Write(*text);
+      // A date outside years 0000-9999: Arrow's writer formats such batches (the header
+      // is written already).
+    }
+    ARROW_ASSIGN_OR_RAISE(auto* writer, ArrowWriter(/*header=*/false));
+    return writer->WriteRecordBatch(batch);
   }
 
-  Status FinishFormat() override { return writer_->Close(); }
+  Status FinishFormat() override { return writer_ == nullptr ? Status::OK() : writer_->Close(); }
 
  private:
   static bool IsCsvWritable(const arrow::DataType& type) {
@@ -56,6 +66,17 @@ class CsvSink final : public FileSink {
     }
   }
 
+  // Arrow's writer on the same stream, made the first time a batch needs it.
+  Result<arrow::ipc::RecordBatchWriter*> ArrowWriter(bool header) {
+    if (writer_ == nullptr) {
+      auto options = arrow::csv::WriteOptions::Defaults();
+      options.include_header = header;
+      ARROW_ASSIGN_OR_RAISE(writer_, arrow::csv::MakeCSVWriter(stream_, input_schema(), options));
+    }
+    return writer_.get();
+  }
+
+  std::shared_ptr<arrow::io::OutputStream> stream_;
   std::shared_ptr<arrow::ipc::RecordBatchWriter> writer_;
 };
 

@@ -20,6 +20,9 @@
 #include <arrow/util/checked_cast.h>
 #include <arrow/util/float16.h>
 
+#include "sabot/common/civil_date.h"
+#include "sabot/exec/event_time.h"  // FloorDiv
+
 namespace sabot {
 namespace {
 
@@ -74,25 +77,15 @@ void AppendDigits(int64_t value, int width, std::string* out) {
   out->append(buf, end);
 }
 
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
-//! "YYYY-MM-DD" for days since 1970-01-01 (proleptic Gregorian, H. Hinnant's algorithm).
+//! "YYYY-MM-DD" for days since 1970-01-01.
 void AppendDate(int64_t days, std::string* out) {
-  days += 719468;
-  const int64_t era = FloorDiv(days, 146097);
-  const int64_t doe = days - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t year = yoe + era * 400 + (month <= 2);
-  if (year < 0) out->push_back('-');
-  AppendDigits(year < 0 ? -year : year, 4, out);
+  const CivilDate date = CivilFromDays(days);
+  if (date.year < 0) out->push_back('-');
+  AppendDigits(date.year < 0 ? -date.year : date.year, 4, out);
   out->push_back('-');
-  AppendDigits(month, 2, out);
+  AppendDigits(date.month, 2, out);
   out->push_back('-');
-  AppendDigits(day, 2, out);
+  AppendDigits(date.day, 2, out);
 }
 
 //! "hh:mm:ss" plus `digits` fraction digits, for a time of day in 1/10^digits seconds.

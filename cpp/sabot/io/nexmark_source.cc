@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -87,7 +88,8 @@ class Event {
   Event(const StreamKeys& keys, int64_t n) : keys_(keys), n_(n) {}
   uint64_t Rand(uint64_t stream, uint64_t below) const { return Below(keys_.Hash(n_, stream), below); }
   // Prices spread over 6 orders of magnitude, in cents, as in the benchmark.
-  int64_t Price(uint64_t stream) const { return NexmarkPrice(Unit(keys_.Hash(n_, stream))); }
+  int64_t Price(uint64_t stream) const { return NexmarkPrice(PriceUnit(stream)); }
+  double PriceUnit(uint64_t stream) const { return Unit(keys_.Hash(n_, stream)); }
   // A person among the active ones at this event (0-based).
   int64_t SomePerson() const {
     const int64_t last = LastPerson(n_);
@@ -188,12 +190,13 @@ class NexmarkReader : public SplitReader {
       const auto channel = static_cast<uint8_t>(e.Rand(kCategory, kChannels.size()));
       auction[i] = a + kFirstAuctionId;
       bidder[i] = b + kFirstPersonId;
-      price[i] = e.Price(kPrice);
+      price[i] = std::bit_cast<int64_t>(e.PriceUnit(kPrice));  // NexmarkPrices below makes it a price
       time[i] = TimeOf(n);
       channels_[static_cast<size_t>(i)] = channel;
       channel_bytes += static_cast<int64_t>(kChannels[channel].size());
       url_bytes += static_cast<int64_t>(kUrls[channel].size());
     }
+    NexmarkPrices(price, rows);
     ARROW_ASSIGN_OR_RAISE(auto channel_column, PickedStrings(kChannels, channel_bytes));
     ARROW_ASSIGN_OR_RAISE(auto url_column, PickedStrings(kUrls, url_bytes));
     ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> no_offsets, arrow::AllocateBuffer((rows + 1) * 4, pool));
@@ -351,19 +354,30 @@ struct PowersOfTen {
   double whole[7];
 };
 
-}  // namespace
-
-int64_t NexmarkPrice(double unit) {
+const PowersOfTen& Powers() {
   static const PowersOfTen powers;
-  // The table lands within 1e-14 (relative) of 10^(6 unit) * 100, as pow does, so the two
-  // round to the same integer unless that value lies within 1e-12 (relative) of a half;
-  // there, pow decides, so prices never change.
+  return powers;
+}
+
+// The table lands within 1e-14 (relative) of 10^(6 unit) * 100, as pow does, so the two
+// round to the same integer unless that value lies within 1e-12 (relative) of a half;
+// there, pow decides, so prices never change.
+inline int64_t PriceOf(const PowersOfTen& powers, double unit) {
   const double exponent = unit * 6.0;
   const double fast = powers.Of(exponent) * 100.0;
   const auto whole = static_cast<int64_t>(fast);  // fast >= 100: truncation is floor
   const double from_half = fast - (static_cast<double>(whole) + 0.5);
-  if (std::abs(from_half) > fast * 1e-12) return from_half > 0 ? whole + 1 : whole;
+  if (std::abs(from_half) > fast * 1e-12) [[likely]] return from_half > 0 ? whole + 1 : whole;
   return std::llround(std::pow(10.0, exponent) * 100.0);
+}
+
+}  // namespace
+
+int64_t NexmarkPrice(double unit) { return PriceOf(Powers(), unit); }
+
+void NexmarkPrices(int64_t* prices, int64_t count) {
+  const PowersOfTen& powers = Powers();
+  for (int64_t i = 0; i < count; ++i) prices[i] = PriceOf(powers, std::bit_cast<double>(prices[i]));
 }
 
 std::shared_ptr<arrow::Schema> NexmarkSource::TableSchema(NexmarkOptions::Table table) {

@@ -14,6 +14,11 @@ namespace sabot {
 //! for every input.
 int64_t NexmarkPrice(double unit);
 
+//! NexmarkPrice over a column in place: prices[i] holds the bits of a unit (a double) on
+//! entry and its price on return. One loop of independent rows, so the prices' long
+//! chains of dependent multiplications overlap instead of stalling the generator's loop.
+void NexmarkPrices(int64_t* prices, int64_t count);
+
 //! Splits are ranges of ~1M event numbers (every event is a pure function of its number
 //! and the seed), so a bounded run reads them in parallel; an unbounded one is one split.
 class NexmarkSource : public Source {

@@ -480,6 +480,31 @@ bool AsKeyedStep(const PlanNode& node, KeyedExchangeShape* shape) {
   return !shape->keys.empty();  // no key: a single owner would hold everything
 }
 
+// The computed columns right under the keyed step (WithColumns nodes, from path[first]
+// down) are computed by the owners after the exchange rather than shipped: Nexmark
+// q15/q16's count(where=) inputs are six such columns over one price, and the routing
+// copy of nullable columns is the costly kind. Stops at a node that computes a key (the
+// routing needs it below) and when every column is shipped anyway (reads empty). Updates
+// shape->reads to what the hoisted nodes and the keyed step read below them; returns the
+// index in `path` of the new `below`.
+size_t OwnersComputeColumnsFrom(const std::vector<const PlanNode*>& path, size_t first, KeyedExchangeShape* shape) {
+  size_t below = first;
+  while (!shape->reads.empty() && path[below]->kind() == PlanKind::kWithColumns) {
+    const auto& with = static_cast<const WithColumnsNode&>(*path[below]);
+    bool computes_key = false;
+    for (const auto& c : with.columns) {
+      computes_key |= std::find(shape->keys.begin(), shape->keys.end(), c.name) != shape->keys.end();
+    }
+    if (computes_key) break;
+    for (const auto& c : with.columns) shape->reads.erase(c.name);
+    for (const auto& c : with.columns) {
+      for (auto& name : c.expr.ColumnRefs()) shape->reads.insert(std::move(name));
+    }
+    ++below;
+  }
+  return below;
+}
+
 }  // namespace
 
 std::optional<KeyedExchangeShape> FindKeyedExchange(const PlanNode& body, const LoweredPlan& lowered) {
@@ -498,7 +523,6 @@ std::optional<KeyedExchangeShape> FindKeyedExchange(const PlanNode& body, const 
     const PlanNode* node = path[i];
     if (IsStatelessStep(node->kind())) continue;
     if (!AsKeyedStep(*node, &shape)) return std::nullopt;
-    shape.below = path[i + 1];
     // Its late rows come from every owner's copy of the window, with whole input rows.
     if (i > 0 && path[i - 1]->kind() == PlanKind::kLateRows) {
       shape.keyed_top = path[i - 1];
@@ -506,6 +530,7 @@ std::optional<KeyedExchangeShape> FindKeyedExchange(const PlanNode& body, const 
     } else {
       shape.keyed_top = node;
     }
+    shape.below = path[OwnersComputeColumnsFrom(path, i + 1, &shape)];
     break;
   }
   if (shape.keyed == nullptr) return std::nullopt;

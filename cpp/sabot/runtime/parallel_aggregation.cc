@@ -3,6 +3,7 @@
 #include "sabot/runtime/parallel_aggregation.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -143,30 +144,58 @@ class MergeLane {
   std::thread thread_;  // last: it starts once the members above exist
 };
 
-// Parallel aggregation whose merge runs on lanes too (see ParallelAggregationOptions): each
-// split's partial state is split by key hash into one part per lane.
+// A split's partial state with at least this many groups starts the merge lanes. Below
+// it the calling thread merges every partial at once: TPC-H Q1's four groups went to 16
+// lanes per split on 16 threads, and 33 threads (workers, lanes, this one) woke each
+// other on 16 cores for nothing.
+constexpr int64_t kLaneGroups = 4096;
+
+// Parallel aggregation whose merge runs on lanes too, once partial states are large (see
+// ParallelAggregationOptions): each split's partial state is then split by key hash into
+// one part per lane. Until then this thread merges whole partials, in split order.
 Status RunMergeLanes(const ParallelAggregationOptions& options, Source& source, const SourceSplits& splits,
                      std::vector<Worker>& workers, const HashAggregateState& prototype, size_t window,
                      MorselProgress& progress, Operator& downstream, ExecutorStats* stats) {
   // As many lanes as threads: the merge of many groups is then as parallel as the rest.
   const int parts = options.threads;
-  std::vector<std::unique_ptr<MergeLane>> lanes;
-  for (int p = 0; p < parts; ++p) {
-    ARROW_ASSIGN_OR_RAISE(auto total, prototype.MakeEmpty());
-    lanes.push_back(std::make_unique<MergeLane>(std::move(total), window));
-  }
   using Parts = std::vector<std::unique_ptr<HashAggregateState>>;
+  ARROW_ASSIGN_OR_RAISE(std::unique_ptr<HashAggregateState> total, prototype.MakeEmpty());
+  std::vector<std::unique_ptr<MergeLane>> lanes;
+  // Set once the lanes run: workers then split their partials themselves, in parallel.
+  std::atomic<bool> workers_split{false};
+  // Lanes continue from what was merged here: each starts with its part of `total`.
+  auto start_lanes = [&]() -> Status {
+    ARROW_ASSIGN_OR_RAISE(Parts seeds, total->SplitByKeyHash(parts));
+    total.reset();
+    for (auto& seed : seeds) lanes.push_back(std::make_unique<MergeLane>(std::move(seed), window));
+    workers_split.store(true, std::memory_order_relaxed);
+    return Status::OK();
+  };
   Status run = RunSplitsInOrder<Parts>(
                    splits.size(), options.threads, window, options.cancel, progress,
                    [&](size_t index, int w) -> Result<Parts> {
                      ARROW_ASSIGN_OR_RAISE(auto state, ReadPartial(prototype, workers[static_cast<size_t>(w)], source,
                                                                    splits, index, progress, options.cancel));
-                     return state->SplitByKeyHash(parts);
+                     if (workers_split.load(std::memory_order_relaxed)) return state->SplitByKeyHash(parts);
+                     Parts whole;
+                     whole.push_back(std::move(state));
+                     return whole;
                    },
-                   // In split order, so each lane merges its part of the splits in order too.
-                   [&](size_t, Parts split_parts) -> Result<bool> {
+                   // In split order, so the total and then each lane merge the splits in order.
+                   [&](size_t, Parts got) -> Result<bool> {
+                     if (lanes.empty()) {
+                       if (got.front()->num_groups() < kLaneGroups) {
+                         ARROW_RETURN_NOT_OK(total->Merge(*got.front()));
+                         return true;
+                       }
+                       ARROW_RETURN_NOT_OK(start_lanes());
+                     }
+                     // A whole partial read before the lanes started is split here.
+                     if (got.size() == 1 && parts > 1) {
+                       ARROW_ASSIGN_OR_RAISE(got, got.front()->SplitByKeyHash(parts));
+                     }
                      for (int p = 0; p < parts; ++p) {
-                       if (!lanes[static_cast<size_t>(p)]->Push(std::move(split_parts[static_cast<size_t>(p)]))) {
+                       if (!lanes[static_cast<size_t>(p)]->Push(std::move(got[static_cast<size_t>(p)]))) {
                          return false;  // that lane failed; Finish reports its error
                        }
                      }
@@ -177,6 +206,9 @@ Status RunMergeLanes(const ParallelAggregationOptions& options, Source& source, 
   stats->source_batches = progress.batches.load();
   std::vector<std::shared_ptr<arrow::RecordBatch>> result;
   Status merged;
+  if (lanes.empty() && run.ok()) {
+    ARROW_ASSIGN_OR_RAISE(result, total->Finalize());
+  }
   for (auto& lane : lanes) {  // every lane is finished (and joined) even after an error
     auto batches = lane->Finish();
     if (!batches.ok()) {

@@ -8,6 +8,9 @@
 #include <sstream>
 
 #include <arrow/array.h>
+#include <arrow/csv/writer.h>
+#include <arrow/io/memory.h>
+#include <arrow/table.h>
 #include <arrow/json/from_string.h>
 #include <arrow/record_batch.h>
 #include <arrow/type.h>
@@ -195,6 +198,50 @@ TEST_F(SinkFileTest, BatchAfterEndOfStreamIsAnInternalError) {
   EXPECT_FALSE(sink->Push(0, Message::EndOfStream()).ok());
   // The committed file stays.
   EXPECT_EQ(Read(dir_ / "out.csv"), "\"x\"\n");
+}
+
+}  // namespace
+}  // namespace sabot
+
+namespace sabot {
+namespace {
+
+// Sabot's CSV encoder writes the batches it can; a batch with a date past year 9999 and
+// a schema it has no encoding for go through Arrow's writer. The file is the same text
+// Arrow's writer alone makes.
+class CsvSinkEncoderTest : public SinkFileTest {
+ protected:
+  std::string WriteAll(const std::shared_ptr<arrow::Schema>& schema, const arrow::RecordBatchVector& batches) {
+    schema_ = schema;
+    const fs::path path = dir_ / "out.csv";
+    auto sink = Make(path.string());
+    for (const auto& batch : batches) EXPECT_TRUE(sink->Push(0, Message::Batch(batch)).ok());
+    EXPECT_TRUE(sink->Push(0, Message::EndOfStream()).ok());
+    return Read(path);
+  }
+  static std::string ArrowOnly(const std::shared_ptr<arrow::Schema>& schema, const arrow::RecordBatchVector& batches) {
+    auto sink = arrow::io::BufferOutputStream::Create().ValueOrDie();
+    auto table = arrow::Table::FromRecordBatches(schema, batches).ValueOrDie();
+    EXPECT_TRUE(arrow::csv::WriteCSV(*table, arrow::csv::WriteOptions::Defaults(), sink.get()).ok());
+    return sink->Finish().ValueOrDie()->ToString();
+  }
+};
+
+TEST_F(CsvSinkEncoderTest, FallsBackToArrowPerBatchAndPerSchema) {
+  auto dates = arrow::schema({arrow::field("d", arrow::date32()), arrow::field("s", arrow::utf8())});
+  auto batch = [&](const char* days, const char* strings) {
+    auto d = arrow::json::ArrayFromJSONString(arrow::date32(), days).ValueOrDie();
+    auto s = arrow::json::ArrayFromJSONString(arrow::utf8(), strings).ValueOrDie();
+    return arrow::RecordBatch::Make(dates, d->length(), {d, s});
+  };
+  const arrow::RecordBatchVector mixed = {batch("[0, null]", R"(["a\"b", null])"), batch("[3000000]", R"(["far"])"),
+                                          batch("[1]", R"([""])")};
+  EXPECT_EQ(WriteAll(dates, mixed), ArrowOnly(dates, mixed));
+
+  auto floats = arrow::schema({arrow::field("f", arrow::float64())});
+  auto f = arrow::json::ArrayFromJSONString(arrow::float64(), "[1.5, null, 1e20]").ValueOrDie();
+  const arrow::RecordBatchVector plain = {arrow::RecordBatch::Make(floats, 3, {f})};
+  EXPECT_EQ(WriteAll(floats, plain), ArrowOnly(floats, plain));
 }
 
 }  // namespace

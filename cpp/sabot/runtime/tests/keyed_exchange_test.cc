@@ -134,6 +134,40 @@ TEST(KeyedExchange, SlidingWindowOverTwoKeysAndAProjectionAboveMatchesOneThread)
   ExpectSameOnEveryThreadCount(plan, 40 * 8 * 300);
 }
 
+// Columns computed right under the window (count(where=) inputs) are computed by the
+// owners: only what they and the window read crosses the exchange. A computed key stays
+// with the producers, which route by it.
+TEST(KeyedExchange, OwnersComputeTheColumnsRightUnderTheWindow) {
+  std::vector<AggregateSpec> aggregates = ExactAggregates();
+  aggregates.push_back({AggregateFunction::kCount, "big_id", "big"});
+  auto plan = Stream::Generate(Bounded(200'000, 1'500, 40))
+                  .WithColumn("big_id", IfElse(col("value") > lit(0.5), col("id"), Expr::Literal(arrow::MakeNullScalar(arrow::int64()))))
+                  .WindowAggregate(Tumbling(kSecond), {"key"}, aggregates)
+                  .Collect();
+  SinkOutput output;
+  auto lowered = LowerPlan(*plan, &output);
+  ASSERT_TRUE(lowered.ok()) << lowered.status();
+  auto shape = FindKeyedExchange(*plan->input(), *lowered);
+  ASSERT_TRUE(shape.has_value());
+  EXPECT_EQ(shape->below->kind(), PlanKind::kSource);
+  EXPECT_EQ(shape->reads, (std::set<std::string>{"id", "key", "ts", "value"}));
+  auto rows = ExpectSameOnEveryThreadCount(plan, 40 * 90);
+  ASSERT_NE(rows, nullptr);
+  auto big = arrow::compute::Sum(rows->GetColumnByName("big")).ValueOrDie();
+  EXPECT_GT(big.scalar_as<arrow::Int64Scalar>().value, 50'000);
+
+  auto keyed_by_computed = Stream::Generate(Bounded(20'000, 1'500, 40))
+                               .WithColumn("bucket", col("key") + lit(int64_t{1}))
+                               .WindowAggregate(Tumbling(kSecond), {"bucket"}, ExactAggregates())
+                               .Collect();
+  auto lowered_too = LowerPlan(*keyed_by_computed, &output);
+  ASSERT_TRUE(lowered_too.ok()) << lowered_too.status();
+  auto kept = FindKeyedExchange(*keyed_by_computed->input(), *lowered_too);
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->below->kind(), PlanKind::kWithColumns);
+  ExpectSameOnEveryThreadCount(keyed_by_computed, 40 * 10);
+}
+
 TEST(KeyedExchange, SessionWindowMatchesOneThread) {
   WindowSpec w;
   w.kind = WindowSpec::Kind::kSession;

@@ -208,6 +208,29 @@ TEST(ParallelAggregate, ManyGroupsMergeOnLanesExactly) {
   }
 }
 
+// Few groups per split first (merged whole on the calling thread), then many (the merge
+// lanes start mid-run from what was merged so far): the same groups and, per group, the
+// same merge order at every thread count from 2 on.
+TEST(ParallelAggregate, MergeLanesStartMidRunFromTheTotalSoFar) {
+  auto table = Table(600'000);
+  arrow::Int64Builder g;  // 10 values in the first third, then unique per row
+  for (int64_t i = 0; i < table->num_rows(); ++i) ASSERT_TRUE(g.Append(i < 200'000 ? i % 10 : i).ok());
+  table = *table->AddColumn(4, arrow::field("g", arrow::int64()), std::make_shared<arrow::ChunkedArray>(*g.Finish()));
+  auto plan = Stream::FromTable(table, "t").Aggregate({"g"}, AllAggregates("x", "v", "s")).Sort({{"g", true}}).Collect();
+  ASSERT_NE(ParallelAggregateOf(*plan), nullptr);
+  auto one = RunWith(plan, 1);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_EQ((*one)->num_rows(), 10 + 400'000);
+  auto two = RunWith(plan, 2);
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  ExpectClose(**one, **two, 2);
+  for (int threads : {3, 8}) {
+    auto got = RunWith(plan, threads);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_TRUE((*got)->Equals(**two)) << threads << " threads";
+  }
+}
+
 // An overflow that only the merge of one group's partial states sees fails the job with
 // the same error at every thread count (on a merge lane when there are several).
 TEST(ParallelAggregate, GroupSumOverflowInTheMergeFails) {
