@@ -214,9 +214,17 @@ TEST(DictKeyGrouper, GroupsAsArrowsGrouperOnDecodedKeys) {
   std::mt19937 rng(11);
   for (int trial = 0; trial < 20; ++trial) {
     const int keys = 1 + trial % 3;
+    // Every fourth trial adds a boolean and a 16-bit key (as they are on both sides).
+    const bool small_integers = trial % 4 == 3;
     std::vector<std::shared_ptr<arrow::DataType>> types(keys, type);
-    auto ours = *MakeDictKeyGrouper(types, true);
     std::vector<arrow::TypeHolder> plain_types(keys, arrow::utf8());
+    if (small_integers) {
+      for (const auto& small : {arrow::boolean(), arrow::int16()}) {
+        types.push_back(small);
+        plain_types.emplace_back(small);
+      }
+    }
+    auto ours = *MakeDictKeyGrouper(types, true);
     auto arrows = *cp::Grouper::Make(plain_types);
     std::map<uint32_t, uint32_t> ours_to_arrows;
     for (int batch = 0; batch < 5; ++batch) {
@@ -235,6 +243,19 @@ TEST(DictKeyGrouper, GroupsAsArrowsGrouperOnDecodedKeys) {
         encoded.emplace_back(column);
         decoded.push_back(*cp::Cast(column, arrow::utf8()));
       }
+      if (small_integers) {
+        arrow::BooleanBuilder flags;
+        arrow::Int16Builder numbers;
+        for (int i = 0; i < rows; ++i) {
+          ASSERT_TRUE((rng() % 20 == 0 ? flags.AppendNull() : flags.Append(rng() % 2 == 0)).ok());
+          ASSERT_TRUE((rng() % 20 == 0 ? numbers.AppendNull()
+                                       : numbers.Append(static_cast<int16_t>(rng() % 7) - 3)).ok());
+        }
+        for (const auto& column : {*flags.Finish(), *numbers.Finish()}) {
+          encoded.emplace_back(column);
+          decoded.emplace_back(column);
+        }
+      }
       auto our_ids = Ids(ours->Consume(cp::ExecSpan(cp::ExecBatch(encoded, rows))));
       auto arrow_ids = Ids(arrows->Consume(cp::ExecSpan(cp::ExecBatch(decoded, rows))));
       for (int i = 0; i < rows; ++i) {
@@ -246,7 +267,7 @@ TEST(DictKeyGrouper, GroupsAsArrowsGrouperOnDecodedKeys) {
     ASSERT_EQ(ours_to_arrows.size(), ours->num_groups());
     auto our_uniques = *ours->GetUniques();
     auto arrow_uniques = *arrows->GetUniques();
-    for (int k = 0; k < keys; ++k) {
+    for (size_t k = 0; k < types.size(); ++k) {
       auto mine = our_uniques.values[k].make_array();
       auto theirs = arrow_uniques.values[k].make_array();
       ASSERT_TRUE(mine->type()->Equals(*theirs->type()));
