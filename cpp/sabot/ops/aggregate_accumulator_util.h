@@ -43,6 +43,27 @@ inline void ForEachValid(const arrow::ArraySpan& values, int64_t length, F&& f) 
                                        });
 }
 
+//! With few groups consecutive rows mostly update the same group, and each update waits
+//! for the previous one's store to that slot: a dependency through memory of ~10 cycles a
+//! row (TPC-H Q1: 4 groups, 5.9M rows, 8 aggregates). Accumulators of up to kLaneGroups
+//! groups then fold a batch into kLanes copies of their state, row i into copy i %
+//! kLanes, whose updates are independent and overlap, and add the copies up after it.
+inline constexpr uint32_t kLaneGroups = 16;
+inline constexpr int kLanes = 4;
+
+//! kLanes copies of one value per group (zero), for a batch's rows.
+template <typename T>
+struct Lanes {
+  T& at(int64_t row, uint32_t group) { return lanes[row & (kLanes - 1)][group]; }
+  //! Adds every copy into `into` (num_groups values), lane by lane.
+  void AddTo(T* into, uint32_t num_groups) const {
+    for (uint32_t g = 0; g < num_groups; ++g) {
+      for (int l = 0; l < kLanes; ++l) into[g] += lanes[l][g];
+    }
+  }
+  T lanes[kLanes][kLaneGroups] = {};
+};
+
 //! A validity bitmap from one byte per group (nonzero = valid); nullptr when all valid.
 Result<std::shared_ptr<arrow::Buffer>> BitmapFromBytes(const std::vector<uint8_t>& valid,
                                                        int64_t* null_count);

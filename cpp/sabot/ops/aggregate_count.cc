@@ -18,6 +18,12 @@ class CountAccumulator final : public AccumulatorBase {
   Status Consume(const arrow::ArraySpan* values, const uint32_t* group_ids, int64_t length) override {
     int64_t* counts = counts_.data();
     if (count_rows_ || !MayHaveNulls(*values)) {
+      if (num_groups_ <= kLaneGroups) {
+        Lanes<int64_t> lanes;
+        for (int64_t i = 0; i < length; ++i) ++lanes.at(i, group_ids[i]);
+        lanes.AddTo(counts, num_groups_);
+        return Status::OK();
+      }
       for (int64_t i = 0; i < length; ++i) ++counts[group_ids[i]];
       return Status::OK();
     }

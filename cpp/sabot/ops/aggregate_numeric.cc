@@ -95,6 +95,16 @@ class FloatingSum final : public AccumulatorBase {
     const In* in = values->GetValues<In>(1);
     double* sums = sums_.data();
     uint8_t* seen = seen_.data();
+    if (num_groups_ <= kLaneGroups) {
+      Lanes<double> lanes;
+      ForEachValid(*values, length, [&](int64_t i) {
+        const uint32_t g = group_ids[i];
+        lanes.at(i, g) += static_cast<double>(in[i]);
+        seen[g] = 1;
+      });
+      lanes.AddTo(sums, num_groups_);
+      return Status::OK();
+    }
     ForEachValid(*values, length, [&](int64_t i) {
       const uint32_t g = group_ids[i];
       sums[g] += static_cast<double>(in[i]);
@@ -151,6 +161,18 @@ class Mean final : public AccumulatorBase {
     const In* in = values->GetValues<In>(1);
     Sum* sums = sums_.data();
     int64_t* counts = counts_.data();
+    if (num_groups_ <= kLaneGroups) {
+      Lanes<Sum> sum_lanes;
+      Lanes<int64_t> count_lanes;
+      ForEachValid(*values, length, [&](int64_t i) {
+        const uint32_t g = group_ids[i];
+        sum_lanes.at(i, g) += static_cast<Sum>(in[i]);
+        ++count_lanes.at(i, g);
+      });
+      sum_lanes.AddTo(sums, num_groups_);
+      count_lanes.AddTo(counts, num_groups_);
+      return Status::OK();
+    }
     ForEachValid(*values, length, [&](int64_t i) {
       const uint32_t g = group_ids[i];
       sums[g] += static_cast<Sum>(in[i]);

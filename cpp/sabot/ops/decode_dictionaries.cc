@@ -10,8 +10,13 @@ Result<std::shared_ptr<arrow::RecordBatch>> DecodeDictionariesOperator::Transfor
     const std::shared_ptr<arrow::RecordBatch>& batch) {
   SABOT_CHECK(batch->num_columns() == output_schema()->num_fields());
   arrow::ArrayVector columns = batch->columns();
-  for (auto& column : columns) {
-    if (column->type_id() != arrow::Type::DICTIONARY) continue;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    auto& column = columns[c];
+    // A dictionary column the output keeps (group keys, see LeaveKeysEncoded) stays as it is.
+    if (column->type_id() != arrow::Type::DICTIONARY ||
+        output_schema()->field(static_cast<int>(c))->type()->id() == arrow::Type::DICTIONARY) {
+      continue;
+    }
     const auto& dict = static_cast<const arrow::DictionaryArray&>(*column);
     // Bounds-checked: the indices come from a file.
     ARROW_ASSIGN_OR_RAISE(auto plain, arrow::compute::Take(*dict.dictionary(), *dict.indices()));

@@ -11,7 +11,8 @@ namespace sabot {
 //! copies the strings of the surviving rows only.
 class DecodeDictionariesOperator final : public BatchTransform {
  public:
-  //! `plain`: the input schema with every dictionary field replaced by its value type.
+  //! `plain`: the input schema with the dictionary fields to decode replaced by their
+  //! value type (a dictionary field left as it is passes through).
   explicit DecodeDictionariesOperator(std::shared_ptr<arrow::Schema> plain) : BatchTransform(std::move(plain)) {}
   std::string_view name() const override { return "DecodeDictionaries"; }
 

@@ -1,6 +1,7 @@
 // HashAggregateState (group table + accumulators, mergeable) and the operator that
 // feeds it and emits the result at EndOfStream.
 #include "sabot/ops/hash_aggregate.h"
+#include "sabot/ops/dict_key_grouper.h"
 #include "sabot/ops/int_key_grouper.h"
 
 #include <algorithm>
@@ -26,6 +27,10 @@ namespace sabot {
 struct HashAggregateState::Layout {
   std::shared_ptr<arrow::Schema> input;
   std::vector<int> key_columns;
+  //! The key fields as the output has them: the input's, or a dictionary key's values
+  //! when the aggregate decodes dictionary keys (the plan read them as strings).
+  arrow::FieldVector key_fields;
+  bool decode_dictionary_keys = false;
   std::vector<AggregateSpec> aggregates;
   std::vector<int> aggregate_columns;  // -1 for count_all
   std::shared_ptr<arrow::Schema> output;
@@ -45,12 +50,13 @@ Result<int> ResolveColumn(const arrow::Schema& schema, const std::string& name, 
 }
 
 Result<std::unique_ptr<arrow::compute::Grouper>> MakeGrouper(const arrow::Schema& input,
-                                                             const std::vector<int>& key_columns) {
-  if (key_columns.size() == 1 && IsIntKeyGroupable(*input.field(key_columns[0])->type())) {
-    return MakeIntKeyGrouper(input.field(key_columns[0])->type());
-  }
-  std::vector<arrow::TypeHolder> key_types;
-  for (int k : key_columns) key_types.emplace_back(input.field(k)->type());
+                                                             const std::vector<int>& key_columns,
+                                                             bool decode_dictionary_keys) {
+  std::vector<std::shared_ptr<arrow::DataType>> types;
+  for (int k : key_columns) types.push_back(input.field(k)->type());
+  if (types.size() == 1 && IsIntKeyGroupable(*types[0])) return MakeIntKeyGrouper(types[0]);
+  if (IsDictKeyGroupable(types)) return MakeDictKeyGrouper(std::move(types), decode_dictionary_keys);
+  std::vector<arrow::TypeHolder> key_types(types.begin(), types.end());
   auto grouper = arrow::compute::Grouper::Make(key_types);
   if (!grouper.ok()) {
     std::vector<std::string> described;
@@ -76,17 +82,27 @@ Status CheckColumnType(const arrow::RecordBatch& batch, const arrow::Schema& inp
 
 Result<std::unique_ptr<HashAggregateState>> HashAggregateState::Make(
     const std::shared_ptr<arrow::Schema>& input, const std::vector<std::string>& keys,
-    const std::vector<AggregateSpec>& aggregates) {
+    const std::vector<AggregateSpec>& aggregates, bool decode_dictionary_keys) {
   ARROW_RETURN_NOT_OK(EnsureComputeInitialized());
   auto layout = std::make_shared<Layout>();
   layout->input = input;
   layout->aggregates = aggregates;
-  arrow::FieldVector fields;
+  layout->decode_dictionary_keys = decode_dictionary_keys;
+  std::vector<std::shared_ptr<arrow::DataType>> key_types;
   for (const auto& key : keys) {
     ARROW_ASSIGN_OR_RAISE(int index, ResolveColumn(*input, key, "group key"));
     layout->key_columns.push_back(index);
-    fields.push_back(input->field(index));
+    auto field = input->field(index);
+    key_types.push_back(field->type());
+    if (decode_dictionary_keys && field->type()->id() == arrow::Type::DICTIONARY) {
+      field = field->WithType(static_cast<const arrow::DictionaryType&>(*field->type()).value_type());
+    }
+    layout->key_fields.push_back(std::move(field));
   }
+  if (decode_dictionary_keys && !IsDictKeyGroupable(key_types)) {
+    return Status::Invalid("internal error (a bug in sabot): dictionary keys to decode that DictKeyGrouper cannot group");
+  }
+  arrow::FieldVector fields = layout->key_fields;
   for (auto& spec : layout->aggregates) {
     const std::string display = DisplayName(spec);
     if (spec.output_name.empty()) spec.output_name = display;
@@ -123,7 +139,7 @@ Result<std::unique_ptr<HashAggregateState>> HashAggregateState::MakeFromLayout(
     std::shared_ptr<const Layout> layout) {
   std::unique_ptr<arrow::compute::Grouper> grouper;
   if (!layout->key_columns.empty()) {
-    ARROW_ASSIGN_OR_RAISE(grouper, MakeGrouper(*layout->input, layout->key_columns));
+    ARROW_ASSIGN_OR_RAISE(grouper, MakeGrouper(*layout->input, layout->key_columns, layout->decode_dictionary_keys));
   }
   std::vector<std::unique_ptr<GroupedAccumulator>> accumulators;
   for (size_t a = 0; a < layout->aggregates.size(); ++a) {
@@ -331,7 +347,7 @@ Result<std::vector<uint16_t>> HashAggregateState::GroupKeyGroups(int num_key_gro
   std::vector<std::shared_ptr<arrow::Array>> columns;
   std::vector<int> key_columns;
   for (size_t k = 0; k < layout_->key_columns.size(); ++k) {
-    fields.push_back(layout_->input->field(layout_->key_columns[k]));
+    fields.push_back(layout_->key_fields[k]);
     columns.push_back(uniques.values[k].make_array());
     key_columns.push_back(static_cast<int>(k));
   }
@@ -356,12 +372,12 @@ Result<std::shared_ptr<arrow::RecordBatch>> HashAggregateState::SaveGroups(const
       columns.push_back(taken.make_array());
     }
   } else {
-    for (int k : layout_->key_columns) {
-      ARROW_ASSIGN_OR_RAISE(auto empty, arrow::MakeEmptyArray(layout_->input->field(k)->type()));
+    for (const auto& key : layout_->key_fields) {
+      ARROW_ASSIGN_OR_RAISE(auto empty, arrow::MakeEmptyArray(key->type()));
       columns.push_back(std::move(empty));
     }
   }
-  for (int k : layout_->key_columns) fields.push_back(layout_->input->field(k));
+  fields = layout_->key_fields;
   for (size_t a = 0; a < accumulators_.size(); ++a) {
     ARROW_ASSIGN_OR_RAISE(auto state, accumulators_[a]->SaveState());
     ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(state, indices));
@@ -379,7 +395,7 @@ Result<std::vector<uint32_t>> HashAggregateState::LoadGroups(const arrow::Record
                            " keys and ", accumulators_.size(), " aggregates");
   }
   for (int k = 0; k < num_keys; ++k) {
-    const auto& expected = *layout_->input->field(layout_->key_columns[k])->type();
+    const auto& expected = *layout_->key_fields[k]->type();
     if (!saved.column(k)->type()->Equals(expected)) {
       return Status::TypeError("aggregate state: key column '", saved.schema()->field(k)->name(), "' is ",
                                FormatDataType(*saved.column(k)->type()), ", expected ", FormatDataType(expected));
@@ -415,8 +431,8 @@ Result<std::vector<uint32_t>> HashAggregateState::LoadGroups(const arrow::Record
 
 bool HashAggregateState::CanSplitByKeyHash() const {
   if (layout_->key_columns.empty()) return false;
-  for (int k : layout_->key_columns) {
-    if (!IsSupportedJoinKeyType(*layout_->input->field(k)->type())) return false;
+  for (const auto& key : layout_->key_fields) {
+    if (!IsSupportedJoinKeyType(*key->type())) return false;
   }
   return true;
 }
@@ -539,8 +555,9 @@ Result<Flow> HashAggregateOperator::Push(int port, Message message) {
 Result<std::unique_ptr<Operator>> MakeHashAggregate(const std::shared_ptr<arrow::Schema>& input,
                                                     const std::vector<std::string>& keys,
                                                     const std::vector<AggregateSpec>& aggregates,
-                                                    std::shared_ptr<MemoryBudget> budget) {
-  ARROW_ASSIGN_OR_RAISE(auto state, HashAggregateState::Make(input, keys, aggregates));
+                                                    std::shared_ptr<MemoryBudget> budget,
+                                                    bool decode_dictionary_keys) {
+  ARROW_ASSIGN_OR_RAISE(auto state, HashAggregateState::Make(input, keys, aggregates, decode_dictionary_keys));
   return std::make_unique<HashAggregateOperator>(std::move(state), std::move(budget));
 }
 

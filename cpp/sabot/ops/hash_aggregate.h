@@ -29,10 +29,13 @@ inline constexpr int64_t kMaxAggregateOutputRows = 64 * 1024;
 class HashAggregateState {
  public:
   //! Resolves the columns and checks every aggregate against its input type; errors
-  //! name the column or aggregate at fault.
+  //! name the column or aggregate at fault. `decode_dictionary_keys`: dictionary keys
+  //! are output (and saved, merged, split) as their value type, as if decoded before
+  //! grouping; every key must then be one DictKeyGrouper takes (see IsDictKeyGroupable).
   static Result<std::unique_ptr<HashAggregateState>> Make(const std::shared_ptr<arrow::Schema>& input,
                                                           const std::vector<std::string>& keys,
-                                                          const std::vector<AggregateSpec>& aggregates);
+                                                          const std::vector<AggregateSpec>& aggregates,
+                                                          bool decode_dictionary_keys = false);
   ~HashAggregateState();
 
   //! An empty state of the same layout, e.g. for another worker thread.
@@ -123,7 +126,7 @@ class SpillingAggregation;
 
 //! Groups by `keys` (column names; none = one global group that exists even for empty
 //! input, as SQL's SELECT count(*) FROM t gives one row).
-//! Output schema: the key columns (same types) then one column per aggregate. Emits the
+//! Output schema: the key columns (same types, see decode_dictionary_keys) then one column per aggregate. Emits the
 //! whole result at EndOfStream (in batches of at most 64K rows), then EndOfStream.
 //! Watermarks/barriers are forwarded. Under a memory budget the groups that do not fit
 //! spill to disk (see SpillingAggregation).
@@ -139,10 +142,12 @@ class HashAggregateOperator final : public Operator {
   std::unique_ptr<SpillingAggregation> aggregation_;  // null once the result was emitted
 };
 
-//! `budget`: the job's memory budget; null is unlimited.
+//! `budget`: the job's memory budget; null is unlimited. `decode_dictionary_keys`: see
+//! HashAggregateState::Make.
 Result<std::unique_ptr<Operator>> MakeHashAggregate(const std::shared_ptr<arrow::Schema>& input,
                                                     const std::vector<std::string>& keys,
                                                     const std::vector<AggregateSpec>& aggregates,
-                                                    std::shared_ptr<MemoryBudget> budget = nullptr);
+                                                    std::shared_ptr<MemoryBudget> budget = nullptr,
+                                                    bool decode_dictionary_keys = false);
 
 }  // namespace sabot

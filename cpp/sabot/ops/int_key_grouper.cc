@@ -1,6 +1,8 @@
 // IntKeyGrouper: linear probing over (key, id) slots, doubled at half load.
 #include "sabot/ops/int_key_grouper.h"
 
+#include "sabot/ops/mapping_grouper.h"
+
 #include <arrow/array/data.h>
 #include <arrow/buffer.h>
 #include <arrow/compute/exec.h>
@@ -28,9 +30,9 @@ bool IsIntKeyGroupable(const arrow::DataType& type) {
 
 namespace {
 
-constexpr uint32_t kEmpty = UINT32_MAX;
+constexpr uint32_t kEmpty = MappingGrouper::kNoGroup;
 
-class IntKeyGrouper final : public cp::Grouper {
+class IntKeyGrouper final : public MappingGrouper {
  public:
   explicit IntKeyGrouper(std::shared_ptr<arrow::DataType> type)
       : type_(std::move(type)), width_(type_->byte_width()) {
@@ -42,16 +44,6 @@ class IntKeyGrouper final : public cp::Grouper {
     null_id_ = kEmpty;
     Rehash(1 << 10);
     return Status::OK();
-  }
-
-  Result<arrow::Datum> Consume(const cp::ExecSpan& batch, int64_t offset, int64_t length) override {
-    return Map(batch, offset, length, /*insert=*/true);
-  }
-  Result<arrow::Datum> Lookup(const cp::ExecSpan& batch, int64_t offset, int64_t length) override {
-    return Map(batch, offset, length, /*insert=*/false);
-  }
-  Status Populate(const cp::ExecSpan& batch, int64_t offset, int64_t length) override {
-    return Map(batch, offset, length, /*insert=*/true).status();
   }
 
   Result<cp::ExecBatch> GetUniques() override {
@@ -129,7 +121,7 @@ class IntKeyGrouper final : public cp::Grouper {
     return id;
   }
 
-  Result<arrow::Datum> Map(const cp::ExecSpan& batch, int64_t offset, int64_t length, bool insert) {
+  Result<arrow::Datum> Map(const cp::ExecSpan& batch, int64_t offset, int64_t length, bool insert) override {
     if (batch.num_values() != 1 || !batch[0].is_array()) {
       return Status::Invalid("internal error (a bug in sabot): IntKeyGrouper takes one key array");
     }
@@ -140,7 +132,6 @@ class IntKeyGrouper final : public cp::Grouper {
     const uint8_t* values = keys.buffers[1].data;
     const uint8_t* validity = keys.buffers[0].data;
     const int64_t base = keys.offset + offset;
-    int64_t missing = 0;
     for (int64_t i = 0; i < length; ++i) {
       if (validity != nullptr && !arrow::bit_util::GetBit(validity, base + i)) {
         if (null_id_ == kEmpty && insert) {
@@ -151,15 +142,8 @@ class IntKeyGrouper final : public cp::Grouper {
       } else {
         ids[i] = Find(Load(values, base + i), insert);
       }
-      missing += ids[i] == kEmpty;
     }
-    std::shared_ptr<arrow::Buffer> id_validity;
-    if (missing > 0) {  // Lookup: absent keys are null ids
-      ARROW_ASSIGN_OR_RAISE(id_validity, arrow::AllocateBitmap(length));
-      for (int64_t i = 0; i < length; ++i) arrow::bit_util::SetBitTo(id_validity->mutable_data(), i, ids[i] != kEmpty);
-    }
-    return arrow::Datum(arrow::ArrayData::Make(arrow::uint32(), length, {std::move(id_validity), std::move(out)},
-                                               missing));
+    return GroupIds(std::move(out), length);
   }
 
   std::shared_ptr<arrow::DataType> type_;

@@ -153,7 +153,7 @@ Status RunParallel(const PlanNode& body, const ParallelShape& shape, const Sourc
   std::shared_ptr<Source> source = lowered.sources.at(shape.leaf);
   // More workers than splits would only wait.
   const int workers = static_cast<int>(std::min<size_t>(static_cast<size_t>(options.threads), splits.size()));
-  auto make_chain = [&] { return LowerOperatorChain(*shape.top, source, lower); };
+  auto make_chain = [&] { return LowerOperatorChain(*shape.top, source, lower, shape.aggregate); };
   ExecutorStats run_stats;
   if (shape.aggregate == nullptr && shape.sort == nullptr) {
     MorselExecutor executor({workers, /*max_pending_morsels=*/0, options.cancel, options.ordered});
@@ -174,7 +174,8 @@ Status RunParallel(const PlanNode& body, const ParallelShape& shape, const Sourc
     // sink lowered before (whose own upstream copy is never fed).
     const AggregateNode& aggregate = *shape.aggregate;
     auto prototype =
-        HashAggregateState::Make(lowered.schemas.at(shape.top), aggregate.keys, aggregate.aggregates);
+        HashAggregateState::Make(lowered.schemas.at(shape.top), aggregate.keys, aggregate.aggregates,
+                                 lowered.aggregates_decoding_keys.count(&aggregate) > 0);
     if (!prototype.ok()) {
       (void)sink.Abort();  // lowering the whole plan succeeded, so this is not expected
       return prototype.status();

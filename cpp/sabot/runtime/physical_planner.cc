@@ -9,6 +9,7 @@
 #include "sabot/ops/changelog_aggregate.h"
 #include "sabot/ops/changelog_join.h"
 #include "sabot/ops/decode_dictionaries.h"
+#include "sabot/ops/dict_key_grouper.h"
 #include "sabot/ops/distinct.h"
 #include "sabot/ops/explode.h"
 #include "sabot/ops/hash_aggregate.h"
@@ -78,6 +79,12 @@ class Lowering {
 
   //! Source nodes lower to `source` instead of opening a new source.
   void UseSource(std::shared_ptr<Source> source) { source_override_ = std::move(source); }
+
+  //! Decodes every dictionary key before aggregating: schemas as the plan has them.
+  void DecodeEveryKey() { leave_keys_encoded_ = false; }
+
+  //! Lowers as if for `consumer`, the node over what is lowered next (see LeaveKeysEncoded).
+  void LowerFor(const PlanNode& consumer) { LeaveKeysEncoded(consumer); }
 
   //! `node` lowers to `entry` (whoever pushes into `entry` stands for its output).
   void Replace(const PlanNode* node, Operator* entry) {
@@ -198,7 +205,9 @@ class Lowering {
     }
     if (node.kind() == PlanKind::kLateRows) return LowerLateRows(node);
     SABOT_CHECK(node.kind() != PlanKind::kSink);  // the caller lowers the sink itself
+    LeaveKeysEncoded(node);
     ARROW_ASSIGN_OR_RAISE(auto child, Lower(*node.input()));
+    std::erase_if(keys_left_encoded_, [&](const auto& noted) { return noted.second.aggregate == &node; });
     return Named(node, [&] { return LowerSingleInput(node, child); });
   }
 
@@ -233,6 +242,78 @@ class Lowering {
       out_->schemas[&win] = windowed.schema;
       return Chain(windowed, std::move(late));
     });
+  }
+
+  // Late decoding of group keys: a bounded aggregate whose keys come unchanged from a
+  // filter over a Parquet source, through projections that only pass them on, groups the
+  // keys read as dictionaries as they are (DictKeyGrouper: per dictionary entry, not per
+  // row) and outputs them as their values, the types the plan has. No key string is
+  // copied per row, neither decoding nor grouping. The aggregate's keys are noted for
+  // that filter (LowerFilter decides, knowing how the source reads them) while its
+  // input is lowered. Not under a memory budget: spilling partitions plain keys only.
+  void LeaveKeysEncoded(const PlanNode& node) {
+    if (!leave_keys_encoded_) return;
+    if (node.kind() != PlanKind::kAggregate || !IsBounded(*node.input())) return;
+    if (options_.memory != nullptr && !options_.memory->unlimited()) return;
+    const auto& aggregate = static_cast<const AggregateNode&>(node);
+    const auto& keys = aggregate.keys;
+    auto is_key = [&](const std::string& name) { return std::find(keys.begin(), keys.end(), name) != keys.end(); };
+    for (const auto& spec : aggregate.aggregates) {
+      if (is_key(spec.column)) return;  // an accumulator would read a dictionary
+    }
+    for (const PlanNode* below = node.input().get();; below = below->input().get()) {
+      if (options_.materialized.count(below) > 0 || below == replaced_) return;
+      switch (below->kind()) {
+        case PlanKind::kFilter:
+          keys_left_encoded_[below] = {&aggregate, keys};
+          return;
+        case PlanKind::kWithColumns:
+          for (const auto& column : static_cast<const WithColumnsNode&>(*below).columns) {
+            if (is_key(column.name)) return;
+            for (const auto& ref : column.expr.ColumnRefs()) {
+              if (is_key(ref)) return;
+            }
+          }
+          break;
+        case PlanKind::kProject:
+          // A key may only pass through under its own name.
+          for (const auto& column : static_cast<const ProjectNode&>(*below).columns) {
+            const bool passes = column.expr.kind() == Expr::Kind::kColumn && column.expr.column_name() == column.name;
+            for (const auto& ref : column.expr.ColumnRefs()) {
+              if (is_key(ref) && !passes) return;
+            }
+            if (is_key(column.name) && !passes) return;
+          }
+          break;
+        default:
+          return;
+      }
+    }
+  }
+
+  // The schema the filter over `parquet` decodes its output to: plain, but for the keys
+  // LeaveKeysEncoded noted for `filter` when DictKeyGrouper takes them as read.
+  std::shared_ptr<arrow::Schema> DecodedSchema(const PlanNode& filter, const ParquetSource& parquet) {
+    const auto& plain = parquet.plain_schema();
+    auto noted = keys_left_encoded_.find(&filter);
+    if (noted == keys_left_encoded_.end()) return plain;
+    const auto& read = *parquet.schema();
+    std::vector<std::shared_ptr<arrow::DataType>> types;
+    bool any_dictionary = false;
+    for (const auto& key : noted->second.keys) {
+      const int index = read.GetFieldIndex(key);
+      if (index < 0) return plain;  // not a source column (or ambiguous)
+      types.push_back(read.field(index)->type());
+      any_dictionary = any_dictionary || types.back()->id() == arrow::Type::DICTIONARY;
+    }
+    if (!any_dictionary || !IsDictKeyGroupable(types)) return plain;
+    auto fields = plain->fields();
+    for (const auto& key : noted->second.keys) {
+      const int index = read.GetFieldIndex(key);
+      fields[static_cast<size_t>(index)] = read.field(index);
+    }
+    out_->aggregates_decoding_keys.insert(noted->second.aggregate);
+    return arrow::schema(std::move(fields), plain->metadata());
   }
 
   template <typename Build>
@@ -272,9 +353,12 @@ class Lowering {
     }
     ARROW_ASSIGN_OR_RAISE(auto filter, MakeFilterOverDictionaries(parquet->schema(), node.predicate));
     auto* metrics = options_.metrics ? options_.metrics->Find(&node) : nullptr;
-    filter->SetMetrics(metrics, /*counts_input=*/true, /*counts_output=*/false);
+    auto decoded = DecodedSchema(node, *parquet);
+    const bool decodes = !decoded->Equals(*parquet->schema());
+    filter->SetMetrics(metrics, /*counts_input=*/true, /*counts_output=*/!decodes);
     ARROW_ASSIGN_OR_RAISE(auto filtered, Chain(Lowered{parquet->schema(), child.source, nullptr}, std::move(filter)));
-    auto decoder = std::make_unique<DecodeDictionariesOperator>(parquet->plain_schema());
+    if (!decodes) return filtered;
+    auto decoder = std::make_unique<DecodeDictionariesOperator>(std::move(decoded));
     decoder->SetMetrics(metrics, /*counts_input=*/false, /*counts_output=*/true);
     return Chain(filtered, std::move(decoder));
   }
@@ -319,7 +403,8 @@ class Lowering {
           ARROW_ASSIGN_OR_RAISE(auto op, MakeChangelogAggregate(schema, agg.keys, agg.aggregates));
           return Chain(child, std::move(op));
         }
-        ARROW_ASSIGN_OR_RAISE(auto op, MakeHashAggregate(schema, agg.keys, agg.aggregates, options_.memory));
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeHashAggregate(schema, agg.keys, agg.aggregates, options_.memory,
+                                                         out_->aggregates_decoding_keys.count(&agg) > 0));
         return Chain(child, std::move(op));
       }
       case PlanKind::kKeyedProcess: {
@@ -375,6 +460,12 @@ class Lowering {
   LoweredPlan* out_;
   LowerOptions options_;
   std::shared_ptr<Source> source_override_;
+  struct KeysLeftEncoded {
+    const AggregateNode* aggregate;
+    std::vector<std::string> keys;
+  };
+  std::map<const PlanNode*, KeysLeftEncoded> keys_left_encoded_;  // by filter, see LeaveKeysEncoded
+  bool leave_keys_encoded_ = true;
   const PlanNode* replaced_ = nullptr;
   Operator* replacement_ = nullptr;
 };
@@ -518,10 +609,11 @@ Result<LoweredPlan> LowerPlanInto(const PlanNode& body, Sink* sink, const LowerO
 }
 
 Result<OperatorChain> LowerOperatorChain(const PlanNode& body, std::shared_ptr<Source> source,
-                                         const LowerOptions& options) {
+                                         const LowerOptions& options, const PlanNode* consumer) {
   LoweredPlan out;
   Lowering lowering(&out, options);
   lowering.UseSource(std::move(source));
+  if (consumer != nullptr) lowering.LowerFor(*consumer);
   ARROW_ASSIGN_OR_RAISE(auto tail, lowering.Lower(body));
   OperatorChain chain;
   if (tail.op != nullptr) {
@@ -537,6 +629,7 @@ Result<std::map<const PlanNode*, std::shared_ptr<arrow::Schema>>> ResolveSchemas
   ARROW_RETURN_NOT_OK(CheckIsSink(root));
   LoweredPlan out;
   Lowering lowering(&out);
+  lowering.DecodeEveryKey();  // explain shows the plan's types, not how keys are read
   ARROW_ASSIGN_OR_RAISE(auto child, lowering.Lower(*root.input()));
   out.schemas[&root] = child.schema;
   return std::move(out.schemas);

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 
@@ -22,6 +23,11 @@ struct LoweredPlan {
   std::map<const PlanNode*, std::shared_ptr<arrow::Schema>> schemas;
   //! The source opened for each source node.
   std::map<const PlanNode*, std::shared_ptr<Source>> sources;
+  //! Aggregates whose input carries some keys still dictionary-encoded (as read from
+  //! Parquet): they group them so and output them decoded (HashAggregateState::Make's
+  //! decode_dictionary_keys), so schemas[] shows dictionaries below them (the types
+  //! the operators pass; ResolveSchemas gives the plan's).
+  std::set<const PlanNode*> aggregates_decoding_keys;
 };
 
 //! What the lowered operators share beyond the plan itself.
@@ -100,8 +106,10 @@ Result<std::vector<std::unique_ptr<Operator>>> LowerPlanAbove(const PlanNode& bo
 //! One more copy of the operators of `body` (a ParallelShape's chain up to its `top`),
 //! reading from `source`, the source that lowering `body` already opened: the operator
 //! chain of one more worker thread. `options.built_joins` must hold the chain's joins.
+//! `consumer`: the node the chain feeds (an aggregate may take its keys undecoded, see
+//! LoweredPlan::aggregates_decoding_keys), lowered apart.
 Result<OperatorChain> LowerOperatorChain(const PlanNode& body, std::shared_ptr<Source> source,
-                                         const LowerOptions& options = {});
+                                         const LowerOptions& options = {}, const PlanNode* consumer = nullptr);
 
 //! Lowers everything below the sink (opening sources to learn their schemas, but
 //! creating no output) and returns the schemas by node.

@@ -449,5 +449,86 @@ TEST(HashAggregate, MergingManyRandomPartialsEqualsOneState) {
   ExpectTablesClose(*SortedByKeys(*actual, {"k"}), *SortedByKeys(*expected, {"k"}));
 }
 
+
+// `batch` with its dictionary columns decoded.
+std::shared_ptr<arrow::RecordBatch> Decoded(const std::shared_ptr<arrow::RecordBatch>& batch) {
+  arrow::FieldVector fields;
+  arrow::ArrayVector columns;
+  for (int c = 0; c < batch->num_columns(); ++c) {
+    auto column = batch->column(c);
+    if (column->type_id() == arrow::Type::DICTIONARY) {
+      const auto& values = static_cast<const arrow::DictionaryType&>(*column->type()).value_type();
+      column = arrow::compute::Cast(column, values).ValueOrDie().make_array();
+    }
+    fields.push_back(batch->schema()->field(c)->WithType(column->type()));
+    columns.push_back(column);
+  }
+  return arrow::RecordBatch::Make(arrow::schema(fields), batch->num_rows(), columns);
+}
+
+std::shared_ptr<arrow::Table> Finalized(HashAggregateState& state, const std::vector<std::string>& keys) {
+  auto batches = state.Finalize().ValueOrDie();
+  return SortedByKeys(arrow::Table::FromRecordBatches(state.output_schema(), batches).ValueOrDie(), keys);
+}
+
+// Dictionary keys grouped as read (each batch with its own dictionary) and output
+// decoded give what the decoded keys give, through merging, saving and splitting too.
+TEST(HashAggregate, DecodedDictionaryKeysEqualPlainKeys) {
+  auto dict_type = arrow::dictionary(arrow::int32(), arrow::utf8());
+  auto schema = arrow::schema({arrow::field("k", dict_type), arrow::field("f", arrow::boolean()),
+                               arrow::field("v", arrow::float64())});
+  std::mt19937 rng(5);
+  std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
+  for (int b = 0; b < 4; ++b) {
+    arrow::StringBuilder dictionary;
+    for (int e = 0; e < 3; ++e) ASSERT_TRUE(dictionary.Append(std::string(1, static_cast<char>('a' + (e + b) % 5))).ok());
+    if (b == 2) ASSERT_TRUE(dictionary.AppendNull().ok());
+    arrow::Int32Builder indices;
+    arrow::BooleanBuilder flags;
+    arrow::DoubleBuilder values;
+    for (int i = 0; i < 1000; ++i) {
+      ASSERT_TRUE((rng() % 40 == 0 ? indices.AppendNull() : indices.Append(static_cast<int32_t>(rng() % (b == 2 ? 4 : 3)))).ok());
+      ASSERT_TRUE(flags.Append(rng() % 2 == 0).ok());
+      ASSERT_TRUE(values.Append(static_cast<double>(rng() % 100)).ok());
+    }
+    auto keys = arrow::DictionaryArray::FromArrays(dict_type, *indices.Finish(), *dictionary.Finish()).ValueOrDie();
+    batches.push_back(arrow::RecordBatch::Make(schema, 1000, {keys, *flags.Finish(), *values.Finish()}));
+  }
+  const std::vector<AggregateSpec> specs = {{AF::kSum, "v", "sum"}, {AF::kMean, "v", "mean"}, {AF::kCountAll, "", "n"}};
+  const std::vector<std::string> keys = {"k", "f"};
+  auto plain = HashAggregateState::Make(Decoded(batches[0])->schema(), keys, specs).ValueOrDie();
+  for (const auto& batch : batches) ASSERT_TRUE(plain->Consume(*Decoded(batch)).ok());
+  auto expected = Finalized(*plain, keys);
+
+  auto whole = HashAggregateState::Make(schema, keys, specs, /*decode_dictionary_keys=*/true).ValueOrDie();
+  EXPECT_TRUE(whole->output_schema()->Equals(*expected->schema()));
+  auto first = whole->MakeEmpty().ValueOrDie();
+  auto second = whole->MakeEmpty().ValueOrDie();
+  for (size_t b = 0; b < batches.size(); ++b) {
+    ASSERT_TRUE(whole->Consume(*batches[b]).ok());
+    ASSERT_TRUE((b % 2 ? second : first)->Consume(*batches[b]).ok());
+  }
+  // Saved and loaded, split and merged back: the same groups.
+  auto saved = whole->SaveGroups(std::vector<uint8_t>(whole->num_groups(), 1)).ValueOrDie();
+  auto loaded = whole->MakeEmpty().ValueOrDie();
+  ASSERT_TRUE(loaded->LoadGroups(*saved).ok());
+  ExpectTablesClose(*Finalized(*loaded, keys), *expected);
+  ASSERT_TRUE(whole->CanSplitByKeyHash());
+  auto parts = whole->SplitByKeyHash(3).ValueOrDie();
+  auto rejoined = parts[0]->MakeEmpty().ValueOrDie();
+  for (auto& part : parts) ASSERT_TRUE(rejoined->Merge(*part).ok());
+  ExpectTablesClose(*Finalized(*rejoined, keys), *expected);
+  ASSERT_TRUE(first->Merge(*second).ok());
+  ExpectTablesClose(*Finalized(*first, keys), *expected);
+
+  // Not decoding, the keys stay dictionaries, of the same values.
+  auto encoded = HashAggregateState::Make(schema, keys, specs).ValueOrDie();
+  for (const auto& batch : batches) ASSERT_TRUE(encoded->Consume(*batch).ok());
+  auto results = arrow::Table::FromRecordBatches(encoded->output_schema(), encoded->Finalize().ValueOrDie())
+                     .ValueOrDie()->CombineChunksToBatch().ValueOrDie();
+  EXPECT_TRUE(results->schema()->field(0)->type()->Equals(*dict_type));
+  ExpectTablesClose(*SortedByKeys(arrow::Table::FromRecordBatches({Decoded(results)}).ValueOrDie(), keys), *expected);
+}
+
 }  // namespace
 }  // namespace sabot
