@@ -105,7 +105,6 @@ namespace {
 // Always inlined, so that each caller below compiles it for its own target.
 inline __attribute__((always_inline)) bool DivideWithin2To51Body(const int64_t* values, int64_t count,
                                                                  double divisor, double* out) {
-  using Ints = int64_t __attribute__((vector_size(32)));
   using Unsigned = uint64_t __attribute__((vector_size(32)));
   using Doubles = double __attribute__((vector_size(32)));
   constexpr int64_t kWithin = int64_t{1} << 51;
@@ -113,11 +112,13 @@ inline __attribute__((always_inline)) bool DivideWithin2To51Body(const int64_t* 
   constexpr double kMagic = 6755399441055744.0;
   Unsigned outside = {};
   for (int64_t i = 0; i + 4 <= count; i += 4) {
-    Ints v;
+    // Unsigned lanes: the additions wrap for values outside (then discarded), where signed
+    // ones would overflow.
+    Unsigned v;
     std::memcpy(&v, values + i, sizeof v);
     // v + 2^51 in [0, 2^52) unless v is outside: a shift, not a compare, which SSE2 lacks.
-    outside |= reinterpret_cast<Unsigned>(v + kWithin) >> 52;
-    const Ints bits = v + kMagicBits;
+    outside |= (v + static_cast<uint64_t>(kWithin)) >> 52;
+    const Unsigned bits = v + static_cast<uint64_t>(kMagicBits);
     Doubles d;
     std::memcpy(&d, &bits, sizeof d);
     const Doubles q = (d - kMagic) / divisor;
