@@ -17,6 +17,7 @@
 #include <arrow/array.h>
 #include <arrow/memory_pool.h>
 #include <arrow/type.h>
+#include <arrow/type_traits.h>
 #include <arrow/util/bit_util.h>
 
 #include "sabot/common/civil_date.h"
@@ -446,29 +447,13 @@ Result<std::unique_ptr<ColumnCodec>> MakeCodec(const arrow::Array& array) {
 }
 
 bool SupportedType(const arrow::DataType& type) {
-  switch (type.id()) {
-    case arrow::Type::INT8:
-    case arrow::Type::INT16:
-    case arrow::Type::INT32:
-    case arrow::Type::INT64:
-    case arrow::Type::UINT8:
-    case arrow::Type::UINT16:
-    case arrow::Type::UINT32:
-    case arrow::Type::UINT64:
-    case arrow::Type::BOOL:
-    case arrow::Type::STRING:
-    case arrow::Type::LARGE_STRING:
-    case arrow::Type::DATE32:
-    case arrow::Type::TIME32:
-    case arrow::Type::TIME64:
-      return true;
-    case arrow::Type::TIMESTAMP: {
-      const auto& tz = static_cast<const arrow::TimestampType&>(type).timezone();
-      return tz.empty() || IsUtc(tz);  // other zones print local time with an offset
-    }
-    default:
-      return false;
+  const arrow::Type::type id = type.id();
+  if (id == arrow::Type::TIMESTAMP) {
+    const auto& tz = static_cast<const arrow::TimestampType&>(type).timezone();
+    return tz.empty() || IsUtc(tz);  // other zones print local time with an offset
   }
+  return arrow::is_integer(id) || arrow::is_time(id) || id == arrow::Type::BOOL || id == arrow::Type::STRING ||
+         id == arrow::Type::LARGE_STRING || id == arrow::Type::DATE32;
 }
 
 }  // namespace

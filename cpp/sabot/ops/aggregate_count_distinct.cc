@@ -11,6 +11,7 @@
 #include <arrow/compute/api_vector.h>
 #include <arrow/compute/exec.h>
 #include <arrow/compute/row/grouper.h>
+#include <arrow/type_traits.h>
 
 #include "sabot/common/type_names.h"
 #include "sabot/ops/aggregate_accumulator_util.h"
@@ -300,25 +301,7 @@ class IntCountDistinctAccumulator final : public AccumulatorBase {
 
 // The integer-like types whose values are equal exactly when their bits are.
 bool IsBitComparable(const arrow::DataType& type) {
-  switch (type.id()) {
-    case arrow::Type::INT8:
-    case arrow::Type::INT16:
-    case arrow::Type::INT32:
-    case arrow::Type::INT64:
-    case arrow::Type::UINT8:
-    case arrow::Type::UINT16:
-    case arrow::Type::UINT32:
-    case arrow::Type::UINT64:
-    case arrow::Type::DATE32:
-    case arrow::Type::DATE64:
-    case arrow::Type::TIME32:
-    case arrow::Type::TIME64:
-    case arrow::Type::TIMESTAMP:
-    case arrow::Type::DURATION:
-      return true;
-    default:
-      return false;
-  }
+  return arrow::is_integer(type.id()) || arrow::is_temporal(type.id()) || type.id() == arrow::Type::DURATION;
 }
 
 }  // namespace

@@ -25,14 +25,10 @@ bool IsFileSource(const PlanNode& node) {
          static_cast<const SourceNode&>(node).spec.kind == SourceSpec::Kind::kFile;
 }
 
-bool HasCast(const PlanNode& node) {
-  if (node.kind() == PlanKind::kWithColumns) {
-    for (const auto& c : static_cast<const WithColumnsNode&>(node).columns) {
-      if (c.expr.kind() == Expr::Kind::kCall && c.expr.function() == "cast") return true;
-    }
-  }
-  for (const auto& input : node.inputs()) {
-    if (HasCast(*input)) return true;
+bool ComputesACast(const PlanNode& node) {
+  if (node.kind() != PlanKind::kWithColumns) return false;
+  for (const auto& c : static_cast<const WithColumnsNode&>(node).columns) {
+    if (c.expr.kind() == Expr::Kind::kCall && c.expr.function() == "cast") return true;
   }
   return false;
 }
@@ -53,7 +49,7 @@ PlanFacts GatherPlanFacts(const PlanNode& root) {
   // rule what their Parquet sources read natively.
   const bool joins = IsBounded(body) && Has(body, [](const PlanNode& n) { return n.kind() == PlanKind::kJoin; });
   if (!joins && !Has(body, IsFileSource)) return facts;
-  const bool casts = HasCast(body);
+  const bool casts = Has(body, ComputesACast);
   SinkOutput output;
   auto lowered = LowerPlanWithSink(body, [&](const std::shared_ptr<arrow::Schema>& schema) {
     SinkSpec count;
