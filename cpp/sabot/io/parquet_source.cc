@@ -2,6 +2,7 @@
 #include "sabot/io/parquet_source.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <arrow/compute/api_scalar.h>
 #include <arrow/compute/cast.h>
@@ -19,6 +20,7 @@
 #include "sabot/expr/decimal_to_float64.h"
 #include "sabot/io/file_paths.h"
 #include "sabot/io/parquet_flat_column.h"
+#include "sabot/io/parquet_footer_cache.h"
 #include "sabot/io/source_batch_reader.h"
 #include "sabot/io/source_file_split.h"
 #include "sabot/io/source_schema.h"
@@ -80,10 +82,18 @@ std::vector<int> DictionaryPagedLeaves(const parquet::FileMetaData& meta, int ro
   return leaves;
 }
 
-// Opens the footer. Parquet throws from some paths, so exceptions become a Status here.
+// Opens the file with its footer: `footer`, else the one kept for the file (see
+// parquet_footer_cache.h), else parsed and then kept. Parquet throws from some paths, so
+// exceptions become a Status here.
 Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquet(
     const std::string& path, std::shared_ptr<parquet::FileMetaData> footer = nullptr,
     const std::vector<int>& dictionary_leaves = {}) {
+  std::optional<ParquetFileStamp> stamp;
+  if (footer == nullptr) {
+    stamp = StampParquetFile(path);
+    if (stamp) footer = FindParquetFooter(path, *stamp);
+  }
+  const bool parsed_here = footer == nullptr;
   parquet::ArrowReaderProperties props(/*use_threads=*/false);
   for (int leaf : dictionary_leaves) props.set_read_dictionary(leaf, true);
   // Fetch a row group's column chunks in few large reads instead of one per page.
@@ -102,6 +112,7 @@ Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquet(
     builder.properties(props);
     auto reader = builder.Build();
     if (!reader.ok()) return Corrupt(reader.status(), path);
+    if (parsed_here && stamp) KeepParquetFooter(path, *stamp, (*reader)->parquet_reader()->metadata());
     return std::move(reader).ValueUnsafe();
   } catch (const std::exception& e) {
     return Corrupt(Status::IOError(e.what()), path);
@@ -383,6 +394,9 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
   {
     std::lock_guard<std::mutex> lock(footers_mutex_);
     if (auto it = footers_.find(path); it != footers_.end()) footer = it->second;
+  }
+  if (footer == nullptr) {
+    if (auto stamp = StampParquetFile(path)) footer = FindParquetFooter(path, *stamp);
   }
   // Leaves read as dictionaries: those the plan asked for (kept), and those whose pages
   // all use the dictionary in this row group (expanded after reading).

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <parquet/arrow/writer.h>
 
+#include "sabot/io/parquet_footer_cache.h"
 #include "sabot/io/source_factory.h"
 #include "sabot/io/tests/read_all.h"
 
@@ -67,6 +68,59 @@ TEST(ParquetSource, OneSplitPerRowGroupAndValuesRoundTrip) {
   ASSERT_OK_AND_ASSIGN(table, table->CombineChunks());
   ASSERT_OK_AND_ASSIGN(expected, expected->CombineChunks());
   EXPECT_TRUE(table->Equals(*expected)) << table->ToString();
+}
+
+// Footers are parsed once per file version: a second source over the same file finds it
+// kept, and a file rewritten under the same path (and then truncated) is read anew.
+TEST(ParquetSource, KeptFootersFollowTheFileOnDisk) {
+  TempDir dir;
+  const std::string path = dir.File("t.parquet");
+  ASSERT_OK(WriteParquet(path, *TestTable(0, 10), 4));
+  ASSERT_OK_AND_ASSIGN(auto first, MakeSource(ParquetSpec(path)));
+  ASSERT_OK_AND_ASSIGN(auto table, ReadTable(*first));
+  EXPECT_EQ(table->num_rows(), 10);
+  auto stamp = StampParquetFile(path);
+  ASSERT_TRUE(stamp.has_value());
+  auto kept = FindParquetFooter(path, *stamp);
+  ASSERT_NE(kept, nullptr);
+  ASSERT_OK_AND_ASSIGN(auto second, MakeSource(ParquetSpec(path)));
+  ASSERT_OK_AND_ASSIGN(table, ReadTable(*second));
+  EXPECT_EQ(table->num_rows(), 10);
+  EXPECT_EQ(FindParquetFooter(path, *stamp), kept);  // not parsed again
+
+  ASSERT_OK(WriteParquet(path, *TestTable(100, 7), 3));
+  auto new_stamp = StampParquetFile(path);
+  ASSERT_TRUE(new_stamp.has_value());
+  EXPECT_FALSE(*new_stamp == *stamp);
+  EXPECT_EQ(FindParquetFooter(path, *new_stamp), nullptr);
+  ASSERT_OK_AND_ASSIGN(auto third, MakeSource(ParquetSpec(path)));
+  ASSERT_OK_AND_ASSIGN(auto splits, third->Splits());
+  EXPECT_EQ(splits.size(), 3u);
+  ASSERT_OK_AND_ASSIGN(table, ReadTable(*third));
+  ASSERT_OK_AND_ASSIGN(table, table->CombineChunks());
+  ASSERT_OK_AND_ASSIGN(auto expected, TestTable(100, 7)->CombineChunks());
+  EXPECT_TRUE(table->Equals(*expected)) << table->ToString();
+
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 20);
+  auto truncated = MakeSource(ParquetSpec(path));
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_HAS_SUBSTR(truncated.status().message(), path + ": not a valid Parquet file");
+}
+
+TEST(ParquetFooterCache, KeepsAtMostItsLimitDroppingTheLeastRecentlyUsed) {
+  TempDir dir;
+  const std::string path = dir.File("t.parquet");
+  ASSERT_OK(WriteParquet(path, *TestTable(0, 3), 4));
+  ASSERT_OK_AND_ASSIGN(auto source, MakeSource(ParquetSpec(path)));
+  ASSERT_OK(ReadTable(*source).status());
+  auto stamp = *StampParquetFile(path);
+  auto footer = FindParquetFooter(path, stamp);
+  ASSERT_NE(footer, nullptr);
+  // Other paths (never opened) kept with the same footer push the file out.
+  for (size_t i = 0; i < kParquetFootersKept; ++i) KeepParquetFooter(dir.File("other" + std::to_string(i)), stamp, footer);
+  EXPECT_EQ(ParquetFootersKept(), kParquetFootersKept);
+  EXPECT_EQ(FindParquetFooter(path, stamp), nullptr);
+  EXPECT_NE(FindParquetFooter(dir.File("other0"), stamp), nullptr);
 }
 
 TEST(ParquetSource, ProjectionReadsRequestedColumnsInRequestedOrder) {
