@@ -139,6 +139,14 @@ class JoinHashTable {
   //! Lays the chains out one after the other in rows_ (and chain_words_).
   //! On `workers` threads when the insert used them (one owner per region, as there).
   void LayOutChains(const std::vector<uint32_t>& slot_of, int workers);
+  //! A parallel insert's rows grouped by the worker owning their hash's region, each
+  //! group in row order: worker w's rows are rows[begin[w], begin[w + 1]). Null keys
+  //! are left out. Made once, so no worker reads the rows of the others.
+  struct RowsByWorker {
+    std::vector<uint32_t> rows;
+    std::vector<int64_t> begin;
+  };
+  RowsByWorker GroupRowsByWorker(const JoinKeys& keys, const std::vector<uint8_t>& owner_of_region, int workers) const;
   //! Leaves out of each chain the rows whose key equals its first row's.
   void DropDuplicateKeys();
 
@@ -150,6 +158,7 @@ class JoinHashTable {
   uint64_t region_mask_ = 0;  // slots per region - 1
   std::vector<uint32_t> rows_;         // build row ids, chain after chain
   int workers_ = 1;                    // threads the last TryInsert ran on
+  RowsByWorker rows_by_worker_;        // the last parallel TryInsert's, for LayOutChains
   std::vector<uint64_t> chain_words_;  // one kWord64 key column: each rows_ entry's key
 };
 
