@@ -8,6 +8,7 @@
 
 #include <arrow/type_fwd.h>
 
+#include "sabot/common/default_init_allocator.h"
 #include "sabot/common/errors.h"
 #include "sabot/ops/join_keys.h"
 
@@ -61,8 +62,10 @@ struct JoinMatches {
   explicit JoinMatches(int64_t capacity) : probe_rows(capacity), build_rows(capacity), scratch(capacity) {}
   int64_t capacity() const { return static_cast<int64_t>(probe_rows.size()); }
 
-  std::vector<uint32_t> probe_rows, build_rows;  // the first `size` entries are valid
-  std::vector<uint8_t> scratch;                  // key comparison results
+  // Not zeroed: every probing join copy holds 64K-entry buffers of which a small query
+  // touches a few (zeroing them was a tenth of tiny TPC-H queries' CPU).
+  UninitVector<uint32_t> probe_rows, build_rows;  // the first `size` entries are valid
+  UninitVector<uint8_t> scratch;                  // key comparison results
   int64_t size = 0;
 };
 
