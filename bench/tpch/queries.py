@@ -12,8 +12,8 @@ What SQL has and the API lacks is written with what it has:
   ``year``; CASE: ``if_else``; IN lists: ``Expr.is_in``; date arithmetic: the dates
   written out.
 Sabot's optimizer pushes filters below projections (so a filter on a column that is not
-cast runs on the scan) but not projections into sources, so the queries name the columns
-they read and drop, as a user would, the ones a filter needed before a join. Sabot's
+cast runs on the scan) and reads only the columns a plan uses from its files; the queries
+still name the columns they read, as a user would. Sabot's
 aggregates take no decimal columns yet, so :func:`tables` reads TPC-H's
 decimal(15, 2) columns as float64 (what a user does today); answers agree with
 DuckDB's exact decimals within a relative 1e-6.
