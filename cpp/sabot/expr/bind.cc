@@ -2,7 +2,9 @@
 #include "sabot/common/type_names.h"
 #include "sabot/expr/bind.h"
 
+#include <map>
 #include <optional>
+#include <string>
 
 #include <arrow/array/util.h>
 #include <arrow/compute/api_scalar.h>
@@ -50,6 +52,35 @@ std::optional<cp::Expression> LikeOverSegments(const std::string& function, cons
   const auto id = strings->type()->id();
   if (id != arrow::Type::STRING && id != arrow::Type::LARGE_STRING) return std::nullopt;
   return cp::call(kLikeSegmentsFunction, {args[0], cp::literal(std::make_shared<arrow::StringScalar>(match.pattern))});
+}
+
+// add/subtract/multiply/negate_checked over floating-point values, as the unchecked
+// function: for floats the checked kernels compute exactly the same (nothing overflows
+// into an error), but through a per-value visitor of both validity bitmaps instead of a
+// vectorized loop (6% of TPC-H Q1). Only where an argument is floating and the others
+// numeric: Arrow then casts all to that floating type. divide_checked stays: it fails
+// on a zero divisor where divide gives inf.
+std::optional<std::string> UncheckedFloatArithmetic(const std::string& function, const std::vector<cp::Expression>& args,
+                                                    const arrow::Schema& schema) {
+  static const std::map<std::string, std::string> kUnchecked = {{"add_checked", "add"},
+                                                                {"subtract_checked", "subtract"},
+                                                                {"multiply_checked", "multiply"},
+                                                                {"negate_checked", "negate"}};
+  auto unchecked = kUnchecked.find(function);
+  if (unchecked == kUnchecked.end()) return std::nullopt;
+  bool floating = false;
+  for (const auto& arg : args) {
+    auto bound = arg.Bind(schema);
+    if (!bound.ok() || bound->type() == nullptr) return std::nullopt;
+    const auto& type = *bound->type();
+    if (arrow::is_floating(type.id())) {
+      floating = true;
+    } else if (!arrow::is_integer(type.id())) {
+      return std::nullopt;
+    }
+  }
+  if (!floating) return std::nullopt;
+  return unchecked->second;
 }
 
 // Whether `expr` casts a decimal column (32 to 128 bits) to float64: that cast runs as
@@ -102,6 +133,9 @@ Result<cp::Expression> ToArrow(const Expr& expr, const arrow::Schema& schema) {
       ARROW_ASSIGN_OR_RAISE(auto options, MakeFunctionOptions(expr.function(), expr.options()));
       if (auto like = LikeOverSegments(expr.function(), args, options.get(), schema)) return *like;
       if (IsDecimalColumnToFloat64(expr, options.get(), schema)) return cp::call(kDecimalToFloat64, std::move(args));
+      if (auto name = UncheckedFloatArithmetic(expr.function(), args, schema)) {
+        return cp::call(*name, std::move(args), std::move(options));
+      }
       return cp::call(expr.function(), std::move(args), std::move(options));
     }
   }

@@ -169,6 +169,25 @@ TEST(ExprErrors, RuntimeErrorNamesExpression) {
   EXPECT_NE(out.status().message().find("(a * 9223372036854775807)"), std::string::npos);
 }
 
+// Float +, -, * and negation run as Arrow's unchecked kernels (same values, vectorized);
+// integer arithmetic stays checked, and so does division (it fails on a zero divisor).
+TEST(Expr, FloatArithmeticRunsUncheckedIntegerStaysChecked) {
+  auto batch = SampleBatch();
+  auto bound_text = [&](const Expr& e) {
+    auto bound = Bind(e, batch->schema());
+    EXPECT_TRUE(bound.ok()) << bound.status().ToString();
+    return bound.ok() ? bound->arrow_expr().ToString() : std::string();
+  };
+  EXPECT_EQ(bound_text(col("b") * (lit(1.0) - col("b"))), "multiply(b, subtract(1, b))");
+  EXPECT_EQ(bound_text(col("a") + col("b")).rfind("add(cast(a", 0), 0u);  // the int column cast to double first
+  EXPECT_EQ(bound_text(-col("b")), "negate(b)");
+  EXPECT_EQ(bound_text(col("a") * lit(int64_t{2})), "multiply_checked(a, 2)");
+  EXPECT_EQ(bound_text(col("b") / col("b")), "divide_checked(b, b)");
+  EXPECT_ARRAY(Eval(col("b") * (lit(1.0) - col("b")) + -col("b")), arrow::float64(),
+               "[-0.25, -2.25, -6.25, -12.25, -20.25]");
+  EXPECT_ARRAY(Eval(col("a") + col("b")), arrow::float64(), "[1.5, 3.5, 5.5, 7.5, null]");
+}
+
 TEST(ExprJson, RoundTrip) {
   std::vector<Expr> exprs = {
       (col("a") + lit(int64_t{1})) > col("b") && !IsNull(col("s")),
