@@ -9,6 +9,7 @@
 #include <arrow/type_fwd.h>
 
 #include "sabot/common/errors.h"
+#include "sabot/ops/join_key_filter.h"
 #include "sabot/ops/join_keys.h"
 
 namespace sabot {
@@ -81,6 +82,9 @@ class JoinHashTable {
   //! Builds with at least this many rows run in parallel when given threads. Below it a
   //! serial build takes about a millisecond, the cost of starting the workers.
   static constexpr int64_t kParallelBuildRows = 1 << 16;
+  //! Tables whose slots take at least this many bytes get a key filter: smaller ones stay
+  //! in L2, where a slot costs about what the filter would.
+  static constexpr int64_t kFilterMinSlotBytes = 256 << 10;
 
   int64_t num_rows() const { return num_rows_; }
   //! Hash slots allocated: at least twice the distinct keys, far fewer than the rows
@@ -91,12 +95,18 @@ class JoinHashTable {
   const JoinKeys& keys() const { return *keys_; }
   //! Threads the insert and layout ran on (1: serial); for tests and stats.
   int build_workers() const { return workers_; }
+  //! Whether FindChains can rule rows out with a key filter (see kFilterMinSlotBytes).
+  bool has_filter() const { return filter_ != nullptr; }
 
   //! [heads[i], ends[i]) = the chain whose hash matches probe row i's, as positions in
   //! the table's list of build rows; empty for a row without one (or with a null key).
   //! For rows [begin, end). Call it for a few thousand rows at a time, then Probe them:
-  //! it prefetches what Probe reads next.
-  void FindChains(const JoinKeys& probe, int64_t begin, int64_t end, uint32_t* heads, uint32_t* ends) const;
+  //! it prefetches what Probe reads next. With `use_filter` (and has_filter()), rows the
+  //! key filter rules out get an empty chain without a look at the slots. Returns how
+  //! many rows passed the filter (all of them without it), for a caller that turns the
+  //! filter off where it rules out too few.
+  int64_t FindChains(const JoinKeys& probe, int64_t begin, int64_t end, uint32_t* heads, uint32_t* ends,
+                     bool use_filter = false) const;
 
   //! Where the expansion of a probe batch's chains stands.
   struct ProbeCursor {
@@ -141,6 +151,10 @@ class JoinHashTable {
   void LayOutChains(const std::vector<uint32_t>& slot_of, int workers);
   //! Leaves out of each chain the rows whose key equals its first row's.
   void DropDuplicateKeys();
+  //! Fills filter_ with the hashes of the rows with valid keys, on `workers` threads.
+  void BuildFilter(const JoinKeys& keys, int workers);
+  //! Looks up probe row i's chain (FindChains without the filter, for one row).
+  void FindChain(const JoinKeys& probe, int64_t i, uint32_t* heads, uint32_t* ends) const;
 
   int64_t num_rows_ = 0;
   std::vector<std::shared_ptr<arrow::Array>> columns_;
@@ -150,6 +164,8 @@ class JoinHashTable {
   uint64_t region_mask_ = 0;  // slots per region - 1
   std::vector<uint32_t> rows_;         // build row ids, chain after chain
   int workers_ = 1;                    // threads the last TryInsert ran on
+  int64_t distinct_estimate_ = 0;      // distinct key hashes, as Insert estimated them
+  std::unique_ptr<JoinKeyFilter> filter_;  // null for tables that fit in L2
   std::vector<uint64_t> chain_words_;  // one kWord64 key column: each rows_ entry's key
 };
 
