@@ -175,7 +175,7 @@ Result<Flow> HashJoinOperator::ProbeBatch(const std::shared_ptr<arrow::RecordBat
   for (int64_t begin = 0; begin < n; begin += kProbeChunkRows) {
     const int64_t end = std::min(n, begin + kProbeChunkRows);
     const int64_t passed = table_->FindChains(keys, begin, end, heads_.data(), ends_.data(), use_filter_);
-    if (use_filter_ && table_->has_filter()) {
+    if (use_filter_) {
       filter_checked_ += end - begin;
       filter_passed_ += passed;
       if (filter_checked_ >= kFilterTrialRows && filter_passed_ * 2 > filter_checked_) use_filter_ = false;

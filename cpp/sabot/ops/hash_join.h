@@ -18,8 +18,8 @@ namespace sabot {
 
 //! What a build side of `rows` rows holding `value_bytes` of values is accounted as: the
 //! values plus the hash table's slot, row list entry, hash, normalized key word and its
-//! copy in chain order per row. (The key filter of a large table, 2 to 4 bytes a distinct
-//! key, fits in what the hashes took before the build freed them.)
+//! copy in chain order per row. (The key filter, 2 to 4 bytes a distinct key, fits in what
+//! the hashes took before the build freed them.)
 inline int64_t JoinBuildMemory(int64_t value_bytes, int64_t rows) { return value_bytes + 40 * rows; }
 
 //! Output batches never exceed this many rows.

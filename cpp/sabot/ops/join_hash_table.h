@@ -82,9 +82,6 @@ class JoinHashTable {
   //! Builds with at least this many rows run in parallel when given threads. Below it a
   //! serial build takes about a millisecond, the cost of starting the workers.
   static constexpr int64_t kParallelBuildRows = 1 << 16;
-  //! Tables whose slots take at least this many bytes get a key filter: smaller ones stay
-  //! in L2, where a slot costs about what the filter would.
-  static constexpr int64_t kFilterMinSlotBytes = 256 << 10;
 
   int64_t num_rows() const { return num_rows_; }
   //! Hash slots allocated: at least twice the distinct keys, far fewer than the rows
@@ -95,16 +92,14 @@ class JoinHashTable {
   const JoinKeys& keys() const { return *keys_; }
   //! Threads the insert and layout ran on (1: serial); for tests and stats.
   int build_workers() const { return workers_; }
-  //! Whether FindChains can rule rows out with a key filter (see kFilterMinSlotBytes).
-  bool has_filter() const { return filter_ != nullptr; }
 
   //! [heads[i], ends[i]) = the chain whose hash matches probe row i's, as positions in
   //! the table's list of build rows; empty for a row without one (or with a null key).
   //! For rows [begin, end). Call it for a few thousand rows at a time, then Probe them:
-  //! it prefetches what Probe reads next. With `use_filter` (and has_filter()), rows the
-  //! key filter rules out get an empty chain without a look at the slots. Returns how
-  //! many rows passed the filter (all of them without it), for a caller that turns the
-  //! filter off where it rules out too few.
+  //! it prefetches what Probe reads next. With `use_filter`, rows the table's key filter
+  //! rules out get an empty chain without a look at the slots. Returns how many rows
+  //! passed the filter (all of them without it), for a caller that turns the filter off
+  //! where it rules out too few.
   int64_t FindChains(const JoinKeys& probe, int64_t begin, int64_t end, uint32_t* heads, uint32_t* ends,
                      bool use_filter = false) const;
 
@@ -165,7 +160,7 @@ class JoinHashTable {
   std::vector<uint32_t> rows_;         // build row ids, chain after chain
   int workers_ = 1;                    // threads the last TryInsert ran on
   int64_t distinct_estimate_ = 0;      // distinct key hashes, as Insert estimated them
-  std::unique_ptr<JoinKeyFilter> filter_;  // null for tables that fit in L2
+  std::unique_ptr<JoinKeyFilter> filter_;  // the keys of the rows, built with the slots
   std::vector<uint64_t> chain_words_;  // one kWord64 key column: each rows_ entry's key
 };
 

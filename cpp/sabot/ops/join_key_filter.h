@@ -7,10 +7,10 @@
 namespace sabot {
 
 //! Tells a probe row whose key the build side lacks apart from one that may have it, by
-//! one access to a structure some 20 times smaller than the hash table's slots: at a
-//! few bits per key it stays in L2 where the slots do not, and a probe that mostly
-//! misses (TPC-H Q4, Q5: 6M lineitems against the orders of one year) pays a cache miss
-//! in the slots only for the rows that pass.
+//! one access to a structure some 20 times smaller than the hash table's slots and
+//! without a branch: at a few bits per key it stays in cache where the slots may not, and
+//! a probe whose rows mostly miss (TPC-H Q4, Q5: 6M lineitems against the orders of one
+//! year; Q8: against 1.5K parts) looks up the slots only for the rows that pass.
 //!
 //! Register-blocked: a key sets three bits of one 64-bit word, picked by its hash (the
 //! top bits the word, the low bits the positions), so a test reads one word. About 16
