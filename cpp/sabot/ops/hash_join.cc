@@ -17,6 +17,8 @@ namespace sabot {
 namespace {
 
 constexpr int64_t kProbeChunkRows = 2048;
+// Probe rows the key filter is judged on before it may be turned off.
+constexpr int64_t kFilterTrialRows = 1 << 16;
 
 // Semi and anti joins without a residual only ask whether a key exists; duplicate build
 // keys would make every probe walk them.
@@ -172,7 +174,12 @@ Result<Flow> HashJoinOperator::ProbeBatch(const std::shared_ptr<arrow::RecordBat
   // Probe reads it.
   for (int64_t begin = 0; begin < n; begin += kProbeChunkRows) {
     const int64_t end = std::min(n, begin + kProbeChunkRows);
-    table_->FindChains(keys, begin, end, heads_.data(), ends_.data());
+    const int64_t passed = table_->FindChains(keys, begin, end, heads_.data(), ends_.data(), use_filter_);
+    if (use_filter_) {
+      filter_checked_ += end - begin;
+      filter_passed_ += passed;
+      if (filter_checked_ >= kFilterTrialRows && filter_passed_ * 2 > filter_checked_) use_filter_ = false;
+    }
     auto cursor = JoinHashTable::StartProbe(heads_.data(), begin, end);
     bool done = false;
     while (!done) {

@@ -18,7 +18,8 @@ namespace sabot {
 
 //! What a build side of `rows` rows holding `value_bytes` of values is accounted as: the
 //! values plus the hash table's slot, row list entry, hash, normalized key word and its
-//! copy in chain order per row.
+//! copy in chain order per row. (The key filter, 2 to 4 bytes a distinct key, fits in what
+//! the hashes took before the build freed them.)
 inline int64_t JoinBuildMemory(int64_t value_bytes, int64_t rows) { return value_bytes + 40 * rows; }
 
 //! Output batches never exceed this many rows.
@@ -109,6 +110,10 @@ class HashJoinOperator final : public Operator {
   JoinMatches matches_{kHashJoinMaxBatchRows};
   std::vector<uint32_t> heads_, ends_;  // each probe row's chain (JoinHashTable::FindChains)
   std::vector<uint8_t> probe_matched_;
+  // Probe rows the table's key filter saw and let through: it is used while it rules out
+  // at least half of them (a probe whose rows mostly match pays for it in vain).
+  bool use_filter_ = true;
+  int64_t filter_checked_ = 0, filter_passed_ = 0;
 
   EventTime watermarks_[2];  // per input; kMaxWatermark once it ended
   EventTime emitted_watermark_;

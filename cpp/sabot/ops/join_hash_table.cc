@@ -22,6 +22,9 @@ namespace {
 // stay in L1.
 constexpr int64_t kPrefetchDistance = 16;
 
+// Probe rows FindChains runs through the key filter at a time (their ids wait on the stack).
+constexpr int64_t kFilterBlockRows = 1024;
+
 inline uint32_t Tag(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
 
 }  // namespace
@@ -70,6 +73,7 @@ Result<std::shared_ptr<const JoinHashTable>> JoinHashTableBuilder::Finish(bool d
   const bool word_key = key_cols.size() == 1 && key_cols[0].layout() == JoinKeyColumn::Layout::kWord64;
   table->Insert(*table->keys_, distinct_keys && word_key, workers);
   if (distinct_keys && !word_key) table->DropDuplicateKeys();
+  table->BuildFilter(*table->keys_, workers);
   table->keys_->ReleaseHashes();  // the slots hold what probes need of them
   return std::shared_ptr<const JoinHashTable>(std::move(table));
 }
@@ -146,6 +150,7 @@ void JoinHashTable::Insert(const JoinKeys& keys, bool drop_duplicate_words, int 
   // The estimate gets a margin of 1/4 on top of its error; should it still fall short,
   // the insert starts over sized by the rows, which always fit.
   const int64_t distinct = EstimateDistinctHashes(keys.hashes(), n, threads);
+  distinct_estimate_ = distinct;
   std::vector<uint32_t> slot_of;
   if (!TryInsert(keys, drop_duplicate_words, std::min(n, distinct + distinct / 4), threads, &slot_of) &&
       !TryInsert(keys, drop_duplicate_words, n, threads, &slot_of)) {
@@ -384,31 +389,82 @@ void JoinHashTable::DropDuplicateKeys() {
   rows_.resize(kept);
 }
 
-void JoinHashTable::FindChains(const JoinKeys& probe, int64_t begin, int64_t end, uint32_t* heads,
-                               uint32_t* ends) const {
-  const uint64_t* hashes = probe.hashes();
+void JoinHashTable::BuildFilter(const JoinKeys& keys, int workers) {
+  filter_ = std::make_unique<JoinKeyFilter>(distinct_estimate_);
+  const uint64_t* hashes = keys.hashes();
+  const int64_t n = keys.num_rows();
+  if (workers <= 1) {
+    for (int64_t i = 0; i < n; ++i) {
+      if (keys.valid(i)) filter_->Insert(hashes[i]);
+    }
+    return;
+  }
+  RunOnWorkers(workers, [&](int worker) {
+    const auto [begin, end] = WorkerRange(n, worker, workers);
+    for (int64_t i = begin; i < end; ++i) {
+      if (keys.valid(i)) filter_->InsertShared(hashes[i]);
+    }
+  });
+}
+
+inline void JoinHashTable::FindChain(const JoinKeys& probe, int64_t i, uint32_t* heads, uint32_t* ends) const {
+  const uint64_t hash = probe.hashes()[i];
   const Slot* slots = slots_.data();
-  const uint64_t* chain_words = chain_words_.empty() ? nullptr : chain_words_.data();
-  for (int64_t i = begin; i < end; ++i) {
-    if (i + kPrefetchDistance < end) __builtin_prefetch(&slots[Home(hashes[i + kPrefetchDistance])]);
-    uint32_t first = 0, last = 0;
-    if (probe.valid(i)) {
-      const uint32_t tag = Tag(hashes[i]);
-      for (uint64_t s = Home(hashes[i]);; s = NextSlot(s)) {
-        const uint32_t chain_end = slots[s + 1].begin;
-        if (slots[s].begin == chain_end) break;  // empty
-        if (slots[s].tag == tag) {
-          first = slots[s].begin;
-          last = chain_end;
-          __builtin_prefetch(&rows_[first]);
-          if (chain_words != nullptr) __builtin_prefetch(&chain_words[first]);
-          break;
-        }
+  uint32_t first = 0, last = 0;
+  if (probe.valid(i)) {
+    const uint32_t tag = Tag(hash);
+    for (uint64_t s = Home(hash);; s = NextSlot(s)) {
+      const uint32_t chain_end = slots[s + 1].begin;
+      if (slots[s].begin == chain_end) break;  // empty
+      if (slots[s].tag == tag) {
+        first = slots[s].begin;
+        last = chain_end;
+        __builtin_prefetch(&rows_[first]);
+        if (!chain_words_.empty()) __builtin_prefetch(&chain_words_[first]);
+        break;
       }
     }
-    heads[i] = first;
-    ends[i] = last;
   }
+  heads[i] = first;
+  ends[i] = last;
+}
+
+int64_t JoinHashTable::FindChains(const JoinKeys& probe, int64_t begin, int64_t end, uint32_t* heads,
+                                  uint32_t* ends, bool use_filter) const {
+  const uint64_t* hashes = probe.hashes();
+  const Slot* slots = slots_.data();
+  if (!use_filter) {
+    for (int64_t i = begin; i < end; ++i) {
+      if (i + kPrefetchDistance < end) __builtin_prefetch(&slots[Home(hashes[i + kPrefetchDistance])]);
+      FindChain(probe, i, heads, ends);
+    }
+    return end - begin;
+  }
+  // The filter first, over a block of rows, without branches, then the slots for the
+  // rows it kept only. Where most rows miss, the slots cost more than their cache misses:
+  // whether a row's home slot is empty, holds its hash or another is as good as random,
+  // a branch mispredicted about once a row (TPC-H Q8: 6M random part keys against 1.5K
+  // parts).
+  const JoinKeyFilter& filter = *filter_;
+  int64_t passed = 0;
+  uint32_t kept[kFilterBlockRows];
+  for (int64_t block = begin; block < end; block += kFilterBlockRows) {
+    const int64_t block_end = std::min(end, block + kFilterBlockRows);
+    int64_t n = 0;
+    for (int64_t i = block; i < block_end; ++i) {
+      if (i + kPrefetchDistance < end) filter.Prefetch(hashes[i + kPrefetchDistance]);
+      heads[i] = 0;
+      ends[i] = 0;
+      kept[n] = static_cast<uint32_t>(i);
+      n += static_cast<int64_t>(filter.MayContain(hashes[i]));
+    }
+    for (int64_t k = 0; k < n; ++k) {
+      if (k + kPrefetchDistance < n) __builtin_prefetch(&slots[Home(hashes[kept[k + kPrefetchDistance]])]);
+      FindChain(probe, kept[k], heads, ends);
+    }
+    passed += n;
+  }
+  return passed;
 }
 
 bool JoinHashTable::Probe(const JoinKeys& probe, const uint32_t* heads, const uint32_t* ends, int64_t end_row,

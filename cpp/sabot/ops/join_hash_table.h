@@ -10,6 +10,7 @@
 
 #include "sabot/common/default_init_allocator.h"
 #include "sabot/common/errors.h"
+#include "sabot/ops/join_key_filter.h"
 #include "sabot/ops/join_keys.h"
 
 namespace sabot {
@@ -98,8 +99,12 @@ class JoinHashTable {
   //! [heads[i], ends[i]) = the chain whose hash matches probe row i's, as positions in
   //! the table's list of build rows; empty for a row without one (or with a null key).
   //! For rows [begin, end). Call it for a few thousand rows at a time, then Probe them:
-  //! it prefetches what Probe reads next.
-  void FindChains(const JoinKeys& probe, int64_t begin, int64_t end, uint32_t* heads, uint32_t* ends) const;
+  //! it prefetches what Probe reads next. With `use_filter`, rows the table's key filter
+  //! rules out get an empty chain without a look at the slots. Returns how many rows
+  //! passed the filter (all of them without it), for a caller that turns the filter off
+  //! where it rules out too few.
+  int64_t FindChains(const JoinKeys& probe, int64_t begin, int64_t end, uint32_t* heads, uint32_t* ends,
+                     bool use_filter = false) const;
 
   //! Where the expansion of a probe batch's chains stands.
   struct ProbeCursor {
@@ -152,6 +157,10 @@ class JoinHashTable {
   RowsByWorker GroupRowsByWorker(const JoinKeys& keys, const std::vector<uint8_t>& owner_of_region, int workers) const;
   //! Leaves out of each chain the rows whose key equals its first row's.
   void DropDuplicateKeys();
+  //! Fills filter_ with the hashes of the rows with valid keys, on `workers` threads.
+  void BuildFilter(const JoinKeys& keys, int workers);
+  //! Looks up probe row i's chain (FindChains without the filter, for one row).
+  void FindChain(const JoinKeys& probe, int64_t i, uint32_t* heads, uint32_t* ends) const;
 
   int64_t num_rows_ = 0;
   std::vector<std::shared_ptr<arrow::Array>> columns_;
@@ -162,6 +171,8 @@ class JoinHashTable {
   std::vector<uint32_t> rows_;         // build row ids, chain after chain
   int workers_ = 1;                    // threads the last TryInsert ran on
   RowsByWorker rows_by_worker_;        // the last parallel TryInsert's, for LayOutChains
+  int64_t distinct_estimate_ = 0;      // distinct key hashes, as Insert estimated them
+  std::unique_ptr<JoinKeyFilter> filter_;  // the keys of the rows, built with the slots
   std::vector<uint64_t> chain_words_;  // one kWord64 key column: each rows_ entry's key
 };
 

@@ -1,6 +1,7 @@
 // Hash join: every join type, SQL null semantics, residual predicates, input interleaving,
 // control events, errors, and a randomized comparison with a nested-loop join.
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <random>
 #include <set>
@@ -522,6 +523,90 @@ TEST(HashJoin, SlotsFollowDistinctKeysNotRows) {
     PushOk(**probe, 0, Message::Batch(probe_batch));
     PushOk(**probe, 0, Message::EndOfStream());
     EXPECT_EQ(out.Table()->num_rows(), type == JoinType::kInner ? 200000 : 5000) << ToString(type);
+  }
+}
+
+// Probe rows the key filter rules out must be exactly the rows without a match, while
+// the filter is on (probe rows that mostly miss) and after the join turned it off (rows
+// that all match), with the table built on one thread or two.
+TEST(HashJoin, KeyFilterKeepsEveryMatch) {
+  std::mt19937_64 rng(7);
+  constexpr int64_t kKeyRange = 4'000'000;
+  auto right = arrow::schema({arrow::field("rid", arrow::int64()), arrow::field("k", arrow::int64())});
+  auto left = arrow::schema({arrow::field("lid", arrow::int64()), arrow::field("k", arrow::int64())});
+  // 60K build rows: distinct keys, a few repeated, 1% nulls.
+  std::multimap<int64_t, int64_t> build_rows;  // key -> rid
+  std::vector<int64_t> build_keys;
+  arrow::Int64Builder rid_b, rk_b;
+  for (int64_t i = 0; i < 60'000; ++i) {
+    ASSERT_TRUE(rid_b.Append(i).ok());
+    if (rng() % 100 == 0) {
+      ASSERT_TRUE(rk_b.AppendNull().ok());
+      continue;
+    }
+    const int64_t key = i % 10 == 0 && !build_keys.empty() ? build_keys[rng() % build_keys.size()]
+                                                           : static_cast<int64_t>(rng() % kKeyRange);
+    ASSERT_TRUE(rk_b.Append(key).ok());
+    build_keys.push_back(key);
+    build_rows.emplace(key, i);
+  }
+  auto build_batch = arrow::RecordBatch::Make(right, 60'000, {rid_b.Finish().ValueOrDie(), rk_b.Finish().ValueOrDie()});
+  // Probe: 100K rows that mostly miss (the filter stays on), then 200K that all match (it
+  // turns off about halfway); 1% nulls.
+  std::vector<std::optional<int64_t>> probe_keys;
+  std::vector<std::shared_ptr<arrow::RecordBatch>> probe_batches;
+  for (int64_t start = 0; start < 300'000; start += 10'000) {
+    arrow::Int64Builder lid_b, lk_b;
+    for (int64_t i = start; i < start + 10'000; ++i) {
+      ASSERT_TRUE(lid_b.Append(i).ok());
+      std::optional<int64_t> key;
+      if (rng() % 100 != 0) {
+        key = i < 100'000 ? static_cast<int64_t>(rng() % kKeyRange) : build_keys[rng() % build_keys.size()];
+      }
+      probe_keys.push_back(key);
+      ASSERT_TRUE((key ? lk_b.Append(*key) : lk_b.AppendNull()).ok());
+    }
+    probe_batches.push_back(arrow::RecordBatch::Make(left, 10'000, {lid_b.Finish().ValueOrDie(), lk_b.Finish().ValueOrDie()}));
+  }
+  for (auto type : {JoinType::kInner, JoinType::kLeft, JoinType::kSemi, JoinType::kAnti}) {
+    std::vector<std::pair<int64_t, int64_t>> want;  // (lid, rid or -1)
+    for (int64_t lid = 0; lid < static_cast<int64_t>(probe_keys.size()); ++lid) {
+      auto [first, last] = probe_keys[lid] ? build_rows.equal_range(*probe_keys[lid])
+                                           : std::make_pair(build_rows.end(), build_rows.end());
+      const bool matched = first != last;
+      if (type == JoinType::kSemi || type == JoinType::kAnti) {
+        if (matched == (type == JoinType::kSemi)) want.emplace_back(lid, -1);
+        continue;
+      }
+      for (auto it = first; it != last; ++it) want.emplace_back(lid, it->second);
+      if (!matched && type == JoinType::kLeft) want.emplace_back(lid, -1);
+    }
+    std::sort(want.begin(), want.end());
+    for (int threads : {1, 2}) {
+      const auto spec = Spec(type, {"k"}, {"k"});
+      auto build = BuildJoinSide(left, right, spec, {build_batch}, threads);
+      ASSERT_TRUE(build.ok()) << build.status().ToString();
+      auto probe = MakeHashJoinProbe(left, spec, *build);
+      ASSERT_TRUE(probe.ok()) << probe.status().ToString();
+      RecordingOperator out((*probe)->output_schema());
+      (*probe)->ConnectTo(&out, 0);
+      for (const auto& b : probe_batches) PushOk(**probe, 0, Message::Batch(b));
+      PushOk(**probe, 0, Message::EndOfStream());
+      auto table = out.Table()->CombineChunks().ValueOrDie();
+      const auto& lid = static_cast<const arrow::Int64Array&>(*table->GetColumnByName("lid")->chunk(0));
+      std::vector<std::pair<int64_t, int64_t>> got;
+      auto rid_column = table->GetColumnByName("rid");
+      for (int64_t i = 0; i < table->num_rows(); ++i) {
+        int64_t rid = -1;
+        if (rid_column != nullptr) {
+          const auto& rids = static_cast<const arrow::Int64Array&>(*rid_column->chunk(0));
+          if (rids.IsValid(i)) rid = rids.Value(i);
+        }
+        got.emplace_back(lid.Value(i), rid);
+      }
+      std::sort(got.begin(), got.end());
+      EXPECT_EQ(got, want) << ToString(type) << " on " << threads << " threads";
+    }
   }
 }
 
