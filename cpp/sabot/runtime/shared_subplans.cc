@@ -77,7 +77,7 @@ const PlanNode* ScanSource(const PlanNode& node) {
   }
 }
 
-bool HoldsSharedScan(const PlanNode& node, const LoweredPlan& lowered) {
+bool HoldsSharedScan(const PlanNode& node, const LoweredPlan& lowered, int64_t max_bytes) {
   const PlanNode* leaf = ScanSource(node);
   if (leaf == nullptr) return false;
   bool filters = false;
@@ -91,7 +91,7 @@ bool HoldsSharedScan(const PlanNode& node, const LoweredPlan& lowered) {
   int64_t row_bytes = 0;
   for (const auto& field : schema->second->fields()) row_bytes += ValueBytes(*field->type());
   // Divided, not multiplied: a huge row count cannot overflow.
-  return row_bytes == 0 || *rows <= kMaxHeldScanBytes / row_bytes;
+  return row_bytes == 0 || *rows <= max_bytes / row_bytes;
 }
 
 std::vector<const PlanNode*> SharedSubplans(const PlanNode& body, const LoweredPlan& lowered,

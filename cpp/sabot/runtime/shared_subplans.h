@@ -26,7 +26,7 @@ const PlanNode* ScanSource(const PlanNode& node);
 //! that does not trust a selectivity guess. A scan without a filter (all the rows, each
 //! re-read only decodes again) or of unknown or too large a size streams to each reader.
 //! `lowered`: `node`'s plan, lowered (its opened sources and schemas).
-bool HoldsSharedScan(const PlanNode& node, const LoweredPlan& lowered);
+bool HoldsSharedScan(const PlanNode& node, const LoweredPlan& lowered, int64_t max_bytes = kMaxHeldScanBytes);
 
 //! The subplans `body` reads more than once that are run once and held, inputs first:
 //! those that join or aggregate (computed again they would cost a whole plan each time)
