@@ -50,10 +50,12 @@ class Pushdown {
     std::vector<const PlanNode*> order;  // children before parents
     std::set<const PlanNode*> seen;
     std::function<void(const PlanNode*)> visit = [&](const PlanNode* node) {
+      if (!seen.insert(node).second) return;
       for (const auto& input : node->inputs()) {
         if (node->kind() == PlanKind::kUnion) under_union_.insert(input.get());
+        // A join copies every column of its inputs; a subplan read twice may be held.
+        if (node->kind() == PlanKind::kJoin || !parents_.insert(input.get()).second) copied_.insert(input.get());
       }
-      if (!seen.insert(node).second) return;
       for (const auto& input : node->inputs()) visit(input.get());
       order.push_back(node);
     };
@@ -262,15 +264,28 @@ class Pushdown {
   }
 
   // A projection or with_columns (`node`, rebuilt as `out`) computing only the columns
-  // used above it: a column a with_columns reads and nothing above does (a near-unique
+  // used above it, or a filter under a projection to them: a column a with_columns reads and nothing above does (a near-unique
   // string a code is cut from) is otherwise carried through every filter, held subplan
   // and join above, each copying it. Not under a union, whose inputs must keep one schema.
   std::optional<PlanPtr> Trimmed(const PlanNode& node, const PlanPtr& out) const {
-    if (node.kind() != PlanKind::kProject && node.kind() != PlanKind::kWithColumns) return std::nullopt;
+    const bool filter = node.kind() == PlanKind::kFilter;
+    if (node.kind() != PlanKind::kProject && node.kind() != PlanKind::kWithColumns && !filter) return std::nullopt;
     const Need& need = needs_.at(&node);
     if (need.all || under_union_.count(&node) > 0) return std::nullopt;
     auto names = Names(node);
     if (!names) return std::nullopt;
+    if (filter) {
+      // The columns only its predicate reads are filtered still, but a projection over it
+      // (no copy) keeps the joins and held subplans above from copying them again. Other
+      // parents (a projection, an aggregate) pick their columns themselves.
+      if (copied_.count(&node) == 0) return std::nullopt;
+      std::vector<NamedExpr> kept;
+      for (const auto& name : *names) {
+        if (need.Has(name)) kept.push_back({name, Expr::Column(name)});
+      }
+      if (kept.empty() || kept.size() == names->size()) return std::nullopt;
+      return std::make_shared<ProjectNode>(out, std::move(kept));
+    }
     const std::vector<NamedExpr>& columns = node.kind() == PlanKind::kProject
                                                 ? static_cast<const ProjectNode&>(*out).columns
                                                 : static_cast<const WithColumnsNode&>(*out).columns;
@@ -297,6 +312,8 @@ class Pushdown {
 
   const Schemas& schemas_;
   std::set<const PlanNode*> under_union_;
+  std::set<const PlanNode*> parents_;  // nodes some node reads, to find those read twice
+  std::set<const PlanNode*> copied_;   // nodes a join reads, or more than one node
   std::map<const PlanNode*, Need> needs_;
   std::map<const PlanNode*, PlanPtr> rebuilt_;
 };
