@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "sabot/plan/optimizer/aggregate_reduction.h"
 #include "sabot/plan/optimizer/cast_at_source.h"
 #include "sabot/plan/optimizer/filter_pushdown.h"
 #include "sabot/plan/optimizer/join_build_side.h"
@@ -44,6 +45,7 @@ class Optimizer {
     } else if (node.kind() == PlanKind::kJoin) {
       const auto& join = static_cast<const JoinNode&>(node);
       const std::vector<PlanPtr> lifted = TakeColumnsAboveSemiJoin(join, inputs);
+      if (facts_ && !IsChangelogJoin(join)) inputs = ReduceAggregatesByJoin(join, std::move(inputs), *facts_, *estimates_);
       // A changelog join's output starts with its op column: no side swap around it.
       out = facts_ && !IsChangelogJoin(join) ? ChooseBuildSide(join, std::move(inputs), *facts_, *estimates_)
                        : WithInputs(join, std::move(inputs));
