@@ -8,6 +8,7 @@
 #include "sabot/plan/optimizer/aggregate_reduction.h"
 #include "sabot/plan/optimizer/cast_at_source.h"
 #include "sabot/plan/optimizer/filter_pushdown.h"
+#include "sabot/plan/optimizer/filtering_join_order.h"
 #include "sabot/plan/optimizer/join_build_side.h"
 #include "sabot/plan/optimizer/join_filter_pushdown.h"
 #include "sabot/plan/optimizer/projection_pushdown.h"
@@ -46,6 +47,15 @@ class Optimizer {
       const auto& join = static_cast<const JoinNode&>(node);
       const std::vector<PlanPtr> lifted = TakeColumnsAboveSemiJoin(join, inputs);
       if (facts_ && !IsChangelogJoin(join)) inputs = ReduceAggregatesByJoin(join, std::move(inputs), *facts_, *estimates_);
+      if (facts_ && lifted.empty()) {
+        auto choose = [&](const JoinNode& inner, std::vector<PlanPtr> sides) {
+          return ChooseBuildSide(inner, std::move(sides), *facts_, *estimates_);
+        };
+        if (auto reordered = InnerJoinBelowFilteringJoin(join, inputs, *facts_, *estimates_, choose)) {
+          rewritten_[&node] = *reordered;
+          return *reordered;
+        }
+      }
       // A changelog join's output starts with its op column: no side swap around it.
       out = facts_ && !IsChangelogJoin(join) ? ChooseBuildSide(join, std::move(inputs), *facts_, *estimates_)
                        : WithInputs(join, std::move(inputs));
