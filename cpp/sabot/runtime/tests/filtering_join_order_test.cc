@@ -84,6 +84,16 @@ TEST(FilteringJoinOrder, ResidualsAndLessSelectiveInnerJoinsStay) {
                    .Collect();
   const std::string kept = Explained(plain);
   EXPECT_LT(kept.find("Join inner"), kept.find("Join anti")) << kept;
+  // An anti join another node reads as well (Q17's shape) is computed once, where it is.
+  auto shared = Items().Join(Complaints(), {"l_supp"}, {"s_key"}, JoinType::kAnti);
+  auto all_count = shared.Aggregate({}, {{AggregateFunction::kCountAll, "", "n"}});
+  auto joined = shared.Join(FlaggedOrders(), {"l_key"}, {"o_key"})
+                    .Aggregate({}, {{AggregateFunction::kCountAll, "", "joined"}})
+                    .WithColumn("one", lit(int64_t{1}))
+                    .Join(all_count.WithColumn("one", lit(int64_t{1})), {"one"}, {"one"})
+                    .Collect();
+  const std::string once = Explained(joined);
+  EXPECT_LT(once.find("Join inner on l_key = o_key"), once.find("Join anti")) << once;
 }
 
 }  // namespace
