@@ -57,9 +57,9 @@ def test_build_side_choice_rewrites_plans_and_keeps_answers(threads, folder, duc
     q12 = queries.QUERIES[12](scan, SF)
     plan = q12.explain()
     # The filtered lineitems (~3K of 600K rows) are built, the 150K orders probe them;
-    # a projection restores the written column order.
-    assert "Project l_orderkey, l_shipmode, o_orderkey, o_orderpriority\n" \
-           "        -> l_orderkey: int64, l_shipmode: string, o_orderkey: int64, o_orderpriority: string\n" \
+    # a projection restores the written column order, cut to the columns used above.
+    assert "Project l_shipmode, o_orderpriority\n" \
+           "        -> l_shipmode: string, o_orderpriority: string\n" \
            "        Join inner on o_orderkey = l_orderkey\n" in plan, plan
     check.compare(12, q12.collect(), duck.sql(sql.query(12, SF)).to_arrow_table())
     q21 = queries.QUERIES[21](scan, SF)

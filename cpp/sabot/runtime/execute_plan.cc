@@ -11,6 +11,7 @@
 #include "sabot/exec/morsel_reader.h"
 #include "sabot/runtime/keyed_exchange.h"
 #include "sabot/runtime/parallel_aggregation.h"
+#include "sabot/runtime/shared_subplans.h"
 
 namespace sabot {
 
@@ -73,38 +74,6 @@ void CollectJoinsToBuild(const PlanNode& node, const LowerOptions& done, std::ve
     return;
   }
   for (const auto& input : node.inputs()) CollectJoinsToBuild(*input, done, joins);
-}
-
-bool JoinsOrAggregates(const PlanNode& node) {
-  if (node.kind() == PlanKind::kJoin || node.kind() == PlanKind::kAggregate) return true;
-  for (const auto& input : node.inputs()) {
-    if (JoinsOrAggregates(*input)) return true;
-  }
-  return false;
-}
-
-// Counts, for every node under `node` (not below materialized ones), how many inputs of
-// other nodes it is; each node is visited once. `order`: the nodes, inputs first.
-void CountReaders(const PlanNode& node, const LowerOptions& done, std::map<const PlanNode*, int>* readers,
-                  std::vector<const PlanNode*>* order) {
-  if (done.materialized.count(&node) > 0) return;
-  for (const auto& input : node.inputs()) {
-    if ((*readers)[input.get()]++ == 0) CountReaders(*input, done, readers, order);
-  }
-  order->push_back(&node);
-}
-
-// The subplans `body` reads more than once that join or aggregate, inputs first: run once
-// and kept, they are not computed twice (a scan with a filter or projection is cheaper to
-// read again than to hold).
-std::vector<const PlanNode*> SharedSubplans(const PlanNode& body, const LowerOptions& done) {
-  std::map<const PlanNode*, int> readers;
-  std::vector<const PlanNode*> order, shared;
-  CountReaders(body, done, &readers, &order);
-  for (const PlanNode* node : order) {
-    if (readers[node] > 1 && JoinsOrAggregates(*node)) shared.push_back(node);
-  }
-  return shared;
 }
 
 // The build sides are held until the run ends; their memory counts in the job's peak.
@@ -217,24 +186,28 @@ Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, co
       if (partitions.size() >= 2) return RunKeyedExchange(body, *keyed, partitions, lowered, lower, options);
     }
   }
-  if (options.threads == 1 || !unlimited) {
+  if (!unlimited) {
     PipelineExecutor executor(options.cancel);
     return executor.Run(lowered.physical);
   }
   const auto start = std::chrono::steady_clock::now();
   ExecutorStats stats;
-  // A bounded plan computes its shared subplans once, then builds every join's hash table,
-  // each a plan of its own that is itself parallel where its shape allows, wherever the
-  // join sits: over a small probe input (one split) or above an aggregate, a build run in
-  // the single-threaded pipeline would hold back the whole plan. What is left is then more
-  // often a chain, from a source or a materialized subplan.
+  // A bounded plan computes its shared subplans once (on one thread too: the
+  // single-threaded pipeline would compute each again for every reader), then, on more
+  // threads, builds every join's hash table, each a plan of its own that is itself
+  // parallel where its shape allows, wherever the join sits: over a small probe input
+  // (one split) or above an aggregate, a build run in the single-threaded pipeline would
+  // hold back the whole plan. What is left is then more often a chain, from a source or a
+  // materialized subplan.
   BuildMemory held;
   LowerOptions done = lower;
   if (IsBounded(body)) {
-    ARROW_RETURN_NOT_OK(Materialize(SharedSubplans(body, done), lowered, &done, options, &held, &stats));
-    std::vector<const PlanNode*> joins;
-    CollectJoinsToBuild(body, done, &joins);
-    ARROW_RETURN_NOT_OK(BuildJoins(joins, lowered, &done, options, &held, &stats));
+    ARROW_RETURN_NOT_OK(Materialize(SharedSubplans(body, lowered, done), lowered, &done, options, &held, &stats));
+    if (options.threads > 1) {
+      std::vector<const PlanNode*> joins;
+      CollectJoinsToBuild(body, done, &joins);
+      ARROW_RETURN_NOT_OK(BuildJoins(joins, lowered, &done, options, &held, &stats));
+    }
   }
   LoweredPlan relowered;
   LoweredPlan* plan = &lowered;
@@ -247,6 +220,14 @@ Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, co
     }
     relowered = std::move(again).ValueUnsafe();
     plan = &relowered;
+  }
+  if (options.threads == 1) {
+    PipelineExecutor executor(options.cancel);
+    ARROW_ASSIGN_OR_RAISE(auto run_stats, executor.Run(plan->physical));
+    if (plan == &lowered) return run_stats;  // nothing ran before
+    Add(run_stats, &stats);
+    stats.wall = std::chrono::steady_clock::now() - start;
+    return stats;
   }
   std::optional<ParallelShape> shape = FindParallelShape(body, done);
   // A source of one split (a small input, a rate-limited generator) has nothing to

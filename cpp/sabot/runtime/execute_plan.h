@@ -28,18 +28,19 @@ struct ExecuteOptions {
 //! With more than one thread and no memory limit (partial states of the parallel
 //! executors are not accounted yet), a keyed stateful step over a source of several
 //! partitions (KeyedExchangeShape, bounded or not; see UsesKeyedExchange) runs on the
-//! keyed exchange. Otherwise a bounded
-//! `body` first runs, each as a plan of its own
-//! (itself parallel where its shape allows): every subplan that joins or aggregates and is
-//! read more than once, kept in memory and read back as a source; then the build side of
-//! every join that can probe from a finished table (not right or full), wherever it sits,
-//! collected into one shared hash table. The body is lowered again over those, and its
-//! ParallelShape (now often a chain above an aggregate or a materialized subplan) runs on
-//! worker threads: on the MorselExecutor (same output, same order as one thread; below a
-//! sort or top-k, into that node, which runs with the rest of the plan on the calling
-//! thread) or, below an aggregate, on the ParallelAggregation with the rest of the plan on
-//! the calling thread. Any other plan, or part of a plan, runs on the single-threaded
-//! PipelineExecutor.
+//! keyed exchange. Otherwise, without a memory limit, a bounded `body` first runs each
+//! subplan it reads more than once that joins or aggregates, and each shared filtered
+//! scan small enough to hold (SharedSubplans, shared_subplans.h), as a plan of its own
+//! (itself parallel where its shape allows), kept in memory and read back as a source; on
+//! one thread the rest then runs on the single-threaded PipelineExecutor. On more threads,
+//! the build side of every join that can probe from a finished table (not right or full),
+//! wherever it sits, runs next, collected into one shared hash table. The body is lowered
+//! again over those, and its ParallelShape (now often a chain above an aggregate or a
+//! materialized subplan) runs on worker threads: on the MorselExecutor (same output, same
+//! order as one thread; below a sort or top-k, into that node, which runs with the rest of
+//! the plan on the calling thread) or, below an aggregate, on the ParallelAggregation with
+//! the rest of the plan on the calling thread. Any other plan, or part of a plan, runs on
+//! the single-threaded PipelineExecutor.
 //!
 //! On error the sink is aborted (no partial file output).
 Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, const LowerOptions& lower,

@@ -5,8 +5,10 @@
 #include <optional>
 #include <vector>
 
+#include "sabot/plan/optimizer/aggregate_reduction.h"
 #include "sabot/plan/optimizer/cast_at_source.h"
 #include "sabot/plan/optimizer/filter_pushdown.h"
+#include "sabot/plan/optimizer/filtering_join_order.h"
 #include "sabot/plan/optimizer/join_build_side.h"
 #include "sabot/plan/optimizer/join_filter_pushdown.h"
 #include "sabot/plan/optimizer/projection_pushdown.h"
@@ -44,6 +46,18 @@ class Optimizer {
     } else if (node.kind() == PlanKind::kJoin) {
       const auto& join = static_cast<const JoinNode&>(node);
       const std::vector<PlanPtr> lifted = TakeColumnsAboveSemiJoin(join, inputs);
+      if (facts_ && !IsChangelogJoin(join)) inputs = ReduceAggregatesByJoin(join, std::move(inputs), *facts_, *estimates_);
+      // A semi or anti join other nodes read too stays as it is: moved, it would be
+      // computed twice (TPC-H Q17's semi-joined lineitems feed an aggregate as well).
+      if (facts_ && lifted.empty() && readers_[node.inputs()[0].get()] == 1) {
+        auto choose = [&](const JoinNode& inner, std::vector<PlanPtr> sides) {
+          return ChooseBuildSide(inner, std::move(sides), *facts_, *estimates_);
+        };
+        if (auto reordered = InnerJoinBelowFilteringJoin(join, inputs, *facts_, *estimates_, choose)) {
+          rewritten_[&node] = *reordered;
+          return *reordered;
+        }
+      }
       // A changelog join's output starts with its op column: no side swap around it.
       out = facts_ && !IsChangelogJoin(join) ? ChooseBuildSide(join, std::move(inputs), *facts_, *estimates_)
                        : WithInputs(join, std::move(inputs));
@@ -67,6 +81,13 @@ class Optimizer {
       if (schema != facts_->schemas.end()) facts_->schemas.emplace(out.get(), schema->second);
     }
     return out;
+  }
+
+  //! Counts, for each node under `root` as written, how many inputs of other nodes it is.
+  void CountReaders(const PlanNode& root) {
+    for (const auto& input : root.inputs()) {
+      if (readers_[input.get()]++ == 0) CountReaders(*input);
+    }
   }
 
   //! The last rule, over the whole rewritten plan: sources read only what is used.
@@ -101,6 +122,7 @@ class Optimizer {
   }
 
   std::map<const PlanNode*, PlanPtr> rewritten_;  // also keeps what estimates_ saw alive
+  std::map<const PlanNode*, int> readers_;        // of the plan as written, see CountReaders
   std::vector<PlanPtr> added_;                    // nodes the rules made, kept alive likewise
   std::optional<PlanFacts> facts_;
   std::optional<CardinalityEstimator> estimates_;
@@ -110,6 +132,7 @@ class Optimizer {
 
 PlanPtr OptimizePlan(const PlanNode& root, const PlanFacts* facts) {
   Optimizer optimizer(facts);
+  optimizer.CountReaders(root);
   return optimizer.NarrowSources(optimizer.Rewrite(root));
 }
 

@@ -51,6 +51,11 @@ class Pushdown {
     std::set<const PlanNode*> seen;
     std::function<void(const PlanNode*)> visit = [&](const PlanNode* node) {
       if (!seen.insert(node).second) return;
+      for (const auto& input : node->inputs()) {
+        if (node->kind() == PlanKind::kUnion) under_union_.insert(input.get());
+        // A join copies every column of its inputs; a subplan read twice may be held.
+        if (node->kind() == PlanKind::kJoin || !parents_.insert(input.get()).second) copied_.insert(input.get());
+      }
       for (const auto& input : node->inputs()) visit(input.get());
       order.push_back(node);
     };
@@ -89,6 +94,13 @@ class Pushdown {
       case PlanKind::kTopK:
       case PlanKind::kLimit:
         return Names(*node.input());
+      case PlanKind::kJoin:
+        // A semi or anti join the optimizer added (a reduced build side) has no schema
+        // in the facts; it outputs its left input's columns.
+        if (IsChangelogJoin(node) || !OutputsLeftOnly(static_cast<const JoinNode&>(node).spec.type)) {
+          return std::nullopt;
+        }
+        return Names(*node.inputs()[0]);
       case PlanKind::kProject: {
         std::vector<std::string> names;
         for (const auto& c : static_cast<const ProjectNode&>(node).columns) names.push_back(c.name);
@@ -226,6 +238,7 @@ class Pushdown {
         changed |= inputs.back() != input;
       }
       if (changed) out = WithInputs(*node, std::move(inputs));
+      out = Trimmed(*node, out).value_or(out);
     }
     rebuilt_[node.get()] = out;
     return out;
@@ -250,7 +263,57 @@ class Pushdown {
     return std::make_shared<SourceNode>(std::move(spec));
   }
 
+  // A projection or with_columns (`node`, rebuilt as `out`) computing only the columns
+  // used above it, or a filter under a projection to them: a column a with_columns reads and nothing above does (a near-unique
+  // string a code is cut from) is otherwise carried through every filter, held subplan
+  // and join above, each copying it. Not under a union, whose inputs must keep one schema.
+  std::optional<PlanPtr> Trimmed(const PlanNode& node, const PlanPtr& out) const {
+    const bool filter = node.kind() == PlanKind::kFilter;
+    if (node.kind() != PlanKind::kProject && node.kind() != PlanKind::kWithColumns && !filter) return std::nullopt;
+    const Need& need = needs_.at(&node);
+    if (need.all || under_union_.count(&node) > 0) return std::nullopt;
+    auto names = Names(node);
+    if (!names) return std::nullopt;
+    if (filter) {
+      // The columns only its predicate reads are filtered still, but a projection over it
+      // (no copy) keeps the joins and held subplans above from copying them again. Other
+      // parents (a projection, an aggregate) pick their columns themselves.
+      if (copied_.count(&node) == 0) return std::nullopt;
+      std::vector<NamedExpr> kept;
+      for (const auto& name : *names) {
+        if (need.Has(name)) kept.push_back({name, Expr::Column(name)});
+      }
+      if (kept.empty() || kept.size() == names->size()) return std::nullopt;
+      return std::make_shared<ProjectNode>(out, std::move(kept));
+    }
+    const std::vector<NamedExpr>& columns = node.kind() == PlanKind::kProject
+                                                ? static_cast<const ProjectNode&>(*out).columns
+                                                : static_cast<const WithColumnsNode&>(*out).columns;
+    std::set<std::string> defined;
+    for (const auto& c : columns) {
+      if (!defined.insert(c.name).second) return std::nullopt;  // a name twice: left as written
+    }
+    std::vector<NamedExpr> kept;
+    for (const auto& name : *names) {
+      if (!need.Has(name)) continue;
+      auto computed = std::find_if(columns.begin(), columns.end(), [&](const NamedExpr& c) { return c.name == name; });
+      if (computed != columns.end()) {
+        kept.push_back(*computed);
+      } else if (node.kind() == PlanKind::kWithColumns) {
+        kept.push_back({name, Expr::Column(name)});
+      } else {
+        return std::nullopt;  // a projection's names are its columns: not expected
+      }
+    }
+    // Nothing used (count(*) above): rows still come in batches of some column.
+    if (kept.empty() || kept.size() == names->size()) return std::nullopt;
+    return std::make_shared<ProjectNode>(out->input(), std::move(kept));
+  }
+
   const Schemas& schemas_;
+  std::set<const PlanNode*> under_union_;
+  std::set<const PlanNode*> parents_;  // nodes some node reads, to find those read twice
+  std::set<const PlanNode*> copied_;   // nodes a join reads, or more than one node
   std::map<const PlanNode*, Need> needs_;
   std::map<const PlanNode*, PlanPtr> rebuilt_;
 };

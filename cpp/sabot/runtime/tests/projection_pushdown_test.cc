@@ -119,5 +119,33 @@ TEST_F(ProjectionPushdown, ThePlansOutputAndUnknownStepsKeepEveryColumn) {
   EXPECT_EQ(table->GetColumnByName("n")->GetScalar(0).ValueOrDie()->ToString(), "3");
 }
 
+
+TEST_F(ProjectionPushdown, AWithColumnsKeepsOnlyWhatIsUsedAbove) {
+  // The code cut from the note is used above, the note itself is not: the step computing
+  // the code drops it (a projection), so the join does not carry it.
+  const Stream coded = Orders().WithColumn("code", Expr::Call("utf8_upper", {col("note")}));
+  auto plan = coded.Join(Customers(), {"customer"}, {"id"})
+                  .Aggregate({"code"}, {{AggregateFunction::kSum, "amount", "total"}})
+                  .Collect();
+  auto optimized = OptimizeWithFacts(*plan);
+  const PlanNode* join = optimized->input()->input().get();
+  ASSERT_EQ(join->kind(), PlanKind::kJoin);
+  const PlanNode* below = join->inputs()[0].get();
+  ASSERT_EQ(below->kind(), PlanKind::kProject) << below->Describe();
+  std::vector<std::string> names;
+  for (const auto& c : static_cast<const ProjectNode&>(*below).columns) names.push_back(c.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"customer", "amount", "code"}));
+  auto table = Run(plan);
+  ASSERT_NE(table, nullptr);
+  EXPECT_EQ(table->num_rows(), 3);  // A, B, C
+  // A union's inputs keep one schema: a with_columns under it is left as written.
+  auto unioned = coded.Union(coded).Aggregate({"code"}, {{AggregateFunction::kCountAll, "", "n"}}).Collect();
+  auto kept = OptimizeWithFacts(*unioned);
+  EXPECT_EQ(kept->input()->input()->inputs()[0]->kind(), PlanKind::kWithColumns);
+  auto counts = Run(unioned);
+  ASSERT_NE(counts, nullptr);
+  EXPECT_EQ(counts->num_rows(), 3);
+}
+
 }  // namespace
 }  // namespace sabot

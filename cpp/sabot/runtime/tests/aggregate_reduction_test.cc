@@ -1,0 +1,83 @@
+// Semi-join reduction below an aggregate (plan/optimizer/aggregate_reduction.h): the
+// plans the optimizer rewrites to, and the same answers as the plan as written defines,
+// on one and on two threads.
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <arrow/api.h>
+#include <gtest/gtest.h>
+
+#include "sabot/plan/stream.h"
+#include "sabot/runtime/run.h"
+#include "sabot/runtime/tests/run_with_threads.h"
+
+namespace sabot {
+namespace {
+
+using testing::Explained;
+using testing::ExpectRows;
+
+constexpr int64_t kOrders = 200'000;
+constexpr int64_t kItemsPerOrder = 4;
+
+// orders: o_key = i, o_flag = i % 100 (a filter on one flag keeps 1%).
+Stream FlaggedOrders() {
+  arrow::Int64Builder key, flag;
+  for (int64_t i = 0; i < kOrders; ++i) {
+    EXPECT_TRUE(key.Append(i).ok());
+    EXPECT_TRUE(flag.Append(i % 100).ok());
+  }
+  auto schema = arrow::schema({arrow::field("o_key", arrow::int64()), arrow::field("o_flag", arrow::int64())});
+  return Stream::FromTable(arrow::Table::Make(schema, {*key.Finish(), *flag.Finish()}), "orders")
+      .Filter(col("o_flag") == lit(int64_t{7}));
+}
+
+// Per order (item i belongs to order i % kOrders), its first item: g_key, first_id.
+Stream FirstItems() {
+  arrow::Int64Builder key, id;
+  for (int64_t i = 0; i < kOrders * kItemsPerOrder; ++i) {
+    EXPECT_TRUE(key.Append(i % kOrders).ok());
+    EXPECT_TRUE(id.Append(i).ok());
+  }
+  auto schema = arrow::schema({arrow::field("l_key", arrow::int64()), arrow::field("l_id", arrow::int64())});
+  return Stream::FromTable(arrow::Table::Make(schema, {*key.Finish(), *id.Finish()}), "items")
+      .Aggregate({"l_key"}, {{AggregateFunction::kMin, "l_id", "first_id"}})
+      .Rename({{"l_key", "g_key"}});
+}
+
+TEST(AggregateReduction, AnAggregateJoinedByItsKeysGroupsOnlyRowsThatCanMatch) {
+  // Q2's and Q17's shape: 200K groups of which the 2000 flagged orders meet 2000.
+  auto plan = FlaggedOrders().Join(FirstItems(), {"o_key"}, {"g_key"}).Collect();
+  const std::string text = Explained(plan);
+  const size_t aggregate = text.find("Aggregate by l_key");
+  const size_t reducer = text.find("Join semi on l_key = o_key");
+  ASSERT_NE(aggregate, std::string::npos) << text;
+  EXPECT_NE(reducer, std::string::npos) << text;
+  EXPECT_LT(aggregate, reducer) << text;  // below the aggregate
+  std::vector<std::string> want;
+  for (int64_t o = 7; o < kOrders; o += 100) {
+    want.push_back(std::to_string(o) + "|7|" + std::to_string(o) + "|" + std::to_string(o));
+  }
+  std::sort(want.begin(), want.end());
+  ExpectRows(plan, want);
+}
+
+TEST(AggregateReduction, KeptUnmatchedGroupsAndNonKeyColumnsAreNotReduced) {
+  // A left join keeps the groups no order matches.
+  auto left = FirstItems().Join(FlaggedOrders(), {"g_key"}, {"o_key"}, JoinType::kLeft).Collect();
+  EXPECT_EQ(Explained(left).find("Join semi on l_key"), std::string::npos) << Explained(left);
+  // first_id is an aggregate's output, not a group key.
+  auto by_value = FlaggedOrders().Join(FirstItems(), {"o_key"}, {"first_id"}).Collect();
+  EXPECT_EQ(Explained(by_value).find("Join semi on l_key"), std::string::npos) << Explained(by_value);
+  std::vector<std::string> want;
+  for (int64_t o = 7; o < kOrders; o += 100) {
+    want.push_back(std::to_string(o) + "|7|" + std::to_string(o) + "|" + std::to_string(o));
+  }
+  std::sort(want.begin(), want.end());
+  ExpectRows(by_value, want);
+}
+
+}  // namespace
+}  // namespace sabot
