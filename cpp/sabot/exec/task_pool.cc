@@ -2,7 +2,10 @@
 #include "sabot/exec/task_pool.h"
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
+
+#include <arrow/memory_pool.h>
 
 #include "sabot/exec/numa.h"
 
@@ -41,6 +44,8 @@ class ThreadCache {
     return static_cast<int>(idle_.size());
   }
 
+  int64_t releases() const { return releases_.load(std::memory_order_relaxed); }
+
  private:
   struct Job {
     std::function<void()> run, parked;
@@ -60,7 +65,16 @@ class ThreadCache {
       job.parked();
       job = Job{};
       lock.lock();
-      const bool woken = self.wake.wait_for(lock, kParkedThreadIdle, [&] { return self.job.run != nullptr; });
+      auto has_job = [&] { return self.job.run != nullptr; };
+      bool woken = self.wake.wait_for(lock, kParkedThreadReleasesMemory, has_job);
+      if (!woken) {
+        // Still listed as parked: a job handed over meanwhile is seen by the wait below.
+        lock.unlock();
+        arrow::default_memory_pool()->ReleaseUnused();
+        releases_.fetch_add(1, std::memory_order_relaxed);
+        lock.lock();
+        woken = self.wake.wait_for(lock, kParkedThreadIdle - kParkedThreadReleasesMemory, has_job);
+      }
       if (!woken) {
         idle_.erase(std::find(idle_.begin(), idle_.end(), &self));
         return;
@@ -71,12 +85,15 @@ class ThreadCache {
   }
 
   std::mutex mutex_;
+  std::atomic<int64_t> releases_{0};
   std::vector<Parked*> idle_;  // the most recently parked last: its caches are warmest
 };
 
 }  // namespace
 
 int ParkedThreadsForTesting() { return ThreadCache::Get().parked(); }
+
+int64_t ParkedMemoryReleasesForTesting() { return ThreadCache::Get().releases(); }
 
 TaskPool::TaskPool(int threads) {
   size_ = std::max(threads, 1);

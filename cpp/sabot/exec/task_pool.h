@@ -1,6 +1,7 @@
 // TaskPool: a fixed set of worker threads running submitted tasks in FIFO order.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -9,12 +10,17 @@
 #include <thread>
 #include <utility>
 #include <vector>
-#include <chrono>
 
 namespace sabot {
 
 //! How long a parked pool thread waits for another pool before it ends.
 inline constexpr auto kParkedThreadIdle = std::chrono::seconds(30);
+//! A thread parked this long hands the memory its allocator keeps back to the OS once.
+//! mimalloc purges freed memory only when the thread that owns it allocates again, so
+//! idle workers kept what the last query freed: the peak of a pass of queries was the
+//! sum of each worker's largest, well above any one query's. Queries run their phases
+//! back to back, so a worker parked this long is between queries, not in one.
+inline constexpr auto kParkedThreadReleasesMemory = std::chrono::milliseconds(200);
 
 //! A fixed-size pool owned by one executor run. Tasks receive the index of the worker
 //! that runs them, in [0, size()), so a task can use that worker's local state (its
@@ -68,6 +74,9 @@ class TaskPool {
 
 //! Threads parked for TaskPools (see there); for tests.
 int ParkedThreadsForTesting();
+
+//! How many times parked threads released their allocator's memory; for tests.
+int64_t ParkedMemoryReleasesForTesting();
 
 //! Runs fn(worker) for worker 0..workers-1 and waits for all of them: the parallel steps
 //! of one operator (a join build's hashing, insert and layout) that split their work by

@@ -4,11 +4,14 @@
 #include "sabot/exec/morsel_executor.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <latch>
 #include <mutex>
 #include <random>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include <arrow/api.h>
 #include <gtest/gtest.h>
@@ -214,6 +217,32 @@ TEST(TaskPool, ReusesParkedThreads) {
   run(&second);
   // The second pool ran on the threads the first one parked (the latest parked go first).
   EXPECT_EQ(second, first);
+}
+
+// Parked threads hand their allocator's retained memory back once they have idled for
+// kParkedThreadReleasesMemory, and then serve the next pool as usual.
+TEST(TaskPool, ParkedThreadsReleaseMemoryWhenIdle) {
+  auto run_pool = [] {
+    TaskPool pool(2);
+    std::atomic<int64_t> sum{0};
+    for (int i = 0; i < 100; ++i) {
+      pool.Submit([&, i](int) {
+        std::vector<int64_t> scratch(10'000, i);  // memory for the allocator to keep
+        sum += scratch.back();
+      });
+    }
+    pool.WaitIdle();
+    return sum.load();
+  };
+  const int64_t before = ParkedMemoryReleasesForTesting();
+  EXPECT_EQ(run_pool(), 99 * 100 / 2);
+  // Generous: the release follows 200 ms of idling, but a loaded CI machine is slow.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (ParkedMemoryReleasesForTesting() == before && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GT(ParkedMemoryReleasesForTesting(), before);
+  EXPECT_EQ(run_pool(), 99 * 100 / 2);  // released threads still take work
 }
 
 TEST(MorselExecutor, KeepsSplitOrderAndSendsOneEndOfStream) {
