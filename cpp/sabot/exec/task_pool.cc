@@ -13,6 +13,16 @@ namespace sabot {
 
 namespace {
 
+// Hands what this thread's allocator keeps back to the OS. Only for mimalloc and
+// jemalloc, whose caches are per thread: the system pool's release is malloc_trim over
+// every glibc arena (slow, and glibc returns large blocks on free anyway), and under
+// ThreadSanitizer, which runs with the system pool, it crashes in glibc's arenas that
+// TSan's own malloc never set up.
+void ReleaseAllocatorMemory() {
+  arrow::MemoryPool* pool = arrow::default_memory_pool();
+  if (pool->backend_name() != "system") pool->ReleaseUnused();
+}
+
 // Parked threads: each waits for one job (a pool's worker loop), runs it, and parks again
 // until kParkedThreadIdle passes without a job. Never destroyed, so a parked thread can
 // still wait on it while the process exits.
@@ -70,7 +80,7 @@ class ThreadCache {
       if (!woken) {
         // Still listed as parked: a job handed over meanwhile is seen by the wait below.
         lock.unlock();
-        arrow::default_memory_pool()->ReleaseUnused();
+        ReleaseAllocatorMemory();
         releases_.fetch_add(1, std::memory_order_relaxed);
         lock.lock();
         woken = self.wake.wait_for(lock, kParkedThreadIdle - kParkedThreadReleasesMemory, has_job);
