@@ -18,31 +18,19 @@ namespace {
 
 using testing::Explained;
 using testing::ExpectRows;
+using testing::Int64Table;
 
 constexpr int64_t kOrders = 200'000;
 constexpr int64_t kItemsPerOrder = 4;
 
 // orders: o_key = i, o_flag = i % 100 (a filter on one flag keeps 1%).
 Stream FlaggedOrders() {
-  arrow::Int64Builder key, flag;
-  for (int64_t i = 0; i < kOrders; ++i) {
-    EXPECT_TRUE(key.Append(i).ok());
-    EXPECT_TRUE(flag.Append(i % 100).ok());
-  }
-  auto schema = arrow::schema({arrow::field("o_key", arrow::int64()), arrow::field("o_flag", arrow::int64())});
-  return Stream::FromTable(arrow::Table::Make(schema, {*key.Finish(), *flag.Finish()}), "orders")
-      .Filter(col("o_flag") == lit(int64_t{7}));
+  return Int64Table("orders", {"o_key", "o_flag"}, kOrders, {0, 100}).Filter(col("o_flag") == lit(int64_t{7}));
 }
 
 // Per order (item i belongs to order i % kOrders), its first item: g_key, first_id.
 Stream FirstItems() {
-  arrow::Int64Builder key, id;
-  for (int64_t i = 0; i < kOrders * kItemsPerOrder; ++i) {
-    EXPECT_TRUE(key.Append(i % kOrders).ok());
-    EXPECT_TRUE(id.Append(i).ok());
-  }
-  auto schema = arrow::schema({arrow::field("l_key", arrow::int64()), arrow::field("l_id", arrow::int64())});
-  return Stream::FromTable(arrow::Table::Make(schema, {*key.Finish(), *id.Finish()}), "items")
+  return Int64Table("items", {"l_key", "l_id"}, kOrders * kItemsPerOrder, {kOrders, 0})
       .Aggregate({"l_key"}, {{AggregateFunction::kMin, "l_id", "first_id"}})
       .Rename({{"l_key", "g_key"}});
 }

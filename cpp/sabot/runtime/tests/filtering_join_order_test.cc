@@ -18,30 +18,18 @@ namespace {
 
 using testing::Explained;
 using testing::ExpectRows;
+using testing::Int64Table;
 
 constexpr int64_t kOrders = 50'000;
 constexpr int64_t kItems = 4 * kOrders;
 
-Stream Table(const std::string& name, const std::vector<std::string>& columns, int64_t rows,
-             const std::vector<int64_t>& modulos) {
-  std::vector<std::shared_ptr<arrow::Array>> arrays;
-  arrow::FieldVector fields;
-  for (size_t c = 0; c < columns.size(); ++c) {
-    arrow::Int64Builder builder;
-    for (int64_t i = 0; i < rows; ++i) EXPECT_TRUE(builder.Append(modulos[c] > 0 ? i % modulos[c] : i).ok());
-    arrays.push_back(*builder.Finish());
-    fields.push_back(arrow::field(columns[c], arrow::int64()));
-  }
-  return Stream::FromTable(arrow::Table::Make(arrow::schema(fields), arrays), name);
-}
-
 // items: l_key = i % kOrders, l_supp = i % 13, l_id = i; orders: o_key = i, o_flag = i % 100.
-Stream Items() { return Table("items", {"l_key", "l_supp", "l_id"}, kItems, {kOrders, 13, 0}); }
+Stream Items() { return Int64Table("items", {"l_key", "l_supp", "l_id"}, kItems, {kOrders, 13, 0}); }
 Stream FlaggedOrders() {
-  return Table("orders", {"o_key", "o_flag"}, kOrders, {0, 100}).Filter(col("o_flag") == lit(int64_t{7}));
+  return Int64Table("orders", {"o_key", "o_flag"}, kOrders, {0, 100}).Filter(col("o_flag") == lit(int64_t{7}));
 }
 Stream Complaints() {
-  return Table("suppliers", {"s_key"}, 13, {0}).Filter(col("s_key") == lit(int64_t{5}));
+  return Int64Table("suppliers", {"s_key"}, 13, {0}).Filter(col("s_key") == lit(int64_t{5}));
 }
 
 TEST(FilteringJoinOrder, AnAntiJoinRunsAfterTheMoreSelectiveInnerJoin) {
@@ -77,7 +65,7 @@ TEST(FilteringJoinOrder, ResidualsAndLessSelectiveInnerJoinsStay) {
   const std::string text = Explained(with_residual);
   EXPECT_LT(text.find("Join inner"), text.find("Join semi")) << text;
   // Every order kept: the inner join filters nothing, the anti join stays first.
-  auto all_orders = Table("orders", {"o_key", "o_flag"}, kOrders, {0, 100});
+  auto all_orders = Int64Table("orders", {"o_key", "o_flag"}, kOrders, {0, 100});
   auto plain = Items()
                    .Join(Complaints(), {"l_supp"}, {"s_key"}, JoinType::kAnti)
                    .Join(all_orders, {"l_key"}, {"o_key"})

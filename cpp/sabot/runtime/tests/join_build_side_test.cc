@@ -18,32 +18,17 @@ namespace {
 
 using testing::Explained;
 using testing::ExpectRows;
+using testing::Int64Table;
 
 constexpr int64_t kOrders = 200'000;
 constexpr int64_t kItemsPerOrder = 4;
 
 // orders: o_key = i, o_flag = i % 100 (a filter on one flag keeps 1%).
-Stream Orders() {
-  arrow::Int64Builder key, flag;
-  for (int64_t i = 0; i < kOrders; ++i) {
-    EXPECT_TRUE(key.Append(i).ok());
-    EXPECT_TRUE(flag.Append(i % 100).ok());
-  }
-  auto schema = arrow::schema({arrow::field("o_key", arrow::int64()), arrow::field("o_flag", arrow::int64())});
-  return Stream::FromTable(arrow::Table::Make(schema, {*key.Finish(), *flag.Finish()}), "orders");
-}
+Stream Orders() { return Int64Table("orders", {"o_key", "o_flag"}, kOrders, {0, 100}); }
 
 // items: row i belongs to order i % kOrders (4 items per order), supplier i % 13.
 Stream Items() {
-  arrow::Int64Builder key, supp, id;
-  for (int64_t i = 0; i < kOrders * kItemsPerOrder; ++i) {
-    EXPECT_TRUE(key.Append(i % kOrders).ok());
-    EXPECT_TRUE(supp.Append(i % 13).ok());
-    EXPECT_TRUE(id.Append(i).ok());
-  }
-  auto schema = arrow::schema({arrow::field("l_key", arrow::int64()), arrow::field("l_supp", arrow::int64()),
-                               arrow::field("l_id", arrow::int64())});
-  return Stream::FromTable(arrow::Table::Make(schema, {*key.Finish(), *supp.Finish(), *id.Finish()}), "items");
+  return Int64Table("items", {"l_key", "l_supp", "l_id"}, kOrders * kItemsPerOrder, {kOrders, 13, 0});
 }
 
 Stream FlaggedOrders() { return Orders().Filter(col("o_flag") == lit(int64_t{7})); }

@@ -1,4 +1,5 @@
-// RunWith: a plan's result on a given number of threads, for tests that compare thread counts.
+// RunWith: a plan's result on a given number of threads, for tests that compare thread
+// counts; and the int64 tables those tests build their plans over.
 #pragma once
 
 #include <algorithm>
@@ -9,9 +10,25 @@
 #include <arrow/api.h>
 #include <gtest/gtest.h>
 
+#include "sabot/plan/stream.h"
 #include "sabot/runtime/run.h"
 
 namespace sabot::testing {
+
+//! A table `name` of int64 columns: row i of column c holds i % modulos[c], or i where
+//! the modulo is 0 (keys, foreign keys and flags of the optimizer tests' tables).
+inline Stream Int64Table(const std::string& name, const std::vector<std::string>& columns, int64_t rows,
+                         const std::vector<int64_t>& modulos) {
+  std::vector<std::shared_ptr<arrow::Array>> arrays;
+  arrow::FieldVector fields;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    arrow::Int64Builder builder;
+    for (int64_t i = 0; i < rows; ++i) EXPECT_TRUE(builder.Append(modulos[c] > 0 ? i % modulos[c] : i).ok());
+    arrays.push_back(*builder.Finish());
+    fields.push_back(arrow::field(columns[c], arrow::int64()));
+  }
+  return Stream::FromTable(arrow::Table::Make(arrow::schema(fields), arrays), name);
+}
 
 //! The plan's collected rows as one-chunk columns, run on `threads` worker threads.
 inline Result<std::shared_ptr<arrow::Table>> RunWith(const PlanPtr& plan, int threads) {
