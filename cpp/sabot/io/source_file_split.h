@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "sabot/exec/source.h"
@@ -29,5 +30,19 @@ class FileSplit : public SourceSplit {
   int row_group_;
   int64_t num_rows_;
 };
+
+//! The rows of a file source as its splits' metadata count them (a Parquet footer's row
+//! groups): nullopt when listing the splits fails or some split does not know its rows.
+inline std::optional<int64_t> RowsOfFileSplits(Source& source) {
+  auto splits = source.Splits();
+  if (!splits.ok()) return std::nullopt;
+  int64_t rows = 0;
+  for (const auto& split : *splits) {
+    const auto* file = dynamic_cast<const FileSplit*>(split.get());
+    if (file == nullptr || file->num_rows() < 0) return std::nullopt;
+    rows += file->num_rows();
+  }
+  return rows;
+}
 
 }  // namespace sabot

@@ -65,18 +65,7 @@ PlanFacts GatherPlanFacts(const PlanNode& root) {
   for (const auto& [node, source] : lowered->sources) {
     if (!IsParquetFile(*node)) continue;
     const SourceSpec& spec = static_cast<const SourceNode&>(*node).spec;
-    auto splits = source->Splits();
-    if (!splits.ok()) continue;
-    int64_t rows = 0;
-    for (const auto& split : *splits) {
-      const auto* file = dynamic_cast<const FileSplit*>(split.get());
-      if (file == nullptr || file->num_rows() < 0) {
-        rows = -1;
-        break;
-      }
-      rows += file->num_rows();
-    }
-    if (rows >= 0) facts.file_rows[spec.path] = rows;
+    if (auto rows = RowsOfFileSplits(*source)) facts.file_rows[spec.path] = *rows;
   }
   return facts;
 }

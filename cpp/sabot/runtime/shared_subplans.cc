@@ -27,19 +27,6 @@ int64_t ValueBytes(const arrow::DataType& type) {
   return 8 + 2 * kVariableValueBytes;  // nested: offsets and a few values
 }
 
-// Rows of `source` as its splits' metadata count them; nullopt when some split does not.
-std::optional<int64_t> SourceRows(Source& source) {
-  auto splits = source.Splits();
-  if (!splits.ok()) return std::nullopt;
-  int64_t rows = 0;
-  for (const auto& split : *splits) {
-    const auto* file = dynamic_cast<const FileSplit*>(split.get());
-    if (file == nullptr || file->num_rows() < 0) return std::nullopt;
-    rows += file->num_rows();
-  }
-  return rows;
-}
-
 bool JoinsOrAggregates(const PlanNode& node) {
   if (node.kind() == PlanKind::kJoin || node.kind() == PlanKind::kAggregate) return true;
   for (const auto& input : node.inputs()) {
@@ -86,7 +73,7 @@ bool HoldsSharedScan(const PlanNode& node, const LoweredPlan& lowered, int64_t m
   auto source = lowered.sources.find(leaf);
   auto schema = lowered.schemas.find(&node);
   if (source == lowered.sources.end() || schema == lowered.schemas.end()) return false;
-  const std::optional<int64_t> rows = SourceRows(*source->second);
+  const std::optional<int64_t> rows = RowsOfFileSplits(*source->second);
   if (!rows) return false;
   int64_t row_bytes = 0;
   for (const auto& field : schema->second->fields()) row_bytes += ValueBytes(*field->type());
