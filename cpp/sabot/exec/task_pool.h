@@ -75,7 +75,8 @@ class TaskPool {
 //! Threads parked for TaskPools (see there); for tests.
 int ParkedThreadsForTesting();
 
-//! How many times parked threads released their allocator's memory; for tests.
+//! How many times parked threads idled long enough to release their allocator's memory
+//! (the release itself is skipped for the system pool, see task_pool.cc); for tests.
 int64_t ParkedMemoryReleasesForTesting();
 
 //! Runs fn(worker) for worker 0..workers-1 and waits for all of them: the parallel steps

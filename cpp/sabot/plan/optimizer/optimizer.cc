@@ -46,7 +46,7 @@ class Optimizer {
     } else if (node.kind() == PlanKind::kJoin) {
       const auto& join = static_cast<const JoinNode&>(node);
       const std::vector<PlanPtr> lifted = TakeColumnsAboveSemiJoin(join, inputs);
-      if (facts_ && !IsChangelogJoin(join)) inputs = ReduceAggregatesByJoin(join, std::move(inputs), *facts_, *estimates_);
+      if (facts_) inputs = ReduceAggregatesByJoin(join, std::move(inputs), *facts_, *estimates_);
       // A semi or anti join other nodes read too stays as it is: moved, it would be
       // computed twice (TPC-H Q17's semi-joined lineitems feed an aggregate as well).
       if (facts_ && lifted.empty() && readers_[node.inputs()[0].get()] == 1) {
