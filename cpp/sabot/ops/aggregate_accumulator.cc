@@ -105,6 +105,16 @@ bool IsBinaryLikeType(const arrow::DataType& type) {
 
 }  // namespace aggregate_internal
 
+Status GroupedAccumulator::SplitInto(const std::vector<GroupedAccumulator*>& parts, const uint8_t* part_of,
+                                     const uint32_t* new_ids) {
+  std::vector<uint32_t> mapping(num_groups());
+  for (size_t p = 0; p < parts.size(); ++p) {
+    for (uint32_t g = 0; g < num_groups(); ++g) mapping[g] = part_of[g] == p ? new_ids[g] : kDropGroup;
+    ARROW_RETURN_NOT_OK(parts[p]->Merge(*this, mapping.data()));
+  }
+  return Status::OK();
+}
+
 Result<std::unique_ptr<GroupedAccumulator>> MakeAccumulator(
     const AggregateSpec& spec, const std::shared_ptr<arrow::DataType>& input_type) {
   using namespace aggregate_internal;  // NOLINT: the family factories

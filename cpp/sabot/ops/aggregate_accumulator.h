@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include <arrow/type_fwd.h>
 
@@ -43,6 +44,14 @@ class GroupedAccumulator {
   //! that is kDropGroup; Resize first. `other` holds input that comes after this one's
   //! (first/last depend on it). It is left unchanged (copies of a state rely on it).
   virtual Status Merge(GroupedAccumulator& other, const uint32_t* group_id_mapping) = 0;
+
+  //! Hands this state's groups out to `parts` (made like this one, Resized first): group
+  //! g becomes group `new_ids[g]` of `parts[part_of[g]]`. The same as one Merge into each
+  //! part with the other parts' groups dropped, which is what the default does; an
+  //! accumulator whose Merge walks more than its groups (count_distinct walks its value
+  //! pairs) overrides it to walk its state once instead of once per part. Left unchanged.
+  virtual Status SplitInto(const std::vector<GroupedAccumulator*>& parts, const uint8_t* part_of,
+                           const uint32_t* new_ids);
 
   //! One result per group, in group-id order. Called once; the state is spent after.
   virtual Result<std::shared_ptr<arrow::Array>> Finalize() = 0;

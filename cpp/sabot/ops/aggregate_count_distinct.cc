@@ -169,17 +169,20 @@ class PairSet {
 
   size_t size() const { return size_; }
 
+  //! Room for `more` pairs without passing half full (growing rehashes every pair).
+  void Reserve(size_t more) {
+    if (2 * (size_ + more) <= slots_.size()) return;
+    size_t slots = slots_.size();
+    while (2 * (size_ + more) > slots) slots *= 2;
+    Rehash(slots);
+  }
+
  private:
   struct Slot {
     uint64_t value;
     uint32_t group;  // plus one; 0 = empty
   };
   static constexpr size_t kInitialSlots = 1024;
-
-  // Room for `more` pairs without passing half full (growing rehashes every pair).
-  void Reserve(size_t more) {
-    while (2 * (size_ + more) > slots_.size()) Rehash(2 * slots_.size());
-  }
 
   bool InsertHashed(uint32_t group, uint64_t value, size_t hash) {
     const uint32_t tag = group + 1;
@@ -245,9 +248,30 @@ class IntCountDistinctAccumulator final : public AccumulatorBase {
 
   Status Merge(GroupedAccumulator& other, const uint32_t* group_id_mapping) override {
     ARROW_ASSIGN_OR_RAISE(auto* same, Same<IntCountDistinctAccumulator>(other));
+    pairs_.Reserve(same->pairs_.size());
     same->pairs_.ForEach([&](uint32_t group, uint64_t value) {
       const uint32_t to = group_id_mapping[group];
       if (to != kDropGroup && pairs_.Insert(to, value)) ++counts_[to];
+    });
+    return Status::OK();
+  }
+
+  // One walk over the pairs, not one per part (the default): the pairs outnumber the
+  // groups, and a parallel merge splits every split's state into as many parts as threads.
+  Status SplitInto(const std::vector<GroupedAccumulator*>& parts, const uint8_t* part_of,
+                   const uint32_t* new_ids) override {
+    std::vector<IntCountDistinctAccumulator*> into;
+    for (GroupedAccumulator* part : parts) {
+      ARROW_ASSIGN_OR_RAISE(auto* same, Same<IntCountDistinctAccumulator>(*part));
+      into.push_back(same);
+    }
+    std::vector<size_t> pairs_per_part(parts.size(), 0);
+    pairs_.ForEach([&](uint32_t group, uint64_t) { ++pairs_per_part[part_of[group]]; });
+    for (size_t p = 0; p < parts.size(); ++p) into[p]->pairs_.Reserve(pairs_per_part[p]);
+    pairs_.ForEach([&](uint32_t group, uint64_t value) {
+      IntCountDistinctAccumulator& part = *into[part_of[group]];
+      const uint32_t to = new_ids[group];
+      if (part.pairs_.Insert(to, value)) ++part.counts_[to];
     });
     return Status::OK();
   }

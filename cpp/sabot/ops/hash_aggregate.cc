@@ -300,7 +300,7 @@ Result<std::pair<std::unique_ptr<HashAggregateState>, std::vector<uint32_t>>> Ha
 }
 
 Result<std::pair<std::unique_ptr<HashAggregateState>, std::vector<uint32_t>>> HashAggregateState::CopyGroups(
-    const arrow::compute::ExecBatch* uniques, const std::vector<int32_t>* kept) const {
+    const arrow::compute::ExecBatch* uniques, const std::vector<int32_t>* kept, bool with_values) const {
   ARROW_ASSIGN_OR_RAISE(auto copy, MakeEmpty());
   std::vector<uint32_t> mapping(std::max<uint32_t>(num_groups_, 1), 0);
   if (grouper_ != nullptr && num_groups_ > 0) {
@@ -328,7 +328,7 @@ Result<std::pair<std::unique_ptr<HashAggregateState>, std::vector<uint32_t>>> Ha
     copy->key_bytes_seen_ = key_bytes_seen_;
     copy->rows_seen_ = rows_seen_;
   }
-  for (size_t a = 0; a < accumulators_.size(); ++a) {
+  for (size_t a = 0; with_values && a < accumulators_.size(); ++a) {
     // Merge leaves its source unchanged, so reading this state through it is safe.
     ARROW_RETURN_NOT_OK(copy->accumulators_[a]->Merge(*accumulators_[a], mapping.data()));
   }
@@ -460,9 +460,22 @@ Result<std::vector<std::unique_ptr<HashAggregateState>>> HashAggregateState::Spl
     const auto part = static_cast<size_t>(((hashes[g] >> 32) * static_cast<uint64_t>(parts)) >> 32);
     groups[part].push_back(static_cast<int32_t>(g));
   }
+  // Each part gets its keys first, then every accumulator hands its groups out in one
+  // call (see GroupedAccumulator::SplitInto).
+  std::vector<uint8_t> part_of(num_groups_);
+  std::vector<uint32_t> new_ids(num_groups_);
   for (int p = 0; p < parts; ++p) {
-    ARROW_ASSIGN_OR_RAISE(auto copied, CopyGroups(&uniques, &groups[static_cast<size_t>(p)]));
+    ARROW_ASSIGN_OR_RAISE(auto copied, CopyGroups(&uniques, &groups[static_cast<size_t>(p)], /*with_values=*/false));
+    for (int32_t g : groups[static_cast<size_t>(p)]) {
+      part_of[static_cast<size_t>(g)] = static_cast<uint8_t>(p);
+      new_ids[static_cast<size_t>(g)] = copied.second[static_cast<size_t>(g)];
+    }
     out.push_back(std::move(copied.first));
+  }
+  std::vector<GroupedAccumulator*> into(out.size());
+  for (size_t a = 0; a < accumulators_.size(); ++a) {
+    for (size_t p = 0; p < out.size(); ++p) into[p] = out[p]->accumulators_[a].get();
+    ARROW_RETURN_NOT_OK(accumulators_[a]->SplitInto(into, part_of.data(), new_ids.data()));
   }
   grouper_.reset();
   accumulators_.clear();

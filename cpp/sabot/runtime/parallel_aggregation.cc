@@ -144,11 +144,16 @@ class MergeLane {
   std::thread thread_;  // last: it starts once the members above exist
 };
 
-// A split's partial state with at least this many groups starts the merge lanes. Below
-// it the calling thread merges every partial at once: TPC-H Q1's four groups went to 16
-// lanes per split on 16 threads, and 33 threads (workers, lanes, this one) woke each
-// other on 16 cores for nothing.
+// The merge lanes start once the groups merged so far plus the next split's reach this.
+// Below it the calling thread merges every partial at once: TPC-H Q1's four groups went
+// to 16 lanes per split on 16 threads, and 33 threads (workers, lanes, this one) woke
+// each other on 16 cores for nothing. The total counts, not one split's groups: a split
+// of TPC-H Q16 at SF10 holds about 1.8K of its 28K groups (partsupp is sorted by part),
+// so no split alone started the lanes and one thread merged 160 splits' count_distinct
+// pairs while 15 idled.
 constexpr int64_t kLaneGroups = 4096;
+
+std::atomic<int64_t> lane_starts{0};
 
 // Parallel aggregation whose merge runs on lanes too, once partial states are large (see
 // ParallelAggregationOptions): each split's partial state is then split by key hash into
@@ -169,6 +174,7 @@ Status RunMergeLanes(const ParallelAggregationOptions& options, Source& source, 
     total.reset();
     for (auto& seed : seeds) lanes.push_back(std::make_unique<MergeLane>(std::move(seed), window));
     workers_split.store(true, std::memory_order_relaxed);
+    lane_starts.fetch_add(1, std::memory_order_relaxed);
     return Status::OK();
   };
   Status run = RunSplitsInOrder<Parts>(
@@ -184,7 +190,7 @@ Status RunMergeLanes(const ParallelAggregationOptions& options, Source& source, 
                    // In split order, so the total and then each lane merge the splits in order.
                    [&](size_t, Parts got) -> Result<bool> {
                      if (lanes.empty()) {
-                       if (got.front()->num_groups() < kLaneGroups) {
+                       if (total->num_groups() + got.front()->num_groups() < kLaneGroups) {
                          ARROW_RETURN_NOT_OK(total->Merge(*got.front()));
                          return true;
                        }
@@ -224,6 +230,8 @@ Status RunMergeLanes(const ParallelAggregationOptions& options, Source& source, 
 }
 
 }  // namespace
+
+int64_t MergeLaneStartsForTesting() { return lane_starts.load(std::memory_order_relaxed); }
 
 Result<ExecutorStats> ParallelAggregation::Run(Source& source, const OperatorChainFactory& make_chain,
                                                const HashAggregateState& prototype, Operator& downstream,

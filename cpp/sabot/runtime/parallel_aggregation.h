@@ -74,4 +74,7 @@ class StageOutput final : public Operator {
   Result<Flow> Push(int, Message message) override { return Emit(std::move(message)); }
 };
 
+//! How many parallel aggregations started merge lanes since the process began.
+int64_t MergeLaneStartsForTesting();
+
 }  // namespace sabot

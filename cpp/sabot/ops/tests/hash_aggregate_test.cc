@@ -449,6 +449,41 @@ TEST(HashAggregate, MergingManyRandomPartialsEqualsOneState) {
   ExpectTablesClose(*SortedByKeys(*actual, {"k"}), *SortedByKeys(*expected, {"k"}));
 }
 
+// Split by key hash, every group lands in exactly one part with all its aggregates:
+// count_distinct (int and string) hands its value pairs out in one walk (SplitInto), the
+// others through the default per-part Merge. Merged back, the parts equal the state.
+TEST(HashAggregate, SplittingByKeyHashHandsEachGroupToOnePart) {
+  auto schema = arrow::schema({arrow::field("k", arrow::int64()), arrow::field("v", arrow::int64())});
+  auto with_text = arrow::schema({schema->field(0), schema->field(1), arrow::field("s", arrow::utf8())});
+  std::vector<AggregateSpec> specs = AllFunctions("v");
+  for (auto f : {AF::kCountDistinct, AF::kMin, AF::kFirst}) specs.push_back({f, "s", std::string(ToString(f)) + "_s"});
+  auto whole = HashAggregateState::Make(with_text, {"k"}, specs).ValueOrDie();
+  auto split = whole->MakeEmpty().ValueOrDie();
+  std::mt19937_64 rng(11);
+  for (int b = 0; b < 3; ++b) {
+    auto batch = RandomBatch(schema, 20000, 5000, rng);
+    auto text = arrow::compute::Cast(batch->column(1), arrow::utf8()).ValueOrDie().make_array();
+    batch = arrow::RecordBatch::Make(with_text, batch->num_rows(), {batch->column(0), batch->column(1), text});
+    ASSERT_TRUE(whole->Consume(*batch).ok());
+    ASSERT_TRUE(split->Consume(*batch).ok());
+  }
+  const int64_t groups = whole->num_groups();
+  auto parts = split->SplitByKeyHash(5).ValueOrDie();
+  ASSERT_EQ(parts.size(), 5u);
+  auto rejoined = whole->MakeEmpty().ValueOrDie();
+  int64_t part_groups = 0;
+  for (auto& part : parts) {
+    EXPECT_GT(part->num_groups(), 0);
+    part_groups += part->num_groups();
+    ASSERT_TRUE(rejoined->Merge(*part).ok());
+  }
+  EXPECT_EQ(part_groups, groups);  // no group in two parts
+  EXPECT_EQ(rejoined->num_groups(), groups);
+  auto expected = arrow::Table::FromRecordBatches(whole->output_schema(), whole->Finalize().ValueOrDie());
+  auto actual = arrow::Table::FromRecordBatches(rejoined->output_schema(), rejoined->Finalize().ValueOrDie());
+  ExpectTablesClose(*SortedByKeys(*actual, {"k"}), *SortedByKeys(*expected, {"k"}));
+}
+
 
 // `batch` with its dictionary columns decoded.
 std::shared_ptr<arrow::RecordBatch> Decoded(const std::shared_ptr<arrow::RecordBatch>& batch) {

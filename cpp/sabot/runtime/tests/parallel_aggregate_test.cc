@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "sabot/plan/stream.h"
+#include "sabot/runtime/parallel_aggregation.h"
 #include "sabot/runtime/physical_planner.h"
 #include "sabot/runtime/run.h"
 #include "sabot/runtime/tests/run_with_threads.h"
@@ -229,6 +230,29 @@ TEST(ParallelAggregate, MergeLanesStartMidRunFromTheTotalSoFar) {
     ASSERT_TRUE(got.ok()) << got.status().ToString();
     EXPECT_TRUE((*got)->Equals(**two)) << threads << " threads";
   }
+}
+
+// Few groups per split but many in all (a key sorted with the source, as TPC-H Q16's
+// partsupp by part): the lanes start once the total reaches their threshold, not only when
+// one split alone does; few groups in all (k: 1000) stay on the calling thread.
+TEST(ParallelAggregate, MergeLanesStartFromTheTotalOfSmallSplits) {
+  auto table = Table(600'000);
+  arrow::Int64Builder g;  // 1000 values per 64K-row split, 9375 in all
+  for (int64_t i = 0; i < table->num_rows(); ++i) ASSERT_TRUE(g.Append(i / 64).ok());
+  table = *table->AddColumn(4, arrow::field("g", arrow::int64()), std::make_shared<arrow::ChunkedArray>(*g.Finish()));
+  auto plan = Stream::FromTable(table, "t").Aggregate({"g"}, AllAggregates("x", "v", "s")).Sort({{"g", true}}).Collect();
+  auto one = RunWith(plan, 1);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_EQ((*one)->num_rows(), 9375);
+  const int64_t before = MergeLaneStartsForTesting();
+  auto eight = RunWith(plan, 8);
+  ASSERT_TRUE(eight.ok()) << eight.status().ToString();
+  EXPECT_EQ(MergeLaneStartsForTesting(), before + 1);
+  ExpectClose(**one, **eight, 8);
+
+  auto few = Stream::FromTable(table, "t").Aggregate({"k"}, AllAggregates("x", "v", "s")).Collect();
+  ASSERT_TRUE(RunWith(few, 8).ok());
+  EXPECT_EQ(MergeLaneStartsForTesting(), before + 1);
 }
 
 // An overflow that only the merge of one group's partial states sees fails the job with
