@@ -11,6 +11,7 @@
 #include "sabot/plan/optimizer/filtering_join_order.h"
 #include "sabot/plan/optimizer/join_build_side.h"
 #include "sabot/plan/optimizer/join_filter_pushdown.h"
+#include "sabot/plan/optimizer/lookup_join_order.h"
 #include "sabot/plan/optimizer/projection_pushdown.h"
 #include "sabot/plan/optimizer/semi_join_pushdown.h"
 
@@ -54,6 +55,10 @@ class Optimizer {
           return ChooseBuildSide(inner, std::move(sides), *facts_, *estimates_);
         };
         if (auto reordered = InnerJoinBelowFilteringJoin(join, inputs, *facts_, *estimates_, choose)) {
+          rewritten_[&node] = *reordered;
+          return *reordered;
+        }
+        if (auto reordered = ReducingJoinBelowLookupJoin(join, inputs, *facts_, *estimates_, choose)) {
           rewritten_[&node] = *reordered;
           return *reordered;
         }
