@@ -11,6 +11,8 @@
 #include <arrow/type.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/arrow/schema.h>
+#include <parquet/column_page.h>
+#include <parquet/column_reader.h>
 #include <parquet/exception.h>
 #include <parquet/file_reader.h>
 #include <parquet/metadata.h>
@@ -243,6 +245,33 @@ void ParquetSource::ReadDictionaryStringsAsDictionaries(const std::vector<std::s
   }
   schema_ = arrow::schema(std::move(fields));
   read_file_schema_ = arrow::schema(std::move(file_fields));
+}
+
+std::map<std::string, int64_t> ParquetSource::DistinctStringCounts() const {
+  std::map<std::string, int64_t> out;
+  auto reader = OpenParquet(paths_.front());
+  if (!reader.ok()) return out;  // Splits() and Open() report the error
+  try {
+    const auto& meta = *(*reader)->parquet_reader()->metadata();
+    if (meta.num_row_groups() == 0) return out;
+    auto row_group_meta = meta.RowGroup(0);
+    auto row_group = (*reader)->parquet_reader()->RowGroup(0);
+    const auto& manifest = (*reader)->manifest();
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      const auto& field = plain_schema_->field(static_cast<int>(i));
+      const auto& schema_field = manifest.schema_fields[static_cast<size_t>(fields_[i])];
+      if (field->type()->id() != arrow::Type::STRING || !schema_field.is_leaf()) continue;
+      auto chunk = row_group_meta->ColumnChunk(schema_field.column_index);
+      if (!SmallDictionary(*chunk) || !AllPagesUseTheDictionary(*chunk)) continue;
+      auto page = row_group->GetColumnPageReader(schema_field.column_index)->NextPage();
+      if (page != nullptr && page->type() == parquet::PageType::DICTIONARY_PAGE) {
+        out[field->name()] = static_cast<const parquet::DictionaryPage&>(*page).num_values();
+      }
+    }
+  } catch (const std::exception&) {
+    // A statistic only: the scan reports what is wrong with the file.
+  }
+  return out;
 }
 
 std::vector<std::shared_ptr<arrow::Field>> ParquetSource::NativeReadTypes() const {

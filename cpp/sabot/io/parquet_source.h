@@ -46,6 +46,11 @@ class ParquetSource : public Source {
   //! FlatColumnReader decodes those straight into doubles. (Fixed-size binary decimals
   //! are read as float64 too when asked, but no faster than cast after reading.)
   std::vector<std::shared_ptr<arrow::Field>> NativeReadTypes() const override;
+  //! By name, the distinct values of the projected string columns that the first file's
+  //! first row group stores with a small dictionary used by every page: the dictionary
+  //! page's entry count (its header is read; a few KB). For the low-cardinality columns
+  //! filters test (TPC-H's p_type, c_mktsegment, l_shipmode) that is the column's count.
+  std::map<std::string, int64_t> DistinctStringCounts() const;
   //! The projected schema with plain strings, whatever ReadDictionaryStringsAsDictionaries changed.
   const std::shared_ptr<arrow::Schema>& plain_schema() const { return plain_schema_; }
 

@@ -3,6 +3,7 @@
 
 #include <functional>
 
+#include "sabot/io/parquet_source.h"
 #include "sabot/io/sink_factory.h"
 #include "sabot/io/source_file_split.h"
 #include "sabot/plan/optimizer/optimizer.h"
@@ -66,6 +67,11 @@ PlanFacts GatherPlanFacts(const PlanNode& root) {
     if (!IsParquetFile(*node)) continue;
     const SourceSpec& spec = static_cast<const SourceNode&>(*node).spec;
     if (auto rows = RowsOfFileSplits(*source)) facts.file_rows[spec.path] = *rows;
+    if (!joins) continue;  // only join ordering reads the counts
+    if (const auto* parquet = dynamic_cast<const ParquetSource*>(source.get())) {
+      auto& counts = facts.distinct_values[spec.path];
+      for (const auto& [column, n] : parquet->DistinctStringCounts()) counts[column] = n;
+    }
   }
   return facts;
 }

@@ -1,5 +1,6 @@
 // Tests for ParquetSource: row-group splits, projection (also of nested fields), bad files.
 #include <filesystem>
+#include <map>
 
 #include <arrow/api.h>
 #include <arrow/compute/cast.h>
@@ -8,6 +9,7 @@
 #include <parquet/arrow/writer.h>
 
 #include "sabot/io/parquet_footer_cache.h"
+#include "sabot/io/parquet_source.h"
 #include "sabot/io/source_factory.h"
 #include "sabot/io/tests/read_all.h"
 
@@ -219,6 +221,9 @@ TEST(ParquetSource, DictionaryEncodedAndFallbackStringColumns) {
   ASSERT_OK_AND_ASSIGN(read, read->CombineChunks());
   ASSERT_OK_AND_ASSIGN(auto expected, table->CombineChunks());
   EXPECT_TRUE(read->Equals(*expected));
+  // The dictionary tells the distinct values only of a column whose pages all use it.
+  ASSERT_OK_AND_ASSIGN(auto parquet, ParquetSource::Make(ParquetSpec(dir.File("d.parquet"))));
+  EXPECT_EQ(parquet->DistinctStringCounts(), (std::map<std::string, int64_t>{{"mode", 2}}));
 }
 
 TEST(ParquetSource, MissingFile) {

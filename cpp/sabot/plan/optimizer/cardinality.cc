@@ -6,6 +6,7 @@
 #include <map>
 
 #include <arrow/table.h>
+#include <nlohmann/json.hpp>
 
 namespace sabot {
 
@@ -32,16 +33,51 @@ std::optional<double> PatternSelectivity(const Expr& call) {
   return std::max(kMinPatternKept, std::pow(kPerPatternChar, fixed));
 }
 
+// The distinct values of the column `call` compares with literals (its first argument,
+// or either of two for a comparison), when `distinct` knows them.
+std::optional<int64_t> DistinctOfCompared(const Expr& call, const DistinctValues& distinct) {
+  if (!distinct || call.args().empty()) return std::nullopt;
+  const Expr* column = nullptr;
+  for (const Expr& arg : call.args()) {
+    if (arg.kind() == Expr::Kind::kColumn && column == nullptr) {
+      column = &arg;
+    } else if (arg.kind() != Expr::Kind::kLiteral) {
+      return std::nullopt;
+    }
+  }
+  if (column == nullptr) return std::nullopt;
+  auto n = distinct(column->column_name());
+  if (!n || *n <= 0) return std::nullopt;
+  return n;
+}
+
+// The number of values an is_in call's value_set lists; nullopt when it cannot be read.
+std::optional<double> SetSize(const Expr& call) {
+  auto set = call.options().find("value_set");
+  if (set == call.options().end()) return std::nullopt;
+  const auto values = nlohmann::json::parse(set->second, nullptr, /*allow_exceptions=*/false);
+  if (!values.is_array()) return std::nullopt;
+  return static_cast<double>(values.size());
+}
+
 // The fraction of rows one conjunct keeps.
-double ConjunctSelectivity(const Expr& c) {
+double ConjunctSelectivity(const Expr& c, const DistinctValues& distinct) {
   const std::string& f = c.kind() == Expr::Kind::kCall ? c.function() : std::string();
+  if (f == "equal" || f == "not_equal" || f == "is_in") {
+    if (auto n = DistinctOfCompared(c, distinct)) {
+      const double one = 1.0 / static_cast<double>(*n);
+      if (f == "equal") return one;
+      if (f == "not_equal") return 1.0 - one;
+      if (auto k = SetSize(c)) return std::min(1.0, *k * one);
+    }
+  }
   if (f == "invert" && c.args().size() == 1) {
     if (auto kept = PatternSelectivity(c.args()[0])) return 1.0 - *kept;
   }
   if (auto kept = c.kind() == Expr::Kind::kCall ? PatternSelectivity(c) : std::nullopt) return *kept;
   // An OR keeps what either side keeps, the overlap counted twice.
   if (f == "or_kleene" && c.args().size() == 2) {
-    return std::min(1.0, FilterSelectivity(c.args()[0]) + FilterSelectivity(c.args()[1]));
+    return std::min(1.0, FilterSelectivity(c.args()[0], distinct) + FilterSelectivity(c.args()[1], distinct));
   }
   if (f == "equal") return 0.1;
   if (f == "is_in") return 0.25;
@@ -51,10 +87,40 @@ double ConjunctSelectivity(const Expr& c) {
 
 }  // namespace
 
-double FilterSelectivity(const Expr& predicate) {
+double FilterSelectivity(const Expr& predicate, const DistinctValues& distinct) {
   double kept = 1.0;
-  for (const auto& c : Conjuncts(predicate)) kept *= ConjunctSelectivity(c);
+  for (const auto& c : Conjuncts(predicate)) kept *= ConjunctSelectivity(c, distinct);
   return kept;
+}
+
+std::optional<int64_t> CardinalityEstimator::DistinctValuesOf(const PlanNode& node, const std::string& name) const {
+  switch (node.kind()) {
+    case PlanKind::kSource: {
+      const SourceSpec& spec = static_cast<const SourceNode&>(node).spec;
+      if (spec.kind != SourceSpec::Kind::kFile) return std::nullopt;
+      auto file = facts_.distinct_values.find(spec.path);
+      if (file == facts_.distinct_values.end()) return std::nullopt;
+      auto column = file->second.find(name);
+      if (column == file->second.end()) return std::nullopt;
+      return column->second;
+    }
+    case PlanKind::kFilter:
+      return DistinctValuesOf(*node.input(), name);
+    case PlanKind::kWithColumns:
+      for (const auto& c : static_cast<const WithColumnsNode&>(node).columns) {
+        if (c.name == name) return std::nullopt;  // computed here, not read
+      }
+      return DistinctValuesOf(*node.input(), name);
+    case PlanKind::kProject:
+      for (const auto& c : static_cast<const ProjectNode&>(node).columns) {
+        if (c.name != name) continue;
+        if (c.expr.kind() != Expr::Kind::kColumn) return std::nullopt;
+        return DistinctValuesOf(*node.input(), c.expr.column_name());
+      }
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
 }
 
 std::optional<double> CardinalityEstimator::SourceRows(const SourceSpec& spec) const {
@@ -112,8 +178,10 @@ std::optional<double> CardinalityEstimator::Compute(const PlanNode& node) {
     in.push_back(*rows);
   }
   switch (node.kind()) {
-    case PlanKind::kFilter:
-      return in[0] * FilterSelectivity(static_cast<const FilterNode&>(node).predicate);
+    case PlanKind::kFilter: {
+      auto distinct = [&](const std::string& name) { return DistinctValuesOf(*node.input(), name); };
+      return in[0] * FilterSelectivity(static_cast<const FilterNode&>(node).predicate, distinct);
+    }
     case PlanKind::kProject:
     case PlanKind::kWithColumns:
     case PlanKind::kRename:

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,7 +25,14 @@ struct PlanFacts {
   std::map<std::string, int64_t> file_rows;
   //! The columns each source node reads natively as another type (Source::NativeReadTypes).
   std::map<const PlanNode*, std::vector<std::shared_ptr<arrow::Field>>> read_types;
+  //! By path, then column: how many distinct values a file's string column holds, as its
+  //! first row group's dictionary tells (ParquetSource::DistinctStringCounts): an equality
+  //! test on it keeps about one row in that many.
+  std::map<std::string, std::map<std::string, int64_t>> distinct_values;
 };
+
+//! How many distinct values column `name` of a filter's input holds; nullopt when unknown.
+using DistinctValues = std::function<std::optional<int64_t>(const std::string& name)>;
 
 //! Estimates how many rows nodes produce. Unknown (nullopt) where a source's size is
 //! unknown (CSV, unbounded) below it. Memoized per node.
@@ -39,6 +47,10 @@ class CardinalityEstimator {
  private:
   std::optional<double> Compute(const PlanNode& node);
   std::optional<double> SourceRows(const SourceSpec& spec) const;
+  //! The distinct values of column `name` of `node`'s output, when `node` passes a file
+  //! source's column through unchanged (filters, with_columns that leave it, projections
+  //! and renames that only name it) and facts know its count.
+  std::optional<int64_t> DistinctValuesOf(const PlanNode& node, const std::string& name) const;
 
   const PlanFacts& facts_;
   std::map<const PlanNode*, std::optional<double>> rows_, base_;
@@ -47,7 +59,9 @@ class CardinalityEstimator {
 //! A guess of the fraction of rows `predicate` keeps: 0.1 per equality, 0.25 per IN
 //! list, 0.33 per range bound, for a string pattern match (LIKE, substring, prefix,
 //! suffix, regex) 0.5 per fixed character of the pattern (at least 0.001; its negation
-//! the rest), 0.5 for anything else, multiplied over the conjuncts.
-double FilterSelectivity(const Expr& predicate);
+//! the rest), 0.5 for anything else, multiplied over the conjuncts. Where `distinct`
+//! knows a column's distinct values (n), a column equal to a literal keeps 1/n, not equal
+//! 1 - 1/n, and in a set of k literals k/n (at most all).
+double FilterSelectivity(const Expr& predicate, const DistinctValues& distinct = {});
 
 }  // namespace sabot

@@ -39,5 +39,26 @@ TEST(FilterSelectivity, NotLikeKeepsWhatLikeLeaves) {
   EXPECT_DOUBLE_EQ(FilterSelectivity(!(col("a") == lit(int64_t{1}))), 0.5);
 }
 
+// With a column's distinct values known, equality keeps one in that many, inequality the
+// rest, a set of k values k of them; unknown columns keep the fixed guesses.
+TEST(FilterSelectivity, DistinctValuesRefineEqualityAndSets) {
+  const DistinctValues distinct = [](const std::string& name) -> std::optional<int64_t> {
+    if (name == "type") return 150;
+    return std::nullopt;
+  };
+  const auto steel = col("type") == lit(std::string("ECONOMY ANODIZED STEEL"));
+  EXPECT_DOUBLE_EQ(FilterSelectivity(steel, distinct), 1.0 / 150);
+  EXPECT_DOUBLE_EQ(FilterSelectivity(steel), 0.1);
+  EXPECT_DOUBLE_EQ(FilterSelectivity(Expr::Call("not_equal", {col("type"), lit(std::string("x"))}), distinct),
+                   1.0 - 1.0 / 150);
+  EXPECT_DOUBLE_EQ(FilterSelectivity(Expr::Call("is_in", {col("type")}, {{"value_set", R"(["a", "b", "c"])"}}),
+                                     distinct),
+                   3.0 / 150);
+  EXPECT_DOUBLE_EQ(FilterSelectivity(col("size") == lit(int64_t{3}), distinct), 0.1);  // unknown column
+  // Two columns compared: no literal side, so the guess.
+  EXPECT_DOUBLE_EQ(FilterSelectivity(col("type") == col("other"), distinct), 0.1);
+  EXPECT_DOUBLE_EQ(FilterSelectivity(steel && col("size") == lit(int64_t{3}), distinct), 0.1 / 150);
+}
+
 }  // namespace
 }  // namespace sabot
