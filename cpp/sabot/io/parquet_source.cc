@@ -2,6 +2,7 @@
 #include "sabot/io/parquet_source.h"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 
 #include <arrow/compute/api_scalar.h>
@@ -17,6 +18,7 @@
 #include <parquet/file_reader.h>
 #include <parquet/metadata.h>
 #include <parquet/properties.h>
+#include <parquet/statistics.h>
 
 #include "sabot/common/type_names.h"
 #include "sabot/expr/decimal_to_float64.h"
@@ -267,6 +269,71 @@ std::map<std::string, int64_t> ParquetSource::DistinctStringCounts() const {
       if (page != nullptr && page->type() == parquet::PageType::DICTIONARY_PAGE) {
         out[field->name()] = static_cast<const parquet::DictionaryPage&>(*page).num_values();
       }
+    }
+  } catch (const std::exception&) {
+    // A statistic only: the scan reports what is wrong with the file.
+  }
+  return out;
+}
+
+namespace {
+
+// One row group's smallest and largest value of a number or date column on one line:
+// dates in days, decimals stored as integers scaled. nullopt without statistics or for
+// other types (strings, timestamps, unsigned integers).
+std::optional<std::pair<double, double>> ChunkRange(const parquet::ColumnChunkMetaData& chunk,
+                                                    const parquet::ColumnDescriptor& column) {
+  auto stats = chunk.statistics();
+  if (stats == nullptr || !stats->HasMinMax()) return std::nullopt;
+  const auto& logical = column.logical_type();
+  double scale = 1.0;
+  if (logical != nullptr && logical->is_decimal()) {
+    scale = std::pow(10.0, static_cast<const parquet::DecimalLogicalType&>(*logical).scale());
+  } else if (logical != nullptr && !logical->is_none() && !logical->is_date() &&
+             !(logical->is_int() && static_cast<const parquet::IntLogicalType&>(*logical).is_signed())) {
+    return std::nullopt;
+  }
+  auto range = [&](auto& typed) {
+    return std::make_pair(static_cast<double>(typed.min()) / scale, static_cast<double>(typed.max()) / scale);
+  };
+  switch (column.physical_type()) {
+    case parquet::Type::INT32:
+      return range(static_cast<const parquet::Int32Statistics&>(*stats));
+    case parquet::Type::INT64:
+      return range(static_cast<const parquet::Int64Statistics&>(*stats));
+    case parquet::Type::FLOAT:
+      return range(static_cast<const parquet::FloatStatistics&>(*stats));
+    case parquet::Type::DOUBLE:
+      return range(static_cast<const parquet::DoubleStatistics&>(*stats));
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::map<std::string, std::pair<double, double>> ParquetSource::ValueRanges() const {
+  std::map<std::string, std::pair<double, double>> out;
+  auto reader = OpenParquet(paths_.front());
+  if (!reader.ok()) return out;  // Splits() and Open() report the error
+  try {
+    const auto& meta = *(*reader)->parquet_reader()->metadata();
+    const auto& manifest = (*reader)->manifest();
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      const auto& schema_field = manifest.schema_fields[static_cast<size_t>(fields_[i])];
+      if (!schema_field.is_leaf() || meta.num_row_groups() == 0) continue;
+      const parquet::ColumnDescriptor& column = *meta.schema()->Column(schema_field.column_index);
+      std::optional<std::pair<double, double>> whole;
+      for (int rg = 0; rg < meta.num_row_groups(); ++rg) {
+        auto part = ChunkRange(*meta.RowGroup(rg)->ColumnChunk(schema_field.column_index), column);
+        if (!part) {
+          whole.reset();
+          break;
+        }
+        whole = whole ? std::make_pair(std::min(whole->first, part->first), std::max(whole->second, part->second))
+                      : *part;
+      }
+      if (whole) out[plain_schema_->field(static_cast<int>(i))->name()] = *whole;
     }
   } catch (const std::exception&) {
     // A statistic only: the scan reports what is wrong with the file.

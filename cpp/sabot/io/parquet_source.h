@@ -3,6 +3,7 @@
 
 #include <map>
 #include <memory>
+#include <utility>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -51,6 +52,10 @@ class ParquetSource : public Source {
   //! page's entry count (its header is read; a few KB). For the low-cardinality columns
   //! filters test (TPC-H's p_type, c_mktsegment, l_shipmode) that is the column's count.
   std::map<std::string, int64_t> DistinctStringCounts() const;
+  //! By name, the smallest and largest value of the projected number and date columns
+  //! (dates in days, decimals scaled) over the first file's row groups, from their
+  //! statistics; a column some row group has none for is left out.
+  std::map<std::string, std::pair<double, double>> ValueRanges() const;
   //! The projected schema with plain strings, whatever ReadDictionaryStringsAsDictionaries changed.
   const std::shared_ptr<arrow::Schema>& plain_schema() const { return plain_schema_; }
 

@@ -69,8 +69,9 @@ PlanFacts GatherPlanFacts(const PlanNode& root) {
     if (auto rows = RowsOfFileSplits(*source)) facts.file_rows[spec.path] = *rows;
     if (!joins) continue;  // only join ordering reads the counts
     if (const auto* parquet = dynamic_cast<const ParquetSource*>(source.get())) {
-      auto& counts = facts.distinct_values[spec.path];
-      for (const auto& [column, n] : parquet->DistinctStringCounts()) counts[column] = n;
+      auto& columns = facts.column_stats[spec.path];
+      for (const auto& [column, n] : parquet->DistinctStringCounts()) columns[column].distinct = n;
+      for (const auto& [column, range] : parquet->ValueRanges()) columns[column].range = range;
     }
   }
   return facts;

@@ -226,6 +226,28 @@ TEST(ParquetSource, DictionaryEncodedAndFallbackStringColumns) {
   EXPECT_EQ(parquet->DistinctStringCounts(), (std::map<std::string, int64_t>{{"mode", 2}}));
 }
 
+// Ranges come from every row group's statistics: numbers, dates in days, decimals stored
+// as integers scaled; strings have none.
+TEST(ParquetSource, ValueRangesFromRowGroupStatistics) {
+  TempDir dir;
+  auto schema = arrow::schema({arrow::field("id", arrow::int64()), arrow::field("day", arrow::date32()),
+                               arrow::field("price", arrow::decimal128(12, 2)), arrow::field("name", arrow::utf8())});
+  auto table = arrow::Table::Make(
+      schema, {ArrayFromJSON(arrow::int64(), "[5, -3, 40, 7]"), ArrayFromJSON(arrow::date32(), "[100, 90, 300, 95]"),
+               ArrayFromJSON(arrow::decimal128(12, 2), R"(["1.50", "0.25", "9.75", "2.00"])"),
+               ArrayFromJSON(arrow::utf8(), R"(["a", "b", "c", "d"])")});
+  {
+    ASSERT_OK_AND_ASSIGN(auto out, arrow::io::FileOutputStream::Open(dir.File("r.parquet")));
+    auto props = parquet::WriterProperties::Builder().enable_store_decimal_as_integer()->build();
+    ASSERT_OK(parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, 2, props));
+    ASSERT_OK(out->Close());
+  }
+  ASSERT_OK_AND_ASSIGN(auto parquet, ParquetSource::Make(ParquetSpec(dir.File("r.parquet"))));
+  using Range = std::pair<double, double>;
+  EXPECT_EQ(parquet->ValueRanges(), (std::map<std::string, Range>{
+                                        {"id", {-3, 40}}, {"day", {90, 300}}, {"price", {0.25, 9.75}}}));
+}
+
 TEST(ParquetSource, MissingFile) {
   TempDir dir;
   auto source = MakeSource(ParquetSpec(dir.File("gone.parquet")));

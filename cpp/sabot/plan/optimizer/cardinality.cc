@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include <arrow/scalar.h>
 #include <arrow/table.h>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +17,8 @@ namespace {
 // halves per character, down to a floor (a long pattern still matches some rows).
 constexpr double kPerPatternChar = 0.5;
 constexpr double kMinPatternKept = 0.001;
+// A range test past the values the statistics saw still keeps a few (they may be stale).
+constexpr double kMinRangeKept = 0.001;
 
 // The fraction of rows a string match keeps, from its pattern's fixed characters:
 // LIKE's '%' and '_' and a regex's metacharacters require nothing. nullopt when `call`
@@ -33,22 +36,64 @@ std::optional<double> PatternSelectivity(const Expr& call) {
   return std::max(kMinPatternKept, std::pow(kPerPatternChar, fixed));
 }
 
-// The distinct values of the column `call` compares with literals (its first argument,
-// or either of two for a comparison), when `distinct` knows them.
-std::optional<int64_t> DistinctOfCompared(const Expr& call, const DistinctValues& distinct) {
-  if (!distinct || call.args().empty()) return std::nullopt;
+// The column `call` compares with literals (its one column argument; the others are
+// literals), or null.
+const Expr* ComparedColumn(const Expr& call) {
   const Expr* column = nullptr;
   for (const Expr& arg : call.args()) {
     if (arg.kind() == Expr::Kind::kColumn && column == nullptr) {
       column = &arg;
     } else if (arg.kind() != Expr::Kind::kLiteral) {
-      return std::nullopt;
+      return nullptr;
     }
   }
-  if (column == nullptr) return std::nullopt;
-  auto n = distinct(column->column_name());
-  if (!n || *n <= 0) return std::nullopt;
-  return n;
+  return column;
+}
+
+// The distinct values of the column `call` compares with literals, when `stats` knows them.
+std::optional<int64_t> DistinctOfCompared(const Expr& call, const ColumnStatsOf& stats) {
+  const Expr* column = stats ? ComparedColumn(call) : nullptr;
+  const ColumnStats* known = column != nullptr ? stats(column->column_name()) : nullptr;
+  if (known == nullptr || !known->distinct || *known->distinct <= 0) return std::nullopt;
+  return known->distinct;
+}
+
+// A literal's value on the number line the range statistics use: numbers as they are,
+// dates as days since the epoch.
+std::optional<double> NumberOf(const arrow::Scalar& scalar) {
+  if (!scalar.is_valid) return std::nullopt;
+  switch (scalar.type->id()) {
+    case arrow::Type::INT8: return static_cast<double>(static_cast<const arrow::Int8Scalar&>(scalar).value);
+    case arrow::Type::INT16: return static_cast<double>(static_cast<const arrow::Int16Scalar&>(scalar).value);
+    case arrow::Type::INT32: return static_cast<double>(static_cast<const arrow::Int32Scalar&>(scalar).value);
+    case arrow::Type::INT64: return static_cast<double>(static_cast<const arrow::Int64Scalar&>(scalar).value);
+    case arrow::Type::FLOAT: return static_cast<double>(static_cast<const arrow::FloatScalar&>(scalar).value);
+    case arrow::Type::DOUBLE: return static_cast<const arrow::DoubleScalar&>(scalar).value;
+    case arrow::Type::DATE32: return static_cast<double>(static_cast<const arrow::Date32Scalar&>(scalar).value);
+    default: return std::nullopt;
+  }
+}
+
+// A range test `column op literal` (either side), as the bound it sets on the column.
+struct Bound {
+  std::string column;
+  double value;
+  bool upper;  // column <= value (or <); else column >= value (or >)
+};
+
+std::optional<Bound> RangeBound(const Expr& c) {
+  if (c.kind() != Expr::Kind::kCall || c.args().size() != 2) return std::nullopt;
+  const std::string& f = c.function();
+  const bool less = f == "less" || f == "less_equal";
+  if (!less && f != "greater" && f != "greater_equal") return std::nullopt;
+  const Expr& a = c.args()[0];
+  const Expr& b = c.args()[1];
+  const bool column_first = a.kind() == Expr::Kind::kColumn && b.kind() == Expr::Kind::kLiteral;
+  if (!column_first && !(b.kind() == Expr::Kind::kColumn && a.kind() == Expr::Kind::kLiteral)) return std::nullopt;
+  auto value = NumberOf(*(column_first ? b : a).literal());
+  if (!value) return std::nullopt;
+  // `literal < column` bounds the column from below.
+  return Bound{(column_first ? a : b).column_name(), *value, column_first == less};
 }
 
 // The number of values an is_in call's value_set lists; nullopt when it cannot be read.
@@ -61,10 +106,10 @@ std::optional<double> SetSize(const Expr& call) {
 }
 
 // The fraction of rows one conjunct keeps.
-double ConjunctSelectivity(const Expr& c, const DistinctValues& distinct) {
+double ConjunctSelectivity(const Expr& c, const ColumnStatsOf& stats) {
   const std::string& f = c.kind() == Expr::Kind::kCall ? c.function() : std::string();
   if (f == "equal" || f == "not_equal" || f == "is_in") {
-    if (auto n = DistinctOfCompared(c, distinct)) {
+    if (auto n = DistinctOfCompared(c, stats)) {
       const double one = 1.0 / static_cast<double>(*n);
       if (f == "equal") return one;
       if (f == "not_equal") return 1.0 - one;
@@ -77,7 +122,7 @@ double ConjunctSelectivity(const Expr& c, const DistinctValues& distinct) {
   if (auto kept = c.kind() == Expr::Kind::kCall ? PatternSelectivity(c) : std::nullopt) return *kept;
   // An OR keeps what either side keeps, the overlap counted twice.
   if (f == "or_kleene" && c.args().size() == 2) {
-    return std::min(1.0, FilterSelectivity(c.args()[0], distinct) + FilterSelectivity(c.args()[1], distinct));
+    return std::min(1.0, FilterSelectivity(c.args()[0], stats) + FilterSelectivity(c.args()[1], stats));
   }
   if (f == "equal") return 0.1;
   if (f == "is_in") return 0.25;
@@ -87,39 +132,61 @@ double ConjunctSelectivity(const Expr& c, const DistinctValues& distinct) {
 
 }  // namespace
 
-double FilterSelectivity(const Expr& predicate, const DistinctValues& distinct) {
+double FilterSelectivity(const Expr& predicate, const ColumnStatsOf& stats) {
   double kept = 1.0;
-  for (const auto& c : Conjuncts(predicate)) kept *= ConjunctSelectivity(c, distinct);
+  // Range tests on a column whose range is known are gathered into one interval per
+  // column: x >= a and x <= b keep the values between a and b, not P(x >= a) * P(x <= b).
+  std::map<std::string, std::pair<double, double>> intervals;
+  for (const auto& c : Conjuncts(predicate)) {
+    auto bound = stats ? RangeBound(c) : std::nullopt;
+    const ColumnStats* known = bound ? stats(bound->column) : nullptr;
+    if (known == nullptr || !known->range) {
+      kept *= ConjunctSelectivity(c, stats);
+      continue;
+    }
+    auto [it, added] = intervals.emplace(bound->column, *known->range);
+    auto& [low, high] = it->second;
+    if (bound->upper) {
+      high = std::min(high, bound->value);
+    } else {
+      low = std::max(low, bound->value);
+    }
+  }
+  for (const auto& [column, interval] : intervals) {
+    const auto [smallest, largest] = *stats(column)->range;
+    const double width = largest - smallest;
+    const double part = width > 0 ? (interval.second - interval.first) / width : (interval.first <= interval.second);
+    kept *= std::clamp(part, kMinRangeKept, 1.0);
+  }
   return kept;
 }
 
-std::optional<int64_t> CardinalityEstimator::DistinctValuesOf(const PlanNode& node, const std::string& name) const {
+const ColumnStats* CardinalityEstimator::ColumnStatsOf(const PlanNode& node, const std::string& name) const {
   switch (node.kind()) {
     case PlanKind::kSource: {
       const SourceSpec& spec = static_cast<const SourceNode&>(node).spec;
-      if (spec.kind != SourceSpec::Kind::kFile) return std::nullopt;
-      auto file = facts_.distinct_values.find(spec.path);
-      if (file == facts_.distinct_values.end()) return std::nullopt;
+      if (spec.kind != SourceSpec::Kind::kFile) return nullptr;
+      auto file = facts_.column_stats.find(spec.path);
+      if (file == facts_.column_stats.end()) return nullptr;
       auto column = file->second.find(name);
-      if (column == file->second.end()) return std::nullopt;
-      return column->second;
+      return column == file->second.end() ? nullptr : &column->second;
     }
     case PlanKind::kFilter:
-      return DistinctValuesOf(*node.input(), name);
+      return ColumnStatsOf(*node.input(), name);
     case PlanKind::kWithColumns:
       for (const auto& c : static_cast<const WithColumnsNode&>(node).columns) {
-        if (c.name == name) return std::nullopt;  // computed here, not read
+        if (c.name == name) return nullptr;  // computed here, not read
       }
-      return DistinctValuesOf(*node.input(), name);
+      return ColumnStatsOf(*node.input(), name);
     case PlanKind::kProject:
       for (const auto& c : static_cast<const ProjectNode&>(node).columns) {
         if (c.name != name) continue;
-        if (c.expr.kind() != Expr::Kind::kColumn) return std::nullopt;
-        return DistinctValuesOf(*node.input(), c.expr.column_name());
+        if (c.expr.kind() != Expr::Kind::kColumn) return nullptr;
+        return ColumnStatsOf(*node.input(), c.expr.column_name());
       }
-      return std::nullopt;
+      return nullptr;
     default:
-      return std::nullopt;
+      return nullptr;
   }
 }
 
@@ -179,8 +246,8 @@ std::optional<double> CardinalityEstimator::Compute(const PlanNode& node) {
   }
   switch (node.kind()) {
     case PlanKind::kFilter: {
-      auto distinct = [&](const std::string& name) { return DistinctValuesOf(*node.input(), name); };
-      return in[0] * FilterSelectivity(static_cast<const FilterNode&>(node).predicate, distinct);
+      auto stats = [&](const std::string& name) { return ColumnStatsOf(*node.input(), name); };
+      return in[0] * FilterSelectivity(static_cast<const FilterNode&>(node).predicate, stats);
     }
     case PlanKind::kProject:
     case PlanKind::kWithColumns:

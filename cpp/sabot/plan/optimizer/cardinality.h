@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <arrow/type_fwd.h>
@@ -15,6 +16,16 @@
 #include "sabot/plan/plan_node.h"
 
 namespace sabot {
+
+//! What a file's metadata tells of one of its columns.
+struct ColumnStats {
+  //! Distinct values, of a string column whose first row group's dictionary holds them
+  //! (ParquetSource::DistinctStringCounts): an equality test keeps about one row in that many.
+  std::optional<int64_t> distinct;
+  //! The smallest and largest value, of a number or date column (ParquetSource::ValueRanges):
+  //! a range test keeps about its overlap with them.
+  std::optional<std::pair<double, double>> range;
+};
 
 //! What the cost-based rules know about a plan before it runs. Gathered by the runtime
 //! (GatherPlanFacts), which can open sources; the plan layer cannot.
@@ -25,14 +36,12 @@ struct PlanFacts {
   std::map<std::string, int64_t> file_rows;
   //! The columns each source node reads natively as another type (Source::NativeReadTypes).
   std::map<const PlanNode*, std::vector<std::shared_ptr<arrow::Field>>> read_types;
-  //! By path, then column: how many distinct values a file's string column holds, as its
-  //! first row group's dictionary tells (ParquetSource::DistinctStringCounts): an equality
-  //! test on it keeps about one row in that many.
-  std::map<std::string, std::map<std::string, int64_t>> distinct_values;
+  //! By path, then column: what a file's metadata tells of its columns.
+  std::map<std::string, std::map<std::string, ColumnStats>> column_stats;
 };
 
-//! How many distinct values column `name` of a filter's input holds; nullopt when unknown.
-using DistinctValues = std::function<std::optional<int64_t>(const std::string& name)>;
+//! What column `name` of a filter's input is known to hold; null when nothing is known.
+using ColumnStatsOf = std::function<const ColumnStats*(const std::string& name)>;
 
 //! Estimates how many rows nodes produce. Unknown (nullopt) where a source's size is
 //! unknown (CSV, unbounded) below it. Memoized per node.
@@ -47,10 +56,10 @@ class CardinalityEstimator {
  private:
   std::optional<double> Compute(const PlanNode& node);
   std::optional<double> SourceRows(const SourceSpec& spec) const;
-  //! The distinct values of column `name` of `node`'s output, when `node` passes a file
+  //! What facts know of column `name` of `node`'s output, when `node` passes a file
   //! source's column through unchanged (filters, with_columns that leave it, projections
-  //! and renames that only name it) and facts know its count.
-  std::optional<int64_t> DistinctValuesOf(const PlanNode& node, const std::string& name) const;
+  //! that only name it); null otherwise.
+  const ColumnStats* ColumnStatsOf(const PlanNode& node, const std::string& name) const;
 
   const PlanFacts& facts_;
   std::map<const PlanNode*, std::optional<double>> rows_, base_;
@@ -59,9 +68,11 @@ class CardinalityEstimator {
 //! A guess of the fraction of rows `predicate` keeps: 0.1 per equality, 0.25 per IN
 //! list, 0.33 per range bound, for a string pattern match (LIKE, substring, prefix,
 //! suffix, regex) 0.5 per fixed character of the pattern (at least 0.001; its negation
-//! the rest), 0.5 for anything else, multiplied over the conjuncts. Where `distinct`
-//! knows a column's distinct values (n), a column equal to a literal keeps 1/n, not equal
-//! 1 - 1/n, and in a set of k literals k/n (at most all).
-double FilterSelectivity(const Expr& predicate, const DistinctValues& distinct = {});
+//! the rest), 0.5 for anything else, multiplied over the conjuncts. Where `stats` knows
+//! a column's distinct values (n), a column equal to a literal keeps 1/n, not equal
+//! 1 - 1/n, and in a set of k literals k/n (at most all); where it knows a column's range,
+//! the range tests of the conjuncts on that column together keep the part of the range
+//! they leave (values taken as spread evenly; at least 0.001).
+double FilterSelectivity(const Expr& predicate, const ColumnStatsOf& stats = {});
 
 }  // namespace sabot

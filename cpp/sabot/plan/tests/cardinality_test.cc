@@ -1,5 +1,6 @@
 // Filter selectivity guesses (plan/optimizer/cardinality.h): string patterns are judged
 // by how many fixed characters they require, their negations by what they leave.
+#include <arrow/scalar.h>
 #include <gtest/gtest.h>
 
 #include "sabot/plan/optimizer/cardinality.h"
@@ -42,10 +43,9 @@ TEST(FilterSelectivity, NotLikeKeepsWhatLikeLeaves) {
 // With a column's distinct values known, equality keeps one in that many, inequality the
 // rest, a set of k values k of them; unknown columns keep the fixed guesses.
 TEST(FilterSelectivity, DistinctValuesRefineEqualityAndSets) {
-  const DistinctValues distinct = [](const std::string& name) -> std::optional<int64_t> {
-    if (name == "type") return 150;
-    return std::nullopt;
-  };
+  ColumnStats type;
+  type.distinct = 150;
+  const ColumnStatsOf distinct = [&](const std::string& name) { return name == "type" ? &type : nullptr; };
   const auto steel = col("type") == lit(std::string("ECONOMY ANODIZED STEEL"));
   EXPECT_DOUBLE_EQ(FilterSelectivity(steel, distinct), 1.0 / 150);
   EXPECT_DOUBLE_EQ(FilterSelectivity(steel), 0.1);
@@ -58,6 +58,22 @@ TEST(FilterSelectivity, DistinctValuesRefineEqualityAndSets) {
   // Two columns compared: no literal side, so the guess.
   EXPECT_DOUBLE_EQ(FilterSelectivity(col("type") == col("other"), distinct), 0.1);
   EXPECT_DOUBLE_EQ(FilterSelectivity(steel && col("size") == lit(int64_t{3}), distinct), 0.1 / 150);
+}
+
+// With a column's range known, its range tests together keep the part of the range they
+// leave: a between over a fifth of it keeps a fifth, not the product of its two bounds.
+TEST(FilterSelectivity, RangesKeepTheirOverlapWithTheColumnsValues) {
+  ColumnStats day;
+  day.range = std::make_pair(0.0, 1000.0);
+  const ColumnStatsOf stats = [&](const std::string& name) { return name == "day" ? &day : nullptr; };
+  auto d = [](int32_t v) { return Expr::Literal(std::make_shared<arrow::Date32Scalar>(v)); };
+  EXPECT_DOUBLE_EQ(FilterSelectivity(col("day") >= d(200) && col("day") <= d(400), stats), 0.2);
+  EXPECT_DOUBLE_EQ(FilterSelectivity(col("day") < d(250), stats), 0.25);
+  EXPECT_DOUBLE_EQ(FilterSelectivity(d(250) < col("day"), stats), 0.75);  // the literal first
+  EXPECT_DOUBLE_EQ(FilterSelectivity(col("day") > d(5000), stats), 0.001);  // past the values: the floor
+  EXPECT_DOUBLE_EQ(FilterSelectivity(col("day") < d(5000), stats), 1.0);
+  EXPECT_NEAR(FilterSelectivity(col("day") >= d(200) && col("other") < lit(int64_t{3}), stats), 0.8 * 0.33, 1e-12);
+  EXPECT_DOUBLE_EQ(FilterSelectivity(col("day") >= d(200)), 0.33);  // no statistics: the guess
 }
 
 }  // namespace
