@@ -450,7 +450,10 @@ class Stream:
     def explain_analyze(self) -> str:
         """Runs the stream (the rows are counted, not kept) and returns each step's rows and
         batches in and out and its own time, summed over the worker threads, as a table in
-        plan order; the first line gives the total rows, time, threads and memory peak."""
+        plan order; the first line gives the total rows, time, threads and memory peak. A
+        second table gives the wall time of each phase of the run (shared subplans held,
+        join build inputs and hash tables, the main pipeline), which shows a phase that kept
+        few threads busy."""
         return _core.analyze(self._s, **_JobSettings.args())
 
     @property

@@ -516,7 +516,7 @@ NB_MODULE(_core, m) {
         std::string head = std::to_string(result.rows_written) + " rows in " + std::to_string(seconds) + " s on " +
                            std::to_string(result.stats.threads) + (result.stats.threads == 1 ? " thread" : " threads") +
                            "; state memory peak " + FormatByteSize(result.peak_memory) + "\n";
-        return head + FormatOperatorStats(result.operators);
+        return head + FormatOperatorStats(result.operators) + FormatStageStats(result.stats.stages, result.stats.wall);
       },
       "stream"_a, "memory_limit"_a = 0, "allow_spill"_a = true, "threads"_a = 0, "ordered"_a = true);
   // Runs to the end on `threads` workers (RunOptions::threads); (schema capsule, [batch capsules]).

@@ -158,3 +158,18 @@ def test_explain_analyze_shows_the_peak_state_of_streaming_windows():
     assert lines[1].endswith("peak state"), report
     window = next(line for line in lines if line.strip().startswith("WindowAggregate"))
     assert 0 < int(window.split()[-1]) < 100_000, report  # windows close as the watermark passes
+
+
+def test_explain_analyze_times_each_phase_on_the_wall_clock():
+    # The join's build side runs first, then the probe: each phase with its wall time,
+    # which the per-step times (summed over threads) cannot show.
+    facts, dim = _tables()
+    sabot.set_threads(2)
+    report = sabot.from_arrow(facts).join(sabot.from_arrow(dim), left_on="k", right_on="id").explain_analyze()
+    lines = report[report.index("\nstage") + 1:].splitlines()[1:]
+    stages = [line for line in lines if not line.startswith(" ")]  # the build input's own run is indented
+    labels = [line.split("  ")[0] for line in stages]
+    assert labels[0].startswith("build input of Join inner on k = id"), report
+    assert labels[1].startswith("hash table of Join inner on k = id"), report
+    assert labels[-1] == "main on 2 threads", report
+    assert stages[1].split()[-1] == str(dim.num_rows), report  # the rows the table holds

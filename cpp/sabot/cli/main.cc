@@ -80,7 +80,9 @@ int Run(const RunFlags& flags) {
       std::cerr << "; spilled " << sabot::FormatByteSize(result->spilled_bytes) << " in " << result->spill_files
                 << " files";
     }
-    std::cerr << std::endl << sabot::FormatOperatorStats(result->operators);
+    std::cerr << std::endl
+              << sabot::FormatOperatorStats(result->operators)
+              << sabot::FormatStageStats(result->stats.stages, result->stats.wall);
   }
   return 0;
 }

@@ -2,6 +2,7 @@
 #include "sabot/exec/pipeline_executor.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <thread>
 
 #include <arrow/record_batch.h>
@@ -23,6 +24,25 @@ struct SourceCursor {
 constexpr auto kMaxIdleWait = std::chrono::milliseconds(50);
 
 }  // namespace
+
+std::string FormatStageStats(const std::vector<StageStats>& stages, std::chrono::nanoseconds wall) {
+  if (stages.empty()) return "";
+  constexpr size_t kWidth = 60;
+  char line[256];
+  std::snprintf(line, sizeof(line), "%-*s %10s %6s %13s\n", static_cast<int>(kWidth), "stage", "wall ms", "share",
+                "rows");
+  std::string out = line;
+  for (const auto& stage : stages) {
+    std::string name = std::string(2 * static_cast<size_t>(stage.depth), ' ') + stage.label;
+    if (name.size() > kWidth) name = name.substr(0, kWidth - 3) + "...";
+    const double share = wall.count() > 0 ? 100.0 * static_cast<double>(stage.wall.count()) / wall.count() : 0;
+    const std::string rows = stage.rows < 0 ? "-" : std::to_string(stage.rows);
+    std::snprintf(line, sizeof(line), "%-*s %10.1f %5.1f%% %13s\n", static_cast<int>(kWidth), name.c_str(),
+                  static_cast<double>(stage.wall.count()) / 1e6, share, rows.c_str());
+    out += line;
+  }
+  return out;
+}
 
 Result<ExecutorStats> RunAbortingOnError(Sink& sink, const std::function<Status(ExecutorStats*)>& loop) {
   ExecutorStats stats;

@@ -23,6 +23,19 @@ void Add(const ExecutorStats& part, ExecutorStats* total) {
   total->splits += part.splits;
 }
 
+using Clock = std::chrono::steady_clock;
+
+// Records the phase `label`, run from `start` to now and producing `rows`, followed one
+// level deeper by the phases of the subplan run within it (`inner`).
+void AddStage(ExecutorStats* stats, std::string label, Clock::time_point start, int64_t rows,
+              const std::vector<StageStats>& inner = {}) {
+  stats->stages.push_back({std::move(label), 0, Clock::now() - start, rows});
+  for (StageStats stage : inner) {
+    ++stage.depth;
+    stats->stages.push_back(std::move(stage));
+  }
+}
+
 // The sink of a parallel chain whose output goes on into the rest of the plan (a sort and
 // what is above it, lowered over a StageOutput): the MorselExecutor pushes into it on the
 // calling thread, in source order; aborting it aborts the plan's sink.
@@ -41,7 +54,8 @@ class StageSink final : public Sink {
 // Runs `node`'s plan (as a plan of its own, parallel where its shape allows) to its end
 // and returns its rows, as one table.
 Result<std::shared_ptr<arrow::Table>> RunSubplan(const PlanNode& node, const LowerOptions& lower,
-                                                 const ExecuteOptions& options, ExecutorStats* stats) {
+                                                 const ExecuteOptions& options, ExecutorStats* stats,
+                                                 std::vector<StageStats>* stages) {
   SinkOutput output;
   SinkSpec collect;
   collect.kind = SinkSpec::Kind::kCollect;
@@ -50,6 +64,7 @@ Result<std::shared_ptr<arrow::Table>> RunSubplan(const PlanNode& node, const Low
   }, lower));
   ARROW_ASSIGN_OR_RAISE(auto run_stats, ExecutePlan(node, lowered, lower, options));
   Add(run_stats, stats);
+  *stages = std::move(run_stats.stages);
   return arrow::Table::FromRecordBatches(lowered.schemas.at(&node), std::move(output.collected));
 }
 
@@ -57,11 +72,17 @@ Result<std::shared_ptr<arrow::Table>> RunSubplan(const PlanNode& node, const Low
 Result<JoinBuildSide> RunBuildSide(const PlanNode& join, const LoweredPlan& lowered, const LowerOptions& lower,
                                    const ExecuteOptions& options, ExecutorStats* stats) {
   const PlanNode& right = *join.inputs()[1];
-  ARROW_ASSIGN_OR_RAISE(auto rows, RunSubplan(right, lower, options, stats));
+  auto start = Clock::now();
+  std::vector<StageStats> inner;
+  ARROW_ASSIGN_OR_RAISE(auto rows, RunSubplan(right, lower, options, stats, &inner));
+  AddStage(stats, "build input of " + join.Describe(), start, rows->num_rows(), inner);
+  start = Clock::now();
   arrow::TableBatchReader reader(*rows);
   ARROW_ASSIGN_OR_RAISE(auto batches, reader.ToRecordBatches());
-  return BuildJoinSide(lowered.schemas.at(join.inputs()[0].get()), rows->schema(),
-                       static_cast<const JoinNode&>(join).spec, batches, options.threads);
+  auto built = BuildJoinSide(lowered.schemas.at(join.inputs()[0].get()), rows->schema(),
+                             static_cast<const JoinNode&>(join).spec, batches, options.threads);
+  AddStage(stats, "hash table of " + join.Describe(), start, rows->num_rows());
+  return built;
 }
 
 // The joins of `node`'s plan whose build side can run first, outside the build sides of
@@ -100,11 +121,14 @@ Status BuildJoins(const std::vector<const PlanNode*>& joins, const LoweredPlan& 
 Status Materialize(const std::vector<const PlanNode*>& nodes, const LoweredPlan& lowered, LowerOptions* lower,
                    const ExecuteOptions& options, BuildMemory* memory, ExecutorStats* stats) {
   for (const PlanNode* node : nodes) {
-    auto rows = RunSubplan(*node, *lower, options, stats);
+    const auto start = Clock::now();
+    std::vector<StageStats> inner;
+    auto rows = RunSubplan(*node, *lower, options, stats, &inner);
     if (!rows.ok()) {
       (void)lowered.physical.sink->Abort();
       return rows.status();
     }
+    AddStage(stats, "hold " + node->Describe(), start, (*rows)->num_rows(), inner);
     memory->push_back(std::make_unique<MemoryReservation>(lower->memory));
     memory->back()->Resize(arrow::util::TotalBufferSize(**rows));
     lower->materialized[node] = std::move(rows).ValueUnsafe();
@@ -221,11 +245,13 @@ Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, co
     relowered = std::move(again).ValueUnsafe();
     plan = &relowered;
   }
+  const auto main_start = Clock::now();
   if (options.threads == 1) {
     PipelineExecutor executor(options.cancel);
     ARROW_ASSIGN_OR_RAISE(auto run_stats, executor.Run(plan->physical));
     if (plan == &lowered) return run_stats;  // nothing ran before
     Add(run_stats, &stats);
+    AddStage(&stats, "main", main_start, -1);
     stats.wall = std::chrono::steady_clock::now() - start;
     return stats;
   }
@@ -245,6 +271,8 @@ Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, co
     ARROW_ASSIGN_OR_RAISE(auto run_stats, executor.Run(plan->physical));
     Add(run_stats, &stats);
   }
+  AddStage(&stats, shape ? "main on " + std::to_string(stats.threads) + " threads" : "main on one thread",
+           main_start, -1);
   stats.wall = std::chrono::steady_clock::now() - start;
   return stats;
 }

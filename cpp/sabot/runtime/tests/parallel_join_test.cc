@@ -188,6 +188,36 @@ TEST(ParallelJoin, ASharedSubplanRunsOnce) {
   EXPECT_EQ(aggregated, 750'000);
 }
 
+// A run on several threads times its phases on the wall clock: the shared subplan held,
+// each join's build input and hash table (with the phases of the build input's own run
+// one level deeper), then the main pipeline; the formatted table lists them in order.
+TEST(ParallelJoin, StagesTimeEachPhaseInOrder) {
+  auto totals = FactStream().Aggregate({"k"}, {{F::kSum, "v", "sum_v"}});
+  auto top = totals.Aggregate({}, {{F::kMax, "sum_v", "max_v"}});
+  auto plan = totals.Join(top, {"sum_v"}, {"max_v"}).Collect();
+  RunOptions options;
+  options.threads = 2;
+  auto result = RunPlan(*plan, options);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const auto& stages = result->stats.stages;
+  std::vector<std::string> top_level;
+  for (const auto& stage : stages) {
+    EXPECT_GE(stage.wall.count(), 0);
+    EXPECT_LE(stage.wall, result->stats.wall);
+    if (stage.depth == 0) top_level.push_back(stage.label.substr(0, stage.label.find(" of ")));
+  }
+  EXPECT_EQ(top_level, (std::vector<std::string>{"hold Aggregate by k sum_v := sum(v)", "build input",
+                                                 "hash table", "main on one thread"}))
+      << FormatStageStats(stages, result->stats.wall);
+  auto groups = testing::RunWith(totals.Collect(), 1);  // what the held aggregate holds
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  EXPECT_EQ(stages.front().rows, (*groups)->num_rows());
+  const std::string table = FormatStageStats(stages, result->stats.wall);
+  EXPECT_EQ(table.rfind("stage", 0), 0u) << table;
+  EXPECT_NE(table.find("hash table of Join inner on sum_v = max_v"), std::string::npos) << table;
+  EXPECT_EQ(FormatStageStats({}, result->stats.wall), "");
+}
+
 TEST(ParallelJoin, AnUnboundedBuildSideIsNotParallel) {
   GeneratorOptions gen;
   gen.rows = -1;
