@@ -70,10 +70,14 @@ def test_stats_lists_every_step_with_its_rows(runner):
     wrote = int(re.search(r"wrote (\d+) rows", err).group(1))
     assert "on 2 threads" in err, err
     # label (may hold spaces), rows in, batches in, rows out, batches out, ms, share
-    steps = {line.split()[0]: line.rsplit(None, 6)[1:] for line in err.splitlines()[2:]}
+    lines = err.splitlines()[2:]
+    stage_header = next(i for i, line in enumerate(lines) if line.startswith("stage "))
+    steps = {line.split()[0]: line.rsplit(None, 6)[1:] for line in lines[:stage_header]}
     assert list(steps) == ["step", "Sink", "Filter", "Source"], err
     assert steps["Filter"][0] == "2500000" and steps["Filter"][2] == str(wrote), err
     assert steps["Sink"][0] == str(wrote) and steps["Source"][0] == "-", err
+    # Then each phase's wall time: here the one main pipeline.
+    assert [line.split("  ")[0] for line in lines[stage_header + 1:]] == ["main on 2 threads"], err
 
 
 def test_generator_is_deterministic(runner, tmp_path):
