@@ -68,6 +68,13 @@ def test_build_side_choice_rewrites_plans_and_keeps_answers(threads, folder, duc
     assert "Join semi on other_orderkey = l_orderkey" in plan, plan
     assert "Project l_orderkey\n" in plan, plan
     check.compare(21, q21.collect(), duck.sql(sql.query(21, SF)).to_arrow_table())
+    q13 = queries.QUERIES[13](scan, SF)
+    plan = q13.explain()
+    # customer LEFT JOIN orders builds on the 15K customers, not the ~150K orders: a right
+    # join that emits the customers without orders at the end.
+    assert "Join right on o_custkey = c_custkey" in plan, plan
+    assert "Join left" not in plan, plan
+    check.compare(13, q13.collect(), duck.sql(sql.query(13, SF)).to_arrow_table())
 
 
 @pytest.mark.parametrize("number", sql.QUERY_NUMBERS)

@@ -36,6 +36,12 @@ struct Worker {
   Operator* entry = nullptr;  // chain.head, or the buffer when the chain is empty
 };
 
+// Sends the EndOfStream of the whole run through `worker`'s chain, into `out`.
+Status EndChain(Worker& worker, Batches* out) {
+  worker.buffer->out = out;
+  return worker.entry->Receive(0, Message::EndOfStream()).status();
+}
+
 
 }  // namespace
 
@@ -89,6 +95,14 @@ Status MorselExecutor::RunLoop(Source& source, const SourceSplits& splits, const
   stats->source_rows = progress.rows.load();
   stats->source_batches = progress.batches.load();
   if (!finished) return Status::OK();  // the sink stopped: as PipelineExecutor, no EndOfStream
+  // Every worker is done: what one chain emits at its end (a parallel right join's
+  // unmatched build rows) comes after all the splits' output.
+  Batches last;
+  ARROW_RETURN_NOT_OK(EndChain(workers.front(), &last));
+  for (auto& batch : last) {
+    ARROW_ASSIGN_OR_RAISE(auto flow, sink.Receive(0, Message::Batch(std::move(batch))));
+    if (flow == Flow::kStop) return Status::OK();
+  }
   return sink.Receive(0, Message::EndOfStream()).status();
 }
 

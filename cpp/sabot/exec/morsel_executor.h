@@ -44,12 +44,15 @@ struct MorselExecutorOptions {
 };
 
 //! Parallel executor for a bounded source feeding stateless single-input operators
-//! (filter, project, explode: no operator may keep state across batches or emit on
-//! EndOfStream) and then one sink. Workers take splits in source order and run them
-//! through their own chain copy; the calling thread emits each split's batches to the
-//! sink in split order, so the output equals PipelineExecutor's exactly.
+//! (filter, project, explode: no operator may keep state across batches) and then one
+//! sink. Workers take splits in source order and run them through their own chain copy;
+//! the calling thread emits each split's batches to the sink in split order, so the
+//! output equals PipelineExecutor's exactly.
 //!
-//! Control events: the sink sees exactly one EndOfStream, at the end. Watermarks read
+//! Control events: once every split is done, the first worker's chain gets one
+//! EndOfStream; what the chain emits on it (a parallel right join's unmatched build
+//! rows, which its copies share) goes to the sink last. The sink sees exactly one
+//! EndOfStream, at the end. Watermarks read
 //! from the splits are dropped: with a bounded source the final EndOfStream implies the
 //! +infinity watermark, and nothing below the sink is stateful. An unbounded source
 //! must not come here (it is checked).

@@ -133,7 +133,7 @@ Result<Flow> HashJoinOperator::EndInput(int port) {
   if (spilled_[kRight] != nullptr) {
     ARROW_ASSIGN_OR_RAISE(auto flow, JoinSpilledPartitions());
     if (flow == Flow::kStop) return flow;
-  } else if (KeepsUnmatchedRight(spec_.type)) {
+  } else if (KeepsUnmatchedRight(spec_.type) && build_matched_->Claim()) {
     ARROW_ASSIGN_OR_RAISE(auto flow, EmitUnmatchedBuildRows());
     if (flow == Flow::kStop) return flow;
   }
@@ -142,9 +142,13 @@ Result<Flow> HashJoinOperator::EndInput(int port) {
   return Forward(Message::EndOfStream());
 }
 
-Status HashJoinOperator::UseBuildSide(std::shared_ptr<const JoinHashTable> table) {
-  SABOT_CHECK(!KeepsUnmatchedRight(spec_.type) && !ended_[kRight]);
+Status HashJoinOperator::UseBuildSide(std::shared_ptr<const JoinHashTable> table,
+                                      std::shared_ptr<JoinBuildMatches> matched) {
+  SABOT_CHECK(!ended_[kRight]);
+  SABOT_CHECK(KeepsUnmatchedRight(spec_.type) == (matched != nullptr));
+  SABOT_CHECK(matched == nullptr || matched->num_rows() == table->num_rows());
   table_ = std::move(table);
+  build_matched_ = std::move(matched);
   ended_[kRight] = true;
   watermarks_[kRight] = kMaxWatermark;
   return Status::OK();
@@ -152,7 +156,7 @@ Status HashJoinOperator::UseBuildSide(std::shared_ptr<const JoinHashTable> table
 
 Status HashJoinOperator::FinishBuild(JoinHashTableBuilder& builder) {
   ARROW_ASSIGN_OR_RAISE(table_, builder.Finish(BuildKeepsDistinctKeys(spec_)));
-  if (KeepsUnmatchedRight(spec_.type)) build_matched_.assign(table_->num_rows(), 0);
+  if (KeepsUnmatchedRight(spec_.type)) build_matched_ = std::make_shared<JoinBuildMatches>(table_->num_rows());
   return Status::OK();
 }
 
@@ -232,9 +236,7 @@ Result<Flow> HashJoinOperator::FlushMatches(const arrow::RecordBatch& batch) {
   if (!probe_matched_.empty()) {
     for (int64_t i = 0; i < n; ++i) probe_matched_[probe_rows[i]] = 1;
   }
-  if (!build_matched_.empty()) {
-    for (int64_t i = 0; i < n; ++i) build_matched_[build_rows[i]] = 1;
-  }
+  if (build_matched_ != nullptr) build_matched_->Set(build_rows, n);
   if (OutputsLeftOnly(spec_.type) || n == 0) return Flow::kContinue;
 
   arrow::ArrayVector columns;
@@ -290,10 +292,7 @@ Result<Flow> HashJoinOperator::EmitLeftRows(const std::shared_ptr<arrow::RecordB
 }
 
 Result<Flow> HashJoinOperator::EmitUnmatchedBuildRows() {
-  std::vector<uint32_t> rows;
-  for (size_t i = 0; i < build_matched_.size(); ++i) {
-    if (!build_matched_[i]) rows.push_back(static_cast<uint32_t>(i));
-  }
+  const std::vector<uint32_t> rows = build_matched_->Unmatched(0, build_matched_->num_rows());
   const int64_t total = static_cast<int64_t>(rows.size());
   for (int64_t start = 0; start < total; start += kHashJoinMaxBatchRows) {
     const int64_t n = std::min(kHashJoinMaxBatchRows, total - start);
@@ -363,13 +362,14 @@ Result<JoinBuildSide> BuildJoinSide(const std::shared_ptr<arrow::Schema>& left,
   }
   const int64_t rows = builder.num_rows();
   ARROW_ASSIGN_OR_RAISE(auto table, builder.Finish(BuildKeepsDistinctKeys(spec), threads));
-  return JoinBuildSide{right, std::move(table), JoinBuildMemory(value_bytes, rows)};
+  auto matched = KeepsUnmatchedRight(spec.type) ? std::make_shared<JoinBuildMatches>(rows) : nullptr;
+  return JoinBuildSide{right, std::move(table), std::move(matched), JoinBuildMemory(value_bytes, rows)};
 }
 
 Result<std::unique_ptr<Operator>> MakeHashJoinProbe(const std::shared_ptr<arrow::Schema>& left,
                                                     const JoinSpec& spec, const JoinBuildSide& build) {
   ARROW_ASSIGN_OR_RAISE(auto op, MakeHashJoinOperator(left, build.schema, spec, /*budget=*/nullptr));
-  RETURN_NOT_OK(op->UseBuildSide(build.table));
+  RETURN_NOT_OK(op->UseBuildSide(build.table, build.matched));
   return op;
 }
 

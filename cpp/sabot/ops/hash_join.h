@@ -11,6 +11,7 @@
 #include "sabot/exec/operator.h"
 #include "sabot/exec/spill_file.h"
 #include "sabot/expr/bind.h"
+#include "sabot/ops/join_build_matches.h"
 #include "sabot/ops/join_hash_table.h"
 #include "sabot/ops/join_layout.h"
 
@@ -41,8 +42,9 @@ inline constexpr int64_t kHashJoinMaxBatchRows = 64 * 1024;
 //!
 //! Parallel plans: the build side is read to its end first and finished once into a
 //! JoinBuildSide; every worker's probe-only copy (MakeHashJoinProbe) shares it, read-only.
-//! Only joins that emit nothing at the end of input probe this way (inner, left, semi,
-//! anti): right and full joins would have to OR the copies' build_matched flags first.
+//! Right and full joins share its JoinBuildMatches too: every copy marks the build rows it
+//! matched there, and the first copy to see the EndOfStream of its probe input emits the
+//! rows no copy matched. The executor sends that EndOfStream once every copy is done.
 class HashJoinOperator final : public Operator {
  public:
   //! Use MakeHashJoin, which checks the spec and binds the residual.
@@ -55,8 +57,9 @@ class HashJoinOperator final : public Operator {
   Result<Flow> Push(int port, Message message) override;
 
   //! Probes `table` instead of building one: input port 1 counts as ended, and only
-  //! port 0 is fed. Not for right or full joins (see the class comment).
-  Status UseBuildSide(std::shared_ptr<const JoinHashTable> table);
+  //! port 0 is fed. Right and full joins record their matches in `matched`, shared by
+  //! every copy probing `table` (see the class comment); other joins pass null.
+  Status UseBuildSide(std::shared_ptr<const JoinHashTable> table, std::shared_ptr<JoinBuildMatches> matched);
 
  private:
   static constexpr int kLeft = 0;
@@ -104,7 +107,7 @@ class HashJoinOperator final : public Operator {
   JoinHashTableBuilder builder_;
   std::shared_ptr<const JoinHashTable> table_;  // set when the build side ended
   std::vector<std::shared_ptr<arrow::RecordBatch>> pending_left_;  // left batches before table_
-  std::vector<uint8_t> build_matched_;  // right/full: build rows that found a match
+  std::shared_ptr<JoinBuildMatches> build_matched_;  // right/full: build rows that found a match
 
   // Per probe batch, reused.
   JoinMatches matches_{kHashJoinMaxBatchRows};
@@ -140,6 +143,9 @@ Result<std::unique_ptr<Operator>> MakeHashJoin(const std::shared_ptr<arrow::Sche
 struct JoinBuildSide {
   std::shared_ptr<arrow::Schema> schema;  //!< the right input's
   std::shared_ptr<const JoinHashTable> table;
+  //! Right and full joins: the build rows the probing copies matched (null otherwise).
+  //! One run's: a side probed again needs fresh flags.
+  std::shared_ptr<JoinBuildMatches> matched;
   int64_t memory_bytes = 0;  //!< as JoinBuildMemory accounts it
 };
 
@@ -151,7 +157,9 @@ Result<JoinBuildSide> BuildJoinSide(const std::shared_ptr<arrow::Schema>& left,
                                     int threads = 1);
 
 //! A probe-only copy of the join over a finished build side: one input (port 0, the
-//! left rows), the output of MakeHashJoin. Inner, left, semi and anti joins only.
+//! left rows), the output of MakeHashJoin. For right and full joins, the EndOfStream of
+//! the first copy to get one emits the build rows no copy matched: it must come after
+//! every copy probed all its rows.
 Result<std::unique_ptr<Operator>> MakeHashJoinProbe(const std::shared_ptr<arrow::Schema>& left,
                                                     const JoinSpec& spec, const JoinBuildSide& build);
 

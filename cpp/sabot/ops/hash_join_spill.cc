@@ -119,7 +119,7 @@ Result<Flow> HashJoinOperator::JoinPartition(std::unique_ptr<SpillFile> build, s
     if (flow == Flow::kStop) return flow;
   }
   table_.reset();
-  build_matched_.clear();
+  build_matched_.reset();
   reservation_.Resize(0);
   return Flow::kContinue;
 }

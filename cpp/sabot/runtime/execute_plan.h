@@ -33,7 +33,7 @@ struct ExecuteOptions {
 //! scan small enough to hold (SharedSubplans, shared_subplans.h), as a plan of its own
 //! (itself parallel where its shape allows), kept in memory and read back as a source; on
 //! one thread the rest then runs on the single-threaded PipelineExecutor. On more threads,
-//! the build side of every join that can probe from a finished table (not right or full),
+//! the build side of every join that can probe from a finished table (CanBuildFirst),
 //! wherever it sits, runs next, collected into one shared hash table. The body is lowered
 //! again over those, and its ParallelShape (now often a chain above an aggregate or a
 //! materialized subplan) runs on worker threads: on the MorselExecutor (same output, same

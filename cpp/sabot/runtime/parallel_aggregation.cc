@@ -50,6 +50,16 @@ Result<std::unique_ptr<HashAggregateState>> ReadPartial(const HashAggregateState
   return state;
 }
 
+// Sends the EndOfStream of the whole run through `worker`'s chain, once every split is
+// done, into a fresh partial state: what the chain emits at its end (a parallel right
+// join's unmatched build rows) is folded in after every split.
+Result<std::unique_ptr<HashAggregateState>> ReadChainEnd(const HashAggregateState& prototype, Worker& worker) {
+  ARROW_ASSIGN_OR_RAISE(auto state, prototype.MakeEmpty());
+  worker.input->state = state.get();
+  ARROW_RETURN_NOT_OK(worker.entry->Receive(0, Message::EndOfStream()).status());
+  return state;
+}
+
 Status PushResult(std::vector<std::shared_ptr<arrow::RecordBatch>> result, Operator& downstream) {
   for (auto& batch : result) {
     ARROW_ASSIGN_OR_RAISE(auto flow, downstream.Push(0, Message::Batch(std::move(batch))));
@@ -177,37 +187,48 @@ Status RunMergeLanes(const ParallelAggregationOptions& options, Source& source, 
     lane_starts.fetch_add(1, std::memory_order_relaxed);
     return Status::OK();
   };
-  Status run = RunSplitsInOrder<Parts>(
-                   splits.size(), options.threads, window, options.cancel, progress,
-                   [&](size_t index, int w) -> Result<Parts> {
-                     ARROW_ASSIGN_OR_RAISE(auto state, ReadPartial(prototype, workers[static_cast<size_t>(w)], source,
-                                                                   splits, index, progress, options.cancel));
-                     if (workers_split.load(std::memory_order_relaxed)) return state->SplitByKeyHash(parts);
-                     Parts whole;
-                     whole.push_back(std::move(state));
-                     return whole;
-                   },
-                   // In split order, so the total and then each lane merge the splits in order.
-                   [&](size_t, Parts got) -> Result<bool> {
-                     if (lanes.empty()) {
-                       if (total->num_groups() + got.front()->num_groups() < kLaneGroups) {
-                         ARROW_RETURN_NOT_OK(total->Merge(*got.front()));
-                         return true;
-                       }
-                       ARROW_RETURN_NOT_OK(start_lanes());
-                     }
-                     // A whole partial read before the lanes started is split here.
-                     if (got.size() == 1 && parts > 1) {
-                       ARROW_ASSIGN_OR_RAISE(got, got.front()->SplitByKeyHash(parts));
-                     }
-                     for (int p = 0; p < parts; ++p) {
-                       if (!lanes[static_cast<size_t>(p)]->Push(std::move(got[static_cast<size_t>(p)]))) {
-                         return false;  // that lane failed; Finish reports its error
-                       }
-                     }
-                     return true;
-                   })
-                   .status();
+  // In split order, so the total and then each lane merge the splits in order.
+  auto merge = [&](Parts got) -> Result<bool> {
+    if (lanes.empty()) {
+      if (total->num_groups() + got.front()->num_groups() < kLaneGroups) {
+        ARROW_RETURN_NOT_OK(total->Merge(*got.front()));
+        return true;
+      }
+      ARROW_RETURN_NOT_OK(start_lanes());
+    }
+    // A whole partial read before the lanes started is split here.
+    if (got.size() == 1 && parts > 1) {
+      ARROW_ASSIGN_OR_RAISE(got, got.front()->SplitByKeyHash(parts));
+    }
+    for (int p = 0; p < parts; ++p) {
+      if (!lanes[static_cast<size_t>(p)]->Push(std::move(got[static_cast<size_t>(p)]))) {
+        return false;  // that lane failed; Finish reports its error
+      }
+    }
+    return true;
+  };
+  Result<bool> finished = RunSplitsInOrder<Parts>(
+      splits.size(), options.threads, window, options.cancel, progress,
+      [&](size_t index, int w) -> Result<Parts> {
+        ARROW_ASSIGN_OR_RAISE(auto state, ReadPartial(prototype, workers[static_cast<size_t>(w)], source, splits,
+                                                      index, progress, options.cancel));
+        if (workers_split.load(std::memory_order_relaxed)) return state->SplitByKeyHash(parts);
+        Parts whole;
+        whole.push_back(std::move(state));
+        return whole;
+      },
+      [&](size_t, Parts got) { return merge(std::move(got)); });
+  Status run = finished.status();
+  if (run.ok() && *finished) {
+    auto end = ReadChainEnd(prototype, workers.front());
+    if (end.ok()) {
+      Parts whole;
+      whole.push_back(std::move(end).ValueUnsafe());
+      run = merge(std::move(whole)).status();
+    } else {
+      run = end.status();
+    }
+  }
   stats->source_rows = progress.rows.load();
   stats->source_batches = progress.batches.load();
   std::vector<std::shared_ptr<arrow::RecordBatch>> result;
@@ -285,6 +306,8 @@ Status ParallelAggregation::RunLoop(Source& source, const SourceSplits& splits,
       }).status());
   stats->source_rows = progress.rows.load();
   stats->source_batches = progress.batches.load();
+  ARROW_ASSIGN_OR_RAISE(auto end, ReadChainEnd(prototype, workers.front()));
+  ARROW_RETURN_NOT_OK(total->Merge(*end));
 
   ARROW_ASSIGN_OR_RAISE(auto result, total->Finalize());
   total.reset();

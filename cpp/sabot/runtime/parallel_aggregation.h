@@ -43,7 +43,9 @@ struct ParallelAggregationOptions {
 //! A query with millions of groups (TPC-H Q18) would otherwise merge them on one thread.
 //!
 //! Control events: watermarks read from the splits are dropped (a bounded source's
-//! EndOfStream implies the +infinity watermark). Partial states are not accounted in
+//! EndOfStream implies the +infinity watermark). Once every split is done, the first
+//! worker's chain gets one EndOfStream; what it emits then (a parallel right join's
+//! unmatched build rows) is one more partial state, merged last. Partial states are not accounted in
 //! the memory budget and never spill: the caller runs this only without a memory limit.
 //!
 //! Errors: the run fails with the error of the first failing split in source order, or

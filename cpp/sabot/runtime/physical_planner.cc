@@ -558,9 +558,9 @@ bool IsParallelChain(const PlanNode& top, const LowerOptions& done, ParallelShap
 }  // namespace
 
 bool CanBuildFirst(const PlanNode& join) {
-  if (join.kind() != PlanKind::kJoin || IsChangelogJoin(join)) return false;
-  // Right and full joins emit their unmatched build rows at the end: not per probe copy.
-  return !KeepsUnmatchedRight(static_cast<const JoinNode&>(join).spec.type) && IsBounded(*join.inputs()[1]);
+  // Right and full joins too: their probe copies share which build rows matched, and the
+  // executors end one copy once all are done, which emits the unmatched rows.
+  return join.kind() == PlanKind::kJoin && !IsChangelogJoin(join) && IsBounded(*join.inputs()[1]);
 }
 
 std::optional<ParallelShape> FindParallelShape(const PlanNode& body, const LowerOptions& done) {

@@ -61,8 +61,9 @@ Result<LoweredPlan> LowerPlanWithSink(const PlanNode& body, const SinkFactory& m
 
 //! The part of a plan the parallel executors run on worker threads: a chain from one
 //! bounded source (`leaf`) up to `top` through single-input stateless operators (filter,
-//! project, with_columns, rename, explode) and joins that probe on the chain's side (inner,
-//! left, semi, anti over a bounded build side, which runs before, as a plan of its own).
+//! project, with_columns, rename, explode) and joins that probe on the chain's side (over a
+//! bounded build side, which runs before, as a plan of its own; a right or full join's
+//! unmatched build rows come out of one chain copy at the end, see MakeHashJoinProbe).
 struct ParallelShape {
   //! A source, or a materialized node (LowerOptions::materialized).
   const PlanNode* leaf = nullptr;
@@ -87,8 +88,8 @@ struct ParallelShape {
 std::optional<ParallelShape> FindParallelShape(const PlanNode& body, const LowerOptions& done = {});
 
 //! Whether `join`'s build side can run first, as a plan of its own, and be probed by
-//! probe-only copies (MakeHashJoinProbe): a hash join that emits nothing at the end of its
-//! input (not right or full) over a bounded build side.
+//! probe-only copies (MakeHashJoinProbe): a hash join (not a changelog join) over a
+//! bounded build side.
 bool CanBuildFirst(const PlanNode& join);
 
 //! Lowers `body` again, with `options` (typically more built joins than when it was lowered

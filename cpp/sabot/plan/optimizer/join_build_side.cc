@@ -1,4 +1,4 @@
-// Build-side choice: swapping inner joins, reducing the build input of the others.
+// Build-side choice: swapping inner and left joins, reducing the build input of the others.
 #include "sabot/plan/optimizer/join_build_side.h"
 
 #include <set>
@@ -24,9 +24,11 @@ bool NamesClash(const arrow::Schema& left, const arrow::Schema& right) {
   return false;
 }
 
-PlanPtr SwapInner(const JoinNode& join, std::vector<PlanPtr>& inputs, const arrow::Schema& left,
+// Inner stays inner; left becomes right, which keeps the unmatched rows of the same input.
+PlanPtr SwapSides(const JoinNode& join, std::vector<PlanPtr>& inputs, const arrow::Schema& left,
                   const arrow::Schema& right) {
   JoinSpec swapped = join.spec;
+  if (swapped.type == JoinType::kLeft) swapped.type = JoinType::kRight;
   std::swap(swapped.left_keys, swapped.right_keys);
   auto swapped_join = std::make_shared<JoinNode>(inputs[1], inputs[0], std::move(swapped));
   std::vector<NamedExpr> columns;
@@ -59,11 +61,15 @@ PlanPtr ChooseBuildSide(const JoinNode& join, std::vector<PlanPtr> inputs, const
   const auto left_rows = estimates.Rows(*inputs[0]);
   const auto right_rows = estimates.Rows(*inputs[1]);
   if (KeepsUnmatchedRight(type) || !left_rows || !right_rows) return WithInputs(join, std::move(inputs));
-  if (type == JoinType::kInner && *right_rows > kSwapRatio * *left_rows) {
+  // A right join over an input that never ends would be a changelog join: left joins
+  // swap only between bounded inputs.
+  const bool swappable =
+      type == JoinType::kInner || (type == JoinType::kLeft && IsBounded(*inputs[0]) && IsBounded(*inputs[1]));
+  if (swappable && *right_rows > kSwapRatio * *left_rows) {
     auto left = facts.schemas.find(join.inputs()[0].get());
     auto right = facts.schemas.find(join.inputs()[1].get());
     if (left != facts.schemas.end() && right != facts.schemas.end() && !NamesClash(*left->second, *right->second)) {
-      return SwapInner(join, inputs, *left->second, *right->second);
+      return SwapSides(join, inputs, *left->second, *right->second);
     }
   }
   const auto left_base = estimates.BaseRows(*inputs[0]);

@@ -11,7 +11,10 @@ namespace sabot {
 //! side built where the estimates say the written right side is the larger one:
 //! - an inner join swaps its inputs (right estimated above twice the left) and restores
 //!   the column order with a projection; skipped when a column name is on both sides,
-//!   since the suffix would move to the other side's column;
+//!   since the suffix would move to the other side's column. A left join over bounded
+//!   inputs swaps likewise into a right join, which emits the unmatched rows of the small
+//!   side at the end (TPC-H Q13 built 1.5M orders to probe 150K customers; right joins
+//!   probe in parallel as well, see MakeHashJoinProbe);
 //! - otherwise, when the left keeps a small part of its table (at most half) and the
 //!   right is estimated above four times the left, the right input is reduced first to
 //!   the rows whose keys the left has (a semi join building on the left's keys). For

@@ -72,6 +72,50 @@ TEST(JoinBuildSide, InnerJoinBuildsOnTheSmallerSideAndKeepsTheColumnOrder) {
   ExpectRows(plan, want);
 }
 
+Expr OrMinusOne(const std::string& column) { return Expr::Call("coalesce", {col(column), lit(int64_t{-1})}); }
+
+// TPC-H Q13's shape: few orders left joined with many items. The right join that builds
+// on the orders emits the orders without an item (here: of a supplier below 2) at the end,
+// with null item columns (-1 below), as the left join does.
+TEST(JoinBuildSide, LeftJoinWithASmallLeftBuildsOnTheLeft) {
+  auto items = Items().Filter(col("l_supp") < lit(int64_t{2}));
+  auto plan = FlaggedOrders()
+                  .Join(items, {"o_key"}, {"l_key"}, JoinType::kLeft)
+                  .WithColumn("l_key", OrMinusOne("l_key"))
+                  .WithColumn("l_supp", OrMinusOne("l_supp"))
+                  .WithColumn("l_id", OrMinusOne("l_id"))
+                  .Collect();
+  const std::string text = Explained(plan);
+  EXPECT_NE(text.find("Project o_key, o_flag, l_key, l_supp, l_id\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("Join right on l_key = o_key\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Join left"), std::string::npos) << text;
+  EXPECT_LT(text.find("Source memory items"), text.find("Filter (o_flag == 7)")) << text;
+  std::vector<std::string> want;
+  int64_t unmatched = 0;
+  for (int64_t o = 7; o < kOrders; o += 100) {
+    const std::string order = std::to_string(o) + "|7|";
+    bool matched = false;
+    for (int64_t j = 0; j < kItemsPerOrder; ++j) {
+      const int64_t i = o + j * kOrders;
+      if (i % 13 >= 2) continue;
+      matched = true;
+      want.push_back(order + std::to_string(o) + "|" + std::to_string(i % 13) + "|" + std::to_string(i));
+    }
+    if (!matched) want.push_back(order + "-1|-1|-1");
+    unmatched += static_cast<int64_t>(!matched);
+  }
+  ASSERT_GT(unmatched, 100);
+  std::sort(want.begin(), want.end());
+  ExpectRows(plan, want);
+}
+
+TEST(JoinBuildSide, LeftJoinWithASmallRightKeepsTheWrittenBuildSide) {
+  auto plan = Items().Join(FlaggedOrders(), {"l_key"}, {"o_key"}, JoinType::kLeft).Collect();
+  const std::string text = Explained(plan);
+  EXPECT_EQ(text.find("Join right"), std::string::npos) << text;
+  EXPECT_NE(text.find("Join left on l_key = o_key"), std::string::npos) << text;
+}
+
 TEST(JoinBuildSide, SmallerWrittenRightStaysTheBuildSide) {
   auto plan = Items().Join(FlaggedOrders(), {"l_key"}, {"o_key"}).Collect();
   const std::string text = Explained(plan);

@@ -39,6 +39,19 @@ inline Result<std::shared_ptr<arrow::Table>> RunWith(const PlanPtr& plan, int th
   return table->CombineChunks();
 }
 
+//! Expects the plan's result on 2 and on 8 threads to equal its result on one thread
+//! exactly (same rows in the same order), which has at least `min_rows` rows.
+inline void ExpectSameAsOneThread(const PlanPtr& plan, int64_t min_rows) {
+  auto one = RunWith(plan, 1);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_GE((*one)->num_rows(), min_rows);
+  for (int threads : {2, 8}) {
+    auto got = RunWith(plan, threads);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_TRUE((*got)->Equals(**one)) << threads << " threads";
+  }
+}
+
 //! Every row of a table of int64 columns as text ("7|7|7|3|7"), sorted: join output
 //! order is not part of the contract.
 inline std::vector<std::string> SortedRows(const arrow::Table& table) {
