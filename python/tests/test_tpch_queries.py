@@ -71,6 +71,17 @@ def test_build_side_choice_rewrites_plans_and_keeps_answers(threads, folder, duc
     check.compare(21, q21.collect(), duck.sql(sql.query(21, SF)).to_arrow_table())
 
 
+# Q5's suppliers of ASIA are matched on the customer's nation too: their nations reduce
+# the customers before the orders meet them, and those customers the orders.
+@pytest.mark.parametrize("threads", [1, 2], indirect=True)
+def test_q5_supplier_nations_reduce_customers_and_orders(threads, folder, duck):
+    q5 = queries.QUERIES[5](queries.tables(folder), SF)
+    plan = q5.explain()
+    assert "Join semi on c_nationkey = s_nationkey" in plan, plan
+    assert "Join semi on o_custkey = c_custkey" in plan, plan
+    check.compare(5, q5.collect(), duck.sql(sql.query(5, SF)).to_arrow_table())
+
+
 @pytest.mark.parametrize("number", sql.QUERY_NUMBERS)
 def test_polars_answer_matches_duckdb(number, folder, duck):
     got = polars_queries.QUERIES[number](polars_queries.tables(folder), SF).collect().to_arrow()
