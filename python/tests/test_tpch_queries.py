@@ -57,10 +57,11 @@ def test_build_side_choice_rewrites_plans_and_keeps_answers(threads, folder, duc
     q12 = queries.QUERIES[12](scan, SF)
     plan = q12.explain()
     # The filtered lineitems (~3K of 600K rows) are built, the 150K orders probe them;
-    # a projection restores the written column order, cut to the columns used above.
+    # a projection restores the written column order, cut to the columns used above, and
+    # the join emits only those (not its keys).
     assert "Project l_shipmode, o_orderpriority\n" \
            "        -> l_shipmode: string, o_orderpriority: string\n" \
-           "        Join inner on o_orderkey = l_orderkey\n" in plan, plan
+           "        Join inner on o_orderkey = l_orderkey output o_orderpriority, l_shipmode\n" in plan, plan
     check.compare(12, q12.collect(), duck.sql(sql.query(12, SF)).to_arrow_table())
     q21 = queries.QUERIES[21](scan, SF)
     plan = q21.explain()
@@ -75,6 +76,17 @@ def test_build_side_choice_rewrites_plans_and_keeps_answers(threads, folder, duc
     assert "Join right on o_custkey = c_custkey" in plan, plan
     assert "Join left" not in plan, plan
     check.compare(13, q13.collect(), duck.sql(sql.query(13, SF)).to_arrow_table())
+
+
+# Q5's suppliers of ASIA are matched on the customer's nation too: their nations reduce
+# the customers before the orders meet them, and those customers the orders.
+@pytest.mark.parametrize("threads", [1, 2], indirect=True)
+def test_q5_supplier_nations_reduce_customers_and_orders(threads, folder, duck):
+    q5 = queries.QUERIES[5](queries.tables(folder), SF)
+    plan = q5.explain()
+    assert "Join semi on c_nationkey = s_nationkey" in plan, plan
+    assert "Join semi on o_custkey = c_custkey" in plan, plan
+    check.compare(5, q5.collect(), duck.sql(sql.query(5, SF)).to_arrow_table())
 
 
 @pytest.mark.parametrize("number", sql.QUERY_NUMBERS)

@@ -185,6 +185,9 @@ Result<std::unique_ptr<Operator>> MakeChangelogJoin(const std::shared_ptr<arrow:
     return Status::NotImplemented("a join condition (where=) over an unbounded input (a changelog join) is not "
                                   "supported; filter the joined rows instead");
   }
+  if (spec.output_columns) {
+    return Status::NotImplemented("a changelog join emits all its columns; output_columns is for hash joins");
+  }
   if (spec.state_ttl_us < 0) {
     return Status::Invalid("state TTL must not be negative, got ", spec.state_ttl_us, " us");
   }

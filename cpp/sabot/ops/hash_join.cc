@@ -240,11 +240,11 @@ Result<Flow> HashJoinOperator::FlushMatches(const arrow::RecordBatch& batch) {
   if (OutputsLeftOnly(spec_.type) || n == 0) return Flow::kContinue;
 
   arrow::ArrayVector columns;
-  for (int c = 0; c < left_schema_->num_fields(); ++c) {
+  for (int c : layout_.left_output) {
     ARROW_ASSIGN_OR_RAISE(auto column, TakeLeft(batch, c, probe_rows, n));
     columns.push_back(std::move(column));
   }
-  for (int c = 0; c < right_schema_->num_fields(); ++c) {
+  for (int c : layout_.right_output) {
     ARROW_ASSIGN_OR_RAISE(auto column, TakeRight(c, build_rows, n));
     columns.push_back(std::move(column));
   }
@@ -274,15 +274,13 @@ Result<Flow> HashJoinOperator::EmitLeftRows(const std::shared_ptr<arrow::RecordB
   for (int64_t start = 0; start < total; start += kHashJoinMaxBatchRows) {
     const int64_t n = std::min(kHashJoinMaxBatchRows, total - start);
     arrow::ArrayVector columns;
-    for (int c = 0; c < left_schema_->num_fields(); ++c) {
+    for (int c : layout_.left_output) {
       ARROW_ASSIGN_OR_RAISE(auto column, TakeLeft(*batch, c, rows.data() + start, n));
       columns.push_back(std::move(column));
     }
-    if (!OutputsLeftOnly(spec_.type)) {
-      for (const auto& f : right_schema_->fields()) {
-        ARROW_ASSIGN_OR_RAISE(auto nulls, arrow::MakeArrayOfNull(f->type(), n));
-        columns.push_back(std::move(nulls));
-      }
+    for (int c : layout_.right_output) {
+      ARROW_ASSIGN_OR_RAISE(auto nulls, arrow::MakeArrayOfNull(right_schema_->field(c)->type(), n));
+      columns.push_back(std::move(nulls));
     }
     ARROW_ASSIGN_OR_RAISE(auto flow,
                           Forward(Message::Batch(arrow::RecordBatch::Make(output_schema(), n, std::move(columns)))));
@@ -297,11 +295,11 @@ Result<Flow> HashJoinOperator::EmitUnmatchedBuildRows() {
   for (int64_t start = 0; start < total; start += kHashJoinMaxBatchRows) {
     const int64_t n = std::min(kHashJoinMaxBatchRows, total - start);
     arrow::ArrayVector columns;
-    for (const auto& f : left_schema_->fields()) {
-      ARROW_ASSIGN_OR_RAISE(auto nulls, arrow::MakeArrayOfNull(f->type(), n));
+    for (int c : layout_.left_output) {
+      ARROW_ASSIGN_OR_RAISE(auto nulls, arrow::MakeArrayOfNull(left_schema_->field(c)->type(), n));
       columns.push_back(std::move(nulls));
     }
-    for (int c = 0; c < right_schema_->num_fields(); ++c) {
+    for (int c : layout_.right_output) {
       ARROW_ASSIGN_OR_RAISE(auto column, TakeRight(c, rows.data() + start, n));
       columns.push_back(std::move(column));
     }

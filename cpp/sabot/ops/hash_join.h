@@ -132,7 +132,8 @@ class HashJoinOperator final : public Operator {
 //! Checks `spec` against the inputs (see ResolveJoin) and binds the residual to the
 //! joined columns; it must be boolean. Port 0 is the left (probe) input, port 1 the right
 //! (build) input. Output: left columns, then right columns (suffixed on clash; nullable
-//! on the side that may be missing); semi/anti output the left columns only.
+//! on the side that may be missing); semi/anti output the left columns only; of those,
+//! only spec.output_columns where set (the others are not gathered).
 //! `budget`: the job's memory budget; null is unlimited.
 Result<std::unique_ptr<Operator>> MakeHashJoin(const std::shared_ptr<arrow::Schema>& left,
                                                const std::shared_ptr<arrow::Schema>& right,

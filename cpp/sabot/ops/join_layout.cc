@@ -79,7 +79,28 @@ Result<JoinLayout> ResolveJoin(const std::shared_ptr<arrow::Schema>& left,
     fields.push_back(right_nullable ? renamed->WithNullable(true) : renamed);
   }
   layout.joined_schema = arrow::schema(std::move(fields));
-  layout.output_schema = OutputsLeftOnly(spec.type) ? left : layout.joined_schema;
+  const auto& all = OutputsLeftOnly(spec.type) ? left : layout.joined_schema;
+  std::unordered_set<std::string> wanted;
+  if (spec.output_columns) {
+    for (const auto& name : *spec.output_columns) {
+      if (all->GetFieldIndex(name) < 0) {
+        return Status::KeyError("join output column '", name, "' is not a column of the join; its columns are: ",
+                                JoinNames(all->field_names()));
+      }
+      wanted.insert(name);
+    }
+  }
+  arrow::FieldVector output;
+  for (int i = 0; i < all->num_fields(); ++i) {
+    if (spec.output_columns && wanted.count(all->field(i)->name()) == 0) continue;
+    output.push_back(all->field(i));
+    if (i < left->num_fields()) {
+      layout.left_output.push_back(i);
+    } else {
+      layout.right_output.push_back(i - left->num_fields());
+    }
+  }
+  layout.output_schema = spec.output_columns ? arrow::schema(std::move(output)) : all;
   return layout;
 }
 

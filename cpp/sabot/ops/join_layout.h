@@ -22,13 +22,16 @@ struct JoinLayout {
   //! Left columns then right columns (suffixed on clash); the side that may be missing
   //! (right for left/full, left for right/full) is nullable. The residual binds to it.
   std::shared_ptr<arrow::Schema> joined_schema;
-  //! joined_schema, or the left schema for semi/anti.
+  //! joined_schema, or the left schema for semi/anti; only the spec's output_columns
+  //! where it names them.
   std::shared_ptr<arrow::Schema> output_schema;
+  //! The left and right input columns output_schema holds, in its order (left first).
+  std::vector<int> left_output, right_output;
 };
 
 //! Errors: mismatched or zero key counts, an unknown key column (named, with the columns
 //! of that side), key types that differ or cannot be hashed ("join key 0: left a is
-//! int64, right b is string").
+//! int64, right b is string"), an output column the join does not have.
 Result<JoinLayout> ResolveJoin(const std::shared_ptr<arrow::Schema>& left,
                                const std::shared_ptr<arrow::Schema>& right, const JoinSpec& spec);
 

@@ -29,6 +29,11 @@ struct JoinSpec {
   std::optional<Expr> residual;
   //! Appended to right column names that clash with left names.
   std::string right_suffix = "_right";
+  //! The output columns the join emits (names after suffixing, in output order), where
+  //! the plan above uses only these: a hash join then gathers no other column for its
+  //! matches (a key column or a build column nothing reads would be copied per match).
+  //! Unset: every output column. Hash joins only (projection_pushdown.h sets it).
+  std::optional<std::vector<std::string>> output_columns;
   //! Streaming: emit the result as a changelog (ops/changelog_join.h) even over bounded
   //! inputs; the planner does so anyway where an input never ends (UsesChangelogJoin).
   bool changelog = false;

@@ -199,6 +199,7 @@ Result<json> NodeToJson(const PlanNode& node) {
                 {"right_suffix", spec.right_suffix},
                 {"inputs", std::move(inputs)}};
       if (spec.residual) join["residual"] = ExprToJson(*spec.residual);
+      if (spec.output_columns) join["output_columns"] = *spec.output_columns;
       if (spec.changelog) join["changelog"] = true;
       if (spec.state_ttl_us > 0) {
         join["state_ttl_us"] = spec.state_ttl_us;
@@ -710,6 +711,10 @@ Result<PlanPtr> JoinFromJson(const Obj& node, const PlanReadOptions& options) {
   if (node.Has("residual")) {
     ARROW_ASSIGN_OR_RAISE(auto residual, ExprFromJson(node.Raw("residual"), node.At("residual")));
     spec.residual = std::move(residual);
+  }
+  if (node.Has("output_columns")) {
+    ARROW_ASSIGN_OR_RAISE(auto output_columns, StringList(node, "output_columns"));
+    spec.output_columns = std::move(output_columns);
   }
   ARROW_ASSIGN_OR_RAISE(spec.changelog, node.Bool("changelog", false));
   ARROW_ASSIGN_OR_RAISE(spec.state_ttl_us, node.Int("state_ttl_us", 0));

@@ -180,6 +180,7 @@ std::string JoinNode::Describe() const {
   }
   std::string out = "Join " + std::string(sabot::ToString(spec.type)) + " on " + JoinNames(pairs, " and ");
   if (spec.residual) out += " where " + spec.residual->ToString();
+  if (spec.output_columns) out += " output " + JoinNames(*spec.output_columns);
   if (IsChangelogJoin(*this)) out += " as changelog";
   if (spec.state_ttl_us > 0) out += " ttl " + std::to_string(spec.state_ttl_us) + "us on " + spec.time_column;
   return out;

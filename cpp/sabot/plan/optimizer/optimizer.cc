@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sabot/plan/optimizer/aggregate_reduction.h"
+#include "sabot/plan/optimizer/build_side_reduction.h"
 #include "sabot/plan/optimizer/cast_at_source.h"
 #include "sabot/plan/optimizer/filter_pushdown.h"
 #include "sabot/plan/optimizer/filtering_join_order.h"
@@ -47,7 +48,11 @@ class Optimizer {
     } else if (node.kind() == PlanKind::kJoin) {
       const auto& join = static_cast<const JoinNode&>(node);
       const std::vector<PlanPtr> lifted = TakeColumnsAboveSemiJoin(join, inputs);
-      if (facts_) inputs = ReduceAggregatesByJoin(join, std::move(inputs), *facts_, *estimates_);
+      if (facts_) {
+        inputs = ReduceAggregatesByJoin(join, std::move(inputs), *facts_, *estimates_);
+        auto shared = [&](const PlanNode& rewritten) { return ReadTwice(rewritten); };
+        inputs = ReduceBuildSidesByKeys(join, std::move(inputs), *facts_, *estimates_, shared, added_);
+      }
       // A semi or anti join other nodes read too stays as it is: moved, it would be
       // computed twice (TPC-H Q17's semi-joined lineitems feed an aggregate as well).
       if (facts_ && lifted.empty() && readers_[node.inputs()[0].get()] == 1) {
@@ -93,6 +98,16 @@ class Optimizer {
     for (const auto& input : root.inputs()) {
       if (readers_[input.get()]++ == 0) CountReaders(*input);
     }
+  }
+
+  //! Whether `rewritten` stands for a node that several nodes of the plan as written read.
+  bool ReadTwice(const PlanNode& rewritten) const {
+    for (const auto& [node, readers] : readers_) {
+      if (readers < 2) continue;
+      auto done = rewritten_.find(node);
+      if (done != rewritten_.end() && done->second.get() == &rewritten) return true;
+    }
+    return false;
   }
 
   //! The last rule, over the whole rewritten plan: sources read only what is used.

@@ -42,6 +42,19 @@ struct Need {
 
 using Schemas = std::map<const PlanNode*, std::shared_ptr<arrow::Schema>>;
 
+// A join's output names: the left ones, then the right ones suffixed as
+// ops/join_layout.h does it (until unique).
+std::vector<std::string> JoinedNames(std::vector<std::string> names, const std::vector<std::string>& right,
+                                     const std::string& suffix) {
+  std::set<std::string> used(names.begin(), names.end());
+  for (std::string name : right) {
+    while (used.count(name) > 0) name += suffix;
+    used.insert(name);
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
 class Pushdown {
  public:
   explicit Pushdown(const Schemas& schemas) : schemas_(schemas) {}
@@ -94,13 +107,18 @@ class Pushdown {
       case PlanKind::kTopK:
       case PlanKind::kLimit:
         return Names(*node.input());
-      case PlanKind::kJoin:
-        // A semi or anti join the optimizer added (a reduced build side) has no schema
-        // in the facts; it outputs its left input's columns.
-        if (IsChangelogJoin(node) || !OutputsLeftOnly(static_cast<const JoinNode&>(node).spec.type)) {
-          return std::nullopt;
-        }
-        return Names(*node.inputs()[0]);
+      case PlanKind::kJoin: {
+        // A join the optimizer added (a reduced build side, swapped inputs) has no schema
+        // in the facts.
+        if (IsChangelogJoin(node)) return std::nullopt;
+        const JoinSpec& spec = static_cast<const JoinNode&>(node).spec;
+        if (spec.output_columns) return *spec.output_columns;
+        auto left = Names(*node.inputs()[0]);
+        if (!left || OutputsLeftOnly(spec.type)) return left;
+        auto right = Names(*node.inputs()[1]);
+        if (!right) return std::nullopt;
+        return JoinedNames(*left, *right, spec.right_suffix);
+      }
       case PlanKind::kProject: {
         std::vector<std::string> names;
         for (const auto& c : static_cast<const ProjectNode&>(node).columns) names.push_back(c.name);
@@ -130,8 +148,14 @@ class Pushdown {
         return {in};
       }
       case PlanKind::kProject: {
+        // Only what the columns used above read, where Trimmed cuts the projection to them
+        // (a swapped join's projection restoring the column order names every column).
+        const auto& columns = static_cast<const ProjectNode&>(node).columns;
+        const bool cut = CutsProjection(node, need);
         Need in;
-        for (const auto& c : static_cast<const ProjectNode&>(node).columns) in.AddRefs(c.expr);
+        for (const auto& c : columns) {
+          if (!cut || need.Has(c.name)) in.AddRefs(c.expr);
+        }
         return {in};
       }
       case PlanKind::kWithColumns: {
@@ -177,6 +201,19 @@ class Pushdown {
       default:
         return all;  // a step whose use of columns is not known here
     }
+  }
+
+  // Whether Trimmed cuts projection `node` to the columns `need` names: not under a
+  // union, no name twice, and some column used.
+  bool CutsProjection(const PlanNode& node, const Need& need) const {
+    if (need.all || under_union_.count(&node) > 0) return false;
+    std::set<std::string> names;
+    bool used = false;
+    for (const auto& c : static_cast<const ProjectNode&>(node).columns) {
+      if (!names.insert(c.name).second) return false;
+      used |= need.Has(c.name);
+    }
+    return used;
   }
 
   static Need Aggregated(const std::vector<std::string>& keys, const std::vector<AggregateSpec>& aggregates) {
@@ -239,6 +276,7 @@ class Pushdown {
       }
       if (changed) out = WithInputs(*node, std::move(inputs));
       out = Trimmed(*node, out).value_or(out);
+      out = JoinOutputCut(*node, out).value_or(out);
     }
     rebuilt_[node.get()] = out;
     return out;
@@ -308,6 +346,28 @@ class Pushdown {
     // Nothing used (count(*) above): rows still come in batches of some column.
     if (kept.empty() || kept.size() == names->size()) return std::nullopt;
     return std::make_shared<ProjectNode>(out->input(), std::move(kept));
+  }
+
+  // A hash join (`node`, rebuilt as `out`) emitting only the columns used above it: its
+  // keys and the columns only its residual reads are matched on but not gathered for each
+  // match (TPC-H Q9 gathered ps_partkey and o_orderkey from large build sides at random).
+  std::optional<PlanPtr> JoinOutputCut(const PlanNode& node, const PlanPtr& out) const {
+    if (node.kind() != PlanKind::kJoin || IsChangelogJoin(node)) return std::nullopt;
+    const Need& need = needs_.at(&node);
+    if (need.all || under_union_.count(&node) > 0) return std::nullopt;
+    const auto& join = static_cast<const JoinNode&>(*out);
+    auto names = Names(node);
+    if (!names || join.spec.output_columns) return std::nullopt;
+    std::vector<std::string> kept;
+    for (const auto& name : *names) {
+      if (need.Has(name)) kept.push_back(name);
+    }
+    // Nothing used (count(*) above): rows still come in batches of some column.
+    if (kept.empty()) kept.push_back(join.spec.left_keys.front());
+    if (kept.size() == names->size()) return std::nullopt;
+    JoinSpec spec = join.spec;
+    spec.output_columns = std::move(kept);
+    return std::make_shared<JoinNode>(join.inputs()[0], join.inputs()[1], std::move(spec));
   }
 
   const Schemas& schemas_;

@@ -91,6 +91,20 @@ TEST(PlanJson, StatefulNodesRoundTrip) {
   EXPECT_EQ(*SerializePlan(**back), *text);
 }
 
+TEST(PlanJson, AJoinsOutputColumnsRoundTrip) {
+  JoinSpec spec;
+  spec.left_keys = {"cust"};
+  spec.right_keys = {"id"};
+  spec.output_columns = std::vector<std::string>{"amount", "region"};
+  auto plan = Stream::ReadParquet("orders.parquet").Join(Stream::ReadCsv("customers.csv"), spec).WriteCsv("out.csv");
+  auto text = SerializePlan(*plan);
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  auto back = DeserializePlan(*text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString() << "\n" << *text;
+  EXPECT_NE(Explain(**back).find("Join inner on cust = id output amount, region"), std::string::npos);
+  EXPECT_EQ(*SerializePlan(**back), *text);
+}
+
 TEST(PlanJson, TopKPerGroupWithTiesRoundTrips) {
   auto plan = Stream::ReadParquet("bids.parquet")
                   .TopK({{"price", false, false}}, 2, {"auction", "day"}, /*with_ties=*/true)
