@@ -64,6 +64,9 @@ class GroupedAccumulator {
   virtual Status LoadState(const arrow::Array& state) = 0;
 
   virtual uint32_t num_groups() const = 0;
+  //! What Merge walks of this state, in entries: its groups, or more where a group holds
+  //! several (count_distinct's value pairs). Tells a parallel merge how much work a state is.
+  virtual int64_t merge_entries() const { return num_groups(); }
   virtual const std::shared_ptr<arrow::DataType>& output_type() const = 0;
 };
 

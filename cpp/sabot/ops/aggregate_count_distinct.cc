@@ -28,6 +28,7 @@ class CountDistinctAccumulator final : public AccumulatorBase {
   void Resize(uint32_t num_groups) override {
     if (num_groups > num_groups_) counts_.resize(num_groups_ = num_groups, 0);
   }
+  int64_t merge_entries() const override { return pairs_->num_groups(); }
 
   Status Consume(const arrow::ArraySpan* values, const uint32_t* group_ids, int64_t length) override {
     return AddPairs(group_ids, *values, length);
@@ -236,6 +237,7 @@ class IntCountDistinctAccumulator final : public AccumulatorBase {
   void Resize(uint32_t num_groups) override {
     if (num_groups > num_groups_) counts_.resize(num_groups_ = num_groups, 0);
   }
+  int64_t merge_entries() const override { return static_cast<int64_t>(pairs_.size()); }
 
   Status Consume(const arrow::ArraySpan* values, const uint32_t* group_ids, int64_t length) override {
     const Bits* bits = values->GetValues<Bits>(1);

@@ -429,6 +429,12 @@ Result<std::vector<uint32_t>> HashAggregateState::LoadGroups(const arrow::Record
   return ids;
 }
 
+int64_t HashAggregateState::MergeEntries() const {
+  int64_t entries = 0;
+  for (const auto& accumulator : accumulators_) entries += accumulator->merge_entries();
+  return entries;
+}
+
 bool HashAggregateState::CanSplitByKeyHash() const {
   if (layout_->key_columns.empty()) return false;
   for (const auto& key : layout_->key_fields) {

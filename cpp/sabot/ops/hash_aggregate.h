@@ -95,6 +95,9 @@ class HashAggregateState {
   int64_t EstimatedMemory() const;
 
   int64_t num_groups() const { return num_groups_; }
+  //! The entries merging this state walks, over all its aggregates (see
+  //! GroupedAccumulator::merge_entries): what it costs to merge or to split.
+  int64_t MergeEntries() const;
   const std::shared_ptr<arrow::Schema>& output_schema() const;
   const std::shared_ptr<arrow::Schema>& input_schema() const;
   const std::vector<int>& key_columns() const;

@@ -233,8 +233,10 @@ TEST(ParallelAggregate, MergeLanesStartMidRunFromTheTotalSoFar) {
 }
 
 // Few groups per split but many in all (a key sorted with the source, as TPC-H Q16's
-// partsupp by part): the lanes start once the total reaches their threshold, not only when
-// one split alone does; few groups in all (k: 1000) stay on the calling thread.
+// partsupp by part): with states costly to merge (twelve aggregates, count_distinct's
+// pairs) the lanes start once the total reaches their threshold, not only when one split
+// alone does; a cheap state (one count) of as many groups, and few groups in all (k: 1000),
+// stay on the calling thread.
 TEST(ParallelAggregate, MergeLanesStartFromTheTotalOfSmallSplits) {
   auto table = Table(600'000);
   arrow::Int64Builder g;  // 1000 values per 64K-row split, 9375 in all
@@ -252,6 +254,12 @@ TEST(ParallelAggregate, MergeLanesStartFromTheTotalOfSmallSplits) {
 
   auto few = Stream::FromTable(table, "t").Aggregate({"k"}, AllAggregates("x", "v", "s")).Collect();
   ASSERT_TRUE(RunWith(few, 8).ok());
+  EXPECT_EQ(MergeLaneStartsForTesting(), before + 1);
+  auto cheap = Stream::FromTable(table, "t").Aggregate({"g"}, {{F::kCountAll, "", "n"}}).Sort({{"g", true}}).Collect();
+  auto cheap_one = RunWith(cheap, 1);
+  auto cheap_eight = RunWith(cheap, 8);
+  ASSERT_TRUE(cheap_one.ok() && cheap_eight.ok());
+  EXPECT_TRUE((*cheap_eight)->Equals(**cheap_one));
   EXPECT_EQ(MergeLaneStartsForTesting(), before + 1);
 }
 
