@@ -18,15 +18,11 @@ namespace {
 
 using testing::Explained;
 using testing::ExpectRows;
+using testing::FlaggedOrders;
 using testing::Int64Table;
 
 constexpr int64_t kOrders = 200'000;
 constexpr int64_t kItemsPerOrder = 4;
-
-// orders: o_key = i, o_flag = i % 100 (a filter on one flag keeps 1%).
-Stream FlaggedOrders() {
-  return Int64Table("orders", {"o_key", "o_flag"}, kOrders, {0, 100}).Filter(col("o_flag") == lit(int64_t{7}));
-}
 
 // Per order (item i belongs to order i % kOrders), its first item: g_key, first_id.
 Stream FirstItems() {
@@ -37,7 +33,7 @@ Stream FirstItems() {
 
 TEST(AggregateReduction, AnAggregateJoinedByItsKeysGroupsOnlyRowsThatCanMatch) {
   // Q2's and Q17's shape: 200K groups of which the 2000 flagged orders meet 2000.
-  auto plan = FlaggedOrders().Join(FirstItems(), {"o_key"}, {"g_key"}).Collect();
+  auto plan = FlaggedOrders(kOrders).Join(FirstItems(), {"o_key"}, {"g_key"}).Collect();
   const std::string text = Explained(plan);
   const size_t aggregate = text.find("Aggregate by l_key");
   const size_t reducer = text.find("Join semi on l_key = o_key");
@@ -54,10 +50,10 @@ TEST(AggregateReduction, AnAggregateJoinedByItsKeysGroupsOnlyRowsThatCanMatch) {
 
 TEST(AggregateReduction, KeptUnmatchedGroupsAndNonKeyColumnsAreNotReduced) {
   // A left join keeps the groups no order matches.
-  auto left = FirstItems().Join(FlaggedOrders(), {"g_key"}, {"o_key"}, JoinType::kLeft).Collect();
+  auto left = FirstItems().Join(FlaggedOrders(kOrders), {"g_key"}, {"o_key"}, JoinType::kLeft).Collect();
   EXPECT_EQ(Explained(left).find("Join semi on l_key"), std::string::npos) << Explained(left);
   // first_id is an aggregate's output, not a group key.
-  auto by_value = FlaggedOrders().Join(FirstItems(), {"o_key"}, {"first_id"}).Collect();
+  auto by_value = FlaggedOrders(kOrders).Join(FirstItems(), {"o_key"}, {"first_id"}).Collect();
   EXPECT_EQ(Explained(by_value).find("Join semi on l_key"), std::string::npos) << Explained(by_value);
   std::vector<std::string> want;
   for (int64_t o = 7; o < kOrders; o += 100) {

@@ -25,9 +25,7 @@ constexpr int64_t kItems = 4 * kOrders;
 
 // items: l_key = i % kOrders, l_supp = i % 13, l_id = i; orders: o_key = i, o_flag = i % 100.
 Stream Items() { return Int64Table("items", {"l_key", "l_supp", "l_id"}, kItems, {kOrders, 13, 0}); }
-Stream FlaggedOrders() {
-  return Int64Table("orders", {"o_key", "o_flag"}, kOrders, {0, 100}).Filter(col("o_flag") == lit(int64_t{7}));
-}
+Stream FlaggedOrders() { return testing::FlaggedOrders(kOrders); }
 Stream Complaints() {
   return Int64Table("suppliers", {"s_key"}, 13, {0}).Filter(col("s_key") == lit(int64_t{5}));
 }

@@ -24,14 +24,14 @@ constexpr int64_t kOrders = 200'000;
 constexpr int64_t kItemsPerOrder = 4;
 
 // orders: o_key = i, o_flag = i % 100 (a filter on one flag keeps 1%).
-Stream Orders() { return Int64Table("orders", {"o_key", "o_flag"}, kOrders, {0, 100}); }
+Stream Orders() { return testing::OrdersTable(kOrders); }
 
 // items: row i belongs to order i % kOrders (4 items per order), supplier i % 13.
 Stream Items() {
   return Int64Table("items", {"l_key", "l_supp", "l_id"}, kOrders * kItemsPerOrder, {kOrders, 13, 0});
 }
 
-Stream FlaggedOrders() { return Orders().Filter(col("o_flag") == lit(int64_t{7})); }
+Stream FlaggedOrders() { return testing::FlaggedOrders(kOrders); }
 
 // parts: p_key = i, one name in 20 has "green" in it (as TPC-H's p_name, about 5%).
 Stream Parts() {

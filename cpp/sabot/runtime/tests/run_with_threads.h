@@ -30,6 +30,12 @@ inline Stream Int64Table(const std::string& name, const std::vector<std::string>
   return Stream::FromTable(arrow::Table::Make(arrow::schema(fields), arrays), name);
 }
 
+//! orders: o_key = i, o_flag = i % 100, for i < `rows`.
+inline Stream OrdersTable(int64_t rows) { return Int64Table("orders", {"o_key", "o_flag"}, rows, {0, 100}); }
+
+//! The orders of OrdersTable(rows) with o_flag = 7: one in 100, a selective build side.
+inline Stream FlaggedOrders(int64_t rows) { return OrdersTable(rows).Filter(col("o_flag") == lit(int64_t{7})); }
+
 //! The plan's collected rows as one-chunk columns, run on `threads` worker threads.
 inline Result<std::shared_ptr<arrow::Table>> RunWith(const PlanPtr& plan, int threads) {
   RunOptions options;
