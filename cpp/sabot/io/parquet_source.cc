@@ -249,33 +249,6 @@ void ParquetSource::ReadDictionaryStringsAsDictionaries(const std::vector<std::s
   read_file_schema_ = arrow::schema(std::move(file_fields));
 }
 
-std::map<std::string, int64_t> ParquetSource::DistinctStringCounts() const {
-  std::map<std::string, int64_t> out;
-  auto reader = OpenParquet(paths_.front());
-  if (!reader.ok()) return out;  // Splits() and Open() report the error
-  try {
-    const auto& meta = *(*reader)->parquet_reader()->metadata();
-    if (meta.num_row_groups() == 0) return out;
-    auto row_group_meta = meta.RowGroup(0);
-    auto row_group = (*reader)->parquet_reader()->RowGroup(0);
-    const auto& manifest = (*reader)->manifest();
-    for (size_t i = 0; i < fields_.size(); ++i) {
-      const auto& field = plain_schema_->field(static_cast<int>(i));
-      const auto& schema_field = manifest.schema_fields[static_cast<size_t>(fields_[i])];
-      if (field->type()->id() != arrow::Type::STRING || !schema_field.is_leaf()) continue;
-      auto chunk = row_group_meta->ColumnChunk(schema_field.column_index);
-      if (!SmallDictionary(*chunk) || !AllPagesUseTheDictionary(*chunk)) continue;
-      auto page = row_group->GetColumnPageReader(schema_field.column_index)->NextPage();
-      if (page != nullptr && page->type() == parquet::PageType::DICTIONARY_PAGE) {
-        out[field->name()] = static_cast<const parquet::DictionaryPage&>(*page).num_values();
-      }
-    }
-  } catch (const std::exception&) {
-    // A statistic only: the scan reports what is wrong with the file.
-  }
-  return out;
-}
-
 namespace {
 
 // One row group's smallest and largest value of a number or date column on one line:
@@ -312,20 +285,33 @@ std::optional<std::pair<double, double>> ChunkRange(const parquet::ColumnChunkMe
 
 }  // namespace
 
-std::map<std::string, std::pair<double, double>> ParquetSource::ValueRanges() const {
-  std::map<std::string, std::pair<double, double>> out;
+std::map<std::string, ColumnStats> ParquetSource::ColumnStatistics() const {
+  std::map<std::string, ColumnStats> out;
   auto reader = OpenParquet(paths_.front());
   if (!reader.ok()) return out;  // Splits() and Open() report the error
   try {
     const auto& meta = *(*reader)->parquet_reader()->metadata();
+    if (meta.num_row_groups() == 0) return out;
+    auto first_row_group = (*reader)->parquet_reader()->RowGroup(0);
     const auto& manifest = (*reader)->manifest();
     for (size_t i = 0; i < fields_.size(); ++i) {
+      const auto& field = plain_schema_->field(static_cast<int>(i));
       const auto& schema_field = manifest.schema_fields[static_cast<size_t>(fields_[i])];
-      if (!schema_field.is_leaf() || meta.num_row_groups() == 0) continue;
-      const parquet::ColumnDescriptor& column = *meta.schema()->Column(schema_field.column_index);
+      if (!schema_field.is_leaf()) continue;
+      const int leaf = schema_field.column_index;
+      if (field->type()->id() == arrow::Type::STRING) {
+        auto chunk = meta.RowGroup(0)->ColumnChunk(leaf);
+        if (!SmallDictionary(*chunk) || !AllPagesUseTheDictionary(*chunk)) continue;
+        auto page = first_row_group->GetColumnPageReader(leaf)->NextPage();
+        if (page != nullptr && page->type() == parquet::PageType::DICTIONARY_PAGE) {
+          out[field->name()].distinct = static_cast<const parquet::DictionaryPage&>(*page).num_values();
+        }
+        continue;
+      }
+      const parquet::ColumnDescriptor& column = *meta.schema()->Column(leaf);
       std::optional<std::pair<double, double>> whole;
       for (int rg = 0; rg < meta.num_row_groups(); ++rg) {
-        auto part = ChunkRange(*meta.RowGroup(rg)->ColumnChunk(schema_field.column_index), column);
+        auto part = ChunkRange(*meta.RowGroup(rg)->ColumnChunk(leaf), column);
         if (!part) {
           whole.reset();
           break;
@@ -333,7 +319,7 @@ std::map<std::string, std::pair<double, double>> ParquetSource::ValueRanges() co
         whole = whole ? std::make_pair(std::min(whole->first, part->first), std::max(whole->second, part->second))
                       : *part;
       }
-      if (whole) out[plain_schema_->field(static_cast<int>(i))->name()] = *whole;
+      if (whole) out[field->name()].range = *whole;
     }
   } catch (const std::exception&) {
     // A statistic only: the scan reports what is wrong with the file.

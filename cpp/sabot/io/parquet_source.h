@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sabot/exec/source.h"
+#include "sabot/plan/column_stats.h"
 #include "sabot/plan/source_spec.h"
 
 namespace parquet {
@@ -47,15 +48,16 @@ class ParquetSource : public Source {
   //! FlatColumnReader decodes those straight into doubles. (Fixed-size binary decimals
   //! are read as float64 too when asked, but no faster than cast after reading.)
   std::vector<std::shared_ptr<arrow::Field>> NativeReadTypes() const override;
-  //! By name, the distinct values of the projected string columns that the first file's
-  //! first row group stores with a small dictionary used by every page: the dictionary
-  //! page's entry count (its header is read; a few KB). For the low-cardinality columns
-  //! filters test (TPC-H's p_type, c_mktsegment, l_shipmode) that is the column's count.
-  std::map<std::string, int64_t> DistinctStringCounts() const;
-  //! By name, the smallest and largest value of the projected number and date columns
-  //! (dates in days, decimals scaled) over the first file's row groups, from their
-  //! statistics; a column some row group has none for is left out.
-  std::map<std::string, std::pair<double, double>> ValueRanges() const;
+  //! By name, what the first file's metadata tells of the projected columns (one open):
+  //! - the distinct values of each string column that the first row group stores with a
+  //!   small dictionary used by every page: the dictionary page's entry count (its header
+  //!   is read; a few KB). For the low-cardinality columns filters test (TPC-H's p_type,
+  //!   c_mktsegment, l_shipmode) that is the column's count;
+  //! - the smallest and largest value of each number and date column (dates in days,
+  //!   decimals scaled) over the row groups' statistics; not for a column some row group
+  //!   has none for.
+  //! Columns it tells nothing of are left out.
+  std::map<std::string, ColumnStats> ColumnStatistics() const;
   //! The projected schema with plain strings, whatever ReadDictionaryStringsAsDictionaries changed.
   const std::shared_ptr<arrow::Schema>& plain_schema() const { return plain_schema_; }
 

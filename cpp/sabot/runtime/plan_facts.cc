@@ -70,8 +70,7 @@ PlanFacts GatherPlanFacts(const PlanNode& root) {
     if (!joins) continue;  // only join ordering reads the counts
     if (const auto* parquet = dynamic_cast<const ParquetSource*>(source.get())) {
       auto& columns = facts.column_stats[spec.path];
-      for (const auto& [column, n] : parquet->DistinctStringCounts()) columns[column].distinct = n;
-      for (const auto& [column, range] : parquet->ValueRanges()) columns[column].range = range;
+      for (auto& [column, stats] : parquet->ColumnStatistics()) columns[column] = stats;
     }
   }
   return facts;

@@ -13,19 +13,10 @@
 
 #include <arrow/type_fwd.h>
 
+#include "sabot/plan/column_stats.h"
 #include "sabot/plan/plan_node.h"
 
 namespace sabot {
-
-//! What a file's metadata tells of one of its columns.
-struct ColumnStats {
-  //! Distinct values, of a string column whose first row group's dictionary holds them
-  //! (ParquetSource::DistinctStringCounts): an equality test keeps about one row in that many.
-  std::optional<int64_t> distinct;
-  //! The smallest and largest value, of a number or date column (ParquetSource::ValueRanges):
-  //! a range test keeps about its overlap with them.
-  std::optional<std::pair<double, double>> range;
-};
 
 //! What the cost-based rules know about a plan before it runs. Gathered by the runtime
 //! (GatherPlanFacts), which can open sources; the plan layer cannot.
