@@ -251,7 +251,7 @@ Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, co
     ARROW_ASSIGN_OR_RAISE(auto run_stats, executor.Run(plan->physical));
     if (plan == &lowered) return run_stats;  // nothing ran before
     Add(run_stats, &stats);
-    AddStage(&stats, "main", main_start, -1);
+    AddStage(&stats, "main on one thread", main_start, -1);
     stats.wall = std::chrono::steady_clock::now() - start;
     return stats;
   }

@@ -136,7 +136,11 @@ double FilterSelectivity(const Expr& predicate, const ColumnStatsOf& stats) {
   double kept = 1.0;
   // Range tests on a column whose range is known are gathered into one interval per
   // column: x >= a and x <= b keep the values between a and b, not P(x >= a) * P(x <= b).
-  std::map<std::string, std::pair<double, double>> intervals;
+  struct Interval {
+    std::pair<double, double> range;  // the column's values
+    double low, high;                 // what the tests leave of them
+  };
+  std::map<std::string, Interval> intervals;
   for (const auto& c : Conjuncts(predicate)) {
     auto bound = stats ? RangeBound(c) : std::nullopt;
     const ColumnStats* known = bound ? stats(bound->column) : nullptr;
@@ -144,18 +148,17 @@ double FilterSelectivity(const Expr& predicate, const ColumnStatsOf& stats) {
       kept *= ConjunctSelectivity(c, stats);
       continue;
     }
-    auto [it, added] = intervals.emplace(bound->column, *known->range);
-    auto& [low, high] = it->second;
+    const auto [smallest, largest] = *known->range;
+    Interval& interval = intervals.emplace(bound->column, Interval{*known->range, smallest, largest}).first->second;
     if (bound->upper) {
-      high = std::min(high, bound->value);
+      interval.high = std::min(interval.high, bound->value);
     } else {
-      low = std::max(low, bound->value);
+      interval.low = std::max(interval.low, bound->value);
     }
   }
   for (const auto& [column, interval] : intervals) {
-    const auto [smallest, largest] = *stats(column)->range;
-    const double width = largest - smallest;
-    const double part = width > 0 ? (interval.second - interval.first) / width : (interval.first <= interval.second);
+    const double width = interval.range.second - interval.range.first;
+    const double part = width > 0 ? (interval.high - interval.low) / width : (interval.low <= interval.high);
     kept *= std::clamp(part, kMinRangeKept, 1.0);
   }
   return kept;
