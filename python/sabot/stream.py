@@ -167,9 +167,13 @@ class Stream:
              left_on: str | Sequence[str] | None = None, right_on: str | Sequence[str] | None = None,
              where: Expr | None = None, suffix: str = "_right", changelog: bool = False, state_ttl: Any = 0,
              time_column: str | None = None) -> "Stream":
-        """Hash join on equal keys: ``how`` is inner, left, right, full, semi or anti.
-        ``where`` adds a condition over the joined columns (non-equi joins). Null keys
-        never match, as in SQL. The right side is the one held in memory.
+        """Hash join on equal keys: ``how`` is inner, left, right, full, semi, anti,
+        right_semi or right_anti. ``right_semi``/``right_anti`` keep the rows of ``other``
+        (its columns only) that have / have not an equal-key row here: a semi/anti join with
+        the sides swapped, whose hash table holds ``other``; the optimizer writes a semi or
+        anti join with a much larger right side so by itself. ``where`` adds a condition
+        over the joined columns (non-equi joins). Null keys never match, as in SQL. The
+        right side is the one held in memory.
 
         Where the right side never ends (or the left never ends in a right or full join),
         or with ``changelog=True`` or a ``state_ttl``, it is a streaming join whose result

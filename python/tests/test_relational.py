@@ -1,6 +1,7 @@
 """Transformations give the same rows as DuckDB running the same query on the same input."""
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -177,3 +178,32 @@ def test_generate_is_deterministic_and_bounded():
     assert a.column_names == ["id", "key", "value", "category", "ts"]
     assert a["id"].to_pylist() == list(range(10_000))
     assert max(len(batch) for batch in sabot.generate(rows=10_000, batch_size=999)) == 999
+
+
+def _keyed(n, key, name, modulo, seed):
+    rng = np.random.default_rng(seed)
+    keys = rng.integers(0, modulo, n)
+    return pa.table({key: pa.array(keys, mask=rng.random(n) < 0.05), name: pa.array(np.arange(n))})
+
+
+@pytest.mark.parametrize("how", ["semi", "anti", "right_semi", "right_anti"])
+@pytest.mark.parametrize("where", [False, True])
+def test_semi_and_anti_joins_of_either_side_match_duckdb(duck, how, where):
+    # Null and duplicate keys on both sides; the right side is the larger, so the optimizer
+    # builds the semi and anti joins on their left input (as right_semi / right_anti).
+    small = _keyed(2_000, "k", "a", 3_000, 1)
+    big = _keyed(50_000, "id", "b", 4_000, 2)
+    duck.register("small", small)
+    duck.register("big", big)
+    stream = sabot.from_arrow(small, name="small").join(sabot.from_arrow(big, name="big"), left_on="k", right_on="id",
+                                                        how=how, where=(col("a") < col("b")) if where else None)
+    if how in ("semi", "anti"):
+        assert f"right_{how}" in stream.explain()
+    got = stream.collect()
+    kept, other = ("small", "big") if how in ("semi", "anti") else ("big", "small")
+    exists = "EXISTS" if how in ("semi", "right_semi") else "NOT EXISTS"
+    condition = " AND small.a < big.b" if where else ""
+    want = duck.sql(f"SELECT * FROM {kept} WHERE {exists} "
+                    f"(SELECT 1 FROM {other} WHERE small.k = big.id{condition})").to_arrow_table()
+    assert got.num_rows > 100
+    assert_same_rows(got, want)

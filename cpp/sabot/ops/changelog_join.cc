@@ -181,6 +181,12 @@ Status ChangelogJoinOperator::RestoreHeld(int port, const std::shared_ptr<arrow:
 
 Result<std::unique_ptr<Operator>> MakeChangelogJoin(const std::shared_ptr<arrow::Schema>& left,
                                                     const std::shared_ptr<arrow::Schema>& right, const JoinSpec& spec) {
+  if (OutputsRightOnly(spec.type)) {
+    // Their rows are known only once the left input ended: no changelog to emit before.
+    return Status::NotImplemented("a ", ToString(spec.type), " join over an unbounded input (a changelog join) is "
+                                  "not supported; write it as ",
+                                  spec.type == JoinType::kRightSemi ? "a semi" : "an anti", " join with the sides swapped");
+  }
   if (spec.residual) {
     return Status::NotImplemented("a join condition (where=) over an unbounded input (a changelog join) is not "
                                   "supported; filter the joined rows instead");

@@ -133,8 +133,8 @@ Result<Flow> HashJoinOperator::EndInput(int port) {
   if (spilled_[kRight] != nullptr) {
     ARROW_ASSIGN_OR_RAISE(auto flow, JoinSpilledPartitions());
     if (flow == Flow::kStop) return flow;
-  } else if (KeepsUnmatchedRight(spec_.type) && build_matched_->Claim()) {
-    ARROW_ASSIGN_OR_RAISE(auto flow, EmitUnmatchedBuildRows());
+  } else if (MarksBuildMatches(spec_.type) && build_matched_->Claim()) {
+    ARROW_ASSIGN_OR_RAISE(auto flow, EmitBuildRows());
     if (flow == Flow::kStop) return flow;
   }
   table_.reset();
@@ -145,7 +145,7 @@ Result<Flow> HashJoinOperator::EndInput(int port) {
 Status HashJoinOperator::UseBuildSide(std::shared_ptr<const JoinHashTable> table,
                                       std::shared_ptr<JoinBuildMatches> matched) {
   SABOT_CHECK(!ended_[kRight]);
-  SABOT_CHECK(KeepsUnmatchedRight(spec_.type) == (matched != nullptr));
+  SABOT_CHECK(MarksBuildMatches(spec_.type) == (matched != nullptr));
   SABOT_CHECK(matched == nullptr || matched->num_rows() == table->num_rows());
   table_ = std::move(table);
   build_matched_ = std::move(matched);
@@ -156,7 +156,7 @@ Status HashJoinOperator::UseBuildSide(std::shared_ptr<const JoinHashTable> table
 
 Status HashJoinOperator::FinishBuild(JoinHashTableBuilder& builder) {
   ARROW_ASSIGN_OR_RAISE(table_, builder.Finish(BuildKeepsDistinctKeys(spec_)));
-  if (KeepsUnmatchedRight(spec_.type)) build_matched_ = std::make_shared<JoinBuildMatches>(table_->num_rows());
+  if (MarksBuildMatches(spec_.type)) build_matched_ = std::make_shared<JoinBuildMatches>(table_->num_rows());
   return Status::OK();
 }
 
@@ -237,7 +237,7 @@ Result<Flow> HashJoinOperator::FlushMatches(const arrow::RecordBatch& batch) {
     for (int64_t i = 0; i < n; ++i) probe_matched_[probe_rows[i]] = 1;
   }
   if (build_matched_ != nullptr) build_matched_->Set(build_rows, n);
-  if (OutputsLeftOnly(spec_.type) || n == 0) return Flow::kContinue;
+  if (OutputsLeftOnly(spec_.type) || OutputsRightOnly(spec_.type) || n == 0) return Flow::kContinue;
 
   arrow::ArrayVector columns;
   for (int c : layout_.left_output) {
@@ -289,8 +289,9 @@ Result<Flow> HashJoinOperator::EmitLeftRows(const std::shared_ptr<arrow::RecordB
   return Flow::kContinue;
 }
 
-Result<Flow> HashJoinOperator::EmitUnmatchedBuildRows() {
-  const std::vector<uint32_t> rows = build_matched_->Unmatched(0, build_matched_->num_rows());
+Result<Flow> HashJoinOperator::EmitBuildRows() {
+  const bool matched = spec_.type == JoinType::kRightSemi;
+  const std::vector<uint32_t> rows = build_matched_->Rows(0, build_matched_->num_rows(), matched);
   const int64_t total = static_cast<int64_t>(rows.size());
   for (int64_t start = 0; start < total; start += kHashJoinMaxBatchRows) {
     const int64_t n = std::min(kHashJoinMaxBatchRows, total - start);
@@ -360,7 +361,7 @@ Result<JoinBuildSide> BuildJoinSide(const std::shared_ptr<arrow::Schema>& left,
   }
   const int64_t rows = builder.num_rows();
   ARROW_ASSIGN_OR_RAISE(auto table, builder.Finish(BuildKeepsDistinctKeys(spec), threads));
-  auto matched = KeepsUnmatchedRight(spec.type) ? std::make_shared<JoinBuildMatches>(rows) : nullptr;
+  auto matched = MarksBuildMatches(spec.type) ? std::make_shared<JoinBuildMatches>(rows) : nullptr;
   return JoinBuildSide{right, std::move(table), std::move(matched), JoinBuildMemory(value_bytes, rows)};
 }
 

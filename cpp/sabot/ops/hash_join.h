@@ -1,5 +1,5 @@
 // Hash join: builds a hash table from input port 1 (right), probes it with the batches of
-// input port 0 (left); inner, left, right, full, semi and anti joins.
+// input port 0 (left); inner, left, right, full, semi, anti, right semi and right anti joins.
 #pragma once
 
 #include <map>
@@ -26,11 +26,17 @@ inline int64_t JoinBuildMemory(int64_t value_bytes, int64_t rows) { return value
 //! Output batches never exceed this many rows.
 inline constexpr int64_t kHashJoinMaxBatchRows = 64 * 1024;
 
+//! Joins whose probes mark the build rows they match in a JoinBuildMatches, for the
+//! build rows emitted at the end: right, full, right semi and right anti.
+inline bool MarksBuildMatches(JoinType t) { return KeepsUnmatchedRight(t) || OutputsRightOnly(t); }
+
 //! One thread's hash join. The build side is consumed until its EndOfStream; left batches
 //! that arrive before are buffered and probed once the table is built, later ones as
 //! they arrive. Matching follows SQL: a null key never matches, and with a residual a
 //! pair matches only where the residual is true. Right and full joins emit the unmatched
-//! build rows after both inputs ended, then EndOfStream.
+//! build rows after both inputs ended, then EndOfStream; right semi and right anti joins
+//! emit nothing while probing, only the matched (semi) or unmatched (anti) build rows
+//! then, each once.
 //!
 //! Under a memory budget the build rows and the left rows buffered before the build
 //! ended are accounted; when they would pass it, the join becomes a grace hash join:
@@ -42,9 +48,9 @@ inline constexpr int64_t kHashJoinMaxBatchRows = 64 * 1024;
 //!
 //! Parallel plans: the build side is read to its end first and finished once into a
 //! JoinBuildSide; every worker's probe-only copy (MakeHashJoinProbe) shares it, read-only.
-//! Right and full joins share its JoinBuildMatches too: every copy marks the build rows it
-//! matched there, and the first copy to see the EndOfStream of its probe input emits the
-//! rows no copy matched. The executor sends that EndOfStream once every copy is done.
+//! Joins that mark build matches (MarksBuildMatches) share its JoinBuildMatches too: every
+//! copy marks the build rows it matched there, and the first copy to see the EndOfStream
+//! of its probe input emits the rows no copy matched (right semi: some copy matched). The executor sends that EndOfStream once every copy is done.
 class HashJoinOperator final : public Operator {
  public:
   //! Use MakeHashJoin, which checks the spec and binds the residual.
@@ -57,8 +63,9 @@ class HashJoinOperator final : public Operator {
   Result<Flow> Push(int port, Message message) override;
 
   //! Probes `table` instead of building one: input port 1 counts as ended, and only
-  //! port 0 is fed. Right and full joins record their matches in `matched`, shared by
-  //! every copy probing `table` (see the class comment); other joins pass null.
+  //! port 0 is fed. Joins that mark build matches (MarksBuildMatches) record them in
+  //! `matched`, shared by every copy probing `table` (see the class comment); other joins
+  //! pass null.
   Status UseBuildSide(std::shared_ptr<const JoinHashTable> table, std::shared_ptr<JoinBuildMatches> matched);
 
  private:
@@ -92,7 +99,9 @@ class HashJoinOperator final : public Operator {
   //! Emits left rows `rows` of `batch` in bounded batches, with null right columns unless
   //! the output has the left columns only.
   Result<Flow> EmitLeftRows(const std::shared_ptr<arrow::RecordBatch>& batch, const std::vector<uint32_t>& rows);
-  Result<Flow> EmitUnmatchedBuildRows();
+  //! The build rows a right or full join (unmatched, with null left columns), right semi
+  //! (matched) or right anti join (unmatched) emits at the end, in bounded batches.
+  Result<Flow> EmitBuildRows();
   Result<std::shared_ptr<arrow::Array>> TakeLeft(const arrow::RecordBatch& batch, int column,
                                                  const uint32_t* rows, int64_t n) const;
   Result<std::shared_ptr<arrow::Array>> TakeRight(int column, const uint32_t* rows, int64_t n) const;
@@ -107,7 +116,7 @@ class HashJoinOperator final : public Operator {
   JoinHashTableBuilder builder_;
   std::shared_ptr<const JoinHashTable> table_;  // set when the build side ended
   std::vector<std::shared_ptr<arrow::RecordBatch>> pending_left_;  // left batches before table_
-  std::shared_ptr<JoinBuildMatches> build_matched_;  // right/full: build rows that found a match
+  std::shared_ptr<JoinBuildMatches> build_matched_;  // MarksBuildMatches: build rows that found a match
 
   // Per probe batch, reused.
   JoinMatches matches_{kHashJoinMaxBatchRows};
@@ -132,7 +141,8 @@ class HashJoinOperator final : public Operator {
 //! Checks `spec` against the inputs (see ResolveJoin) and binds the residual to the
 //! joined columns; it must be boolean. Port 0 is the left (probe) input, port 1 the right
 //! (build) input. Output: left columns, then right columns (suffixed on clash; nullable
-//! on the side that may be missing); semi/anti output the left columns only; of those,
+//! on the side that may be missing); semi/anti output the left columns only, right
+//! semi/anti the right columns only (unsuffixed); of those,
 //! only spec.output_columns where set (the others are not gathered).
 //! `budget`: the job's memory budget; null is unlimited.
 Result<std::unique_ptr<Operator>> MakeHashJoin(const std::shared_ptr<arrow::Schema>& left,
@@ -144,7 +154,7 @@ Result<std::unique_ptr<Operator>> MakeHashJoin(const std::shared_ptr<arrow::Sche
 struct JoinBuildSide {
   std::shared_ptr<arrow::Schema> schema;  //!< the right input's
   std::shared_ptr<const JoinHashTable> table;
-  //! Right and full joins: the build rows the probing copies matched (null otherwise).
+  //! MarksBuildMatches joins: the build rows the probing copies matched (null otherwise).
   //! One run's: a side probed again needs fresh flags.
   std::shared_ptr<JoinBuildMatches> matched;
   int64_t memory_bytes = 0;  //!< as JoinBuildMemory accounts it
@@ -158,8 +168,8 @@ Result<JoinBuildSide> BuildJoinSide(const std::shared_ptr<arrow::Schema>& left,
                                     int threads = 1);
 
 //! A probe-only copy of the join over a finished build side: one input (port 0, the
-//! left rows), the output of MakeHashJoin. For right and full joins, the EndOfStream of
-//! the first copy to get one emits the build rows no copy matched: it must come after
+//! left rows), the output of MakeHashJoin. For MarksBuildMatches joins, the EndOfStream
+//! of the first copy to get one emits the build rows of the end: it must come after
 //! every copy probed all its rows.
 Result<std::unique_ptr<Operator>> MakeHashJoinProbe(const std::shared_ptr<arrow::Schema>& left,
                                                     const JoinSpec& spec, const JoinBuildSide& build);

@@ -61,7 +61,8 @@ Result<Flow> HashJoinOperator::JoinPartition(std::unique_ptr<SpillFile> build, s
                                              int level) {
   // Nothing can come out of a partition without probe rows unless unmatched build rows
   // are kept, nor without build rows unless unmatched probe rows are.
-  if (probe->num_rows() == 0 && !KeepsUnmatchedRight(spec_.type)) return Flow::kContinue;
+  const bool keeps_unmatched_build = KeepsUnmatchedRight(spec_.type) || spec_.type == JoinType::kRightAnti;
+  if (probe->num_rows() == 0 && !keeps_unmatched_build) return Flow::kContinue;
   if (build->num_rows() == 0 && !KeepsUnmatchedLeft(spec_.type) && spec_.type != JoinType::kAnti) {
     return Flow::kContinue;
   }
@@ -114,8 +115,8 @@ Result<Flow> HashJoinOperator::JoinPartition(std::unique_ptr<SpillFile> build, s
     ARROW_ASSIGN_OR_RAISE(auto flow, ProbeBatch(batch));
     if (flow == Flow::kStop) return flow;
   }
-  if (KeepsUnmatchedRight(spec_.type)) {
-    ARROW_ASSIGN_OR_RAISE(auto flow, EmitUnmatchedBuildRows());
+  if (MarksBuildMatches(spec_.type)) {
+    ARROW_ASSIGN_OR_RAISE(auto flow, EmitBuildRows());
     if (flow == Flow::kStop) return flow;
   }
   table_.reset();

@@ -1,5 +1,5 @@
-// JoinBuildMatches: which build rows of a right or full join found a match, shared by
-// every probing copy of the join.
+// JoinBuildMatches: which build rows of a right, full, right semi or right anti join found
+// a match, shared by every probing copy of the join.
 #pragma once
 
 #include <atomic>
@@ -14,8 +14,8 @@ namespace sabot {
 //! Only the end of input reads them back, after every copy finished probing (the executor
 //! joins its workers first), so no ordering beyond that is needed.
 //!
-//! The unmatched rows are emitted once for all copies: the copy that claims them (Claim)
-//! is the one that emits.
+//! The unmatched rows (right, full, right anti) or the matched ones (right semi) are
+//! emitted once for all copies: the copy that claims them (Claim) is the one that emits.
 class JoinBuildMatches {
  public:
   explicit JoinBuildMatches(int64_t rows) : matched_(static_cast<size_t>(rows), 0) {}
@@ -32,18 +32,20 @@ class JoinBuildMatches {
     }
   }
 
-  //! The build rows in [begin, end) no probe row matched, in row order.
-  std::vector<uint32_t> Unmatched(int64_t begin, int64_t end) {
+  //! The build rows in [begin, end) that some probe row matched (`matched`) or none did,
+  //! in row order.
+  std::vector<uint32_t> Rows(int64_t begin, int64_t end, bool matched) {
+    const uint8_t want = matched ? 1 : 0;
     std::vector<uint32_t> rows;
     for (int64_t i = begin; i < end; ++i) {
-      if (std::atomic_ref<uint8_t>(matched_[static_cast<size_t>(i)]).load(std::memory_order_relaxed) == 0) {
+      if (std::atomic_ref<uint8_t>(matched_[static_cast<size_t>(i)]).load(std::memory_order_relaxed) == want) {
         rows.push_back(static_cast<uint32_t>(i));
       }
     }
     return rows;
   }
 
-  //! True for the first caller only: the copy that emits the unmatched rows.
+  //! True for the first caller only: the copy that emits the build rows.
   bool Claim() { return !claimed_.exchange(true, std::memory_order_acq_rel); }
 
  private:

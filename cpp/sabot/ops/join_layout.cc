@@ -79,7 +79,11 @@ Result<JoinLayout> ResolveJoin(const std::shared_ptr<arrow::Schema>& left,
     fields.push_back(right_nullable ? renamed->WithNullable(true) : renamed);
   }
   layout.joined_schema = arrow::schema(std::move(fields));
-  const auto& all = OutputsLeftOnly(spec.type) ? left : layout.joined_schema;
+  // Right semi/anti output the right columns under their own names: the suffix only tells
+  // them apart from left columns, which are not there (and the swapped semi join the
+  // optimizer writes must keep its original names).
+  const auto& all = OutputsLeftOnly(spec.type) ? left : OutputsRightOnly(spec.type) ? right : layout.joined_schema;
+  const int first_right = OutputsRightOnly(spec.type) ? 0 : left->num_fields();
   std::unordered_set<std::string> wanted;
   if (spec.output_columns) {
     for (const auto& name : *spec.output_columns) {
@@ -94,10 +98,10 @@ Result<JoinLayout> ResolveJoin(const std::shared_ptr<arrow::Schema>& left,
   for (int i = 0; i < all->num_fields(); ++i) {
     if (spec.output_columns && wanted.count(all->field(i)->name()) == 0) continue;
     output.push_back(all->field(i));
-    if (i < left->num_fields()) {
+    if (i < first_right) {
       layout.left_output.push_back(i);
     } else {
-      layout.right_output.push_back(i - left->num_fields());
+      layout.right_output.push_back(i - first_right);
     }
   }
   layout.output_schema = spec.output_columns ? arrow::schema(std::move(output)) : all;

@@ -22,7 +22,8 @@ struct JoinLayout {
   //! Left columns then right columns (suffixed on clash); the side that may be missing
   //! (right for left/full, left for right/full) is nullable. The residual binds to it.
   std::shared_ptr<arrow::Schema> joined_schema;
-  //! joined_schema, or the left schema for semi/anti; only the spec's output_columns
+  //! joined_schema, or the left schema for semi/anti, the right schema (unsuffixed) for
+  //! right_semi/right_anti; only the spec's output_columns
   //! where it names them.
   std::shared_ptr<arrow::Schema> output_schema;
   //! The left and right input columns output_schema holds, in its order (left first).

@@ -7,13 +7,15 @@ namespace sabot {
 
 namespace {
 
-constexpr std::array<std::pair<JoinType, std::string_view>, 6> kJoinTypeNames = {{
+constexpr std::array<std::pair<JoinType, std::string_view>, 8> kJoinTypeNames = {{
     {JoinType::kInner, "inner"},
     {JoinType::kLeft, "left"},
     {JoinType::kRight, "right"},
     {JoinType::kFull, "full"},
     {JoinType::kSemi, "semi"},
     {JoinType::kAnti, "anti"},
+    {JoinType::kRightSemi, "right_semi"},
+    {JoinType::kRightAnti, "right_anti"},
 }};
 
 }  // namespace
@@ -39,5 +41,6 @@ bool KeepsUnmatchedLeft(JoinType t) {
 }
 bool KeepsUnmatchedRight(JoinType t) { return t == JoinType::kRight || t == JoinType::kFull; }
 bool OutputsLeftOnly(JoinType t) { return t == JoinType::kSemi || t == JoinType::kAnti; }
+bool OutputsRightOnly(JoinType t) { return t == JoinType::kRightSemi || t == JoinType::kRightAnti; }
 
 }  // namespace sabot

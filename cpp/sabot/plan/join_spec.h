@@ -13,9 +13,13 @@
 
 namespace sabot {
 
-enum class JoinType : uint8_t { kInner, kLeft, kRight, kFull, kSemi, kAnti };
+//! kRightSemi / kRightAnti: the right input's rows that have / have not an equal-key left
+//! row (DuckDB's RIGHT_SEMI / RIGHT_ANTI): semi and anti with the sides' roles swapped, so
+//! the hash table is built on the filtered side. The optimizer picks them when a semi or
+//! anti join's right input is much larger than its left (join_build_side.h).
+enum class JoinType : uint8_t { kInner, kLeft, kRight, kFull, kSemi, kAnti, kRightSemi, kRightAnti };
 
-//! "inner", "left", "right", "full", "semi", "anti".
+//! "inner", "left", "right", "full", "semi", "anti", "right_semi", "right_anti".
 std::string_view ToString(JoinType t);
 //! Inverse of ToString; the error lists the valid names.
 Result<JoinType> ParseJoinType(std::string_view name);
@@ -49,5 +53,8 @@ bool KeepsUnmatchedLeft(JoinType t);
 bool KeepsUnmatchedRight(JoinType t);
 //! Output has the left columns only: semi, anti.
 bool OutputsLeftOnly(JoinType t);
+//! Output has the right columns only, under their own names: right_semi, right_anti. The
+//! hash join emits them at the end from the build rows it marked while probing.
+bool OutputsRightOnly(JoinType t);
 
 }  // namespace sabot

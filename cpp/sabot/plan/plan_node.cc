@@ -318,7 +318,8 @@ bool IsChangelogJoin(const PlanNode& node) {
   if (node.kind() != PlanKind::kJoin) return false;
   const JoinSpec& spec = static_cast<const JoinNode&>(node).spec;
   if (spec.changelog || spec.state_ttl_us > 0 || !IsBounded(*node.inputs()[1])) return true;
-  return KeepsUnmatchedRight(spec.type) && !IsBounded(*node.inputs()[0]);
+  // Rows that are emitted once the left input ended wait forever on one that never does.
+  return (KeepsUnmatchedRight(spec.type) || OutputsRightOnly(spec.type)) && !IsBounded(*node.inputs()[0]);
 }
 
 std::string Explain(const PlanNode& root) {

@@ -93,13 +93,15 @@ using Rows = std::vector<std::string>;
 
 TEST(HashJoinSpec, JoinTypeNames) {
   for (auto t : {JoinType::kInner, JoinType::kLeft, JoinType::kRight, JoinType::kFull, JoinType::kSemi,
-                 JoinType::kAnti}) {
+                 JoinType::kAnti, JoinType::kRightSemi, JoinType::kRightAnti}) {
     EXPECT_EQ(*ParseJoinType(ToString(t)), t);
   }
   EXPECT_EQ(ToString(JoinType::kFull), "full");
+  EXPECT_EQ(ToString(JoinType::kRightAnti), "right_anti");
   auto bad = ParseJoinType("outer");
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().message(), "unknown join type 'outer'; valid types are: inner, left, right, full, semi, anti");
+  EXPECT_EQ(bad.status().message(), "unknown join type 'outer'; valid types are: inner, left, right, full, semi, anti, "
+                                  "right_semi, right_anti");
 }
 
 TEST(HashJoin, InnerWithDuplicatesOnBothSidesAndNullKeys) {

@@ -260,7 +260,8 @@ TEST_P(SpillJoin, UnderATinyBudgetRepartitions) {
 
 INSTANTIATE_TEST_SUITE_P(JoinTypes, SpillJoin,
                          ::testing::Values(JoinType::kInner, JoinType::kLeft, JoinType::kRight, JoinType::kFull,
-                                           JoinType::kSemi, JoinType::kAnti));
+                                           JoinType::kSemi, JoinType::kAnti, JoinType::kRightSemi,
+                                           JoinType::kRightAnti));
 
 TEST(Spill, JoinWithOneKeyBiggerThanTheBudgetStillFinishes) {
   // Every build row has key 1: hashing cannot split them, so the last partition is

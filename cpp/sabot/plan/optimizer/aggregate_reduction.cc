@@ -70,7 +70,12 @@ std::vector<PlanPtr> ReduceAggregatesByJoin(const JoinNode& join, std::vector<Pl
                                             CardinalityEstimator& estimates) {
   if (IsChangelogJoin(join)) return inputs;
   const JoinType type = join.spec.type;
-  const bool reduces[2] = {type == JoinType::kInner || type == JoinType::kSemi, !KeepsUnmatchedRight(type)};
+  // A side may be reduced to the other's keys where its rows without an equal key on the
+  // other side are dropped by the join: not the left of left, full and anti joins, nor the
+  // right of right, full and right anti joins.
+  const bool reduces[2] = {
+      type == JoinType::kInner || type == JoinType::kSemi || OutputsRightOnly(type),
+      !KeepsUnmatchedRight(type) && type != JoinType::kRightAnti};
   for (int side = 0; side < 2; ++side) {
     if (!reduces[side]) continue;
     const PlanPtr& other = inputs[1 - side];

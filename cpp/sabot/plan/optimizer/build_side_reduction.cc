@@ -130,10 +130,14 @@ class Reduction {
         const auto& columns = static_cast<const ProjectNode&>(node).columns;
         return std::any_of(columns.begin(), columns.end(), [&](const NamedExpr& c) { return c.name == name; });
       }
-      case PlanKind::kJoin:
-        // A semi join the rules added: its left input's columns.
-        return !IsChangelogJoin(node) && OutputsLeftOnly(static_cast<const JoinNode&>(node).spec.type) &&
-               HasColumn(*node.inputs()[0], name);
+      case PlanKind::kJoin: {
+        // A semi join the rules added: its left input's columns (a right semi join: its
+        // right input's).
+        if (IsChangelogJoin(node)) return false;
+        const JoinType type = static_cast<const JoinNode&>(node).spec.type;
+        if (OutputsLeftOnly(type)) return HasColumn(*node.inputs()[0], name);
+        return OutputsRightOnly(type) && HasColumn(*node.inputs()[1], name);
+      }
       default:
         return false;
     }

@@ -291,6 +291,11 @@ std::optional<double> CardinalityEstimator::Compute(const PlanNode& node) {
           return in[0] * kept;
         case JoinType::kAnti:
           return in[0] * std::max(0.1, 1.0 - kept);
+        // The semi and anti joins above with the sides swapped: right rows, at most once.
+        case JoinType::kRightSemi:
+          return in[1] * kept_of(0);
+        case JoinType::kRightAnti:
+          return in[1] * std::max(0.1, 1.0 - kept_of(0));
         case JoinType::kLeft:
           return in[0];
         case JoinType::kRight:

@@ -22,8 +22,10 @@ std::optional<PlanPtr> InnerJoinBelowFilteringJoin(const JoinNode& join, const s
   if (left->kind() != PlanKind::kJoin || IsChangelogJoin(*left)) return std::nullopt;
   const auto& filtering = static_cast<const JoinNode&>(*left);
   const JoinType type = filtering.spec.type;
-  if ((type != JoinType::kSemi && type != JoinType::kAnti) || filtering.spec.residual) return std::nullopt;
-  const PlanPtr& x = filtering.inputs()[0];
+  if ((!OutputsLeftOnly(type) && !OutputsRightOnly(type)) || filtering.spec.residual) return std::nullopt;
+  // X is the input whose rows F keeps (its right one for right semi/anti), S the other.
+  const int x_side = OutputsRightOnly(type) ? 1 : 0;
+  const PlanPtr& x = filtering.inputs()[x_side];
   const PlanPtr& right = inputs[1];
   const auto x_rows = estimates.Rows(*x);
   const auto filtered_rows = estimates.Rows(filtering);
@@ -40,7 +42,8 @@ std::optional<PlanPtr> InnerJoinBelowFilteringJoin(const JoinNode& join, const s
   auto schema = facts.schemas.find(&join);
   const JoinNode inner_as_written(x, right, join.spec);
   PlanPtr inner = build(inner_as_written, {x, right});
-  PlanPtr out = std::make_shared<JoinNode>(inner, filtering.inputs()[1], filtering.spec);
+  PlanPtr out = x_side == 0 ? std::make_shared<JoinNode>(inner, filtering.inputs()[1], filtering.spec)
+                            : std::make_shared<JoinNode>(filtering.inputs()[0], inner, filtering.spec);
   if (schema != facts.schemas.end()) {
     facts.schemas[inner.get()] = schema->second;
     facts.schemas[out.get()] = schema->second;

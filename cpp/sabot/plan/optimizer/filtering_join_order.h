@@ -19,7 +19,8 @@ using JoinBuilder = std::function<PlanPtr(const JoinNode& join, std::vector<Plan
 //! F probes only the rows the inner join kept (TPC-H Q16 probed all 800K partsupp rows for
 //! 4 complaining suppliers before the part filter kept 15%). The inner join is made by
 //! `build` (it may swap or reduce its sides); both new joins get the old join's schema in
-//! `facts`. nullopt when the rule does not apply. The caller leaves a semi or anti join
+//! `facts`. F may be a right semi or anti join F(S, X) as well (X its right input): then
+//! F(S, join(X, right)). nullopt when the rule does not apply. The caller leaves a semi or anti join
 //! that other nodes read as well where it is (moved, it would be computed twice).
 std::optional<PlanPtr> InnerJoinBelowFilteringJoin(const JoinNode& join, const std::vector<PlanPtr>& inputs,
                                                    PlanFacts& facts, CardinalityEstimator& estimates,

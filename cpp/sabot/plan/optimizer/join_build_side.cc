@@ -1,4 +1,5 @@
-// Build-side choice: swapping inner and left joins, reducing the build input of the others.
+// Build-side choice: swapping inner, left, semi and anti joins, reducing the build input of
+// the others.
 #include "sabot/plan/optimizer/join_build_side.h"
 
 #include <set>
@@ -38,6 +39,16 @@ PlanPtr SwapSides(const JoinNode& join, std::vector<PlanPtr>& inputs, const arro
   return std::make_shared<ProjectNode>(std::move(swapped_join), std::move(columns));
 }
 
+// Semi becomes right semi, anti right anti: the rows of the same input (now the right
+// one) are kept, under their own names, in their column order and in their row order (the
+// build rows are emitted in input order), so no projection is needed.
+PlanPtr SwapIntoRightJoin(const JoinNode& join, std::vector<PlanPtr>& inputs) {
+  JoinSpec swapped = join.spec;
+  swapped.type = join.spec.type == JoinType::kSemi ? JoinType::kRightSemi : JoinType::kRightAnti;
+  std::swap(swapped.left_keys, swapped.right_keys);
+  return std::make_shared<JoinNode>(inputs[1], inputs[0], std::move(swapped));
+}
+
 PlanPtr ReduceRight(const JoinNode& join, std::vector<PlanPtr>& inputs) {
   std::vector<NamedExpr> keys;
   std::set<std::string> seen;
@@ -60,17 +71,28 @@ PlanPtr ChooseBuildSide(const JoinNode& join, std::vector<PlanPtr> inputs, const
   const JoinType type = join.spec.type;
   const auto left_rows = estimates.Rows(*inputs[0]);
   const auto right_rows = estimates.Rows(*inputs[1]);
-  if (KeepsUnmatchedRight(type) || !left_rows || !right_rows) return WithInputs(join, std::move(inputs));
+  // Right, full and right anti joins emit right rows without a match: reducing the right
+  // input would lose some. (A right semi join stays as written too.)
+  if (KeepsUnmatchedRight(type) || OutputsRightOnly(type) || !left_rows || !right_rows) {
+    return WithInputs(join, std::move(inputs));
+  }
   // A right join over an input that never ends would be a changelog join: left joins
   // swap only between bounded inputs.
   const bool swappable =
       type == JoinType::kInner || (type == JoinType::kLeft && IsBounded(*inputs[0]) && IsBounded(*inputs[1]));
+  auto left = facts.schemas.find(join.inputs()[0].get());
+  auto right = facts.schemas.find(join.inputs()[1].get());
+  const bool known = left != facts.schemas.end() && right != facts.schemas.end();
   if (swappable && *right_rows > kSwapRatio * *left_rows) {
-    auto left = facts.schemas.find(join.inputs()[0].get());
-    auto right = facts.schemas.find(join.inputs()[1].get());
-    if (left != facts.schemas.end() && right != facts.schemas.end() && !NamesClash(*left->second, *right->second)) {
-      return SwapSides(join, inputs, *left->second, *right->second);
-    }
+    if (known && !NamesClash(*left->second, *right->second)) return SwapSides(join, inputs, *left->second, *right->second);
+  }
+  // A right semi or anti join's result is known once its left input ended: bounded inputs
+  // only. Its output has no suffixed names, but the residual's do: where names clash, the
+  // suffix would move to the other side's column.
+  const bool filtering = OutputsLeftOnly(type) && IsBounded(*inputs[0]) && IsBounded(*inputs[1]);
+  if (filtering && *right_rows > kSwapRatio * *left_rows &&
+      (!join.spec.residual || (known && !NamesClash(*left->second, *right->second)))) {
+    return SwapIntoRightJoin(join, inputs);
   }
   const auto left_base = estimates.BaseRows(*inputs[0]);
   if (*right_rows > kReduceRatio * *left_rows && left_base && *left_rows <= kSelectiveLeft * *left_base) {

@@ -1,6 +1,8 @@
 // Filter pushdown into joins, with tests implied by ORs of ANDs.
 #include "sabot/plan/optimizer/join_filter_pushdown.h"
 
+#include <algorithm>
+
 #include <arrow/type.h>
 
 namespace sabot {
@@ -32,8 +34,16 @@ std::optional<JoinFilterPushdown> PushFilterIntoJoin(const FilterNode& filter, c
   const JoinType type = join.spec.type;
   if (KeepsUnmatchedRight(type)) return std::nullopt;
   // The side a set of columns belongs to: 0 left, 1 right (inner joins only), -1 neither.
+  // Right semi and right anti joins output the right columns under their own names, so a
+  // filter over them keeps or drops right rows, and goes below to the right input.
   auto side_of = [&](const std::vector<std::string>& refs) {
     if (refs.empty()) return -1;
+    if (OutputsRightOnly(type)) {
+      const bool all_right = std::all_of(refs.begin(), refs.end(), [&](const std::string& name) {
+        return right.GetAllFieldIndices(name).size() == 1;
+      });
+      return all_right ? 1 : -1;
+    }
     bool all_left = true, all_right = type == JoinType::kInner;
     for (const auto& name : refs) {
       // A name the left has twice is ambiguous: it belongs to neither side.

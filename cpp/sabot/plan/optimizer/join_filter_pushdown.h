@@ -21,7 +21,8 @@ struct JoinFilterPushdown {
 //! - A conjunct that reads only the left input's columns moves to the left input (any
 //!   join but right and full, whose unmatched right rows have null left columns); one
 //!   that reads only right columns whose names the left does not have (so they kept
-//!   them) moves to the right input of an inner join.
+//!   them) moves to the right input of an inner join. Right semi and right anti joins
+//!   output the right columns only: every conjunct over them moves to the right input.
 //! - A conjunct that is an OR of ANDs stays, but where every one of its ANDs tests one
 //!   input's columns, the OR of those tests is added to that input: a pair the OR
 //!   keeps passes one of its ANDs, so its input rows pass that AND's tests (TPC-H Q19's

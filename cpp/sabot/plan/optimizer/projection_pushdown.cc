@@ -113,6 +113,7 @@ class Pushdown {
         if (IsChangelogJoin(node)) return std::nullopt;
         const JoinSpec& spec = static_cast<const JoinNode&>(node).spec;
         if (spec.output_columns) return *spec.output_columns;
+        if (OutputsRightOnly(spec.type)) return Names(*node.inputs()[1]);
         auto left = Names(*node.inputs()[0]);
         if (!left || OutputsLeftOnly(spec.type)) return left;
         auto right = Names(*node.inputs()[1]);
@@ -226,7 +227,7 @@ class Pushdown {
   }
 
   // A hash join's output: the left columns, then the right ones (a right name that
-  // clashes with a left one gets the suffix). A kept right column keeps the left column
+  // clashes with a left one gets the suffix); right semi/anti: the right ones only. A kept right column keeps the left column
   // of its name too, so its output name (suffixed) does not change.
   std::vector<Need> JoinNeeds(const JoinNode& join, const Need& need) const {
     auto left_names = Names(*join.inputs()[0]);
@@ -238,13 +239,18 @@ class Pushdown {
     for (const auto& key : spec.left_keys) l.Add(key);
     for (const auto& key : spec.right_keys) r.Add(key);
     for (const auto& name : *left_names) {
-      if (need.Has(name)) l.Add(name);
+      if (need.Has(name) && !OutputsRightOnly(spec.type)) l.Add(name);
     }
     auto keep_right = [&](const std::string& name) {
       r.Add(name);
       if (left.count(name) > 0) l.Add(name);
     };
-    if (!OutputsLeftOnly(spec.type)) {
+    if (OutputsRightOnly(spec.type)) {
+      // Output under their own names: no suffix to keep for them (the residual's below).
+      for (const auto& name : *right_names) {
+        if (need.Has(name)) r.Add(name);
+      }
+    } else if (!OutputsLeftOnly(spec.type)) {
       for (const auto& name : *right_names) {
         if (need.Has(left.count(name) > 0 ? name + spec.right_suffix : name)) keep_right(name);
       }
@@ -363,7 +369,9 @@ class Pushdown {
       if (need.Has(name)) kept.push_back(name);
     }
     // Nothing used (count(*) above): rows still come in batches of some column.
-    if (kept.empty()) kept.push_back(join.spec.left_keys.front());
+    if (kept.empty()) {
+      kept.push_back(OutputsRightOnly(join.spec.type) ? join.spec.right_keys.front() : join.spec.left_keys.front());
+    }
     if (kept.size() == names->size()) return std::nullopt;
     JoinSpec spec = join.spec;
     spec.output_columns = std::move(kept);

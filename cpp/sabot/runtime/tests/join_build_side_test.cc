@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <arrow/api.h>
@@ -43,6 +44,28 @@ Stream Parts() {
   }
   auto schema = arrow::schema({arrow::field("p_key", arrow::int64()), arrow::field("p_name", arrow::utf8())});
   return Stream::FromTable(arrow::Table::Make(schema, {*key.Finish(), *name.Finish()}), "parts");
+}
+
+// An EXISTS (semi) or NOT EXISTS (anti) of orders in items, with the residual `where`.
+JoinSpec OrderHasItem(JoinType type, Expr where) {
+  JoinSpec spec;
+  spec.type = type;
+  spec.left_keys = {"o_key"};
+  spec.right_keys = {"l_key"};
+  spec.residual = std::move(where);
+  return spec;
+}
+
+// The output schema explain prints under the first node whose description starts with
+// `node` ("" if none).
+std::string SchemaBelow(const std::string& text, const std::string& node) {
+  const size_t at = text.find(node);
+  if (at == std::string::npos) return "";
+  const size_t line = text.find('\n', at) + 1;
+  const size_t arrow = text.find("-> ", line);
+  const size_t end = text.find('\n', line);
+  if (arrow == std::string::npos || arrow > end) return "";
+  return text.substr(arrow + 3, end - arrow - 3);
 }
 
 Expr NameLike(const std::string& pattern) {
@@ -123,32 +146,23 @@ TEST(JoinBuildSide, SmallerWrittenRightStaysTheBuildSide) {
   EXPECT_EQ(text.find("Join semi"), std::string::npos) << text;
 }
 
-// Q21's shape: orders EXISTS an item of another supplier, NOT EXISTS one of a third.
-TEST(JoinBuildSide, SemiAndAntiJoinsWithResidualsReduceTheirBuildSide) {
-  JoinSpec exists;
-  exists.type = JoinType::kSemi;
-  exists.left_keys = {"o_key"};
-  exists.right_keys = {"l_key"};
-  exists.residual = col("l_supp") != col("o_flag");
-  JoinSpec not_exists = exists;
-  not_exists.type = JoinType::kAnti;
-  not_exists.residual = col("l_supp") == lit(int64_t{12}) && col("o_flag") == lit(int64_t{7});
+// Q21's shape: orders EXISTS an item of another supplier, NOT EXISTS one of a third. The
+// items are the large side: each join builds on the orders instead and marks the ones the
+// items match (right semi / right anti), reading the items once.
+TEST(JoinBuildSide, SemiAndAntiJoinsWithALargeRightBuildOnTheLeft) {
+  const JoinSpec exists = OrderHasItem(JoinType::kSemi, col("l_supp") != col("o_flag"));
+  const JoinSpec not_exists =
+      OrderHasItem(JoinType::kAnti, col("l_supp") == lit(int64_t{12}) && col("o_flag") == lit(int64_t{7}));
   auto plan = FlaggedOrders()
                   .Filter(col("o_key") < lit(int64_t{150'000}))
                   .Join(Items(), exists)
                   .Join(Items(), not_exists)
                   .Collect();
   const std::string text = Explained(plan);
-  // Each join's items are reduced to the keys of its left input first. Explain prints a
-  // shared subtree under each of its readers: the anti join's reducer reads the semi join,
-  // reducer included, so three reducers show.
-  size_t reducers = 0;
-  for (size_t at = text.find("Join semi on l_key = o_key"); at != std::string::npos;
-       at = text.find("Join semi on l_key = o_key", at + 1)) {
-    ++reducers;
-  }
-  EXPECT_EQ(reducers, 3u) << text;
-  EXPECT_NE(text.find("Project o_key\n"), std::string::npos) << text;
+  EXPECT_EQ(SchemaBelow(text, "Join right_semi on l_key = o_key"), "o_key: int64, o_flag: int64") << text;
+  EXPECT_EQ(SchemaBelow(text, "Join right_anti on l_key = o_key"), "o_key: int64, o_flag: int64") << text;
+  EXPECT_EQ(text.find("Join semi"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Join anti"), std::string::npos) << text;
   // Order o (o % 100 == 7) has items of suppliers (o + j * kOrders) % 13: EXISTS holds
   // when one is not 7; NOT EXISTS removes orders with an item of supplier 12.
   std::vector<std::string> want;
@@ -160,6 +174,49 @@ TEST(JoinBuildSide, SemiAndAntiJoinsWithResidualsReduceTheirBuildSide) {
       twelve |= supp == 12;
     }
     if (other && !twelve) want.push_back(std::to_string(o) + "|7");
+  }
+  std::sort(want.begin(), want.end());
+  ASSERT_GT(want.size(), 100u);
+  ExpectRows(plan, want);
+  auto got = testing::RunWith(plan, 8);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ((*got)->schema()->field_names(), (std::vector<std::string>{"o_key", "o_flag"}));
+  EXPECT_EQ(testing::SortedRows(**got), want);
+}
+
+// A residual over a name both sides have reads the right side's column through its
+// suffix, which would move to the other side's column with the sides swapped: such a join
+// reduces its build side instead.
+TEST(JoinBuildSide, SemiJoinWithAResidualOverClashingNamesStillReduces) {
+  const JoinSpec exists = OrderHasItem(JoinType::kSemi, col("o_flag_right") != col("o_flag"));
+  auto items = Items().WithColumn("o_flag", col("l_supp"));
+  auto plan = FlaggedOrders().Join(items, exists).Collect();
+  const std::string text = Explained(plan);
+  EXPECT_EQ(text.find("Join right_semi"), std::string::npos) << text;
+  EXPECT_NE(text.find("Join semi on l_key = o_key"), std::string::npos) << text;
+  std::vector<std::string> want;
+  for (int64_t o = 7; o < kOrders; o += 100) {
+    bool other = false;
+    for (int64_t j = 0; j < kItemsPerOrder; ++j) other |= (o + j * kOrders) % 13 != 7;
+    if (other) want.push_back(std::to_string(o) + "|7");
+  }
+  std::sort(want.begin(), want.end());
+  ExpectRows(plan, want);
+}
+
+// Without a residual the names do not matter: the output is the left input's columns,
+// under their names, whichever side is built.
+TEST(JoinBuildSide, AntiJoinWithClashingNamesBuildsOnTheLeft) {
+  // The items of the first 200K ids: one per order, of supplier o % 13.
+  auto items = Items().WithColumn("o_flag", col("l_supp")).Filter(col("l_id") < lit(int64_t{200'000}));
+  auto plan = FlaggedOrders()
+                  .Join(items.Filter(col("l_supp") != lit(int64_t{3})), {"o_key"}, {"l_key"}, JoinType::kAnti)
+                  .Collect();
+  const std::string text = Explained(plan);
+  EXPECT_EQ(SchemaBelow(text, "Join right_anti on l_key = o_key"), "o_key: int64, o_flag: int64") << text;
+  std::vector<std::string> want;
+  for (int64_t o = 7; o < kOrders; o += 100) {
+    if (o % 13 == 3) want.push_back(std::to_string(o) + "|7");
   }
   std::sort(want.begin(), want.end());
   ASSERT_GT(want.size(), 100u);
@@ -216,14 +273,13 @@ TEST(JoinBuildSide, UnselectiveNotLikeKeepsTheWrittenBuildSide) {
 }
 
 TEST(JoinBuildSide, UnselectiveLeftIsNotReduced) {
-  // All orders against their items: the left's keys would keep every item.
-  JoinSpec exists;
-  exists.type = JoinType::kSemi;
-  exists.left_keys = {"o_key"};
-  exists.right_keys = {"l_key"};
-  auto plan = Orders().Join(Items(), exists).Collect();
+  // All orders against their items: the left's keys would keep every item (and a residual
+  // over a name both sides have keeps the sides as written).
+  const JoinSpec exists = OrderHasItem(JoinType::kSemi, col("l_supp") != col("o_flag"));
+  auto plan = Orders().Join(Items().WithColumn("o_flag", col("l_supp")), exists).Collect();
   const std::string text = Explained(plan);
   EXPECT_EQ(text.find("Join semi on l_key = o_key"), std::string::npos) << text;
+  EXPECT_EQ(text.find("right_semi"), std::string::npos) << text;
 }
 
 }  // namespace

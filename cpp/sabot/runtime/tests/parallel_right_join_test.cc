@@ -1,8 +1,11 @@
-// Right and full joins in parallel plans: every worker probes the shared table and marks
+// Right, full, right semi and right anti joins in parallel plans: every worker probes the shared table and marks
 // the build rows it matched; one chain emits the rows no worker matched at the end. The
 // result must equal the single-threaded join's exactly, in the same order, on 2 and 8
 // threads, through an aggregate or a sort above the join too.
+#include <algorithm>
 #include <cstdint>
+#include <set>
+#include <vector>
 #include <string>
 
 #include <arrow/api.h>
@@ -136,6 +139,45 @@ TEST(ParallelRightJoin, BelowASortAndBelowAnotherJoin) {
     EXPECT_EQ(shape->joins.size(), 2u);
     EXPECT_NE(shape->sort, nullptr);
     ExpectSameAsOneThread(plan, 500'000);
+  }
+}
+
+// Right semi and right anti joins: the copies only mark build rows; one emits the matched
+// (semi) or unmatched (anti) ones at the end, each once, as the one-thread join does.
+TEST(ParallelRightJoin, RightSemiAndRightAntiEmitEachBuildRowOnce) {
+  std::set<int64_t> probe_keys;
+  for (int64_t i = 0; i < 300'000; ++i) {
+    if (i % 11 != 0) probe_keys.insert(i % 35'000);
+  }
+  for (JoinType type : {JoinType::kRightSemi, JoinType::kRightAnti}) {
+    SCOPED_TRACE(std::string(ToString(type)));
+    std::vector<std::string> want;  // id|w of the rows with an id
+    int64_t want_null_ids = 0;
+    for (int64_t j = 0; j < 100'000; ++j) {
+      const bool matched = j % 13 != 0 && probe_keys.count(j % 50'000) > 0;
+      if (matched != (type == JoinType::kRightSemi)) continue;
+      if (j % 13 == 0) {
+        ++want_null_ids;
+      } else {
+        want.push_back(std::to_string(j % 50'000) + "|" + std::to_string(j));
+      }
+    }
+    std::sort(want.begin(), want.end());
+    auto plan = Probe().Join(Build(), {"k"}, {"id"}, type).Collect();
+    ExpectOneParallelJoin(plan);
+    ExpectSameAsOneThread(plan, 20'000);
+    auto got = RunWith(plan, 8);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ((*got)->schema()->field_names(), (std::vector<std::string>{"id", "w"}));
+    const auto& ids = static_cast<const arrow::Int64Array&>(*(*got)->column(0)->chunk(0));
+    const auto& ws = static_cast<const arrow::Int64Array&>(*(*got)->column(1)->chunk(0));
+    std::vector<std::string> rows;
+    for (int64_t i = 0; i < ids.length(); ++i) {
+      if (ids.IsValid(i)) rows.push_back(std::to_string(ids.Value(i)) + "|" + std::to_string(ws.Value(i)));
+    }
+    std::sort(rows.begin(), rows.end());
+    EXPECT_EQ(rows, want);
+    EXPECT_EQ(ids.null_count(), want_null_ids);
   }
 }
 
