@@ -8,6 +8,7 @@
 #include <arrow/compute/api_scalar.h>
 #include <arrow/compute/cast.h>
 #include <arrow/compute/exec.h>
+#include <arrow/io/file.h>
 #include <arrow/record_batch.h>
 #include <arrow/type.h>
 #include <parquet/arrow/reader.h>
@@ -25,6 +26,7 @@
 #include "sabot/io/file_paths.h"
 #include "sabot/io/parquet_flat_column.h"
 #include "sabot/io/parquet_footer_cache.h"
+#include "sabot/io/parquet_snappy_pages.h"
 #include "sabot/io/source_batch_reader.h"
 #include "sabot/io/source_file_split.h"
 #include "sabot/io/source_schema.h"
@@ -521,6 +523,13 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
     rows = row_group_reader->metadata()->num_rows();
   } catch (const std::exception& e) {
     return Corrupt(Status::IOError(e.what()), path);
+  }
+  // The flat columns read their pages through Sabot's Snappy decoder (see
+  // parquet_snappy_pages.h) where the file allows it; Arrow's reader serves the rest.
+  if (auto file = arrow::io::ReadableFile::Open(path); file.ok()) {
+    if (auto own = MakeSnappyRowGroupReader(*std::move(file), reader->parquet_reader()->metadata(), row_group)) {
+      row_group_reader = std::move(own);
+    }
   }
   // Per column (file order): a FlatColumnReader where one qualifies, else its leaves go
   // to Arrow's reader. Columns read as dictionaries always take Arrow's path.
