@@ -44,30 +44,111 @@ arrow::Status DecodeRows(const parquet::ColumnReader& column, int64_t rows, Deco
   return arrow::Status::OK();
 }
 
+// parquet::ColumnReader::SetExposedEncoding is protected, meant for RowGroupReader alone;
+// a member pointer formed in a derived class reaches it (see DictionaryExposingColumn).
+struct DictionaryExposure : parquet::ColumnReader {
+  static void Expose(parquet::ColumnReader& reader) {
+    (reader.*&DictionaryExposure::SetExposedEncoding)(parquet::ExposedEncoding::DICTIONARY);
+  }
+};
+
+// A column reader for `leaf` that hands out dictionary indices when every data page of the
+// chunk uses the dictionary. RowGroupReader::ColumnWithExposeEncoding decides that only
+// when the chunk's encoding statistics list the dictionary page first; parquet-rs
+// (tpchgen-cli's writer) lists it last, so every TPC-H column was decoded value by value
+// through Arrow's dictionary decoder (and string columns missed DictionaryStringReader).
+// The order carries no meaning, so AllPagesUseTheDictionary ignores it. Should a data page
+// turn out not to use the dictionary after all, Arrow's reader throws rather than
+// misreading it.
+std::shared_ptr<parquet::ColumnReader> DictionaryExposingColumn(parquet::RowGroupReader& row_group, int leaf) {
+  auto reader = row_group.ColumnWithExposeEncoding(leaf, parquet::ExposedEncoding::DICTIONARY);
+  if (reader->GetExposedEncoding() != parquet::ExposedEncoding::DICTIONARY &&
+      AllPagesUseTheDictionary(*row_group.metadata()->ColumnChunk(leaf))) {
+    DictionaryExposure::Expose(*reader);
+  }
+  return reader;
+}
+
+// Scratch for one Read, shared by every reader on the thread: a reader lives for one row
+// group, and filling fresh vectors each time faulted their pages in anew (about 2% of
+// TPC-H Q6's samples). `Use` tells apart scratch vectors of one Read.
+template <typename T, int Use>
+std::vector<T>& ThreadScratch(int64_t rows) {
+  thread_local std::vector<T> scratch;
+  if (scratch.size() < static_cast<size_t>(rows)) scratch.resize(static_cast<size_t>(rows));
+  return scratch;
+}
+
+// out[i] = dictionary[indices[i]] for i < n, once every index is known to lie inside the
+// dictionary: one pass for the largest (as unsigned, so that a negative index is out of
+// range too), then a gather without checks, cheaper than Arrow's check per index.
+template <typename T>
+arrow::Status GatherEntries(const parquet::ColumnReader& column, const int32_t* indices, int64_t n,
+                            const T* dictionary, int64_t size, T* out) {
+  if (n == 0) return arrow::Status::OK();
+  if (dictionary == nullptr) return arrow::Status::IOError("column ", column.descr()->name(), " has no dictionary page");
+  uint32_t largest = 0;
+  for (int64_t i = 0; i < n; ++i) largest = std::max(largest, static_cast<uint32_t>(indices[i]));
+  if (largest >= static_cast<uint64_t>(size)) {
+    return arrow::Status::IOError("column ", column.descr()->name(), ": dictionary index ", static_cast<int32_t>(largest),
+                                  " is outside its dictionary of ", size, " values");
+  }
+  for (int64_t i = 0; i < n; ++i) out[i] = dictionary[indices[i]];
+  return arrow::Status::OK();
+}
+
 template <typename ParquetType>
 class FixedWidthReader final : public FlatColumnReader {
  public:
   FixedWidthReader(std::shared_ptr<parquet::ColumnReader> column, std::shared_ptr<arrow::DataType> type)
-      : column_(std::move(column)), type_(std::move(type)) {}
+      : column_(std::move(column)),
+        type_(std::move(type)),
+        by_dictionary_(column_->GetExposedEncoding() == parquet::ExposedEncoding::DICTIONARY) {}
 
   arrow::Result<std::shared_ptr<arrow::Array>> Read(int64_t rows) override {
-    using Value = typename ParquetType::c_type;
     ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(rows * sizeof(Value)));
     auto* out = reinterpret_cast<Value*>(values->mutable_data());
     auto& typed = static_cast<parquet::TypedColumnReader<ParquetType>&>(*column_);
-    ARROW_RETURN_NOT_OK(DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
-      int64_t decoded = 0;
-      // No level buffers: the chunk has no nulls (checked in MakeIfEligible) and is
-      // flat, so every level is the maximum and decoding them would be thrown away.
-      typed.ReadBatch(count, /*def_levels=*/nullptr, /*rep_levels=*/nullptr, out + offset, &decoded);
-      return decoded;
-    }));
+    // No level buffers: the chunk has no nulls (checked in MakeIfEligible) and is flat,
+    // so every level is the maximum and decoding them would be thrown away.
+    if (by_dictionary_) {
+      // Indices, then one gather (see GatherEntries): Arrow's dictionary decoder checks
+      // and copies value by value, a tenth of TPC-H Q8's CPU time over l_partkey and
+      // l_orderkey, whose dictionaries hold most of their chunks' values.
+      int32_t* indices = ThreadScratch<int32_t, 0>(rows).data();
+      ARROW_RETURN_NOT_OK(DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
+        int64_t decoded = 0;
+        const Value* entries = nullptr;
+        int32_t entry_count = 0;
+        typed.ReadBatchWithDictionary(count, /*def_levels=*/nullptr, /*rep_levels=*/nullptr, indices + offset, &decoded,
+                                      &entries, &entry_count);
+        // Given with the first read after the chunk's one dictionary page; owned by the
+        // column reader, which lives as long as this one.
+        if (entries != nullptr) {
+          dictionary_ = entries;
+          dictionary_size_ = entry_count;
+        }
+        return decoded;
+      }));
+      ARROW_RETURN_NOT_OK(GatherEntries(*column_, indices, rows, dictionary_, dictionary_size_, out));
+    } else {
+      ARROW_RETURN_NOT_OK(DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
+        int64_t decoded = 0;
+        typed.ReadBatch(count, /*def_levels=*/nullptr, /*rep_levels=*/nullptr, out + offset, &decoded);
+        return decoded;
+      }));
+    }
     return arrow::MakeArray(arrow::ArrayData::Make(type_, rows, {nullptr, std::move(values)}, /*null_count=*/0));
   }
 
  private:
+  using Value = typename ParquetType::c_type;
+
   std::shared_ptr<parquet::ColumnReader> column_;
   std::shared_ptr<arrow::DataType> type_;
+  bool by_dictionary_;
+  const Value* dictionary_ = nullptr;
+  int64_t dictionary_size_ = 0;
 };
 
 class DictionaryStringReader final : public FlatColumnReader {
@@ -128,15 +209,6 @@ class DictionaryStringReader final : public FlatColumnReader {
   std::shared_ptr<arrow::Array> dictionary_;
 };
 
-// Scratch for one Read, shared by every reader on the thread: a reader lives for one row
-// group, and filling fresh vectors each time faulted their pages in anew (about 2% of
-// TPC-H Q6's samples). `Use` tells apart scratch vectors of one Read.
-template <typename T, int Use>
-std::vector<T>& ThreadScratch(int64_t rows) {
-  thread_local std::vector<T> scratch;
-  if (scratch.size() < static_cast<size_t>(rows)) scratch.resize(static_cast<size_t>(rows));
-  return scratch;
-}
 
 // A decimal column stored as INT32 or INT64 read as float64, the values
 // sabot_decimal_to_float64 gives for the decimal128 array Arrow's reader would make, without
@@ -179,7 +251,8 @@ class DecimalAsFloat64Reader final : public FlatColumnReader {
         present += decoded;
         return levels ? rows_read : decoded;
       }));
-      ARROW_RETURN_NOT_OK(Gather(indices, present, out));
+      ARROW_RETURN_NOT_OK(GatherEntries(*column_, indices, present, dictionary_.empty() ? nullptr : dictionary_.data(),
+                                        static_cast<int64_t>(dictionary_.size()), out));
     } else {
       Value* unscaled = ThreadScratch<Value, 2>(rows).data();
       ARROW_RETURN_NOT_OK(DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
@@ -209,22 +282,6 @@ class DecimalAsFloat64Reader final : public FlatColumnReader {
   }
 
  private:
-  arrow::Status Gather(const int32_t* indices, int64_t count, double* out) const {
-    if (count > 0 && dictionary_.empty()) {
-      return arrow::Status::IOError("column ", column_->descr()->name(), " has no dictionary page");
-    }
-    // As unsigned, so that a negative index is out of range too.
-    const auto size = static_cast<uint32_t>(dictionary_.size());
-    uint32_t largest = 0;
-    for (int64_t i = 0; i < count; ++i) largest = std::max(largest, static_cast<uint32_t>(indices[i]));
-    if (count > 0 && largest >= size) {
-      return arrow::Status::IOError("column ", column_->descr()->name(), ": dictionary index ",
-                                    static_cast<int32_t>(largest), " is outside its dictionary of ", size, " values");
-    }
-    for (int64_t i = 0; i < count; ++i) out[i] = dictionary_[static_cast<size_t>(indices[i])];
-    return arrow::Status::OK();
-  }
-
   std::shared_ptr<parquet::ColumnReader> column_;
   UnscaledToFloat64 convert_;
   bool by_dictionary_;
@@ -303,16 +360,29 @@ std::unique_ptr<FlatColumnReader> MakeDecimalAsFloat64(parquet::RowGroupReader& 
   switch (column.physical_type()) {
     case parquet::Type::INT32:
       return std::make_unique<DecimalAsFloat64Reader<parquet::Int32Type>>(
-          row_group.ColumnWithExposeEncoding(leaf, parquet::ExposedEncoding::DICTIONARY), scale, may_hold_nulls);
+          DictionaryExposingColumn(row_group, leaf), scale, may_hold_nulls);
     case parquet::Type::INT64:
       return std::make_unique<DecimalAsFloat64Reader<parquet::Int64Type>>(
-          row_group.ColumnWithExposeEncoding(leaf, parquet::ExposedEncoding::DICTIONARY), scale, may_hold_nulls);
+          DictionaryExposingColumn(row_group, leaf), scale, may_hold_nulls);
     default:
       return nullptr;  // fixed-size binary: Arrow's reader and the cast kernel
   }
 }
 
 }  // namespace
+
+bool AllPagesUseTheDictionary(const parquet::ColumnChunkMetaData& chunk) {
+  if (!chunk.has_dictionary_page() || chunk.encoding_stats().empty()) return false;
+  for (const auto& stats : chunk.encoding_stats()) {
+    const bool data = stats.page_type == parquet::PageType::DATA_PAGE ||
+                      stats.page_type == parquet::PageType::DATA_PAGE_V2;
+    if (data && stats.encoding != parquet::Encoding::RLE_DICTIONARY &&
+        stats.encoding != parquet::Encoding::PLAIN_DICTIONARY) {
+      return false;
+    }
+  }
+  return true;
+}
 
 std::unique_ptr<FlatColumnReader> FlatColumnReader::MakeIfEligible(
     parquet::RowGroupReader& row_group, int leaf, const std::shared_ptr<arrow::DataType>& type,
@@ -329,12 +399,12 @@ std::unique_ptr<FlatColumnReader> FlatColumnReader::MakeIfEligible(
       auto values = DictionaryValueType(*type, expand);
       if (values == nullptr) return nullptr;
       // Parquet exposes the indices only when every page of the chunk uses the dictionary.
-      auto reader = row_group.ColumnWithExposeEncoding(leaf, parquet::ExposedEncoding::DICTIONARY);
+      auto reader = DictionaryExposingColumn(row_group, leaf);
       if (reader->GetExposedEncoding() != parquet::ExposedEncoding::DICTIONARY) return nullptr;
       return std::make_unique<DictionaryStringReader>(std::move(reader), std::move(values));
     }
     if (!StoredAsIs(column, *type)) return nullptr;
-    auto reader = row_group.Column(leaf);
+    auto reader = DictionaryExposingColumn(row_group, leaf);
     switch (column.physical_type()) {
       case parquet::Type::INT32:
         return std::make_unique<FixedWidthReader<parquet::Int32Type>>(std::move(reader), type);

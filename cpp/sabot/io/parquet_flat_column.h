@@ -48,4 +48,9 @@ class FlatColumnReader {
   virtual ~FlatColumnReader() = default;
 };
 
+//! Whether every data page of a column chunk uses its dictionary, as the chunk's page
+//! encoding statistics tell (in whatever order the writer listed them); false when the
+//! writer recorded none.
+bool AllPagesUseTheDictionary(const parquet::ColumnChunkMetaData& chunk);
+
 }  // namespace sabot

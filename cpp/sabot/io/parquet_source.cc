@@ -41,21 +41,6 @@ Status Corrupt(const Status& st, const std::string& path) {
                          st.message());
 }
 
-// Whether every data page of a column chunk is dictionary-encoded (known only when the
-// writer recorded page encoding stats).
-bool AllPagesUseTheDictionary(const parquet::ColumnChunkMetaData& chunk) {
-  if (!chunk.has_dictionary_page() || chunk.encoding_stats().empty()) return false;
-  for (const auto& stats : chunk.encoding_stats()) {
-    const bool data = stats.page_type == parquet::PageType::DATA_PAGE ||
-                      stats.page_type == parquet::PageType::DATA_PAGE_V2;
-    if (data && stats.encoding != parquet::Encoding::RLE_DICTIONARY &&
-        stats.encoding != parquet::Encoding::PLAIN_DICTIONARY) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Whether a chunk's dictionary page takes under an eighth of the chunk: a filter that
 // tests the column per dictionary entry then does far less than per row (a column of
 // mostly distinct strings, such as comments, has a dictionary as large as its rows).

@@ -21,9 +21,11 @@ arrow::Result<int64_t> SnappyUncompressedLength(const uint8_t* in, int64_t in_le
 //! Why not Arrow's codec: Parquet dictionary pages of integer keys (TPC-H's l_partkey,
 //! l_orderkey, prices stored as INT64) compress into a tag every four or five bytes, and
 //! the decoder bundled with the pyarrow wheel spent a third of TPC-H Q8's CPU time on
-//! them. This one copies a short literal or copy with one unchecked 16-byte move while
-//! both buffers have room for it, and checks the rest tag by tag; on those pages it runs
-//! about 1.6 times as fast (see the note in bench/scan_bench.py).
+//! them. This one moves a short literal or copy with one unchecked 16-byte (or 8-byte)
+//! move while the output has room for the longest, and checks the rest tag by tag.
+//! Measured (SF1, 2 threads, this decoder vs Arrow's in the same build, alternating):
+//! Q8 CPU 0.67 -> 0.47 s, Q6 0.23 -> 0.17 s; on 128 KiB blocks of random int64 keys
+//! below 2^20 it decodes about 1.6 times as many bytes a second.
 arrow::Status SnappyUncompress(const uint8_t* in, int64_t in_len, uint8_t* out, int64_t out_len);
 
 }  // namespace sabot
