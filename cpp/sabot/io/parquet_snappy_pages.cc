@@ -157,6 +157,42 @@ std::unique_ptr<parquet::PageReader> MakeSnappyPageReader(std::unique_ptr<parque
   return std::make_unique<SnappyPageReader>(std::move(stored), std::move(column));
 }
 
+namespace {
+
+// Arrow's file contents, but with row groups from MakeSnappyRowGroupReader where it
+// takes the file, so every column (those Arrow's record reader decodes too) gets its
+// pages through SnappyPageReader.
+class SnappyFileContents final : public parquet::ParquetFileReader::Contents {
+ public:
+  SnappyFileContents(std::unique_ptr<parquet::ParquetFileReader::Contents> arrow_contents,
+                     std::shared_ptr<arrow::io::RandomAccessFile> file)
+      : arrow_(std::move(arrow_contents)), file_(std::move(file)) {}
+
+  void Close() override { arrow_->Close(); }
+  std::shared_ptr<parquet::RowGroupReader> GetRowGroup(int i) override {
+    if (auto own = MakeSnappyRowGroupReader(file_, arrow_->metadata(), i)) return own;
+    return arrow_->GetRowGroup(i);
+  }
+  std::shared_ptr<parquet::FileMetaData> metadata() const override { return arrow_->metadata(); }
+  std::shared_ptr<parquet::PageIndexReader> GetPageIndexReader() override { return arrow_->GetPageIndexReader(); }
+  parquet::BloomFilterReader& GetBloomFilterReader() override { return arrow_->GetBloomFilterReader(); }
+
+ private:
+  std::unique_ptr<parquet::ParquetFileReader::Contents> arrow_;
+  std::shared_ptr<arrow::io::RandomAccessFile> file_;
+};
+
+}  // namespace
+
+std::unique_ptr<parquet::ParquetFileReader> OpenSnappyParquetFile(std::shared_ptr<arrow::io::RandomAccessFile> file,
+                                                                  std::shared_ptr<parquet::FileMetaData> footer) {
+  auto contents =
+      parquet::ParquetFileReader::Contents::Open(file, parquet::default_reader_properties(), std::move(footer));
+  auto reader = std::make_unique<parquet::ParquetFileReader>();
+  reader->Open(std::make_unique<SnappyFileContents>(std::move(contents), std::move(file)));
+  return reader;
+}
+
 std::shared_ptr<parquet::RowGroupReader> MakeSnappyRowGroupReader(
     std::shared_ptr<arrow::io::RandomAccessFile> file, std::shared_ptr<parquet::FileMetaData> metadata,
     int row_group) {

@@ -9,6 +9,7 @@
 namespace parquet {
 class FileMetaData;
 class PageReader;
+class ParquetFileReader;
 class RowGroupReader;
 }  // namespace parquet
 
@@ -25,6 +26,14 @@ namespace sabot {
 std::shared_ptr<parquet::RowGroupReader> MakeSnappyRowGroupReader(
     std::shared_ptr<arrow::io::RandomAccessFile> file, std::shared_ptr<parquet::FileMetaData> metadata,
     int row_group);
+
+//! `file` opened as Parquet (with `footer` when given, else parsing the file's), its row
+//! groups those of MakeSnappyRowGroupReader where that takes the file, else Arrow's.
+//! Throws a ParquetException for a file that is not Parquet, as Arrow's opening does.
+//! Not for Arrow's pre-buffering (ArrowReaderProperties::set_pre_buffer): that reaches
+//! into Arrow's own file contents, which this reader wraps.
+std::unique_ptr<parquet::ParquetFileReader> OpenSnappyParquetFile(std::shared_ptr<arrow::io::RandomAccessFile> file,
+                                                                  std::shared_ptr<parquet::FileMetaData> footer);
 
 //! The pages of `stored` (pages as they lie in the file) with their Snappy-compressed
 //! bytes decompressed: dictionary pages, version 1 data pages, and version 2 data pages

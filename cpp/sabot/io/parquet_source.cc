@@ -9,6 +9,7 @@
 #include <arrow/compute/cast.h>
 #include <arrow/compute/exec.h>
 #include <arrow/io/file.h>
+#include <arrow/memory_pool.h>
 #include <arrow/record_batch.h>
 #include <arrow/type.h>
 #include <parquet/arrow/reader.h>
@@ -87,21 +88,16 @@ Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquet(
   const bool parsed_here = footer == nullptr;
   parquet::ArrowReaderProperties props(/*use_threads=*/false);
   for (int leaf : dictionary_leaves) props.set_read_dictionary(leaf, true);
-  // Fetch a row group's column chunks in few large reads instead of one per page.
-  props.set_pre_buffer(true);
+  // No pre-buffering (Arrow's default is on): it reaches into Arrow's own file contents,
+  // which the Snappy-aware reader wraps; that reader reads each column chunk in one read
+  // as its column is opened.
+  props.set_pre_buffer(false);
   props.set_batch_size(kBatchRows);
-  parquet::arrow::FileReaderBuilder builder;
+  auto file = arrow::io::ReadableFile::Open(path);
+  if (!file.ok()) return WithContext(file.status(), path);
   try {
-    Status st = builder.OpenFile(path, /*memory_map=*/false,
-                                 parquet::default_reader_properties(), std::move(footer));
-    if (!st.ok()) {
-      if (st.IsIOError() && st.message().find("Failed to open") != std::string::npos) {
-        return WithContext(st, path);
-      }
-      return Corrupt(st, path);
-    }
-    builder.properties(props);
-    auto reader = builder.Build();
+    auto parquet_reader = OpenSnappyParquetFile(*std::move(file), std::move(footer));
+    auto reader = parquet::arrow::FileReader::Make(arrow::default_memory_pool(), std::move(parquet_reader), props);
     if (!reader.ok()) return Corrupt(reader.status(), path);
     if (parsed_here && stamp) KeepParquetFooter(path, *stamp, (*reader)->parquet_reader()->metadata());
     return std::move(reader).ValueUnsafe();
@@ -508,13 +504,6 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
     rows = row_group_reader->metadata()->num_rows();
   } catch (const std::exception& e) {
     return Corrupt(Status::IOError(e.what()), path);
-  }
-  // The flat columns read their pages through Sabot's Snappy decoder (see
-  // parquet_snappy_pages.h) where the file allows it; Arrow's reader serves the rest.
-  if (auto file = arrow::io::ReadableFile::Open(path); file.ok()) {
-    if (auto own = MakeSnappyRowGroupReader(*std::move(file), reader->parquet_reader()->metadata(), row_group)) {
-      row_group_reader = std::move(own);
-    }
   }
   // Per column (file order): a FlatColumnReader where one qualifies, else its leaves go
   // to Arrow's reader. Columns read as dictionaries always take Arrow's path.

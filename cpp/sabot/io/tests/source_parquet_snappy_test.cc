@@ -195,16 +195,14 @@ TEST(ParquetSnappyPageReader, LevelsLongerThanThePageAreAnError) {
   }
 }
 
-// A page whose Snappy block is damaged: the read fails, naming the file and the column,
-// and hands out no rows of the damaged row group.
-TEST(ParquetSnappyPagesCorrupt, DamagedPageNamesFileAndColumn) {
-  TempDir dir;
-  const std::string path = dir.File("bad.parquet");
-  auto table = MixedTable(5000)->SelectColumns({1}).ValueOrDie();  // "key": short tags all along
+// Writes `table` Snappy-compressed without dictionaries (one page per chunk), then
+// overwrites the second half of row group 0's chunk of column 0 with 0xFF bytes: a
+// copy tag reaching 4 GiB back.
+void WriteDamaged(const std::string& path, const arrow::Table& table) {
   {
     ASSERT_OK_AND_ASSIGN(auto out, arrow::io::FileOutputStream::Open(path));
     auto props = parquet::WriterProperties::Builder().compression(arrow::Compression::SNAPPY)->disable_dictionary()->build();
-    ASSERT_OK(parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, 5000, props));
+    ASSERT_OK(parquet::arrow::WriteTable(table, arrow::default_memory_pool(), out, table.num_rows(), props));
     ASSERT_OK(out->Close());
   }
   int64_t start = 0, length = 0;
@@ -214,13 +212,13 @@ TEST(ParquetSnappyPagesCorrupt, DamagedPageNamesFileAndColumn) {
     start = chunk->data_page_offset();
     length = chunk->total_compressed_size();
   }
-  {
-    // The second half of the chunk becomes 0xFF: a copy tag reaching 4 GiB back.
-    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
-    file.seekp(start + length / 2);
-    const std::string junk(static_cast<size_t>(length / 4), '\xFF');
-    file.write(junk.data(), static_cast<std::streamsize>(junk.size()));
-  }
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  file.seekp(start + length / 2);
+  const std::string junk(static_cast<size_t>(length / 4), '\xFF');
+  file.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+}
+
+void ExpectDamageReported(const std::string& path, const std::string& column) {
   SourceSpec spec;
   spec.format = FileFormat::kParquet;
   spec.path = path;
@@ -228,7 +226,25 @@ TEST(ParquetSnappyPagesCorrupt, DamagedPageNamesFileAndColumn) {
   auto read = ReadTable(*source);
   ASSERT_FALSE(read.ok());
   EXPECT_HAS_SUBSTR(read.status().message(), path + ": not a valid Parquet file");
-  EXPECT_HAS_SUBSTR(read.status().message(), "column key: corrupt Snappy block");
+  EXPECT_HAS_SUBSTR(read.status().message(), "column " + column + ": corrupt Snappy block");
+}
+
+// A damaged page fails the read, naming the file and the column: on the flat readers'
+// path (a column without nulls) and on Arrow's record reader (a column with nulls),
+// which get their pages from the same decoder.
+TEST(ParquetSnappyPagesCorrupt, DamagedPageNamesFileAndColumn) {
+  TempDir dir;
+  auto table = MixedTable(5000);
+  WriteDamaged(dir.File("flat.parquet"), *table->SelectColumns({1}).ValueOrDie());  // "key": short tags all along
+  ExpectDamageReported(dir.File("flat.parquet"), "key");
+  arrow::Int64Builder sparse;
+  std::mt19937_64 gen(9);
+  for (int i = 0; i < 5000; ++i) {
+    ASSERT_OK(i % 10 == 0 ? sparse.AppendNull() : sparse.Append(static_cast<int64_t>(gen() % (1 << 20))));
+  }
+  auto nullable = arrow::Table::Make(arrow::schema({arrow::field("sparse", arrow::int64())}), {*sparse.Finish()});
+  WriteDamaged(dir.File("nullable.parquet"), *nullable);
+  ExpectDamageReported(dir.File("nullable.parquet"), "sparse");
 }
 
 }  // namespace
