@@ -82,6 +82,14 @@ class Operator {
   explicit Operator(std::shared_ptr<arrow::Schema> output_schema)
       : output_schema_(std::move(output_schema)) {}
 
+  //! For an operator whose output narrows after it was made (FilterOperator::KeepOnly),
+  //! before a consumer is connected: the consumer is built for the schema it sees.
+  Status NarrowOutputSchema(std::shared_ptr<arrow::Schema> schema) {
+    SABOT_CHECK(downstream_ == nullptr);
+    output_schema_ = std::move(schema);
+    return Status::OK();
+  }
+
   Result<Flow> Emit(Message message) {
     SABOT_CHECK(downstream_ != nullptr);
     if (metrics_ == nullptr) return downstream_->Receive(downstream_port_, std::move(message));

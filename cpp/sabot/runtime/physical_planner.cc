@@ -363,13 +363,38 @@ class Lowering {
     return Chain(filtered, std::move(decoder));
   }
 
+  // A filter lowered right under a projection feeds it alone (each consumer of a plan
+  // node lowers operators of its own), so it can drop the columns the projection does
+  // not read before it copies the rows that pass (see FilterOperator::KeepOnly).
+  static Status KeepWhatTheProjectionReads(const std::vector<NamedExpr>& columns, const Lowered& child) {
+    auto* filter = dynamic_cast<FilterOperator*>(child.op);
+    if (filter == nullptr) return Status::OK();
+    const arrow::Schema& input = *filter->output_schema();
+    std::vector<bool> read(static_cast<size_t>(input.num_fields()), false);
+    for (const auto& column : columns) {
+      for (const auto& name : column.expr.ColumnRefs()) {
+        const auto found = input.GetAllFieldIndices(name);
+        if (found.size() != 1) return Status::OK();  // unknown or ambiguous: MakeProject reports it
+        read[static_cast<size_t>(found.front())] = true;
+      }
+    }
+    std::vector<int> keep;
+    for (int i = 0; i < input.num_fields(); ++i) {
+      if (read[static_cast<size_t>(i)]) keep.push_back(i);
+    }
+    if (keep.empty() || keep.size() == read.size()) return Status::OK();
+    return filter->KeepOnly(std::move(keep));
+  }
+
   Result<Lowered> LowerSingleInput(const PlanNode& node, const Lowered& child) {
     const auto& schema = child.schema;
     switch (node.kind()) {
       case PlanKind::kFilter:
         return LowerFilter(static_cast<const FilterNode&>(node), child);
       case PlanKind::kProject: {
-        ARROW_ASSIGN_OR_RAISE(auto op, MakeProject(schema, static_cast<const ProjectNode&>(node).columns));
+        const auto& columns = static_cast<const ProjectNode&>(node).columns;
+        ARROW_RETURN_NOT_OK(KeepWhatTheProjectionReads(columns, child));
+        ARROW_ASSIGN_OR_RAISE(auto op, MakeProject(child.op ? child.op->output_schema() : schema, columns));
         return Chain(child, std::move(op));
       }
       case PlanKind::kWithColumns: {
