@@ -20,6 +20,14 @@ that one DuckDB's on the same files; a mismatch fails the run.
 speed-up(n) = time(1 thread) / time(n threads) over the three queries together;
 efficiency(n) = speed-up(n) / n.
 
+Where the lost time goes: per thread count, the process CPU time of the three queries
+against the 1-thread run's ("cpu x": above 1 is work that threads add, such as page
+faults on each worker's fresh memory, lock waits that spin, merging per-thread state),
+how busy the threads were (cpu / (wall * threads): below 1 is time a thread had no
+work, such as a serial phase or the last morsels' tail) and the minor page faults per
+run. At the highest count each query's stage table (explain_analyze) follows, which
+names the serial phases (a join's hash table build, the final merge).
+
 Peer: DuckDB runs the same three queries (its SQL above) on the same files at the same
 thread counts (``SET threads``), alternating counts the same way; its speed-up and
 efficiency show what the machine allows a mature engine (memory bandwidth, clock drop
@@ -41,17 +49,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import resource
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import sabot  # first: it sets Arrow's allocator options, read when pyarrow loads
 import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-import sabot
 from sabot import agg
 from sabot.expr import col, lit
 from tpch import queries as tpch_queries  # Q1 and Q6 as the TPC-H suite writes them
@@ -170,9 +180,9 @@ def duckdb_answer(sql: str, lineitem: Path, orders: Path) -> pa.Table:
     return result.read_all() if hasattr(result, "read_all") else result
 
 
-def duckdb_scaling(counts: list[int], repeats: int, lineitem: Path, orders: Path) -> dict[tuple[str, int], float]:
-    """DuckDB's median seconds per (query, thread count) on the same files."""
-    samples: dict[tuple[str, int], list[float]] = {}
+def duckdb_scaling(counts: list[int], repeats: int, lineitem: Path, orders: Path) -> dict[tuple[str, int], Run]:
+    """DuckDB's medians per (query, thread count) on the same files."""
+    samples: dict[tuple[str, int], list[Run]] = {}
     connections = {t: duckdb.connect() for t in counts}
     for t, con in connections.items():
         con.execute(f"SET threads={t}")
@@ -181,34 +191,59 @@ def duckdb_scaling(counts: list[int], repeats: int, lineitem: Path, orders: Path
         connections[counts[0]].sql(text).fetchall()  # warm-up
         for _ in range(repeats):
             for t in counts:
-                start = time.perf_counter()
-                connections[t].sql(text).fetchall()
-                samples.setdefault((name, t), []).append(time.perf_counter() - start)
-    return {key: statistics.median(values) for key, values in samples.items()}
+                run, _ = measured(lambda: connections[t].sql(text).fetchall())
+                samples.setdefault((name, t), []).append(run)
+    return {key: median_run(values) for key, values in samples.items()}
 
 
-def print_scaling(engine: str, medians: dict[tuple[str, int], float], counts: list[int]) -> float:
+@dataclass
+class Run:
+    """Medians of one (query, thread count): wall and process CPU seconds, minor faults."""
+    wall: float
+    cpu: float
+    faults: float
+
+
+def median_run(samples: list[Run]) -> Run:
+    return Run(*(statistics.median(getattr(s, f) for s in samples) for f in ("wall", "cpu", "faults")))
+
+
+def print_scaling(engine: str, runs: dict[tuple[str, int], Run], counts: list[int]) -> float:
     """The per-count table and per-query speed-ups; returns the efficiency at the last count."""
+    medians = {key: run.wall for key, run in runs.items()}
     print(f"\n{engine}")
-    print(f"{'threads':>7} " + " ".join(f"{n + ' s':>9}" for n in QUERIES) + f" {'speed-up':>9} {'efficiency':>10}")
+    print(f"{'threads':>7} " + " ".join(f"{n + ' s':>9}" for n in QUERIES) + f" {'speed-up':>9} {'efficiency':>10}"
+          f" {'cpu s':>7} {'cpu x':>6} {'busy':>5} {'faults':>8}")
     base = sum(medians[(n, counts[0])] for n in QUERIES)
+    base_cpu = sum(runs[(n, counts[0])].cpu for n in QUERIES)
     efficiency = 1.0
     for t in counts:
         total = sum(medians[(n, t)] for n in QUERIES)
+        cpu = sum(runs[(n, t)].cpu for n in QUERIES)
+        faults = sum(runs[(n, t)].faults for n in QUERIES)
         speedup = base / total
         efficiency = speedup / t
         print(f"{t:>7} " + " ".join(f"{medians[(n, t)]:>9.3f}" for n in QUERIES)
-              + f" {speedup:>9.2f} {efficiency:>10.2f}")
+              + f" {speedup:>9.2f} {efficiency:>10.2f} {cpu:>7.3f} {cpu / base_cpu:>6.2f}"
+              + f" {cpu / (total * t):>5.2f} {faults:>8.0f}")
     for name in QUERIES:
         per = [f"{t}:{medians[(name, counts[0])] / medians[(name, t)]:.2f}x" for t in counts]
         print(f"  {name:<5} speed-up by threads " + " ".join(per))
     return efficiency
 
 
-def timed(query, lineitem: Path, orders: Path) -> tuple[float, pa.Table]:
-    start = time.perf_counter()
-    table = query(lineitem, orders).collect()
-    return time.perf_counter() - start, table
+def measured(work) -> tuple[Run, object]:
+    """Runs work(): its wall and process CPU seconds and minor page faults, and its result."""
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    start, start_cpu = time.perf_counter(), time.process_time()
+    result = work()
+    run = Run(time.perf_counter() - start, time.process_time() - start_cpu,
+              resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults)
+    return run, result
+
+
+def timed(query, lineitem: Path, orders: Path) -> tuple[Run, pa.Table]:
+    return measured(lambda: query(lineitem, orders).collect())
 
 
 KEYED_WINDOW_SQL = """
@@ -293,27 +328,32 @@ def main() -> int:
           f"lineitem {rows:,} rows in row groups of {ROW_GROUP:,}; file cache warm (files read once before)")
 
     failures = []
-    medians: dict[tuple[str, int], float] = {}
+    runs: dict[tuple[str, int], Run] = {}
     for name, (query, sql) in QUERIES.items():
         want = duckdb_answer(sql, lineitem, orders)
         sabot.set_threads(1)
         _, reference = timed(query, lineitem, orders)  # also warms the file cache
         if not same(reference, want):
             failures.append(f"{name}: 1 thread differs from DuckDB:\n{reference}\n{want}")
-        samples: dict[int, list[float]] = {t: [] for t in counts}
+        samples: dict[int, list[Run]] = {t: [] for t in counts}
         for _ in range(args.repeats):
             for t in counts:
                 sabot.set_threads(t)
-                seconds, table = timed(query, lineitem, orders)
-                samples[t].append(seconds)
+                run, table = timed(query, lineitem, orders)
+                samples[t].append(run)
                 if not same(table, reference):
                     failures.append(f"{name}: {t} threads differ from 1 thread")
         for t in counts:
-            medians[(name, t)] = statistics.median(samples[t])
+            runs[(name, t)] = median_run(samples[t])
 
-    efficiency = print_scaling("sabot", medians, counts)
+    efficiency = print_scaling("sabot", runs, counts)
     peer_efficiency = print_scaling("duckdb (peer, same queries and files)",
                                     duckdb_scaling(counts, args.repeats, lineitem, orders), counts)
+
+    print(f"\nstages on {counts[-1]} threads (one more run of each query)")
+    sabot.set_threads(counts[-1])
+    for name, (query, _) in QUERIES.items():
+        print(f"{name}: {query(lineitem, orders).explain_analyze()}")
 
     keyed_window_scaling(int(10_000_000 * args.scale), counts, args.repeats, failures)
 

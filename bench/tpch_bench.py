@@ -85,9 +85,10 @@ def _query_runner(engine: str, folder: Path, sf: float, threads: int):
 
 
 def worker(engine: str, folder: Path, sf: float, threads: int) -> None:
+    # The engine first: sabot sets Arrow's allocator options, read when pyarrow loads.
+    run = _query_runner(engine, folder, sf, threads)
     import pyarrow.feather as feather
 
-    run = _query_runner(engine, folder, sf, threads)
     out = sys.stdout
     sys.stdout = sys.stderr  # keep the protocol channel clean of stray prints
     baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

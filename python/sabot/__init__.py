@@ -29,6 +29,12 @@ from typing import Any, Sequence
 # and q16 too). mimalloc reads this when the Arrow libraries load, so it takes effect
 # when sabot is imported before pyarrow; a value already set wins.
 _os.environ.setdefault("MIMALLOC_PURGE_DELAY", "1000")
+# mimalloc 3 (Arrow 26) asks for transparent huge pages on its 1 GiB arenas, and every
+# worker thread takes its pages from its own parts of them: one 64 KiB page touched made
+# a 2 MiB huge page resident and zeroed. On 16 threads a TPC-H Q6 at SF1 (62 MiB of live
+# buffers) grew the resident set by 287 MiB, 242 of them huge pages; without them by 163
+# (Q1 579 -> 430 MiB, Q9 644 -> 442), at the same CPU time on 2 threads.
+_os.environ.setdefault("MIMALLOC_ALLOW_THP", "0")
 
 import pyarrow as pa  # noqa: E402  (loads the Arrow C++ libraries the extension links against)
 
