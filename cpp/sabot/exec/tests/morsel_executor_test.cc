@@ -236,7 +236,7 @@ TEST(TaskPool, ParkedThreadsReleaseMemoryWhenIdle) {
   };
   const int64_t before = ParkedMemoryReleasesForTesting();
   EXPECT_EQ(run_pool(), 99 * 100 / 2);
-  // Generous: the release follows 200 ms of idling, but a loaded CI machine is slow.
+  // Generous: the release follows kParkedThreadReleasesMemory of idling, but a loaded CI machine is slow.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (ParkedMemoryReleasesForTesting() == before && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
