@@ -74,6 +74,18 @@ def _days(d: dt.date) -> int:
     return (d - dt.date(1970, 1, 1)).days
 
 
+def physical_cores() -> int | None:
+    """Cores as the kernel's CPU topology lists them (hyper-threads of one core count once);
+    None where the topology is not readable."""
+    cores = set()
+    for cpu in Path("/sys/devices/system/cpu").glob("cpu[0-9]*/topology"):
+        try:
+            cores.add(((cpu / "physical_package_id").read_text().strip(), (cpu / "core_id").read_text().strip()))
+        except OSError:
+            return None
+    return len(cores) or None
+
+
 def make_files(scale: float) -> tuple[Path, Path]:
     """lineitem and orders Parquet files for `scale`, written once (cached by scale)."""
     folder = CACHE / f"scale-{scale:g}"
@@ -324,7 +336,9 @@ def main() -> int:
     counts = sorted({t for t in [1, 2, 4, 8, 16, 32, 64] if t < args.max_threads} | {args.max_threads})
     lineitem, orders = make_files(args.scale)
     rows = pq.ParquetFile(lineitem).metadata.num_rows
-    print(f"machine: {cores} cores (load average {os.getloadavg()[0]:.1f}); sabot {sabot.__version__}; "
+    physical = physical_cores()
+    print(f"machine: {cores} cores ({physical if physical else 'unknown'} physical; load average "
+          f"{os.getloadavg()[0]:.1f}); sabot {sabot.__version__}; "
           f"lineitem {rows:,} rows in row groups of {ROW_GROUP:,}; file cache warm (files read once before)")
 
     failures = []

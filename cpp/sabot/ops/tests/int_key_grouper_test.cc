@@ -7,6 +7,8 @@
 #include <random>
 
 #include <arrow/api.h>
+#include <arrow/compute/api_scalar.h>
+#include <arrow/compute/cast.h>
 #include <arrow/compute/exec.h>
 #include <gtest/gtest.h>
 
@@ -33,21 +35,31 @@ Result<std::shared_ptr<arrow::UInt32Array>> Ids(Result<arrow::Datum> datum) {
   return std::static_pointer_cast<arrow::UInt32Array>(d.make_array());
 }
 
+// Keys by value (nullopt: null) -> the id the grouper gave them.
+using ExpectedIds = std::map<std::optional<int64_t>, uint32_t>;
+
+// Consumes `keys` and checks every row's id against `expected`, which it extends with the
+// keys seen first here: a key keeps its id, and new keys get the next dense id.
+void ExpectConsumeIds(cp::Grouper& grouper, const std::shared_ptr<arrow::Array>& keys, ExpectedIds* expected) {
+  auto ids = *Ids(grouper.Consume(cp::ExecSpan(cp::ExecBatch({keys}, keys->length()))));
+  ASSERT_EQ(ids->null_count(), 0);
+  auto as_int64 = std::static_pointer_cast<arrow::Int64Array>(*arrow::compute::Cast(*keys, arrow::int64()));
+  for (int64_t i = 0; i < keys->length(); ++i) {
+    std::optional<int64_t> key = as_int64->IsNull(i) ? std::nullopt : std::optional<int64_t>(as_int64->Value(i));
+    auto [it, inserted] = expected->emplace(key, ids->Value(i));
+    ASSERT_EQ(it->second, ids->Value(i)) << "key changed its id at row " << i;
+    if (inserted) {
+      ASSERT_EQ(ids->Value(i), expected->size() - 1) << "ids are dense, in first-seen order";
+    }
+  }
+}
+
 TEST(IntKeyGrouper, DenseIdsOneNullGroupAndUniquesInIdOrder) {
   auto grouper = *MakeIntKeyGrouper(arrow::int64());
   // Keys seen in several batches (100k distinct: the table grows many times).
-  std::map<std::optional<int64_t>, uint32_t> expected;
+  ExpectedIds expected;
   for (uint32_t round = 0; round < 4; ++round) {
-    auto keys = RandomKeys(60'000, 100'000, round);
-    auto ids = *Ids(grouper->Consume(cp::ExecSpan(cp::ExecBatch({keys}, keys->length()))));
-    ASSERT_EQ(ids->null_count(), 0);
-    auto typed = std::static_pointer_cast<arrow::Int64Array>(keys);
-    for (int64_t i = 0; i < keys->length(); ++i) {
-      std::optional<int64_t> key = typed->IsNull(i) ? std::nullopt : std::optional<int64_t>(typed->Value(i));
-      auto [it, inserted] = expected.emplace(key, ids->Value(i));
-      ASSERT_EQ(it->second, ids->Value(i)) << "key changed its id";
-      if (inserted) ASSERT_EQ(ids->Value(i), expected.size() - 1) << "ids are dense, in first-seen order";
-    }
+    ASSERT_NO_FATAL_FAILURE(ExpectConsumeIds(*grouper, RandomKeys(60'000, 100'000, round), &expected));
   }
   ASSERT_EQ(grouper->num_groups(), expected.size());
   auto uniques = *grouper->GetUniques();
@@ -61,6 +73,51 @@ TEST(IntKeyGrouper, DenseIdsOneNullGroupAndUniquesInIdOrder) {
       EXPECT_TRUE(keys->IsNull(id));
     }
   }
+}
+
+// Keys in runs (sorted input, as lineitem by l_orderkey): a row repeating the previous
+// row's key takes its id without a probe, and a null inside a run must not take it.
+// Every key width, with the table growing; a batch boundary inside a run.
+TEST(IntKeyGrouper, KeysInRunsOfEveryWidth) {
+  for (const auto& type : {arrow::int8(), arrow::int16(), arrow::int32(), arrow::int64()}) {
+    SCOPED_TRACE(type->ToString());
+    // Keys spread over most of the type's range, negatives included.
+    const bool narrow = type->byte_width() == 1;
+    const int64_t distinct = narrow ? 120 : 20'000;
+    std::mt19937_64 rng(11);
+    arrow::Int64Builder builder;
+    for (int64_t key = 0; key < distinct; ++key) {
+      for (uint64_t run = rng() % 7; run > 0; --run) {
+        ASSERT_TRUE((rng() % 10 == 0 ? builder.AppendNull() : builder.Append(narrow ? key * 2 - 120 : key * 3 - 30'000)).ok());
+      }
+    }
+    auto keys = *arrow::compute::Cast(**builder.Finish(), type);
+    auto grouper = *MakeIntKeyGrouper(type);
+    ExpectedIds expected;
+    // Two halves in two batches: the second starts mid-run of the first's last key.
+    const int64_t half = keys->length() / 2;
+    ASSERT_NO_FATAL_FAILURE(ExpectConsumeIds(*grouper, keys->Slice(0, half), &expected));
+    ASSERT_NO_FATAL_FAILURE(ExpectConsumeIds(*grouper, keys->Slice(half), &expected));
+    EXPECT_EQ(grouper->num_groups(), expected.size());
+  }
+}
+
+// Reset forgets every key: ids start at 0 again and earlier keys are absent.
+TEST(IntKeyGrouper, ResetForgetsTheKeys) {
+  auto grouper = *MakeIntKeyGrouper(arrow::int64());
+  ExpectedIds before;
+  ASSERT_NO_FATAL_FAILURE(ExpectConsumeIds(*grouper, RandomKeys(50'000, 30'000, 1), &before));
+  ASSERT_TRUE(grouper->Reset().ok());
+  EXPECT_EQ(grouper->num_groups(), 0u);
+  arrow::Int64Builder fresh;
+  ASSERT_TRUE(fresh.AppendValues({-5, 77, -5, 4}).ok());
+  ExpectedIds after;
+  ASSERT_NO_FATAL_FAILURE(ExpectConsumeIds(*grouper, *fresh.Finish(), &after));
+  EXPECT_EQ(grouper->num_groups(), 3u);
+  auto earlier = RandomKeys(1'000, 30'000, 1);
+  auto ids = *Ids(grouper->Lookup(cp::ExecSpan(cp::ExecBatch({earlier}, earlier->length()))));
+  // Only a null row finds a group (none: no null was consumed since the reset).
+  EXPECT_EQ(ids->null_count(), earlier->length());
 }
 
 TEST(IntKeyGrouper, LookupGivesNullForAbsentKeys) {
