@@ -20,12 +20,11 @@ inline constexpr auto kParkedThreadIdle = std::chrono::seconds(30);
 //! idle workers kept what the last query freed: the peak of a pass of queries was the
 //! sum of each worker's largest, well above any one query's. Queries run their phases
 //! back to back, so a worker parked this long is between queries, not in one.
-//! One second, as long as mimalloc keeps freed memory of a busy thread: at 200 ms, queries
-//! a few hundred milliseconds apart (the TPC-H benchmark runs DuckDB's answer between two
-//! of Sabot's) each faulted their whole working set in again. SF1 on 16 threads: total
-//! 0.87 -> 0.97 of DuckDB's speed, peak 691-741 -> 858 MiB; on 2 threads no change beyond
-//! noise (peak 347-350 -> 352-360 MiB).
-inline constexpr auto kParkedThreadReleasesMemory = std::chrono::milliseconds(1000);
+//! One second was tried: TPC-H SF1 on 16 threads of a 2-core machine ran 0.87 -> 0.97 of
+//! DuckDB's speed (queries a few hundred milliseconds apart no longer faulted their
+//! working set in again), but on 16 real cores (SF10) it changed neither the speed
+//! (ratio 0.90 with 1 s, 0.87 with 200 ms) nor the peak (2714 and 2654 MiB) beyond noise.
+inline constexpr auto kParkedThreadReleasesMemory = std::chrono::milliseconds(200);
 
 //! A fixed-size pool owned by one executor run. Tasks receive the index of the worker
 //! that runs them, in [0, size()), so a task can use that worker's local state (its
