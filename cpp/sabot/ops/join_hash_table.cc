@@ -7,12 +7,11 @@
 #include <cmath>
 #include <utility>
 
-#include <arrow/array/concatenate.h>
-#include <arrow/array/util.h>
 #include <arrow/record_batch.h>
 #include <arrow/type.h>
 
 #include "sabot/exec/task_pool.h"
+#include "sabot/ops/concatenate_batches.h"
 
 namespace sabot {
 
@@ -79,29 +78,7 @@ Result<std::shared_ptr<const JoinHashTable>> JoinHashTableBuilder::Finish(bool d
 }
 
 Result<arrow::ArrayVector> JoinHashTableBuilder::ConcatenateColumns(int workers) const {
-  const int num_columns = schema_->num_fields();
-  std::vector<Result<std::shared_ptr<arrow::Array>>> columns(num_columns);
-  // One column per worker at a time: a build side has a few columns, each a large copy.
-  const int column_workers = std::max(1, std::min(workers, num_columns));
-  RunOnWorkers(column_workers, [&](int worker) {
-    for (int c = worker; c < num_columns; c += column_workers) {
-      if (batches_.empty()) {
-        columns[c] = arrow::MakeEmptyArray(schema_->field(c)->type());
-      } else if (batches_.size() == 1) {
-        columns[c] = batches_.front()->column(c);
-      } else {
-        arrow::ArrayVector chunks;
-        for (const auto& b : batches_) chunks.push_back(b->column(c));
-        columns[c] = arrow::Concatenate(chunks);
-      }
-    }
-  });
-  arrow::ArrayVector out;
-  for (auto& column : columns) {
-    ARROW_ASSIGN_OR_RAISE(auto array, std::move(column));
-    out.push_back(std::move(array));
-  }
-  return out;
+  return ConcatenateBatchColumns(*schema_, batches_, workers);
 }
 
 int64_t EstimateDistinctHashes(const uint64_t* hashes, int64_t n, int threads) {
