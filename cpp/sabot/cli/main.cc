@@ -5,6 +5,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <string_view>
+
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
 
 #include <CLI/CLI.hpp>
 #include <arrow/config.h>
@@ -23,6 +28,19 @@ extern "C" void OnInterrupt(int) { g_cancel.store(true); }
 int Fail(const arrow::Status& status) {
   std::cerr << "sabot: error: " << status.message() << std::endl;
   return status.IsCancelled() ? 130 : 1;
+}
+
+// Arrow's allocator (mimalloc 3) asks for transparent huge pages on its arenas, and each
+// worker thread's pages then make whole 2 MiB pages resident (see python/sabot/__init__.py,
+// which sets MIMALLOC_ALLOW_THP=0 before Arrow loads). The Arrow library is loaded before
+// main, too late for that variable, so the CLI turns huge pages off for its process (and
+// the Python job it may become) unless the user set MIMALLOC_ALLOW_THP to something else.
+void KeepOffHugePages() {
+#if defined(__linux__) && defined(PR_SET_THP_DISABLE)
+  const char* allow = std::getenv("MIMALLOC_ALLOW_THP");
+  if (allow != nullptr && std::string_view(allow) != "0") return;
+  (void)prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);  // best effort: memory use, not results
+#endif
 }
 
 bool IsPythonJob(const std::string& path) { return std::filesystem::path(path).extension() == ".py"; }
@@ -137,6 +155,7 @@ int Main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  KeepOffHugePages();
   const int code = Main(argc, argv);
   // Everything the job wrote is committed by now; only static destructors remain. Those
   // of Arrow's global thread pools can deadlock or crash at exit when a reader stopped
