@@ -138,7 +138,7 @@ class JoinHashTable {
   //! Insert with slots for at most `max_distinct` distinct hashes; false (the table half
   //! built) when more turned up. `slot_of`: each row's slot, kNoRow when left out.
   bool TryInsert(const JoinKeys& keys, bool drop_duplicate_words, int64_t max_distinct, int threads,
-                 std::vector<uint32_t>* slot_of);
+                 UninitVector<uint32_t>* slot_of);
   //! The slots form 2^k regions (k = 0 for a serial build), picked by the hash's top
   //! bits; a hash's first slot is in its region, and probing wraps inside the region.
   uint64_t Region(uint64_t hash) const { return (hash >> 1) >> region_shift_; }
@@ -146,12 +146,12 @@ class JoinHashTable {
   uint64_t NextSlot(uint64_t s) const { return (s & ~region_mask_) | ((s + 1) & region_mask_); }
   //! Lays the chains out one after the other in rows_ (and chain_words_).
   //! On `workers` threads when the insert used them (one owner per region, as there).
-  void LayOutChains(const std::vector<uint32_t>& slot_of, int workers);
+  void LayOutChains(const UninitVector<uint32_t>& slot_of, int workers);
   //! A parallel insert's rows grouped by the worker owning their hash's region, each
   //! group in row order: worker w's rows are rows[begin[w], begin[w + 1]). Null keys
   //! are left out. Made once, so no worker reads the rows of the others.
   struct RowsByWorker {
-    std::vector<uint32_t> rows;
+    UninitVector<uint32_t> rows;  // every entry written by GroupRowsByWorker
     std::vector<int64_t> begin;
   };
   RowsByWorker GroupRowsByWorker(const JoinKeys& keys, const std::vector<uint8_t>& owner_of_region, int workers) const;
@@ -165,15 +165,15 @@ class JoinHashTable {
   int64_t num_rows_ = 0;
   std::vector<std::shared_ptr<arrow::Array>> columns_;
   std::unique_ptr<JoinKeys> keys_;
-  std::vector<Slot> slots_;
+  UninitVector<Slot> slots_;  // zeroed by the insert's workers, each its own regions
   int region_shift_ = 63;     // 63 - region bits: (hash >> 1) >> 63 is 0, one region
   uint64_t region_mask_ = 0;  // slots per region - 1
-  std::vector<uint32_t> rows_;         // build row ids, chain after chain
-  int workers_ = 1;                    // threads the last TryInsert ran on
-  RowsByWorker rows_by_worker_;        // the last parallel TryInsert's, for LayOutChains
-  int64_t distinct_estimate_ = 0;      // distinct key hashes, as Insert estimated them
+  UninitVector<uint32_t> rows_;          // build row ids, chain after chain
+  int workers_ = 1;                      // threads the last TryInsert ran on
+  RowsByWorker rows_by_worker_;          // the last parallel TryInsert's, for LayOutChains
+  int64_t distinct_estimate_ = 0;        // distinct key hashes, as Insert estimated them
   std::unique_ptr<JoinKeyFilter> filter_;  // the keys of the rows, built with the slots
-  std::vector<uint64_t> chain_words_;  // one kWord64 key column: each rows_ entry's key
+  UninitVector<uint64_t> chain_words_;   // one kWord64 key column: each rows_ entry's key
 };
 
 }  // namespace sabot
