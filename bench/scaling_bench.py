@@ -210,7 +210,8 @@ def duckdb_scaling(counts: list[int], repeats: int, lineitem: Path, orders: Path
 
 @dataclass
 class Run:
-    """Medians of one (query, thread count): wall and process CPU seconds, minor faults."""
+    """One run, or the medians of a (query, thread count)'s runs: wall and process CPU
+    seconds, minor page faults."""
     wall: float
     cpu: float
     faults: float

@@ -1,6 +1,7 @@
 // Copies the batches' columns into preallocated arrays, each worker its range of batches.
 #include "sabot/ops/concatenate_batches.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -46,6 +47,7 @@ CopyKind KindOf(const arrow::DataType& type, const arrow::ArrayVector& chunks) {
 // One column's output and where each batch's values start in it.
 struct ColumnCopy {
   CopyKind kind = CopyKind::kArrow;
+  int64_t width = 0;                       // fixed width: bytes a value
   std::shared_ptr<arrow::Buffer> offsets;  // strings: (rows + 1) offsets
   std::shared_ptr<arrow::Buffer> values;   // fixed width: the values; strings: the bytes
   std::vector<int64_t> byte_start;         // strings: each batch's first byte in `values`
@@ -95,6 +97,7 @@ Result<arrow::ArrayVector> ConcatenateBatchColumns(const arrow::Schema& schema,
                                                    const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches,
                                                    int workers) {
   const int num_columns = schema.num_fields();
+  workers = std::max(1, workers);
   arrow::ArrayVector out(num_columns);
   if (batches.size() <= 1) {
     for (int c = 0; c < num_columns; ++c) {
@@ -119,8 +122,8 @@ Result<arrow::ArrayVector> ConcatenateBatchColumns(const arrow::Schema& schema,
     const arrow::DataType& type = *schema.field(c)->type();
     column.kind = KindOf(type, column.chunks);
     if (column.kind == CopyKind::kFixed) {
-      const int64_t width = static_cast<const arrow::FixedWidthType&>(type).bit_width() / 8;
-      ARROW_ASSIGN_OR_RAISE(column.values, arrow::AllocateBuffer(rows * width));
+      column.width = static_cast<const arrow::FixedWidthType&>(type).bit_width() / 8;
+      ARROW_ASSIGN_OR_RAISE(column.values, arrow::AllocateBuffer(rows * column.width));
     } else if (column.kind == CopyKind::kBinary32) {
       RETURN_NOT_OK(PlanBinary<int32_t>(rows, &column));
     } else if (column.kind == CopyKind::kBinary64) {
@@ -130,20 +133,20 @@ Result<arrow::ArrayVector> ConcatenateBatchColumns(const arrow::Schema& schema,
   }
 
   std::vector<Status> arrow_status(num_columns);
-  RunOnWorkers(std::max(1, workers), [&](int worker) {
-    const auto [first, last] = WorkerRange(num_batches, worker, std::max(1, workers));
+  RunOnWorkers(workers, [&](int worker) {
+    const auto [first, last] = WorkerRange(num_batches, worker, workers);
     for (ColumnCopy& column : columns) {
+      if (column.kind == CopyKind::kArrow) continue;
       for (int64_t b = first; b < last; ++b) {
         const arrow::ArrayData& data = *column.chunks[b]->data();
         switch (column.kind) {
-          case CopyKind::kFixed: {
-            const int64_t width = static_cast<const arrow::FixedWidthType&>(*data.type).bit_width() / 8;
+          case CopyKind::kFixed:
             if (data.length > 0) {
-              std::memcpy(column.values->mutable_data() + row_start[b] * width,
-                          data.buffers[1]->data() + data.offset * width, static_cast<size_t>(data.length * width));
+              std::memcpy(column.values->mutable_data() + row_start[b] * column.width,
+                          data.buffers[1]->data() + data.offset * column.width,
+                          static_cast<size_t>(data.length * column.width));
             }
             break;
-          }
           case CopyKind::kBinary32:
             CopyBinary<int32_t>(data, row_start[b], column.byte_start[b], column.offsets->mutable_data_as<int32_t>(),
                                 column.values->mutable_data());
@@ -157,7 +160,7 @@ Result<arrow::ArrayVector> ConcatenateBatchColumns(const arrow::Schema& schema,
         }
       }
     }
-    for (size_t k = static_cast<size_t>(worker); k < by_arrow.size(); k += static_cast<size_t>(std::max(1, workers))) {
+    for (size_t k = static_cast<size_t>(worker); k < by_arrow.size(); k += static_cast<size_t>(workers)) {
       const int c = by_arrow[k];
       auto concatenated = arrow::Concatenate(columns[c].chunks);
       if (concatenated.ok()) {
