@@ -3,6 +3,8 @@ does not read are read as dictionaries, filtered, then decoded. Results and type
 exactly what reading plain strings gives (checked against DuckDB on the same file)."""
 from __future__ import annotations
 
+import re
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -66,3 +68,26 @@ def test_strings_used_after_the_filter_and_in_a_group_by(parquet_file):
 def test_explain_shows_plain_strings(parquet_file):
     text = sabot.read_parquet(parquet_file).filter(col("x") < 0.2).explain()
     assert "name: string" in text and "dictionary" not in text
+
+
+@pytest.mark.parametrize("columns", [["id"], ["id", "name", "tag"]])
+def test_the_filter_in_the_scan_counts_its_rows(parquet_file, columns):
+    # The scan tests the rows itself (no Filter operator); explain_analyze still shows the
+    # filter's step with every row read in and the rows that pass out, whether or not
+    # dictionary strings are decoded after it.
+    text = sabot.read_parquet(parquet_file).filter(col("x") < 0.2).select(*columns).explain_analyze()
+    line = next(line for line in text.splitlines() if line.strip().startswith("Filter"))
+    rows_in, _, rows_out, _ = (int(v) for v in re.search(r"\s(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+[0-9.]+\s", line).groups())
+    want = duckdb.sql(f"SELECT count(*) FROM read_parquet('{parquet_file}') WHERE x < 0.2").fetchall()[0][0]
+    assert (rows_in, rows_out) == (300_000, want)
+
+
+def test_no_row_of_a_row_group_passes(parquet_file):
+    # Only the first of the six row groups holds ids below 1000: the others yield no batch.
+    got = sabot.read_parquet(parquet_file).filter(col("id") < 1000).select("id", "name").collect()
+    want = duckdb.sql(f"SELECT id, name FROM read_parquet('{parquet_file}') WHERE id < 1000 ORDER BY id").arrow()
+    want = want.read_all() if hasattr(want, "read_all") else want
+    assert got.column("id").to_pylist() == want.column("id").to_pylist()
+    assert got.column("name").to_pylist() == want.column("name").to_pylist()
+    nothing = sabot.read_parquet(parquet_file).filter(col("id") < 0).select("id", "name").collect()
+    assert nothing.num_rows == 0 and nothing.schema.names == ["id", "name"]

@@ -8,6 +8,7 @@
 #include <arrow/array/builder_binary.h>
 #include <arrow/array/builder_base.h>
 #include <arrow/buffer.h>
+#include <arrow/compute/api_vector.h>
 #include <arrow/util/bit_util.h>
 #include <optional>
 #include <vector>
@@ -79,23 +80,33 @@ std::vector<T>& ThreadScratch(int64_t rows) {
   return scratch;
 }
 
-// out[i] = dictionary[indices[i]] for i < n, once every index is known to lie inside the
-// dictionary: one pass for the largest (as unsigned, so that a negative index is out of
-// range too), then a gather without checks, cheaper than Arrow's check per index.
-template <typename T>
-arrow::Status GatherEntries(const parquet::ColumnReader& column, const int32_t* indices, int64_t n,
+// out[i] = dictionary[indices[at(i)]] for i < n, once every index read is known to lie
+// inside the dictionary: one pass for the largest (as unsigned, so that a negative index
+// is out of range too), then a gather without checks, cheaper than Arrow's check per
+// index. `at` is the identity, or the rows a filter selected (ReadSelected).
+template <typename T, typename At>
+arrow::Status GatherEntries(const parquet::ColumnReader& column, const int32_t* indices, int64_t n, At at,
                             const T* dictionary, int64_t size, T* out) {
   if (n == 0) return arrow::Status::OK();
   if (dictionary == nullptr) return arrow::Status::IOError("column ", column.descr()->name(), " has no dictionary page");
   uint32_t largest = 0;
-  for (int64_t i = 0; i < n; ++i) largest = std::max(largest, static_cast<uint32_t>(indices[i]));
+  for (int64_t i = 0; i < n; ++i) largest = std::max(largest, static_cast<uint32_t>(indices[at(i)]));
   if (largest >= static_cast<uint64_t>(size)) {
     return arrow::Status::IOError("column ", column.descr()->name(), ": dictionary index ", static_cast<int32_t>(largest),
                                   " is outside its dictionary of ", size, " values");
   }
-  for (int64_t i = 0; i < n; ++i) out[i] = dictionary[indices[i]];
+  for (int64_t i = 0; i < n; ++i) out[i] = dictionary[indices[at(i)]];
   return arrow::Status::OK();
 }
+
+// The row offsets GatherEntries reads: all of them, or the selected ones.
+struct EveryRow {
+  int64_t operator()(int64_t i) const { return i; }
+};
+struct SelectedRow {
+  const int32_t* selected;
+  int64_t operator()(int64_t i) const { return selected[i]; }
+};
 
 template <typename ParquetType>
 class FixedWidthReader final : public FlatColumnReader {
@@ -108,41 +119,67 @@ class FixedWidthReader final : public FlatColumnReader {
   arrow::Result<std::shared_ptr<arrow::Array>> Read(int64_t rows) override {
     ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(rows * sizeof(Value)));
     auto* out = reinterpret_cast<Value*>(values->mutable_data());
-    auto& typed = static_cast<parquet::TypedColumnReader<ParquetType>&>(*column_);
-    // No level buffers: the chunk has no nulls (checked in MakeIfEligible) and is flat,
-    // so every level is the maximum and decoding them would be thrown away.
     if (by_dictionary_) {
-      // Indices, then one gather (see GatherEntries): Arrow's dictionary decoder checks
-      // and copies value by value, a tenth of TPC-H Q8's CPU time over l_partkey and
-      // l_orderkey, whose dictionaries hold most of their chunks' values.
       int32_t* indices = ThreadScratch<int32_t, 0>(rows).data();
-      ARROW_RETURN_NOT_OK(DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
-        int64_t decoded = 0;
-        const Value* entries = nullptr;
-        int32_t entry_count = 0;
-        typed.ReadBatchWithDictionary(count, /*def_levels=*/nullptr, /*rep_levels=*/nullptr, indices + offset, &decoded,
-                                      &entries, &entry_count);
-        // Given with the first read after the chunk's one dictionary page; owned by the
-        // column reader, which lives as long as this one.
-        if (entries != nullptr) {
-          dictionary_ = entries;
-          dictionary_size_ = entry_count;
-        }
-        return decoded;
-      }));
-      ARROW_RETURN_NOT_OK(GatherEntries(*column_, indices, rows, dictionary_, dictionary_size_, out));
+      ARROW_RETURN_NOT_OK(Decode(rows, nullptr, indices));
+      ARROW_RETURN_NOT_OK(GatherEntries(*column_, indices, rows, EveryRow{}, dictionary_, dictionary_size_, out));
     } else {
-      ARROW_RETURN_NOT_OK(DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
-        int64_t decoded = 0;
-        typed.ReadBatch(count, /*def_levels=*/nullptr, /*rep_levels=*/nullptr, out + offset, &decoded);
-        return decoded;
-      }));
+      ARROW_RETURN_NOT_OK(Decode(rows, out, nullptr));
     }
     return arrow::MakeArray(arrow::ArrayData::Make(type_, rows, {nullptr, std::move(values)}, /*null_count=*/0));
   }
 
+  arrow::Result<std::shared_ptr<arrow::Array>> ReadSelected(int64_t rows, const int32_t* selected,
+                                                            int64_t count) override {
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(count * sizeof(Value)));
+    auto* out = reinterpret_cast<Value*>(values->mutable_data());
+    if (by_dictionary_) {
+      int32_t* indices = ThreadScratch<int32_t, 0>(rows).data();
+      ARROW_RETURN_NOT_OK(Decode(rows, nullptr, indices));
+      ARROW_RETURN_NOT_OK(
+          GatherEntries(*column_, indices, count, SelectedRow{selected}, dictionary_, dictionary_size_, out));
+    } else {
+      Value* all = ThreadScratch<Value, 3>(rows).data();
+      ARROW_RETURN_NOT_OK(Decode(rows, all, nullptr));
+      for (int64_t i = 0; i < count; ++i) out[i] = all[selected[i]];
+    }
+    return arrow::MakeArray(arrow::ArrayData::Make(type_, count, {nullptr, std::move(values)}, /*null_count=*/0));
+  }
+
  private:
   using Value = typename ParquetType::c_type;
+
+  // The next `rows` values into `values`, or, when every page uses the dictionary, their
+  // dictionary indices into `indices`. No level buffers: the chunk has no nulls (checked
+  // in MakeIfEligible) and is flat, so every level is the maximum and decoding them
+  // would be thrown away.
+  arrow::Status Decode(int64_t rows, Value* values, int32_t* indices) {
+    auto& typed = static_cast<parquet::TypedColumnReader<ParquetType>&>(*column_);
+    if (!by_dictionary_) {
+      return DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
+        int64_t decoded = 0;
+        typed.ReadBatch(count, /*def_levels=*/nullptr, /*rep_levels=*/nullptr, values + offset, &decoded);
+        return decoded;
+      });
+    }
+    // Indices, then one gather by the caller (see GatherEntries): Arrow's dictionary
+    // decoder checks and copies value by value, a tenth of TPC-H Q8's CPU time over
+    // l_partkey and l_orderkey, whose dictionaries hold most of their chunks' values.
+    return DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
+      int64_t decoded = 0;
+      const Value* entries = nullptr;
+      int32_t entry_count = 0;
+      typed.ReadBatchWithDictionary(count, /*def_levels=*/nullptr, /*rep_levels=*/nullptr, indices + offset, &decoded,
+                                    &entries, &entry_count);
+      // Given with the first read after the chunk's one dictionary page; owned by the
+      // column reader, which lives as long as this one.
+      if (entries != nullptr) {
+        dictionary_ = entries;
+        dictionary_size_ = entry_count;
+      }
+      return decoded;
+    });
+  }
 
   std::shared_ptr<parquet::ColumnReader> column_;
   std::shared_ptr<arrow::DataType> type_;
@@ -159,6 +196,24 @@ class DictionaryStringReader final : public FlatColumnReader {
   arrow::Result<std::shared_ptr<arrow::Array>> Read(int64_t rows) override {
     ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> indices, arrow::AllocateBuffer(rows * sizeof(int32_t)));
     auto* out = reinterpret_cast<int32_t*>(indices->mutable_data());
+    ARROW_RETURN_NOT_OK(Decode(rows, out));
+    return Finish(rows, std::move(indices));
+  }
+
+  arrow::Result<std::shared_ptr<arrow::Array>> ReadSelected(int64_t rows, const int32_t* selected,
+                                                            int64_t count) override {
+    int32_t* all = ThreadScratch<int32_t, 0>(rows).data();
+    ARROW_RETURN_NOT_OK(Decode(rows, all));
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> indices, arrow::AllocateBuffer(count * sizeof(int32_t)));
+    auto* out = reinterpret_cast<int32_t*>(indices->mutable_data());
+    for (int64_t i = 0; i < count; ++i) out[i] = all[selected[i]];
+    return Finish(count, std::move(indices));
+  }
+
+ private:
+  // The next `rows` dictionary indices into `out`; the chunk's dictionary comes with the
+  // first read.
+  arrow::Status Decode(int64_t rows, int32_t* out) {
     auto& typed = static_cast<parquet::TypedColumnReader<parquet::ByteArrayType>&>(*column_);
     arrow::Status dictionary_status;
     ARROW_RETURN_NOT_OK(DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
@@ -170,14 +225,20 @@ class DictionaryStringReader final : public FlatColumnReader {
       if (dictionary_ == nullptr && entries != nullptr) dictionary_status = BuildDictionary(entries, entry_count);
       return decoded;
     }));
-    ARROW_RETURN_NOT_OK(dictionary_status);
+    return dictionary_status;
+  }
+
+  // The dictionary array over the `rows` indices in `indices`, once each is known to lie
+  // inside the dictionary.
+  arrow::Result<std::shared_ptr<arrow::Array>> Finish(int64_t rows, std::shared_ptr<arrow::Buffer> indices) {
     if (dictionary_ == nullptr) {
       return arrow::Status::IOError("column ", column_->descr()->name(), " has no dictionary page");
     }
     // One pass for the largest index, as unsigned so that a negative one is out of
     // range too: cheaper than Arrow's general per-index bounds check.
+    const auto* values = reinterpret_cast<const int32_t*>(indices->data());
     uint32_t largest = 0;
-    for (int64_t i = 0; i < rows; ++i) largest = std::max(largest, static_cast<uint32_t>(out[i]));
+    for (int64_t i = 0; i < rows; ++i) largest = std::max(largest, static_cast<uint32_t>(values[i]));
     if (rows > 0 && largest >= static_cast<uint64_t>(dictionary_->length())) {
       return arrow::Status::IOError("column ", column_->descr()->name(), ": dictionary index ",
                                     static_cast<int32_t>(largest), " is outside its dictionary of ",
@@ -188,7 +249,6 @@ class DictionaryStringReader final : public FlatColumnReader {
     return std::make_shared<arrow::DictionaryArray>(type_, std::move(index_array), dictionary_);
   }
 
- private:
   // The dictionary's values are owned by the page reader, so they are copied, once per
   // chunk (it has one dictionary page).
   arrow::Status BuildDictionary(const parquet::ByteArray* entries, int32_t count) {
@@ -231,37 +291,16 @@ class DecimalAsFloat64Reader final : public FlatColumnReader {
   arrow::Result<std::shared_ptr<arrow::Array>> Read(int64_t rows) override {
     ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(rows * sizeof(double)));
     auto* out = reinterpret_cast<double*>(values->mutable_data());
-    auto& typed = static_cast<parquet::TypedColumnReader<ParquetType>&>(*column_);
     int16_t* levels = may_hold_nulls_ ? ThreadScratch<int16_t, 0>(rows).data() : nullptr;
-    // The values present, in order, decoded into out[0, present).
-    int64_t present = 0;
+    int32_t* indices = by_dictionary_ ? ThreadScratch<int32_t, 1>(rows).data() : nullptr;
+    Value* unscaled = by_dictionary_ ? nullptr : ThreadScratch<Value, 2>(rows).data();
+    // The values present, in order, converted into out[0, present).
+    ARROW_ASSIGN_OR_RAISE(const int64_t present, DecodePresent(rows, levels, indices, unscaled));
     if (by_dictionary_) {
-      int32_t* indices = ThreadScratch<int32_t, 1>(rows).data();
-      ARROW_RETURN_NOT_OK(DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
-        int64_t decoded = 0;
-        const Value* entries = nullptr;
-        int32_t entry_count = 0;
-        const int64_t rows_read =
-            typed.ReadBatchWithDictionary(count, levels ? levels + offset : nullptr, /*rep_levels=*/nullptr,
-                                          indices + present, &decoded, &entries, &entry_count);
-        if (dictionary_.empty() && entries != nullptr) {
-          dictionary_.resize(static_cast<size_t>(entry_count));
-          convert_.Convert(entries, entry_count, dictionary_.data());
-        }
-        present += decoded;
-        return levels ? rows_read : decoded;
-      }));
-      ARROW_RETURN_NOT_OK(GatherEntries(*column_, indices, present, dictionary_.empty() ? nullptr : dictionary_.data(),
+      ARROW_RETURN_NOT_OK(GatherEntries(*column_, indices, present, EveryRow{},
+                                        dictionary_.empty() ? nullptr : dictionary_.data(),
                                         static_cast<int64_t>(dictionary_.size()), out));
     } else {
-      Value* unscaled = ThreadScratch<Value, 2>(rows).data();
-      ARROW_RETURN_NOT_OK(DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
-        int64_t decoded = 0;
-        const int64_t rows_read = typed.ReadBatch(count, levels ? levels + offset : nullptr, /*rep_levels=*/nullptr,
-                                                  unscaled + present, &decoded);
-        present += decoded;
-        return levels ? rows_read : decoded;
-      }));
       convert_.Convert(unscaled, present, out);
     }
     if (levels == nullptr || present == rows) {
@@ -281,7 +320,62 @@ class DecimalAsFloat64Reader final : public FlatColumnReader {
         arrow::ArrayData::Make(arrow::float64(), rows, {std::move(validity), std::move(values)}, rows - present));
   }
 
+  arrow::Result<std::shared_ptr<arrow::Array>> ReadSelected(int64_t rows, const int32_t* selected,
+                                                            int64_t count) override {
+    if (may_hold_nulls_) return FlatColumnReader::ReadSelected(rows, selected, count);
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(count * sizeof(double)));
+    auto* out = reinterpret_cast<double*>(values->mutable_data());
+    if (by_dictionary_) {
+      int32_t* indices = ThreadScratch<int32_t, 1>(rows).data();
+      ARROW_RETURN_NOT_OK(DecodePresent(rows, nullptr, indices, nullptr).status());
+      ARROW_RETURN_NOT_OK(GatherEntries(*column_, indices, count, SelectedRow{selected},
+                                        dictionary_.empty() ? nullptr : dictionary_.data(),
+                                        static_cast<int64_t>(dictionary_.size()), out));
+    } else {
+      Value* unscaled = ThreadScratch<Value, 2>(rows).data();
+      ARROW_RETURN_NOT_OK(DecodePresent(rows, nullptr, nullptr, unscaled).status());
+      Value* kept = ThreadScratch<Value, 4>(count).data();
+      for (int64_t i = 0; i < count; ++i) kept[i] = unscaled[selected[i]];
+      convert_.Convert(kept, count, out);
+    }
+    return arrow::MakeArray(arrow::ArrayData::Make(arrow::float64(), count, {nullptr, std::move(values)}, 0));
+  }
+
  private:
+  // Decodes the next `rows` rows: their definition levels into `levels` (when the chunk
+  // may hold nulls), and the values present, in order, as dictionary indices into
+  // `indices` (the chunk's dictionary is converted with the first read) or unscaled into
+  // `unscaled`. Returns how many values are present.
+  arrow::Result<int64_t> DecodePresent(int64_t rows, int16_t* levels, int32_t* indices, Value* unscaled) {
+    auto& typed = static_cast<parquet::TypedColumnReader<ParquetType>&>(*column_);
+    int64_t present = 0;
+    if (by_dictionary_) {
+      ARROW_RETURN_NOT_OK(DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
+        int64_t decoded = 0;
+        const Value* entries = nullptr;
+        int32_t entry_count = 0;
+        const int64_t rows_read =
+            typed.ReadBatchWithDictionary(count, levels ? levels + offset : nullptr, /*rep_levels=*/nullptr,
+                                          indices + present, &decoded, &entries, &entry_count);
+        if (dictionary_.empty() && entries != nullptr) {
+          dictionary_.resize(static_cast<size_t>(entry_count));
+          convert_.Convert(entries, entry_count, dictionary_.data());
+        }
+        present += decoded;
+        return levels ? rows_read : decoded;
+      }));
+    } else {
+      ARROW_RETURN_NOT_OK(DecodeRows(*column_, rows, [&](int64_t offset, int64_t count) {
+        int64_t decoded = 0;
+        const int64_t rows_read = typed.ReadBatch(count, levels ? levels + offset : nullptr, /*rep_levels=*/nullptr,
+                                                  unscaled + present, &decoded);
+        present += decoded;
+        return levels ? rows_read : decoded;
+      }));
+    }
+    return present;
+  }
+
   std::shared_ptr<parquet::ColumnReader> column_;
   UnscaledToFloat64 convert_;
   bool by_dictionary_;
@@ -370,6 +464,15 @@ std::unique_ptr<FlatColumnReader> MakeDecimalAsFloat64(parquet::RowGroupReader& 
 }
 
 }  // namespace
+
+arrow::Result<std::shared_ptr<arrow::Array>> FlatColumnReader::ReadSelected(int64_t rows, const int32_t* selected,
+                                                                          int64_t count) {
+  ARROW_ASSIGN_OR_RAISE(auto all, Read(rows));
+  auto indices = std::make_shared<arrow::Int32Array>(
+      count, arrow::Buffer::Wrap(selected, static_cast<size_t>(count)));
+  ARROW_ASSIGN_OR_RAISE(auto kept, arrow::compute::Take(*all, *indices));
+  return kept;
+}
 
 bool AllPagesUseTheDictionary(const parquet::ColumnChunkMetaData& chunk) {
   if (!chunk.has_dictionary_page() || chunk.encoding_stats().empty()) return false;

@@ -45,6 +45,14 @@ class FlatColumnReader {
   //! count, or an index outside its dictionary, is corrupt and an IOError.
   virtual arrow::Result<std::shared_ptr<arrow::Array>> Read(int64_t rows) = 0;
 
+  //! The next `rows` values, of which only the `count` at `selected` (increasing offsets
+  //! below `rows`) are kept: late materialization's read of a column after a filter
+  //! chose its rows. Each value is still decoded (pages carry no row index to skip by),
+  //! but only the kept ones are gathered into the array, and indices outside the
+  //! dictionary are an error only where kept. By default Read, then Arrow's take.
+  virtual arrow::Result<std::shared_ptr<arrow::Array>> ReadSelected(int64_t rows, const int32_t* selected,
+                                                                    int64_t count);
+
   virtual ~FlatColumnReader() = default;
 };
 

@@ -2,10 +2,12 @@
 #include "sabot/io/parquet_source.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <optional>
 
 #include <arrow/compute/api_scalar.h>
+#include <arrow/compute/api_vector.h>
 #include <arrow/compute/cast.h>
 #include <arrow/compute/exec.h>
 #include <arrow/io/file.h>
@@ -23,6 +25,7 @@
 #include <parquet/statistics.h>
 
 #include "sabot/common/type_names.h"
+#include "sabot/exec/operator_metrics.h"
 #include "sabot/expr/decimal_to_float64.h"
 #include "sabot/io/file_paths.h"
 #include "sabot/io/parquet_flat_column.h"
@@ -194,10 +197,33 @@ Result<std::shared_ptr<ParquetSource>> ParquetSource::Make(const SourceSpec& spe
   return source;
 }
 
-namespace {
-
-
-}  // namespace
+Status ParquetSource::FilterRows(const Expr& predicate, const void* filter, OperatorMetrics* metrics,
+                                 bool counts_output) {
+  SABOT_CHECK(filter_ == nullptr && filter != nullptr);
+  std::vector<int> columns;
+  for (const auto& name : predicate.ColumnRefs()) {
+    const auto found = schema_->GetAllFieldIndices(name);
+    if (found.size() != 1) {
+      // Unknown or ambiguous: binding to the whole schema says so, naming what exists.
+      ARROW_RETURN_NOT_OK(FilterPredicate::Make(schema_, predicate).status());
+      return Status::Invalid("filter predicate `", predicate.ToString(), "`: column '", name, "' is ambiguous");
+    }
+    columns.push_back(found.front());
+  }
+  std::sort(columns.begin(), columns.end());
+  columns.erase(std::unique(columns.begin(), columns.end()), columns.end());
+  arrow::FieldVector fields;
+  for (int c : columns) fields.push_back(schema_->field(c));
+  auto schema = arrow::schema(std::move(fields));
+  ARROW_ASSIGN_OR_RAISE(auto bound, FilterPredicate::Make(schema, predicate));
+  filter_ = std::make_shared<const FilterPredicate>(std::move(bound));
+  filter_schema_ = std::move(schema);
+  filter_columns_ = std::move(columns);
+  filtered_by_ = filter;
+  filter_metrics_ = metrics;
+  filter_counts_output_ = counts_output;
+  return Status::OK();
+}
 
 void ParquetSource::ReadDictionaryStringsAsDictionaries(const std::vector<std::string>& except,
                                                         const std::vector<std::string>& tested) {
@@ -353,11 +379,22 @@ Result<std::vector<std::shared_ptr<SourceSplit>>> ParquetSource::Splits() {
 
 namespace {
 
+// FilterRows' predicate as one row group's reader applies it: `columns` are the
+// positions (file order) of the columns `schema` has, the ones the predicate reads.
+struct RowFilter {
+  std::shared_ptr<const FilterPredicate> predicate;
+  std::shared_ptr<arrow::Schema> schema;
+  std::vector<size_t> columns;
+  OperatorMetrics* metrics = nullptr;
+  bool counts_output = false;
+};
+
 // One row group's batches. Columns with a FlatColumnReader (`flat`, file order) are
 // decoded by it; the others come from Arrow's RecordBatchReader, which owns nothing, so
 // this also keeps the FileReader it reads from alive (Arrow requires it to outlive it).
 // View columns are cast to their plain types (see WithoutViews), and the columns read as
-// dictionaries only for speed (`expand`, see DictionaryPagedLeaves) are expanded.
+// dictionaries only for speed (`expand`, see DictionaryPagedLeaves) are expanded. With a
+// `filter`, its columns are read first and the others only at the rows that pass.
 class RowGroupBatches : public arrow::RecordBatchReader {
  public:
   RowGroupBatches(std::unique_ptr<parquet::arrow::FileReader> file,
@@ -365,19 +402,22 @@ class RowGroupBatches : public arrow::RecordBatchReader {
                   std::shared_ptr<parquet::RowGroupReader> row_group,
                   std::vector<std::unique_ptr<FlatColumnReader>> flat,
                   const arrow::FieldVector& file_order_fields, const std::vector<bool>& expand,
-                  int64_t rows)
+                  int64_t rows, std::optional<RowFilter> filter)
       : file_(std::move(file)),
         batches_(std::move(batches)),
         row_group_(std::move(row_group)),
         flat_(std::move(flat)),
-        rows_left_(rows) {
+        rows_left_(rows),
+        filter_(std::move(filter)) {
     arrow::FieldVector fields;
     int next_read = 0;
     for (size_t i = 0; i < flat_.size(); ++i) {
       if (flat_[i] != nullptr) {
         fields.push_back(file_order_fields[i]);
+        read_index_.push_back(-1);
         continue;
       }
+      read_index_.push_back(next_read);
       const auto& read_field = batches_->schema()->field(next_read++);
       if (IsDecimalAsFloat64(*read_field->type(), *file_order_fields[i]->type())) {
         fields.push_back(file_order_fields[i]);
@@ -390,6 +430,10 @@ class RowGroupBatches : public arrow::RecordBatchReader {
       fields.push_back(read_field->WithType(WithoutViews(type)));
     }
     schema_ = arrow::schema(std::move(fields), batches_ ? batches_->schema()->metadata() : nullptr);
+    if (filter_) {
+      tested_.assign(flat_.size(), false);
+      for (size_t c : filter_->columns) tested_[c] = true;
+    }
   }
   ~RowGroupBatches() override {
     flat_.clear();
@@ -398,54 +442,127 @@ class RowGroupBatches : public arrow::RecordBatchReader {
 
   std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
   Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override {
-    std::shared_ptr<arrow::RecordBatch> read;
-    int64_t rows = std::min(kBatchRows, rows_left_);
-    if (batches_ != nullptr) {
-      try {
-        ARROW_RETURN_NOT_OK(batches_->ReadNext(&read));
-      } catch (const std::exception& e) {
-        return Status::IOError(e.what());
-      }
-      if (read == nullptr) {
+    for (;;) {
+      std::shared_ptr<arrow::RecordBatch> read;
+      int64_t rows = std::min(kBatchRows, rows_left_);
+      if (batches_ != nullptr) {
+        try {
+          ARROW_RETURN_NOT_OK(batches_->ReadNext(&read));
+        } catch (const std::exception& e) {
+          return Status::IOError(e.what());
+        }
+        if (read == nullptr) {
+          *batch = nullptr;
+          return Status::OK();
+        }
+        rows = read->num_rows();
+      } else if (rows == 0) {
         *batch = nullptr;
         return Status::OK();
       }
-      rows = read->num_rows();
-    } else if (rows == 0) {
-      *batch = nullptr;
-      return Status::OK();
-    }
-    rows_left_ -= rows;
-    arrow::ArrayVector columns;
-    int next_read = 0;
-    for (size_t i = 0; i < flat_.size(); ++i) {
-      std::shared_ptr<arrow::Array> column;
-      if (flat_[i] != nullptr) {
-        ARROW_ASSIGN_OR_RAISE(column, flat_[i]->Read(rows));
-      } else {
-        column = read->column(next_read++);
+      rows_left_ -= rows;
+      if (!filter_) {
+        arrow::ArrayVector columns;
+        for (size_t i = 0; i < flat_.size(); ++i) {
+          std::shared_ptr<arrow::Array> column;
+          if (flat_[i] != nullptr) {
+            ARROW_ASSIGN_OR_RAISE(column, flat_[i]->Read(rows));
+          } else {
+            column = read->column(read_index_[i]);
+          }
+          ARROW_ASSIGN_OR_RAISE(column, AsWanted(i, std::move(column)));
+          columns.push_back(std::move(column));
+        }
+        *batch = arrow::RecordBatch::Make(schema_, rows, std::move(columns));
+        return Status::OK();
       }
-      const auto& want = schema_->field(static_cast<int>(i))->type();
-      if (IsDecimalAsFloat64(*column->type(), *want)) {
-        // A decimal read as float64 that the flat reader did not take (fixed-size binary,
-        // say) converts as the plan's cast would have.
-        ARROW_ASSIGN_OR_RAISE(auto converted, arrow::compute::CallFunction(kDecimalToFloat64, {column}));
-        column = converted.make_array();
-      } else if (!column->type()->Equals(*want)) {
-        ARROW_ASSIGN_OR_RAISE(column, arrow::compute::Cast(*column, want));
-      }
-      columns.push_back(std::move(column));
+      ARROW_ASSIGN_OR_RAISE(*batch, ReadFiltered(rows, read.get()));
+      if (*batch != nullptr) return Status::OK();  // else no row passed: on to the next
     }
-    *batch = arrow::RecordBatch::Make(schema_, rows, std::move(columns));
-    return Status::OK();
   }
 
  private:
+  // Column `i` (file order) as the schema has it: a decimal read as float64 that the flat
+  // reader did not take (fixed-size binary, say) converts as the plan's cast would have;
+  // a view or an expanded dictionary is cast.
+  Result<std::shared_ptr<arrow::Array>> AsWanted(size_t i, std::shared_ptr<arrow::Array> column) const {
+    const auto& want = schema_->field(static_cast<int>(i))->type();
+    if (IsDecimalAsFloat64(*column->type(), *want)) {
+      ARROW_ASSIGN_OR_RAISE(auto converted, arrow::compute::CallFunction(kDecimalToFloat64, {column}));
+      return converted.make_array();
+    }
+    if (!column->type()->Equals(*want)) return arrow::compute::Cast(*column, want);
+    return column;
+  }
+
+  // The rows of the next `rows` that pass the filter, or null when none does. `read`
+  // holds the columns without a flat reader.
+  Result<std::shared_ptr<arrow::RecordBatch>> ReadFiltered(int64_t rows, const arrow::RecordBatch* read) {
+    arrow::ArrayVector columns(flat_.size());
+    arrow::ArrayVector tested;
+    for (size_t c : filter_->columns) {
+      if (flat_[c] != nullptr) {
+        ARROW_ASSIGN_OR_RAISE(columns[c], flat_[c]->Read(rows));
+      } else {
+        columns[c] = read->column(read_index_[c]);
+      }
+      ARROW_ASSIGN_OR_RAISE(columns[c], AsWanted(c, std::move(columns[c])));
+      tested.push_back(columns[c]);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    ARROW_ASSIGN_OR_RAISE(const std::vector<int32_t> selected,
+                          filter_->predicate->Select(*arrow::RecordBatch::Make(filter_->schema, rows, tested)));
+    const auto count = static_cast<int64_t>(selected.size());
+    const bool all = count == rows;
+    std::shared_ptr<arrow::Array> indices;
+    if (!all) {
+      indices = std::make_shared<arrow::Int32Array>(count, arrow::Buffer::Wrap(selected.data(), selected.size()));
+      for (size_t c : filter_->columns) {
+        if (count == 0) break;
+        ARROW_ASSIGN_OR_RAISE(auto kept, arrow::compute::Take(*columns[c], *indices));
+        columns[c] = std::move(kept);
+      }
+    }
+    if (OperatorMetrics* metrics = filter_->metrics) {
+      metrics->busy_ns.fetch_add(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count(),
+          std::memory_order_relaxed);
+      metrics->rows_in.fetch_add(rows, std::memory_order_relaxed);
+      metrics->batches_in.fetch_add(1, std::memory_order_relaxed);
+      if (filter_->counts_output && count > 0) {
+        metrics->rows_out.fetch_add(count, std::memory_order_relaxed);
+        metrics->batches_out.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    // The other columns: every value decoded (the readers move on by `rows`), only the
+    // selected kept.
+    for (size_t i = 0; i < flat_.size(); ++i) {
+      if (tested_[i]) continue;
+      std::shared_ptr<arrow::Array> column;
+      if (flat_[i] != nullptr) {
+        ARROW_ASSIGN_OR_RAISE(column, all ? flat_[i]->Read(rows) : flat_[i]->ReadSelected(rows, selected.data(), count));
+      } else if (count > 0) {
+        column = read->column(read_index_[i]);
+        if (!all) {
+          ARROW_ASSIGN_OR_RAISE(column, arrow::compute::Take(*column, *indices));
+        }
+      }
+      if (count > 0) {
+        ARROW_ASSIGN_OR_RAISE(columns[i], AsWanted(i, std::move(column)));
+      }
+    }
+    if (count == 0) return nullptr;
+    return arrow::RecordBatch::Make(schema_, count, std::move(columns));
+  }
+
   std::unique_ptr<parquet::arrow::FileReader> file_;
   std::unique_ptr<arrow::RecordBatchReader> batches_;  // null when every column is flat
   std::shared_ptr<parquet::RowGroupReader> row_group_;  // what the flat readers read from
   std::vector<std::unique_ptr<FlatColumnReader>> flat_;
+  std::vector<int> read_index_;  // per column (file order): its place in Arrow's batch, or -1
   int64_t rows_left_;
+  std::optional<RowFilter> filter_;
+  std::vector<bool> tested_;  // per column (file order): read by the filter
   std::shared_ptr<arrow::Schema> schema_;
 };
 
@@ -538,8 +655,13 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
       return Corrupt(Status::IOError(e.what()), path);
     }
   }
-  auto owned = std::make_shared<RowGroupBatches>(std::move(reader), std::move(batches), std::move(row_group_reader), std::move(flat),
-                                                 file_order_fields, expand, rows);
+  std::optional<RowFilter> filter;
+  if (filter_ != nullptr) {
+    filter = RowFilter{filter_, filter_schema_, {}, filter_metrics_, filter_counts_output_};
+    for (int c : filter_columns_) filter->columns.push_back(static_cast<size_t>(reorder[static_cast<size_t>(c)]));
+  }
+  auto owned = std::make_shared<RowGroupBatches>(std::move(reader), std::move(batches), std::move(row_group_reader),
+                                                 std::move(flat), file_order_fields, expand, rows, std::move(filter));
   auto on_error = [path](const Status& st) { return Corrupt(st, path); };
   return std::make_unique<BatchReaderSplit>(std::move(owned), schema_, std::move(reorder),
                                             path, on_error);

@@ -1,24 +1,18 @@
 // Filter: keeps the rows whose predicate is true (null is not true, as in SQL).
 #pragma once
 
-#include <optional>
 #include <vector>
 
 #include "sabot/exec/operator.h"
-#include "sabot/expr/bind.h"
-#include "sabot/ops/dictionary_predicate.h"
+#include "sabot/ops/filter_predicate.h"
 
 namespace sabot {
 
 class FilterOperator final : public BatchTransform {
  public:
-  //! `predicate` must be bound to `schema` and be boolean (see MakeFilter).
-  FilterOperator(std::shared_ptr<arrow::Schema> schema, BoundExpr predicate)
+  //! `predicate` must be bound to `schema` (see MakeFilter).
+  FilterOperator(std::shared_ptr<arrow::Schema> schema, FilterPredicate predicate)
       : BatchTransform(std::move(schema)), predicate_(std::move(predicate)) {}
-  //! The conjuncts over one dictionary column each, and the AND of the others (if any).
-  FilterOperator(std::shared_ptr<arrow::Schema> schema, std::optional<BoundExpr> rest,
-                 std::vector<DictionaryPredicate> dictionary)
-      : BatchTransform(std::move(schema)), predicate_(std::move(rest)), dictionary_(std::move(dictionary)) {}
   std::string_view name() const override { return "Filter"; }
 
   //! From now on passes on only the input columns at `columns` (increasing, not empty):
@@ -32,16 +26,9 @@ class FilterOperator final : public BatchTransform {
       const std::shared_ptr<arrow::RecordBatch>& batch) override;
 
  private:
-  //! Every row passes the rows the conjuncts keep.
-  Result<std::shared_ptr<arrow::Array>> Selection(const arrow::RecordBatch& batch) const;
-
-  std::optional<BoundExpr> predicate_;
-  std::vector<DictionaryPredicate> dictionary_;
+  FilterPredicate predicate_;
   std::vector<int> keep_;  // empty: every column
 };
-
-//! Binds `predicate` to `schema`; it must be boolean.
-Result<BoundExpr> BindPredicate(const std::shared_ptr<arrow::Schema>& schema, const Expr& predicate);
 
 //! Binds and type-checks the predicate: it must be boolean.
 Result<std::unique_ptr<FilterOperator>> MakeFilter(const std::shared_ptr<arrow::Schema>& schema,

@@ -332,7 +332,9 @@ class Lowering {
   // Late materialization: a filter right over a Parquet source has the source read the
   // dictionary-encoded string columns its predicate does not use as dictionaries, and
   // decodes them after filtering, so only the strings of the rows that pass are copied.
-  // (The copies of a parallel run share the source, already switched by the first.)
+  // The source tests the rows itself (ParquetSource::FilterRows), decoding the columns
+  // the predicate does not read at the rows that pass only, and no Filter operator is
+  // made. (The copies of a parallel run share the source, already switched by the first.)
   Result<Lowered> LowerFilter(const FilterNode& node, const Lowered& child) {
     auto* parquet = dynamic_cast<ParquetSource*>(child.source.get());
     if (parquet != nullptr && source_override_ == nullptr) {
@@ -346,17 +348,25 @@ class Lowering {
       }
       parquet->ReadDictionaryStringsAsDictionaries(plain, tested);
     }
+    auto* metrics = options_.metrics ? options_.metrics->Find(&node) : nullptr;
+    const bool in_scan = parquet != nullptr && (source_override_ == nullptr
+                                                    ? parquet->filtered_by() == nullptr && !node.predicate.ColumnRefs().empty()
+                                                    : parquet->filtered_by() == &node);
     const bool decode = parquet != nullptr && !parquet->schema()->Equals(*parquet->plain_schema());
-    if (!decode) {
+    if (!decode && !in_scan) {
       ARROW_ASSIGN_OR_RAISE(auto op, MakeFilter(child.schema, node.predicate));
       return Chain(child, std::move(op));
     }
-    ARROW_ASSIGN_OR_RAISE(auto filter, MakeFilterOverDictionaries(parquet->schema(), node.predicate));
-    auto* metrics = options_.metrics ? options_.metrics->Find(&node) : nullptr;
     auto decoded = DecodedSchema(node, *parquet);
     const bool decodes = !decoded->Equals(*parquet->schema());
-    filter->SetMetrics(metrics, /*counts_input=*/true, /*counts_output=*/!decodes);
-    ARROW_ASSIGN_OR_RAISE(auto filtered, Chain(Lowered{parquet->schema(), child.source, nullptr}, std::move(filter)));
+    Lowered filtered{parquet->schema(), child.source, nullptr};
+    if (in_scan && source_override_ == nullptr) {
+      ARROW_RETURN_NOT_OK(parquet->FilterRows(node.predicate, &node, metrics, /*counts_output=*/!decodes));
+    } else if (!in_scan) {
+      ARROW_ASSIGN_OR_RAISE(auto filter, MakeFilterOverDictionaries(parquet->schema(), node.predicate));
+      filter->SetMetrics(metrics, /*counts_input=*/true, /*counts_output=*/!decodes);
+      ARROW_ASSIGN_OR_RAISE(filtered, Chain(filtered, std::move(filter)));
+    }
     if (!decodes) return filtered;
     auto decoder = std::make_unique<DecodeDictionariesOperator>(std::move(decoded));
     decoder->SetMetrics(metrics, /*counts_input=*/false, /*counts_output=*/true);
