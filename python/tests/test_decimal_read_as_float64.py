@@ -101,3 +101,17 @@ def test_a_filter_below_the_cast_keeps_reading_decimals(decimal_file, duck):
     want = duck.sql(f"SELECT id, CAST(price AS DOUBLE) AS price FROM '{decimal_file}' "
                         "WHERE price > 100 ORDER BY id").to_arrow_table()
     assert got["id"].equals(want["id"]) and got["price"].equals(want["price"])
+
+
+def test_a_cast_column_nothing_reads_is_not_read(decimal_file, duck):
+    # Projection pushdown drops the cast columns a count or a key alone does not need; the
+    # source is not left asked to read them as float64 (it refused: "read_as names column
+    # 'price', which is not read").
+    got = cast_scan(decimal_file).agg(n=agg.count()).collect()
+    assert got["n"].to_pylist() == [duck.sql(f"SELECT count(*) FROM '{decimal_file}'").fetchall()[0][0]]
+    got = cast_scan(decimal_file).group_by("flag").agg(n=agg.count(), low=agg.min("rate")).collect().sort_by("flag")
+    want = duck.sql(f"SELECT flag, count(*) AS n, MIN(CAST(rate AS DOUBLE)) AS low FROM '{decimal_file}' "
+                    "GROUP BY flag ORDER BY flag").to_arrow_table()
+    assert got["flag"].to_pylist() == want["flag"].to_pylist()
+    assert got["n"].to_pylist() == want["n"].to_pylist()
+    assert got["low"].to_pylist() == want["low"].to_pylist()

@@ -303,6 +303,11 @@ class Pushdown {
     if (kept.empty()) kept.push_back(names->front());
     if (kept.size() == names->size()) return std::nullopt;
     SourceSpec spec = source.spec;
+    // What an earlier rule asked to read as another type goes with its column (a source
+    // refuses a read_as for a column it does not read).
+    std::erase_if(spec.read_as, [&](const std::shared_ptr<arrow::Field>& field) {
+      return std::find(kept.begin(), kept.end(), field->name()) == kept.end();
+    });
     spec.columns = std::move(kept);
     return std::make_shared<SourceNode>(std::move(spec));
   }
