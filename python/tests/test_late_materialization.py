@@ -91,3 +91,19 @@ def test_no_row_of_a_row_group_passes(parquet_file):
     assert got.column("name").to_pylist() == want.column("name").to_pylist()
     nothing = sabot.read_parquet(parquet_file).filter(col("id") < 0).select("id", "name").collect()
     assert nothing.num_rows == 0 and nothing.schema.names == ["id", "name"]
+
+
+def test_an_error_of_the_filter_in_the_scan_is_the_filters(parquet_file):
+    # A predicate that fails on a row reports that failure, as the Filter operator over
+    # the same rows in memory does, and the file; it is not taken for a corrupt file.
+    def failure(stream):
+        with pytest.raises(sabot.SabotError) as error:
+            stream.filter(col("tag").cast("int64") > 1).select("id").collect()
+        return str(error.value)
+
+    from_scan = failure(sabot.read_parquet(parquet_file))
+    in_memory = failure(sabot.from_arrow(pq.read_table(parquet_file)))
+    assert "not a valid Parquet file" not in from_scan
+    assert "alpha" in from_scan or "beta" in from_scan or "gamma" in from_scan, from_scan
+    # (Which failing value comes first depends on the order the threads read the rows.)
+    assert in_memory.split("Failed")[0] in from_scan and str(parquet_file) in from_scan, (from_scan, in_memory)

@@ -34,6 +34,8 @@
 #include "sabot/io/source_batch_reader.h"
 #include "sabot/io/source_file_split.h"
 #include "sabot/io/source_schema.h"
+#include "sabot/ops/join_hash_table.h"
+#include "sabot/ops/join_keys.h"
 
 namespace sabot {
 namespace {
@@ -129,6 +131,10 @@ std::shared_ptr<arrow::DataType> WithoutViews(const std::shared_ptr<arrow::DataT
   }
 }
 
+bool IsView(const arrow::DataType& type) {
+  return type.id() == arrow::Type::STRING_VIEW || type.id() == arrow::Type::BINARY_VIEW;
+}
+
 // The decimals sabot_decimal_to_float64 takes, read as float64.
 bool IsDecimalAsFloat64(const arrow::DataType& stored, const arrow::DataType& read) {
   const auto id = stored.id();
@@ -195,6 +201,32 @@ Result<std::shared_ptr<ParquetSource>> ParquetSource::Make(const SourceSpec& spe
     if (!field->Equals(*source->file_schema_->field(source->fields_[i]))) source->read_as_[source->fields_[i]] = field;
   }
   return source;
+}
+
+// What FilterRowsByJoinKeys set: the table, the key columns (at `columns` of the
+// source's schema), and the rows its scans tested and passed so far, over all splits.
+struct ParquetJoinKeyTest {
+  std::shared_ptr<const JoinHashTable> table;
+  std::vector<int> columns;
+  std::atomic<int64_t> checked{0};
+  std::atomic<int64_t> passed{0};
+  std::atomic<bool> off{false};
+};
+
+Status ParquetSource::FilterRowsByJoinKeys(std::shared_ptr<const JoinHashTable> table,
+                                           const std::vector<std::string>& keys, const void* join) {
+  SABOT_CHECK(join_test_ == nullptr && table != nullptr && join != nullptr);
+  if (opened_.load() || keys.empty()) return Status::OK();
+  auto test = std::make_shared<ParquetJoinKeyTest>();
+  for (const auto& name : keys) {
+    const auto found = schema_->GetAllFieldIndices(name);
+    if (found.size() != 1 || !IsSupportedJoinKeyType(*schema_->field(found.front())->type())) return Status::OK();
+    test->columns.push_back(found.front());
+  }
+  test->table = std::move(table);
+  join_test_ = std::move(test);
+  joined_by_ = join;
+  return Status::OK();
 }
 
 Status ParquetSource::FilterRows(const Expr& predicate, const void* filter, OperatorMetrics* metrics,
@@ -379,14 +411,35 @@ Result<std::vector<std::shared_ptr<SourceSplit>>> ParquetSource::Splits() {
 
 namespace {
 
-// FilterRows' predicate as one row group's reader applies it: `columns` are the
-// positions (file order) of the columns `schema` has, the ones the predicate reads.
+// Marks the error of a row test the scan runs for a plan step (a filter's predicate that
+// fails on a row: an overflow, a failed cast): the step's error, not a corrupt file.
+class RowTestErrorDetail final : public arrow::StatusDetail {
+ public:
+  static constexpr const char* kTypeId = "sabot::RowTestError";
+  const char* type_id() const override { return kTypeId; }
+  std::string ToString() const override { return "in a row test of the Parquet scan"; }
+};
+
+Status AsRowTestError(const Status& st) {
+  static const auto detail = std::make_shared<RowTestErrorDetail>();
+  return st.WithDetail(detail);
+}
+
+bool IsRowTestError(const Status& st) {
+  return st.detail() != nullptr && std::string_view(st.detail()->type_id()) == RowTestErrorDetail::kTypeId;
+}
+
+// The row tests of one row group's reader, each over columns at positions (file order)
+// of its batches: FilterRows' predicate (over `schema`, the columns at `columns`) and
+// FilterRowsByJoinKeys' join keys (at `join_columns`).
 struct RowFilter {
-  std::shared_ptr<const FilterPredicate> predicate;
+  std::shared_ptr<const FilterPredicate> predicate;  // null: none
   std::shared_ptr<arrow::Schema> schema;
   std::vector<size_t> columns;
   OperatorMetrics* metrics = nullptr;
   bool counts_output = false;
+  std::shared_ptr<ParquetJoinKeyTest> join;  // null: none
+  std::vector<size_t> join_columns;
 };
 
 // One row group's batches. Columns with a FlatColumnReader (`flat`, file order) are
@@ -433,6 +486,7 @@ class RowGroupBatches : public arrow::RecordBatchReader {
     if (filter_) {
       tested_.assign(flat_.size(), false);
       for (size_t c : filter_->columns) tested_[c] = true;
+      for (size_t c : filter_->join_columns) tested_[c] = true;
     }
   }
   ~RowGroupBatches() override {
@@ -495,43 +549,54 @@ class RowGroupBatches : public arrow::RecordBatchReader {
     return column;
   }
 
-  // The rows of the next `rows` that pass the filter, or null when none does. `read`
+  // The rows of the next `rows` that pass the tests, or null when none does. `read`
   // holds the columns without a flat reader.
   Result<std::shared_ptr<arrow::RecordBatch>> ReadFiltered(int64_t rows, const arrow::RecordBatch* read) {
     arrow::ArrayVector columns(flat_.size());
-    arrow::ArrayVector tested;
-    for (size_t c : filter_->columns) {
+    for (size_t c = 0; c < flat_.size(); ++c) {
+      if (!tested_[c]) continue;
       if (flat_[c] != nullptr) {
         ARROW_ASSIGN_OR_RAISE(columns[c], flat_[c]->Read(rows));
       } else {
         columns[c] = read->column(read_index_[c]);
       }
       ARROW_ASSIGN_OR_RAISE(columns[c], AsWanted(c, std::move(columns[c])));
-      tested.push_back(columns[c]);
     }
-    const auto start = std::chrono::steady_clock::now();
-    ARROW_ASSIGN_OR_RAISE(const std::vector<int32_t> selected,
-                          filter_->predicate->Select(*arrow::RecordBatch::Make(filter_->schema, rows, tested)));
-    const auto count = static_cast<int64_t>(selected.size());
-    const bool all = count == rows;
-    std::shared_ptr<arrow::Array> indices;
-    if (!all) {
-      indices = std::make_shared<arrow::Int32Array>(count, arrow::Buffer::Wrap(selected.data(), selected.size()));
-      for (size_t c : filter_->columns) {
-        if (count == 0) break;
-        ARROW_ASSIGN_OR_RAISE(auto kept, arrow::compute::Take(*columns[c], *indices));
-        columns[c] = std::move(kept);
+    // The rows that pass so far: every row while `all`, else `selected`.
+    bool all = true;
+    std::vector<int32_t> selected;
+    if (filter_->predicate != nullptr) {
+      const auto start = std::chrono::steady_clock::now();
+      arrow::ArrayVector tested;
+      for (size_t c : filter_->columns) tested.push_back(columns[c]);
+      auto passed = filter_->predicate->Select(*arrow::RecordBatch::Make(filter_->schema, rows, tested));
+      if (!passed.ok()) return AsRowTestError(passed.status());
+      selected = std::move(passed).ValueUnsafe();
+      all = static_cast<int64_t>(selected.size()) == rows;
+      if (OperatorMetrics* metrics = filter_->metrics) {
+        const auto passed = static_cast<int64_t>(selected.size());
+        metrics->busy_ns.fetch_add(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count(),
+            std::memory_order_relaxed);
+        metrics->rows_in.fetch_add(rows, std::memory_order_relaxed);
+        metrics->batches_in.fetch_add(1, std::memory_order_relaxed);
+        if (filter_->counts_output && passed > 0) {
+          metrics->rows_out.fetch_add(passed, std::memory_order_relaxed);
+          metrics->batches_out.fetch_add(1, std::memory_order_relaxed);
+        }
       }
     }
-    if (OperatorMetrics* metrics = filter_->metrics) {
-      metrics->busy_ns.fetch_add(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count(),
-          std::memory_order_relaxed);
-      metrics->rows_in.fetch_add(rows, std::memory_order_relaxed);
-      metrics->batches_in.fetch_add(1, std::memory_order_relaxed);
-      if (filter_->counts_output && count > 0) {
-        metrics->rows_out.fetch_add(count, std::memory_order_relaxed);
-        metrics->batches_out.fetch_add(1, std::memory_order_relaxed);
+    if (filter_->join != nullptr && !filter_->join->off.load(std::memory_order_relaxed) && (all || !selected.empty())) {
+      ARROW_RETURN_NOT_OK(TestJoinKeys(rows, columns, &all, &selected));
+    }
+    const int64_t count = all ? rows : static_cast<int64_t>(selected.size());
+    std::shared_ptr<arrow::Array> indices;
+    if (!all && count > 0) {
+      indices = std::make_shared<arrow::Int32Array>(count, arrow::Buffer::Wrap(selected.data(), selected.size()));
+      for (size_t c = 0; c < flat_.size(); ++c) {
+        if (!tested_[c]) continue;
+        ARROW_ASSIGN_OR_RAISE(auto kept, arrow::compute::Take(*columns[c], *indices));
+        columns[c] = std::move(kept);
       }
     }
     // The other columns: every value decoded (the readers move on by `rows`), only the
@@ -543,6 +608,10 @@ class RowGroupBatches : public arrow::RecordBatchReader {
         ARROW_ASSIGN_OR_RAISE(column, all ? flat_[i]->Read(rows) : flat_[i]->ReadSelected(rows, selected.data(), count));
       } else if (count > 0) {
         column = read->column(read_index_[i]);
+        // Arrow's take has no kernel for view types: those are cast first.
+        if (IsView(*column->type())) {
+          ARROW_ASSIGN_OR_RAISE(column, AsWanted(i, std::move(column)));
+        }
         if (!all) {
           ARROW_ASSIGN_OR_RAISE(column, arrow::compute::Take(*column, *indices));
         }
@@ -555,6 +624,42 @@ class RowGroupBatches : public arrow::RecordBatchReader {
     return arrow::RecordBatch::Make(schema_, count, std::move(columns));
   }
 
+  // Narrows the rows that pass (every one of `rows` while `*all`, else `*selected`) to
+  // those whose join key has a chain in the join's table (see FilterRowsByJoinKeys).
+  Status TestJoinKeys(int64_t rows, const arrow::ArrayVector& columns, bool* all, std::vector<int32_t>* selected) {
+    ParquetJoinKeyTest& join = *filter_->join;
+    const int64_t n = *all ? rows : static_cast<int64_t>(selected->size());
+    std::shared_ptr<arrow::Array> indices;
+    if (!*all) indices = std::make_shared<arrow::Int32Array>(n, arrow::Buffer::Wrap(selected->data(), selected->size()));
+    std::vector<std::shared_ptr<arrow::Array>> key_columns;
+    for (size_t c : filter_->join_columns) {
+      if (*all) {
+        key_columns.push_back(columns[c]);
+      } else {
+        ARROW_ASSIGN_OR_RAISE(auto kept, arrow::compute::Take(*columns[c], *indices));
+        key_columns.push_back(std::move(kept));
+      }
+    }
+    ARROW_ASSIGN_OR_RAISE(auto keys, JoinKeys::Make(key_columns));
+    heads_.resize(static_cast<size_t>(n));
+    ends_.resize(static_cast<size_t>(n));
+    join.table->FindChains(keys, 0, n, heads_.data(), ends_.data(), /*use_filter=*/true);
+    std::vector<int32_t> kept(static_cast<size_t>(n) + 1);
+    size_t count = 0;
+    for (int64_t i = 0; i < n; ++i) {  // branch-free, as in FilterPredicate::Select
+      kept[count] = *all ? static_cast<int32_t>(i) : (*selected)[static_cast<size_t>(i)];
+      count += heads_[static_cast<size_t>(i)] != ends_[static_cast<size_t>(i)];
+    }
+    kept.resize(count);
+    const int64_t checked = join.checked.fetch_add(n, std::memory_order_relaxed) + n;
+    const int64_t passed = join.passed.fetch_add(static_cast<int64_t>(count), std::memory_order_relaxed) + static_cast<int64_t>(count);
+    if (checked >= ParquetSource::kJoinKeyTrialRows && passed * 2 > checked) join.off.store(true, std::memory_order_relaxed);
+    if (static_cast<int64_t>(count) == n) return Status::OK();  // the selection stands
+    *all = false;
+    *selected = std::move(kept);
+    return Status::OK();
+  }
+
   std::unique_ptr<parquet::arrow::FileReader> file_;
   std::unique_ptr<arrow::RecordBatchReader> batches_;  // null when every column is flat
   std::shared_ptr<parquet::RowGroupReader> row_group_;  // what the flat readers read from
@@ -562,13 +667,15 @@ class RowGroupBatches : public arrow::RecordBatchReader {
   std::vector<int> read_index_;  // per column (file order): its place in Arrow's batch, or -1
   int64_t rows_left_;
   std::optional<RowFilter> filter_;
-  std::vector<bool> tested_;  // per column (file order): read by the filter
+  std::vector<bool> tested_;  // per column (file order): read by a row test
+  std::vector<uint32_t> heads_, ends_;  // TestJoinKeys' chains, kept for the next batch
   std::shared_ptr<arrow::Schema> schema_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& split) {
+  opened_.store(true);
   const auto* file_split = dynamic_cast<const FileSplit*>(&split);
   SABOT_CHECK(file_split != nullptr && file_split->row_group() >= 0);
   const std::string& path = file_split->path();
@@ -656,13 +763,20 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
     }
   }
   std::optional<RowFilter> filter;
-  if (filter_ != nullptr) {
-    filter = RowFilter{filter_, filter_schema_, {}, filter_metrics_, filter_counts_output_};
+  if (filter_ != nullptr || join_test_ != nullptr) {
+    filter = RowFilter{filter_, filter_schema_, {}, filter_metrics_, filter_counts_output_, join_test_, {}};
     for (int c : filter_columns_) filter->columns.push_back(static_cast<size_t>(reorder[static_cast<size_t>(c)]));
+    if (join_test_ != nullptr) {
+      for (int c : join_test_->columns) filter->join_columns.push_back(static_cast<size_t>(reorder[static_cast<size_t>(c)]));
+    }
   }
   auto owned = std::make_shared<RowGroupBatches>(std::move(reader), std::move(batches), std::move(row_group_reader),
                                                  std::move(flat), file_order_fields, expand, rows, std::move(filter));
-  auto on_error = [path](const Status& st) { return Corrupt(st, path); };
+  auto on_error = [path](const Status& st) {
+    // The filter's error as its operator gives it, with the file it read.
+    if (IsRowTestError(st)) return WithContext(st.WithDetail(nullptr), path);
+    return Corrupt(st, path);
+  };
   return std::make_unique<BatchReaderSplit>(std::move(owned), schema_, std::move(reorder),
                                             path, on_error);
 }

@@ -1,6 +1,7 @@
 // ParquetSource: Parquet files, one split per (file, row group), with column projection.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <utility>
@@ -20,7 +21,9 @@ class FileMetaData;
 
 namespace sabot {
 
+class JoinHashTable;
 struct OperatorMetrics;
+struct ParquetJoinKeyTest;
 
 //! A row group is the natural morsel: independently decodable and about the size the
 //! executor wants. Only the projected columns are read from disk.
@@ -74,6 +77,20 @@ class ParquetSource : public Source {
   Status FilterRows(const Expr& predicate, const void* filter, OperatorMetrics* metrics, bool counts_output);
   //! The plan step FilterRows was given, or null.
   const void* filtered_by() const { return filtered_by_; }
+  //! Sideways information passing: from now on the rows whose join key (the columns
+  //! `keys` of schema()) shares its hash with no build row of `table` are dropped in the
+  //! scan too, before the columns neither test reads are decoded (as for FilterRows).
+  //! For a join whose probe side drops its unmatched rows anyway (inner, semi, right
+  //! semi, right anti): TPC-H Q8 probes 6M lineitems with the keys of 1.5K parts and keeps
+  //! 0.7%. The probe tests the rows that pass again, so where most rows pass (over the
+  //! first kJoinKeyTrialRows the scans read) the scans stop testing. `join` names the
+  //! join (see joined_by). Does nothing once a split was opened, or when `keys` are not
+  //! columns of schema() as plain values; call at most once.
+  Status FilterRowsByJoinKeys(std::shared_ptr<const JoinHashTable> table, const std::vector<std::string>& keys,
+                              const void* join);
+  //! The join FilterRowsByJoinKeys was given, or null.
+  const void* joined_by() const { return joined_by_; }
+  static constexpr int64_t kJoinKeyTrialRows = 1 << 17;
   //! The projected schema with plain strings, whatever ReadDictionaryStringsAsDictionaries changed.
   const std::shared_ptr<arrow::Schema>& plain_schema() const { return plain_schema_; }
 
@@ -100,6 +117,10 @@ class ParquetSource : public Source {
   const void* filtered_by_ = nullptr;
   OperatorMetrics* filter_metrics_ = nullptr;
   bool filter_counts_output_ = false;
+
+  std::shared_ptr<ParquetJoinKeyTest> join_test_;  // what FilterRowsByJoinKeys set
+  const void* joined_by_ = nullptr;
+  std::atomic<bool> opened_{false};
 
   // Footers read by Splits(), so opening each row group does not parse the footer again.
   std::mutex footers_mutex_;

@@ -41,6 +41,10 @@ struct Lowered {
   std::shared_ptr<arrow::Schema> schema;
   std::shared_ptr<Source> source;
   Operator* op = nullptr;
+  //! With `op`: a Parquet source whose every row `op` passes on as one output row, only
+  //! decoded (the dictionary decoder over a scan that filters itself), so a row test the
+  //! scan runs stands for one on `op`'s output.
+  ParquetSource* scan = nullptr;
 };
 
 std::string_view OpName(PlanKind kind) {
@@ -156,6 +160,7 @@ class Lowering {
       if (built != options_.built_joins.end()) {
         return Named(node, [&]() -> Result<Lowered> {
           ARROW_ASSIGN_OR_RAISE(auto probe, MakeHashJoinProbe(left.schema, spec, built->second));
+          ARROW_RETURN_NOT_OK(TestJoinKeysInScan(node, spec, left, built->second));
           return Chain(left, std::move(probe));
         });
       }
@@ -370,7 +375,24 @@ class Lowering {
     if (!decodes) return filtered;
     auto decoder = std::make_unique<DecodeDictionariesOperator>(std::move(decoded));
     decoder->SetMetrics(metrics, /*counts_input=*/false, /*counts_output=*/true);
-    return Chain(filtered, std::move(decoder));
+    ARROW_ASSIGN_OR_RAISE(auto lowered, Chain(filtered, std::move(decoder)));
+    if (filtered.op == nullptr) lowered.scan = parquet;
+    return lowered;
+  }
+
+  // A join probed straight from a Parquet scan (or from a filter the scan runs, its
+  // strings decoded after it: Lowered::scan) whose
+  // unmatched probe rows are dropped anyway has the scan drop the rows whose key no build
+  // row shares a hash with, before it decodes the other columns
+  // (ParquetSource::FilterRowsByJoinKeys). The first copy of a parallel run sets it on
+  // the source they share, before any split is opened.
+  static Status TestJoinKeysInScan(const PlanNode& node, const JoinSpec& spec, const Lowered& left,
+                                   const JoinBuildSide& built) {
+    auto* parquet = left.op == nullptr ? dynamic_cast<ParquetSource*>(left.source.get()) : left.scan;
+    if (parquet == nullptr || KeepsUnmatchedLeft(spec.type) || parquet->joined_by() != nullptr) {
+      return Status::OK();
+    }
+    return parquet->FilterRowsByJoinKeys(built.table, spec.left_keys, &node);
   }
 
   // A filter lowered right under a projection feeds it alone (each consumer of a plan
