@@ -7,6 +7,7 @@
 #include "sabot/common/type_names.h"
 #include "sabot/runtime/plan_facts.h"
 #include "sabot/runtime/execute_plan.h"
+#include "sabot/runtime/job_memory_release.h"
 #include "sabot/runtime/physical_planner.h"
 
 namespace sabot {
@@ -16,6 +17,7 @@ Result<std::shared_ptr<arrow::Table>> RunResult::ToTable() const {
 }
 
 Result<RunResult> RunPlan(const PlanNode& plan, const RunOptions& options) {
+  JobMemoryRelease release;
   const PlanPtr optimized = OptimizeWithFacts(plan);
   const PlanNode& root = *optimized;
   SinkOutput output;

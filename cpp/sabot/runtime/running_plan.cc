@@ -10,6 +10,7 @@
 
 #include <arrow/record_batch.h>
 
+#include "sabot/runtime/job_memory_release.h"
 #include "sabot/runtime/plan_facts.h"
 #include "sabot/runtime/execute_plan.h"
 
@@ -132,6 +133,7 @@ Result<std::unique_ptr<RunningPlan>> RunningPlan::Start(PlanPtr logical, Running
   // The engine thread shares the logical plan too: parallel runs lower parts of it again.
   const bool ordered = options.ordered;
   running->engine_ = std::thread([body, plan, lower, raw, threads, ordered] {
+    JobMemoryRelease release;
     Status status = ExecutePlan(*body, *plan, lower, {threads, &raw->cancel_, ordered}).status();
     raw->channel_->Finish(std::move(status));
     g_active_engine_threads.fetch_sub(1);
