@@ -2,6 +2,9 @@
 // prefixed with the op's name as plan files spell it.
 #include "sabot/runtime/physical_planner.h"
 
+#include <map>
+#include <optional>
+
 #include <arrow/type.h>
 
 #include "sabot/io/parquet_source.h"
@@ -41,10 +44,13 @@ struct Lowered {
   std::shared_ptr<arrow::Schema> schema;
   std::shared_ptr<Source> source;
   Operator* op = nullptr;
-  //! With `op`: a Parquet source whose every row `op` passes on as one output row, only
-  //! decoded (the dictionary decoder over a scan that filters itself), so a row test the
-  //! scan runs stands for one on `op`'s output.
+  //! With `op`: a Parquet source whose every row `op` passes on as one output row
+  //! (decoded by the dictionary decoder over a scan that filters itself, projected), so
+  //! a row test the scan runs stands for one on `op`'s output.
   ParquetSource* scan = nullptr;
+  //! With `scan`: the output columns that are scan columns, by output name -> scan name;
+  //! nullopt when every output column is the scan's column of that name.
+  std::optional<std::map<std::string, std::string>> scan_names;
 };
 
 std::string_view OpName(PlanKind kind) {
@@ -392,7 +398,35 @@ class Lowering {
     if (parquet == nullptr || KeepsUnmatchedLeft(spec.type) || parquet->joined_by() != nullptr) {
       return Status::OK();
     }
-    return parquet->FilterRowsByJoinKeys(built.table, spec.left_keys, &node);
+    std::vector<std::string> keys = spec.left_keys;
+    if (left.op != nullptr && left.scan_names) {
+      for (auto& key : keys) {
+        auto it = left.scan_names->find(key);
+        if (it == left.scan_names->end()) return Status::OK();  // computed above the scan
+        key = it->second;
+      }
+    }
+    return parquet->FilterRowsByJoinKeys(built.table, keys, &node);
+  }
+
+  // A projection passes each row of its input on as one row, so a scan under it stays
+  // `lowered`'s scan, its columns known by the names the projection gives them (TPC-H
+  // Q21 probes lineitem renamed to other_orderkey).
+  static void ScanThroughProjection(const std::vector<NamedExpr>& columns, const Lowered& child, Lowered* lowered) {
+    auto* parquet = child.op == nullptr ? dynamic_cast<ParquetSource*>(child.source.get()) : child.scan;
+    if (parquet == nullptr) return;
+    std::map<std::string, std::string> names;
+    for (const auto& column : columns) {
+      if (column.expr.kind() != Expr::Kind::kColumn) continue;
+      const std::string& read = column.expr.column_name();
+      if (!child.scan_names) {
+        names[column.name] = read;
+      } else if (auto it = child.scan_names->find(read); it != child.scan_names->end()) {
+        names[column.name] = it->second;
+      }
+    }
+    lowered->scan = parquet;
+    lowered->scan_names = std::move(names);
   }
 
   // A filter lowered right under a projection feeds it alone (each consumer of a plan
@@ -427,7 +461,9 @@ class Lowering {
         const auto& columns = static_cast<const ProjectNode&>(node).columns;
         ARROW_RETURN_NOT_OK(KeepWhatTheProjectionReads(columns, child));
         ARROW_ASSIGN_OR_RAISE(auto op, MakeProject(child.op ? child.op->output_schema() : schema, columns));
-        return Chain(child, std::move(op));
+        ARROW_ASSIGN_OR_RAISE(auto lowered, Chain(child, std::move(op)));
+        ScanThroughProjection(columns, child, &lowered);
+        return lowered;
       }
       case PlanKind::kWithColumns: {
         auto columns = WithColumnsProjection(*schema, static_cast<const WithColumnsNode&>(node).columns);

@@ -154,7 +154,8 @@ std::vector<std::string> SortedRows(const arrow::Table& table) {
 // A build side of 300 keys (multiples of 97 and a few absent ones) probed by the 30K
 // rows: the scan drops the probe rows without a match where the join drops them too
 // (inner, semi, right semi, right anti) and keeps them where the join emits them (left,
-// anti). Every answer equals the same join probed from memory.
+// anti), also when a projection renames the key on the way (the scan tests its own
+// column). Every answer equals the same join probed from memory.
 TEST(FilterInScan, JoinKeysTestedInTheScan) {
   TempDir dir;
   auto table = Input();
@@ -169,9 +170,12 @@ TEST(FilterInScan, JoinKeysTestedInTheScan) {
                                   {*key.Finish(), *label.Finish()});
   for (JoinType type : {JoinType::kInner, JoinType::kSemi, JoinType::kRightSemi, JoinType::kRightAnti, JoinType::kLeft,
                         JoinType::kAnti}) {
-    SCOPED_TRACE(std::string(ToString(type)));
+   for (bool renamed : {false, true}) {
+    SCOPED_TRACE(std::string(ToString(type)) + (renamed ? " renamed" : ""));
     auto plan_over = [&](Stream probe) {
-      return probe.Filter(col("k") != lit(int32_t{7})).Join(Stream::FromTable(build, "build"), {"id"}, {"key"}, type).Collect();
+      probe = probe.Filter(col("k") != lit(int32_t{7}));
+      if (renamed) probe = probe.Project({{"pid", col("id")}, {"s", col("s")}, {"twice", col("n") * lit(int64_t{2})}});
+      return probe.Join(Stream::FromTable(build, "build"), {renamed ? "pid" : "id"}, {"key"}, type).Collect();
     };
     RunOptions options;
     auto want = RunPlan(*plan_over(Stream::FromTable(table)), options);
@@ -184,6 +188,7 @@ TEST(FilterInScan, JoinKeysTestedInTheScan) {
       ASSERT_TRUE(got.ok()) << threads << " threads: " << got.status().ToString();
       EXPECT_EQ(SortedRows(*Collected(*got)), want_rows) << threads << " threads";
     }
+   }
   }
 }
 
