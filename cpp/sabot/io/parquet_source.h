@@ -83,14 +83,13 @@ class ParquetSource : public Source {
   //! For a join whose probe side drops its unmatched rows anyway (inner, semi, right
   //! semi, right anti): TPC-H Q8 probes 6M lineitems with the keys of 1.5K parts and keeps
   //! 0.7%. The probe tests the rows that pass again, so where most rows pass (over the
-  //! first kJoinKeyTrialRows the scans read) the scans stop testing. `join` names the
+  //! first ParquetJoinKeyTest::kTrialRows the scans read) the scans stop testing. `join` names the
   //! join (see joined_by). Does nothing once a split was opened, or when `keys` are not
   //! columns of schema() as plain values; call at most once.
   Status FilterRowsByJoinKeys(std::shared_ptr<const JoinHashTable> table, const std::vector<std::string>& keys,
                               const void* join);
   //! The join FilterRowsByJoinKeys was given, or null.
   const void* joined_by() const { return joined_by_; }
-  static constexpr int64_t kJoinKeyTrialRows = 1 << 17;
   //! The projected schema with plain strings, whatever ReadDictionaryStringsAsDictionaries changed.
   const std::shared_ptr<arrow::Schema>& plain_schema() const { return plain_schema_; }
 

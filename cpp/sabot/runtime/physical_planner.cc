@@ -50,7 +50,7 @@ struct Lowered {
   ParquetSource* scan = nullptr;
   //! With `scan`: the output columns that are scan columns, by output name -> scan name;
   //! nullopt when every output column is the scan's column of that name.
-  std::optional<std::map<std::string, std::string>> scan_names;
+  std::optional<std::map<std::string, std::string>> scan_names = std::nullopt;
 };
 
 std::string_view OpName(PlanKind kind) {

@@ -1,0 +1,313 @@
+// RowGroupBatches: one Parquet row group's batches, with the row tests of a scan that
+// filters itself.
+#include "sabot/io/parquet_row_group_batches.h"
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include <arrow/array.h>
+#include <arrow/buffer.h>
+#include <arrow/compute/api_vector.h>
+#include <arrow/compute/cast.h>
+#include <arrow/compute/exec.h>
+#include <parquet/arrow/reader.h>
+#include <parquet/file_reader.h>
+
+#include "sabot/exec/operator_metrics.h"
+#include "sabot/expr/decimal_to_float64.h"
+#include "sabot/ops/join_hash_table.h"
+#include "sabot/ops/join_keys.h"
+
+namespace sabot {
+
+std::shared_ptr<arrow::DataType> WithoutViews(const std::shared_ptr<arrow::DataType>& type) {
+  switch (type->id()) {
+    case arrow::Type::STRING_VIEW:
+      return arrow::utf8();
+    case arrow::Type::BINARY_VIEW:
+      return arrow::binary();
+    default:
+      return type;
+  }
+}
+
+bool IsDecimalAsFloat64(const arrow::DataType& stored, const arrow::DataType& read) {
+  const auto id = stored.id();
+  return read.id() == arrow::Type::DOUBLE &&
+         (id == arrow::Type::DECIMAL32 || id == arrow::Type::DECIMAL64 || id == arrow::Type::DECIMAL128);
+}
+
+namespace {
+
+bool IsView(const arrow::DataType& type) {
+  return type.id() == arrow::Type::STRING_VIEW || type.id() == arrow::Type::BINARY_VIEW;
+}
+
+// Marks the error of a row test the scan runs for a plan step (a filter's predicate that
+// fails on a row: an overflow, a failed cast): the step's error, not a corrupt file.
+class RowTestErrorDetail final : public arrow::StatusDetail {
+ public:
+  static constexpr const char* kTypeId = "sabot::RowTestError";
+  const char* type_id() const override { return kTypeId; }
+  std::string ToString() const override { return "in a row test of the Parquet scan"; }
+};
+
+Status AsRowTestError(const Status& st) {
+  static const auto detail = std::make_shared<RowTestErrorDetail>();
+  return st.WithDetail(detail);
+}
+
+}  // namespace
+
+bool IsRowTestError(const Status& st) {
+  return st.detail() != nullptr && std::string_view(st.detail()->type_id()) == RowTestErrorDetail::kTypeId;
+}
+
+namespace {
+
+// One row group's batches. Columns with a FlatColumnReader (`flat`, file order) are
+// decoded by it; the others come from Arrow's RecordBatchReader, which owns nothing, so
+// this also keeps the FileReader it reads from alive (Arrow requires it to outlive it).
+// View columns are cast to their plain types (see WithoutViews), and the columns read as
+// dictionaries only for speed (`expand`, see DictionaryPagedLeaves) are expanded. With a
+// `filter`, its columns are read first and the others only at the rows that pass.
+class RowGroupBatches : public arrow::RecordBatchReader {
+ public:
+  RowGroupBatches(std::unique_ptr<parquet::arrow::FileReader> file,
+                  std::unique_ptr<arrow::RecordBatchReader> batches,
+                  std::shared_ptr<parquet::RowGroupReader> row_group,
+                  std::vector<std::unique_ptr<FlatColumnReader>> flat,
+                  const arrow::FieldVector& file_order_fields, const std::vector<bool>& expand,
+                  int64_t rows, std::optional<ParquetRowTests> filter)
+      : file_(std::move(file)),
+        batches_(std::move(batches)),
+        row_group_(std::move(row_group)),
+        flat_(std::move(flat)),
+        rows_left_(rows),
+        filter_(std::move(filter)) {
+    arrow::FieldVector fields;
+    int next_read = 0;
+    for (size_t i = 0; i < flat_.size(); ++i) {
+      if (flat_[i] != nullptr) {
+        fields.push_back(file_order_fields[i]);
+        read_index_.push_back(-1);
+        continue;
+      }
+      read_index_.push_back(next_read);
+      const auto& read_field = batches_->schema()->field(next_read++);
+      if (IsDecimalAsFloat64(*read_field->type(), *file_order_fields[i]->type())) {
+        fields.push_back(file_order_fields[i]);
+        continue;
+      }
+      auto type = read_field->type();
+      if (i < expand.size() && expand[i] && type->id() == arrow::Type::DICTIONARY) {
+        type = static_cast<const arrow::DictionaryType&>(*type).value_type();
+      }
+      fields.push_back(read_field->WithType(WithoutViews(type)));
+    }
+    schema_ = arrow::schema(std::move(fields), batches_ ? batches_->schema()->metadata() : nullptr);
+    if (filter_) {
+      tested_.assign(flat_.size(), false);
+      for (size_t c : filter_->columns) tested_[c] = true;
+      for (size_t c : filter_->join_columns) tested_[c] = true;
+    }
+  }
+  ~RowGroupBatches() override {
+    flat_.clear();
+    batches_.reset();
+  }
+
+  std::shared_ptr<arrow::Schema> schema() const override { return schema_; }
+  Status ReadNext(std::shared_ptr<arrow::RecordBatch>* batch) override {
+    for (;;) {
+      std::shared_ptr<arrow::RecordBatch> read;
+      int64_t rows = std::min(kParquetBatchRows, rows_left_);
+      if (batches_ != nullptr) {
+        try {
+          ARROW_RETURN_NOT_OK(batches_->ReadNext(&read));
+        } catch (const std::exception& e) {
+          return Status::IOError(e.what());
+        }
+        if (read == nullptr) {
+          *batch = nullptr;
+          return Status::OK();
+        }
+        rows = read->num_rows();
+      } else if (rows == 0) {
+        *batch = nullptr;
+        return Status::OK();
+      }
+      rows_left_ -= rows;
+      if (!filter_) {
+        arrow::ArrayVector columns;
+        for (size_t i = 0; i < flat_.size(); ++i) {
+          std::shared_ptr<arrow::Array> column;
+          if (flat_[i] != nullptr) {
+            ARROW_ASSIGN_OR_RAISE(column, flat_[i]->Read(rows));
+          } else {
+            column = read->column(read_index_[i]);
+          }
+          ARROW_ASSIGN_OR_RAISE(column, AsWanted(i, std::move(column)));
+          columns.push_back(std::move(column));
+        }
+        *batch = arrow::RecordBatch::Make(schema_, rows, std::move(columns));
+        return Status::OK();
+      }
+      ARROW_ASSIGN_OR_RAISE(*batch, ReadFiltered(rows, read.get()));
+      if (*batch != nullptr) return Status::OK();  // else no row passed: on to the next
+    }
+  }
+
+ private:
+  // Column `i` (file order) as the schema has it: a decimal read as float64 that the flat
+  // reader did not take (fixed-size binary, say) converts as the plan's cast would have;
+  // a view or an expanded dictionary is cast.
+  Result<std::shared_ptr<arrow::Array>> AsWanted(size_t i, std::shared_ptr<arrow::Array> column) const {
+    const auto& want = schema_->field(static_cast<int>(i))->type();
+    if (IsDecimalAsFloat64(*column->type(), *want)) {
+      ARROW_ASSIGN_OR_RAISE(auto converted, arrow::compute::CallFunction(kDecimalToFloat64, {column}));
+      return converted.make_array();
+    }
+    if (!column->type()->Equals(*want)) return arrow::compute::Cast(*column, want);
+    return column;
+  }
+
+  // The rows of the next `rows` that pass the tests, or null when none does. `read`
+  // holds the columns without a flat reader.
+  Result<std::shared_ptr<arrow::RecordBatch>> ReadFiltered(int64_t rows, const arrow::RecordBatch* read) {
+    arrow::ArrayVector columns(flat_.size());
+    for (size_t c = 0; c < flat_.size(); ++c) {
+      if (!tested_[c]) continue;
+      if (flat_[c] != nullptr) {
+        ARROW_ASSIGN_OR_RAISE(columns[c], flat_[c]->Read(rows));
+      } else {
+        columns[c] = read->column(read_index_[c]);
+      }
+      ARROW_ASSIGN_OR_RAISE(columns[c], AsWanted(c, std::move(columns[c])));
+    }
+    // The rows that pass so far: every row while `all`, else `selected`.
+    bool all = true;
+    std::vector<int32_t> selected;
+    if (filter_->predicate != nullptr) {
+      const auto start = std::chrono::steady_clock::now();
+      arrow::ArrayVector tested;
+      for (size_t c : filter_->columns) tested.push_back(columns[c]);
+      auto passed = filter_->predicate->Select(*arrow::RecordBatch::Make(filter_->schema, rows, tested));
+      if (!passed.ok()) return AsRowTestError(passed.status());
+      selected = std::move(passed).ValueUnsafe();
+      all = static_cast<int64_t>(selected.size()) == rows;
+      if (OperatorMetrics* metrics = filter_->metrics) {
+        const auto passed = static_cast<int64_t>(selected.size());
+        metrics->busy_ns.fetch_add(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count(),
+            std::memory_order_relaxed);
+        metrics->rows_in.fetch_add(rows, std::memory_order_relaxed);
+        metrics->batches_in.fetch_add(1, std::memory_order_relaxed);
+        if (filter_->counts_output && passed > 0) {
+          metrics->rows_out.fetch_add(passed, std::memory_order_relaxed);
+          metrics->batches_out.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+    }
+    if (filter_->join != nullptr && !filter_->join->off.load(std::memory_order_relaxed) && (all || !selected.empty())) {
+      ARROW_RETURN_NOT_OK(TestJoinKeys(rows, columns, &all, &selected));
+    }
+    const int64_t count = all ? rows : static_cast<int64_t>(selected.size());
+    std::shared_ptr<arrow::Array> indices;
+    if (!all && count > 0) {
+      indices = std::make_shared<arrow::Int32Array>(count, arrow::Buffer::Wrap(selected.data(), selected.size()));
+      for (size_t c = 0; c < flat_.size(); ++c) {
+        if (!tested_[c]) continue;
+        ARROW_ASSIGN_OR_RAISE(auto kept, arrow::compute::Take(*columns[c], *indices));
+        columns[c] = std::move(kept);
+      }
+    }
+    // The other columns: every value decoded (the readers move on by `rows`), only the
+    // selected kept.
+    for (size_t i = 0; i < flat_.size(); ++i) {
+      if (tested_[i]) continue;
+      std::shared_ptr<arrow::Array> column;
+      if (flat_[i] != nullptr) {
+        ARROW_ASSIGN_OR_RAISE(column, all ? flat_[i]->Read(rows) : flat_[i]->ReadSelected(rows, selected.data(), count));
+      } else if (count > 0) {
+        column = read->column(read_index_[i]);
+        // Arrow's take has no kernel for view types: those are cast first.
+        if (IsView(*column->type())) {
+          ARROW_ASSIGN_OR_RAISE(column, AsWanted(i, std::move(column)));
+        }
+        if (!all) {
+          ARROW_ASSIGN_OR_RAISE(column, arrow::compute::Take(*column, *indices));
+        }
+      }
+      if (count > 0) {
+        ARROW_ASSIGN_OR_RAISE(columns[i], AsWanted(i, std::move(column)));
+      }
+    }
+    if (count == 0) return nullptr;
+    return arrow::RecordBatch::Make(schema_, count, std::move(columns));
+  }
+
+  // Narrows the rows that pass (every one of `rows` while `*all`, else `*selected`) to
+  // those whose join key has a chain in the join's table (see FilterRowsByJoinKeys).
+  Status TestJoinKeys(int64_t rows, const arrow::ArrayVector& columns, bool* all, std::vector<int32_t>* selected) {
+    ParquetJoinKeyTest& join = *filter_->join;
+    const int64_t n = *all ? rows : static_cast<int64_t>(selected->size());
+    std::shared_ptr<arrow::Array> indices;
+    if (!*all) indices = std::make_shared<arrow::Int32Array>(n, arrow::Buffer::Wrap(selected->data(), selected->size()));
+    std::vector<std::shared_ptr<arrow::Array>> key_columns;
+    for (size_t c : filter_->join_columns) {
+      if (*all) {
+        key_columns.push_back(columns[c]);
+      } else {
+        ARROW_ASSIGN_OR_RAISE(auto kept, arrow::compute::Take(*columns[c], *indices));
+        key_columns.push_back(std::move(kept));
+      }
+    }
+    ARROW_ASSIGN_OR_RAISE(auto keys, JoinKeys::Make(key_columns));
+    heads_.resize(static_cast<size_t>(n));
+    ends_.resize(static_cast<size_t>(n));
+    join.table->FindChains(keys, 0, n, heads_.data(), ends_.data(), /*use_filter=*/true);
+    std::vector<int32_t> kept(static_cast<size_t>(n) + 1);
+    size_t count = 0;
+    for (int64_t i = 0; i < n; ++i) {  // branch-free, as in FilterPredicate::Select
+      kept[count] = *all ? static_cast<int32_t>(i) : (*selected)[static_cast<size_t>(i)];
+      count += heads_[static_cast<size_t>(i)] != ends_[static_cast<size_t>(i)];
+    }
+    kept.resize(count);
+    const int64_t checked = join.checked.fetch_add(n, std::memory_order_relaxed) + n;
+    const int64_t passed = join.passed.fetch_add(static_cast<int64_t>(count), std::memory_order_relaxed) + static_cast<int64_t>(count);
+    if (checked >= ParquetJoinKeyTest::kTrialRows && passed * 2 > checked) join.off.store(true, std::memory_order_relaxed);
+    if (static_cast<int64_t>(count) == n) return Status::OK();  // the selection stands
+    *all = false;
+    *selected = std::move(kept);
+    return Status::OK();
+  }
+
+  std::unique_ptr<parquet::arrow::FileReader> file_;
+  std::unique_ptr<arrow::RecordBatchReader> batches_;  // null when every column is flat
+  std::shared_ptr<parquet::RowGroupReader> row_group_;  // what the flat readers read from
+  std::vector<std::unique_ptr<FlatColumnReader>> flat_;
+  std::vector<int> read_index_;  // per column (file order): its place in Arrow's batch, or -1
+  int64_t rows_left_;
+  std::optional<ParquetRowTests> filter_;
+  std::vector<bool> tested_;  // per column (file order): read by a row test
+  std::vector<uint32_t> heads_, ends_;  // TestJoinKeys' chains, kept for the next batch
+  std::shared_ptr<arrow::Schema> schema_;
+};
+
+
+}  // namespace
+
+std::shared_ptr<arrow::RecordBatchReader> MakeRowGroupBatches(
+    std::unique_ptr<parquet::arrow::FileReader> file, std::unique_ptr<arrow::RecordBatchReader> batches,
+    std::shared_ptr<parquet::RowGroupReader> row_group, std::vector<std::unique_ptr<FlatColumnReader>> flat,
+    const arrow::FieldVector& file_order_fields, const std::vector<bool>& expand, int64_t rows,
+    std::optional<ParquetRowTests> tests) {
+  return std::make_shared<RowGroupBatches>(std::move(file), std::move(batches), std::move(row_group), std::move(flat),
+                                           file_order_fields, expand, rows, std::move(tests));
+}
+
+}  // namespace sabot
