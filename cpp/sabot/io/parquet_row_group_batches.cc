@@ -206,7 +206,7 @@ class RowGroupBatches : public arrow::RecordBatchReader {
             std::memory_order_relaxed);
         metrics->rows_in.fetch_add(rows, std::memory_order_relaxed);
         metrics->batches_in.fetch_add(1, std::memory_order_relaxed);
-        if (filter_->counts_output && passed > 0) {
+        if (passed > 0) {
           metrics->rows_out.fetch_add(passed, std::memory_order_relaxed);
           metrics->batches_out.fetch_add(1, std::memory_order_relaxed);
         }

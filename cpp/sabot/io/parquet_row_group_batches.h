@@ -61,8 +61,7 @@ struct ParquetRowTests {
   std::shared_ptr<const FilterPredicate> predicate;  // null: none
   std::shared_ptr<arrow::Schema> schema;
   std::vector<size_t> columns;
-  OperatorMetrics* metrics = nullptr;
-  bool counts_output = false;
+  OperatorMetrics* metrics = nullptr;  //!< the filter's step: rows in and out, time testing
   std::shared_ptr<ParquetJoinKeyTest> join;  // null: none
   std::vector<size_t> join_columns;
 };

@@ -188,8 +188,7 @@ Status ParquetSource::FilterRowsByJoinKeys(std::shared_ptr<const JoinHashTable> 
   return Status::OK();
 }
 
-Status ParquetSource::FilterRows(const Expr& predicate, const void* filter, OperatorMetrics* metrics,
-                                 bool counts_output) {
+Status ParquetSource::FilterRows(const Expr& predicate, const void* filter, OperatorMetrics* metrics) {
   SABOT_CHECK(filter_ == nullptr && filter != nullptr);
   std::vector<int> columns;
   for (const auto& name : predicate.ColumnRefs()) {
@@ -212,7 +211,6 @@ Status ParquetSource::FilterRows(const Expr& predicate, const void* filter, Oper
   filter_columns_ = std::move(columns);
   filtered_by_ = filter;
   filter_metrics_ = metrics;
-  filter_counts_output_ = counts_output;
   return Status::OK();
 }
 
@@ -458,7 +456,7 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
   }
   std::optional<ParquetRowTests> filter;
   if (filter_ != nullptr || join_test_ != nullptr) {
-    filter = ParquetRowTests{filter_, filter_schema_, {}, filter_metrics_, filter_counts_output_, join_test_, {}};
+    filter = ParquetRowTests{filter_, filter_schema_, {}, filter_metrics_, join_test_, {}};
     for (int c : filter_columns_) filter->columns.push_back(static_cast<size_t>(reorder[static_cast<size_t>(c)]));
     if (join_test_ != nullptr) {
       for (int c : join_test_->columns) filter->join_columns.push_back(static_cast<size_t>(reorder[static_cast<size_t>(c)]));

@@ -71,10 +71,10 @@ class ParquetSource : public Source {
   //! row of every column for a filter to copy the survivors (TPC-H Q19 keeps 3.6% of
   //! lineitem, Q3 54%). A batch no row of which passes is not yielded. `filter` names
   //! the plan step this stands for (see filtered_by); `metrics`, when given, gets its
-  //! rows in, its rows out when `counts_output`, and the time spent testing. Call
+  //! rows in, the rows that pass it, and the time spent testing. Call
   //! before Splits() and Open(), at most once. An error binding the predicate is the
   //! Filter operator's (an unknown column, a predicate that is not boolean).
-  Status FilterRows(const Expr& predicate, const void* filter, OperatorMetrics* metrics, bool counts_output);
+  Status FilterRows(const Expr& predicate, const void* filter, OperatorMetrics* metrics);
   //! The plan step FilterRows was given, or null.
   const void* filtered_by() const { return filtered_by_; }
   //! Sideways information passing: from now on the rows whose join key (the columns
@@ -115,7 +115,6 @@ class ParquetSource : public Source {
   std::vector<int> filter_columns_;
   const void* filtered_by_ = nullptr;
   OperatorMetrics* filter_metrics_ = nullptr;
-  bool filter_counts_output_ = false;
 
   std::shared_ptr<ParquetJoinKeyTest> join_test_;  // what FilterRowsByJoinKeys set
   const void* joined_by_ = nullptr;

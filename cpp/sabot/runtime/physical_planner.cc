@@ -372,7 +372,7 @@ class Lowering {
     const bool decodes = !decoded->Equals(*parquet->schema());
     Lowered filtered{parquet->schema(), child.source, nullptr};
     if (in_scan && source_override_ == nullptr) {
-      ARROW_RETURN_NOT_OK(parquet->FilterRows(node.predicate, &node, metrics, /*counts_output=*/!decodes));
+      ARROW_RETURN_NOT_OK(parquet->FilterRows(node.predicate, &node, metrics));
     } else if (!in_scan) {
       ARROW_ASSIGN_OR_RAISE(auto filter, MakeFilterOverDictionaries(parquet->schema(), node.predicate));
       filter->SetMetrics(metrics, /*counts_input=*/true, /*counts_output=*/!decodes);
@@ -380,7 +380,9 @@ class Lowering {
     }
     if (!decodes) return filtered;
     auto decoder = std::make_unique<DecodeDictionariesOperator>(std::move(decoded));
-    decoder->SetMetrics(metrics, /*counts_input=*/false, /*counts_output=*/true);
+    // The scan counts the rows that pass its filter itself: the decoder may see fewer
+    // (those a join's key test there drops too).
+    decoder->SetMetrics(metrics, /*counts_input=*/false, /*counts_output=*/!in_scan);
     ARROW_ASSIGN_OR_RAISE(auto lowered, Chain(filtered, std::move(decoder)));
     if (filtered.op == nullptr) lowered.scan = parquet;
     return lowered;

@@ -107,7 +107,9 @@ TEST_P(ParquetSnappyPages, SameRowsAsUncompressedAndAsArrowReadsThem) {
   const auto& doubles = static_cast<const arrow::DoubleArray&>(amount);
   for (int64_t i = 0; i < written.length(); i += 997) {
     ASSERT_EQ(doubles.IsNull(i), written.IsNull(i)) << i;
-    if (!written.IsNull(i)) EXPECT_DOUBLE_EQ(doubles.Value(i), std::stod(written.FormatValue(i))) << i;
+    if (!written.IsNull(i)) {
+      EXPECT_DOUBLE_EQ(doubles.Value(i), std::stod(written.FormatValue(i))) << i;
+    }
   }
 }
 
