@@ -46,6 +46,11 @@ bool IsView(const arrow::DataType& type) {
   return type.id() == arrow::Type::STRING_VIEW || type.id() == arrow::Type::BINARY_VIEW;
 }
 
+// `rows` as an Int32Array for Arrow's take, without a copy: valid while `rows` is.
+std::shared_ptr<arrow::Array> IndexArray(const std::vector<int32_t>& rows) {
+  return std::make_shared<arrow::Int32Array>(static_cast<int64_t>(rows.size()), arrow::Buffer::Wrap(rows));
+}
+
 // Marks the error of a row test the scan runs for a plan step (a filter's predicate that
 // fails on a row: an overflow, a failed cast): the step's error, not a corrupt file.
 class RowTestErrorDetail final : public arrow::StatusDetail {
@@ -142,16 +147,9 @@ class RowGroupBatches : public arrow::RecordBatchReader {
       }
       rows_left_ -= rows;
       if (!filter_) {
-        arrow::ArrayVector columns;
+        arrow::ArrayVector columns(flat_.size());
         for (size_t i = 0; i < flat_.size(); ++i) {
-          std::shared_ptr<arrow::Array> column;
-          if (flat_[i] != nullptr) {
-            ARROW_ASSIGN_OR_RAISE(column, flat_[i]->Read(rows));
-          } else {
-            column = read->column(read_index_[i]);
-          }
-          ARROW_ASSIGN_OR_RAISE(column, AsWanted(i, std::move(column)));
-          columns.push_back(std::move(column));
+          ARROW_ASSIGN_OR_RAISE(columns[i], Whole(i, rows, read.get()));
         }
         *batch = arrow::RecordBatch::Make(schema_, rows, std::move(columns));
         return Status::OK();
@@ -175,18 +173,25 @@ class RowGroupBatches : public arrow::RecordBatchReader {
     return column;
   }
 
+  // Column `i` (file order) of the next `rows`, every row, as the schema has it. `read`
+  // holds the columns without a flat reader.
+  Result<std::shared_ptr<arrow::Array>> Whole(size_t i, int64_t rows, const arrow::RecordBatch* read) {
+    std::shared_ptr<arrow::Array> column;
+    if (flat_[i] != nullptr) {
+      ARROW_ASSIGN_OR_RAISE(column, flat_[i]->Read(rows));
+    } else {
+      column = read->column(read_index_[i]);
+    }
+    return AsWanted(i, std::move(column));
+  }
+
   // The rows of the next `rows` that pass the tests, or null when none does. `read`
   // holds the columns without a flat reader.
   Result<std::shared_ptr<arrow::RecordBatch>> ReadFiltered(int64_t rows, const arrow::RecordBatch* read) {
     arrow::ArrayVector columns(flat_.size());
     for (size_t c = 0; c < flat_.size(); ++c) {
       if (!tested_[c]) continue;
-      if (flat_[c] != nullptr) {
-        ARROW_ASSIGN_OR_RAISE(columns[c], flat_[c]->Read(rows));
-      } else {
-        columns[c] = read->column(read_index_[c]);
-      }
-      ARROW_ASSIGN_OR_RAISE(columns[c], AsWanted(c, std::move(columns[c])));
+      ARROW_ASSIGN_OR_RAISE(columns[c], Whole(c, rows, read));
     }
     // The rows that pass so far: every row while `all`, else `selected`.
     bool all = true;
@@ -218,7 +223,7 @@ class RowGroupBatches : public arrow::RecordBatchReader {
     const int64_t count = all ? rows : static_cast<int64_t>(selected.size());
     std::shared_ptr<arrow::Array> indices;
     if (!all && count > 0) {
-      indices = std::make_shared<arrow::Int32Array>(count, arrow::Buffer::Wrap(selected.data(), selected.size()));
+      indices = IndexArray(selected);
       for (size_t c = 0; c < flat_.size(); ++c) {
         if (!tested_[c]) continue;
         ARROW_ASSIGN_OR_RAISE(auto kept, arrow::compute::Take(*columns[c], *indices));
@@ -256,7 +261,7 @@ class RowGroupBatches : public arrow::RecordBatchReader {
     ParquetJoinKeyTest& join = *filter_->join;
     const int64_t n = *all ? rows : static_cast<int64_t>(selected->size());
     std::shared_ptr<arrow::Array> indices;
-    if (!*all) indices = std::make_shared<arrow::Int32Array>(n, arrow::Buffer::Wrap(selected->data(), selected->size()));
+    if (!*all) indices = IndexArray(*selected);
     std::vector<std::shared_ptr<arrow::Array>> key_columns;
     for (size_t c : filter_->join_columns) {
       if (*all) {
@@ -297,7 +302,6 @@ class RowGroupBatches : public arrow::RecordBatchReader {
   std::vector<uint32_t> heads_, ends_;  // TestJoinKeys' chains, kept for the next batch
   std::shared_ptr<arrow::Schema> schema_;
 };
-
 
 }  // namespace
 
