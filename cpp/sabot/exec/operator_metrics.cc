@@ -28,7 +28,8 @@ std::vector<OperatorStats> PlanMetrics::Snapshot() const {
   std::vector<OperatorStats> out;
   for (const auto& m : slots_) {
     out.push_back({m.label, m.depth, m.rows_in.load(), m.batches_in.load(), m.rows_out.load(), m.batches_out.load(),
-                   std::chrono::nanoseconds(m.busy_ns.load()), m.peak_state_rows.load(), m.late_rows.load(), m.expired_keys.load()});
+                   std::chrono::nanoseconds(m.busy_ns.load()), m.peak_state_rows.load(), m.late_rows.load(), m.expired_keys.load(),
+                   m.skipped_rows.load()});
   }
   return out;
 }
@@ -39,11 +40,13 @@ std::string FormatOperatorStats(const std::vector<OperatorStats>& stats) {
   bool stateful = false;
   bool late = false;
   bool expired = false;
+  bool skipped = false;
   for (const auto& s : stats) {
     total_ns += s.busy.count();
     stateful |= s.peak_state_rows > 0;
     late |= s.late_rows > 0;
     expired |= s.expired_keys > 0;
+    skipped |= s.skipped_rows > 0;
     width = std::max(width, s.label.size() + 2 * static_cast<size_t>(s.depth));
   }
   width = std::min<size_t>(width, 60);
@@ -54,20 +57,22 @@ std::string FormatOperatorStats(const std::vector<OperatorStats>& stats) {
   out += line;
   out += stateful ? "   peak state" : "";
   out += late ? "    late rows" : "";
-  out += expired ? " expired keys\n" : "\n";
+  out += expired ? " expired keys" : "";
+  out += skipped ? " skipped rows\n" : "\n";
   for (const auto& s : stats) {
     std::string name = std::string(2 * static_cast<size_t>(s.depth), ' ') + s.label;
     if (name.size() > width) name = name.substr(0, width - 3) + "...";
     const double ms = static_cast<double>(s.busy.count()) / 1e6;
     const double share = total_ns > 0 ? 100.0 * static_cast<double>(s.busy.count()) / static_cast<double>(total_ns) : 0;
-    if (s.batches_in == 0 && s.batches_out == 0 && s.busy.count() == 0) {
+    if (s.batches_in == 0 && s.batches_out == 0 && s.busy.count() == 0 && s.skipped_rows == 0) {
       // A source (its rows show as its consumer's rows in), or a step that never ran.
       std::snprintf(line, sizeof(line), "%-*s %13s %9s %13s %9s %10s %6s", static_cast<int>(width), name.c_str(), "-",
                     "-", "-", "-", "-", "-");
       out += line;
       out += stateful ? "            -" : "";
       out += late ? "            -" : "";
-      out += expired ? "            -\n" : "\n";
+      out += expired ? "            -" : "";
+      out += skipped ? "            -\n" : "\n";
       continue;
     }
     std::snprintf(line, sizeof(line), "%-*s %13lld %9lld %13lld %9lld %10.1f %5.1f%%", static_cast<int>(width),
@@ -84,6 +89,10 @@ std::string FormatOperatorStats(const std::vector<OperatorStats>& stats) {
     }
     if (expired) {
       std::snprintf(line, sizeof(line), " %12lld", static_cast<long long>(s.expired_keys));
+      out += line;
+    }
+    if (skipped) {
+      std::snprintf(line, sizeof(line), " %12lld", static_cast<long long>(s.skipped_rows));
       out += line;
     }
     out += "\n";

@@ -32,6 +32,9 @@ struct OperatorMetrics {
   std::atomic<int64_t> late_rows{0};
   //! Keys whose state a state TTL removed (keyed process functions).
   std::atomic<int64_t> expired_keys{0};
+  //! Rows a scan's filter skipped unread: row groups whose statistics show no row passes
+  //! (RowGroupPruning). Not in rows_in.
+  std::atomic<int64_t> skipped_rows{0};
 };
 
 //! A snapshot of OperatorMetrics, for reports.
@@ -43,6 +46,7 @@ struct OperatorStats {
   int64_t peak_state_rows = 0;
   int64_t late_rows = 0;
   int64_t expired_keys = 0;
+  int64_t skipped_rows = 0;
 };
 
 //! The metrics of one job's steps, in plan order (root first). Thread-safe to add to.
@@ -65,7 +69,8 @@ class PlanMetrics {
 //! own time and its share of the total, and, when a step kept state (streaming windows
 //! and joins), a column with each step's peak state rows; when a step saw rows past their
 //! allowed lateness, a column with each step's late rows; when a state TTL removed keys,
-//! a last column with each step's expired keys.
+//! a column with each step's expired keys; when a scan's filter skipped row groups by
+//! their statistics, a last column with each step's skipped rows.
 std::string FormatOperatorStats(const std::vector<OperatorStats>& stats);
 
 }  // namespace sabot

@@ -22,11 +22,13 @@
 #include <parquet/statistics.h>
 
 #include "sabot/common/type_names.h"
+#include "sabot/exec/operator_metrics.h"
 #include "sabot/expr/decimal_to_float64.h"
 #include "sabot/io/file_paths.h"
 #include "sabot/io/parquet_flat_column.h"
 #include "sabot/io/parquet_footer_cache.h"
 #include "sabot/io/parquet_row_group_batches.h"
+#include "sabot/io/parquet_row_group_pruning.h"
 #include "sabot/io/parquet_snappy_pages.h"
 #include "sabot/io/source_batch_reader.h"
 #include "sabot/io/source_file_split.h"
@@ -211,6 +213,15 @@ Status ParquetSource::FilterRows(const Expr& predicate, const void* filter, Oper
   filter_columns_ = std::move(columns);
   filtered_by_ = filter;
   filter_metrics_ = metrics;
+  // The file's leaf column of each projected field (every file has the same schema).
+  auto reader = OpenParquet(paths_.front());
+  if (!reader.ok()) return Status::OK();  // Splits() and Open() report the error
+  std::vector<int> leaves;
+  for (int f : fields_) {
+    const auto& field = (*reader)->manifest().schema_fields[static_cast<size_t>(f)];
+    leaves.push_back(field.is_leaf() ? field.column_index : -1);
+  }
+  pruning_ = RowGroupPruning::Make(predicate, plain_schema_, leaves);
   return Status::OK();
 }
 
@@ -366,6 +377,31 @@ Result<std::vector<std::shared_ptr<SourceSplit>>> ParquetSource::Splits() {
   return splits;
 }
 
+namespace {
+
+// A row group the scan's filter skips: no batch.
+class EmptySplit final : public SplitReader {
+ public:
+  Result<SourcePoll> Next() override { return SourcePoll::Exhausted(); }
+};
+
+// Whether `pruning` shows from its statistics that no row of `row_group` passes; its
+// rows then count as skipped in `metrics`.
+bool SkipsRowGroup(const RowGroupPruning& pruning, parquet::arrow::FileReader& reader, int row_group,
+                   OperatorMetrics* metrics) {
+  std::unique_ptr<parquet::RowGroupMetaData> meta;
+  try {
+    meta = reader.parquet_reader()->metadata()->RowGroup(row_group);
+  } catch (const std::exception&) {
+    return false;  // reading it reports the error
+  }
+  if (!pruning.NoRowPasses(*meta)) return false;
+  if (metrics != nullptr) metrics->skipped_rows.fetch_add(meta->num_rows(), std::memory_order_relaxed);
+  return true;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& split) {
   opened_.store(true);
   const auto* file_split = dynamic_cast<const FileSplit*>(&split);
@@ -406,6 +442,9 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
   }
   auto schema = arrow::schema(std::move(as_planned), read_schema->metadata());
   ARROW_RETURN_NOT_OK(CheckSameSchema(*read_file_schema_, *schema, path, schema_from_));
+  if (pruning_ != nullptr && SkipsRowGroup(*pruning_, *reader, file_split->row_group(), filter_metrics_)) {
+    return std::make_unique<EmptySplit>();
+  }
 
   // Parquet returns the projected fields in file order; remember where each requested
   // field lands so the batch can be put back in the requested order.

@@ -24,6 +24,7 @@ namespace sabot {
 class JoinHashTable;
 struct OperatorMetrics;
 struct ParquetJoinKeyTest;
+class RowGroupPruning;
 
 //! A row group is the natural morsel: independently decodable and about the size the
 //! executor wants. Only the projected columns are read from disk.
@@ -74,6 +75,8 @@ class ParquetSource : public Source {
   //! rows in, the rows that pass it, and the time spent testing. Call
   //! before Splits() and Open(), at most once. An error binding the predicate is the
   //! Filter operator's (an unknown column, a predicate that is not boolean).
+  //! Row groups whose column statistics show that no row passes are skipped unread
+  //! (RowGroupPruning), counted in `metrics` as skipped rows.
   Status FilterRows(const Expr& predicate, const void* filter, OperatorMetrics* metrics);
   //! The plan step FilterRows was given, or null.
   const void* filtered_by() const { return filtered_by_; }
@@ -115,6 +118,7 @@ class ParquetSource : public Source {
   std::vector<int> filter_columns_;
   const void* filtered_by_ = nullptr;
   OperatorMetrics* filter_metrics_ = nullptr;
+  std::shared_ptr<const RowGroupPruning> pruning_;  // null: every row group is read
 
   std::shared_ptr<ParquetJoinKeyTest> join_test_;  // what FilterRowsByJoinKeys set
   const void* joined_by_ = nullptr;

@@ -138,6 +138,48 @@ TEST(FilterInScan, UnderAProjectionAndAnAggregate) {
   }
 }
 
+// Row groups whose statistics rule the predicate out are not read (RowGroupPruning):
+// `id` is sorted, so of its three row groups of 10K a range of ids reads one or two; the
+// filter's step counts the rest as skipped, not as rows in, and the answer is the
+// in-memory filter's. A predicate on an unsorted column (k, 0..9 in every row group)
+// skips nothing.
+TEST(FilterInScan, RowGroupsTheStatisticsRuleOutAreSkipped) {
+  TempDir dir;
+  auto table = Input();
+  const std::string path = Write(*table, dir);
+  struct Pruned {
+    const char* what;
+    Expr predicate;
+    int64_t skipped;
+  };
+  const std::vector<Pruned> cases = {
+      {"first row group", col("id") < lit(int64_t{5000}), 20'000},
+      {"last two", col("id") >= lit(int64_t{12'000}) && col("k") < lit(int32_t{5}), 10'000},
+      {"none passes", col("id") > lit(int64_t{40'000}), 30'000},
+      {"unsorted column", col("k") > lit(int32_t{8}), 0},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    RunOptions options;
+    auto want = RunPlan(*Stream::FromTable(table).Filter(c.predicate).Collect(), options);
+    ASSERT_TRUE(want.ok()) << want.status().ToString();
+    for (int threads : {1, 2, 8}) {
+      options.threads = threads;
+      auto got = RunPlan(*Stream::ReadParquet(path).Filter(c.predicate).Collect(), options);
+      ASSERT_TRUE(got.ok()) << threads << " threads: " << got.status().ToString();
+      EXPECT_TRUE(Collected(*got)->Equals(*Collected(*want), false)) << threads << " threads";
+      const OperatorStats* filter = nullptr;
+      for (const auto& step : got->operators) {
+        if (step.label.rfind("Filter", 0) == 0) filter = &step;
+      }
+      ASSERT_NE(filter, nullptr);
+      EXPECT_EQ(filter->skipped_rows, c.skipped) << threads << " threads";
+      EXPECT_EQ(filter->rows_in, 30'000 - c.skipped) << threads << " threads";
+      if (c.skipped > 0) EXPECT_NE(FormatOperatorStats(got->operators).find("skipped rows"), std::string::npos);
+    }
+  }
+}
+
 // The rows of `table` as sorted strings: joins on several threads emit in any order.
 std::vector<std::string> SortedRows(const arrow::Table& table) {
   std::vector<std::string> rows;
