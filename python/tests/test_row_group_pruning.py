@@ -23,10 +23,11 @@ GROUP = 20_000  # 10 row groups
 @pytest.fixture(scope="module")
 def events(tmp_path_factory):
     # Events in time order, one a second from 2024-03-01; a user id and an amount that are
-    # not sorted; a region string sorted in blocks.
+    # not sorted; a region string sorted in blocks; an id, the row number.
     rng = np.random.default_rng(7)
     start = np.datetime64("2024-03-01T00:00:00", "us")
     table = pa.table({
+        "id": pa.array(np.arange(ROWS), pa.int64()),
         "ts": pa.array(start + np.arange(ROWS).astype("timedelta64[s]"), pa.timestamp("us")),
         "user": pa.array(rng.integers(0, 1000, ROWS), pa.int64()),
         "amount": pa.array(rng.random(ROWS) * 100),
@@ -42,11 +43,11 @@ def _duckdb(sql: str) -> pa.Table:
     return result.read_all() if hasattr(result, "read_all") else result
 
 
-def _filter_line(text: str) -> tuple[int, int]:
-    """The filter step's rows in and skipped rows, from explain_analyze's table."""
+def _filter_line(text: str, step: str = "Filter") -> tuple[int, int]:
+    """A step's rows in and skipped rows, from explain_analyze's table."""
     header = text.splitlines()[1]
     assert header.rstrip().endswith("skipped rows"), text
-    line = next(line for line in text.splitlines() if line.strip().startswith("Filter"))
+    line = next(line for line in text.splitlines() if line.strip().startswith(step))
     numbers = re.findall(r"\s(\d+)(?=\s|$)", line)
     return int(numbers[0]), int(numbers[-1])
 
@@ -95,3 +96,27 @@ def test_columns_without_order_or_of_floating_point_skip_nothing(events):
         want = _duckdb(f"SELECT count(*) AS n FROM read_parquet('{events}') WHERE {sql}")
         assert stream.collect().num_rows == want.column("n")[0].as_py() > 0
         assert "skipped rows" not in stream.explain_analyze()
+
+
+@pytest.mark.parametrize("how", ["inner", "semi"])
+def test_a_join_reads_only_the_row_groups_its_build_keys_reach(events, how):
+    # A few ids of row group 3 (60000-79999) on the build side: the probe scan of the
+    # sorted ids skips the other 9 row groups (with more than one thread, where the build
+    # is done before the probe's scan starts).
+    wanted = pa.table({"wanted": pa.array([60_123, 61_000, 65_432, 79_999], pa.int64())})
+    sabot.set_threads(2)
+    try:
+        stream = (sabot.read_parquet(events).join(sabot.from_arrow(wanted), left_on="id", right_on="wanted", how=how)
+                  .select("id", "user", "region").sort("id"))
+        got = stream.collect()
+        text = stream.explain_analyze()
+    finally:
+        sabot.set_threads(None)
+    con = duckdb.connect()
+    con.register("wanted", wanted)
+    join = "JOIN wanted ON id = wanted" if how == "inner" else "WHERE id IN (SELECT wanted FROM wanted)"
+    want = con.sql(f"SELECT id, \"user\", region FROM read_parquet('{events}') {join} ORDER BY id").arrow()
+    want = want.read_all() if hasattr(want, "read_all") else want
+    assert got.to_pylist() == want.to_pylist() and got.num_rows == 4
+    _, skipped = _filter_line(text, step="Join")
+    assert skipped == 9 * GROUP

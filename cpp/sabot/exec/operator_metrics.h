@@ -32,8 +32,9 @@ struct OperatorMetrics {
   std::atomic<int64_t> late_rows{0};
   //! Keys whose state a state TTL removed (keyed process functions).
   std::atomic<int64_t> expired_keys{0};
-  //! Rows a scan's filter skipped unread: row groups whose statistics show no row passes
-  //! (RowGroupPruning). Not in rows_in.
+  //! Rows the Parquet scan under the step skipped unread, row groups whose statistics
+  //! show that no row passes (RowGroupPruning): the step's filter, or the range of the
+  //! step's join build keys. Not in rows_in.
   std::atomic<int64_t> skipped_rows{0};
 };
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <optional>
 
+#include <arrow/compute/api_aggregate.h>
 #include <arrow/compute/api_scalar.h>
 #include <arrow/compute/exec.h>
 #include <arrow/io/file.h>
@@ -33,6 +34,7 @@
 #include "sabot/io/source_batch_reader.h"
 #include "sabot/io/source_file_split.h"
 #include "sabot/io/source_schema.h"
+#include "sabot/ops/join_hash_table.h"
 #include "sabot/ops/join_keys.h"
 
 namespace sabot {
@@ -174,8 +176,27 @@ Result<std::shared_ptr<ParquetSource>> ParquetSource::Make(const SourceSpec& spe
   return source;
 }
 
+namespace {
+
+// `column` >= the smallest of `build_keys` and <= the largest, in `column`'s type `type`;
+// nullopt when the keys hold no value or their bounds do not cast to `type`.
+std::optional<Expr> WithinBuildKeys(const std::string& column, const std::shared_ptr<arrow::DataType>& type,
+                                    const std::shared_ptr<arrow::Array>& build_keys) {
+  auto min_max = arrow::compute::MinMax(build_keys);
+  if (!min_max.ok()) return std::nullopt;
+  const auto& bounds = static_cast<const arrow::StructScalar&>(*min_max->scalar());
+  if (!bounds.is_valid || !bounds.value[0]->is_valid) return std::nullopt;
+  auto min = bounds.value[0]->CastTo(type);
+  auto max = bounds.value[1]->CastTo(type);
+  if (!min.ok() || !max.ok()) return std::nullopt;
+  return col(column) >= Expr::Literal(*min) && col(column) <= Expr::Literal(*max);
+}
+
+}  // namespace
+
 Status ParquetSource::FilterRowsByJoinKeys(std::shared_ptr<const JoinHashTable> table,
-                                           const std::vector<std::string>& keys, const void* join) {
+                                           const std::vector<std::string>& keys, const void* join,
+                                           OperatorMetrics* metrics) {
   SABOT_CHECK(join_test_ == nullptr && table != nullptr && join != nullptr);
   if (opened_.load() || keys.empty()) return Status::OK();
   auto test = std::make_shared<ParquetJoinKeyTest>();
@@ -183,6 +204,13 @@ Status ParquetSource::FilterRowsByJoinKeys(std::shared_ptr<const JoinHashTable> 
     const auto found = schema_->GetAllFieldIndices(name);
     if (found.size() != 1 || !IsSupportedJoinKeyType(*schema_->field(found.front())->type())) return Status::OK();
     test->columns.push_back(found.front());
+  }
+  if (keys.size() == 1) {
+    const auto& type = plain_schema_->field(test->columns.front())->type();
+    if (auto within = WithinBuildKeys(keys.front(), type, table->keys().columns().front().array())) {
+      join_pruning_ = RowGroupPruning::Make(*within, plain_schema_, ProjectedLeaves());
+      join_metrics_ = metrics;
+    }
   }
   test->table = std::move(table);
   join_test_ = std::move(test);
@@ -213,16 +241,19 @@ Status ParquetSource::FilterRows(const Expr& predicate, const void* filter, Oper
   filter_columns_ = std::move(columns);
   filtered_by_ = filter;
   filter_metrics_ = metrics;
-  // The file's leaf column of each projected field (every file has the same schema).
-  auto reader = OpenParquet(paths_.front());
-  if (!reader.ok()) return Status::OK();  // Splits() and Open() report the error
+  pruning_ = RowGroupPruning::Make(predicate, plain_schema_, ProjectedLeaves());
+  return Status::OK();
+}
+
+std::vector<int> ParquetSource::ProjectedLeaves() const {
+  auto reader = OpenParquet(paths_.front());  // every file has the same schema
+  if (!reader.ok()) return {};
   std::vector<int> leaves;
   for (int f : fields_) {
     const auto& field = (*reader)->manifest().schema_fields[static_cast<size_t>(f)];
     leaves.push_back(field.is_leaf() ? field.column_index : -1);
   }
-  pruning_ = RowGroupPruning::Make(predicate, plain_schema_, leaves);
-  return Status::OK();
+  return leaves;
 }
 
 void ParquetSource::ReadDictionaryStringsAsDictionaries(const std::vector<std::string>& except,
@@ -442,7 +473,8 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
   }
   auto schema = arrow::schema(std::move(as_planned), read_schema->metadata());
   ARROW_RETURN_NOT_OK(CheckSameSchema(*read_file_schema_, *schema, path, schema_from_));
-  if (pruning_ != nullptr && SkipsRowGroup(*pruning_, *reader, file_split->row_group(), filter_metrics_)) {
+  if ((pruning_ != nullptr && SkipsRowGroup(*pruning_, *reader, file_split->row_group(), filter_metrics_)) ||
+      (join_pruning_ != nullptr && SkipsRowGroup(*join_pruning_, *reader, file_split->row_group(), join_metrics_))) {
     return std::make_unique<EmptySplit>();
   }
 

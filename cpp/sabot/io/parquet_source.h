@@ -88,9 +88,12 @@ class ParquetSource : public Source {
   //! 0.7%. The probe tests the rows that pass again, so where most rows pass (over the
   //! first ParquetJoinKeyTest::kTrialRows the scans read) the scans stop testing. `join` names the
   //! join (see joined_by). Does nothing once a split was opened, or when `keys` are not
-  //! columns of schema() as plain values; call at most once.
+  //! columns of schema() as plain values; call at most once. With one key column, row
+  //! groups whose statistics put every key outside the build keys' smallest and largest
+  //! are skipped unread (RowGroupPruning), counted in `metrics` as skipped rows: a fact
+  //! table in date order joined with a few days' dimension rows reads their row groups.
   Status FilterRowsByJoinKeys(std::shared_ptr<const JoinHashTable> table, const std::vector<std::string>& keys,
-                              const void* join);
+                              const void* join, OperatorMetrics* metrics = nullptr);
   //! The join FilterRowsByJoinKeys was given, or null.
   const void* joined_by() const { return joined_by_; }
   //! The projected schema with plain strings, whatever ReadDictionaryStringsAsDictionaries changed.
@@ -98,6 +101,9 @@ class ParquetSource : public Source {
 
  private:
   ParquetSource() = default;
+  //! The first file's leaf column of each projected field, -1 for a nested one; empty
+  //! when the file does not open (Splits() and Open() report that).
+  std::vector<int> ProjectedLeaves() const;
 
   SourceSpec spec_;
   std::vector<std::string> paths_;
@@ -122,6 +128,8 @@ class ParquetSource : public Source {
 
   std::shared_ptr<ParquetJoinKeyTest> join_test_;  // what FilterRowsByJoinKeys set
   const void* joined_by_ = nullptr;
+  std::shared_ptr<const RowGroupPruning> join_pruning_;  // the build keys' range; may be null
+  OperatorMetrics* join_metrics_ = nullptr;
   std::atomic<bool> opened_{false};
 
   // Footers read by Splits(), so opening each row group does not parse the footer again.

@@ -166,7 +166,8 @@ class Lowering {
       if (built != options_.built_joins.end()) {
         return Named(node, [&]() -> Result<Lowered> {
           ARROW_ASSIGN_OR_RAISE(auto probe, MakeHashJoinProbe(left.schema, spec, built->second));
-          ARROW_RETURN_NOT_OK(TestJoinKeysInScan(node, spec, left, built->second));
+          ARROW_RETURN_NOT_OK(TestJoinKeysInScan(node, spec, left, built->second,
+                                                 options_.metrics ? options_.metrics->Find(&node) : nullptr));
           return Chain(left, std::move(probe));
         });
       }
@@ -395,7 +396,7 @@ class Lowering {
   // (ParquetSource::FilterRowsByJoinKeys). The first copy of a parallel run sets it on
   // the source they share, before any split is opened.
   static Status TestJoinKeysInScan(const PlanNode& node, const JoinSpec& spec, const Lowered& left,
-                                   const JoinBuildSide& built) {
+                                   const JoinBuildSide& built, OperatorMetrics* metrics) {
     auto* parquet = left.op == nullptr ? dynamic_cast<ParquetSource*>(left.source.get()) : left.scan;
     if (parquet == nullptr || KeepsUnmatchedLeft(spec.type) || parquet->joined_by() != nullptr) {
       return Status::OK();
@@ -408,7 +409,7 @@ class Lowering {
         key = it->second;
       }
     }
-    return parquet->FilterRowsByJoinKeys(built.table, keys, &node);
+    return parquet->FilterRowsByJoinKeys(built.table, keys, &node, metrics);
   }
 
   // A projection passes each row of its input on as one row, so a scan under it stays
