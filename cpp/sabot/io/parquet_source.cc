@@ -418,11 +418,11 @@ class EmptySplit final : public SplitReader {
 
 // Whether `pruning` shows from its statistics that no row of `row_group` passes; its
 // rows then count as skipped in `metrics`.
-bool SkipsRowGroup(const RowGroupPruning& pruning, parquet::arrow::FileReader& reader, int row_group,
+bool SkipsRowGroup(const RowGroupPruning& pruning, const parquet::FileMetaData& footer, int row_group,
                    OperatorMetrics* metrics) {
   std::unique_ptr<parquet::RowGroupMetaData> meta;
   try {
-    meta = reader.parquet_reader()->metadata()->RowGroup(row_group);
+    meta = footer.RowGroup(row_group);
   } catch (const std::exception&) {
     return false;  // reading it reports the error
   }
@@ -446,6 +446,15 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
   if (footer == nullptr) {
     if (auto stamp = StampParquetFile(path)) footer = FindParquetFooter(path, *stamp);
   }
+  // A row group the statistics rule out is skipped before the file is opened (Splits()
+  // checked its schema); with no footer at hand, once it is.
+  auto skips = [&](const parquet::FileMetaData& meta) {
+    const int row_group = file_split->row_group();
+    return (pruning_ != nullptr && SkipsRowGroup(*pruning_, meta, row_group, filter_metrics_)) ||
+           (join_pruning_ != nullptr && SkipsRowGroup(*join_pruning_, meta, row_group, join_metrics_));
+  };
+  const bool had_footer = footer != nullptr;
+  if (had_footer && skips(*footer)) return std::make_unique<EmptySplit>();
   // Leaves read as dictionaries: those the plan asked for (kept), and those whose pages
   // all use the dictionary in this row group (expanded after reading).
   std::vector<int> read_as_dictionary = dictionary_leaves_;
@@ -473,10 +482,7 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
   }
   auto schema = arrow::schema(std::move(as_planned), read_schema->metadata());
   ARROW_RETURN_NOT_OK(CheckSameSchema(*read_file_schema_, *schema, path, schema_from_));
-  if ((pruning_ != nullptr && SkipsRowGroup(*pruning_, *reader, file_split->row_group(), filter_metrics_)) ||
-      (join_pruning_ != nullptr && SkipsRowGroup(*join_pruning_, *reader, file_split->row_group(), join_metrics_))) {
-    return std::make_unique<EmptySplit>();
-  }
+  if (!had_footer && skips(*reader->parquet_reader()->metadata())) return std::make_unique<EmptySplit>();
 
   // Parquet returns the projected fields in file order; remember where each requested
   // field lands so the batch can be put back in the requested order.
