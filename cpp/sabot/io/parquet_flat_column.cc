@@ -20,6 +20,7 @@
 #include <parquet/types.h>
 
 #include "sabot/expr/decimal_to_float64.h"
+#include "sabot/io/parquet_read_error.h"
 
 namespace sabot {
 namespace {
@@ -36,7 +37,7 @@ arrow::Status DecodeRows(const parquet::ColumnReader& column, int64_t rows, Deco
       done += got;
     }
   } catch (const std::exception& e) {
-    return arrow::Status::IOError(e.what());
+    return ParquetExceptionStatus(e);
   }
   if (done != rows) {
     return arrow::Status::IOError("column ", column.descr()->name(), " holds ", rows - done,

@@ -18,6 +18,7 @@
 
 #include "sabot/exec/operator_metrics.h"
 #include "sabot/expr/decimal_to_float64.h"
+#include "sabot/io/parquet_read_error.h"
 #include "sabot/ops/join_hash_table.h"
 #include "sabot/ops/join_keys.h"
 
@@ -134,7 +135,7 @@ class RowGroupBatches : public arrow::RecordBatchReader {
         try {
           ARROW_RETURN_NOT_OK(batches_->ReadNext(&read));
         } catch (const std::exception& e) {
-          return Status::IOError(e.what());
+          return ParquetExceptionStatus(e);
         }
         if (read == nullptr) {
           *batch = nullptr;

@@ -26,6 +26,7 @@
 #include "sabot/exec/operator_metrics.h"
 #include "sabot/expr/decimal_to_float64.h"
 #include "sabot/io/file_paths.h"
+#include "sabot/io/parquet_read_error.h"
 #include "sabot/io/parquet_flat_column.h"
 #include "sabot/io/parquet_footer_cache.h"
 #include "sabot/io/parquet_row_group_batches.h"
@@ -39,11 +40,6 @@
 
 namespace sabot {
 namespace {
-
-Status Corrupt(const Status& st, const std::string& path) {
-  return Status::IOError(path, ": not a valid Parquet file (truncated or corrupt): ",
-                         st.message());
-}
 
 // Whether a chunk's dictionary page takes under an eighth of the chunk: a filter that
 // tests the column per dictionary entry then does far less than per row (a column of
@@ -101,11 +97,11 @@ Result<std::unique_ptr<parquet::arrow::FileReader>> OpenParquet(
   try {
     auto parquet_reader = OpenSnappyParquetFile(*std::move(file), std::move(footer));
     auto reader = parquet::arrow::FileReader::Make(arrow::default_memory_pool(), std::move(parquet_reader), props);
-    if (!reader.ok()) return Corrupt(reader.status(), path);
+    if (!reader.ok()) return ParquetReadError(reader.status(), path);
     if (parsed_here && stamp) KeepParquetFooter(path, *stamp, (*reader)->parquet_reader()->metadata());
     return std::move(reader).ValueUnsafe();
   } catch (const std::exception& e) {
-    return Corrupt(Status::IOError(e.what()), path);
+    return ParquetReadError(ParquetExceptionStatus(e), path);
   }
 }
 
@@ -125,7 +121,7 @@ Result<std::shared_ptr<arrow::Schema>> ReadSchema(parquet::arrow::FileReader& re
                                                   const std::string& path) {
   std::shared_ptr<arrow::Schema> schema;
   Status st = reader.GetSchema(&schema);
-  if (!st.ok()) return Corrupt(st, path);
+  if (!st.ok()) return ParquetReadError(st, path);
   return SchemaWithoutViews(*schema);
 }
 
@@ -496,7 +492,7 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
     row_group_reader = reader->parquet_reader()->RowGroup(row_group);
     rows = row_group_reader->metadata()->num_rows();
   } catch (const std::exception& e) {
-    return Corrupt(Status::IOError(e.what()), path);
+    return ParquetReadError(ParquetExceptionStatus(e), path);
   }
   // Per column (file order): a FlatColumnReader where one qualifies, else its leaves go
   // to Arrow's reader. Columns read as dictionaries always take Arrow's path.
@@ -525,10 +521,10 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
   if (!leaves.empty() || sorted.empty()) {
     try {
       auto r = reader->GetRecordBatchReader({row_group}, leaves);
-      if (!r.ok()) return Corrupt(r.status(), path);
+      if (!r.ok()) return ParquetReadError(r.status(), path);
       batches = std::move(r).ValueUnsafe();
     } catch (const std::exception& e) {
-      return Corrupt(Status::IOError(e.what()), path);
+      return ParquetReadError(ParquetExceptionStatus(e), path);
     }
   }
   std::optional<ParquetRowTests> filter;
@@ -544,7 +540,7 @@ Result<std::unique_ptr<SplitReader>> ParquetSource::Open(const SourceSplit& spli
   auto on_error = [path](const Status& st) {
     // The filter's error as its operator gives it, with the file it read.
     if (IsRowTestError(st)) return WithContext(st.WithDetail(nullptr), path);
-    return Corrupt(st, path);
+    return ParquetReadError(st, path);
   };
   return std::make_unique<BatchReaderSplit>(std::move(owned), schema_, std::move(reorder),
                                             path, on_error);
