@@ -49,6 +49,19 @@ bool SmallDictionary(const parquet::ColumnChunkMetaData& chunk) {
   return dictionary_bytes > 0 && dictionary_bytes * 8 < chunk.total_compressed_size();
 }
 
+// Dictionaries read at plan time for their entry count: a dimension table's, not a
+// million distinct strings' that a scan would decompress again anyway.
+constexpr int64_t kMaxPlanTimeDictionaryBytes = int64_t{1} << 20;
+
+// Whether a chunk's dictionary holds every distinct value of its file, and is small enough
+// to read while planning: a file of one row group (a dimension table such as TPC-H's
+// nation, whose 25 names are 25 entries of a dictionary as large as the column). In a file
+// of several row groups a mostly distinct column's first dictionary undercounts it.
+bool WholeFileDictionary(const parquet::FileMetaData& meta, const parquet::ColumnChunkMetaData& chunk) {
+  const int64_t dictionary_bytes = chunk.data_page_offset() - chunk.dictionary_page_offset();
+  return meta.num_row_groups() == 1 && dictionary_bytes > 0 && dictionary_bytes <= kMaxPlanTimeDictionaryBytes;
+}
+
 // Top-level string and binary leaf columns of a row group stored with a small dictionary
 // on every page: reading them as Arrow dictionaries and expanding them with one take over
 // the dictionary (see RowGroupBatches) is several times faster than Arrow decoding them
@@ -337,7 +350,9 @@ std::map<std::string, ColumnStats> ParquetSource::ColumnStatistics() const {
       const int leaf = schema_field.column_index;
       if (field->type()->id() == arrow::Type::STRING) {
         auto chunk = meta.RowGroup(0)->ColumnChunk(leaf);
-        if (!SmallDictionary(*chunk) || !AllPagesUseTheDictionary(*chunk)) continue;
+        if (!AllPagesUseTheDictionary(*chunk) || !(SmallDictionary(*chunk) || WholeFileDictionary(meta, *chunk))) {
+          continue;
+        }
         auto page = first_row_group->GetColumnPageReader(leaf)->NextPage();
         if (page != nullptr && page->type() == parquet::PageType::DICTIONARY_PAGE) {
           out[field->name()].distinct = static_cast<const parquet::DictionaryPage&>(*page).num_values();

@@ -59,7 +59,9 @@ class ParquetSource : public Source {
   //! - the distinct values of each string column that the first row group stores with a
   //!   small dictionary used by every page: the dictionary page's entry count (its header
   //!   is read; a few KB). For the low-cardinality columns filters test (TPC-H's p_type,
-  //!   c_mktsegment, l_shipmode) that is the column's count;
+  //!   c_mktsegment, l_shipmode) that is the column's count. A file of one row group
+  //!   counts any dictionary up to 1 MiB: there the first row group
+  //!   is the file, so mostly distinct names (TPC-H's n_name, r_name) count too;
   //! - the smallest and largest value of each number and date column (dates in days,
   //!   decimals scaled) over the row groups' statistics; not for a column some row group
   //!   has none for.

@@ -1,6 +1,7 @@
 // Tests for ParquetSource: row-group splits, projection (also of nested fields), bad files.
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include <arrow/api.h>
 #include <arrow/compute/cast.h>
@@ -229,6 +230,31 @@ TEST(ParquetSource, DictionaryEncodedAndFallbackStringColumns) {
     if (stats.distinct) distinct[name] = *stats.distinct;
   }
   EXPECT_EQ(distinct, (std::map<std::string, int64_t>{{"mode", 2}}));
+}
+
+// A file of one row group is its first row group: a dictionary of distinct names (a
+// dimension table's) counts them; in a file of several row groups only a small dictionary
+// counts, as the first row group's distinct names undercount the file's.
+TEST(ParquetSource, DistinctValuesOfADimensionTablesNames) {
+  TempDir dir;
+  arrow::StringBuilder names;
+  for (int i = 0; i < 25; ++i) ASSERT_OK(names.Append("NATION " + std::to_string(i)));
+  auto schema = arrow::schema({arrow::field("name", arrow::utf8())});
+  auto table = arrow::Table::Make(schema, {*names.Finish()});
+  std::map<int64_t, std::optional<int64_t>> distinct;  // by rows per row group
+  for (int64_t rows_per_group : {25, 10}) {
+    const std::string path = dir.File("n" + std::to_string(rows_per_group) + ".parquet");
+    {
+      ASSERT_OK_AND_ASSIGN(auto out, arrow::io::FileOutputStream::Open(path));
+      ASSERT_OK(parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, rows_per_group));
+      ASSERT_OK(out->Close());
+    }
+    ASSERT_OK_AND_ASSIGN(auto parquet, ParquetSource::Make(ParquetSpec(path)));
+    const auto stats = parquet->ColumnStatistics();
+    distinct[rows_per_group] = stats.count("name") ? stats.at("name").distinct : std::nullopt;
+  }
+  EXPECT_EQ(distinct[25], 25);
+  EXPECT_EQ(distinct[10], std::nullopt);
 }
 
 // Ranges come from every row group's statistics: numbers, dates in days, decimals stored
