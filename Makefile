@@ -12,7 +12,7 @@ MAIN_JOB   := examples/trips_report.json
 export CCACHE_BASEDIR  := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all setup build python run test test-cpp test-python test-sanitize test-tsan bench-scan bench-python bench-ops bench-scaling bench-udf bench-nexmark bench-tpch clean
+.PHONY: all setup build python run test test-cpp test-python test-sanitize test-tsan bench-scan bench-python bench-ops bench-scaling bench-udf bench-nexmark bench-tpch bench-snappy clean
 
 all: build
 
@@ -103,6 +103,11 @@ SF      ?= 1
 THREADS ?= $(shell nproc)
 bench-tpch: build python
 	@$(PY) bench/tpch_bench.py --sf $(SF) --threads $(THREADS)
+
+# Snappy decompression of TPC-H SF1 lineitem's pages: Sabot's decoder against Arrow's.
+bench-snappy: build python
+	@$(PY) -c "import sys; sys.path.insert(0, 'bench'); from tpch.data import ensure_data; ensure_data(1)"
+	@$(BUILD)/sabot_snappy_bench bench/.cache/tpch/sf1/lineitem.parquet
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-python $(PY_STAMP)

@@ -127,6 +127,35 @@ TEST(SnappyTest, HandMadeCorruptBlocksAreErrors) {
   expect_error({70, 0xF4, 0x10}, "truncated literal length");
 }
 
+// Far from either end of a block a tag takes the unchecked fast loop: its bad copies are
+// errors there too, at the tag's input byte.
+TEST(SnappyTest, CorruptCopiesInTheMiddleOfALongBlockAreErrors) {
+  // 300 bytes: a 16-byte literal, then copies of 16 bytes, 16 back (tag 2: length - 1 in
+  // the upper six bits, a 2-byte offset), with one bad copy in their midst.
+  auto block_with = [](uint16_t bad_offset) {
+    std::vector<uint8_t> block = {172, 2, 0x3C};  // preamble 300; a literal of 16 bytes
+    for (int i = 0; i < 16; ++i) block.push_back(static_cast<uint8_t>('a' + i));
+    for (int copy = 0; copy < 17; ++copy) {
+      const uint16_t offset = copy == 5 ? bad_offset : 16;
+      block.insert(block.end(), {0x3E, static_cast<uint8_t>(offset & 0xFF), static_cast<uint8_t>(offset >> 8)});
+    }
+    block.insert(block.end(), {0x2E, 0x10, 0x00});  // 12 bytes more, 16 back: 300 in all
+    return block;
+  };
+  std::vector<uint8_t> out;
+  ASSERT_TRUE(Uncompress(block_with(16), &out).ok());
+  for (size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i], 'a' + i % 16) << i;
+  // The sixth copy's tag is input byte 3 + 16 + 5 * 3 = 34; 96 bytes are written by then.
+  for (uint16_t bad : {0, 97, 4000}) {
+    auto st = Uncompress(block_with(bad), &out);
+    ASSERT_FALSE(st.ok()) << bad;
+    EXPECT_NE(st.message().find("copy from before the start of the output (at input byte 34)"), std::string::npos)
+        << st.message();
+  }
+  // 96 back reaches the first byte written: fine.
+  EXPECT_TRUE(Uncompress(block_with(96), &out).ok());
+}
+
 TEST(SnappyTest, EveryTruncationAndBitFlipIsAnErrorOrStaysInBounds) {
   auto raw = RandomBytes(2000, 13, /*alphabet=*/3);
   const auto block = Compress(raw);
