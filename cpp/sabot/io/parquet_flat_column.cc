@@ -19,6 +19,7 @@
 #include <parquet/statistics.h>
 #include <parquet/types.h>
 
+#include "sabot/common/default_init_allocator.h"
 #include "sabot/expr/decimal_to_float64.h"
 #include "sabot/io/parquet_read_error.h"
 
@@ -382,7 +383,7 @@ class DecimalAsFloat64Reader final : public FlatColumnReader {
   bool by_dictionary_;
   bool may_hold_nulls_;
   int16_t max_definition_;
-  std::vector<double> dictionary_;  // the chunk's one dictionary, converted
+  UninitVector<double> dictionary_;  // the chunk's one dictionary, converted (not zeroed first)
 };
 
 std::optional<parquet::LogicalType::TimeUnit::unit> TimeUnitOf(const arrow::DataType& type) {

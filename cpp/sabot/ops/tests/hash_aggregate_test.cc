@@ -519,7 +519,9 @@ TEST(HashAggregate, DecodedDictionaryKeysEqualPlainKeys) {
   for (int b = 0; b < 4; ++b) {
     arrow::StringBuilder dictionary;
     for (int e = 0; e < 3; ++e) ASSERT_TRUE(dictionary.Append(std::string(1, static_cast<char>('a' + (e + b) % 5))).ok());
-    if (b == 2) ASSERT_TRUE(dictionary.AppendNull().ok());
+    if (b == 2) {
+      ASSERT_TRUE(dictionary.AppendNull().ok());
+    }
     arrow::Int32Builder indices;
     arrow::BooleanBuilder flags;
     arrow::DoubleBuilder values;

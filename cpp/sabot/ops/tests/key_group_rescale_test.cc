@@ -118,7 +118,9 @@ void ExpectRescaleInvisible(const std::function<std::unique_ptr<Operator>()>& ma
         EXPECT_LE(outcome.restored_state_rows, outcome.state_rows_before);
       }
       EXPECT_EQ(outcome.rescaled, outcome.uninterrupted);
-      if (compare_batch) EXPECT_EQ(outcome.uninterrupted, batch);
+      if (compare_batch) {
+        EXPECT_EQ(outcome.uninterrupted, batch);
+      }
     }
   }
 }
@@ -153,7 +155,8 @@ TEST(KeyGroupRescale, SessionWindowAggregate) {
 }
 
 TEST(KeyGroupRescale, GlobalWindowAggregate) {
-  WindowSpec global{WindowSpec::Kind::kGlobal};
+  WindowSpec global;
+  global.kind = WindowSpec::Kind::kGlobal;
   ExpectRescaleInvisible([&] { return MakeWindowAggregate(Input(), global, {"k"}, kAggregates).ValueOrDie(); });
   // A count trigger fires by batch boundaries, so only the rescaled run is compared.
   global.trigger_count = 5;

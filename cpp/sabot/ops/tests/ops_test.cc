@@ -56,7 +56,9 @@ TEST(Filter, KeepOnlyPassesOnTheKeptColumns) {
   ASSERT_TRUE((*filter)->Push(0, Message::EndOfStream()).ok());
   EXPECT_TABLE_EQ(out.Table(), TableFromJson(kept, R"([{"s": null}, {"s": "w"}, {"s": "v"}])"));
   for (const auto& m : out.messages) {
-    if (m.is_batch()) EXPECT_TRUE(m.batch()->schema()->Equals(*kept));
+    if (m.is_batch()) {
+      EXPECT_TRUE(m.batch()->schema()->Equals(*kept));
+    }
   }
   // Once connected, or for columns out of range, it is a bug, reported as one.
   EXPECT_FALSE((*filter)->KeepOnly({0}).ok());

@@ -96,14 +96,18 @@ Output RunJoin(const std::shared_ptr<arrow::Schema>& left, const std::shared_ptr
   size_t l = 0;
   for (const auto& batch : right_batches) {
     EXPECT_TRUE((*join)->Push(1, Message::Batch(batch)).ok());
-    if (l < left_batches.size() / 2) EXPECT_TRUE((*join)->Push(0, Message::Batch(left_batches[l++])).ok());
+    if (l < left_batches.size() / 2) {
+      EXPECT_TRUE((*join)->Push(0, Message::Batch(left_batches[l++])).ok());
+    }
   }
   EXPECT_TRUE((*join)->Push(1, Message::EndOfStream()).ok());
   for (; l < left_batches.size(); ++l) EXPECT_TRUE((*join)->Push(0, Message::Batch(left_batches[l])).ok());
   EXPECT_TRUE((*join)->Push(0, Message::EndOfStream()).ok());
   EXPECT_EQ(out.Controls(), std::vector<std::string>{"EndOfStream"});
   for (const auto& m : out.messages) {
-    if (m.is_batch()) EXPECT_LE(m.batch()->num_rows(), kHashJoinMaxBatchRows);
+    if (m.is_batch()) {
+      EXPECT_LE(m.batch()->num_rows(), kHashJoinMaxBatchRows);
+    }
   }
   return {(*join)->output_schema(), SortedRows({out.Table()})};
 }
