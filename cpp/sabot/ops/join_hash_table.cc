@@ -21,6 +21,12 @@ namespace {
 // stay in L1.
 constexpr int64_t kPrefetchDistance = 16;
 
+// Rows looked ahead when prefetching the key filter's words. The filter test is a few
+// instructions a row, so 16 rows ahead is too close to cover a miss to L3 or memory:
+// probing 8M random keys against 700K build keys (a 2 MiB filter) took 9.1-9.3 ns a row
+// at 16, 6.5-7.5 at 64; against 10K keys (in L1) the same at both.
+constexpr int64_t kFilterPrefetchDistance = 64;
+
 // Probe rows FindChains runs through the key filter at a time (their ids wait on the stack).
 constexpr int64_t kFilterBlockRows = 1024;
 
@@ -443,7 +449,7 @@ int64_t JoinHashTable::FindChains(const JoinKeys& probe, int64_t begin, int64_t 
     const int64_t block_end = std::min(end, block + kFilterBlockRows);
     int64_t n = 0;
     for (int64_t i = block; i < block_end; ++i) {
-      if (i + kPrefetchDistance < end) filter.Prefetch(hashes[i + kPrefetchDistance]);
+      if (i + kFilterPrefetchDistance < end) filter.Prefetch(hashes[i + kFilterPrefetchDistance]);
       heads[i] = 0;
       ends[i] = 0;
       kept[n] = static_cast<uint32_t>(i);
