@@ -98,7 +98,7 @@ constexpr uint32_t kOffsetMask[5] = {0, 0xFF, 0xFFFF, 0, 0xFFFFFFFF};
 
 // One tag with every bound checked: the tail of a block, and the tags the fast loop
 // leaves to it (long literals and copies, patterns under 8 bytes, anything suspect).
-// `*ip` and `*op` move past the tag and its bytes.
+// `ip` and `op` (references) move past the tag and its bytes.
 inline arrow::Status CheckedTag(const uint8_t* in, const uint8_t*& ip, const uint8_t* ip_end, uint8_t* out,
                                 uint8_t*& op, uint8_t* op_end) {
   const uint8_t tag = *ip;
