@@ -35,30 +35,39 @@ std::vector<OperatorStats> PlanMetrics::Snapshot() const {
 }
 
 std::string FormatOperatorStats(const std::vector<OperatorStats>& stats) {
+  // Columns shown only when some step has a count in them, in this order.
+  struct Optional {
+    const char* header;
+    int64_t OperatorStats::*count;
+    bool shown;
+  };
+  Optional optional[] = {{"peak state", &OperatorStats::peak_state_rows, false},
+                         {"late rows", &OperatorStats::late_rows, false},
+                         {"expired keys", &OperatorStats::expired_keys, false},
+                         {"skipped rows", &OperatorStats::skipped_rows, false}};
   int64_t total_ns = 0;
   size_t width = 4;
-  bool stateful = false;
-  bool late = false;
-  bool expired = false;
-  bool skipped = false;
   for (const auto& s : stats) {
     total_ns += s.busy.count();
-    stateful |= s.peak_state_rows > 0;
-    late |= s.late_rows > 0;
-    expired |= s.expired_keys > 0;
-    skipped |= s.skipped_rows > 0;
+    for (auto& column : optional) column.shown |= s.*column.count > 0;
     width = std::max(width, s.label.size() + 2 * static_cast<size_t>(s.depth));
   }
   width = std::min<size_t>(width, 60);
   std::string out;
   char line[256];
+  // Each shown optional column's cell of a row: its header, "-", or the step's count.
+  auto optional_cells = [&](auto cell) {
+    for (const auto& column : optional) {
+      if (!column.shown) continue;
+      cell(column);
+      out += line;
+    }
+    out += "\n";
+  };
   std::snprintf(line, sizeof(line), "%-*s %13s %9s %13s %9s %10s %6s", static_cast<int>(width), "step", "rows in",
                 "batches", "rows out", "batches", "own ms", "share");
   out += line;
-  out += stateful ? "   peak state" : "";
-  out += late ? "    late rows" : "";
-  out += expired ? " expired keys" : "";
-  out += skipped ? " skipped rows\n" : "\n";
+  optional_cells([&](const Optional& column) { std::snprintf(line, sizeof(line), " %12s", column.header); });
   for (const auto& s : stats) {
     std::string name = std::string(2 * static_cast<size_t>(s.depth), ' ') + s.label;
     if (name.size() > width) name = name.substr(0, width - 3) + "...";
@@ -69,33 +78,16 @@ std::string FormatOperatorStats(const std::vector<OperatorStats>& stats) {
       std::snprintf(line, sizeof(line), "%-*s %13s %9s %13s %9s %10s %6s", static_cast<int>(width), name.c_str(), "-",
                     "-", "-", "-", "-", "-");
       out += line;
-      out += stateful ? "            -" : "";
-      out += late ? "            -" : "";
-      out += expired ? "            -" : "";
-      out += skipped ? "            -\n" : "\n";
+      optional_cells([&](const Optional&) { std::snprintf(line, sizeof(line), " %12s", "-"); });
       continue;
     }
     std::snprintf(line, sizeof(line), "%-*s %13lld %9lld %13lld %9lld %10.1f %5.1f%%", static_cast<int>(width),
                   name.c_str(), static_cast<long long>(s.rows_in), static_cast<long long>(s.batches_in),
                   static_cast<long long>(s.rows_out), static_cast<long long>(s.batches_out), ms, share);
     out += line;
-    if (stateful) {
-      std::snprintf(line, sizeof(line), " %12lld", static_cast<long long>(s.peak_state_rows));
-      out += line;
-    }
-    if (late) {
-      std::snprintf(line, sizeof(line), " %12lld", static_cast<long long>(s.late_rows));
-      out += line;
-    }
-    if (expired) {
-      std::snprintf(line, sizeof(line), " %12lld", static_cast<long long>(s.expired_keys));
-      out += line;
-    }
-    if (skipped) {
-      std::snprintf(line, sizeof(line), " %12lld", static_cast<long long>(s.skipped_rows));
-      out += line;
-    }
-    out += "\n";
+    optional_cells([&](const Optional& column) {
+      std::snprintf(line, sizeof(line), " %12lld", static_cast<long long>(s.*column.count));
+    });
   }
   return out;
 }
