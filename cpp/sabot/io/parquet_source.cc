@@ -26,9 +26,9 @@
 #include "sabot/exec/operator_metrics.h"
 #include "sabot/expr/decimal_to_float64.h"
 #include "sabot/io/file_paths.h"
-#include "sabot/io/parquet_read_error.h"
 #include "sabot/io/parquet_flat_column.h"
 #include "sabot/io/parquet_footer_cache.h"
+#include "sabot/io/parquet_read_error.h"
 #include "sabot/io/parquet_row_group_batches.h"
 #include "sabot/io/parquet_row_group_pruning.h"
 #include "sabot/io/parquet_snappy_pages.h"
@@ -41,11 +41,17 @@
 namespace sabot {
 namespace {
 
+// The stored bytes of a chunk's dictionary page (it lies before the first data page);
+// not above 0 when the chunk has none.
+int64_t DictionaryBytes(const parquet::ColumnChunkMetaData& chunk) {
+  return chunk.data_page_offset() - chunk.dictionary_page_offset();
+}
+
 // Whether a chunk's dictionary page takes under an eighth of the chunk: a filter that
 // tests the column per dictionary entry then does far less than per row (a column of
 // mostly distinct strings, such as comments, has a dictionary as large as its rows).
 bool SmallDictionary(const parquet::ColumnChunkMetaData& chunk) {
-  const int64_t dictionary_bytes = chunk.data_page_offset() - chunk.dictionary_page_offset();
+  const int64_t dictionary_bytes = DictionaryBytes(chunk);
   return dictionary_bytes > 0 && dictionary_bytes * 8 < chunk.total_compressed_size();
 }
 
@@ -58,7 +64,7 @@ constexpr int64_t kMaxPlanTimeDictionaryBytes = int64_t{1} << 20;
 // nation, whose 25 names are 25 entries of a dictionary as large as the column). In a file
 // of several row groups a mostly distinct column's first dictionary undercounts it.
 bool WholeFileDictionary(const parquet::FileMetaData& meta, const parquet::ColumnChunkMetaData& chunk) {
-  const int64_t dictionary_bytes = chunk.data_page_offset() - chunk.dictionary_page_offset();
+  const int64_t dictionary_bytes = DictionaryBytes(chunk);
   return meta.num_row_groups() == 1 && dictionary_bytes > 0 && dictionary_bytes <= kMaxPlanTimeDictionaryBytes;
 }
 
