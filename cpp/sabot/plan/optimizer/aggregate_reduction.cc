@@ -6,6 +6,8 @@
 #include <set>
 #include <string>
 
+#include <arrow/type.h>
+
 namespace sabot {
 
 namespace {
@@ -23,7 +25,8 @@ void CopySchema(const PlanNode& from, const PlanNode& to, PlanFacts& facts) {
 // `side` (renames over a bounded aggregate) with the aggregate's input semi-joined on the
 // group keys among `keys` (names of `side`'s output) with `other_keys` of `other`.
 std::optional<PlanPtr> Reduced(const PlanPtr& side, const std::vector<std::string>& keys, const PlanPtr& other,
-                               const std::vector<std::string>& other_keys, PlanFacts& facts) {
+                               const std::vector<std::string>& other_keys, PlanFacts& facts,
+                               const std::function<PlanPtr(PlanPtr join)>& rewrite) {
   std::vector<const RenameNode*> renames;  // top first
   const PlanNode* at = side.get();
   for (; at->kind() == PlanKind::kRename; at = at->input().get()) renames.push_back(static_cast<const RenameNode*>(at));
@@ -51,8 +54,19 @@ std::optional<PlanPtr> Reduced(const PlanPtr& side, const std::vector<std::strin
     other_columns.push_back({other_keys[i], Expr::Column(other_keys[i])});
   }
   if (semi.left_keys.empty()) return std::nullopt;
-  auto keys_of_other = std::make_shared<ProjectNode>(other, std::move(other_columns));
-  PlanPtr input = std::make_shared<JoinNode>(aggregate.input(), std::move(keys_of_other), std::move(semi));
+  auto other_schema = facts.schemas.find(other.get());
+  if (other_schema == facts.schemas.end()) return std::nullopt;
+  arrow::FieldVector key_fields;
+  for (const auto& column : other_columns) {
+    auto field = other_schema->second->GetFieldByName(column.name);
+    if (field == nullptr) return std::nullopt;
+    key_fields.push_back(std::move(field));
+  }
+  PlanPtr keys_of_other = std::make_shared<ProjectNode>(other, std::move(other_columns));
+  facts.schemas[keys_of_other.get()] = arrow::schema(std::move(key_fields));
+  PlanPtr made = std::make_shared<JoinNode>(aggregate.input(), std::move(keys_of_other), std::move(semi));
+  CopySchema(*aggregate.input(), *made, facts);
+  PlanPtr input = rewrite(std::move(made));
   CopySchema(*aggregate.input(), *input, facts);
   PlanPtr out = WithInputs(aggregate, {std::move(input)});
   CopySchema(aggregate, *out, facts);
@@ -67,7 +81,8 @@ std::optional<PlanPtr> Reduced(const PlanPtr& side, const std::vector<std::strin
 }  // namespace
 
 std::vector<PlanPtr> ReduceAggregatesByJoin(const JoinNode& join, std::vector<PlanPtr> inputs, PlanFacts& facts,
-                                            CardinalityEstimator& estimates) {
+                                            CardinalityEstimator& estimates,
+                                            const std::function<PlanPtr(PlanPtr join)>& rewrite) {
   if (IsChangelogJoin(join)) return inputs;
   const JoinType type = join.spec.type;
   // A side may be reduced to the other's keys where its rows without an equal key on the
@@ -86,7 +101,7 @@ std::vector<PlanPtr> ReduceAggregatesByJoin(const JoinNode& join, std::vector<Pl
     if (*rows <= kReduceRatio * *other_rows || *other_rows > kSelectiveOther * *other_base) continue;
     const auto& keys = side == 0 ? join.spec.left_keys : join.spec.right_keys;
     const auto& other_keys = side == 0 ? join.spec.right_keys : join.spec.left_keys;
-    if (auto reduced = Reduced(inputs[side], keys, other, other_keys, facts)) inputs[side] = std::move(*reduced);
+    if (auto reduced = Reduced(inputs[side], keys, other, other_keys, facts, rewrite)) inputs[side] = std::move(*reduced);
   }
   return inputs;
 }

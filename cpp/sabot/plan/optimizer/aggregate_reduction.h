@@ -1,6 +1,7 @@
 // Semi-join reduction below a grouped aggregate that a join matches by its group keys.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "sabot/plan/optimizer/cardinality.h"
@@ -17,8 +18,11 @@ namespace sabot {
 //! answer is the same, and the aggregate groups only the rows that can match (TPC-H Q2
 //! takes the minimum cost of ~600 parts, not of 117K). The other input is read twice: a
 //! shared subplan, computed once when it joins or filters (runtime/shared_subplans.h).
+//! The semi join, once made (with its schema in `facts`), goes through `rewrite` (the
+//! optimizer's join rules, which may move it below a join in the aggregate's input).
 //! New nodes get their schemas in `facts` (the nodes they stand for have them).
 std::vector<PlanPtr> ReduceAggregatesByJoin(const JoinNode& join, std::vector<PlanPtr> inputs, PlanFacts& facts,
-                                            CardinalityEstimator& estimates);
+                                            CardinalityEstimator& estimates,
+                                            const std::function<PlanPtr(PlanPtr join)>& rewrite);
 
 }  // namespace sabot

@@ -1,6 +1,8 @@
-// ReducingJoinBelowLookupJoin: a reducing inner join runs before a lookup join under it.
+// ReducingJoinBelowLookupJoin: a reducing join runs before a lookup join under it.
 #include "sabot/plan/optimizer/lookup_join_order.h"
 
+#include <algorithm>
+#include <initializer_list>
 #include <set>
 #include <string>
 
@@ -14,10 +16,10 @@ namespace {
 // are rough, only a clear difference is worth a rewrite.
 constexpr double kClearlySmaller = 0.5;
 
-bool IsPlainInnerJoin(const PlanNode& node) {
+bool IsPlainJoinOf(const PlanNode& node, std::initializer_list<JoinType> types) {
   if (node.kind() != PlanKind::kJoin || IsChangelogJoin(node)) return false;
   const auto& join = static_cast<const JoinNode&>(node);
-  return join.spec.type == JoinType::kInner && !join.spec.residual;
+  return std::find(types.begin(), types.end(), join.spec.type) != types.end() && !join.spec.residual;
 }
 
 }  // namespace
@@ -25,7 +27,12 @@ bool IsPlainInnerJoin(const PlanNode& node) {
 std::optional<PlanPtr> ReducingJoinBelowLookupJoin(const JoinNode& join, const std::vector<PlanPtr>& inputs,
                                                    PlanFacts& facts, CardinalityEstimator& estimates,
                                                    const JoinBuilder& build) {
-  if (!IsPlainInnerJoin(join) || !IsPlainInnerJoin(*inputs[0])) return std::nullopt;
+  if (!IsPlainJoinOf(join, {JoinType::kInner, JoinType::kSemi, JoinType::kAnti}) ||
+      !IsPlainJoinOf(*inputs[0], {JoinType::kInner})) {
+    return std::nullopt;
+  }
+  // A semi or anti join outputs its left input's columns alone: C's names clash with none.
+  const bool outputs_c = join.spec.type == JoinType::kInner;
   const auto& lookup = static_cast<const JoinNode&>(*inputs[0]);
   const PlanPtr& a = lookup.inputs()[0];
   const PlanPtr& b = lookup.inputs()[1];
@@ -42,7 +49,8 @@ std::optional<PlanPtr> ReducingJoinBelowLookupJoin(const JoinNode& join, const s
     return std::nullopt;
   }
   std::set<std::string> names;
-  for (const auto* schema : {a_schema, b_schema, c_schema}) {
+  for (const auto* schema : {a_schema, b_schema, outputs_c ? c_schema : nullptr}) {
+    if (schema == nullptr) continue;
     for (const auto& field : schema->fields()) {
       if (!names.insert(field->name()).second) return std::nullopt;
     }
@@ -65,7 +73,7 @@ std::optional<PlanPtr> ReducingJoinBelowLookupJoin(const JoinNode& join, const s
     return arrow::schema(std::move(fields));
   };
   PlanPtr reducing = build(JoinNode(a, c, join.spec), {a, c});
-  facts.schemas[reducing.get()] = schema_joining(*a_schema, *c_schema);
+  facts.schemas[reducing.get()] = outputs_c ? schema_joining(*a_schema, *c_schema) : facts.schemas.at(a.get());
   PlanPtr looked_up = build(JoinNode(reducing, b, lookup.spec), {reducing, b});
   facts.schemas[looked_up.get()] = schema_joining(*facts.schemas[reducing.get()], *b_schema);
   std::vector<NamedExpr> columns;

@@ -49,19 +49,17 @@ class Optimizer {
       const auto& join = static_cast<const JoinNode&>(node);
       const std::vector<PlanPtr> lifted = TakeColumnsAboveSemiJoin(join, inputs);
       if (facts_) {
-        inputs = ReduceAggregatesByJoin(join, std::move(inputs), *facts_, *estimates_);
+        inputs = ReduceAggregatesByJoin(join, std::move(inputs), *facts_, *estimates_,
+                                        [&](PlanPtr made) { return RewriteMadeJoin(std::move(made)); });
         auto shared = [&](const PlanNode& rewritten) { return ReadTwice(rewritten); };
         inputs = ReduceBuildSidesByKeys(join, std::move(inputs), *facts_, *estimates_, shared, added_);
       }
-      if (facts_ && lifted.empty() && MayReorderBelow(node, inputs)) {
-        auto choose = [&](const JoinNode& inner, std::vector<PlanPtr> sides) {
-          return ChooseBuildSide(inner, std::move(sides), *facts_, *estimates_);
-        };
-        if (auto reordered = InnerJoinBelowFilteringJoin(join, inputs, *facts_, *estimates_, choose)) {
+      if (facts_ && lifted.empty() && MayReorderBelow(readers_[node.inputs()[0].get()] != 1, inputs)) {
+        if (auto reordered = InnerJoinBelowFilteringJoin(join, inputs, *facts_, *estimates_, choose_)) {
           rewritten_[&node] = *reordered;
           return *reordered;
         }
-        if (auto reordered = ReducingJoinBelowLookupJoin(join, inputs, *facts_, *estimates_, choose)) {
+        if (auto reordered = ReducingJoinBelowLookupJoin(join, inputs, *facts_, *estimates_, choose_)) {
           rewritten_[&node] = *reordered;
           return *reordered;
         }
@@ -98,8 +96,9 @@ class Optimizer {
     }
   }
 
-  //! Whether the join rules may move `join` below its left input's top join. That input
-  //! is then computed anew for `join`, while its other readers hold it (held, it costs
+  //! Whether the join rules may move a join over `inputs` below its left input's top
+  //! join. Where other nodes read that input too (`left_shared`), it is then computed anew
+  //! for the join, while its other readers hold it (held, it costs
   //! the memory and the gathering of every row it keeps). Worth it where the input keeps
   //! much of what it reads (a sixteenth or more) and `join`'s right side a sliver of its
   //! table (a sixty-fourth or less): TPC-H Q2 joins the 1.6M offers of European suppliers
@@ -108,8 +107,8 @@ class Optimizer {
   //! to the parts first they are 31K rows. Q17's semi-joined lineitems (a thousandth of
   //! lineitem), which feed an aggregate as well, stay held: computed again they would cost
   //! a second scan of lineitem.
-  bool MayReorderBelow(const PlanNode& join, const std::vector<PlanPtr>& inputs) {
-    if (readers_[join.inputs()[0].get()] == 1) return true;
+  bool MayReorderBelow(bool left_shared, const std::vector<PlanPtr>& inputs) {
+    if (!left_shared) return true;
     auto kept = [&](const PlanNode& side) -> std::optional<double> {
       const auto rows = estimates_->Rows(side);
       const auto base = estimates_->BaseRows(side);
@@ -122,6 +121,19 @@ class Optimizer {
   }
   static constexpr double kLargeShare = 1.0 / 16;
   static constexpr double kSliver = 1.0 / 64;
+
+  //! A join a rule made over rewritten inputs (with its schema in facts_), through the
+  //! join rules that may apply to it: moved below a lookup join, its build side chosen.
+  //! Kept alive, as the estimates remember it.
+  PlanPtr RewriteMadeJoin(PlanPtr made) {
+    added_.push_back(made);
+    const auto& join = static_cast<const JoinNode&>(*made);
+    std::vector<PlanPtr> inputs = made->inputs();
+    if (MayReorderBelow(ReadTwice(*inputs[0]), inputs)) {
+      if (auto reordered = ReducingJoinBelowLookupJoin(join, inputs, *facts_, *estimates_, choose_)) return *reordered;
+    }
+    return ChooseBuildSide(join, std::move(inputs), *facts_, *estimates_);
+  }
 
   //! Whether `rewritten` stands for a node that several nodes of the plan as written read.
   bool ReadTwice(const PlanNode& rewritten) const {
@@ -169,6 +181,10 @@ class Optimizer {
   std::vector<PlanPtr> added_;                    // nodes the rules made, kept alive likewise
   std::optional<PlanFacts> facts_;
   std::optional<CardinalityEstimator> estimates_;
+  // The build side of a join the rules make (they take it as a JoinBuilder).
+  const JoinBuilder choose_ = [this](const JoinNode& join, std::vector<PlanPtr> inputs) {
+    return ChooseBuildSide(join, std::move(inputs), *facts_, *estimates_);
+  };
 };
 
 }  // namespace

@@ -63,5 +63,29 @@ TEST(AggregateReduction, KeptUnmatchedGroupsAndNonKeyColumnsAreNotReduced) {
   ExpectRows(by_value, want);
 }
 
+TEST(AggregateReduction, TheReducingSemiJoinGoesBelowALookupInTheAggregatesInput) {
+  // Q2's cheapest price: the aggregate's input looks up each item's bucket (every item
+  // has one); the semi join by the flagged orders' keys tests the items' own column, so
+  // it runs before the lookup, which then finds buckets for 8K items, not 800K.
+  auto buckets = Int64Table("buckets", {"b_key", "b_weight"}, 1000, {0, 7});
+  auto items = Int64Table("items", {"l_key", "l_id", "l_bucket"}, kOrders * kItemsPerOrder, {kOrders, 0, 1000});
+  auto first = items.Join(buckets, {"l_bucket"}, {"b_key"})
+                   .Aggregate({"l_key"}, {{AggregateFunction::kMin, "l_id", "first_id"}})
+                   .Rename({{"l_key", "g_key"}});
+  auto plan = FlaggedOrders(kOrders).Join(first, {"o_key"}, {"g_key"}).Collect();
+  const std::string text = Explained(plan);
+  const size_t lookup = text.find("Join inner on l_bucket = b_key");
+  const size_t reducer = text.find("Join semi on l_key = o_key");
+  ASSERT_NE(lookup, std::string::npos) << text;
+  ASSERT_NE(reducer, std::string::npos) << text;
+  EXPECT_LT(lookup, reducer) << text;  // the lookup above
+  std::vector<std::string> want;
+  for (int64_t o = 7; o < kOrders; o += 100) {
+    want.push_back(std::to_string(o) + "|7|" + std::to_string(o) + "|" + std::to_string(o));
+  }
+  std::sort(want.begin(), want.end());
+  ExpectRows(plan, want);
+}
+
 }  // namespace
 }  // namespace sabot

@@ -1,4 +1,5 @@
-// A reducing inner join over a lookup join runs below it (plan/optimizer/lookup_join_order.h):
+// A reducing join (inner, semi, anti) over a lookup join runs below it
+// (plan/optimizer/lookup_join_order.h):
 // the plan, and the answers of the plan as written, on one and on two threads.
 #include <algorithm>
 #include <cstdint>
@@ -118,6 +119,46 @@ TEST(LookupJoinOrder, ASharedLookupIsComputedAnewWhereTheReducingJoinKeepsASlive
   const std::string held = Explained(wider);
   EXPECT_LT(OrderJoin(held), held.find("Join inner on c_nation = n_key")) << held;
   ExpectRows(wider, want);
+}
+
+TEST(LookupJoinOrder, ASemiOrAntiJoinRunsBeforeTheLookup) {
+  // Q2's cheapest-price branch: offers, each with its supplier, semi-joined by a few
+  // parts. The semi join tests the customers' own column: it goes first, and the lookup
+  // runs for the 400 customers it keeps, not for all 40K.
+  auto expect_below = [](const PlanPtr& plan, const std::string& filtering) {
+    const std::string text = Explained(plan);
+    const size_t lookup = text.find("Join inner on c_nation = n_key");
+    ASSERT_NE(lookup, std::string::npos) << text;
+    ASSERT_NE(text.find(filtering), std::string::npos) << text;
+    EXPECT_LT(lookup, text.find(filtering)) << text;  // the lookup above
+  };
+  std::vector<std::string> want;  // customers with an order i % 100 == 7: c % 100 == 7
+  for (int64_t c = 7; c < kCustomers; c += 100) {
+    const int64_t n = c % 25;
+    want.push_back(std::to_string(c) + "|" + std::to_string(n) + "|" + std::to_string(n) + "|" + std::to_string(n % 5));
+  }
+  std::sort(want.begin(), want.end());
+  const Stream with_nation = Customers().Join(Nations(), {"c_nation"}, {"n_key"});
+  auto semi = with_nation.Join(Orders().Filter(col("o_flag") == lit(int64_t{7})), {"c_key"}, {"o_cust"}, JoinType::kSemi)
+                  .Collect();
+  expect_below(semi, "Join semi on c_key = o_cust");
+  ExpectRows(semi, want);
+  // The anti join keeps the customers without an order flagged otherwise (as rare).
+  auto anti = with_nation
+                  .Join(Orders().Filter(col("o_flag") != lit(int64_t{7})), {"c_key"}, {"o_cust"}, JoinType::kAnti)
+                  .Collect();
+  expect_below(anti, "Join anti on c_key = o_cust");
+  ExpectRows(anti, want);
+  // A residual may read the lookup's columns: left as written.
+  JoinSpec with_residual;
+  with_residual.type = JoinType::kSemi;
+  with_residual.left_keys = {"c_key"};
+  with_residual.right_keys = {"o_cust"};
+  with_residual.residual = col("n_region") < col("o_flag");
+  auto residual = with_nation.Join(Orders().Filter(col("o_flag") == lit(int64_t{7})), with_residual).Collect();
+  const std::string text = Explained(residual);
+  EXPECT_GT(text.find("Join inner on c_nation = n_key"), text.find("Join semi on c_key = o_cust")) << text;
+  ExpectRows(residual, want);
 }
 
 }  // namespace
