@@ -4,6 +4,7 @@
 // value) slots; other types in Arrow's vectorized Grouper, whose row encoding and
 // comparisons were three quarters of Nexmark q15's time for integers.
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <type_traits>
 
@@ -143,19 +144,26 @@ class PairSet {
   //! is probed: the misses overlap instead of following one another.
   template <typename Bits, typename F>
   void InsertRows(const uint32_t* group_ids, const Bits* bits, const int64_t* rows, int64_t count, F&& new_pair) {
+    InsertEach(
+        count, [&](int64_t k) { return group_ids[rows[k]]; },
+        [&](int64_t k) { return static_cast<uint64_t>(bits[rows[k]]); }, [&](int64_t k) { new_pair(rows[k]); });
+  }
+
+  //! Inserts the pairs (group_of(k), value_of(k)) for k < count and calls new_pair(k)
+  //! for each that was not there yet, a run of slots prefetched at a time (InsertRows).
+  template <typename GroupOf, typename ValueOf, typename F>
+  void InsertEach(int64_t count, GroupOf&& group_of, ValueOf&& value_of, F&& new_pair) {
     constexpr int64_t kRun = 32;
     size_t hashes[kRun];
     for (int64_t start = 0; start < count; start += kRun) {
       const int64_t n = std::min(kRun, count - start);
       Reserve(static_cast<size_t>(n));
       for (int64_t k = 0; k < n; ++k) {
-        const int64_t i = rows[start + k];
-        hashes[k] = Hash(group_ids[i], bits[i]);
+        hashes[k] = Hash(group_of(start + k), value_of(start + k));
         __builtin_prefetch(&slots_[hashes[k] & mask_]);
       }
       for (int64_t k = 0; k < n; ++k) {
-        const int64_t i = rows[start + k];
-        if (InsertHashed(group_ids[i], bits[i], hashes[k])) new_pair(i);
+        if (InsertHashed(group_of(start + k), value_of(start + k), hashes[k])) new_pair(start + k);
       }
     }
   }
@@ -213,13 +221,57 @@ class PairSet {
     slots_.assign(slots, Slot{0, 0});
     mask_ = slots - 1;
     size_ = 0;
+    // A run of pairs at a time, their new slots prefetched first (as in InsertEach).
+    constexpr size_t kRun = 32;
+    const Slot* run[kRun];
+    size_t hashes[kRun];
+    size_t n = 0;
+    auto insert_run = [&] {
+      for (size_t k = 0; k < n; ++k) InsertHashed(run[k]->group - 1, run[k]->value, hashes[k]);
+      n = 0;
+    };
     for (const Slot& slot : old) {
-      if (slot.group != 0) InsertHashed(slot.group - 1, slot.value, Hash(slot.group - 1, slot.value));
+      if (slot.group == 0) continue;
+      run[n] = &slot;
+      hashes[n] = Hash(slot.group - 1, slot.value);
+      __builtin_prefetch(&slots_[hashes[n] & mask_]);
+      if (++n == kRun) insert_run();
     }
+    insert_run();
   }
 
   std::vector<Slot> slots_;
   size_t mask_ = 0;
+  size_t size_ = 0;
+};
+
+// Pairs bound for one PairSet, gathered from a walk over another and inserted a run at
+// a time (PairSet::InsertEach), each new pair counted for its group. A merge re-inserts
+// every pair of a partial state: one by one, each waited on its slot's cache miss
+// (TPC-H Q16 merges 1.2M pairs, a tenth of its CPU time in those waits).
+class CountingInserter {
+ public:
+  CountingInserter(PairSet& set, std::vector<int64_t>& counts) : set_(&set), counts_(&counts) {}
+
+  void Add(uint32_t group, uint64_t value) {
+    groups_[size_] = group;
+    values_[size_] = value;
+    if (++size_ == kBuffer) Flush();
+  }
+
+  void Flush() {
+    set_->InsertEach(
+        static_cast<int64_t>(size_), [&](int64_t k) { return groups_[k]; }, [&](int64_t k) { return values_[k]; },
+        [&](int64_t k) { ++(*counts_)[groups_[k]]; });
+    size_ = 0;
+  }
+
+ private:
+  static constexpr size_t kBuffer = 256;
+  PairSet* set_;
+  std::vector<int64_t>* counts_;
+  std::array<uint32_t, kBuffer> groups_;
+  std::array<uint64_t, kBuffer> values_;
   size_t size_ = 0;
 };
 
@@ -251,10 +303,12 @@ class IntCountDistinctAccumulator final : public AccumulatorBase {
   Status Merge(GroupedAccumulator& other, const uint32_t* group_id_mapping) override {
     ARROW_ASSIGN_OR_RAISE(auto* same, Same<IntCountDistinctAccumulator>(other));
     pairs_.Reserve(same->pairs_.size());
+    CountingInserter into(pairs_, counts_);
     same->pairs_.ForEach([&](uint32_t group, uint64_t value) {
       const uint32_t to = group_id_mapping[group];
-      if (to != kDropGroup && pairs_.Insert(to, value)) ++counts_[to];
+      if (to != kDropGroup) into.Add(to, value);
     });
+    into.Flush();
     return Status::OK();
   }
 
@@ -269,12 +323,13 @@ class IntCountDistinctAccumulator final : public AccumulatorBase {
     }
     std::vector<size_t> pairs_per_part(parts.size(), 0);
     pairs_.ForEach([&](uint32_t group, uint64_t) { ++pairs_per_part[part_of[group]]; });
-    for (size_t p = 0; p < parts.size(); ++p) into[p]->pairs_.Reserve(pairs_per_part[p]);
-    pairs_.ForEach([&](uint32_t group, uint64_t value) {
-      IntCountDistinctAccumulator& part = *into[part_of[group]];
-      const uint32_t to = new_ids[group];
-      if (part.pairs_.Insert(to, value)) ++part.counts_[to];
-    });
+    std::vector<CountingInserter> inserters;
+    for (size_t p = 0; p < parts.size(); ++p) {
+      into[p]->pairs_.Reserve(pairs_per_part[p]);
+      inserters.emplace_back(into[p]->pairs_, into[p]->counts_);
+    }
+    pairs_.ForEach([&](uint32_t group, uint64_t value) { inserters[part_of[group]].Add(new_ids[group], value); });
+    for (auto& inserter : inserters) inserter.Flush();
     return Status::OK();
   }
 
