@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "sabot/plan/optimizer/aggregate_pushdown.h"
 #include "sabot/plan/optimizer/aggregate_reduction.h"
 #include "sabot/plan/optimizer/build_side_reduction.h"
 #include "sabot/plan/optimizer/cast_at_source.h"
@@ -68,6 +69,10 @@ class Optimizer {
       out = facts_ && !IsChangelogJoin(join) ? ChooseBuildSide(join, std::move(inputs), *facts_, *estimates_)
                        : WithInputs(join, std::move(inputs));
       out = ReapplyColumns(std::move(out), lifted);
+    } else if (node.kind() == PlanKind::kAggregate && facts_) {
+      const auto& aggregate = static_cast<const AggregateNode&>(node);
+      auto split = AggregateBelowJoin(aggregate, inputs.front(), *facts_, *estimates_, choose_);
+      out = split ? *split : WithInputs(node, std::move(inputs));
     } else if (node.kind() == PlanKind::kWithColumns && facts_) {
       out = ReadCastsAtSource(static_cast<const WithColumnsNode&>(node), inputs.front(), facts_->read_types);
     } else {
