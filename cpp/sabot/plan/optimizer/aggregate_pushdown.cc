@@ -89,7 +89,8 @@ std::optional<PlanPtr> AggregateBelowJoin(const AggregateNode& aggregate, const 
   for (const AggregateSpec& a : aggregate.aggregates) {
     const std::string name = OutputName(a);
     auto out_field = out_schema->GetFieldByName(name);
-    if (out_field == nullptr || p_names.count(name) > 0 || a.column == m_key || m_schema->GetFieldIndex(a.column) < 0) {
+    if (out_field == nullptr || p_names.count(name) > 0 || name == m_key || a.column == m_key ||
+        m_schema->GetFieldIndex(a.column) < 0) {
       return std::nullopt;
     }
     AggregateFunction combine;

@@ -134,6 +134,11 @@ TEST(AggregatePushdown, OtherAggregatesAndFewManyRowsStayAbove) {
                       .Aggregate({"o_val"}, {{AggregateFunction::kCount, "o_id", "n"}})
                       .Collect();
   EXPECT_EQ(Explained(by_value).find("Aggregate by o_cust"), std::string::npos) << Explained(by_value);
+  // An aggregate named as the orders' join key would clash with it below the join.
+  auto named_as_key = customers.Join(Orders(), {"c_key"}, {"o_cust"})
+                          .Aggregate({"c_key"}, {{AggregateFunction::kCount, "o_id", "o_cust"}})
+                          .Collect();
+  EXPECT_EQ(Explained(named_as_key).find("Aggregate by o_cust"), std::string::npos) << Explained(named_as_key);
   // Ten orders per customer key at most (20K customers): too few to be worth it.
   auto many_customers = Int64Table("customers", {"c_key"}, 20'000, {0});
   auto few = many_customers.Join(Orders(), {"c_key"}, {"o_cust"}).Aggregate({"c_key"}, Aggregates()).Collect();
