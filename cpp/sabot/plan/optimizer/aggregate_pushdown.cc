@@ -120,8 +120,8 @@ std::optional<PlanPtr> AggregateBelowJoin(const AggregateNode& aggregate, const 
   std::vector<PlanPtr> sides(2);
   sides[p_side] = p;
   sides[1 - p_side] = partial;
-  arrow::FieldVector joined = facts.schemas[sides[0].get()]->fields();
-  for (const auto& field : facts.schemas[sides[1].get()]->fields()) joined.push_back(field);
+  arrow::FieldVector joined = facts.schemas.at(sides[0].get())->fields();
+  for (const auto& field : facts.schemas.at(sides[1].get())->fields()) joined.push_back(field);
   PlanPtr met = build(JoinNode(sides[0], sides[1], spec), sides);
   facts.schemas[met.get()] = arrow::schema(std::move(joined));
   PlanPtr combined = std::make_shared<AggregateNode>(met, aggregate.keys, std::move(finals));

@@ -137,7 +137,7 @@ class Optimizer {
     if (MayReorderBelow(ReadTwice(*inputs[0]), inputs)) {
       if (auto reordered = ReducingJoinBelowLookupJoin(join, inputs, *facts_, *estimates_, choose_)) return *reordered;
     }
-    return ChooseBuildSide(join, std::move(inputs), *facts_, *estimates_);
+    return choose_(join, std::move(inputs));
   }
 
   //! Whether `rewritten` stands for a node that several nodes of the plan as written read.

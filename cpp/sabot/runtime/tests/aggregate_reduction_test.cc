@@ -31,6 +31,17 @@ Stream FirstItems() {
       .Rename({{"l_key", "g_key"}});
 }
 
+// What each plan here answers: per flagged order (o % 100 == 7), the order's key, its
+// flag, and its first item's group key and id (both the order's key).
+std::vector<std::string> FlaggedFirstItems() {
+  std::vector<std::string> want;
+  for (int64_t o = 7; o < kOrders; o += 100) {
+    want.push_back(std::to_string(o) + "|7|" + std::to_string(o) + "|" + std::to_string(o));
+  }
+  std::sort(want.begin(), want.end());
+  return want;
+}
+
 TEST(AggregateReduction, AnAggregateJoinedByItsKeysGroupsOnlyRowsThatCanMatch) {
   // Q2's and Q17's shape: 200K groups of which the 2000 flagged orders meet 2000.
   auto plan = FlaggedOrders(kOrders).Join(FirstItems(), {"o_key"}, {"g_key"}).Collect();
@@ -40,12 +51,7 @@ TEST(AggregateReduction, AnAggregateJoinedByItsKeysGroupsOnlyRowsThatCanMatch) {
   ASSERT_NE(aggregate, std::string::npos) << text;
   EXPECT_NE(reducer, std::string::npos) << text;
   EXPECT_LT(aggregate, reducer) << text;  // below the aggregate
-  std::vector<std::string> want;
-  for (int64_t o = 7; o < kOrders; o += 100) {
-    want.push_back(std::to_string(o) + "|7|" + std::to_string(o) + "|" + std::to_string(o));
-  }
-  std::sort(want.begin(), want.end());
-  ExpectRows(plan, want);
+  ExpectRows(plan, FlaggedFirstItems());
 }
 
 TEST(AggregateReduction, KeptUnmatchedGroupsAndNonKeyColumnsAreNotReduced) {
@@ -55,12 +61,7 @@ TEST(AggregateReduction, KeptUnmatchedGroupsAndNonKeyColumnsAreNotReduced) {
   // first_id is an aggregate's output, not a group key.
   auto by_value = FlaggedOrders(kOrders).Join(FirstItems(), {"o_key"}, {"first_id"}).Collect();
   EXPECT_EQ(Explained(by_value).find("Join semi on l_key"), std::string::npos) << Explained(by_value);
-  std::vector<std::string> want;
-  for (int64_t o = 7; o < kOrders; o += 100) {
-    want.push_back(std::to_string(o) + "|7|" + std::to_string(o) + "|" + std::to_string(o));
-  }
-  std::sort(want.begin(), want.end());
-  ExpectRows(by_value, want);
+  ExpectRows(by_value, FlaggedFirstItems());
 }
 
 TEST(AggregateReduction, TheReducingSemiJoinGoesBelowALookupInTheAggregatesInput) {
@@ -79,12 +80,7 @@ TEST(AggregateReduction, TheReducingSemiJoinGoesBelowALookupInTheAggregatesInput
   ASSERT_NE(lookup, std::string::npos) << text;
   ASSERT_NE(reducer, std::string::npos) << text;
   EXPECT_LT(lookup, reducer) << text;  // the lookup above
-  std::vector<std::string> want;
-  for (int64_t o = 7; o < kOrders; o += 100) {
-    want.push_back(std::to_string(o) + "|7|" + std::to_string(o) + "|" + std::to_string(o));
-  }
-  std::sort(want.begin(), want.end());
-  ExpectRows(plan, want);
+  ExpectRows(plan, FlaggedFirstItems());
 }
 
 }  // namespace
