@@ -1,9 +1,10 @@
-// FlatColumnReader: a fast path for flat, fixed-width Parquet columns without nulls, and
-// for INT32/INT64 decimals read as float64.
+// FlatColumnReader: a fast path for flat Parquet columns without nulls (fixed-width,
+// string and binary), and for INT32/INT64 decimals read as float64.
 #include "sabot/io/parquet_flat_column.h"
 
 #include <algorithm>
 #include <exception>
+#include <limits>
 
 #include <arrow/array/builder_binary.h>
 #include <arrow/array/builder_base.h>
@@ -271,6 +272,82 @@ class DictionaryStringReader final : public FlatColumnReader {
   std::shared_ptr<arrow::Array> dictionary_;
 };
 
+// A string or binary column whose pages do not all use the dictionary (a writer falls
+// back to plain pages once the dictionary grows past its limit: TPC-H's comments and
+// names) read straight into a plain string array, the values copied once from the page.
+// Arrow's reader copies them into a view array when the file's stored Arrow schema says
+// string_view (tpchgen-cli's does; ArrowReaderProperties::set_binary_type gives way to
+// it), which the scan then cast into plain strings, copying them again: 5% of TPC-H
+// Q13's samples over o_comment. A value points into its page, which the next read may
+// replace, so each read's values are copied before the next.
+class PlainStringReader final : public FlatColumnReader {
+ public:
+  PlainStringReader(std::shared_ptr<parquet::ColumnReader> column, std::shared_ptr<arrow::DataType> type,
+                    int64_t bytes_per_value)
+      : column_(std::move(column)), type_(std::move(type)), bytes_per_value_(bytes_per_value) {}
+
+  arrow::Result<std::shared_ptr<arrow::Array>> Read(int64_t rows) override { return Copy(rows, nullptr, rows); }
+
+  arrow::Result<std::shared_ptr<arrow::Array>> ReadSelected(int64_t rows, const int32_t* selected,
+                                                            int64_t count) override {
+    return Copy(rows, selected, count);
+  }
+
+ private:
+  // The next `rows` values, of which the `count` at `selected` (all when null) are
+  // copied into the array.
+  arrow::Result<std::shared_ptr<arrow::Array>> Copy(int64_t rows, const int32_t* selected, int64_t count) {
+    auto& typed = static_cast<parquet::TypedColumnReader<parquet::ByteArrayType>&>(*column_);
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> offsets_buffer,
+                          arrow::AllocateBuffer((count + 1) * sizeof(int32_t)));
+    auto* offsets = reinterpret_cast<int32_t*>(offsets_buffer->mutable_data());
+    offsets[0] = 0;
+    arrow::BufferBuilder data;
+    ARROW_RETURN_NOT_OK(data.Reserve(count * bytes_per_value_));
+    parquet::ByteArray* values = ThreadScratch<parquet::ByteArray, 5>(rows).data();
+    int64_t kept = 0;  // values copied so far
+    arrow::Status copied;
+    const arrow::Status decoded_all = DecodeRows(*column_, rows, [&](int64_t offset, int64_t n) -> int64_t {
+      int64_t decoded = 0;
+      typed.ReadBatch(n, /*def_levels=*/nullptr, /*rep_levels=*/nullptr, values + offset, &decoded);
+      // The values of this read that are kept: [offset, offset + decoded), or the
+      // selected among them.
+      int64_t end = kept;
+      if (selected == nullptr) {
+        end = offset + decoded;
+      } else {
+        while (end < count && selected[end] < offset + decoded) ++end;
+      }
+      auto row = [&](int64_t i) { return selected == nullptr ? i : static_cast<int64_t>(selected[i]); };
+      int64_t bytes = data.length();
+      for (int64_t i = kept; i < end; ++i) bytes += values[row(i)].len;
+      if (bytes > std::numeric_limits<int32_t>::max()) {
+        copied = arrow::Status::IOError("column ", column_->descr()->name(), ": a batch of ", end,
+                                        " values holds more than 2 GiB, more than one string array can");
+        return 0;
+      }
+      copied = data.Reserve(bytes - data.length());
+      if (!copied.ok()) return 0;
+      for (int64_t i = kept; i < end; ++i) {
+        const parquet::ByteArray& value = values[row(i)];
+        data.UnsafeAppend(value.ptr, value.len);
+        offsets[i + 1] = static_cast<int32_t>(data.length());
+      }
+      kept = end;
+      return decoded;
+    });
+    ARROW_RETURN_NOT_OK(copied);  // first: stopping the decode for it reads as a shortfall too
+    ARROW_RETURN_NOT_OK(decoded_all);
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> bytes, data.Finish());
+    return arrow::MakeArray(
+        arrow::ArrayData::Make(type_, count, {nullptr, std::move(offsets_buffer), std::move(bytes)}, /*null_count=*/0));
+  }
+
+  std::shared_ptr<parquet::ColumnReader> column_;
+  std::shared_ptr<arrow::DataType> type_;
+  int64_t bytes_per_value_;  // the chunk's average, to size the data buffer once
+};
+
 
 // A decimal column stored as INT32 or INT64 read as float64, the values
 // sabot_decimal_to_float64 gives for the decimal128 array Arrow's reader would make, without
@@ -444,6 +521,21 @@ std::shared_ptr<arrow::DataType> DictionaryValueType(const arrow::DataType& type
   return nullptr;
 }
 
+// The plain type a string column read as `type` is copied into (a view type's), or
+// nullptr when PlainStringReader does not make it (dictionaries, large strings).
+std::shared_ptr<arrow::DataType> PlainStringType(const arrow::DataType& type) {
+  switch (type.id()) {
+    case arrow::Type::STRING:
+    case arrow::Type::STRING_VIEW:
+      return arrow::utf8();
+    case arrow::Type::BINARY:
+    case arrow::Type::BINARY_VIEW:
+      return arrow::binary();
+    default:
+      return nullptr;
+  }
+}
+
 bool HasNoNulls(const parquet::ColumnDescriptor& column, const parquet::ColumnChunkMetaData& chunk) {
   if (column.max_definition_level() == 0) return true;
   auto stats = chunk.statistics();
@@ -502,11 +594,21 @@ std::unique_ptr<FlatColumnReader> FlatColumnReader::MakeIfEligible(
     if (!no_nulls) return nullptr;
     if (column.physical_type() == parquet::Type::BYTE_ARRAY) {
       auto values = DictionaryValueType(*type, expand);
-      if (values == nullptr) return nullptr;
-      // Parquet exposes the indices only when every page of the chunk uses the dictionary.
-      auto reader = DictionaryExposingColumn(row_group, leaf);
-      if (reader->GetExposedEncoding() != parquet::ExposedEncoding::DICTIONARY) return nullptr;
-      return std::make_unique<DictionaryStringReader>(std::move(reader), std::move(values));
+      std::shared_ptr<parquet::ColumnReader> reader;
+      if (values != nullptr) {
+        // Parquet exposes the indices only when every page of the chunk uses the dictionary.
+        reader = DictionaryExposingColumn(row_group, leaf);
+        if (reader->GetExposedEncoding() == parquet::ExposedEncoding::DICTIONARY) {
+          return std::make_unique<DictionaryStringReader>(std::move(reader), std::move(values));
+        }
+      }
+      auto plain = PlainStringType(*type);
+      if (plain == nullptr) return nullptr;
+      if (reader == nullptr) reader = row_group.Column(leaf);
+      const auto chunk = row_group.metadata()->ColumnChunk(leaf);
+      const int64_t bytes_per_value =
+          chunk->num_values() > 0 ? chunk->total_uncompressed_size() / chunk->num_values() : 0;
+      return std::make_unique<PlainStringReader>(std::move(reader), std::move(plain), bytes_per_value);
     }
     if (!StoredAsIs(column, *type)) return nullptr;
     auto reader = DictionaryExposingColumn(row_group, leaf);

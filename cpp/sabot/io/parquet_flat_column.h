@@ -1,5 +1,5 @@
-// FlatColumnReader: a fast path for flat, fixed-width Parquet columns without nulls, and
-// for INT32/INT64 decimals read as float64.
+// FlatColumnReader: a fast path for flat Parquet columns without nulls (fixed-width,
+// string and binary), and for INT32/INT64 decimals read as float64.
 #pragma once
 
 #include <cstdint>
@@ -26,15 +26,18 @@ namespace sabot {
 //! needs none of it, so its values are decoded once into a buffer of the batch's size.
 //! Fixed-width columns become plain arrays; string and binary columns whose every page
 //! uses the dictionary become dictionary arrays (int32 indices over the chunk's one
-//! dictionary, shared by all its batches).
+//! dictionary, shared by all its batches), other string and binary columns plain
+//! string and binary arrays (never views).
 class FlatColumnReader {
  public:
   //! A reader for column `leaf` of `row_group` read as `type`, or nullptr when the
   //! column does not qualify (nested, may hold nulls, no statistics, an Arrow type that
-  //! is not the column's physical type as stored, or strings with a page that does not
-  //! use the dictionary); the caller then reads it with Arrow's reader. A string column
-  //! qualifies only when `type` is a dictionary of strings, or when `expand` is set; it
-  //! is read as a dictionary either way (the caller casts). A decimal column stored as
+  //! is not the column's physical type as stored, or a dictionary of strings with a page
+  //! that does not use the dictionary); the caller then reads it with Arrow's reader. A
+  //! string column whose pages all use the dictionary is read as a dictionary when `type`
+  //! is a dictionary of strings or `expand` is set (the caller casts); any other string
+  //! or binary column read as a plain or view type becomes utf8 or binary (large types
+  //! are left to Arrow's reader). A decimal column stored as
   //! INT32 or INT64 qualifies as float64, nulls or not: the values sabot_decimal_to_float64
   //! gives (see decimal_to_float64.h), never a decimal array in between.
   static std::unique_ptr<FlatColumnReader> MakeIfEligible(

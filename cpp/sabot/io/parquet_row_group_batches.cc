@@ -97,8 +97,8 @@ class RowGroupBatches : public arrow::RecordBatchReader {
     arrow::FieldVector fields;
     int next_read = 0;
     for (size_t i = 0; i < flat_.size(); ++i) {
-      if (flat_[i] != nullptr) {
-        fields.push_back(file_order_fields[i]);
+      if (flat_[i] != nullptr) {  // a view type is read as its plain type
+        fields.push_back(file_order_fields[i]->WithType(WithoutViews(file_order_fields[i]->type())));
         read_index_.push_back(-1);
         continue;
       }

@@ -175,13 +175,17 @@ TEST(ParquetSource, CorruptLaterFileNamesIt) {
 }
 
 // tpchgen-cli and other Arrow writers store string_view columns; most compute
-// kernels take no view types, so the source hands out plain strings.
+// kernels take no view types, so the source hands out plain strings. A column with
+// nulls goes through Arrow's reader, one without through PlainStringReader.
 TEST(ParquetSource, ViewColumnsAreReadAsPlainStrings) {
   TempDir dir;
   ASSERT_OK_AND_ASSIGN(auto names, arrow::compute::Cast(*ArrayFromJSON(arrow::utf8(), R"(["ab", null, "a long string past the inline twelve bytes"])"),
                                                         arrow::utf8_view()));
-  auto schema = arrow::schema({arrow::field("id", arrow::int64()), arrow::field("name", arrow::utf8_view())});
-  auto table = arrow::Table::Make(schema, {ArrayFromJSON(arrow::int64(), "[1, 2, 3]"), names});
+  const char* notes_json = R"(["", "x", "another string longer than twelve bytes"])";
+  ASSERT_OK_AND_ASSIGN(auto notes, arrow::compute::Cast(*ArrayFromJSON(arrow::utf8(), notes_json), arrow::utf8_view()));
+  auto schema = arrow::schema({arrow::field("id", arrow::int64()), arrow::field("name", arrow::utf8_view()),
+                               arrow::field("note", arrow::utf8_view(), /*nullable=*/false)});
+  auto table = arrow::Table::Make(schema, {ArrayFromJSON(arrow::int64(), "[1, 2, 3]"), names, notes});
   {
     ASSERT_OK_AND_ASSIGN(auto out, arrow::io::FileOutputStream::Open(dir.File("v.parquet")));
     auto arrow_props = parquet::ArrowWriterProperties::Builder().store_schema()->build();
@@ -191,11 +195,13 @@ TEST(ParquetSource, ViewColumnsAreReadAsPlainStrings) {
   }
   ASSERT_OK_AND_ASSIGN(auto source, MakeSource(ParquetSpec(dir.File("v.parquet"))));
   EXPECT_TRUE(source->schema()->field(1)->type()->Equals(*arrow::utf8()));
+  EXPECT_TRUE(source->schema()->field(2)->type()->Equals(*arrow::utf8()));
   ASSERT_OK_AND_ASSIGN(auto read, ReadTable(*source));
   ASSERT_OK_AND_ASSIGN(read, read->CombineChunks());
   EXPECT_TRUE(read->column(1)->chunk(0)->Equals(
       *ArrayFromJSON(arrow::utf8(), R"(["ab", null, "a long string past the inline twelve bytes"])")))
       << read->ToString();
+  EXPECT_TRUE(read->column(2)->chunk(0)->Equals(*ArrayFromJSON(arrow::utf8(), notes_json))) << read->ToString();
 }
 
 // Columns whose pages all use the dictionary are read as dictionaries and expanded; a

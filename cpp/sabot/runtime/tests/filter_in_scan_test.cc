@@ -25,13 +25,14 @@ namespace {
 using ::sabot::testing::TempDir;
 
 // 30K rows in 3 row groups: `id` 0.. (plain pages), `k` 0..9 (dictionary pages), `n` with
-// nulls, `s` a few strings (small dictionary), `t` mostly distinct strings, `d` dates.
+// nulls, `s` a few strings (small dictionary), `t` mostly distinct strings, `d` dates, `u`
+// strings of 0 to 39 bytes on plain pages.
 std::shared_ptr<arrow::Table> Input() {
   std::mt19937 rng(11);
   const char* words[] = {"a", "b", "c", "d"};
   arrow::Int64Builder id, n;
   arrow::Int32Builder k;
-  arrow::StringBuilder s, t;
+  arrow::StringBuilder s, t, u;
   arrow::Date32Builder d;
   for (int i = 0; i < 30'000; ++i) {
     EXPECT_TRUE(id.Append(i).ok());
@@ -40,17 +41,20 @@ std::shared_ptr<arrow::Table> Input() {
     EXPECT_TRUE(s.Append(words[rng() % 4]).ok());
     EXPECT_TRUE(t.Append("t" + std::to_string(rng() % 100'000)).ok());
     EXPECT_TRUE(d.Append(static_cast<int32_t>(9000 + rng() % 1000)).ok());
+    EXPECT_TRUE(u.Append(std::string(rng() % 40, static_cast<char>('a' + rng() % 26))).ok());
   }
   auto schema = arrow::schema({arrow::field("id", arrow::int64(), false), arrow::field("k", arrow::int32(), false),
                                arrow::field("n", arrow::int64()), arrow::field("s", arrow::utf8(), false),
-                               arrow::field("t", arrow::utf8(), false), arrow::field("d", arrow::date32(), false)});
-  return arrow::Table::Make(schema, {*id.Finish(), *k.Finish(), *n.Finish(), *s.Finish(), *t.Finish(), *d.Finish()});
+                               arrow::field("t", arrow::utf8(), false), arrow::field("d", arrow::date32(), false),
+                               arrow::field("u", arrow::utf8(), false)});
+  return arrow::Table::Make(schema, {*id.Finish(), *k.Finish(), *n.Finish(), *s.Finish(), *t.Finish(), *d.Finish(),
+                                     *u.Finish()});
 }
 
 std::string Write(const arrow::Table& table, const TempDir& dir) {
   const std::string path = dir.File("t.parquet");
   auto out = *arrow::io::FileOutputStream::Open(path);
-  auto props = parquet::WriterProperties::Builder().disable_dictionary("id")->build();
+  auto props = parquet::WriterProperties::Builder().disable_dictionary("id")->disable_dictionary("u")->build();
   EXPECT_TRUE(parquet::arrow::WriteTable(table, arrow::default_memory_pool(), out, 10'000, props).ok());
   EXPECT_TRUE(out->Close().ok());
   return path;
@@ -90,6 +94,7 @@ TEST(FilterInScan, SameRowsAsTheFilterOperator) {
       {"string tested per dictionary entry and a nullable column", col("s") == lit("b") && col("n") > lit(int64_t{10}), -1},
       {"two string columns compared", col("t") > col("s") && col("k") < lit(int32_t{5}), -1},
       {"mostly distinct strings", col("t") < lit("t2"), -1},
+      {"strings on plain pages", col("u") > lit("p"), -1},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);
