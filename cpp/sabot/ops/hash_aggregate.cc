@@ -70,6 +70,14 @@ Result<std::unique_ptr<arrow::compute::Grouper>> MakeGrouper(const arrow::Schema
 }
 
 // The accumulators read raw buffers, so a batch must match the planned types exactly.
+// The part (of `parts`) the key in row `row` of `keys` belongs to, for SplitByKeyHash and
+// PartitionByKeyHash alike: the high half of its hash (the groupers' tables use the low
+// bits), and part 0 for a key with a null, whose hash covers whatever its null slots hold.
+size_t PartOfKey(const JoinKeys& keys, int64_t row, int parts) {
+  if (!keys.valid(row)) return 0;
+  return static_cast<size_t>(((keys.hashes()[row] >> 32) * static_cast<uint64_t>(parts)) >> 32);
+}
+
 Status CheckColumnType(const arrow::RecordBatch& batch, const arrow::Schema& input, int column) {
   const auto& expected = *input.field(column)->type();
   const auto& found = *batch.column_data(column)->type;
@@ -435,6 +443,57 @@ int64_t HashAggregateState::MergeEntries() const {
   return entries;
 }
 
+bool HashAggregateState::CanPartitionByKeyHash() const {
+  if (!CanSplitByKeyHash()) return false;
+  for (size_t k = 0; k < layout_->key_columns.size(); ++k) {
+    const auto& input = layout_->input->field(layout_->key_columns[k])->type();
+    if (!input->Equals(*layout_->key_fields[k]->type())) return false;
+  }
+  for (size_t a = 0; a < layout_->aggregates.size(); ++a) {
+    switch (layout_->aggregates[a].function) {
+      case AggregateFunction::kMean:
+      case AggregateFunction::kVariance:
+      case AggregateFunction::kStddev:
+        return false;
+      case AggregateFunction::kSum:
+        if (arrow::is_floating(layout_->input->field(layout_->aggregate_columns[a])->type()->id())) return false;
+        break;
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
+Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> HashAggregateState::PartitionByKeyHash(
+    const std::shared_ptr<arrow::RecordBatch>& batch, int parts) const {
+  SABOT_CHECK(parts >= 1 && parts <= 256 && CanPartitionByKeyHash());
+  std::vector<std::shared_ptr<arrow::RecordBatch>> out(static_cast<size_t>(parts));
+  const int64_t length = batch->num_rows();
+  if (length == 0) return out;
+  std::vector<std::shared_ptr<arrow::Array>> key_arrays;
+  for (int k : layout_->key_columns) {
+    ARROW_RETURN_NOT_OK(CheckColumnType(*batch, *layout_->input, k));
+    key_arrays.push_back(batch->column(k));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto keys, JoinKeys::Make(key_arrays));
+  std::vector<std::vector<int32_t>> rows(static_cast<size_t>(parts));
+  for (auto& part : rows) part.reserve(static_cast<size_t>(length / parts + 64));
+  for (int64_t i = 0; i < length; ++i) rows[PartOfKey(keys, i, parts)].push_back(static_cast<int32_t>(i));
+  const arrow::Datum whole(batch);
+  for (size_t p = 0; p < rows.size(); ++p) {
+    if (rows[p].empty()) continue;
+    if (static_cast<int64_t>(rows[p].size()) == length) {
+      out[p] = batch;
+      continue;
+    }
+    arrow::Int32Array indices(static_cast<int64_t>(rows[p].size()), arrow::Buffer::Wrap(rows[p]));
+    ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(whole, arrow::Datum(indices)));
+    out[p] = taken.record_batch();
+  }
+  return out;
+}
+
 bool HashAggregateState::CanSplitByKeyHash() const {
   if (layout_->key_columns.empty()) return false;
   for (const auto& key : layout_->key_fields) {
@@ -457,15 +516,8 @@ Result<std::vector<std::unique_ptr<HashAggregateState>>> HashAggregateState::Spl
   std::vector<std::shared_ptr<arrow::Array>> key_arrays;
   for (const auto& value : uniques.values) key_arrays.push_back(value.make_array());
   ARROW_ASSIGN_OR_RAISE(auto keys, JoinKeys::Make(key_arrays));
-  // The high half of the hash picks the part: the groupers' tables use the low bits.
   std::vector<std::vector<int32_t>> groups(static_cast<size_t>(parts));
-  const uint64_t* hashes = keys.hashes();
-  for (uint32_t g = 0; g < num_groups_; ++g) {
-    // A key with a null hashes as the join keys leave it; any fixed part will do, as long
-    // as equal keys agree, and they do (the hash of the same values is the same).
-    const auto part = static_cast<size_t>(((hashes[g] >> 32) * static_cast<uint64_t>(parts)) >> 32);
-    groups[part].push_back(static_cast<int32_t>(g));
-  }
+  for (uint32_t g = 0; g < num_groups_; ++g) groups[PartOfKey(keys, g, parts)].push_back(static_cast<int32_t>(g));
   // Each part gets its keys first, then every accumulator hands its groups out in one
   // call (see GroupedAccumulator::SplitInto).
   std::vector<uint8_t> part_of(num_groups_);

@@ -58,6 +58,21 @@ class HashAggregateState {
   //! touches no group of another part, so parts merge in parallel. The state is spent.
   Result<std::vector<std::unique_ptr<HashAggregateState>>> SplitByKeyHash(int parts);
 
+  //! Whether PartitionByKeyHash takes rows of the input: CanSplitByKeyHash, each key
+  //! column comes in as the groups hold it (no dictionary to decode), and every result is
+  //! the same however the rows were grouped into partial states before merging (no
+  //! floating-point sum, no mean, variance or deviation, whose rounding depends on it),
+  //! so that a run that hands some splits on as partial states and the others as rows,
+  //! as timing decides, gives the same answer every time.
+  bool CanPartitionByKeyHash() const;
+
+  //! The rows of `batch` (of the input schema) in `parts` batches (1..256), each row in
+  //! the part SplitByKeyHash puts its group in, in input order within a part; a part no
+  //! row goes to is null. Consuming part p into part p of split states keeps every key
+  //! in one part, as merging does.
+  Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> PartitionByKeyHash(
+      const std::shared_ptr<arrow::RecordBatch>& batch, int parts) const;
+
   //! The results so far as Finalize gives them, but in one batch, one row per group in
   //! group-id order, leaving this state as it is: how a changelog reads what changed.
   Result<std::shared_ptr<arrow::RecordBatch>> ResultsSoFar() const;
@@ -95,6 +110,8 @@ class HashAggregateState {
   int64_t EstimatedMemory() const;
 
   int64_t num_groups() const { return num_groups_; }
+  //! The rows consumed so far (with keys; merged states' rows not counted).
+  int64_t rows_seen() const { return rows_seen_; }
   //! The entries merging this state walks, over all its aggregates (see
   //! GroupedAccumulator::merge_entries): what it costs to merge or to split.
   int64_t MergeEntries() const;

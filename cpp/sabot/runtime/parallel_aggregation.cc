@@ -21,16 +21,27 @@ namespace {
 
 
 // The end of a worker's chain: folds batches into the partial state of the split being
-// read. Control events are dropped (see ParallelAggregation).
+// read, or, with `rows` set, splits them by key hash into one list of batches per merge
+// lane (see ReadRows). Control events are dropped (see ParallelAggregation).
 class PartialAggregateInput final : public Operator {
  public:
   explicit PartialAggregateInput(std::shared_ptr<arrow::Schema> schema) : Operator(std::move(schema)) {}
   std::string_view name() const override { return "PartialAggregate"; }
   Result<Flow> Push(int, Message message) override {
-    if (message.is_batch()) ARROW_RETURN_NOT_OK(state->Consume(*message.batch()));
+    if (!message.is_batch()) return Flow::kContinue;
+    if (rows == nullptr) {
+      ARROW_RETURN_NOT_OK(state->Consume(*message.batch()));
+      return Flow::kContinue;
+    }
+    ARROW_ASSIGN_OR_RAISE(auto parts, partitioner->PartitionByKeyHash(message.batch(), static_cast<int>(rows->size())));
+    for (size_t p = 0; p < parts.size(); ++p) {
+      if (parts[p] != nullptr) (*rows)[p].push_back(std::move(parts[p]));
+    }
     return Flow::kContinue;
   }
   HashAggregateState* state = nullptr;
+  const HashAggregateState* partitioner = nullptr;  // with `rows`: how rows split
+  std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>>* rows = nullptr;
 };
 
 struct Worker {
@@ -48,6 +59,33 @@ Result<std::unique_ptr<HashAggregateState>> ReadPartial(const HashAggregateState
   worker.input->state = state.get();
   ARROW_RETURN_NOT_OK(ReadMorsel(source, *splits[index], index, worker.entry, progress, cancel));
   return state;
+}
+
+// What one split hands a merge lane: its partial state's part, or its rows of that part
+// (see ReadRows), which the lane consumes.
+struct LanePiece {
+  std::unique_ptr<HashAggregateState> state;
+  std::vector<std::shared_ptr<arrow::RecordBatch>> rows;
+};
+
+// Reads split `index` through `worker`'s chain into `parts` lists of its rows, split by
+// key hash as the lanes' states are (HashAggregateState::PartitionByKeyHash). For keys so
+// many that a split's partial state has about a group per row (TPC-H Q13 counts 15M
+// orders of 1M customers: a split of 120K orders holds 110K of them), folding a split
+// into its own state first only repeats the lane's work: every row was inserted into
+// the split's table, then each group again into the lane's.
+Result<std::vector<LanePiece>> ReadRows(const HashAggregateState& prototype, Worker& worker, Source& source,
+                                        const SourceSplits& splits, size_t index, int parts,
+                                        MorselProgress& progress, const std::atomic<bool>* cancel) {
+  std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>> rows(static_cast<size_t>(parts));
+  worker.input->partitioner = &prototype;
+  worker.input->rows = &rows;
+  const Status read = ReadMorsel(source, *splits[index], index, worker.entry, progress, cancel);
+  worker.input->rows = nullptr;
+  ARROW_RETURN_NOT_OK(read);
+  std::vector<LanePiece> pieces(static_cast<size_t>(parts));
+  for (size_t p = 0; p < pieces.size(); ++p) pieces[p].rows = std::move(rows[p]);
+  return pieces;
 }
 
 // Sends the EndOfStream of the whole run through `worker`'s chain, once every split is
@@ -69,9 +107,9 @@ Status PushResult(std::vector<std::shared_ptr<arrow::RecordBatch>> result, Opera
 }
 
 
-// One merge lane: a thread that folds part `p` of every split's partial state, in split
-// order, into its own total, then finalizes it. Parts hold disjoint keys, so lanes never
-// share a group and need no lock but their queue's.
+// One merge lane: a thread that folds part `p` of every split's partial state (or of its
+// rows), in split order, into its own total, then finalizes it. Parts hold disjoint keys,
+// so lanes never share a group and need no lock but their queue's.
 class MergeLane {
  public:
   MergeLane(std::unique_ptr<HashAggregateState> total, size_t capacity)
@@ -83,7 +121,7 @@ class MergeLane {
 
   //! Queues the next split's part, waiting while `capacity` parts are queued already (so
   //! the partial states held stay bounded); false once the lane failed.
-  bool Push(std::unique_ptr<HashAggregateState> part) {
+  bool Push(LanePiece part) {
     std::unique_lock lock(mutex_);
     room_.wait(lock, [&] { return queue_.size() < capacity_ || failed_; });
     if (failed_) return false;
@@ -112,7 +150,7 @@ class MergeLane {
   void Loop() {
     Status status;
     for (;;) {
-      std::unique_ptr<HashAggregateState> part;
+      LanePiece part;
       {
         std::unique_lock lock(mutex_);
         ready_.wait(lock, [&] { return !queue_.empty() || closed_; });
@@ -121,7 +159,7 @@ class MergeLane {
         queue_.pop_front();
         room_.notify_one();
       }
-      if (status.ok()) status = total_->Merge(*part);
+      if (status.ok()) status = Fold(part);
       if (!status.ok()) {
         std::lock_guard lock(mutex_);
         failed_ = true;
@@ -143,11 +181,17 @@ class MergeLane {
     done_.notify_all();
   }
 
+  Status Fold(LanePiece& part) {
+    if (part.state != nullptr) return total_->Merge(*part.state);
+    for (const auto& batch : part.rows) ARROW_RETURN_NOT_OK(total_->Consume(*batch));
+    return Status::OK();
+  }
+
   std::unique_ptr<HashAggregateState> total_;
   const size_t capacity_;
   std::mutex mutex_;
   std::condition_variable ready_, room_, done_;
-  std::deque<std::unique_ptr<HashAggregateState>> queue_;
+  std::deque<LanePiece> queue_;
   bool closed_ = false, failed_ = false, finished_ = false;
   Status status_;
   std::vector<std::shared_ptr<arrow::RecordBatch>> result_;
@@ -166,8 +210,14 @@ constexpr int64_t kLaneGroups = 4096;
 // small states stay on the calling thread: cutting each of them into one part per lane
 // cost more than merging it (Q16's plain count of the same groups: 88 -> 136 ms).
 constexpr int64_t kLaneEntriesPerPart = 256;
+// Workers hand the lanes rows instead of partial states (see ReadRows) when the split
+// that starts the lanes holds a group per this many rows or fewer: its state then
+// saves the lanes little. (TPC-H Q18's lineitem by order, 4 rows a group, keeps its
+// partial states.)
+constexpr int64_t kRowsPerGroupForRows = 2;
 
 std::atomic<int64_t> lane_starts{0};
+std::atomic<int64_t> rows_to_lanes{0};
 
 // Parallel aggregation whose merge runs on lanes too, once partial states are large (see
 // ParallelAggregationOptions): each split's partial state is then split by key hash into
@@ -177,35 +227,53 @@ Status RunMergeLanes(const ParallelAggregationOptions& options, Source& source, 
                      MorselProgress& progress, Operator& downstream, ExecutorStats* stats) {
   // As many lanes as threads: the merge of many groups is then as parallel as the rest.
   const int parts = options.threads;
-  using Parts = std::vector<std::unique_ptr<HashAggregateState>>;
+  using Parts = std::vector<LanePiece>;
   ARROW_ASSIGN_OR_RAISE(std::unique_ptr<HashAggregateState> total, prototype.MakeEmpty());
   std::vector<std::unique_ptr<MergeLane>> lanes;
   // Set once the lanes run: workers then split their partials themselves, in parallel.
   std::atomic<bool> workers_split{false};
+  // Set, with the lanes' start, where partial states barely reduce their rows: workers
+  // then hand the lanes rows instead (see ReadRows).
+  std::atomic<bool> workers_rows{false};
   // Lanes continue from what was merged here: each starts with its part of `total`.
   auto start_lanes = [&]() -> Status {
-    ARROW_ASSIGN_OR_RAISE(Parts seeds, total->SplitByKeyHash(parts));
+    ARROW_ASSIGN_OR_RAISE(auto seeds, total->SplitByKeyHash(parts));
     total.reset();
     for (auto& seed : seeds) lanes.push_back(std::make_unique<MergeLane>(std::move(seed), window));
     workers_split.store(true, std::memory_order_relaxed);
     lane_starts.fetch_add(1, std::memory_order_relaxed);
     return Status::OK();
   };
+  auto whole = [](std::unique_ptr<HashAggregateState> state) {
+    Parts one(1);
+    one[0].state = std::move(state);
+    return one;
+  };
+  auto split = [parts](HashAggregateState& state) -> Result<Parts> {
+    ARROW_ASSIGN_OR_RAISE(auto states, state.SplitByKeyHash(parts));
+    Parts pieces(states.size());
+    for (size_t p = 0; p < states.size(); ++p) pieces[p].state = std::move(states[p]);
+    return pieces;
+  };
   // In split order, so the total and then each lane merge the splits in order.
   auto merge = [&](Parts got) -> Result<bool> {
-    if (lanes.empty()) {
-      const HashAggregateState& next = *got.front();
+    if (lanes.empty()) {  // every split's piece is then its whole partial state
+      const HashAggregateState& next = *got.front().state;
       const bool heavy = total->num_groups() + next.num_groups() >= kLaneGroups &&
                          next.MergeEntries() >= kLaneEntriesPerPart * parts;
       if (next.num_groups() < kLaneGroups && !heavy) {
-        ARROW_RETURN_NOT_OK(total->Merge(*got.front()));
+        ARROW_RETURN_NOT_OK(total->Merge(*got.front().state));
         return true;
+      }
+      if (prototype.CanPartitionByKeyHash() && next.num_groups() * kRowsPerGroupForRows >= next.rows_seen()) {
+        workers_rows.store(true, std::memory_order_relaxed);
+        rows_to_lanes.fetch_add(1, std::memory_order_relaxed);
       }
       ARROW_RETURN_NOT_OK(start_lanes());
     }
     // A whole partial read before the lanes started is split here.
-    if (got.size() == 1 && parts > 1) {
-      ARROW_ASSIGN_OR_RAISE(got, got.front()->SplitByKeyHash(parts));
+    if (got.size() == 1) {
+      ARROW_ASSIGN_OR_RAISE(got, split(*got.front().state));
     }
     for (int p = 0; p < parts; ++p) {
       if (!lanes[static_cast<size_t>(p)]->Push(std::move(got[static_cast<size_t>(p)]))) {
@@ -217,21 +285,20 @@ Status RunMergeLanes(const ParallelAggregationOptions& options, Source& source, 
   Result<bool> finished = RunSplitsInOrder<Parts>(
       splits.size(), options.threads, window, options.cancel, progress,
       [&](size_t index, int w) -> Result<Parts> {
-        ARROW_ASSIGN_OR_RAISE(auto state, ReadPartial(prototype, workers[static_cast<size_t>(w)], source, splits,
-                                                      index, progress, options.cancel));
-        if (workers_split.load(std::memory_order_relaxed)) return state->SplitByKeyHash(parts);
-        Parts whole;
-        whole.push_back(std::move(state));
-        return whole;
+        Worker& worker = workers[static_cast<size_t>(w)];
+        if (workers_rows.load(std::memory_order_relaxed)) {
+          return ReadRows(prototype, worker, source, splits, index, parts, progress, options.cancel);
+        }
+        ARROW_ASSIGN_OR_RAISE(auto state, ReadPartial(prototype, worker, source, splits, index, progress, options.cancel));
+        if (workers_split.load(std::memory_order_relaxed)) return split(*state);
+        return whole(std::move(state));
       },
       [&](size_t, Parts got) { return merge(std::move(got)); });
   Status run = finished.status();
   if (run.ok() && *finished) {
     auto end = ReadChainEnd(prototype, workers.front());
     if (end.ok()) {
-      Parts whole;
-      whole.push_back(std::move(end).ValueUnsafe());
-      run = merge(std::move(whole)).status();
+      run = merge(whole(std::move(end).ValueUnsafe())).status();
     } else {
       run = end.status();
     }
@@ -260,6 +327,7 @@ Status RunMergeLanes(const ParallelAggregationOptions& options, Source& source, 
 }  // namespace
 
 int64_t MergeLaneStartsForTesting() { return lane_starts.load(std::memory_order_relaxed); }
+int64_t RowsToMergeLanesForTesting() { return rows_to_lanes.load(std::memory_order_relaxed); }
 
 Result<ExecutorStats> ParallelAggregation::Run(Source& source, const OperatorChainFactory& make_chain,
                                                const HashAggregateState& prototype, Operator& downstream,

@@ -41,6 +41,11 @@ struct ParallelAggregationOptions {
 //! then finalizes. Per group the merge order is the same as one thread's, so answers are
 //! identical; only the order of the groups in the output differs (unspecified, as SQL).
 //! A query with millions of groups (TPC-H Q18) would otherwise merge them on one thread.
+//! Where a split's partial state barely reduces its rows (about a group per row, as TPC-H
+//! Q13's count of orders per customer) and the answer cannot depend on how rows were
+//! grouped before merging (HashAggregateState::CanPartitionByKeyHash), workers hand the
+//! lanes their rows split by key hash instead, which the lanes consume: each row is then
+//! inserted into one table, not into its split's and again, as a group, into a lane's.
 //!
 //! Control events: watermarks read from the splits are dropped (a bounded source's
 //! EndOfStream implies the +infinity watermark). Once every split is done, the first
@@ -78,5 +83,7 @@ class StageOutput final : public Operator {
 
 //! How many parallel aggregations started merge lanes since the process began.
 int64_t MergeLaneStartsForTesting();
+//! How many of them went on handing the lanes rows instead of partial states.
+int64_t RowsToMergeLanesForTesting();
 
 }  // namespace sabot

@@ -209,6 +209,53 @@ TEST(ParallelAggregate, ManyGroupsMergeOnLanesExactly) {
   }
 }
 
+// Keys so many that a split's partial state holds about a group per row: workers hand
+// the merge lanes their rows split by key hash (the splits read before that was known
+// still as partial states, as many as timing lets start), and the answer is exactly one
+// thread's for the aggregates whose results do not depend on how rows were grouped
+// before merging, with null keys (one part takes them all) and two keys (an integer and
+// a string). A floating-point sum keeps partial states, which make its rounding the same
+// at every thread count from 2 on.
+TEST(ParallelAggregate, RowsGoToTheMergeLanesWhereSplitsBarelyReduce) {
+  auto table = Table(400'000);
+  arrow::Int64Builder g;  // 300,007 values and null
+  for (int64_t i = 0; i < table->num_rows(); ++i) {
+    ASSERT_TRUE((i % 17 == 0 ? g.AppendNull() : g.Append(i * 7919 % 300'007)).ok());
+  }
+  table = *table->AddColumn(4, arrow::field("g", arrow::int64()), std::make_shared<arrow::ChunkedArray>(*g.Finish()));
+  const std::vector<AggregateSpec> exact = {
+      {F::kCountAll, "", "n"},      {F::kCount, "v", "count_v"},       {F::kSum, "x", "sum_x"},
+      {F::kMin, "v", "min_v"},      {F::kMax, "s", "max_s"},           {F::kCountDistinct, "s", "nd_s"},
+      {F::kFirst, "x", "first_x"},  {F::kLast, "v", "last_v"},         {F::kFirst, "s", "first_s"}};
+  auto one_key = Stream::FromTable(table, "t").Aggregate({"g"}, exact).Sort({{"g", true}}).Collect();
+  auto two_keys =
+      Stream::FromTable(table, "t").Aggregate({"g", "s"}, exact).Sort({{"g", true}, {"s", true}}).Collect();
+  for (const auto& plan : {one_key, two_keys}) {
+    ASSERT_NE(ParallelAggregateOf(*plan), nullptr);
+    auto one = RunWith(plan, 1);
+    ASSERT_TRUE(one.ok()) << one.status().ToString();
+    ASSERT_GT((*one)->num_rows(), 200'000);
+    for (int threads : {2, 3, 8}) {
+      const int64_t before = RowsToMergeLanesForTesting();
+      auto got = RunWith(plan, threads);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      EXPECT_EQ(RowsToMergeLanesForTesting(), before + 1) << threads << " threads";
+      EXPECT_TRUE((*got)->Equals(**one)) << threads << " threads";
+    }
+  }
+  auto float_sum =
+      Stream::FromTable(table, "t").Aggregate({"g"}, {{F::kSum, "v", "sum_v"}}).Sort({{"g", true}}).Collect();
+  const int64_t before = RowsToMergeLanesForTesting();
+  auto two = RunWith(float_sum, 2);
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  EXPECT_EQ(RowsToMergeLanesForTesting(), before);
+  for (int threads : {3, 8}) {
+    auto got = RunWith(float_sum, threads);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_TRUE((*got)->Equals(**two)) << threads << " threads";
+  }
+}
+
 // Few groups per split first (merged whole on the calling thread), then many (the merge
 // lanes start mid-run from what was merged so far): the same groups and, per group, the
 // same merge order at every thread count from 2 on.
