@@ -89,3 +89,24 @@ def test_corrupt_page_of_a_flat_column_names_the_file(tmp_path):
     bad.write_bytes(bytes(data))
     with pytest.raises(Exception, match="bad.parquet: not a valid Parquet file"):
         sabot.read_parquet(str(bad)).collect()
+
+
+def test_dictionary_index_outside_the_dictionary_names_column_and_index(tmp_path):
+    # Five distinct keys take 3-bit indices; a run of 0xFF bytes in the data page makes
+    # indices of 7, which must fail the read (read whole, and at a filter's rows), never
+    # read past the dictionary.
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"k": pa.array(np.arange(100_000) % 5, pa.int64()), "v": np.arange(100_000)}), path,
+                   compression="none", row_group_size=100_000, use_dictionary=["k"])
+    chunk = pq.ParquetFile(path).metadata.row_group(0).column(0)
+    assert chunk.has_dictionary_page
+    data = bytearray(path.read_bytes())
+    middle = (chunk.data_page_offset + chunk.dictionary_page_offset + chunk.total_compressed_size) // 2
+    data[middle:middle + 16] = b"\xff" * 16
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(bytes(data))
+    expected = "bad.parquet.*column k: dictionary index 7 is outside its dictionary of 5 values"
+    with pytest.raises(Exception, match=expected):
+        sabot.read_parquet(str(bad)).collect()
+    with pytest.raises(Exception, match=expected):
+        sabot.read_parquet(str(bad)).filter(sabot.col("v") < 99_000).collect()

@@ -83,22 +83,33 @@ std::vector<T>& ThreadScratch(int64_t rows) {
   return scratch;
 }
 
-// out[i] = dictionary[indices[at(i)]] for i < n, once every index read is known to lie
-// inside the dictionary: one pass for the largest (as unsigned, so that a negative index
-// is out of range too), then a gather without checks, cheaper than Arrow's check per
-// index. `at` is the identity, or the rows a filter selected (ReadSelected).
+// out[i] = dictionary[indices[at(i)]] for i < n, or an error when an index lies outside
+// the dictionary. One pass: each index is clamped into the dictionary, so no read strays
+// outside it whatever the file holds, and the largest (as unsigned, so that a negative
+// index counts as too large) decides afterwards; a clamped value is never handed out.
+// Cheaper than Arrow's check per index, and than a pass for the largest before the
+// gather, which read every index twice. `at` is the identity, or the rows a filter
+// selected (ReadSelected).
 template <typename T, typename At>
 arrow::Status GatherEntries(const parquet::ColumnReader& column, const int32_t* indices, int64_t n, At at,
                             const T* dictionary, int64_t size, T* out) {
   if (n == 0) return arrow::Status::OK();
   if (dictionary == nullptr) return arrow::Status::IOError("column ", column.descr()->name(), " has no dictionary page");
+  if (size == 0) {
+    return arrow::Status::IOError("column ", column.descr()->name(), ": dictionary index ", indices[at(0)],
+                                  " is outside its dictionary of 0 values");
+  }
+  const auto last = static_cast<uint32_t>(std::min<int64_t>(size - 1, std::numeric_limits<uint32_t>::max()));
   uint32_t largest = 0;
-  for (int64_t i = 0; i < n; ++i) largest = std::max(largest, static_cast<uint32_t>(indices[at(i)]));
-  if (largest >= static_cast<uint64_t>(size)) {
+  for (int64_t i = 0; i < n; ++i) {
+    const auto index = static_cast<uint32_t>(indices[at(i)]);
+    largest = std::max(largest, index);
+    out[i] = dictionary[std::min(index, last)];
+  }
+  if (largest > last) {
     return arrow::Status::IOError("column ", column.descr()->name(), ": dictionary index ", static_cast<int32_t>(largest),
                                   " is outside its dictionary of ", size, " values");
   }
-  for (int64_t i = 0; i < n; ++i) out[i] = dictionary[indices[at(i)]];
   return arrow::Status::OK();
 }
 
