@@ -347,7 +347,9 @@ TEST(KeyedExchange, ChangelogAggregateMaterializesToTheBatchAnswer) {
     options.threads = threads;
     auto result = RunPlan(*plan, options);
     ASSERT_TRUE(result.ok()) << result.status();
-    if (threads > 1) EXPECT_GT(result->stats.peak_queue_messages, 0) << "the exchange did not run";
+    if (threads > 1) {
+      EXPECT_GT(result->stats.peak_queue_messages, 0) << "the exchange did not run";
+    }
     EXPECT_EQ(Materialize(*result->ToTable()), want) << threads << " threads";
   }
 }

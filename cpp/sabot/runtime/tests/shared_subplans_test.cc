@@ -74,7 +74,9 @@ int64_t RowsInOnEveryThreadCount(const PlanPtr& plan, const std::string& step,
     if (*result == nullptr) *result = *combined;
     EXPECT_TRUE((*combined)->Equals(**result)) << (*combined)->ToString() << " vs " << (*result)->ToString();
     const int64_t in = Step(run->operators, step).rows_in;
-    if (rows_in >= 0) EXPECT_EQ(in, rows_in);
+    if (rows_in >= 0) {
+      EXPECT_EQ(in, rows_in);
+    }
     rows_in = in;
   }
   return rows_in;
