@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <exception>
 #include <limits>
+#include <type_traits>
 
 #include <arrow/array/builder_binary.h>
 #include <arrow/array/builder_base.h>
@@ -22,6 +23,7 @@
 
 #include "sabot/common/default_init_allocator.h"
 #include "sabot/expr/decimal_to_float64.h"
+#include "sabot/io/dictionary_gather.h"
 #include "sabot/io/parquet_read_error.h"
 
 namespace sabot {
@@ -83,13 +85,22 @@ std::vector<T>& ThreadScratch(int64_t rows) {
   return scratch;
 }
 
+// The row offsets GatherEntries reads: all of them, or the selected ones.
+struct EveryRow {
+  int64_t operator()(int64_t i) const { return i; }
+};
+struct SelectedRow {
+  const int32_t* selected;
+  int64_t operator()(int64_t i) const { return selected[i]; }
+};
+
 // out[i] = dictionary[indices[at(i)]] for i < n, or an error when an index lies outside
 // the dictionary. One pass: each index is clamped into the dictionary, so no read strays
 // outside it whatever the file holds, and the largest (as unsigned, so that a negative
 // index counts as too large) decides afterwards; a clamped value is never handed out.
 // Cheaper than Arrow's check per index, and than a pass for the largest before the
-// gather, which read every index twice. `at` is the identity, or the rows a filter
-// selected (ReadSelected).
+// gather, which read every index twice. `at` is the identity (then GatherClamped, with
+// AVX-512 gathers where the CPU has them), or the rows a filter selected (ReadSelected).
 template <typename T, typename At>
 arrow::Status GatherEntries(const parquet::ColumnReader& column, const int32_t* indices, int64_t n, At at,
                             const T* dictionary, int64_t size, T* out) {
@@ -101,10 +112,14 @@ arrow::Status GatherEntries(const parquet::ColumnReader& column, const int32_t* 
   }
   const auto last = static_cast<uint32_t>(std::min<int64_t>(size - 1, std::numeric_limits<uint32_t>::max()));
   uint32_t largest = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const auto index = static_cast<uint32_t>(indices[at(i)]);
-    largest = std::max(largest, index);
-    out[i] = dictionary[std::min(index, last)];
+  if constexpr (std::is_same_v<At, EveryRow> && (sizeof(T) == 4 || sizeof(T) == 8)) {
+    largest = GatherClamped<static_cast<int>(sizeof(T))>(indices, n, dictionary, last, out);
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      const auto index = static_cast<uint32_t>(indices[at(i)]);
+      largest = std::max(largest, index);
+      out[i] = dictionary[std::min(index, last)];
+    }
   }
   if (largest > last) {
     return arrow::Status::IOError("column ", column.descr()->name(), ": dictionary index ", static_cast<int32_t>(largest),
@@ -112,15 +127,6 @@ arrow::Status GatherEntries(const parquet::ColumnReader& column, const int32_t* 
   }
   return arrow::Status::OK();
 }
-
-// The row offsets GatherEntries reads: all of them, or the selected ones.
-struct EveryRow {
-  int64_t operator()(int64_t i) const { return i; }
-};
-struct SelectedRow {
-  const int32_t* selected;
-  int64_t operator()(int64_t i) const { return selected[i]; }
-};
 
 template <typename ParquetType>
 class FixedWidthReader final : public FlatColumnReader {

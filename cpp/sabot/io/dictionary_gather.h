@@ -1,0 +1,22 @@
+// GatherClamped: a dictionary column's values from its indices, the loop every
+// dictionary-encoded fixed-width Parquet column of a scan runs.
+#pragma once
+
+#include <cstdint>
+
+namespace sabot {
+
+//! For values of kWidth bytes (4 or 8, the widths defined: integers, dates, floats as
+//! their bytes):
+//! out[i] = dictionary[min(indices[i], last)] for i < n, the indices read as unsigned (so
+//! a negative one counts as large). Returns the largest index so read: the caller fails
+//! the read when it is above `last`, and no value read ever lies outside
+//! dictionary[0, last].
+template <int kWidth>
+uint32_t GatherClamped(const int32_t* indices, int64_t n, const void* dictionary, uint32_t last, void* out);
+
+//! Whether GatherClamped runs AVX-512 gathers (16 or 8 values an instruction) on this
+//! CPU; otherwise it copies value by value.
+bool GatherClampedUsesAvx512();
+
+}  // namespace sabot
