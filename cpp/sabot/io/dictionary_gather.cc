@@ -86,6 +86,4 @@ uint32_t GatherClamped(const int32_t* indices, int64_t n, const void* dictionary
 template uint32_t GatherClamped<4>(const int32_t*, int64_t, const void*, uint32_t, void*);
 template uint32_t GatherClamped<8>(const int32_t*, int64_t, const void*, uint32_t, void*);
 
-bool GatherClampedUsesAvx512() { return kAvx512; }
-
 }  // namespace sabot

@@ -11,12 +11,9 @@ namespace sabot {
 //! out[i] = dictionary[min(indices[i], last)] for i < n, the indices read as unsigned (so
 //! a negative one counts as large). Returns the largest index so read: the caller fails
 //! the read when it is above `last`, and no value read ever lies outside
-//! dictionary[0, last].
+//! dictionary[0, last]. Runs AVX-512 gathers (16 or 8 values an instruction) where the
+//! CPU has them, else copies value by value.
 template <int kWidth>
 uint32_t GatherClamped(const int32_t* indices, int64_t n, const void* dictionary, uint32_t last, void* out);
-
-//! Whether GatherClamped runs AVX-512 gathers (16 or 8 values an instruction) on this
-//! CPU; otherwise it copies value by value.
-bool GatherClampedUsesAvx512();
 
 }  // namespace sabot

@@ -69,7 +69,6 @@ Result<std::unique_ptr<arrow::compute::Grouper>> MakeGrouper(const arrow::Schema
   return std::move(grouper).ValueUnsafe();
 }
 
-// The accumulators read raw buffers, so a batch must match the planned types exactly.
 // The part (of `parts`) the key in row `row` of `keys` belongs to, for SplitByKeyHash and
 // PartitionByKeyHash alike: the high half of its hash (the groupers' tables use the low
 // bits), and part 0 for a key with a null, whose hash covers whatever its null slots hold.
@@ -78,6 +77,7 @@ size_t PartOfKey(const JoinKeys& keys, int64_t row, int parts) {
   return static_cast<size_t>(((keys.hashes()[row] >> 32) * static_cast<uint64_t>(parts)) >> 32);
 }
 
+// The accumulators read raw buffers, so a batch must match the planned types exactly.
 Status CheckColumnType(const arrow::RecordBatch& batch, const arrow::Schema& input, int column) {
   const auto& expected = *input.field(column)->type();
   const auto& found = *batch.column_data(column)->type;
