@@ -93,8 +93,8 @@ def test_corrupt_page_of_a_flat_column_names_the_file(tmp_path):
 
 def test_dictionary_index_outside_the_dictionary_names_column_and_index(tmp_path):
     # Five distinct keys take 3-bit indices; a run of 0xFF bytes in the data page makes
-    # indices of 7, which must fail the read (read whole, and at a filter's rows), never
-    # read past the dictionary.
+    # indices of 7, which must fail the read (read whole, at a filter's rows, and as a
+    # filter's tested column), never read past the dictionary.
     path = tmp_path / "t.parquet"
     pq.write_table(pa.table({"k": pa.array(np.arange(100_000) % 5, pa.int64()), "v": np.arange(100_000)}), path,
                    compression="none", row_group_size=100_000, use_dictionary=["k"])
@@ -110,3 +110,6 @@ def test_dictionary_index_outside_the_dictionary_names_column_and_index(tmp_path
         sabot.read_parquet(str(bad)).collect()
     with pytest.raises(Exception, match=expected):
         sabot.read_parquet(str(bad)).filter(sabot.col("v") < 99_000).collect()
+    # Tested alone by the scan's filter: read as its dictionary's indices, each checked.
+    with pytest.raises(Exception, match=expected):
+        sabot.read_parquet(str(bad)).filter(sabot.col("k") < 3).collect()

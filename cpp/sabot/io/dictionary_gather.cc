@@ -63,6 +63,15 @@ __attribute__((target("avx512f"))) uint32_t Gather8Avx512(const int32_t* indices
   return std::max(wide, GatherOneByOne<8>(indices + i, n - i, dictionary, last, out + i * 8));
 }
 
+__attribute__((target("avx512f"))) uint32_t LargestIndexAvx512(const int32_t* indices, int64_t n) {
+  __m512i largest = _mm512_setzero_si512();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) largest = _mm512_max_epu32(largest, _mm512_loadu_si512(indices + i));
+  uint32_t tail = _mm512_reduce_max_epu32(largest);
+  for (; i < n; ++i) tail = std::max(tail, static_cast<uint32_t>(indices[i]));
+  return tail;
+}
+
 #pragma GCC diagnostic pop
 
 const bool kAvx512 = __builtin_cpu_supports("avx512f");
@@ -81,6 +90,15 @@ uint32_t GatherClamped(const int32_t* indices, int64_t n, const void* dictionary
   if (kAvx512) return kWidth == 4 ? Gather4Avx512(indices, n, from, last, to) : Gather8Avx512(indices, n, from, last, to);
 #endif
   return GatherOneByOne<kWidth>(indices, n, from, last, to);
+}
+
+uint32_t LargestIndex(const int32_t* indices, int64_t n) {
+#if defined(__x86_64__)
+  if (kAvx512) return LargestIndexAvx512(indices, n);
+#endif
+  uint32_t largest = 0;
+  for (int64_t i = 0; i < n; ++i) largest = std::max(largest, static_cast<uint32_t>(indices[i]));
+  return largest;
 }
 
 template uint32_t GatherClamped<4>(const int32_t*, int64_t, const void*, uint32_t, void*);

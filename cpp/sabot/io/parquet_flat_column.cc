@@ -3,6 +3,7 @@
 #include "sabot/io/parquet_flat_column.h"
 
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <type_traits>
@@ -128,6 +129,57 @@ arrow::Status GatherEntries(const parquet::ColumnReader& column, const int32_t* 
   return arrow::Status::OK();
 }
 
+// Whether a chunk's dictionary of `size` entries is small beside a read of `rows`, so
+// that a filter tests each entry once and each row by its index (ReadAsDictionary) for
+// less than it would pay testing every row's value.
+bool SmallBesideRows(int64_t size, int64_t rows) { return size > 0 && size * 4 <= rows; }
+
+// The `rows` indices in `indices` as a dictionary array over `dictionary`, once each is
+// known to lie inside it (one pass for the largest: cheaper than Arrow's general
+// per-index check).
+arrow::Result<std::shared_ptr<arrow::Array>> IndicesOver(const parquet::ColumnReader& column,
+                                                         std::shared_ptr<arrow::Buffer> indices, int64_t rows,
+                                                         const std::shared_ptr<arrow::Array>& dictionary) {
+  if (dictionary == nullptr) return arrow::Status::IOError("column ", column.descr()->name(), " has no dictionary page");
+  const uint32_t largest = LargestIndex(reinterpret_cast<const int32_t*>(indices->data()), rows);
+  if (rows > 0 && largest >= static_cast<uint64_t>(dictionary->length())) {
+    return arrow::Status::IOError("column ", column.descr()->name(), ": dictionary index ",
+                                  static_cast<int32_t>(largest), " is outside its dictionary of ",
+                                  dictionary->length(), " values");
+  }
+  auto index_array =
+      arrow::MakeArray(arrow::ArrayData::Make(arrow::int32(), rows, {nullptr, std::move(indices)}, /*null_count=*/0));
+  return std::make_shared<arrow::DictionaryArray>(arrow::dictionary(arrow::int32(), dictionary->type()),
+                                                  std::move(index_array), dictionary);
+}
+
+// The buffer ReadAsDictionary decodes indices into, the same for each read of a reader:
+// a fresh one per read (256 KB for 64K rows) was mapped and faulted in anew each time.
+class ReusedIndices {
+ public:
+  arrow::Result<std::shared_ptr<arrow::ResizableBuffer>> For(int64_t rows) {
+    if (buffer_ == nullptr) {
+      ARROW_ASSIGN_OR_RAISE(buffer_, arrow::AllocateResizableBuffer(rows * static_cast<int64_t>(sizeof(int32_t))));
+    } else {
+      ARROW_RETURN_NOT_OK(buffer_->Resize(rows * static_cast<int64_t>(sizeof(int32_t)), /*shrink_to_fit=*/false));
+    }
+    return buffer_;
+  }
+
+ private:
+  std::shared_ptr<arrow::ResizableBuffer> buffer_;
+};
+
+// `size` fixed-width entries copied into an Arrow array of `type` (the page reader owns
+// them, and a filter's truth table may outlive this reader).
+template <typename T>
+arrow::Result<std::shared_ptr<arrow::Array>> EntriesArray(const std::shared_ptr<arrow::DataType>& type,
+                                                          const T* entries, int64_t size) {
+  ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> buffer, arrow::AllocateBuffer(size * sizeof(T)));
+  if (size > 0) std::memcpy(buffer->mutable_data(), entries, static_cast<size_t>(size) * sizeof(T));
+  return arrow::MakeArray(arrow::ArrayData::Make(type, size, {nullptr, std::move(buffer)}, /*null_count=*/0));
+}
+
 template <typename ParquetType>
 class FixedWidthReader final : public FlatColumnReader {
  public:
@@ -137,16 +189,26 @@ class FixedWidthReader final : public FlatColumnReader {
         by_dictionary_(column_->GetExposedEncoding() == parquet::ExposedEncoding::DICTIONARY) {}
 
   arrow::Result<std::shared_ptr<arrow::Array>> Read(int64_t rows) override {
-    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(rows * sizeof(Value)));
-    auto* out = reinterpret_cast<Value*>(values->mutable_data());
     if (by_dictionary_) {
       int32_t* indices = ThreadScratch<int32_t, 0>(rows).data();
       ARROW_RETURN_NOT_OK(Decode(rows, nullptr, indices));
-      ARROW_RETURN_NOT_OK(GatherEntries(*column_, indices, rows, EveryRow{}, dictionary_, dictionary_size_, out));
-    } else {
-      ARROW_RETURN_NOT_OK(Decode(rows, out, nullptr));
+      return Gather(indices, rows);
     }
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(rows * sizeof(Value)));
+    ARROW_RETURN_NOT_OK(Decode(rows, reinterpret_cast<Value*>(values->mutable_data()), nullptr));
     return arrow::MakeArray(arrow::ArrayData::Make(type_, rows, {nullptr, std::move(values)}, /*null_count=*/0));
+  }
+
+  arrow::Result<std::shared_ptr<arrow::Array>> ReadAsDictionary(int64_t rows) override {
+    if (!by_dictionary_) return Read(rows);
+    ARROW_ASSIGN_OR_RAISE(auto indices, reused_.For(rows));
+    auto* decoded = reinterpret_cast<int32_t*>(indices->mutable_data());
+    ARROW_RETURN_NOT_OK(Decode(rows, nullptr, decoded));
+    if (!SmallBesideRows(dictionary_size_, rows)) return Gather(decoded, rows);
+    if (entries_ == nullptr) {
+      ARROW_ASSIGN_OR_RAISE(entries_, EntriesArray(type_, dictionary_, dictionary_size_));
+    }
+    return IndicesOver(*column_, std::move(indices), rows, entries_);
   }
 
   arrow::Result<std::shared_ptr<arrow::Array>> ReadSelected(int64_t rows, const int32_t* selected,
@@ -201,11 +263,21 @@ class FixedWidthReader final : public FlatColumnReader {
     });
   }
 
+  // The values of the `rows` dictionary indices at `indices`.
+  arrow::Result<std::shared_ptr<arrow::Array>> Gather(const int32_t* indices, int64_t rows) {
+    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(rows * sizeof(Value)));
+    auto* out = reinterpret_cast<Value*>(values->mutable_data());
+    ARROW_RETURN_NOT_OK(GatherEntries(*column_, indices, rows, EveryRow{}, dictionary_, dictionary_size_, out));
+    return arrow::MakeArray(arrow::ArrayData::Make(type_, rows, {nullptr, std::move(values)}, /*null_count=*/0));
+  }
+
   std::shared_ptr<parquet::ColumnReader> column_;
   std::shared_ptr<arrow::DataType> type_;
   bool by_dictionary_;
   const Value* dictionary_ = nullptr;
   int64_t dictionary_size_ = 0;
+  std::shared_ptr<arrow::Array> entries_;  // the dictionary as an array, once ReadAsDictionary needs it
+  ReusedIndices reused_;
 };
 
 class DictionaryStringReader final : public FlatColumnReader {
@@ -248,25 +320,8 @@ class DictionaryStringReader final : public FlatColumnReader {
     return dictionary_status;
   }
 
-  // The dictionary array over the `rows` indices in `indices`, once each is known to lie
-  // inside the dictionary.
   arrow::Result<std::shared_ptr<arrow::Array>> Finish(int64_t rows, std::shared_ptr<arrow::Buffer> indices) {
-    if (dictionary_ == nullptr) {
-      return arrow::Status::IOError("column ", column_->descr()->name(), " has no dictionary page");
-    }
-    // One pass for the largest index, as unsigned so that a negative one is out of
-    // range too: cheaper than Arrow's general per-index bounds check.
-    const auto* values = reinterpret_cast<const int32_t*>(indices->data());
-    uint32_t largest = 0;
-    for (int64_t i = 0; i < rows; ++i) largest = std::max(largest, static_cast<uint32_t>(values[i]));
-    if (rows > 0 && largest >= static_cast<uint64_t>(dictionary_->length())) {
-      return arrow::Status::IOError("column ", column_->descr()->name(), ": dictionary index ",
-                                    static_cast<int32_t>(largest), " is outside its dictionary of ",
-                                    dictionary_->length(), " values");
-    }
-    auto index_array = arrow::MakeArray(
-        arrow::ArrayData::Make(arrow::int32(), rows, {nullptr, std::move(indices)}, /*null_count=*/0));
-    return std::make_shared<arrow::DictionaryArray>(type_, std::move(index_array), dictionary_);
+    return IndicesOver(*column_, std::move(indices), rows, dictionary_);
   }
 
   // The dictionary's values are owned by the page reader, so they are copied, once per
@@ -416,6 +471,24 @@ class DecimalAsFloat64Reader final : public FlatColumnReader {
         arrow::ArrayData::Make(arrow::float64(), rows, {std::move(validity), std::move(values)}, rows - present));
   }
 
+  arrow::Result<std::shared_ptr<arrow::Array>> ReadAsDictionary(int64_t rows) override {
+    if (!by_dictionary_ || may_hold_nulls_) return Read(rows);
+    ARROW_ASSIGN_OR_RAISE(auto indices, reused_.For(rows));
+    auto* decoded = reinterpret_cast<int32_t*>(indices->mutable_data());
+    ARROW_RETURN_NOT_OK(DecodePresent(rows, nullptr, decoded, nullptr).status());
+    const auto size = static_cast<int64_t>(dictionary_.size());
+    if (!SmallBesideRows(size, rows)) {
+      ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(rows * sizeof(double)));
+      ARROW_RETURN_NOT_OK(GatherEntries(*column_, decoded, rows, EveryRow{}, dictionary_.data(), size,
+                                        reinterpret_cast<double*>(values->mutable_data())));
+      return arrow::MakeArray(arrow::ArrayData::Make(arrow::float64(), rows, {nullptr, std::move(values)}, 0));
+    }
+    if (entries_ == nullptr) {
+      ARROW_ASSIGN_OR_RAISE(entries_, EntriesArray(arrow::float64(), dictionary_.data(), size));
+    }
+    return IndicesOver(*column_, std::move(indices), rows, entries_);
+  }
+
   arrow::Result<std::shared_ptr<arrow::Array>> ReadSelected(int64_t rows, const int32_t* selected,
                                                             int64_t count) override {
     if (may_hold_nulls_) return FlatColumnReader::ReadSelected(rows, selected, count);
@@ -478,6 +551,8 @@ class DecimalAsFloat64Reader final : public FlatColumnReader {
   bool may_hold_nulls_;
   int16_t max_definition_;
   UninitVector<double> dictionary_;  // the chunk's one dictionary, converted (not zeroed first)
+  std::shared_ptr<arrow::Array> entries_;  // dictionary_ as an array, once ReadAsDictionary needs it
+  ReusedIndices reused_;
 };
 
 std::optional<parquet::LogicalType::TimeUnit::unit> TimeUnitOf(const arrow::DataType& type) {
@@ -584,6 +659,8 @@ arrow::Result<std::shared_ptr<arrow::Array>> FlatColumnReader::ReadSelected(int6
   ARROW_ASSIGN_OR_RAISE(auto kept, arrow::compute::Take(*all, *indices));
   return kept;
 }
+
+arrow::Result<std::shared_ptr<arrow::Array>> FlatColumnReader::ReadAsDictionary(int64_t rows) { return Read(rows); }
 
 bool AllPagesUseTheDictionary(const parquet::ColumnChunkMetaData& chunk) {
   if (!chunk.has_dictionary_page() || chunk.encoding_stats().empty()) return false;

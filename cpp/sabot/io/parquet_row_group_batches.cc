@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@
 
 #include "sabot/exec/operator_metrics.h"
 #include "sabot/expr/decimal_to_float64.h"
+#include "sabot/io/dictionary_gather.h"
 #include "sabot/io/parquet_read_error.h"
 #include "sabot/ops/join_hash_table.h"
 #include "sabot/ops/join_keys.h"
@@ -50,6 +52,39 @@ bool IsView(const arrow::DataType& type) {
 // `rows` as an Int32Array for Arrow's take, without a copy: valid while `rows` is.
 std::shared_ptr<arrow::Array> IndexArray(const std::vector<int32_t>& rows) {
   return std::make_shared<arrow::Int32Array>(static_cast<int64_t>(rows.size()), arrow::Buffer::Wrap(rows));
+}
+
+// The values of `column` (read by FlatColumnReader::ReadAsDictionary: int32 indices, each
+// inside its dictionary) at the `count` rows at `selected`, or at every row when null.
+Result<std::shared_ptr<arrow::Array>> DecodeEntries(const arrow::DictionaryArray& column, const int32_t* selected,
+                                                    int64_t count) {
+  const auto& entries = *column.dictionary()->data();
+  const int width = entries.type->byte_width();
+  const int32_t* index = column.indices()->data()->GetValues<int32_t>(1);
+  if ((width != 4 && width != 8) || column.indices()->type_id() != arrow::Type::INT32 || entries.length == 0) {
+    if (selected == nullptr) return arrow::compute::Take(*column.dictionary(), *column.indices());
+    std::vector<int32_t> rows(selected, selected + count);
+    ARROW_ASSIGN_OR_RAISE(auto kept, arrow::compute::Take(*column.indices(), *IndexArray(rows)));
+    return arrow::compute::Take(*column.dictionary(), *kept);
+  }
+  ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(count * width));
+  const uint8_t* from = entries.buffers[1]->data() + entries.offset * width;
+  uint8_t* out = values->mutable_data();
+  const auto last = static_cast<uint32_t>(entries.length - 1);
+  if (selected == nullptr) {
+    if (width == 4) {
+      GatherClamped<4>(index, count, from, last, out);
+    } else {
+      GatherClamped<8>(index, count, from, last, out);
+    }
+  } else if (width == 4) {
+    auto* to = reinterpret_cast<uint32_t*>(out);
+    for (int64_t i = 0; i < count; ++i) std::memcpy(to + i, from + 4 * static_cast<int64_t>(index[selected[i]]), 4);
+  } else {
+    auto* to = reinterpret_cast<uint64_t*>(out);
+    for (int64_t i = 0; i < count; ++i) std::memcpy(to + i, from + 8 * static_cast<int64_t>(index[selected[i]]), 8);
+  }
+  return arrow::MakeArray(arrow::ArrayData::Make(entries.type, count, {nullptr, std::move(values)}, /*null_count=*/0));
 }
 
 // Marks the error of a row test the scan runs for a plan step (a filter's predicate that
@@ -117,8 +152,20 @@ class RowGroupBatches : public arrow::RecordBatchReader {
     schema_ = arrow::schema(std::move(fields), batches_ ? batches_->schema()->metadata() : nullptr);
     if (filter_) {
       tested_.assign(flat_.size(), false);
-      for (size_t c : filter_->columns) tested_[c] = true;
-      for (size_t c : filter_->join_columns) tested_[c] = true;
+      by_entry_.assign(flat_.size(), false);
+      for (size_t k = 0; k < filter_->columns.size(); ++k) {
+        const size_t c = filter_->columns[k];
+        tested_[c] = true;
+        // A flat column only the predicate reads, each of its conjuncts over it alone, is
+        // read as a dictionary where its chunk's is small: the conjuncts test each entry
+        // once, and the column is decoded at the rows that pass.
+        by_entry_[c] = flat_[c] != nullptr && filter_->predicate != nullptr &&
+                       filter_->predicate->TestsAlone(static_cast<int>(k));
+      }
+      for (size_t c : filter_->join_columns) {
+        tested_[c] = true;
+        by_entry_[c] = false;  // the key test hashes values
+      }
     }
   }
   ~RowGroupBatches() override {
@@ -192,7 +239,11 @@ class RowGroupBatches : public arrow::RecordBatchReader {
     arrow::ArrayVector columns(flat_.size());
     for (size_t c = 0; c < flat_.size(); ++c) {
       if (!tested_[c]) continue;
-      ARROW_ASSIGN_OR_RAISE(columns[c], Whole(c, rows, read));
+      if (by_entry_[c]) {
+        ARROW_ASSIGN_OR_RAISE(columns[c], flat_[c]->ReadAsDictionary(rows));
+      } else {
+        ARROW_ASSIGN_OR_RAISE(columns[c], Whole(c, rows, read));
+      }
     }
     // The rows that pass so far: every row while `all`, else `selected`.
     bool all = true;
@@ -200,8 +251,12 @@ class RowGroupBatches : public arrow::RecordBatchReader {
     if (filter_->predicate != nullptr) {
       const auto start = std::chrono::steady_clock::now();
       arrow::ArrayVector tested;
-      for (size_t c : filter_->columns) tested.push_back(columns[c]);
-      auto passed = filter_->predicate->Select(*arrow::RecordBatch::Make(filter_->schema, rows, tested));
+      arrow::FieldVector fields;
+      for (size_t k = 0; k < filter_->columns.size(); ++k) {
+        tested.push_back(columns[filter_->columns[k]]);
+        fields.push_back(filter_->schema->field(static_cast<int>(k))->WithType(tested.back()->type()));
+      }
+      auto passed = filter_->predicate->Select(*arrow::RecordBatch::Make(arrow::schema(std::move(fields)), rows, tested));
       if (!passed.ok()) return AsRowTestError(passed.status());
       selected = std::move(passed).ValueUnsafe();
       all = static_cast<int64_t>(selected.size()) == rows;
@@ -223,10 +278,13 @@ class RowGroupBatches : public arrow::RecordBatchReader {
     }
     const int64_t count = all ? rows : static_cast<int64_t>(selected.size());
     std::shared_ptr<arrow::Array> indices;
-    if (!all && count > 0) {
-      indices = IndexArray(selected);
-      for (size_t c = 0; c < flat_.size(); ++c) {
-        if (!tested_[c]) continue;
+    if (!all && count > 0) indices = IndexArray(selected);
+    for (size_t c = 0; c < flat_.size(); ++c) {
+      if (!tested_[c] || count == 0) continue;
+      if (columns[c]->type_id() == arrow::Type::DICTIONARY && by_entry_[c]) {
+        ARROW_ASSIGN_OR_RAISE(columns[c], DecodeEntries(static_cast<const arrow::DictionaryArray&>(*columns[c]),
+                                                        all ? nullptr : selected.data(), count));
+      } else if (!all) {
         ARROW_ASSIGN_OR_RAISE(auto kept, arrow::compute::Take(*columns[c], *indices));
         columns[c] = std::move(kept);
       }
@@ -300,6 +358,7 @@ class RowGroupBatches : public arrow::RecordBatchReader {
   int64_t rows_left_;
   std::optional<ParquetRowTests> filter_;
   std::vector<bool> tested_;  // per column (file order): read by a row test
+  std::vector<bool> by_entry_;  // per column (file order): read with ReadAsDictionary (see the constructor)
   std::vector<uint32_t> heads_, ends_;  // TestJoinKeys' chains, kept for the next batch
   std::shared_ptr<arrow::Schema> schema_;
 };

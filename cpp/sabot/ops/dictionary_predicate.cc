@@ -4,6 +4,7 @@
 #include <arrow/api.h>
 
 #include "sabot/ops/filter.h"
+#include "sabot/ops/select_by_entries.h"
 
 namespace sabot {
 
@@ -17,27 +18,49 @@ Result<DictionaryPredicate> DictionaryPredicate::Make(const Expr& conjunct,
   return DictionaryPredicate(column, std::move(bound), std::move(values_schema));
 }
 
+Result<DictionaryPredicate> DictionaryPredicate::MakeOverValues(const Expr& conjunct,
+                                                                const std::shared_ptr<arrow::Schema>& schema,
+                                                                int column) {
+  auto values_schema = arrow::schema({schema->field(column)});
+  ARROW_ASSIGN_OR_RAISE(auto bound, BindPredicate(values_schema, conjunct));
+  return DictionaryPredicate(column, std::move(bound), std::move(values_schema));
+}
+
 Result<std::shared_ptr<const std::vector<uint8_t>>> DictionaryPredicate::Truth(
     const std::shared_ptr<arrow::Array>& dictionary) const {
   {
     std::lock_guard<std::mutex> lock(cache_->mutex);
-    if (cache_->dictionary == dictionary ||
-        (cache_->dictionary != nullptr && cache_->dictionary->data() == dictionary->data())) {
-      return cache_->truth;
+    for (const auto& entry : cache_->entries) {
+      if (entry.dictionary != nullptr && entry.dictionary->data() == dictionary->data()) return entry.truth;
     }
   }
   auto values = arrow::RecordBatch::Make(values_schema_, dictionary->length(), {dictionary});
   ARROW_ASSIGN_OR_RAISE(auto result, bound_.Evaluate(*values));
   const auto& holds = static_cast<const arrow::BooleanArray&>(*result);
-  auto truth = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(dictionary->length()));
+  // Zero-padded for SelectByEntries' gathers.
+  auto truth = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(dictionary->length()) + kTruthPadding, 0);
   for (int64_t i = 0; i < holds.length(); ++i) (*truth)[static_cast<size_t>(i)] = holds.IsValid(i) && holds.Value(i);
   std::lock_guard<std::mutex> lock(cache_->mutex);
-  cache_->dictionary = dictionary;
-  cache_->truth = truth;
+  auto& entry = cache_->entries[cache_->next];
+  cache_->next = (cache_->next + 1) % cache_->entries.size();
+  entry.dictionary = dictionary;
+  entry.truth = truth;
   return truth;
 }
 
 Status DictionaryPredicate::Apply(const arrow::RecordBatch& batch, uint8_t* keep) const {
+  if (batch.column(column_)->type_id() != arrow::Type::DICTIONARY) {
+    const int64_t n = batch.num_rows();
+    auto values = arrow::RecordBatch::Make(values_schema_, n, {batch.column(column_)});
+    ARROW_ASSIGN_OR_RAISE(auto result, bound_.Evaluate(*values));
+    const auto& holds = static_cast<const arrow::BooleanArray&>(*result);
+    if (holds.null_count() == 0) {
+      for (int64_t i = 0; i < n; ++i) keep[i] &= holds.Value(i);
+    } else {
+      for (int64_t i = 0; i < n; ++i) keep[i] &= holds.IsValid(i) && holds.Value(i);
+    }
+    return Status::OK();
+  }
   const auto& column = static_cast<const arrow::DictionaryArray&>(*batch.column(column_));
   ARROW_ASSIGN_OR_RAISE(auto truth, Truth(column.dictionary()));
   const uint8_t* holds = truth->data();

@@ -1,7 +1,10 @@
 // FilterPredicate: a filter's predicate as it is evaluated over batches.
 #include "sabot/ops/filter_predicate.h"
 
+#include <algorithm>
 #include <bit>
+#include <map>
+#include <set>
 
 #include <arrow/api.h>
 #include <arrow/util/bitmap_reader.h>
@@ -9,6 +12,7 @@
 #include <arrow/util/bitmap_ops.h>
 
 #include "sabot/common/type_names.h"
+#include "sabot/ops/select_by_entries.h"
 
 namespace sabot {
 
@@ -24,42 +28,100 @@ Result<BoundExpr> BindPredicate(const std::shared_ptr<arrow::Schema>& schema, co
 Result<FilterPredicate> FilterPredicate::Make(const std::shared_ptr<arrow::Schema>& schema, const Expr& predicate) {
   std::vector<Expr> rest;
   std::vector<DictionaryPredicate> dictionary;
+  std::map<int, std::vector<Expr>> alone;  // per plain column, the conjuncts over it alone
+  std::vector<Expr> others;
+  std::set<int> shared;  // columns that a conjunct over several columns reads
   for (const auto& conjunct : Conjuncts(predicate)) {
     const auto refs = conjunct.ColumnRefs();
     const int column = refs.size() == 1 ? schema->GetFieldIndex(refs.front()) : -1;
     if (column >= 0 && schema->field(column)->type()->id() == arrow::Type::DICTIONARY) {
       ARROW_ASSIGN_OR_RAISE(auto bound, DictionaryPredicate::Make(conjunct, schema, column));
       dictionary.push_back(std::move(bound));
-    } else {
-      rest.push_back(conjunct);
+      continue;
     }
+    rest.push_back(conjunct);
+    if (column >= 0) {
+      alone[column].push_back(conjunct);
+      continue;
+    }
+    others.push_back(conjunct);
+    for (const auto& name : refs) shared.insert(schema->GetFieldIndex(name));
   }
+  std::vector<DictionaryPredicate> alone_bound;
+  for (auto& [column, conjuncts] : alone) {
+    if (shared.count(column) > 0) {
+      others.insert(others.end(), conjuncts.begin(), conjuncts.end());
+      continue;
+    }
+    ARROW_ASSIGN_OR_RAISE(auto bound, DictionaryPredicate::MakeOverValues(AndAll(conjuncts), schema, column));
+    alone_bound.push_back(std::move(bound));
+  }
+  std::optional<BoundExpr> others_bound;
   if (dictionary.empty()) {
     // Bound whole, so that a type error quotes the predicate as the user wrote it.
-    ARROW_ASSIGN_OR_RAISE(auto bound, BindPredicate(schema, predicate));
-    return FilterPredicate(std::move(bound));
+    ARROW_ASSIGN_OR_RAISE(auto whole, BindPredicate(schema, predicate));
+    if (!alone_bound.empty() && !others.empty()) {
+      ARROW_ASSIGN_OR_RAISE(others_bound, BindPredicate(schema, AndAll(others)));
+    }
+    return FilterPredicate(std::move(whole), std::move(alone_bound), std::move(others_bound));
   }
   std::optional<BoundExpr> bound_rest;
   if (!rest.empty()) {
     ARROW_ASSIGN_OR_RAISE(bound_rest, BindPredicate(schema, AndAll(rest)));
   }
-  return FilterPredicate(std::move(bound_rest), std::move(dictionary));
+  if (!alone_bound.empty() && !others.empty()) {
+    ARROW_ASSIGN_OR_RAISE(others_bound, BindPredicate(schema, AndAll(others)));
+  }
+  return FilterPredicate(std::move(bound_rest), std::move(dictionary), std::move(alone_bound),
+                         std::move(others_bound));
 }
+
+bool FilterPredicate::TestsAlone(int column) const {
+  return std::any_of(alone_.begin(), alone_.end(), [&](const auto& test) { return test.column() == column; });
+}
+
+bool FilterPredicate::GivesEntries(const arrow::RecordBatch& batch) const {
+  return std::any_of(alone_.begin(), alone_.end(), [&](const auto& test) {
+    return batch.column(test.column())->type_id() == arrow::Type::DICTIONARY;
+  });
+}
+
+namespace {
+
+// keep[i] &= whether `holds` (a boolean array) is true at row i.
+void AndInto(const arrow::Array& holds, uint8_t* keep) {
+  const auto& truth = static_cast<const arrow::BooleanArray&>(holds);
+  const int64_t n = truth.length();
+  if (truth.null_count() == 0) {
+    for (int64_t i = 0; i < n; ++i) keep[i] &= truth.Value(i);
+  } else {
+    for (int64_t i = 0; i < n; ++i) keep[i] &= truth.IsValid(i) && truth.Value(i);
+  }
+}
+
+}  // namespace
 
 Result<std::vector<uint8_t>> FilterPredicate::Keep(const arrow::RecordBatch& batch) const {
   const int64_t n = batch.num_rows();
   std::vector<uint8_t> keep(static_cast<size_t>(n), 1);
-  if (rest_) {
-    ARROW_ASSIGN_OR_RAISE(auto rest, rest_->Evaluate(batch));
-    const auto& holds = static_cast<const arrow::BooleanArray&>(*rest);
-    for (int64_t i = 0; i < n; ++i) keep[static_cast<size_t>(i)] = holds.IsValid(i) && holds.Value(i);
+  if (GivesEntries(batch)) {
+    // Each plain column's conjuncts apart (per entry where the column is a dictionary),
+    // then the others, which read none of those columns.
+    for (const auto& conjunct : alone_) ARROW_RETURN_NOT_OK(conjunct.Apply(batch, keep.data()));
+    if (others_) {
+      ARROW_ASSIGN_OR_RAISE(auto holds, others_->Evaluate(batch));
+      AndInto(*holds, keep.data());
+    }
+  } else if (rest_) {
+    ARROW_ASSIGN_OR_RAISE(auto holds, rest_->Evaluate(batch));
+    AndInto(*holds, keep.data());
   }
   for (const auto& conjunct : dictionary_) ARROW_RETURN_NOT_OK(conjunct.Apply(batch, keep.data()));
   return keep;
 }
 
 Result<std::shared_ptr<arrow::Array>> FilterPredicate::Mask(const arrow::RecordBatch& batch) const {
-  if (dictionary_.empty()) return rest_->Evaluate(batch);
+  if (dictionary_.empty() && !GivesEntries(batch)) return rest_->Evaluate(batch);
   ARROW_ASSIGN_OR_RAISE(const auto keep, Keep(batch));
   const int64_t n = batch.num_rows();
   ARROW_ASSIGN_OR_RAISE(auto bitmap, arrow::AllocateBitmap(n));
@@ -69,17 +131,54 @@ Result<std::shared_ptr<arrow::Array>> FilterPredicate::Mask(const arrow::RecordB
 }
 
 Result<std::vector<int32_t>> FilterPredicate::Select(const arrow::RecordBatch& batch) const {
-  if (dictionary_.empty()) {
+  const bool gives_entries = GivesEntries(batch);
+  if (dictionary_.empty() && !gives_entries) {
     ARROW_ASSIGN_OR_RAISE(auto mask, rest_->Evaluate(batch));
     return SelectedRows(*mask);
   }
-  ARROW_ASSIGN_OR_RAISE(const auto keep, Keep(batch));
-  // Branch-free: each row is written, and the next one overwrites it unless it passed.
-  std::vector<int32_t> rows(keep.size() + 1);
+  const int64_t n = batch.num_rows();
+  std::vector<uint8_t> keep;
+  std::vector<std::shared_ptr<const std::vector<uint8_t>>> truths;  // by_entry's tables, held
+  std::vector<EntryTest> by_entry;
+  if (gives_entries) {
+    // The columns given as dictionaries (int32 indices without nulls, as a Parquet scan
+    // gives them; up to three) are tested in the pass that selects the rows; every other
+    // conjunct first clears `keep`.
+    for (const auto& conjunct : alone_) {
+      const auto& column = *batch.column(conjunct.column());
+      if (column.type_id() == arrow::Type::DICTIONARY && by_entry.size() < 3) {
+        const auto& indices = *static_cast<const arrow::DictionaryArray&>(column).indices();
+        if (indices.type_id() == arrow::Type::INT32 && indices.null_count() == 0) {
+          ARROW_ASSIGN_OR_RAISE(auto truth, conjunct.Truth(static_cast<const arrow::DictionaryArray&>(column).dictionary()));
+          by_entry.push_back({truth->data(), indices.data()->GetValues<int32_t>(1)});
+          truths.push_back(std::move(truth));
+          continue;
+        }
+      }
+      if (keep.empty()) keep.assign(static_cast<size_t>(n), 1);
+      ARROW_RETURN_NOT_OK(conjunct.Apply(batch, keep.data()));
+    }
+    if (others_) {
+      if (keep.empty()) keep.assign(static_cast<size_t>(n), 1);
+      ARROW_ASSIGN_OR_RAISE(auto holds, others_->Evaluate(batch));
+      AndInto(*holds, keep.data());
+    }
+    if (!dictionary_.empty() && keep.empty()) keep.assign(static_cast<size_t>(n), 1);
+    for (const auto& conjunct : dictionary_) ARROW_RETURN_NOT_OK(conjunct.Apply(batch, keep.data()));
+  } else {
+    ARROW_ASSIGN_OR_RAISE(keep, Keep(batch));
+  }
+  std::vector<int32_t> rows(static_cast<size_t>(n) + 16);  // SelectByEntries' room
   size_t count = 0;
-  for (size_t i = 0; i < keep.size(); ++i) {
-    rows[count] = static_cast<int32_t>(i);
-    count += keep[i];
+  if (by_entry.empty()) {
+    // Branch-free: each row is written, and the next one overwrites it unless it passed.
+    for (size_t i = 0; i < keep.size(); ++i) {
+      rows[count] = static_cast<int32_t>(i);
+      count += keep[i];
+    }
+  } else {
+    count = SelectByEntries(n, keep.empty() ? nullptr : keep.data(), by_entry.data(),
+                            static_cast<int>(by_entry.size()), rows.data());
   }
   rows.resize(count);
   return rows;

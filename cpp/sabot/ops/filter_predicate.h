@@ -30,15 +30,31 @@ class FilterPredicate {
   //! without building its bitmap when conjuncts were evaluated per dictionary entry.
   Result<std::vector<int32_t>> Select(const arrow::RecordBatch& batch) const;
 
- private:
-  FilterPredicate(std::optional<BoundExpr> rest, std::vector<DictionaryPredicate> dictionary)
-      : rest_(std::move(rest)), dictionary_(std::move(dictionary)) {}
+  //! Whether the conjuncts that read column `column` of the bound schema (a plain type)
+  //! read it alone. A batch given to Mask or Select may then hold that column as a
+  //! dictionary array over values of its type, whose entries the conjuncts are tested on.
+  bool TestsAlone(int column) const;
 
-  //! Per row of `batch`, 1 where every conjunct holds (dictionary_ not empty).
+ private:
+  FilterPredicate(BoundExpr whole, std::vector<DictionaryPredicate> alone, std::optional<BoundExpr> others)
+      : rest_(std::move(whole)), alone_(std::move(alone)), others_(std::move(others)) {}
+  FilterPredicate(std::optional<BoundExpr> rest, std::vector<DictionaryPredicate> dictionary,
+                  std::vector<DictionaryPredicate> alone, std::optional<BoundExpr> others)
+      : rest_(std::move(rest)), dictionary_(std::move(dictionary)), alone_(std::move(alone)), others_(std::move(others)) {}
+
+  //! Whether `batch` holds a column of alone_ as a dictionary array.
+  bool GivesEntries(const arrow::RecordBatch& batch) const;
+  //! Per row of `batch`, 1 where every conjunct holds (dictionary_ not empty, or
+  //! GivesEntries).
   Result<std::vector<uint8_t>> Keep(const arrow::RecordBatch& batch) const;
 
   std::optional<BoundExpr> rest_;  // the AND of the conjuncts not in dictionary_
   std::vector<DictionaryPredicate> dictionary_;
+  //! For batches that give a plain column as a dictionary: the conjuncts over one plain
+  //! column that no other conjunct reads, one per column, and the AND of the conjuncts in
+  //! neither alone_ nor dictionary_.
+  std::vector<DictionaryPredicate> alone_;
+  std::optional<BoundExpr> others_;
 };
 
 //! Binds `predicate` to `schema`; it must be boolean.

@@ -34,10 +34,12 @@ void ExpectAsALoop(int64_t n, int64_t entries, bool out_of_range) {
   const uint32_t largest =
       GatherClamped<static_cast<int>(sizeof(T))>(indices.data(), n, dictionary.data(), last, got.data());
   EXPECT_EQ(largest, want_largest) << n << " values, " << entries << " entries";
+  EXPECT_EQ(LargestIndex(indices.data(), n), want_largest) << n << " values, " << entries << " entries";
   EXPECT_TRUE(std::equal(want.begin(), want.end(), got.begin())) << n << " values, " << entries << " entries";
   EXPECT_EQ(got[static_cast<size_t>(n)], T{42}) << "wrote past the end";
 }
 
+// LargestIndex is checked on the same indices (negative ones among them).
 TEST(GatherClamped, SameAsALoopAtEveryLengthAndWidth) {
   for (int64_t n : {0, 1, 7, 8, 9, 15, 16, 17, 31, 33, 1000, 65536}) {
     for (int64_t entries : {1, 5, 2500, 100000}) {

@@ -1,6 +1,7 @@
 // FilterPredicate: the rows it selects are the rows Arrow's filter keeps, through the
 // bitmap (SelectedRows, also over sliced masks with nulls) and through per-entry
-// evaluation of dictionary columns (Select).
+// evaluation of dictionary columns (Select), declared so or given so by a scan for plain
+// columns tested alone.
 #include <random>
 
 #include <arrow/api.h>
@@ -69,6 +70,85 @@ TEST(FilterPredicate, SelectOverDictionariesKeepsWhatArrowsFilterKeeps) {
   auto got_mask = dictionary->Mask(*batch);
   ASSERT_TRUE(got_mask.ok());
   EXPECT_EQ(SelectedRows(**got_mask), want);
+}
+
+// `values` dictionary-encoded by Arrow (a null value becomes a null index).
+std::shared_ptr<arrow::Array> AsDictionary(const std::shared_ptr<arrow::Array>& values) {
+  auto encoded = arrow::compute::DictionaryEncode(values);
+  EXPECT_TRUE(encoded.ok()) << encoded.status().ToString();
+  return encoded->make_array();
+}
+
+TEST(FilterPredicate, PlainColumnsGivenAsDictionariesKeepWhatArrowsFilterKeeps) {
+  std::mt19937 rng(12);
+  arrow::Date32Builder day;
+  arrow::DoubleBuilder quantity;
+  arrow::Int64Builder a, b;
+  arrow::StringDictionaryBuilder mode;
+  const char* words[] = {"AIR", "MAIL", "SHIP"};
+  constexpr int kRows = 6000;
+  for (int i = 0; i < kRows; ++i) {
+    // Null dates: their rows never pass.
+    ASSERT_TRUE((i % 29 == 0 ? day.AppendNull() : day.Append(static_cast<int32_t>(8000 + rng() % 400))).ok());
+    ASSERT_TRUE(quantity.Append(static_cast<double>(1 + rng() % 50)).ok());
+    ASSERT_TRUE((i % 19 == 0 ? a.AppendNull() : a.Append(static_cast<int64_t>(rng() % 100))).ok());
+    ASSERT_TRUE(b.Append(static_cast<int64_t>(rng() % 100)).ok());
+    ASSERT_TRUE(mode.Append(words[rng() % 3]).ok());
+  }
+  const auto plain_day = *day.Finish(), plain_quantity = *quantity.Finish();
+  const auto plain_a = *a.Finish(), plain_b = *b.Finish(), modes = *mode.Finish();
+  auto schema = arrow::schema({arrow::field("day", arrow::date32()), arrow::field("quantity", arrow::float64()),
+                               arrow::field("a", arrow::int64()), arrow::field("b", arrow::int64()),
+                               arrow::field("mode", modes->type())});
+  auto decoded_mode = arrow::compute::Cast(modes, arrow::utf8());
+  ASSERT_TRUE(decoded_mode.ok());
+  auto plain_schema = arrow::schema({schema->field(0), schema->field(1), schema->field(2), schema->field(3),
+                                     arrow::field("mode", arrow::utf8())});
+  const Expr day_from = Expr::Literal(std::make_shared<arrow::Date32Scalar>(8100));
+  const Expr day_to = Expr::Literal(std::make_shared<arrow::Date32Scalar>(8300));
+  // Conjuncts over one plain column (day twice, quantity), over two (a, b), and over a
+  // declared dictionary (mode); then day read by a conjunct over two columns as well.
+  const Expr tested_alone =
+      col("day") >= day_from && col("quantity") < lit(24.0) && col("day") < day_to && col("a") < col("b");
+  const Expr day_shared = tested_alone && Cast(col("day"), arrow::int32()) > col("b");
+  const Expr predicates[] = {tested_alone, tested_alone && col("mode") == lit("AIR"), day_shared};
+  for (int p = 0; p < 3; ++p) {
+    const Expr& predicate = predicates[p];
+    SCOPED_TRACE(predicate.ToString());
+    auto bound = BindPredicate(plain_schema, predicate);
+    ASSERT_TRUE(bound.ok()) << bound.status().ToString();
+    auto plain_batch = arrow::RecordBatch::Make(plain_schema, kRows, {plain_day, plain_quantity, plain_a, plain_b,
+                                                                      decoded_mode->make_array()});
+    auto mask = bound->Evaluate(*plain_batch);
+    ASSERT_TRUE(mask.ok()) << mask.status().ToString();
+    const auto want = Expected(static_cast<const arrow::BooleanArray&>(**mask));
+    ASSERT_GT(want.size(), 50u);
+
+    auto filter = FilterPredicate::Make(schema, predicate);
+    ASSERT_TRUE(filter.ok()) << filter.status().ToString();
+    const bool day_alone = p != 2;
+    EXPECT_EQ(filter->TestsAlone(0), day_alone);
+    EXPECT_TRUE(filter->TestsAlone(1));
+    EXPECT_FALSE(filter->TestsAlone(2));
+    EXPECT_FALSE(filter->TestsAlone(4));  // declared a dictionary
+    // Day and quantity given as values, as dictionaries, and one of each.
+    for (int given = 0; given < 4; ++given) {
+      if ((given & 1) != 0 && !day_alone) continue;
+      auto day_column = (given & 1) != 0 ? AsDictionary(plain_day) : plain_day;
+      auto quantity_column = (given & 2) != 0 ? AsDictionary(plain_quantity) : plain_quantity;
+      arrow::FieldVector fields = schema->fields();
+      fields[0] = fields[0]->WithType(day_column->type());
+      fields[1] = fields[1]->WithType(quantity_column->type());
+      auto batch = arrow::RecordBatch::Make(arrow::schema(fields), kRows,
+                                            {day_column, quantity_column, plain_a, plain_b, modes});
+      auto got = filter->Select(*batch);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      EXPECT_EQ(*got, want) << "given " << given;
+      auto got_mask = filter->Mask(*batch);
+      ASSERT_TRUE(got_mask.ok()) << got_mask.status().ToString();
+      EXPECT_EQ(SelectedRows(**got_mask), want) << "given " << given;
+    }
+  }
 }
 
 }  // namespace

@@ -106,7 +106,9 @@ TEST(FilterInScan, SameRowsAsTheFilterOperator) {
     auto want = RunPlan(*in_memory, options);
     ASSERT_TRUE(want.ok()) << want.status().ToString();
     auto want_table = Collected(*want);
-    if (c.rows >= 0) EXPECT_EQ(want_table->num_rows(), c.rows);
+    if (c.rows >= 0) {
+      EXPECT_EQ(want_table->num_rows(), c.rows);
+    }
     for (int threads : {1, 2, 8}) {
       options.threads = threads;
       auto got = RunPlan(*plan, options);
@@ -180,7 +182,9 @@ TEST(FilterInScan, RowGroupsTheStatisticsRuleOutAreSkipped) {
       ASSERT_NE(filter, nullptr);
       EXPECT_EQ(filter->skipped_rows, c.skipped) << threads << " threads";
       EXPECT_EQ(filter->rows_in, 30'000 - c.skipped) << threads << " threads";
-      if (c.skipped > 0) EXPECT_NE(FormatOperatorStats(got->operators).find("skipped rows"), std::string::npos);
+      if (c.skipped > 0) {
+        EXPECT_NE(FormatOperatorStats(got->operators).find("skipped rows"), std::string::npos);
+      }
     }
   }
 }
