@@ -9,13 +9,15 @@ namespace sabot {
 
 //! For values of kWidth bytes (4 or 8, the widths defined: integers, dates, floats as
 //! their bytes):
-//! out[i] = dictionary[min(indices[i], last)] for i < n, the indices read as unsigned (so
-//! a negative one counts as large). Returns the largest index so read: the caller fails
-//! the read when it is above `last`, and no value read ever lies outside
-//! dictionary[0, last]. Runs AVX-512 gathers (16 or 8 values an instruction) where the
-//! CPU has them, else copies value by value.
+//! out[i] = dictionary[min(indices[i], last)] for i < n, or, with `at` (late
+//! materialization's rows that passed a filter), dictionary[min(indices[at[i]], last)],
+//! the indices read as unsigned (so a negative one counts as large). Returns the largest
+//! index so read: the caller fails the read when it is above `last`, and no value read
+//! ever lies outside dictionary[0, last]. Without `at`, runs AVX-512 gathers (16 or 8
+//! values an instruction) where the CPU has them; else copies value by value.
 template <int kWidth>
-uint32_t GatherClamped(const int32_t* indices, int64_t n, const void* dictionary, uint32_t last, void* out);
+uint32_t GatherClamped(const int32_t* indices, int64_t n, const void* dictionary, uint32_t last, void* out,
+                       const int32_t* at = nullptr);
 
 //! The largest of `n` indices read as unsigned (so that a negative one counts as large),
 //! 0 when n is 0: the caller fails the read when it lies outside the dictionary. AVX-512

@@ -86,42 +86,25 @@ std::vector<T>& ThreadScratch(int64_t rows) {
   return scratch;
 }
 
-// The row offsets GatherEntries reads: all of them, or the selected ones.
-struct EveryRow {
-  int64_t operator()(int64_t i) const { return i; }
-};
-struct SelectedRow {
-  const int32_t* selected;
-  int64_t operator()(int64_t i) const { return selected[i]; }
-};
-
-// out[i] = dictionary[indices[at(i)]] for i < n, or an error when an index lies outside
-// the dictionary. One pass: each index is clamped into the dictionary, so no read strays
-// outside it whatever the file holds, and the largest (as unsigned, so that a negative
-// index counts as too large) decides afterwards; a clamped value is never handed out.
-// Cheaper than Arrow's check per index, and than a pass for the largest before the
-// gather, which read every index twice. `at` is the identity (then GatherClamped, with
-// AVX-512 gathers where the CPU has them), or the rows a filter selected (ReadSelected).
-template <typename T, typename At>
-arrow::Status GatherEntries(const parquet::ColumnReader& column, const int32_t* indices, int64_t n, At at,
-                            const T* dictionary, int64_t size, T* out) {
+// out[i] = dictionary[indices[i]] for i < n, or dictionary[indices[at[i]]] with `at` (the
+// rows a filter selected, ReadSelected), or an error when an index lies outside the
+// dictionary. One pass (GatherClamped, with AVX-512 gathers where the CPU has them): each
+// index is clamped into the dictionary, so no read strays outside it whatever the file
+// holds, and the largest (as unsigned, so that a negative index counts as too large)
+// decides afterwards; a clamped value is never handed out. Cheaper than Arrow's check per
+// index, and than a pass for the largest before the gather, which read every index twice.
+template <typename T>
+arrow::Status GatherEntries(const parquet::ColumnReader& column, const int32_t* indices, int64_t n,
+                            const int32_t* at, const T* dictionary, int64_t size, T* out) {
+  static_assert(sizeof(T) == 4 || sizeof(T) == 8, "GatherClamped moves 4- and 8-byte values");
   if (n == 0) return arrow::Status::OK();
   if (dictionary == nullptr) return arrow::Status::IOError("column ", column.descr()->name(), " has no dictionary page");
   if (size == 0) {
-    return arrow::Status::IOError("column ", column.descr()->name(), ": dictionary index ", indices[at(0)],
-                                  " is outside its dictionary of 0 values");
+    return arrow::Status::IOError("column ", column.descr()->name(), ": dictionary index ",
+                                  indices[at != nullptr ? at[0] : 0], " is outside its dictionary of 0 values");
   }
   const auto last = static_cast<uint32_t>(std::min<int64_t>(size - 1, std::numeric_limits<uint32_t>::max()));
-  uint32_t largest = 0;
-  if constexpr (std::is_same_v<At, EveryRow> && (sizeof(T) == 4 || sizeof(T) == 8)) {
-    largest = GatherClamped<static_cast<int>(sizeof(T))>(indices, n, dictionary, last, out);
-  } else {
-    for (int64_t i = 0; i < n; ++i) {
-      const auto index = static_cast<uint32_t>(indices[at(i)]);
-      largest = std::max(largest, index);
-      out[i] = dictionary[std::min(index, last)];
-    }
-  }
+  const uint32_t largest = GatherClamped<static_cast<int>(sizeof(T))>(indices, n, dictionary, last, out, at);
   if (largest > last) {
     return arrow::Status::IOError("column ", column.descr()->name(), ": dictionary index ", static_cast<int32_t>(largest),
                                   " is outside its dictionary of ", size, " values");
@@ -219,7 +202,7 @@ class FixedWidthReader final : public FlatColumnReader {
       int32_t* indices = ThreadScratch<int32_t, 0>(rows).data();
       ARROW_RETURN_NOT_OK(Decode(rows, nullptr, indices));
       ARROW_RETURN_NOT_OK(
-          GatherEntries(*column_, indices, count, SelectedRow{selected}, dictionary_, dictionary_size_, out));
+          GatherEntries(*column_, indices, count, selected, dictionary_, dictionary_size_, out));
     } else {
       Value* all = ThreadScratch<Value, 3>(rows).data();
       ARROW_RETURN_NOT_OK(Decode(rows, all, nullptr));
@@ -267,7 +250,7 @@ class FixedWidthReader final : public FlatColumnReader {
   arrow::Result<std::shared_ptr<arrow::Array>> Gather(const int32_t* indices, int64_t rows) {
     ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(rows * sizeof(Value)));
     auto* out = reinterpret_cast<Value*>(values->mutable_data());
-    ARROW_RETURN_NOT_OK(GatherEntries(*column_, indices, rows, EveryRow{}, dictionary_, dictionary_size_, out));
+    ARROW_RETURN_NOT_OK(GatherEntries(*column_, indices, rows, nullptr, dictionary_, dictionary_size_, out));
     return arrow::MakeArray(arrow::ArrayData::Make(type_, rows, {nullptr, std::move(values)}, /*null_count=*/0));
   }
 
@@ -448,7 +431,7 @@ class DecimalAsFloat64Reader final : public FlatColumnReader {
     // The values present, in order, converted into out[0, present).
     ARROW_ASSIGN_OR_RAISE(const int64_t present, DecodePresent(rows, levels, indices, unscaled));
     if (by_dictionary_) {
-      ARROW_RETURN_NOT_OK(GatherEntries(*column_, indices, present, EveryRow{},
+      ARROW_RETURN_NOT_OK(GatherEntries(*column_, indices, present, nullptr,
                                         dictionary_.empty() ? nullptr : dictionary_.data(),
                                         static_cast<int64_t>(dictionary_.size()), out));
     } else {
@@ -479,7 +462,7 @@ class DecimalAsFloat64Reader final : public FlatColumnReader {
     const auto size = static_cast<int64_t>(dictionary_.size());
     if (!SmallBesideRows(size, rows)) {
       ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(rows * sizeof(double)));
-      ARROW_RETURN_NOT_OK(GatherEntries(*column_, decoded, rows, EveryRow{}, dictionary_.data(), size,
+      ARROW_RETURN_NOT_OK(GatherEntries(*column_, decoded, rows, nullptr, dictionary_.data(), size,
                                         reinterpret_cast<double*>(values->mutable_data())));
       return arrow::MakeArray(arrow::ArrayData::Make(arrow::float64(), rows, {nullptr, std::move(values)}, 0));
     }
@@ -497,7 +480,7 @@ class DecimalAsFloat64Reader final : public FlatColumnReader {
     if (by_dictionary_) {
       int32_t* indices = ThreadScratch<int32_t, 1>(rows).data();
       ARROW_RETURN_NOT_OK(DecodePresent(rows, nullptr, indices, nullptr).status());
-      ARROW_RETURN_NOT_OK(GatherEntries(*column_, indices, count, SelectedRow{selected},
+      ARROW_RETURN_NOT_OK(GatherEntries(*column_, indices, count, selected,
                                         dictionary_.empty() ? nullptr : dictionary_.data(),
                                         static_cast<int64_t>(dictionary_.size()), out));
     } else {

@@ -71,18 +71,10 @@ Result<std::shared_ptr<arrow::Array>> DecodeEntries(const arrow::DictionaryArray
   const uint8_t* from = entries.buffers[1]->data() + entries.offset * width;
   uint8_t* out = values->mutable_data();
   const auto last = static_cast<uint32_t>(entries.length - 1);
-  if (selected == nullptr) {
-    if (width == 4) {
-      GatherClamped<4>(index, count, from, last, out);
-    } else {
-      GatherClamped<8>(index, count, from, last, out);
-    }
-  } else if (width == 4) {
-    auto* to = reinterpret_cast<uint32_t*>(out);
-    for (int64_t i = 0; i < count; ++i) std::memcpy(to + i, from + 4 * static_cast<int64_t>(index[selected[i]]), 4);
+  if (width == 4) {
+    GatherClamped<4>(index, count, from, last, out, selected);
   } else {
-    auto* to = reinterpret_cast<uint64_t*>(out);
-    for (int64_t i = 0; i < count; ++i) std::memcpy(to + i, from + 8 * static_cast<int64_t>(index[selected[i]]), 8);
+    GatherClamped<8>(index, count, from, last, out, selected);
   }
   return arrow::MakeArray(arrow::ArrayData::Make(entries.type, count, {nullptr, std::move(values)}, /*null_count=*/0));
 }
