@@ -443,6 +443,12 @@ int64_t HashAggregateState::MergeEntries() const {
   return entries;
 }
 
+int64_t HashAggregateState::LargestEntries() const {
+  int64_t largest = num_groups_;
+  for (const auto& accumulator : accumulators_) largest = std::max(largest, accumulator->merge_entries());
+  return largest;
+}
+
 bool HashAggregateState::CanPartitionByKeyHash() const {
   if (!CanSplitByKeyHash()) return false;
   for (size_t k = 0; k < layout_->key_columns.size(); ++k) {

@@ -115,6 +115,10 @@ class HashAggregateState {
   //! The entries merging this state walks, over all its aggregates (see
   //! GroupedAccumulator::merge_entries): what it costs to merge or to split.
   int64_t MergeEntries() const;
+  //! The entries of the largest part of this state: its groups, or an aggregate's entries
+  //! where one keeps more than a group's worth (count_distinct's pairs). As many as the
+  //! rows consumed means the state reduced nothing.
+  int64_t LargestEntries() const;
   const std::shared_ptr<arrow::Schema>& output_schema() const;
   const std::shared_ptr<arrow::Schema>& input_schema() const;
   const std::vector<int>& key_columns() const;

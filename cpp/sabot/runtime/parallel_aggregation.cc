@@ -211,9 +211,10 @@ constexpr int64_t kLaneGroups = 4096;
 // cost more than merging it (Q16's plain count of the same groups: 88 -> 136 ms).
 constexpr int64_t kLaneEntriesPerPart = 256;
 // Workers hand the lanes rows instead of partial states (see ReadRows) when the split
-// that starts the lanes holds a group per this many rows or fewer: its state then
-// saves the lanes little. (TPC-H Q18's lineitem by order, 4 rows a group, keeps its
-// partial states.)
+// that starts the lanes holds a group, or a count_distinct pair, per this many rows or
+// fewer (HashAggregateState::LargestEntries): its state then saves the lanes little.
+// (TPC-H Q18's lineitem by order, 4 rows a group, keeps its partial states; Q16's
+// 27K groups of 1.2M rows hold a supplier pair per row.)
 constexpr int64_t kRowsPerGroupForRows = 2;
 
 std::atomic<int64_t> lane_starts{0};
@@ -265,7 +266,7 @@ Status RunMergeLanes(const ParallelAggregationOptions& options, Source& source, 
         ARROW_RETURN_NOT_OK(total->Merge(*got.front().state));
         return true;
       }
-      if (prototype.CanPartitionByKeyHash() && next.num_groups() * kRowsPerGroupForRows >= next.rows_seen()) {
+      if (prototype.CanPartitionByKeyHash() && next.LargestEntries() * kRowsPerGroupForRows >= next.rows_seen()) {
         workers_rows.store(true, std::memory_order_relaxed);
         rows_to_lanes.fetch_add(1, std::memory_order_relaxed);
       }

@@ -256,6 +256,35 @@ TEST(ParallelAggregate, RowsGoToTheMergeLanesWhereSplitsBarelyReduce) {
   }
 }
 
+// Groups that reduce their rows twenty-fold, but a count_distinct whose (group, value)
+// pairs are as many as the rows: the partial states save the lanes nothing, so rows go to
+// the lanes (TPC-H Q16's suppliers per part group); with a value fixed per group the
+// partial states stay.
+TEST(ParallelAggregate, RowsGoToTheMergeLanesWhereDistinctPairsBarelyReduce) {
+  auto table = Table(400'000);
+  arrow::Int64Builder g;
+  for (int64_t i = 0; i < table->num_rows(); ++i) ASSERT_TRUE(g.Append(i % 20'000).ok());
+  table = *table->AddColumn(4, arrow::field("g", arrow::int64()), std::make_shared<arrow::ChunkedArray>(*g.Finish()));
+  for (const char* value : {"x", "k"}) {  // x: unique per row; k = g % 1000: one per group
+    SCOPED_TRACE(value);
+    auto plan = Stream::FromTable(table, "t")
+                    .Aggregate({"g"}, {{F::kCountAll, "", "n"}, {F::kCountDistinct, value, "distinct"}})
+                    .Sort({{"g", true}})
+                    .Collect();
+    ASSERT_NE(ParallelAggregateOf(*plan), nullptr);
+    auto one = RunWith(plan, 1);
+    ASSERT_TRUE(one.ok()) << one.status().ToString();
+    ASSERT_EQ((*one)->num_rows(), 20'000);
+    for (int threads : {2, 3, 8}) {
+      const int64_t before = RowsToMergeLanesForTesting();
+      auto got = RunWith(plan, threads);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      EXPECT_EQ(RowsToMergeLanesForTesting(), before + (value == std::string("x") ? 1 : 0)) << threads << " threads";
+      EXPECT_TRUE((*got)->Equals(**one)) << threads << " threads";
+    }
+  }
+}
+
 // Few groups per split first (merged whole on the calling thread), then many (the merge
 // lanes start mid-run from what was merged so far): the same groups and, per group, the
 // same merge order at every thread count from 2 on.
