@@ -140,34 +140,35 @@ Result<std::vector<int32_t>> FilterPredicate::Select(const arrow::RecordBatch& b
   std::vector<uint8_t> keep;
   std::vector<std::shared_ptr<const std::vector<uint8_t>>> truths;  // by_entry's tables, held
   std::vector<EntryTest> by_entry;
-  if (gives_entries) {
-    // The columns given as dictionaries (int32 indices without nulls, as a Parquet scan
-    // gives them; up to three) are tested in the pass that selects the rows; every other
-    // conjunct first clears `keep`.
-    for (const auto& conjunct : alone_) {
-      const auto& column = *batch.column(conjunct.column());
-      if (column.type_id() == arrow::Type::DICTIONARY && by_entry.size() < 3) {
-        const auto& indices = *static_cast<const arrow::DictionaryArray&>(column).indices();
-        if (indices.type_id() == arrow::Type::INT32 && indices.null_count() == 0) {
-          ARROW_ASSIGN_OR_RAISE(auto truth, conjunct.Truth(static_cast<const arrow::DictionaryArray&>(column).dictionary()));
-          by_entry.push_back({truth->data(), indices.data()->GetValues<int32_t>(1)});
-          truths.push_back(std::move(truth));
-          continue;
-        }
+  // The columns that are dictionaries here (int32 indices without nulls, as a Parquet
+  // scan gives them; up to three), declared so or given so for a plain column, are tested
+  // in the pass that selects the rows; every other conjunct first clears `keep`.
+  auto test = [&](const DictionaryPredicate& conjunct) -> Status {
+    const auto& column = *batch.column(conjunct.column());
+    if (column.type_id() == arrow::Type::DICTIONARY && by_entry.size() < 3) {
+      const auto& dictionary = static_cast<const arrow::DictionaryArray&>(column);
+      const auto& indices = *dictionary.indices();
+      if (indices.type_id() == arrow::Type::INT32 && indices.null_count() == 0) {
+        ARROW_ASSIGN_OR_RAISE(auto truth, conjunct.Truth(dictionary.dictionary()));
+        by_entry.push_back({truth->data(), indices.data()->GetValues<int32_t>(1)});
+        truths.push_back(std::move(truth));
+        return Status::OK();
       }
-      if (keep.empty()) keep.assign(static_cast<size_t>(n), 1);
-      ARROW_RETURN_NOT_OK(conjunct.Apply(batch, keep.data()));
     }
-    if (others_) {
-      if (keep.empty()) keep.assign(static_cast<size_t>(n), 1);
-      ARROW_ASSIGN_OR_RAISE(auto holds, others_->Evaluate(batch));
-      AndInto(*holds, keep.data());
-    }
-    if (!dictionary_.empty() && keep.empty()) keep.assign(static_cast<size_t>(n), 1);
-    for (const auto& conjunct : dictionary_) ARROW_RETURN_NOT_OK(conjunct.Apply(batch, keep.data()));
-  } else {
-    ARROW_ASSIGN_OR_RAISE(keep, Keep(batch));
+    if (keep.empty()) keep.assign(static_cast<size_t>(n), 1);
+    return conjunct.Apply(batch, keep.data());
+  };
+  // The conjuncts over no such column: bound over several columns, or over plain ones.
+  const std::optional<BoundExpr>& evaluated = gives_entries ? others_ : rest_;
+  if (evaluated) {
+    keep.assign(static_cast<size_t>(n), 1);
+    ARROW_ASSIGN_OR_RAISE(auto holds, evaluated->Evaluate(batch));
+    AndInto(*holds, keep.data());
   }
+  if (gives_entries) {
+    for (const auto& conjunct : alone_) ARROW_RETURN_NOT_OK(test(conjunct));
+  }
+  for (const auto& conjunct : dictionary_) ARROW_RETURN_NOT_OK(test(conjunct));
   std::vector<int32_t> rows(static_cast<size_t>(n) + 16);  // SelectByEntries' room
   size_t count = 0;
   if (by_entry.empty()) {
