@@ -4,6 +4,7 @@ Parquet source, and a conjunct that tests one dictionary-encoded string column a
 evaluated once per dictionary entry. Results must be DuckDB's on the same file."""
 from __future__ import annotations
 
+import datetime
 import decimal
 
 import duckdb
@@ -96,7 +97,7 @@ def dated_file(tmp_path_factory):
 
 def dated_query(path):
     def d(text):
-        return sabot.lit(__import__("datetime").date.fromisoformat(text))
+        return sabot.lit(datetime.date.fromisoformat(text))
     casts = {c: col(c).cast("float64") for c in ("qty", "discount", "discount_or_null")}
     return (sabot.read_parquet(path, columns=["id", "ship", "commit", "receipt", "qty", "discount",
                                               "discount_or_null", "price"])

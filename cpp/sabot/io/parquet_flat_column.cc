@@ -136,32 +136,57 @@ arrow::Result<std::shared_ptr<arrow::Array>> IndicesOver(const parquet::ColumnRe
                                                   std::move(index_array), dictionary);
 }
 
-// The buffer ReadAsDictionary decodes indices into, the same for each read of a reader:
-// a fresh one per read (256 KB for 64K rows) was mapped and faulted in anew each time.
-class ReusedIndices {
+// The values of the `rows` dictionary indices at `indices`, as an array of `type`.
+template <typename T>
+arrow::Result<std::shared_ptr<arrow::Array>> GatheredArray(const parquet::ColumnReader& column,
+                                                           const std::shared_ptr<arrow::DataType>& type,
+                                                           const int32_t* indices, int64_t rows, const T* dictionary,
+                                                           int64_t size) {
+  ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(rows * sizeof(T)));
+  ARROW_RETURN_NOT_OK(
+      GatherEntries(column, indices, rows, nullptr, dictionary, size, reinterpret_cast<T*>(values->mutable_data())));
+  return arrow::MakeArray(arrow::ArrayData::Make(type, rows, {nullptr, std::move(values)}, /*null_count=*/0));
+}
+
+// What ReadAsDictionary keeps per reader of a fixed-width column read by its dictionary:
+// the buffer it decodes indices into, the same for each read (a fresh one per read, 256
+// KB for 64K rows, was mapped and faulted in anew each time), and the chunk's dictionary
+// as an array, copied once (the page reader owns the entries, and a filter's truth table
+// may outlive this reader).
+class ByEntryIndices {
  public:
-  arrow::Result<std::shared_ptr<arrow::ResizableBuffer>> For(int64_t rows) {
+  //! Room for `rows` indices, valid until the next call.
+  arrow::Result<int32_t*> Room(int64_t rows) {
+    const int64_t bytes = rows * static_cast<int64_t>(sizeof(int32_t));
     if (buffer_ == nullptr) {
-      ARROW_ASSIGN_OR_RAISE(buffer_, arrow::AllocateResizableBuffer(rows * static_cast<int64_t>(sizeof(int32_t))));
+      ARROW_ASSIGN_OR_RAISE(buffer_, arrow::AllocateResizableBuffer(bytes));
     } else {
-      ARROW_RETURN_NOT_OK(buffer_->Resize(rows * static_cast<int64_t>(sizeof(int32_t)), /*shrink_to_fit=*/false));
+      ARROW_RETURN_NOT_OK(buffer_->Resize(bytes, /*shrink_to_fit=*/false));
     }
-    return buffer_;
+    return reinterpret_cast<int32_t*>(buffer_->mutable_data());
+  }
+
+  //! The `rows` indices decoded into Room as ReadAsDictionary gives them: a dictionary
+  //! array over the `size` entries at `dictionary` (of `type`) where those are few beside
+  //! the rows, else the values gathered.
+  template <typename T>
+  arrow::Result<std::shared_ptr<arrow::Array>> Finish(const parquet::ColumnReader& column,
+                                                      const std::shared_ptr<arrow::DataType>& type, int64_t rows,
+                                                      const T* dictionary, int64_t size) {
+    const auto* indices = reinterpret_cast<const int32_t*>(buffer_->data());
+    if (!SmallBesideRows(size, rows)) return GatheredArray(column, type, indices, rows, dictionary, size);
+    if (entries_ == nullptr) {
+      ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> copy, arrow::AllocateBuffer(size * sizeof(T)));
+      std::memcpy(copy->mutable_data(), dictionary, static_cast<size_t>(size) * sizeof(T));
+      entries_ = arrow::MakeArray(arrow::ArrayData::Make(type, size, {nullptr, std::move(copy)}, /*null_count=*/0));
+    }
+    return IndicesOver(column, buffer_, rows, entries_);
   }
 
  private:
   std::shared_ptr<arrow::ResizableBuffer> buffer_;
+  std::shared_ptr<arrow::Array> entries_;
 };
-
-// `size` fixed-width entries copied into an Arrow array of `type` (the page reader owns
-// them, and a filter's truth table may outlive this reader).
-template <typename T>
-arrow::Result<std::shared_ptr<arrow::Array>> EntriesArray(const std::shared_ptr<arrow::DataType>& type,
-                                                          const T* entries, int64_t size) {
-  ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> buffer, arrow::AllocateBuffer(size * sizeof(T)));
-  if (size > 0) std::memcpy(buffer->mutable_data(), entries, static_cast<size_t>(size) * sizeof(T));
-  return arrow::MakeArray(arrow::ArrayData::Make(type, size, {nullptr, std::move(buffer)}, /*null_count=*/0));
-}
 
 template <typename ParquetType>
 class FixedWidthReader final : public FlatColumnReader {
@@ -175,7 +200,7 @@ class FixedWidthReader final : public FlatColumnReader {
     if (by_dictionary_) {
       int32_t* indices = ThreadScratch<int32_t, 0>(rows).data();
       ARROW_RETURN_NOT_OK(Decode(rows, nullptr, indices));
-      return Gather(indices, rows);
+      return GatheredArray(*column_, type_, indices, rows, dictionary_, dictionary_size_);
     }
     ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(rows * sizeof(Value)));
     ARROW_RETURN_NOT_OK(Decode(rows, reinterpret_cast<Value*>(values->mutable_data()), nullptr));
@@ -184,14 +209,9 @@ class FixedWidthReader final : public FlatColumnReader {
 
   arrow::Result<std::shared_ptr<arrow::Array>> ReadAsDictionary(int64_t rows) override {
     if (!by_dictionary_) return Read(rows);
-    ARROW_ASSIGN_OR_RAISE(auto indices, reused_.For(rows));
-    auto* decoded = reinterpret_cast<int32_t*>(indices->mutable_data());
-    ARROW_RETURN_NOT_OK(Decode(rows, nullptr, decoded));
-    if (!SmallBesideRows(dictionary_size_, rows)) return Gather(decoded, rows);
-    if (entries_ == nullptr) {
-      ARROW_ASSIGN_OR_RAISE(entries_, EntriesArray(type_, dictionary_, dictionary_size_));
-    }
-    return IndicesOver(*column_, std::move(indices), rows, entries_);
+    ARROW_ASSIGN_OR_RAISE(int32_t* indices, by_entry_.Room(rows));
+    ARROW_RETURN_NOT_OK(Decode(rows, nullptr, indices));
+    return by_entry_.Finish(*column_, type_, rows, dictionary_, dictionary_size_);
   }
 
   arrow::Result<std::shared_ptr<arrow::Array>> ReadSelected(int64_t rows, const int32_t* selected,
@@ -246,21 +266,12 @@ class FixedWidthReader final : public FlatColumnReader {
     });
   }
 
-  // The values of the `rows` dictionary indices at `indices`.
-  arrow::Result<std::shared_ptr<arrow::Array>> Gather(const int32_t* indices, int64_t rows) {
-    ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(rows * sizeof(Value)));
-    auto* out = reinterpret_cast<Value*>(values->mutable_data());
-    ARROW_RETURN_NOT_OK(GatherEntries(*column_, indices, rows, nullptr, dictionary_, dictionary_size_, out));
-    return arrow::MakeArray(arrow::ArrayData::Make(type_, rows, {nullptr, std::move(values)}, /*null_count=*/0));
-  }
-
   std::shared_ptr<parquet::ColumnReader> column_;
   std::shared_ptr<arrow::DataType> type_;
   bool by_dictionary_;
   const Value* dictionary_ = nullptr;
   int64_t dictionary_size_ = 0;
-  std::shared_ptr<arrow::Array> entries_;  // the dictionary as an array, once ReadAsDictionary needs it
-  ReusedIndices reused_;
+  ByEntryIndices by_entry_;
 };
 
 class DictionaryStringReader final : public FlatColumnReader {
@@ -456,20 +467,10 @@ class DecimalAsFloat64Reader final : public FlatColumnReader {
 
   arrow::Result<std::shared_ptr<arrow::Array>> ReadAsDictionary(int64_t rows) override {
     if (!by_dictionary_ || may_hold_nulls_) return Read(rows);
-    ARROW_ASSIGN_OR_RAISE(auto indices, reused_.For(rows));
-    auto* decoded = reinterpret_cast<int32_t*>(indices->mutable_data());
-    ARROW_RETURN_NOT_OK(DecodePresent(rows, nullptr, decoded, nullptr).status());
-    const auto size = static_cast<int64_t>(dictionary_.size());
-    if (!SmallBesideRows(size, rows)) {
-      ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(rows * sizeof(double)));
-      ARROW_RETURN_NOT_OK(GatherEntries(*column_, decoded, rows, nullptr, dictionary_.data(), size,
-                                        reinterpret_cast<double*>(values->mutable_data())));
-      return arrow::MakeArray(arrow::ArrayData::Make(arrow::float64(), rows, {nullptr, std::move(values)}, 0));
-    }
-    if (entries_ == nullptr) {
-      ARROW_ASSIGN_OR_RAISE(entries_, EntriesArray(arrow::float64(), dictionary_.data(), size));
-    }
-    return IndicesOver(*column_, std::move(indices), rows, entries_);
+    ARROW_ASSIGN_OR_RAISE(int32_t* indices, by_entry_.Room(rows));
+    ARROW_RETURN_NOT_OK(DecodePresent(rows, nullptr, indices, nullptr).status());
+    return by_entry_.Finish(*column_, arrow::float64(), rows, dictionary_.empty() ? nullptr : dictionary_.data(),
+                            static_cast<int64_t>(dictionary_.size()));
   }
 
   arrow::Result<std::shared_ptr<arrow::Array>> ReadSelected(int64_t rows, const int32_t* selected,
@@ -534,8 +535,7 @@ class DecimalAsFloat64Reader final : public FlatColumnReader {
   bool may_hold_nulls_;
   int16_t max_definition_;
   UninitVector<double> dictionary_;  // the chunk's one dictionary, converted (not zeroed first)
-  std::shared_ptr<arrow::Array> entries_;  // dictionary_ as an array, once ReadAsDictionary needs it
-  ReusedIndices reused_;
+  ByEntryIndices by_entry_;
 };
 
 std::optional<parquet::LogicalType::TimeUnit::unit> TimeUnitOf(const arrow::DataType& type) {

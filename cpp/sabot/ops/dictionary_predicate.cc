@@ -53,12 +53,7 @@ Status DictionaryPredicate::Apply(const arrow::RecordBatch& batch, uint8_t* keep
     const int64_t n = batch.num_rows();
     auto values = arrow::RecordBatch::Make(values_schema_, n, {batch.column(column_)});
     ARROW_ASSIGN_OR_RAISE(auto result, bound_.Evaluate(*values));
-    const auto& holds = static_cast<const arrow::BooleanArray&>(*result);
-    if (holds.null_count() == 0) {
-      for (int64_t i = 0; i < n; ++i) keep[i] &= holds.Value(i);
-    } else {
-      for (int64_t i = 0; i < n; ++i) keep[i] &= holds.IsValid(i) && holds.Value(i);
-    }
+    AndInto(*result, keep);
     return Status::OK();
   }
   const auto& column = static_cast<const arrow::DictionaryArray&>(*batch.column(column_));
@@ -80,6 +75,16 @@ Status DictionaryPredicate::Apply(const arrow::RecordBatch& batch, uint8_t* keep
     keep[i] &= indices.IsValid(i) ? holds[column.GetValueIndex(i)] : 0;
   }
   return Status::OK();
+}
+
+void AndInto(const arrow::Array& holds, uint8_t* keep) {
+  const auto& truth = static_cast<const arrow::BooleanArray&>(holds);
+  const int64_t n = truth.length();
+  if (truth.null_count() == 0) {
+    for (int64_t i = 0; i < n; ++i) keep[i] &= truth.Value(i);
+  } else {
+    for (int64_t i = 0; i < n; ++i) keep[i] &= truth.IsValid(i) && truth.Value(i);
+  }
 }
 
 }  // namespace sabot

@@ -60,4 +60,8 @@ class DictionaryPredicate {
   std::shared_ptr<Cache> cache_ = std::make_shared<Cache>();
 };
 
+//! keep[i] &= whether `holds` (a boolean array as long as keep) is true at row i: false
+//! and null (unknown) both clear it, as in SQL.
+void AndInto(const arrow::Array& holds, uint8_t* keep);
+
 }  // namespace sabot

@@ -56,19 +56,15 @@ Result<FilterPredicate> FilterPredicate::Make(const std::shared_ptr<arrow::Schem
     ARROW_ASSIGN_OR_RAISE(auto bound, DictionaryPredicate::MakeOverValues(AndAll(conjuncts), schema, column));
     alone_bound.push_back(std::move(bound));
   }
-  std::optional<BoundExpr> others_bound;
-  if (dictionary.empty()) {
-    // Bound whole, so that a type error quotes the predicate as the user wrote it.
-    ARROW_ASSIGN_OR_RAISE(auto whole, BindPredicate(schema, predicate));
-    if (!alone_bound.empty() && !others.empty()) {
-      ARROW_ASSIGN_OR_RAISE(others_bound, BindPredicate(schema, AndAll(others)));
-    }
-    return FilterPredicate(std::move(whole), std::move(alone_bound), std::move(others_bound));
-  }
+  // Without dictionary columns, bound whole (so that a type error quotes the predicate as
+  // the user wrote it), else the conjuncts the dictionaries leave.
   std::optional<BoundExpr> bound_rest;
-  if (!rest.empty()) {
+  if (dictionary.empty()) {
+    ARROW_ASSIGN_OR_RAISE(bound_rest, BindPredicate(schema, predicate));
+  } else if (!rest.empty()) {
     ARROW_ASSIGN_OR_RAISE(bound_rest, BindPredicate(schema, AndAll(rest)));
   }
+  std::optional<BoundExpr> others_bound;
   if (!alone_bound.empty() && !others.empty()) {
     ARROW_ASSIGN_OR_RAISE(others_bound, BindPredicate(schema, AndAll(others)));
   }
@@ -85,21 +81,6 @@ bool FilterPredicate::GivesEntries(const arrow::RecordBatch& batch) const {
     return batch.column(test.column())->type_id() == arrow::Type::DICTIONARY;
   });
 }
-
-namespace {
-
-// keep[i] &= whether `holds` (a boolean array) is true at row i.
-void AndInto(const arrow::Array& holds, uint8_t* keep) {
-  const auto& truth = static_cast<const arrow::BooleanArray&>(holds);
-  const int64_t n = truth.length();
-  if (truth.null_count() == 0) {
-    for (int64_t i = 0; i < n; ++i) keep[i] &= truth.Value(i);
-  } else {
-    for (int64_t i = 0; i < n; ++i) keep[i] &= truth.IsValid(i) && truth.Value(i);
-  }
-}
-
-}  // namespace
 
 Result<std::vector<uint8_t>> FilterPredicate::Keep(const arrow::RecordBatch& batch) const {
   const int64_t n = batch.num_rows();

@@ -36,8 +36,6 @@ class FilterPredicate {
   bool TestsAlone(int column) const;
 
  private:
-  FilterPredicate(BoundExpr whole, std::vector<DictionaryPredicate> alone, std::optional<BoundExpr> others)
-      : rest_(std::move(whole)), alone_(std::move(alone)), others_(std::move(others)) {}
   FilterPredicate(std::optional<BoundExpr> rest, std::vector<DictionaryPredicate> dictionary,
                   std::vector<DictionaryPredicate> alone, std::optional<BoundExpr> others)
       : rest_(std::move(rest)), dictionary_(std::move(dictionary)), alone_(std::move(alone)), others_(std::move(others)) {}
