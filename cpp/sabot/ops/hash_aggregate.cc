@@ -17,6 +17,7 @@
 #include "sabot/common/type_names.h"
 #include "sabot/expr/bind.h"
 #include "sabot/ops/join_keys.h"
+#include "sabot/ops/key_list_grouper.h"
 #include "sabot/ops/spilling_aggregation.h"
 #include "sabot/state/key_group.h"
 
@@ -144,9 +145,8 @@ Result<std::unique_ptr<HashAggregateState>> HashAggregateState::Make(
 }
 
 Result<std::unique_ptr<HashAggregateState>> HashAggregateState::MakeFromLayout(
-    std::shared_ptr<const Layout> layout) {
-  std::unique_ptr<arrow::compute::Grouper> grouper;
-  if (!layout->key_columns.empty()) {
+    std::shared_ptr<const Layout> layout, std::unique_ptr<arrow::compute::Grouper> grouper) {
+  if (grouper == nullptr && !layout->key_columns.empty()) {
     ARROW_ASSIGN_OR_RAISE(grouper, MakeGrouper(*layout->input, layout->key_columns, layout->decode_dictionary_keys));
   }
   std::vector<std::unique_ptr<GroupedAccumulator>> accumulators;
@@ -525,16 +525,35 @@ Result<std::vector<std::unique_ptr<HashAggregateState>>> HashAggregateState::Spl
   std::vector<std::vector<int32_t>> groups(static_cast<size_t>(parts));
   for (uint32_t g = 0; g < num_groups_; ++g) groups[PartOfKey(keys, g, parts)].push_back(static_cast<int32_t>(g));
   // Each part gets its keys first, then every accumulator hands its groups out in one
-  // call (see GroupedAccumulator::SplitInto).
+  // call (see GroupedAccumulator::SplitInto). A part's keys stay a list (its group ids
+  // their places in it) until rows must be mapped: the lane merging it reads the list
+  // only (see KeyListGrouper).
   std::vector<uint8_t> part_of(num_groups_);
   std::vector<uint32_t> new_ids(num_groups_);
   for (int p = 0; p < parts; ++p) {
-    ARROW_ASSIGN_OR_RAISE(auto copied, CopyGroups(&uniques, &groups[static_cast<size_t>(p)], /*with_values=*/false));
-    for (int32_t g : groups[static_cast<size_t>(p)]) {
-      part_of[static_cast<size_t>(g)] = static_cast<uint8_t>(p);
-      new_ids[static_cast<size_t>(g)] = copied.second[static_cast<size_t>(g)];
+    const std::vector<int32_t>& kept = groups[static_cast<size_t>(p)];
+    const int64_t rows = static_cast<int64_t>(kept.size());
+    std::vector<arrow::Datum> part_keys;
+    for (const auto& value : uniques.values) {
+      arrow::Int32Array indices(rows, arrow::Buffer::Wrap(kept));
+      ARROW_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(value, arrow::Datum(indices)));
+      part_keys.push_back(std::move(taken));
     }
-    out.push_back(std::move(copied.first));
+    ARROW_ASSIGN_OR_RAISE(arrow::compute::ExecBatch key_list, arrow::compute::ExecBatch::Make(std::move(part_keys), rows));
+    const std::shared_ptr<const Layout> layout = layout_;
+    auto make_table = [layout] {
+      return MakeGrouper(*layout->input, layout->key_columns, layout->decode_dictionary_keys);
+    };
+    ARROW_ASSIGN_OR_RAISE(auto part, MakeFromLayout(layout_, MakeKeyListGrouper(std::move(key_list), make_table)));
+    part->num_groups_ = static_cast<uint32_t>(rows);
+    part->ResizeAccumulators();
+    part->key_bytes_seen_ = key_bytes_seen_;
+    part->rows_seen_ = rows_seen_;
+    for (int64_t i = 0; i < rows; ++i) {
+      part_of[static_cast<size_t>(kept[static_cast<size_t>(i)])] = static_cast<uint8_t>(p);
+      new_ids[static_cast<size_t>(kept[static_cast<size_t>(i)])] = static_cast<uint32_t>(i);
+    }
+    out.push_back(std::move(part));
   }
   std::vector<GroupedAccumulator*> into(out.size());
   for (size_t a = 0; a < accumulators_.size(); ++a) {

@@ -127,7 +127,9 @@ class HashAggregateState {
   struct Layout;
   HashAggregateState(std::shared_ptr<const Layout> layout, std::unique_ptr<arrow::compute::Grouper> grouper,
                      std::vector<std::unique_ptr<GroupedAccumulator>> accumulators);
-  static Result<std::unique_ptr<HashAggregateState>> MakeFromLayout(std::shared_ptr<const Layout> layout);
+  //! An empty state over `grouper`, or over a new Grouper of the layout when null.
+  static Result<std::unique_ptr<HashAggregateState>> MakeFromLayout(
+      std::shared_ptr<const Layout> layout, std::unique_ptr<arrow::compute::Grouper> grouper = nullptr);
   //! A copy without the groups `drop` marks (none when null), and each group's id there.
   Result<std::pair<std::unique_ptr<HashAggregateState>, std::vector<uint32_t>>> CopyWithout(
       const std::vector<uint8_t>* drop) const;

