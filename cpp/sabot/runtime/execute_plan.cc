@@ -136,6 +136,28 @@ Status Materialize(const std::vector<const PlanNode*>& nodes, const LoweredPlan&
   return Status::OK();
 }
 
+// The aggregate the parallel part of `body` ends in (FindParallelShape), when the nodes
+// above it join or aggregate again; null otherwise. ParallelAggregation pushes its result
+// through those nodes on the calling thread: TPC-H Q13's count of orders per customer
+// (1M groups) went through a join and a second aggregate of 1.5M rows on one thread while
+// 15 waited, 0.17 s of its 0.6 s on 16 cores. Held instead (its result is in memory
+// anyway before it is pushed on), it is a source that the rest reads on every thread.
+const PlanNode* AggregateToHold(const PlanNode& body, const LowerOptions& done) {
+  const std::optional<ParallelShape> shape = FindParallelShape(body, done);
+  if (!shape || shape->aggregate == nullptr) return nullptr;
+  for (const PlanNode* node = &body; node != shape->aggregate; node = node->inputs().front().get()) {
+    switch (node->kind()) {
+      case PlanKind::kAggregate:
+      case PlanKind::kDistinct:
+      case PlanKind::kJoin:
+        return shape->aggregate;
+      default:
+        break;
+    }
+  }
+  return nullptr;
+}
+
 Status RunParallel(const PlanNode& body, const ParallelShape& shape, const SourceSplits& splits,
                    LoweredPlan& lowered, LowerOptions lower, ExecuteOptions options, ExecutorStats* stats) {
   Sink& sink = *lowered.physical.sink;
@@ -231,6 +253,9 @@ Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, co
       std::vector<const PlanNode*> joins;
       CollectJoinsToBuild(body, done, &joins);
       ARROW_RETURN_NOT_OK(BuildJoins(joins, lowered, &done, options, &held, &stats));
+      while (const PlanNode* aggregate = AggregateToHold(body, done)) {
+        ARROW_RETURN_NOT_OK(Materialize({aggregate}, lowered, &done, options, &held, &stats));
+      }
     }
   }
   LoweredPlan relowered;

@@ -209,6 +209,43 @@ TEST(ParallelJoin, StagesTimeEachPhaseInOrder) {
   EXPECT_EQ(FormatStageStats({}, result->stats.wall), "");
 }
 
+// An aggregate whose result a join probes and a second aggregate reads (TPC-H Q13's
+// shape) is held: the join and the second aggregate then read its result on every thread
+// instead of taking it on the calling thread. Answers as on one thread.
+TEST(ParallelJoin, AnAggregateBelowAJoinAndAnAggregateIsHeld) {
+  auto per_v = FactStream().Aggregate({"v"}, {{F::kCount, "k", "n"}});  // 750K groups: 12 splits
+  auto plan = per_v.Join(DimStream(), {"v"}, {"id"}, JoinType::kRight)
+                  .Aggregate({"name"}, {{F::kSum, "n", "total"}, {F::kCount, "w", "rows"}})
+                  .Sort({{"name", true, false}})
+                  .Collect();
+  ExpectSameAsOneThread(plan, 7);
+  RunOptions options;
+  options.threads = 2;
+  auto result = RunPlan(*plan, options);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  std::vector<std::string> top_level;
+  for (const auto& stage : result->stats.stages) {
+    if (stage.depth == 0) top_level.push_back(stage.label.substr(0, stage.label.find(" of ")));
+  }
+  EXPECT_EQ(top_level, (std::vector<std::string>{"build input", "hash table", "hold Aggregate by v n := count(k)",
+                                                 "main on 2 threads"}))
+      << FormatStageStats(result->stats.stages, result->stats.wall);
+}
+
+// An aggregate with only cheap steps above it (a filter, a sort) is not held.
+TEST(ParallelJoin, AnAggregateUnderCheapStepsIsNotHeld) {
+  auto plan = FactStream()
+                  .Aggregate({"k"}, {{F::kSum, "v", "sum_v"}})
+                  .Filter(col("sum_v") > lit(int64_t{0}))
+                  .Sort({{"k", true, false}})
+                  .Collect();
+  RunOptions options;
+  options.threads = 2;
+  auto result = RunPlan(*plan, options);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  for (const auto& stage : result->stats.stages) EXPECT_NE(stage.label.rfind("hold", 0), 0u) << stage.label;
+}
+
 TEST(ParallelJoin, AnUnboundedBuildSideIsNotParallel) {
   GeneratorOptions gen;
   gen.rows = -1;
