@@ -1,6 +1,13 @@
 #include "sabot/ops/key_list_grouper.h"
 
 #include <utility>
+#include <vector>
+
+#include <arrow/array/array_primitive.h>
+#include <arrow/array/data.h>
+#include <arrow/buffer.h>
+#include <arrow/compute/api_vector.h>
+#include <arrow/util/bitmap_ops.h>
 
 namespace sabot {
 
@@ -16,16 +23,20 @@ class KeyListGrouper final : public cp::Grouper {
   Status Reset() override {
     ARROW_ASSIGN_OR_RAISE(table_, make_table_());
     keys_ = cp::ExecBatch({}, 0);
+    list_of_table_.clear();
+    table_of_list_.clear();
     return Status::OK();
   }
 
   Result<arrow::Datum> Consume(const cp::ExecSpan& batch, int64_t offset, int64_t length) override {
     ARROW_RETURN_NOT_OK(EnsureTable());
-    return table_->Consume(batch, offset, length);
+    ARROW_ASSIGN_OR_RAISE(auto ids, table_->Consume(batch, offset, length));
+    return ToListIds(std::move(ids));
   }
   Result<arrow::Datum> Lookup(const cp::ExecSpan& batch, int64_t offset, int64_t length) override {
     ARROW_RETURN_NOT_OK(EnsureTable());
-    return table_->Lookup(batch, offset, length);
+    ARROW_ASSIGN_OR_RAISE(auto ids, table_->Lookup(batch, offset, length));
+    return ToListIds(std::move(ids));
   }
   Status Populate(const cp::ExecSpan& batch, int64_t offset, int64_t length) override {
     ARROW_RETURN_NOT_OK(EnsureTable());
@@ -33,8 +44,21 @@ class KeyListGrouper final : public cp::Grouper {
   }
 
   Result<cp::ExecBatch> GetUniques() override {
-    if (table_ != nullptr) return table_->GetUniques();
-    return keys_;
+    if (table_ == nullptr) return keys_;
+    ARROW_ASSIGN_OR_RAISE(cp::ExecBatch uniques, table_->GetUniques());
+    if (table_of_list_.empty()) return uniques;
+    // Our group j is the table's group table_of_list_[j] for the listed keys, j after them.
+    std::vector<uint32_t> order(static_cast<size_t>(uniques.length));
+    for (size_t j = 0; j < order.size(); ++j) {
+      order[j] = j < table_of_list_.size() ? table_of_list_[j] : static_cast<uint32_t>(j);
+    }
+    arrow::UInt32Array indices(uniques.length, arrow::Buffer::Wrap(order));
+    std::vector<arrow::Datum> columns;
+    for (const auto& value : uniques.values) {
+      ARROW_ASSIGN_OR_RAISE(auto taken, cp::Take(value, arrow::Datum(indices)));
+      columns.push_back(std::move(taken));
+    }
+    return cp::ExecBatch::Make(std::move(columns), uniques.length);
   }
 
   uint32_t num_groups() const override {
@@ -42,14 +66,26 @@ class KeyListGrouper final : public cp::Grouper {
   }
 
  private:
+  // Builds the table from the list. A table may number the listed keys otherwise than by
+  // their places (DictKeyGrouper numbers by its codes), so the ids it gives are translated
+  // to the places from then on; keys added later keep the table's ids, which come after.
   Status EnsureTable() {
     if (table_ != nullptr) return Status::OK();
     ARROW_ASSIGN_OR_RAISE(auto table, make_table_());
-    if (keys_.length > 0) {
-      ARROW_RETURN_NOT_OK(table->Populate(cp::ExecSpan(keys_)));
-      if (table->num_groups() != static_cast<uint32_t>(keys_.length)) {
-        return Status::Invalid("internal error (a bug in sabot): a key list of ", keys_.length, " keys made ",
+    const int64_t n = keys_.length;
+    if (n > 0) {
+      ARROW_ASSIGN_OR_RAISE(arrow::Datum ids, table->Consume(cp::ExecSpan(keys_)));
+      const uint32_t* id = ids.array()->GetValues<uint32_t>(1);
+      if (table->num_groups() != static_cast<uint32_t>(n)) {
+        return Status::Invalid("internal error (a bug in sabot): a key list of ", n, " keys made ",
                                table->num_groups(), " groups: its keys are not distinct");
+      }
+      bool in_place = true;
+      for (int64_t i = 0; i < n; ++i) in_place = in_place && id[i] == static_cast<uint32_t>(i);
+      if (!in_place) {
+        list_of_table_.assign(static_cast<size_t>(n), 0);
+        table_of_list_.assign(id, id + n);
+        for (int64_t i = 0; i < n; ++i) list_of_table_[id[i]] = static_cast<uint32_t>(i);
       }
     }
     table_ = std::move(table);
@@ -57,9 +93,32 @@ class KeyListGrouper final : public cp::Grouper {
     return Status::OK();
   }
 
-  cp::ExecBatch keys_;
+  // The table's ids (a uint32 array, null where Lookup found nothing) as ours.
+  Result<arrow::Datum> ToListIds(arrow::Datum ids) const {
+    if (list_of_table_.empty()) return ids;
+    const arrow::ArrayData& data = *ids.array();
+    ARROW_ASSIGN_OR_RAISE(auto out, arrow::AllocateBuffer(data.length * static_cast<int64_t>(sizeof(uint32_t))));
+    const uint32_t* in = data.GetValues<uint32_t>(1);
+    auto* translated = reinterpret_cast<uint32_t*>(out->mutable_data());
+    const uint32_t listed = static_cast<uint32_t>(list_of_table_.size());
+    // An id under a null slot is garbage; translating it is harmless, reading past the list is not.
+    for (int64_t i = 0; i < data.length; ++i) translated[i] = in[i] < listed ? list_of_table_[in[i]] : in[i];
+    auto result = data.Copy();
+    result->buffers[1] = std::move(out);
+    result->offset = 0;
+    if (data.offset != 0 && result->buffers[0] != nullptr) {
+      ARROW_ASSIGN_OR_RAISE(result->buffers[0], arrow::internal::CopyBitmap(arrow::default_memory_pool(),
+                                                                              data.buffers[0]->data(), data.offset,
+                                                                              data.length));
+    }
+    return arrow::Datum(std::move(result));
+  }
+
+  cp::ExecBatch keys_;  // the list, until the table is built
   GrouperFactory make_table_;
   std::unique_ptr<cp::Grouper> table_;  // null until a row is mapped
+  std::vector<uint32_t> list_of_table_;  // the table's id -> the key's place; empty when equal
+  std::vector<uint32_t> table_of_list_;  // the key's place -> the table's id; empty when equal
 };
 
 }  // namespace

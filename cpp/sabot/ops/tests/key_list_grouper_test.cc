@@ -4,6 +4,10 @@
 #include "sabot/ops/int_key_grouper.h"
 #include "sabot/ops/tests/grouper_contract.h"
 
+#include <map>
+#include <optional>
+#include <vector>
+
 #include <arrow/api.h>
 #include <arrow/compute/exec.h>
 #include <gtest/gtest.h>
@@ -73,6 +77,72 @@ TEST(KeyListGrouper, KeepsTheGrouperContract) {
   int made = 0;
   auto grouper = MakeKeyListGrouper(Batch(Int64s({})), CountingFactory(&made));
   testing::ExpectLookupGivesNullForAbsentKeys(*grouper, Int64s({4, 8, 4}), Int64s({8, 5, 4, std::nullopt}));
+}
+
+// A Grouper that numbers the new keys of a batch from its last row back: dense and
+// consistent, as the contract asks, but not in the order the rows come (DictKeyGrouper
+// numbers by its own codes too).
+class BackwardsGrouper final : public cp::Grouper {
+ public:
+  Status Reset() override {
+    ids_.clear();
+    keys_.clear();
+    return Status::OK();
+  }
+  Result<arrow::Datum> Consume(const cp::ExecSpan& batch, int64_t offset, int64_t length) override {
+    return Map(batch, offset, length, true);
+  }
+  Result<arrow::Datum> Lookup(const cp::ExecSpan& batch, int64_t offset, int64_t length) override {
+    return Map(batch, offset, length, false);
+  }
+  Status Populate(const cp::ExecSpan& batch, int64_t offset, int64_t length) override {
+    return Map(batch, offset, length, true).status();
+  }
+  Result<cp::ExecBatch> GetUniques() override {
+    std::vector<std::optional<int64_t>> keys(keys_.begin(), keys_.end());
+    return cp::ExecBatch({Int64s(keys)}, static_cast<int64_t>(keys.size()));
+  }
+  uint32_t num_groups() const override { return static_cast<uint32_t>(keys_.size()); }
+
+ private:
+  Result<arrow::Datum> Map(const cp::ExecSpan& batch, int64_t offset, int64_t length, bool insert) {
+    const arrow::ArraySpan& span = batch[0].array;
+    if (length < 0) length = span.length - offset;
+    const int64_t* values = span.GetValues<int64_t>(1) + offset;
+    std::vector<std::optional<uint32_t>> out(static_cast<size_t>(length));
+    for (int64_t i = length - 1; i >= 0; --i) {
+      auto found = ids_.find(values[i]);
+      if (found == ids_.end() && insert) {
+        found = ids_.emplace(values[i], static_cast<uint32_t>(keys_.size())).first;
+        keys_.push_back(values[i]);
+      }
+      if (found != ids_.end()) out[static_cast<size_t>(i)] = found->second;
+    }
+    arrow::UInt32Builder b;
+    for (const auto& id : out) ARROW_RETURN_NOT_OK(id ? b.Append(*id) : b.AppendNull());
+    ARROW_ASSIGN_OR_RAISE(auto array, b.Finish());
+    return arrow::Datum(array);
+  }
+  std::map<int64_t, uint32_t> ids_;
+  std::vector<int64_t> keys_;
+};
+
+TEST(KeyListGrouper, ATableNumberingOtherwiseStillGivesEachKeyItsPlace) {
+  GrouperFactory backwards = []() -> Result<std::unique_ptr<cp::Grouper>> {
+    return std::make_unique<BackwardsGrouper>();
+  };
+  auto grouper = MakeKeyListGrouper(Batch(Int64s({30, -7, 12})), backwards);
+  auto ids = grouper->Consume(cp::ExecSpan(Batch(Int64s({12, 99, 30, 41, 99}))));
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  // The listed keys keep their places; 99 and 41 come after them, as the table numbered them.
+  EXPECT_EQ(IdsOf(*ids), (std::vector<std::optional<uint32_t>>{2, 3, 0, 4, 3}));
+  auto looked_up = grouper->Lookup(cp::ExecSpan(Batch(Int64s({-7, 5, 41}))));
+  ASSERT_TRUE(looked_up.ok());
+  EXPECT_EQ(IdsOf(*looked_up), (std::vector<std::optional<uint32_t>>{1, std::nullopt, 4}));
+  auto uniques = grouper->GetUniques();
+  ASSERT_TRUE(uniques.ok());
+  EXPECT_TRUE(uniques->values[0].make_array()->Equals(*Int64s({30, -7, 12, 99, 41})))
+      << uniques->values[0].make_array()->ToString();
 }
 
 TEST(KeyListGrouper, ResetLeavesNoGroup) {
