@@ -308,7 +308,7 @@ Result<std::pair<std::unique_ptr<HashAggregateState>, std::vector<uint32_t>>> Ha
 }
 
 Result<std::pair<std::unique_ptr<HashAggregateState>, std::vector<uint32_t>>> HashAggregateState::CopyGroups(
-    const arrow::compute::ExecBatch* uniques, const std::vector<int32_t>* kept, bool with_values) const {
+    const arrow::compute::ExecBatch* uniques, const std::vector<int32_t>* kept) const {
   ARROW_ASSIGN_OR_RAISE(auto copy, MakeEmpty());
   std::vector<uint32_t> mapping(std::max<uint32_t>(num_groups_, 1), 0);
   if (grouper_ != nullptr && num_groups_ > 0) {
@@ -336,7 +336,7 @@ Result<std::pair<std::unique_ptr<HashAggregateState>, std::vector<uint32_t>>> Ha
     copy->key_bytes_seen_ = key_bytes_seen_;
     copy->rows_seen_ = rows_seen_;
   }
-  for (size_t a = 0; with_values && a < accumulators_.size(); ++a) {
+  for (size_t a = 0; a < accumulators_.size(); ++a) {
     // Merge leaves its source unchanged, so reading this state through it is safe.
     ARROW_RETURN_NOT_OK(copy->accumulators_[a]->Merge(*accumulators_[a], mapping.data()));
   }

@@ -135,9 +135,8 @@ class HashAggregateState {
       const std::vector<uint8_t>* drop) const;
   //! A copy holding only the groups `kept` lists (all when null; `uniques` are this
   //! state's keys, null when it has none or no groups), and each group's id there.
-  //! Without `with_values` the copy's groups exist but their aggregates are empty.
   Result<std::pair<std::unique_ptr<HashAggregateState>, std::vector<uint32_t>>> CopyGroups(
-      const arrow::compute::ExecBatch* uniques, const std::vector<int32_t>* kept, bool with_values = true) const;
+      const arrow::compute::ExecBatch* uniques, const std::vector<int32_t>* kept) const;
   void ResizeAccumulators();
 
   std::shared_ptr<const Layout> layout_;
