@@ -7,7 +7,6 @@
 #include <arrow/array/data.h>
 #include <arrow/buffer.h>
 #include <arrow/compute/api_vector.h>
-#include <arrow/util/bitmap_ops.h>
 
 namespace sabot {
 
@@ -24,7 +23,6 @@ class KeyListGrouper final : public cp::Grouper {
     ARROW_ASSIGN_OR_RAISE(table_, make_table_());
     keys_ = cp::ExecBatch({}, 0);
     list_of_table_.clear();
-    table_of_list_.clear();
     return Status::OK();
   }
 
@@ -46,12 +44,12 @@ class KeyListGrouper final : public cp::Grouper {
   Result<cp::ExecBatch> GetUniques() override {
     if (table_ == nullptr) return keys_;
     ARROW_ASSIGN_OR_RAISE(cp::ExecBatch uniques, table_->GetUniques());
-    if (table_of_list_.empty()) return uniques;
-    // Our group j is the table's group table_of_list_[j] for the listed keys, j after them.
+    if (list_of_table_.empty()) return uniques;
+    // Our group j is the table's group t where list_of_table_[t] = j for the listed keys,
+    // j itself after them.
     std::vector<uint32_t> order(static_cast<size_t>(uniques.length));
-    for (size_t j = 0; j < order.size(); ++j) {
-      order[j] = j < table_of_list_.size() ? table_of_list_[j] : static_cast<uint32_t>(j);
-    }
+    for (size_t j = list_of_table_.size(); j < order.size(); ++j) order[j] = static_cast<uint32_t>(j);
+    for (size_t t = 0; t < list_of_table_.size(); ++t) order[list_of_table_[t]] = static_cast<uint32_t>(t);
     arrow::UInt32Array indices(uniques.length, arrow::Buffer::Wrap(order));
     std::vector<arrow::Datum> columns;
     for (const auto& value : uniques.values) {
@@ -84,7 +82,6 @@ class KeyListGrouper final : public cp::Grouper {
       for (int64_t i = 0; i < n; ++i) in_place = in_place && id[i] == static_cast<uint32_t>(i);
       if (!in_place) {
         list_of_table_.assign(static_cast<size_t>(n), 0);
-        table_of_list_.assign(id, id + n);
         for (int64_t i = 0; i < n; ++i) list_of_table_[id[i]] = static_cast<uint32_t>(i);
       }
     }
@@ -93,24 +90,20 @@ class KeyListGrouper final : public cp::Grouper {
     return Status::OK();
   }
 
-  // The table's ids (a uint32 array, null where Lookup found nothing) as ours.
+  // The table's ids (a uint32 array, null where Lookup found nothing) as ours, at the
+  // same offset, so the validity bitmap stays as it is.
   Result<arrow::Datum> ToListIds(arrow::Datum ids) const {
     if (list_of_table_.empty()) return ids;
     const arrow::ArrayData& data = *ids.array();
-    ARROW_ASSIGN_OR_RAISE(auto out, arrow::AllocateBuffer(data.length * static_cast<int64_t>(sizeof(uint32_t))));
+    ARROW_ASSIGN_OR_RAISE(auto out, arrow::AllocateBuffer((data.offset + data.length) *
+                                                          static_cast<int64_t>(sizeof(uint32_t))));
     const uint32_t* in = data.GetValues<uint32_t>(1);
-    auto* translated = reinterpret_cast<uint32_t*>(out->mutable_data());
+    auto* translated = reinterpret_cast<uint32_t*>(out->mutable_data()) + data.offset;
     const uint32_t listed = static_cast<uint32_t>(list_of_table_.size());
     // An id under a null slot is garbage; translating it is harmless, reading past the list is not.
     for (int64_t i = 0; i < data.length; ++i) translated[i] = in[i] < listed ? list_of_table_[in[i]] : in[i];
     auto result = data.Copy();
     result->buffers[1] = std::move(out);
-    result->offset = 0;
-    if (data.offset != 0 && result->buffers[0] != nullptr) {
-      ARROW_ASSIGN_OR_RAISE(result->buffers[0], arrow::internal::CopyBitmap(arrow::default_memory_pool(),
-                                                                              data.buffers[0]->data(), data.offset,
-                                                                              data.length));
-    }
     return arrow::Datum(std::move(result));
   }
 
@@ -118,7 +111,6 @@ class KeyListGrouper final : public cp::Grouper {
   GrouperFactory make_table_;
   std::unique_ptr<cp::Grouper> table_;  // null until a row is mapped
   std::vector<uint32_t> list_of_table_;  // the table's id -> the key's place; empty when equal
-  std::vector<uint32_t> table_of_list_;  // the key's place -> the table's id; empty when equal
 };
 
 }  // namespace

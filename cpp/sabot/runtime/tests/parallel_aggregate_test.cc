@@ -209,6 +209,18 @@ TEST(ParallelAggregate, ManyGroupsMergeOnLanesExactly) {
   }
 }
 
+// `plan` on 2, 3 and 8 threads gives `one` (its answer on one thread), each run handing
+// the merge lanes rows `rows_to_lanes` times (RowsToMergeLanesForTesting).
+void ExpectSameOnLanes(const PlanPtr& plan, const arrow::Table& one, int64_t rows_to_lanes) {
+  for (int threads : {2, 3, 8}) {
+    const int64_t before = RowsToMergeLanesForTesting();
+    auto got = RunWith(plan, threads);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(RowsToMergeLanesForTesting(), before + rows_to_lanes) << threads << " threads";
+    EXPECT_TRUE((*got)->Equals(one)) << threads << " threads";
+  }
+}
+
 // Keys so many that a split's partial state holds about a group per row: workers hand
 // the merge lanes their rows split by key hash (the splits read before that was known
 // still as partial states, as many as timing lets start), and the answer is exactly one
@@ -235,13 +247,7 @@ TEST(ParallelAggregate, RowsGoToTheMergeLanesWhereSplitsBarelyReduce) {
     auto one = RunWith(plan, 1);
     ASSERT_TRUE(one.ok()) << one.status().ToString();
     ASSERT_GT((*one)->num_rows(), 200'000);
-    for (int threads : {2, 3, 8}) {
-      const int64_t before = RowsToMergeLanesForTesting();
-      auto got = RunWith(plan, threads);
-      ASSERT_TRUE(got.ok()) << got.status().ToString();
-      EXPECT_EQ(RowsToMergeLanesForTesting(), before + 1) << threads << " threads";
-      EXPECT_TRUE((*got)->Equals(**one)) << threads << " threads";
-    }
+    ExpectSameOnLanes(plan, **one, /*rows_to_lanes=*/1);
   }
   auto float_sum =
       Stream::FromTable(table, "t").Aggregate({"g"}, {{F::kSum, "v", "sum_v"}}).Sort({{"g", true}}).Collect();
@@ -275,13 +281,7 @@ TEST(ParallelAggregate, RowsGoToTheMergeLanesWhereDistinctPairsBarelyReduce) {
     auto one = RunWith(plan, 1);
     ASSERT_TRUE(one.ok()) << one.status().ToString();
     ASSERT_EQ((*one)->num_rows(), 20'000);
-    for (int threads : {2, 3, 8}) {
-      const int64_t before = RowsToMergeLanesForTesting();
-      auto got = RunWith(plan, threads);
-      ASSERT_TRUE(got.ok()) << got.status().ToString();
-      EXPECT_EQ(RowsToMergeLanesForTesting(), before + (value == std::string("x") ? 1 : 0)) << threads << " threads";
-      EXPECT_TRUE((*got)->Equals(**one)) << threads << " threads";
-    }
+    ExpectSameOnLanes(plan, **one, /*rows_to_lanes=*/value == std::string("x") ? 1 : 0);
   }
 }
 

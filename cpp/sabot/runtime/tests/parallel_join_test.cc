@@ -179,6 +179,16 @@ TEST(ParallelJoin, ASharedSubplanRunsOnce) {
   EXPECT_EQ(aggregated, 750'000);
 }
 
+// The phases of a run at the top level, each label up to " of " ("build input", "hold
+// Aggregate by k ...", "main on 2 threads").
+std::vector<std::string> TopLevelStages(const ExecutorStats& stats) {
+  std::vector<std::string> labels;
+  for (const auto& stage : stats.stages) {
+    if (stage.depth == 0) labels.push_back(stage.label.substr(0, stage.label.find(" of ")));
+  }
+  return labels;
+}
+
 // A run on several threads times its phases on the wall clock: the shared subplan held,
 // each join's build input and hash table (with the phases of the build input's own run
 // one level deeper), then the main pipeline; the formatted table lists them in order.
@@ -191,13 +201,11 @@ TEST(ParallelJoin, StagesTimeEachPhaseInOrder) {
   auto result = RunPlan(*plan, options);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   const auto& stages = result->stats.stages;
-  std::vector<std::string> top_level;
   for (const auto& stage : stages) {
     EXPECT_GE(stage.wall.count(), 0);
     EXPECT_LE(stage.wall, result->stats.wall);
-    if (stage.depth == 0) top_level.push_back(stage.label.substr(0, stage.label.find(" of ")));
   }
-  EXPECT_EQ(top_level, (std::vector<std::string>{"hold Aggregate by k sum_v := sum(v)", "build input",
+  EXPECT_EQ(TopLevelStages(result->stats), (std::vector<std::string>{"hold Aggregate by k sum_v := sum(v)", "build input",
                                                  "hash table", "main on one thread"}))
       << FormatStageStats(stages, result->stats.wall);
   auto groups = testing::RunWith(totals.Collect(), 1);  // what the held aggregate holds
@@ -223,11 +231,7 @@ TEST(ParallelJoin, AnAggregateBelowAJoinAndAnAggregateIsHeld) {
   options.threads = 2;
   auto result = RunPlan(*plan, options);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
-  std::vector<std::string> top_level;
-  for (const auto& stage : result->stats.stages) {
-    if (stage.depth == 0) top_level.push_back(stage.label.substr(0, stage.label.find(" of ")));
-  }
-  EXPECT_EQ(top_level, (std::vector<std::string>{"build input", "hash table", "hold Aggregate by v n := count(k)",
+  EXPECT_EQ(TopLevelStages(result->stats), (std::vector<std::string>{"build input", "hash table", "hold Aggregate by v n := count(k)",
                                                  "main on 2 threads"}))
       << FormatStageStats(result->stats.stages, result->stats.wall);
 }
