@@ -93,6 +93,7 @@ Result<Flow> HashJoinOperator::Push(int port, Message message) {
       }
       if (!table_) {
         pending_left_.push_back(message.batch());
+        pending_left_rows_ += message.batch()->num_rows();
         RETURN_NOT_OK(Account(kLeft, *message.batch()));
         return Flow::kContinue;
       }
@@ -124,6 +125,7 @@ Result<Flow> HashJoinOperator::EndInput(int port) {
     RETURN_NOT_OK(FinishBuild(builder_));
     auto pending = std::move(pending_left_);
     pending_left_.clear();
+    pending_left_rows_ = 0;
     for (const auto& batch : pending) {
       ARROW_ASSIGN_OR_RAISE(auto flow, ProbeBatch(batch));
       if (flow == Flow::kStop) return flow;

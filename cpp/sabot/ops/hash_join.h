@@ -61,6 +61,8 @@ class HashJoinOperator final : public Operator {
   std::string_view name() const override { return "HashJoin"; }
   int num_inputs() const override { return 2; }
   Result<Flow> Push(int port, Message message) override;
+  //! The build side's rows and the probe rows held until the build side ends.
+  int64_t state_rows() const override { return builder_.num_rows() + pending_left_rows_; }
 
   //! Probes `table` instead of building one: input port 1 counts as ended, and only
   //! port 0 is fed. Joins that mark build matches (MarksBuildMatches) record them in
@@ -116,6 +118,7 @@ class HashJoinOperator final : public Operator {
   JoinHashTableBuilder builder_;
   std::shared_ptr<const JoinHashTable> table_;  // set when the build side ended
   std::vector<std::shared_ptr<arrow::RecordBatch>> pending_left_;  // left batches before table_
+  int64_t pending_left_rows_ = 0;
   std::shared_ptr<JoinBuildMatches> build_matched_;  // MarksBuildMatches: build rows that found a match
 
   // Per probe batch, reused.

@@ -35,6 +35,7 @@ Status HashJoinOperator::StartSpilling() {
   for (const auto& batch : builder_.TakeBatches()) RETURN_NOT_OK(SpillBatch(kRight, batch));
   auto pending = std::move(pending_left_);
   pending_left_.clear();
+  pending_left_rows_ = 0;
   for (const auto& batch : pending) RETURN_NOT_OK(SpillBatch(kLeft, batch));
   reservation_.Resize(0);
   return Status::OK();

@@ -217,6 +217,42 @@ TEST(ParallelJoin, StagesTimeEachPhaseInOrder) {
   EXPECT_EQ(FormatStageStats({}, result->stats.wall), "");
 }
 
+// The largest state a run's join step held, in rows.
+int64_t JoinPeakStateRows(const RunResult& result) {
+  int64_t peak = -1;
+  for (const auto& step : result.operators) {
+    if (step.label.rfind("Join", 0) == 0) peak = std::max(peak, step.peak_state_rows);
+  }
+  return peak;
+}
+
+// On one thread too a bounded join's build side runs to its end before the probe side is
+// read. The pipeline (which a job under a memory limit runs) reads its sources in turns,
+// so a join built in it holds every probe batch read before its build side (here an
+// aggregate over all the facts) ends. Both give the same rows in the same order.
+TEST(ParallelJoin, OnOneThreadTheBuildSideRunsBeforeTheProbeIsRead) {
+  auto totals = FactStream().Aggregate({"k"}, {{F::kSum, "v", "sum_v"}});
+  auto plan = DimStream().Join(totals, {"id"}, {"k"}).Collect();
+  ExpectSameAsOneThread(plan, 1000);
+  RunOptions options;
+  options.threads = 1;
+  auto built_first = RunPlan(*plan, options);
+  ASSERT_TRUE(built_first.ok()) << built_first.status().ToString();
+  EXPECT_EQ(TopLevelStages(built_first->stats),
+            (std::vector<std::string>{"build input", "hash table", "main on one thread"}))
+      << FormatStageStats(built_first->stats.stages, built_first->stats.wall);
+  EXPECT_EQ(JoinPeakStateRows(*built_first), 0);  // it only probed
+  options.memory_limit_bytes = int64_t{1} << 30;  // far more than the job needs: nothing spills
+  auto pipelined = RunPlan(*plan, options);
+  ASSERT_TRUE(pipelined.ok()) << pipelined.status().ToString();
+  EXPECT_EQ(pipelined->spill_files, 0);
+  EXPECT_GT(JoinPeakStateRows(*pipelined), Dimension()->num_rows());  // build rows and held probe rows
+  auto rows = [](const RunResult& result) {
+    return *arrow::Table::FromRecordBatches(result.schema, result.collected);
+  };
+  EXPECT_TRUE(rows(*built_first)->Equals(*rows(*pipelined)));  // the probe side is read in order in both
+}
+
 // An aggregate whose result a join probes and a second aggregate reads (TPC-H Q13's
 // shape) is held: the join and the second aggregate then read its result on every thread
 // instead of taking it on the calling thread. Answers as on one thread.
