@@ -10,8 +10,7 @@ namespace sabot {
 
 namespace aggregate_internal {
 
-Result<std::shared_ptr<arrow::Buffer>> BitmapFromBytes(const std::vector<uint8_t>& valid,
-                                                       int64_t* null_count) {
+Result<std::shared_ptr<arrow::Buffer>> BitmapFromBytes(std::span<const uint8_t> valid, int64_t* null_count) {
   const int64_t length = static_cast<int64_t>(valid.size());
   int64_t nulls = 0;
   for (uint8_t v : valid) nulls += (v == 0);
@@ -26,8 +25,7 @@ Result<std::shared_ptr<arrow::Buffer>> BitmapFromBytes(const std::vector<uint8_t
   return bitmap;
 }
 
-Result<std::shared_ptr<arrow::Array>> MakeBooleanArray(const std::vector<uint8_t>& values,
-                                                       const std::vector<uint8_t>* valid) {
+Result<std::shared_ptr<arrow::Array>> MakeBooleanArray(std::span<const uint8_t> values, const uint8_t* valid) {
   const int64_t length = static_cast<int64_t>(values.size());
   ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> data, arrow::AllocateBitmap(length));
   std::memset(data->mutable_data(), 0, data->size());
@@ -37,7 +35,7 @@ Result<std::shared_ptr<arrow::Array>> MakeBooleanArray(const std::vector<uint8_t
   int64_t null_count = 0;
   std::shared_ptr<arrow::Buffer> bitmap;
   if (valid != nullptr) {
-    ARROW_ASSIGN_OR_RAISE(bitmap, BitmapFromBytes(*valid, &null_count));
+    ARROW_ASSIGN_OR_RAISE(bitmap, BitmapFromBytes({valid, values.size()}, &null_count));
   }
   return arrow::MakeArray(arrow::ArrayData::Make(arrow::boolean(), length, {bitmap, data}, null_count));
 }
@@ -47,7 +45,7 @@ namespace {
 template <typename BuilderType>
 Result<std::shared_ptr<arrow::Array>> BuildBinary(const std::shared_ptr<arrow::DataType>& type,
                                                   const std::vector<std::string>& values,
-                                                  const std::vector<uint8_t>& valid) {
+                                                  std::span<const uint8_t> valid) {
   BuilderType builder(type, arrow::default_memory_pool());
   int64_t bytes = 0;
   for (size_t i = 0; i < values.size(); ++i) bytes += valid[i] ? values[i].size() : 0;
@@ -71,7 +69,7 @@ Result<std::shared_ptr<arrow::Array>> BuildBinary(const std::shared_ptr<arrow::D
 
 Result<std::shared_ptr<arrow::Array>> MakeBinaryArray(const std::shared_ptr<arrow::DataType>& type,
                                                       const std::vector<std::string>& values,
-                                                      const std::vector<uint8_t>& valid) {
+                                                      std::span<const uint8_t> valid) {
   switch (type->id()) {
     case arrow::Type::STRING:
     case arrow::Type::BINARY:

@@ -45,7 +45,7 @@ class CountAccumulator final : public AccumulatorBase {
   }
 
   Result<std::shared_ptr<arrow::Array>> Finalize() override {
-    return MakeFixedWidthArray(output_type_, counts_, nullptr);
+    return MakeFixedWidthArray(output_type_, std::move(counts_), nullptr);
   }
 
   Result<std::shared_ptr<arrow::Array>> SaveState() const override {
@@ -59,7 +59,7 @@ class CountAccumulator final : public AccumulatorBase {
 
  private:
   bool count_rows_;
-  std::vector<int64_t> counts_;
+  GroupVector<int64_t> counts_;
 };
 
 }  // namespace

@@ -57,7 +57,7 @@ class CountDistinctAccumulator final : public AccumulatorBase {
   }
 
   Result<std::shared_ptr<arrow::Array>> Finalize() override {
-    return MakeFixedWidthArray(output_type_, counts_, nullptr);
+    return MakeFixedWidthArray(output_type_, std::move(counts_), nullptr);
   }
 
   //! Each group's distinct values (a null among them too) as one list.
@@ -122,7 +122,7 @@ class CountDistinctAccumulator final : public AccumulatorBase {
   }
 
   std::unique_ptr<arrow::compute::Grouper> pairs_;
-  std::vector<int64_t> counts_;
+  GroupVector<int64_t> counts_;
 };
 
 // The set of (group, value) pairs seen, values widened to 64 bits: linear probing in a
@@ -216,7 +216,7 @@ class PairSet {
   }
 
   void Rehash(size_t slots) {
-    std::vector<Slot> old;
+    GroupVector<Slot> old;
     old.swap(slots_);
     slots_.assign(slots, Slot{0, 0});
     mask_ = slots - 1;
@@ -240,7 +240,7 @@ class PairSet {
     insert_run();
   }
 
-  std::vector<Slot> slots_;
+  GroupVector<Slot> slots_;
   size_t mask_ = 0;
   size_t size_ = 0;
 };
@@ -251,7 +251,7 @@ class PairSet {
 // (TPC-H Q16 merges 1.2M pairs, a tenth of its CPU time in those waits).
 class CountingInserter {
  public:
-  CountingInserter(PairSet& set, std::vector<int64_t>& counts) : set_(&set), counts_(&counts) {}
+  CountingInserter(PairSet& set, GroupVector<int64_t>& counts) : set_(&set), counts_(&counts) {}
 
   void Add(uint32_t group, uint64_t value) {
     groups_[size_] = group;
@@ -269,7 +269,7 @@ class CountingInserter {
  private:
   static constexpr size_t kBuffer = 256;
   PairSet* set_;
-  std::vector<int64_t>* counts_;
+  GroupVector<int64_t>* counts_;
   std::array<uint32_t, kBuffer> groups_;
   std::array<uint64_t, kBuffer> values_;
   size_t size_ = 0;
@@ -334,7 +334,7 @@ class IntCountDistinctAccumulator final : public AccumulatorBase {
   }
 
   Result<std::shared_ptr<arrow::Array>> Finalize() override {
-    return MakeFixedWidthArray(output_type_, counts_, nullptr);
+    return MakeFixedWidthArray(output_type_, std::move(counts_), nullptr);
   }
 
   //! Each group's distinct values as one list of the input type (the format of the
@@ -376,8 +376,8 @@ class IntCountDistinctAccumulator final : public AccumulatorBase {
  private:
   std::shared_ptr<arrow::DataType> input_type_;
   PairSet pairs_;
-  std::vector<int64_t> counts_;
-  std::vector<int64_t> rows_;  // Consume's non-null rows, kept to reuse the allocation
+  GroupVector<int64_t> counts_;
+  GroupVector<int64_t> rows_;  // Consume's non-null rows, kept to reuse the allocation
 };
 
 // The integer-like types whose values are equal exactly when their bits are.

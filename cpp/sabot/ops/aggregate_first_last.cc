@@ -67,9 +67,9 @@ class FixedWidthFirstLast final : public AccumulatorBase {
 
   Result<std::shared_ptr<arrow::Array>> Finalize() override {
     if constexpr (kBool) {
-      return MakeBooleanArray(values_, &valid_);
+      return MakeBooleanArray(values_, valid_.data());
     } else {
-      return MakeFixedWidthArray(output_type_, values_, &valid_);
+      return MakeFixedWidthArray(output_type_, std::move(values_), valid_.data());
     }
   }
 
@@ -83,9 +83,9 @@ class FixedWidthFirstLast final : public AccumulatorBase {
   }
 
  private:
-  std::vector<T> values_;
-  std::vector<uint8_t> valid_;
-  std::vector<uint8_t> seen_;
+  GroupVector<T> values_;
+  GroupVector<uint8_t> valid_;
+  GroupVector<uint8_t> seen_;
 };
 
 //! Strings and binaries; Offset is int32_t or int64_t.
@@ -160,9 +160,9 @@ class BinaryFirstLast final : public AccumulatorBase {
   }
 
   std::vector<std::string> values_;
-  std::vector<uint8_t> valid_;
-  std::vector<uint8_t> seen_;
-  std::vector<uint64_t> batch_stamp_;  // last: the batch that already set the group
+  GroupVector<uint8_t> valid_;
+  GroupVector<uint8_t> seen_;
+  GroupVector<uint64_t> batch_stamp_;  // last: the batch that already set the group
   uint64_t stamp_ = 0;
 };
 

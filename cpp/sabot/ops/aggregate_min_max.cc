@@ -78,9 +78,9 @@ class FixedWidthMinMax final : public AccumulatorBase {
 
   Result<std::shared_ptr<arrow::Array>> Finalize() override {
     if constexpr (kBool) {
-      return MakeBooleanArray(values_, &seen_);
+      return MakeBooleanArray(values_, seen_.data());
     } else {
-      return MakeFixedWidthArray(output_type_, values_, &seen_);
+      return MakeFixedWidthArray(output_type_, std::move(values_), seen_.data());
     }
   }
 
@@ -99,8 +99,8 @@ class FixedWidthMinMax final : public AccumulatorBase {
     current = better ? value : current;
   }
 
-  std::vector<T> values_;
-  std::vector<uint8_t> seen_;
+  GroupVector<T> values_;
+  GroupVector<uint8_t> seen_;
 };
 
 //! Strings and binaries, compared bytewise; Offset is int32_t or int64_t.
@@ -155,7 +155,7 @@ class BinaryMinMax final : public AccumulatorBase {
   }
 
   std::vector<std::string> values_;
-  std::vector<uint8_t> seen_;
+  GroupVector<uint8_t> seen_;
 };
 
 template <bool kMax>

@@ -60,7 +60,7 @@ class IntegerSum final : public AccumulatorBase {
   }
 
   Result<std::shared_ptr<arrow::Array>> Finalize() override {
-    return MakeFixedWidthArray(output_type_, sums_, &seen_);
+    return MakeFixedWidthArray(output_type_, std::move(sums_), seen_.data());
   }
 
   Result<std::shared_ptr<arrow::Array>> SaveState() const override {
@@ -74,8 +74,8 @@ class IntegerSum final : public AccumulatorBase {
 
  private:
   std::string name_;
-  std::vector<int64_t> sums_;
-  std::vector<uint8_t> seen_;  // 1 once a non-null value arrived; an all-null group sums to null
+  GroupVector<int64_t> sums_;
+  GroupVector<uint8_t> seen_;  // 1 once a non-null value arrived; an all-null group sums to null
 };
 
 //! sum of a floating column into float64.
@@ -124,7 +124,7 @@ class FloatingSum final : public AccumulatorBase {
   }
 
   Result<std::shared_ptr<arrow::Array>> Finalize() override {
-    return MakeFixedWidthArray(output_type_, sums_, &seen_);
+    return MakeFixedWidthArray(output_type_, std::move(sums_), seen_.data());
   }
 
   Result<std::shared_ptr<arrow::Array>> SaveState() const override {
@@ -137,8 +137,8 @@ class FloatingSum final : public AccumulatorBase {
   }
 
  private:
-  std::vector<double> sums_;
-  std::vector<uint8_t> seen_;
+  GroupVector<double> sums_;
+  GroupVector<uint8_t> seen_;
 };
 
 //! mean as float64. Integers sum exactly in 128 bits (no overflow for any int64 input,
@@ -192,14 +192,14 @@ class Mean final : public AccumulatorBase {
   }
 
   Result<std::shared_ptr<arrow::Array>> Finalize() override {
-    std::vector<double> means(num_groups_, 0.0);
-    std::vector<uint8_t> valid(num_groups_, 0);
+    GroupVector<double> means(num_groups_, 0.0);
+    GroupVector<uint8_t> valid(num_groups_, 0);
     for (uint32_t g = 0; g < num_groups_; ++g) {
       if (counts_[g] == 0) continue;
       means[g] = static_cast<double>(sums_[g]) / static_cast<double>(counts_[g]);
       valid[g] = 1;
     }
-    return MakeFixedWidthArray(output_type_, means, &valid);
+    return MakeFixedWidthArray(output_type_, std::move(means), valid.data());
   }
 
   Result<std::shared_ptr<arrow::Array>> SaveState() const override {
@@ -212,8 +212,8 @@ class Mean final : public AccumulatorBase {
   }
 
  private:
-  std::vector<Sum> sums_;
-  std::vector<int64_t> counts_;
+  GroupVector<Sum> sums_;
+  GroupVector<int64_t> counts_;
 };
 
 //! Count, mean and sum of squared deviations of one group; kept together because
@@ -265,8 +265,8 @@ class Variance final : public AccumulatorBase {
   }
 
   Result<std::shared_ptr<arrow::Array>> Finalize() override {
-    std::vector<double> out(num_groups_, 0.0);
-    std::vector<uint8_t> valid(num_groups_, 0);
+    GroupVector<double> out(num_groups_, 0.0);
+    GroupVector<uint8_t> valid(num_groups_, 0);
     for (uint32_t g = 0; g < num_groups_; ++g) {
       const Moments& m = moments_[g];
       if (m.count < 2) continue;
@@ -274,7 +274,7 @@ class Variance final : public AccumulatorBase {
       out[g] = stddev_ ? std::sqrt(variance) : variance;
       valid[g] = 1;
     }
-    return MakeFixedWidthArray(output_type_, out, &valid);
+    return MakeFixedWidthArray(output_type_, std::move(out), valid.data());
   }
 
   Result<std::shared_ptr<arrow::Array>> SaveState() const override {
@@ -288,7 +288,7 @@ class Variance final : public AccumulatorBase {
 
  private:
   bool stddev_;
-  std::vector<Moments> moments_;
+  GroupVector<Moments> moments_;
 };
 
 template <typename In>

@@ -1,6 +1,7 @@
 // IntKeyGrouper: linear probing over packed (key, id) slots, doubled at three-quarters load.
 #include "sabot/ops/int_key_grouper.h"
 
+#include "sabot/common/table_memory.h"
 #include "sabot/ops/mapping_grouper.h"
 
 #include <arrow/array/data.h>
@@ -100,7 +101,7 @@ class IntKeyGrouper final : public MappingGrouper {
   static_assert(sizeof(Slot) == 12);
 
   void Rehash(size_t capacity) {
-    std::vector<Slot> slots(capacity, Slot{0, kEmpty});
+    TableVector<Slot> slots(capacity, Slot{0, kEmpty});
     shift_ = 64 - arrow::bit_util::Log2(capacity);
     mask_ = capacity - 1;
     // The old slots in order: a key's slot is the top bits of its hash, so a larger table
@@ -186,7 +187,7 @@ class IntKeyGrouper final : public MappingGrouper {
   int width_;
   uint32_t groups_ = 0;  // group ids 0 .. groups_ - 1 are taken
   uint32_t null_id_ = kEmpty;
-  std::vector<Slot> slots_;
+  TableVector<Slot> slots_;
   int shift_ = 54;
   size_t mask_ = 0;
 };

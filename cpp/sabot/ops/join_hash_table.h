@@ -10,6 +10,7 @@
 
 #include "sabot/common/default_init_allocator.h"
 #include "sabot/common/errors.h"
+#include "sabot/common/table_memory.h"
 #include "sabot/ops/join_key_filter.h"
 #include "sabot/ops/join_keys.h"
 
@@ -165,15 +166,15 @@ class JoinHashTable {
   int64_t num_rows_ = 0;
   std::vector<std::shared_ptr<arrow::Array>> columns_;
   std::unique_ptr<JoinKeys> keys_;
-  UninitVector<Slot> slots_;  // zeroed by the insert's workers, each its own regions
+  UninitTableVector<Slot> slots_;  // zeroed by the insert's workers, each its own regions
   int region_shift_ = 63;     // 63 - region bits: (hash >> 1) >> 63 is 0, one region
   uint64_t region_mask_ = 0;  // slots per region - 1
-  UninitVector<uint32_t> rows_;          // build row ids, chain after chain
+  UninitTableVector<uint32_t> rows_;          // build row ids, chain after chain
   int workers_ = 1;                      // threads the last TryInsert ran on
   RowsByWorker rows_by_worker_;          // the last parallel TryInsert's, for LayOutChains
   int64_t distinct_estimate_ = 0;        // distinct key hashes, as Insert estimated them
   std::unique_ptr<JoinKeyFilter> filter_;  // the keys of the rows, built with the slots
-  UninitVector<uint64_t> chain_words_;   // one kWord64 key column: each rows_ entry's key
+  UninitTableVector<uint64_t> chain_words_;   // one kWord64 key column: each rows_ entry's key
 };
 
 }  // namespace sabot

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "sabot/common/table_memory.h"
+
 namespace sabot {
 
 //! Tells a probe row whose key the build side lacks apart from one that may have it, by
@@ -39,7 +41,7 @@ class JoinKeyFilter {
     return (uint64_t{1} << (hash & 63)) | (uint64_t{1} << ((hash >> 6) & 63)) | (uint64_t{1} << ((hash >> 12) & 63));
   }
 
-  std::vector<uint64_t> words_;  // a power of two of them, at least 8
+  TableVector<uint64_t> words_;  // a power of two of them, at least 8
   int shift_;                    // 64 - log2(words_.size())
 };
 

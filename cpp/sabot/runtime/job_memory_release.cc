@@ -6,17 +6,10 @@
 
 #include <arrow/memory_pool.h>
 
+#include "sabot/common/sanitizer.h"
+
 #if defined(__GLIBC__)
 #include <malloc.h>
-#endif
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SABOT_SANITIZER_ALLOCATOR 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SABOT_SANITIZER_ALLOCATOR 1
 #endif
 
 namespace sabot {
