@@ -158,8 +158,9 @@ class JoinHashTable {
   RowsByWorker GroupRowsByWorker(const JoinKeys& keys, const std::vector<uint8_t>& owner_of_region, int workers) const;
   //! Leaves out of each chain the rows whose key equals its first row's.
   void DropDuplicateKeys();
-  //! Fills filter_ with the hashes of the rows with valid keys, on `workers` threads.
-  void BuildFilter(const JoinKeys& keys, int workers);
+  //! Fills filter_ with the hashes of the rows with valid keys, on the threads the
+  //! insert ran on; frees rows_by_worker_.
+  void BuildFilter(const JoinKeys& keys);
   //! Looks up probe row i's chain (FindChains without the filter, for one row).
   void FindChain(const JoinKeys& probe, int64_t i, uint32_t* heads, uint32_t* ends) const;
 
@@ -171,7 +172,7 @@ class JoinHashTable {
   uint64_t region_mask_ = 0;  // slots per region - 1
   UninitTableVector<uint32_t> rows_;          // build row ids, chain after chain
   int workers_ = 1;                      // threads the last TryInsert ran on
-  RowsByWorker rows_by_worker_;          // the last parallel TryInsert's, for LayOutChains
+  RowsByWorker rows_by_worker_;          // the last parallel TryInsert's, for LayOutChains and BuildFilter
   int64_t distinct_estimate_ = 0;        // distinct key hashes, as Insert estimated them
   std::unique_ptr<JoinKeyFilter> filter_;  // the keys of the rows, built with the slots
   UninitTableVector<uint64_t> chain_words_;   // one kWord64 key column: each rows_ entry's key

@@ -1,8 +1,7 @@
-// Sizing and concurrent inserts of the join key Bloom filter.
+// Sizing of the join key Bloom filter.
 #include "sabot/ops/join_key_filter.h"
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
 
 namespace sabot {
@@ -13,11 +12,6 @@ JoinKeyFilter::JoinKeyFilter(int64_t keys) {
   const uint64_t words = std::bit_ceil(std::max<uint64_t>(wanted, 8));
   words_.assign(words, 0);
   shift_ = 64 - std::countr_zero(words);
-}
-
-void JoinKeyFilter::InsertShared(uint64_t hash) {
-  // Relaxed: inserts only set bits, and the build's end orders them before any probe.
-  std::atomic_ref<uint64_t>(words_[Word(hash)]).fetch_or(Bits(hash), std::memory_order_relaxed);
 }
 
 }  // namespace sabot

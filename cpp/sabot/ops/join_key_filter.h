@@ -22,9 +22,11 @@ class JoinKeyFilter {
   //! Sized for `keys` distinct keys.
   explicit JoinKeyFilter(int64_t keys);
 
-  //! Not thread-safe; InsertShared may run on several threads at once.
+  //! Not thread-safe, but a key's word is the top word_bits() bits of its hash: threads
+  //! that insert hashes of different top bits (at least word_bits() of them told apart)
+  //! write different words, so they need no lock.
   void Insert(uint64_t hash) { words_[Word(hash)] |= Bits(hash); }
-  void InsertShared(uint64_t hash);
+  int word_bits() const { return 64 - shift_; }
 
   bool MayContain(uint64_t hash) const {
     const uint64_t bits = Bits(hash);
