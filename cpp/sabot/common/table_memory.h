@@ -3,10 +3,9 @@
 #pragma once
 
 #include <cstddef>
-#include <memory>
-#include <new>
-#include <type_traits>
 #include <vector>
+
+#include "sabot/common/default_init_allocator.h"
 
 namespace sabot {
 
@@ -31,36 +30,21 @@ void* AllocateTableMemory(size_t bytes);
 //! Frees what AllocateTableMemory(bytes) returned, with the same `bytes`.
 void FreeTableMemory(void* block, size_t bytes) noexcept;
 
-//! A std allocator over AllocateTableMemory. With `kUninitialized`, value-less
-//! construction leaves trivial types unset (as DefaultInitAllocator): for tables whose
-//! entries are all written before they are read.
-template <typename T, bool kUninitialized = false>
+//! A std allocator over AllocateTableMemory.
+template <typename T>
 class TableAllocator {
  public:
   using value_type = T;
-  template <typename U>
-  struct rebind {
-    using other = TableAllocator<U, kUninitialized>;
-  };
 
   TableAllocator() = default;
   template <typename U>
-  TableAllocator(const TableAllocator<U, kUninitialized>&) noexcept {}  // NOLINT: converting, as std::allocator
+  TableAllocator(const TableAllocator<U>&) noexcept {}  // NOLINT: converting, as std::allocator
 
   T* allocate(size_t n) { return static_cast<T*>(AllocateTableMemory(n * sizeof(T))); }
   void deallocate(T* block, size_t n) noexcept { FreeTableMemory(block, n * sizeof(T)); }
 
-  template <typename U, typename... Args>
-  void construct(U* ptr, Args&&... args) {
-    if constexpr (kUninitialized && sizeof...(Args) == 0) {
-      ::new (static_cast<void*>(ptr)) U;  // default-initialized: no zeroing for trivial U
-    } else {
-      ::new (static_cast<void*>(ptr)) U(std::forward<Args>(args)...);
-    }
-  }
-
   template <typename U>
-  bool operator==(const TableAllocator<U, kUninitialized>&) const noexcept {
+  bool operator==(const TableAllocator<U>&) const noexcept {
     return true;
   }
 };
@@ -69,8 +53,8 @@ class TableAllocator {
 template <typename T>
 using TableVector = std::vector<T, TableAllocator<T>>;
 
-//! A TableVector whose resize leaves new trivial entries unset.
+//! A TableVector whose resize leaves new trivial entries unset (see UninitVector).
 template <typename T>
-using UninitTableVector = std::vector<T, TableAllocator<T, /*kUninitialized=*/true>>;
+using UninitTableVector = std::vector<T, DefaultInitAllocator<T, TableAllocator<T>>>;
 
 }  // namespace sabot

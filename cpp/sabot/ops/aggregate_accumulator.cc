@@ -25,6 +25,17 @@ Result<std::shared_ptr<arrow::Buffer>> BitmapFromBytes(std::span<const uint8_t> 
   return bitmap;
 }
 
+Result<std::shared_ptr<arrow::Array>> FixedWidthArrayOver(const std::shared_ptr<arrow::DataType>& type,
+                                                          int64_t length, std::shared_ptr<arrow::Buffer> data,
+                                                          const uint8_t* valid) {
+  int64_t null_count = 0;
+  std::shared_ptr<arrow::Buffer> bitmap;
+  if (valid != nullptr) {
+    ARROW_ASSIGN_OR_RAISE(bitmap, BitmapFromBytes({valid, static_cast<size_t>(length)}, &null_count));
+  }
+  return arrow::MakeArray(arrow::ArrayData::Make(type, length, {std::move(bitmap), std::move(data)}, null_count));
+}
+
 Result<std::shared_ptr<arrow::Array>> MakeBooleanArray(std::span<const uint8_t> values, const uint8_t* valid) {
   const int64_t length = static_cast<int64_t>(values.size());
   ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> data, arrow::AllocateBitmap(length));
@@ -32,12 +43,7 @@ Result<std::shared_ptr<arrow::Array>> MakeBooleanArray(std::span<const uint8_t> 
   for (int64_t i = 0; i < length; ++i) {
     if (values[i]) arrow::bit_util::SetBit(data->mutable_data(), i);
   }
-  int64_t null_count = 0;
-  std::shared_ptr<arrow::Buffer> bitmap;
-  if (valid != nullptr) {
-    ARROW_ASSIGN_OR_RAISE(bitmap, BitmapFromBytes({valid, values.size()}, &null_count));
-  }
-  return arrow::MakeArray(arrow::ArrayData::Make(arrow::boolean(), length, {bitmap, data}, null_count));
+  return FixedWidthArrayOver(arrow::boolean(), length, std::move(data), valid);
 }
 
 namespace {

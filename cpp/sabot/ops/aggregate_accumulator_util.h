@@ -75,8 +75,14 @@ struct Lanes {
 //! A validity bitmap from one byte per group (nonzero = valid); nullptr when all valid.
 Result<std::shared_ptr<arrow::Buffer>> BitmapFromBytes(std::span<const uint8_t> valid, int64_t* null_count);
 
-//! A fixed-width array of `type` whose values are `values` (a vector whose entries have
-//! the type's C layout), null where `valid` (one byte per value, if given) is zero.
+//! A fixed-width array of `type` over `data` (`length` values), null where `valid` (one
+//! byte per value, if given) is zero.
+Result<std::shared_ptr<arrow::Array>> FixedWidthArrayOver(const std::shared_ptr<arrow::DataType>& type,
+                                                          int64_t length, std::shared_ptr<arrow::Buffer> data,
+                                                          const uint8_t* valid);
+
+//! A fixed-width array of `type` whose values are a copy of `values` (a vector whose
+//! entries have the type's C layout), null where `valid` (if given) is zero.
 template <typename Values>
 Result<std::shared_ptr<arrow::Array>> MakeFixedWidthArray(const std::shared_ptr<arrow::DataType>& type,
                                                           const Values& values, const uint8_t* valid) {
@@ -85,12 +91,7 @@ Result<std::shared_ptr<arrow::Array>> MakeFixedWidthArray(const std::shared_ptr<
   ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> data,
                         arrow::AllocateBuffer(length * static_cast<int64_t>(sizeof(T))));
   if (length > 0) std::memcpy(data->mutable_data(), values.data(), length * sizeof(T));
-  int64_t null_count = 0;
-  std::shared_ptr<arrow::Buffer> bitmap;
-  if (valid != nullptr) {
-    ARROW_ASSIGN_OR_RAISE(bitmap, BitmapFromBytes({valid, values.size()}, &null_count));
-  }
-  return arrow::MakeArray(arrow::ArrayData::Make(type, length, {bitmap, data}, null_count));
+  return FixedWidthArrayOver(type, length, std::move(data), valid);
 }
 
 //! An Arrow buffer that owns a GroupVector's memory: Finalize hands a state's values to
@@ -113,13 +114,7 @@ template <typename T>
 Result<std::shared_ptr<arrow::Array>> MakeFixedWidthArray(const std::shared_ptr<arrow::DataType>& type,
                                                           GroupVector<T>&& values, const uint8_t* valid) {
   const int64_t length = static_cast<int64_t>(values.size());
-  int64_t null_count = 0;
-  std::shared_ptr<arrow::Buffer> bitmap;
-  if (valid != nullptr) {
-    ARROW_ASSIGN_OR_RAISE(bitmap, BitmapFromBytes({valid, values.size()}, &null_count));
-  }
-  auto data = std::make_shared<GroupVectorBuffer<T>>(std::move(values));
-  return arrow::MakeArray(arrow::ArrayData::Make(type, length, {std::move(bitmap), std::move(data)}, null_count));
+  return FixedWidthArrayOver(type, length, std::make_shared<GroupVectorBuffer<T>>(std::move(values)), valid);
 }
 
 //! A boolean array from one byte per group (nonzero = true), null where `valid` (one

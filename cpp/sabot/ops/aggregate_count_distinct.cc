@@ -377,7 +377,7 @@ class IntCountDistinctAccumulator final : public AccumulatorBase {
   std::shared_ptr<arrow::DataType> input_type_;
   PairSet pairs_;
   GroupVector<int64_t> counts_;
-  GroupVector<int64_t> rows_;  // Consume's non-null rows, kept to reuse the allocation
+  std::vector<int64_t> rows_;  // Consume's non-null rows, kept to reuse the allocation
 };
 
 // The integer-like types whose values are equal exactly when their bits are.
