@@ -1,6 +1,8 @@
 // TaskPool: a fixed set of worker threads running submitted tasks in FIFO order.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -96,6 +98,27 @@ void RunOnWorkers(int workers, Fn&& fn) {
   TaskPool pool(workers);
   for (int w = 0; w < workers; ++w) pool.Submit([&fn, w](int) { fn(w); });
   pool.WaitIdle();
+}
+
+//! Runs fn(task) for task 0..tasks-1 on `workers` threads (as RunOnWorkers) and waits for
+//! all of them. Each thread claims the next task as it finishes its last, so a thread
+//! that starts late or runs slow does fewer: split statically, a step took as long as
+//! its slowest share, and on a shared machine one worker woke 2-4 ms late in about half
+//! of a join build's steps (780K rows, 2 threads: its insert took 9 ms where each share
+//! was 5). Tasks should be many more than workers and each worth well over the atomic.
+template <typename Fn>
+void RunClaimed(int workers, int64_t tasks, Fn&& fn) {
+  if (workers <= 1 || tasks <= 1) {
+    for (int64_t task = 0; task < tasks; ++task) fn(task);
+    return;
+  }
+  std::atomic<int64_t> next{0};
+  RunOnWorkers(static_cast<int>(std::min<int64_t>(workers, tasks)), [&](int) {
+    for (int64_t task = next.fetch_add(1, std::memory_order_relaxed); task < tasks;
+         task = next.fetch_add(1, std::memory_order_relaxed)) {
+      fn(task);
+    }
+  });
 }
 
 //! Worker `worker`'s share [begin, end) of n items split evenly over `workers`.

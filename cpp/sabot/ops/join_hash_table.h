@@ -134,46 +134,45 @@ class JoinHashTable {
   };
 
   //! With `drop_duplicate_words` (one kWord64 key column), a row whose key equals its
-  //! chain's first row's is left out. Large builds insert on `threads` threads (see the .cc).
+  //! chain's first row's is left out. Also makes the key filter. Large builds work region
+  //! by region on `threads` threads (see TryInsert in the .cc).
   void Insert(const JoinKeys& keys, bool drop_duplicate_words, int threads);
-  //! Insert with slots for at most `max_distinct` distinct hashes; false (the table half
-  //! built) when more turned up. `slot_of`: each row's slot, kNoRow when left out.
+  //! A build's rows grouped by the region of their hash, each group in row order: region
+  //! r's rows are rows[begin[r], begin[r + 1]), null keys left out. With one region,
+  //! `rows` is empty and stands for every row (nulls too) in order.
+  struct RowsByRegion {
+    UninitVector<uint32_t> rows;  // every entry written by GroupRowsByRegion
+    std::vector<int64_t> begin;
+  };
+  RowsByRegion GroupRowsByRegion(const JoinKeys& keys, int64_t regions, int workers) const;
+  //! Insert with slots for at most `max_distinct` distinct hashes, in 64 regions if
+  //! `regions_allowed` and the build is large; false (the table half built) when more
+  //! turned up. `slot_of`: the slot of each row as rows_by_region_ lists them, kNoRow
+  //! when left out; `kept`: the rows inserted per region.
   bool TryInsert(const JoinKeys& keys, bool drop_duplicate_words, int64_t max_distinct, int threads,
-                 UninitVector<uint32_t>* slot_of);
-  //! The slots form 2^k regions (k = 0 for a serial build), picked by the hash's top
+                 bool regions_allowed, UninitVector<uint32_t>* slot_of, std::vector<int64_t>* kept);
+  //! The slots form 2^k regions (k = 0 for a small build), picked by the hash's top
   //! bits; a hash's first slot is in its region, and probing wraps inside the region.
   uint64_t Region(uint64_t hash) const { return (hash >> 1) >> region_shift_; }
   uint64_t Home(uint64_t hash) const { return Region(hash) * (region_mask_ + 1) | (hash & region_mask_); }
   uint64_t NextSlot(uint64_t s) const { return (s & ~region_mask_) | ((s + 1) & region_mask_); }
-  //! Lays the chains out one after the other in rows_ (and chain_words_).
-  //! On `workers` threads when the insert used them (one owner per region, as there).
-  void LayOutChains(const UninitVector<uint32_t>& slot_of, int workers);
-  //! A parallel insert's rows grouped by the worker owning their hash's region, each
-  //! group in row order: worker w's rows are rows[begin[w], begin[w + 1]). Null keys
-  //! are left out. Made once, so no worker reads the rows of the others.
-  struct RowsByWorker {
-    UninitVector<uint32_t> rows;  // every entry written by GroupRowsByWorker
-    std::vector<int64_t> begin;
-  };
-  RowsByWorker GroupRowsByWorker(const JoinKeys& keys, const std::vector<uint8_t>& owner_of_region, int workers) const;
+  //! Lays the chains out one after the other in rows_ (and chain_words_) and fills the
+  //! key filter, a region at a time on the threads the insert ran on.
+  void LayOutChains(const JoinKeys& keys, const UninitVector<uint32_t>& slot_of, const std::vector<int64_t>& kept);
   //! Leaves out of each chain the rows whose key equals its first row's.
   void DropDuplicateKeys();
-  //! Fills filter_ with the hashes of the rows with valid keys, on the threads the
-  //! insert ran on; frees rows_by_worker_.
-  void BuildFilter(const JoinKeys& keys);
   //! Looks up probe row i's chain (FindChains without the filter, for one row).
   void FindChain(const JoinKeys& probe, int64_t i, uint32_t* heads, uint32_t* ends) const;
 
   int64_t num_rows_ = 0;
   std::vector<std::shared_ptr<arrow::Array>> columns_;
   std::unique_ptr<JoinKeys> keys_;
-  UninitTableVector<Slot> slots_;  // zeroed by the insert's workers, each its own regions
+  UninitTableVector<Slot> slots_;  // zeroed region by region, as the insert gets to each
   int region_shift_ = 63;     // 63 - region bits: (hash >> 1) >> 63 is 0, one region
   uint64_t region_mask_ = 0;  // slots per region - 1
   UninitTableVector<uint32_t> rows_;          // build row ids, chain after chain
   int workers_ = 1;                      // threads the last TryInsert ran on
-  RowsByWorker rows_by_worker_;          // the last parallel TryInsert's, for LayOutChains and BuildFilter
-  int64_t distinct_estimate_ = 0;        // distinct key hashes, as Insert estimated them
+  RowsByRegion rows_by_region_;          // while building: the last TryInsert's groups
   std::unique_ptr<JoinKeyFilter> filter_;  // the keys of the rows, built with the slots
   UninitTableVector<uint64_t> chain_words_;   // one kWord64 key column: each rows_ entry's key
 };

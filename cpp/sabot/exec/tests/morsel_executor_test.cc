@@ -192,6 +192,33 @@ TEST(TaskPool, RunsEverySubmittedTaskOnAWorker) {
   EXPECT_FALSE(bad_worker.load());
 }
 
+TEST(RunClaimed, RunsEveryTaskOnceAndAStalledThreadTakesFewer) {
+  constexpr int64_t kTasks = 200;
+  std::vector<std::atomic<int>> runs(kTasks);
+  std::vector<std::thread::id> ran_on(kTasks);
+  RunClaimed(2, kTasks, [&](int64_t task) {
+    // The thread that claims task 0 stalls until the other has run the rest.
+    if (task == 0) {
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      while (runs[kTasks - 1].load() == 0 && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+    runs[task].fetch_add(1);
+    ran_on[task] = std::this_thread::get_id();
+  });
+  int64_t on_stalled = 0;
+  for (int64_t t = 0; t < kTasks; ++t) {
+    EXPECT_EQ(runs[t].load(), 1) << "task " << t;
+    on_stalled += ran_on[t] == ran_on[0];
+  }
+  EXPECT_EQ(on_stalled, 1);
+  // One worker: every task in order on the calling thread.
+  std::vector<int64_t> order;
+  RunClaimed(1, 5, [&](int64_t task) { order.push_back(task); });
+  EXPECT_EQ(order, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+}
+
 TEST(TaskPool, ReusesParkedThreads) {
   std::set<std::thread::id> first, second;
   std::mutex mutex;
