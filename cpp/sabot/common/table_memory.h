@@ -14,7 +14,9 @@ inline constexpr size_t kTableMappingBytes = size_t{2} << 20;
 
 //! `bytes` of memory for a table that will be written through, not merely reserved (a
 //! hash table's slots, its accumulators). Blocks of kTableMappingBytes and more are
-//! mapped on their own (and unmapped when freed); smaller ones come from malloc. Why not
+//! mapped on their own; smaller ones come from malloc. A freed mapping stays resident in
+//! a cache that the next large tables take from (see TrimTableMemoryCache), so a block
+//! may hold old values: an uninitialized vector's new entries are garbage, not zeros. Why not
 //! malloc for all: glibc serves blocks under its mmap threshold (raised to 32 MiB, see
 //! job_memory_release.h) from the allocating thread's arena and keeps them there once
 //! freed, so each merge lane's table and accumulators left their smaller predecessors
@@ -29,6 +31,22 @@ inline constexpr size_t kTableMappingBytes = size_t{2} << 20;
 void* AllocateTableMemory(size_t bytes);
 //! Frees what AllocateTableMemory(bytes) returned, with the same `bytes`.
 void FreeTableMemory(void* block, size_t bytes) noexcept;
+
+//! Freed table mappings are cached rather than unmapped: each page of a fresh mapping
+//! costs a fault and a zeroed page on first write, and on this project's VMs those
+//! faults did not run in parallel (two threads faulting 64 MiB each took as long as one
+//! thread faulting 64 MiB: ~1.9 us a page either way), so the tables of a 780K-row join
+//! build, faulted in afresh by every run, were a serial part of it. The cache is trimmed
+//! by its users: JobMemoryRelease keeps what a job used at most and unmaps everything
+//! once the process idles. Under a sanitizer nothing is mapped, and these do nothing.
+//!
+//! Bytes of freed mappings held in the cache.
+size_t CachedTableMemoryBytes();
+//! The most bytes of mappings in use at once since the last call (starting again from
+//! those in use now).
+size_t TakeTableMemoryPeak();
+//! Unmaps cached mappings, the largest first, until at most `keep_bytes` stay.
+void TrimTableMemoryCache(size_t keep_bytes);
 
 //! A std allocator over AllocateTableMemory.
 template <typename T>

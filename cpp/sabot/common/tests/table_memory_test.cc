@@ -1,5 +1,5 @@
-// Table vectors hold their values like std::vector, and a large one's memory goes back
-// to the OS when it is freed.
+// Table vectors hold their values like std::vector, and a large one's memory is kept
+// for the next tables until the cache is trimmed.
 #include "sabot/common/table_memory.h"
 
 #include <cstdint>
@@ -43,7 +43,8 @@ TEST(TableMemory, UninitializedVectorsResizeWithoutWriting) {
 }
 
 #if defined(__linux__) && !defined(SABOT_SANITIZER_ALLOCATOR)
-TEST(TableMemory, ALargeBlockIsReturnedWhenFreed) {
+TEST(TableMemory, AFreedBlockStaysResidentUntilTheCacheIsTrimmed) {
+  TrimTableMemoryCache(0);
   constexpr size_t kBytes = size_t{64} << 20;
   const int64_t before = ResidentBytes();
   ASSERT_GT(before, 0);
@@ -52,8 +53,54 @@ TEST(TableMemory, ALargeBlockIsReturnedWhenFreed) {
   for (size_t i = 0; i < kBytes; i += 4096) bytes[i] = 1;
   EXPECT_GE(ResidentBytes() - before, static_cast<int64_t>(kBytes) * 9 / 10);
   FreeTableMemory(block, kBytes);
+  EXPECT_EQ(CachedTableMemoryBytes(), kBytes);
+  EXPECT_GE(ResidentBytes() - before, static_cast<int64_t>(kBytes) * 9 / 10);
+  TrimTableMemoryCache(0);
   // glibc would keep a block under its (raised) mmap threshold in the arena; this one is gone.
+  EXPECT_EQ(CachedTableMemoryBytes(), 0u);
   EXPECT_LT(ResidentBytes() - before, static_cast<int64_t>(kBytes) / 10);
+}
+
+TEST(TableMemory, TheNextTablesTakeFreedBlocksSplitOrGrown) {
+  TrimTableMemoryCache(0);
+  TakeTableMemoryPeak();
+  constexpr size_t kMiB = size_t{1} << 20;
+  // The same size again: the same pages, already resident.
+  auto* first = static_cast<uint8_t*>(AllocateTableMemory(16 * kMiB));
+  for (size_t i = 0; i < 16 * kMiB; i += 4096) first[i] = 7;
+  FreeTableMemory(first, 16 * kMiB);
+  const int64_t resident = ResidentBytes();
+  auto* again = static_cast<uint8_t*>(AllocateTableMemory(16 * kMiB));
+  EXPECT_EQ(again, first);
+  EXPECT_EQ(CachedTableMemoryBytes(), 0u);
+  for (size_t i = 0; i < 16 * kMiB; i += 4096) again[i] = 8;
+  EXPECT_LT(ResidentBytes() - resident, static_cast<int64_t>(kMiB));
+  FreeTableMemory(again, 16 * kMiB);
+  // Smaller: the front of the block; the rest stays cached for the next.
+  void* small = AllocateTableMemory(5 * kMiB + 1);  // rounded up to pages
+  EXPECT_EQ(small, first);
+  const size_t taken = (5 * kMiB + 4096);
+  EXPECT_EQ(CachedTableMemoryBytes(), 16 * kMiB - taken);
+  void* rest = AllocateTableMemory(16 * kMiB - taken);
+  EXPECT_EQ(rest, first + taken);
+  EXPECT_EQ(CachedTableMemoryBytes(), 0u);
+  FreeTableMemory(small, 5 * kMiB + 1);
+  // Larger than any cached block: the largest grows, keeping its pages.
+  TableVector<uint64_t> grown(4 * kMiB);  // 32 MiB, zeroed: written through in full
+  EXPECT_EQ(CachedTableMemoryBytes(), 0u);
+  EXPECT_EQ(std::accumulate(grown.begin(), grown.end(), uint64_t{0}), 0u);
+  FreeTableMemory(rest, 16 * kMiB - taken);
+  EXPECT_EQ(TakeTableMemoryPeak(), 32 * kMiB + 16 * kMiB - taken);
+  EXPECT_EQ(TakeTableMemoryPeak(), 32 * kMiB);  // in use now: the vector
+  // Trimming keeps the smallest blocks within the bytes asked.
+  auto* a = AllocateTableMemory(2 * kMiB);
+  auto* b = AllocateTableMemory(8 * kMiB);
+  FreeTableMemory(a, 2 * kMiB);
+  FreeTableMemory(b, 8 * kMiB);
+  TrimTableMemoryCache(4 * kMiB);
+  EXPECT_EQ(CachedTableMemoryBytes(), 2 * kMiB);
+  TrimTableMemoryCache(0);
+  EXPECT_EQ(CachedTableMemoryBytes(), 0u);
 }
 #endif
 

@@ -1,16 +1,20 @@
 // ReturnFreedArenaMemory: a large block a worker thread frees goes back to the OS, where
-// glibc by default kept it resident in the thread's arena.
+// glibc by default kept it resident in the thread's arena. JobMemoryRelease: freed table
+// mappings stay cached between jobs and are unmapped once no job runs.
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
+#include <chrono>
 #include <cstring>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "sabot/common/sanitizer.h"
+#include "sabot/common/table_memory.h"
 #include "sabot/runtime/job_memory_release.h"
 
 namespace sabot {
@@ -61,6 +65,48 @@ TEST(ReturnFreedArenaMemory, ATableAThreadFreesLeavesTheResidentSet) {
     EXPECT_LT(ResidentAfterATableIsFreed(), int64_t{1} << 20) << "time " << time;
   }
 }
+
+#if defined(__linux__) && !defined(SABOT_SANITIZER_ALLOCATOR)
+// Waits up to `limit` for the table memory cache to empty; whether it did.
+bool CacheEmptiesWithin(std::chrono::milliseconds limit) {
+  const auto give_up = std::chrono::steady_clock::now() + limit;
+  while (CachedTableMemoryBytes() > 0) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+// A job's tables, freed, of `bytes`.
+void RunAJobWithATable(size_t bytes) {
+  JobMemoryRelease job;
+  void* table = AllocateTableMemory(bytes);
+  FreeTableMemory(table, bytes);
+}
+
+TEST(JobMemoryRelease, TablesStayCachedForTheNextJobUntilNoJobRuns) {
+  constexpr size_t kMiB = size_t{1} << 20;
+  TrimTableMemoryCache(0);
+  TakeTableMemoryPeak();
+  EXPECT_EQ(RunningJobsForTesting(), 0);
+  {
+    JobMemoryRelease outer;  // a job that runs on while the others come and go
+    EXPECT_EQ(RunningJobsForTesting(), 1);
+    RunAJobWithATable(8 * kMiB);
+    EXPECT_EQ(CachedTableMemoryBytes(), 8 * kMiB);  // the job's peak: all of it kept
+    std::this_thread::sleep_for(2 * JobMemoryRelease::kIdleBeforeTableRelease);
+    EXPECT_EQ(CachedTableMemoryBytes(), 8 * kMiB) << "released while a job ran";
+    // A smaller job takes part of the block; at its end the cache keeps what it used.
+    RunAJobWithATable(2 * kMiB);
+    EXPECT_EQ(CachedTableMemoryBytes(), 2 * kMiB);
+  }
+  EXPECT_EQ(RunningJobsForTesting(), 0);
+  EXPECT_TRUE(CacheEmptiesWithin(std::chrono::seconds(10)));
+  // Again, from a job on another thread.
+  std::thread([&] { RunAJobWithATable(4 * kMiB); }).join();
+  EXPECT_TRUE(CacheEmptiesWithin(std::chrono::seconds(10)));
+}
+#endif
 
 }  // namespace
 }  // namespace sabot
