@@ -133,7 +133,7 @@ void JoinHashTable::Insert(const JoinKeys& keys, bool drop_duplicate_words, int 
   // the insert starts over sized by the rows, which always fit.
   const int64_t distinct = EstimateDistinctHashes(keys.hashes(), n, threads);
   filter_ = std::make_unique<JoinKeyFilter>(distinct);
-  UninitVector<uint32_t> slot_of;
+  UninitTableVector<uint32_t> slot_of;
   std::vector<int64_t> kept;
   if (!TryInsert(keys, drop_duplicate_words, std::min(n, distinct + distinct / 4), threads, true, &slot_of, &kept) &&
       !TryInsert(keys, drop_duplicate_words, n, threads, true, &slot_of, &kept)) {
@@ -182,7 +182,7 @@ JoinHashTable::RowsByRegion JoinHashTable::GroupRowsByRegion(const JoinKeys& key
 }
 
 bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, int64_t max_distinct, int threads,
-                              bool regions_allowed, UninitVector<uint32_t>* slot_of, std::vector<int64_t>* kept) {
+                              bool regions_allowed, UninitTableVector<uint32_t>* slot_of, std::vector<int64_t>* kept) {
   const int64_t n = keys.num_rows();
   // Load factor at most 1/2 keeps linear probing sequences short.
   uint64_t capacity = 16;
@@ -211,7 +211,7 @@ bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, i
   kept->assign(regions, 0);
   // Dropping duplicates compares with each chain's first row (set when a slot is taken).
   const uint64_t* words = drop_duplicate_words ? keys.columns()[0].words() : nullptr;
-  UninitVector<uint32_t> first_rows(words != nullptr ? capacity : 0);
+  UninitTableVector<uint32_t> first_rows(words != nullptr ? capacity : 0);
   std::atomic<bool> overflow{false};
   RunClaimed(workers_, regions, [&](int64_t r) {
     if (overflow.load(std::memory_order_relaxed)) return;
@@ -264,7 +264,7 @@ bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, i
   return !overflow;
 }
 
-void JoinHashTable::LayOutChains(const JoinKeys& keys, const UninitVector<uint32_t>& slot_of,
+void JoinHashTable::LayOutChains(const JoinKeys& keys, const UninitTableVector<uint32_t>& slot_of,
                                  const std::vector<int64_t>& kept) {
   // Each slot's start, then every row scattered to its chain's next position (rows in
   // build order, so each chain keeps build order). The scatter's writes are independent

@@ -141,7 +141,7 @@ class JoinHashTable {
   //! r's rows are rows[begin[r], begin[r + 1]), null keys left out. With one region,
   //! `rows` is empty and stands for every row (nulls too) in order.
   struct RowsByRegion {
-    UninitVector<uint32_t> rows;  // every entry written by GroupRowsByRegion
+    UninitTableVector<uint32_t> rows;  // every entry written by GroupRowsByRegion
     std::vector<int64_t> begin;
   };
   RowsByRegion GroupRowsByRegion(const JoinKeys& keys, int64_t regions, int workers) const;
@@ -150,7 +150,7 @@ class JoinHashTable {
   //! turned up. `slot_of`: the slot of each row as rows_by_region_ lists them, kNoRow
   //! when left out; `kept`: the rows inserted per region.
   bool TryInsert(const JoinKeys& keys, bool drop_duplicate_words, int64_t max_distinct, int threads,
-                 bool regions_allowed, UninitVector<uint32_t>* slot_of, std::vector<int64_t>* kept);
+                 bool regions_allowed, UninitTableVector<uint32_t>* slot_of, std::vector<int64_t>* kept);
   //! The slots form 2^k regions (k = 0 for a small build), picked by the hash's top
   //! bits; a hash's first slot is in its region, and probing wraps inside the region.
   uint64_t Region(uint64_t hash) const { return (hash >> 1) >> region_shift_; }
@@ -158,7 +158,7 @@ class JoinHashTable {
   uint64_t NextSlot(uint64_t s) const { return (s & ~region_mask_) | ((s + 1) & region_mask_); }
   //! Lays the chains out one after the other in rows_ (and chain_words_) and fills the
   //! key filter, a region at a time on the threads the insert ran on.
-  void LayOutChains(const JoinKeys& keys, const UninitVector<uint32_t>& slot_of, const std::vector<int64_t>& kept);
+  void LayOutChains(const JoinKeys& keys, const UninitTableVector<uint32_t>& slot_of, const std::vector<int64_t>& kept);
   //! Leaves out of each chain the rows whose key equals its first row's.
   void DropDuplicateKeys();
   //! Looks up probe row i's chain (FindChains without the filter, for one row).

@@ -11,6 +11,7 @@
 
 #include "sabot/common/default_init_allocator.h"
 #include "sabot/common/errors.h"
+#include "sabot/common/table_memory.h"
 
 namespace sabot {
 
@@ -73,7 +74,7 @@ class JoinKeys {
   const std::vector<JoinKeyColumn>& columns() const { return columns_; }
   const uint64_t* hashes() const { return hashes_.data(); }
   //! Frees the hashes once nothing reads them (a built hash table compares keys only).
-  void ReleaseHashes() { UninitVector<uint64_t>().swap(hashes_); }
+  void ReleaseHashes() { UninitTableVector<uint64_t>().swap(hashes_); }
   bool has_nulls() const { return !valid_.empty(); }
   //! Whether no key column of `row` is null.
   bool valid(int64_t row) const { return valid_.empty() || valid_[row] != 0; }
@@ -86,7 +87,7 @@ class JoinKeys {
 
   int64_t num_rows_ = 0;
   std::vector<JoinKeyColumn> columns_;
-  UninitVector<uint64_t> hashes_;  // every entry written by HashRows
+  UninitTableVector<uint64_t> hashes_;  // every entry written by HashRows; a build's are large
   std::vector<uint8_t> valid_;  // empty when no key is null
 };
 
