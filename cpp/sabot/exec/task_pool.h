@@ -121,6 +121,14 @@ void RunClaimed(int workers, int64_t tasks, Fn&& fn) {
   });
 }
 
+//! Runs fn(chunk, begin, end) over items [0, n) cut into chunks of `chunk_items` (the
+//! last may be shorter), chunk k = [k * chunk_items, ...), claimed as RunClaimed does.
+template <typename Fn>
+void RunClaimedChunks(int workers, int64_t n, int64_t chunk_items, Fn&& fn) {
+  const int64_t chunks = (n + chunk_items - 1) / chunk_items;
+  RunClaimed(workers, chunks, [&](int64_t k) { fn(k, k * chunk_items, std::min(n, (k + 1) * chunk_items)); });
+}
+
 //! Worker `worker`'s share [begin, end) of n items split evenly over `workers`.
 inline std::pair<int64_t, int64_t> WorkerRange(int64_t n, int worker, int workers) {
   return {n * worker / workers, n * (worker + 1) / workers};

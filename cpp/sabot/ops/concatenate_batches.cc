@@ -133,40 +133,42 @@ Result<arrow::ArrayVector> ConcatenateBatchColumns(const arrow::Schema& schema,
   }
 
   std::vector<Status> arrow_status(num_columns);
-  RunOnWorkers(workers, [&](int worker) {
-    const auto [first, last] = WorkerRange(num_batches, worker, workers);
-    for (ColumnCopy& column : columns) {
-      if (column.kind == CopyKind::kArrow) continue;
-      for (int64_t b = first; b < last; ++b) {
-        const arrow::ArrayData& data = *column.chunks[b]->data();
-        switch (column.kind) {
-          case CopyKind::kFixed:
-            if (data.length > 0) {
-              std::memcpy(column.values->mutable_data() + row_start[b] * column.width,
-                          data.buffers[1]->data() + data.offset * column.width,
-                          static_cast<size_t>(data.length * column.width));
-            }
-            break;
-          case CopyKind::kBinary32:
-            CopyBinary<int32_t>(data, row_start[b], column.byte_start[b], column.offsets->mutable_data_as<int32_t>(),
-                                column.values->mutable_data());
-            break;
-          case CopyKind::kBinary64:
-            CopyBinary<int64_t>(data, row_start[b], column.byte_start[b], column.offsets->mutable_data_as<int64_t>(),
-                                column.values->mutable_data());
-            break;
-          case CopyKind::kArrow:
-            break;
-        }
-      }
-    }
-    for (size_t k = static_cast<size_t>(worker); k < by_arrow.size(); k += static_cast<size_t>(workers)) {
-      const int c = by_arrow[k];
+  // One task per column left to arrow::Concatenate (first: they are the longest), then
+  // one per batch (its rows of every column copied here); workers claim them, so one
+  // that starts late does fewer.
+  const auto arrow_tasks = static_cast<int64_t>(by_arrow.size());
+  RunClaimed(workers, arrow_tasks + num_batches, [&](int64_t task) {
+    if (task < arrow_tasks) {
+      const int c = by_arrow[task];
       auto concatenated = arrow::Concatenate(columns[c].chunks);
       if (concatenated.ok()) {
         out[c] = *std::move(concatenated);
       } else {
         arrow_status[c] = concatenated.status();
+      }
+      return;
+    }
+    const int64_t b = task - arrow_tasks;
+    for (ColumnCopy& column : columns) {
+      const arrow::ArrayData& data = *column.chunks[b]->data();
+      switch (column.kind) {
+        case CopyKind::kFixed:
+          if (data.length > 0) {
+            std::memcpy(column.values->mutable_data() + row_start[b] * column.width,
+                        data.buffers[1]->data() + data.offset * column.width,
+                        static_cast<size_t>(data.length * column.width));
+          }
+          break;
+        case CopyKind::kBinary32:
+          CopyBinary<int32_t>(data, row_start[b], column.byte_start[b], column.offsets->mutable_data_as<int32_t>(),
+                              column.values->mutable_data());
+          break;
+        case CopyKind::kBinary64:
+          CopyBinary<int64_t>(data, row_start[b], column.byte_start[b], column.offsets->mutable_data_as<int64_t>(),
+                              column.values->mutable_data());
+          break;
+        case CopyKind::kArrow:
+          break;  // one task for the whole column, above
       }
     }
   });

@@ -13,7 +13,7 @@ namespace sabot {
 
 //! One array per column of `schema`, holding the rows of `batches` in order (each batch
 //! has `schema`). Columns without nulls whose values are whole bytes wide (integers,
-//! floats, dates, decimals) or strings and binaries are copied by ranges of batches on up
+//! floats, dates, decimals) or strings and binaries are copied batch by batch on up
 //! to `workers` threads: a hash join's build side is a few columns, so copying column by
 //! column left all but a few of 16 threads idle while the probe waited (the one serial
 //! step of a large build). Other columns (with nulls, booleans, nested types) go through

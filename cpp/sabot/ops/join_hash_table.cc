@@ -30,6 +30,14 @@ constexpr int64_t kFilterPrefetchDistance = 64;
 // Probe rows FindChains runs through the key filter at a time (their ids wait on the stack).
 constexpr int64_t kFilterBlockRows = 1024;
 
+// Rows a worker takes at a time in the build's row-wise steps (distinct estimate, grouping
+// by region): at least 64K (a fraction of a millisecond of work, so a worker that starts
+// late does fewer), at most 8 chunks per worker (each chunk has its own counters).
+int64_t BuildChunkRows(int64_t n, int workers) {
+  const int64_t most_chunks = 8 * static_cast<int64_t>(std::max(1, workers));
+  return std::max<int64_t>(int64_t{1} << 16, (n + most_chunks - 1) / most_chunks);
+}
+
 inline uint32_t Tag(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
 
 }  // namespace
@@ -89,16 +97,16 @@ Result<arrow::ArrayVector> JoinHashTableBuilder::ConcatenateColumns(int workers)
 int64_t EstimateDistinctHashes(const uint64_t* hashes, int64_t n, int threads) {
   // HyperLogLog over the hashes already computed: 2^12 registers (about 1.6% standard
   // error), each the highest rank (leading zeros + 1) of the hashes routed to it. Each
-  // worker fills registers of its own over its range of hashes; the register-wise
-  // maximum of those is the registers of all the hashes.
+  // chunk of hashes fills registers of its own; the register-wise maximum of those is
+  // the registers of all the hashes.
   constexpr int kBits = 12;
   constexpr int64_t kRegisters = int64_t{1} << kBits;
   if (n <= kRegisters) return n;  // small: counting rows costs nothing
-  const int workers = std::max(1, threads);
-  std::vector<std::vector<uint8_t>> partial(workers, std::vector<uint8_t>(kRegisters, 0));
-  RunOnWorkers(workers, [&](int worker) {
-    uint8_t* registers = partial[worker].data();
-    const auto [begin, end] = WorkerRange(n, worker, workers);
+  const int64_t chunk_rows = BuildChunkRows(n, threads);
+  const int64_t chunks = (n + chunk_rows - 1) / chunk_rows;
+  std::vector<std::vector<uint8_t>> partial(chunks, std::vector<uint8_t>(kRegisters, 0));
+  RunClaimedChunks(std::max(1, threads), n, chunk_rows, [&](int64_t chunk, int64_t begin, int64_t end) {
+    uint8_t* registers = partial[chunk].data();
     for (int64_t i = begin; i < end; ++i) {
       const uint64_t h = hashes[i];
       const uint64_t rest = (h << kBits) | (uint64_t{1} << (kBits - 1));  // never all zero
@@ -108,8 +116,8 @@ int64_t EstimateDistinctHashes(const uint64_t* hashes, int64_t n, int threads) {
     }
   });
   std::vector<uint8_t>& registers = partial[0];
-  for (int w = 1; w < workers; ++w) {
-    for (int64_t j = 0; j < kRegisters; ++j) registers[j] = std::max(registers[j], partial[w][j]);
+  for (int64_t c = 1; c < chunks; ++c) {
+    for (int64_t j = 0; j < kRegisters; ++j) registers[j] = std::max(registers[j], partial[c][j]);
   }
   double sum = 0;
   int64_t zeros = 0;
@@ -147,16 +155,17 @@ void JoinHashTable::Insert(const JoinKeys& keys, bool drop_duplicate_words, int 
 
 JoinHashTable::RowsByRegion JoinHashTable::GroupRowsByRegion(const JoinKeys& keys, int64_t regions,
                                                              int workers) const {
-  // Counting sort by region over row ranges: each range counts its rows per region, the
-  // counts are summed region-major (region 0's rows of every range first, range by
-  // range), and each range then writes its rows at its offsets, so every group is in
-  // row order.
+  // Counting sort by region over chunks of rows: each chunk counts its rows per region,
+  // the counts are summed region-major (region 0's rows of every chunk first, chunk by
+  // chunk), and each chunk then writes its rows at its offsets, so every group is in row
+  // order.
   const int64_t n = keys.num_rows();
   const uint64_t* hashes = keys.hashes();
-  std::vector<std::vector<int64_t>> at(workers, std::vector<int64_t>(regions, 0));  // [range][region]
-  RunOnWorkers(workers, [&](int range) {
-    const auto [begin, end] = WorkerRange(n, range, workers);
-    int64_t* count = at[range].data();
+  const int64_t chunk_rows = BuildChunkRows(n, workers);
+  const int64_t chunks = (n + chunk_rows - 1) / chunk_rows;
+  std::vector<std::vector<int64_t>> at(chunks, std::vector<int64_t>(regions, 0));  // [chunk][region]
+  RunClaimedChunks(workers, n, chunk_rows, [&](int64_t chunk, int64_t begin, int64_t end) {
+    int64_t* count = at[chunk].data();
     for (int64_t i = begin; i < end; ++i) {
       if (keys.valid(i)) ++count[Region(hashes[i])];
     }
@@ -166,13 +175,12 @@ JoinHashTable::RowsByRegion JoinHashTable::GroupRowsByRegion(const JoinKeys& key
   int64_t total = 0;
   for (int64_t r = 0; r < regions; ++r) {
     out.begin[r] = total;
-    for (int range = 0; range < workers; ++range) total += std::exchange(at[range][r], total);
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) total += std::exchange(at[chunk][r], total);
   }
   out.begin[regions] = total;
   out.rows.resize(static_cast<size_t>(total));
-  RunOnWorkers(workers, [&](int range) {
-    const auto [begin, end] = WorkerRange(n, range, workers);
-    int64_t* next = at[range].data();
+  RunClaimedChunks(workers, n, chunk_rows, [&](int64_t chunk, int64_t begin, int64_t end) {
+    int64_t* next = at[chunk].data();
     uint32_t* rows = out.rows.data();
     for (int64_t i = begin; i < end; ++i) {
       if (keys.valid(i)) rows[next[Region(hashes[i])]++] = static_cast<uint32_t>(i);

@@ -19,6 +19,9 @@ namespace sabot {
 
 namespace {
 
+// Rows a worker hashes at a time: a few hundred microseconds of work.
+constexpr int64_t kHashChunkRows = 1 << 16;
+
 constexpr uint64_t kCombine = 0x9E3779B97F4A7C15ULL;
 
 template <typename T>
@@ -186,12 +189,9 @@ Result<JoinKeys> JoinKeys::Make(const std::vector<std::shared_ptr<arrow::Array>>
   }
   keys.hashes_.resize(n);
   if (nulls) keys.valid_.resize(n);
-  // Rows are hashed independently, so each worker takes a range of them.
-  const int workers = std::max(1, threads);
-  RunOnWorkers(workers, [&](int worker) {
-    const auto [begin, end] = WorkerRange(n, worker, workers);
-    keys.HashRows(columns, begin, end);
-  });
+  // Rows are hashed independently, so the workers claim chunks of them.
+  RunClaimedChunks(std::max(1, threads), n, kHashChunkRows,
+                   [&](int64_t, int64_t begin, int64_t end) { keys.HashRows(columns, begin, end); });
   return keys;
 }
 
