@@ -82,10 +82,15 @@ class MappingCache {
   }
 
   void Put(void* start, size_t bytes) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    NoteInUse(-static_cast<int64_t>(bytes));
-    blocks_.push_back({static_cast<char*>(start), bytes});
-    cached_bytes_ += bytes;
+    bool over = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      NoteInUse(-static_cast<int64_t>(bytes));
+      blocks_.push_back({static_cast<char*>(start), bytes});
+      cached_bytes_ += bytes;
+      over = cached_bytes_ > kTableCacheBytes;
+    }
+    if (over) TrimTo(kTableCacheBytes);
   }
 
   void TrimTo(size_t keep) {

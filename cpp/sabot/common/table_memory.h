@@ -32,13 +32,19 @@ void* AllocateTableMemory(size_t bytes);
 //! Frees what AllocateTableMemory(bytes) returned, with the same `bytes`.
 void FreeTableMemory(void* block, size_t bytes) noexcept;
 
-//! Freed table mappings are cached rather than unmapped: each page of a fresh mapping
-//! costs a fault and a zeroed page on first write, and on this project's VMs those
-//! faults did not run in parallel (two threads faulting 64 MiB each took as long as one
-//! thread faulting 64 MiB: ~1.9 us a page either way), so the tables of a 780K-row join
-//! build, faulted in afresh by every run, were a serial part of it. The cache is trimmed
-//! by its users: JobMemoryRelease keeps what a job used at most and unmaps everything
-//! once the process idles. Under a sanitizer nothing is mapped, and these do nothing.
+//! Freed table mappings are cached rather than unmapped, up to kTableCacheBytes: each
+//! page of a fresh mapping costs a fault and a zeroed page on first write, and on this
+//! project's VMs those faults did not run in parallel (two threads faulting 64 MiB each
+//! took as long as one thread faulting 64 MiB: ~1.9 us a page either way), so the tables
+//! of a 780K-row join build (about 40 MiB with its scratch), faulted in afresh by every
+//! run, were a serial part of it. The cache is bounded because it holds memory no table
+//! uses while the job goes on allocating elsewhere (Arrow's pool): unbounded, TPC-H Q18
+//! at SF10 on 2 threads kept its freed grouping tables and peaked at 1105 MiB; 956 with
+//! the bound, 948 unmapping every freed block. Its
+//! users trim it further: JobMemoryRelease keeps what a job used at most and unmaps
+//! everything once the process idles. Under a sanitizer nothing is mapped, and these do
+//! nothing.
+inline constexpr size_t kTableCacheBytes = size_t{64} << 20;
 //!
 //! Bytes of freed mappings held in the cache.
 size_t CachedTableMemoryBytes();

@@ -147,7 +147,7 @@ void JoinHashTable::Insert(const JoinKeys& keys, bool drop_duplicate_words, int 
       !TryInsert(keys, drop_duplicate_words, n, threads, true, &slot_of, &kept)) {
     // Slots for every row in one region cannot fall short; several regions only with a
     // freak spread of hashes over them.
-    (void)TryInsert(keys, drop_duplicate_words, n, threads, /*regions=*/false, &slot_of, &kept);
+    (void)TryInsert(keys, drop_duplicate_words, n, threads, /*regions_allowed=*/false, &slot_of, &kept);
   }
   LayOutChains(keys, slot_of, kept);
   rows_by_region_ = RowsByRegion{};  // done with: free it
@@ -199,9 +199,9 @@ bool JoinHashTable::TryInsert(const JoinKeys& keys, bool drop_duplicate_words, i
   // wraps inside a region. Its rows are grouped by region first, and then each region
   // is one task from start to end: clear its slots, insert its rows, lay out its chains
   // (LayOutChains). A region's slots are 1/64 of the table (256 KiB of 16 MiB for 780K
-  // orders), so each task works in cache, where one pass over the whole table per step
-  // missed it on almost every row; and regions are disjoint, so threads claim them
-  // without locks (RunClaimed) and always build the same table.
+  // orders), small enough to stay in a core's cache for its task, and regions are
+  // disjoint, so threads claim them without locks (RunClaimed) and always build the same
+  // table, whichever thread took which region.
   const int region_bits = regions_allowed && n >= kParallelBuildRows && capacity >= 64 * 16 ? 6 : 0;
   const int64_t regions = int64_t{1} << region_bits;
   region_shift_ = 63 - region_bits;

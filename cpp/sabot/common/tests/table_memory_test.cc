@@ -45,7 +45,7 @@ TEST(TableMemory, UninitializedVectorsResizeWithoutWriting) {
 #if defined(__linux__) && !defined(SABOT_SANITIZER_ALLOCATOR)
 TEST(TableMemory, AFreedBlockStaysResidentUntilTheCacheIsTrimmed) {
   TrimTableMemoryCache(0);
-  constexpr size_t kBytes = size_t{64} << 20;
+  constexpr size_t kBytes = size_t{32} << 20;
   const int64_t before = ResidentBytes();
   ASSERT_GT(before, 0);
   void* block = AllocateTableMemory(kBytes);
@@ -101,6 +101,18 @@ TEST(TableMemory, TheNextTablesTakeFreedBlocksSplitOrGrown) {
   EXPECT_EQ(CachedTableMemoryBytes(), 2 * kMiB);
   TrimTableMemoryCache(0);
   EXPECT_EQ(CachedTableMemoryBytes(), 0u);
+}
+
+TEST(TableMemory, TheCacheHoldsAtMostItsBound) {
+  TrimTableMemoryCache(0);
+  const size_t half = kTableCacheBytes / 2 + 4096;
+  void* a = AllocateTableMemory(half);
+  void* b = AllocateTableMemory(half);
+  FreeTableMemory(a, half);
+  EXPECT_EQ(CachedTableMemoryBytes(), half);
+  FreeTableMemory(b, half);  // both would be over the bound: one is unmapped
+  EXPECT_EQ(CachedTableMemoryBytes(), half);
+  TrimTableMemoryCache(0);
 }
 #endif
 
