@@ -23,7 +23,7 @@ namespace sabot {
 //! CachedTableMemoryBytes): at a job's end the cache keeps at most what the job had in
 //! use at once, and once no job has run for kIdleBeforeTableRelease the cache is
 //! unmapped. Back-to-back jobs so reuse the pages the last one faulted in (a 780K-row
-//! join run faulted 21K pages in, 14K with the cache), and an idle process holds none.
+//! join run faulted 22K pages in, 12K with the cache), and an idle process holds none.
 class JobMemoryRelease {
  public:
   static constexpr int64_t kMinBytes = int64_t{256} << 20;
