@@ -33,7 +33,8 @@ _os.environ.setdefault("MIMALLOC_PURGE_DELAY", "1000")
 # worker thread takes its pages from its own parts of them: one 64 KiB page touched made
 # a 2 MiB huge page resident and zeroed. On 16 threads a TPC-H Q6 at SF1 (62 MiB of live
 # buffers) grew the resident set by 287 MiB, 242 of them huge pages; without them by 163
-# (Q1 579 -> 430 MiB, Q9 644 -> 442), at the same CPU time on 2 threads.
+# (Q1 579 -> 430 MiB, Q9 644 -> 442), at the same CPU time on 2 threads. mimalloc applies
+# it with prctl(PR_SET_THP_DISABLE), which covers the whole process, not only its arenas.
 _os.environ.setdefault("MIMALLOC_ALLOW_THP", "0")
 
 import pyarrow as pa  # noqa: E402  (loads the Arrow C++ libraries the extension links against)
