@@ -138,13 +138,25 @@ class JoinHashTable {
   //! by region on `threads` threads (see TryInsert in the .cc).
   void Insert(const JoinKeys& keys, bool drop_duplicate_words, int threads);
   //! A build's rows grouped by the region of their hash, each group in row order: region
-  //! r's rows are rows[begin[r], begin[r + 1]), null keys left out. With one region,
-  //! `rows` is empty and stands for every row (nulls too) in order.
+  //! r's rows are rows[begin[r], begin[r + 1]), null keys left out, with their hashes
+  //! (and words, for one kWord64 key column) beside them in the same order, so a
+  //! region's task reads them in sequence, not scattered over the whole build. With one
+  //! region, `rows`, `hashes` and `words` are empty and stand for every row (nulls too)
+  //! in order.
   struct RowsByRegion {
-    UninitTableVector<uint32_t> rows;  // every entry written by GroupRowsByRegion
+    // Every entry written by GroupRowsByRegion.
+    UninitTableVector<uint32_t> rows;
+    UninitTableVector<uint64_t> hashes;
+    UninitTableVector<uint64_t> words;  // empty without `words`
     std::vector<int64_t> begin;
+    //! The hashes of the listed rows in list order: with one region, the keys' own.
+    const uint64_t* listed_hashes(const JoinKeys& keys) const { return rows.empty() ? keys.hashes() : hashes.data(); }
+    //! Likewise their words, given the key column's (null: not one kWord64 key column).
+    const uint64_t* listed_words(const uint64_t* key_words) const {
+      return rows.empty() || key_words == nullptr ? key_words : words.data();
+    }
   };
-  RowsByRegion GroupRowsByRegion(const JoinKeys& keys, int64_t regions, int workers) const;
+  RowsByRegion GroupRowsByRegion(const JoinKeys& keys, const uint64_t* words, int64_t regions, int workers) const;
   //! Insert with slots for at most `max_distinct` distinct hashes, in 64 regions if
   //! `regions_allowed` and the build is large; false (the table half built) when more
   //! turned up. `slot_of`: the slot of each row as rows_by_region_ lists them, kNoRow
