@@ -66,10 +66,10 @@ $(TSAN_BUILD)/build.ninja: | setup
 	@cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSABOT_TSAN=ON >/dev/null
 
 test-tsan: setup $(TSAN_BUILD)/build.ninja
-	@set -o pipefail; ninja -C $(TSAN_BUILD) --quiet -j $(JOBS) sabot_exec_tests sabot_runtime_tests sabot_expr_tests \
+	@set -o pipefail; ninja -C $(TSAN_BUILD) --quiet -j $(JOBS) sabot_exec_tests sabot_runtime_tests sabot_expr_tests sabot_ops_tests \
 	  | { grep -v '^ninja: no work to do\.$$' || true; }
 	@cd $(TSAN_BUILD) && ARROW_DEFAULT_MEMORY_POOL=system TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/.ci/tsan.supp \
-	  ctest --output-on-failure -j $(JOBS) --timeout 600 -R '^(MorselExecutor|TaskPool|RunClaimed|ParallelRun|ParallelAggregate|ParallelJoin|ParallelRightJoin|ParallelSort|OperatorMetrics|RunningPlan|PipelineExecutor|UdfFunction|KeyedExchange|SharedSubplans)'
+	  ctest --output-on-failure -j $(JOBS) --timeout 600 -R '^(MorselExecutor|TaskPool|RunClaimed|RunOnWorkers|JoinHashTable|JoinKeys|ParallelRun|ParallelAggregate|ParallelJoin|ParallelRightJoin|ParallelSort|OperatorMetrics|RunningPlan|PipelineExecutor|UdfFunction|KeyedExchange|SharedSubplans)'
 
 bench-scan: build
 	@SABOT_BIN=$(CURDIR)/$(BUILD)/sabot $(PY) bench/scan_bench.py

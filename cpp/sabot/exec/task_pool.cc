@@ -105,6 +105,26 @@ int ParkedThreadsForTesting() { return ThreadCache::Get().parked(); }
 
 int64_t ParkedMemoryReleasesForTesting() { return ThreadCache::Get().releases(); }
 
+void RunOnParkedThreads(int workers, const std::function<void(int)>& fn) {
+  // Each worker but 0 is a job handed straight to a parked thread: one wake-up, where a
+  // pool's worker loop waits a second time for its task to be queued.
+  std::mutex mutex;
+  std::condition_variable done;
+  int running = workers - 1;
+  for (int w = 1; w < workers; ++w) {
+    ThreadCache::Get().Run([&fn, w] { fn(w); },
+                           [&] {
+                             // The last touch of this call's state: it returns once it sees
+                             // 0, which it reads under the lock this releases.
+                             std::lock_guard<std::mutex> lock(mutex);
+                             if (--running == 0) done.notify_all();
+                           });
+  }
+  fn(0);
+  std::unique_lock<std::mutex> lock(mutex);
+  done.wait(lock, [&] { return running == 0; });
+}
+
 TaskPool::TaskPool(int threads) {
   size_ = std::max(threads, 1);
   active_workers_ = size_;

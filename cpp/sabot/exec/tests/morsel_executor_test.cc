@@ -219,6 +219,29 @@ TEST(RunClaimed, RunsEveryTaskOnceAndAStalledThreadTakesFewer) {
   EXPECT_EQ(order, (std::vector<int64_t>{0, 1, 2, 3, 4}));
 }
 
+TEST(RunOnWorkers, WorkerZeroIsTheCallerAndTheOthersRunAtOnceOnParkedThreads) {
+  constexpr int kWorkers = 4;
+  auto run = [&] {
+    std::vector<std::thread::id> ids(kWorkers);
+    // Every worker waits for all the others: they must run at the same time, each on its
+    // own thread.
+    std::latch all_started(kWorkers);
+    RunOnWorkers(kWorkers, [&](int w) {
+      ids[w] = std::this_thread::get_id();
+      all_started.arrive_and_wait();
+    });
+    return ids;
+  };
+  const auto first = run();
+  EXPECT_EQ(first[0], std::this_thread::get_id());
+  EXPECT_EQ(std::set<std::thread::id>(first.begin(), first.end()).size(), static_cast<size_t>(kWorkers));
+  EXPECT_GE(ParkedThreadsForTesting(), kWorkers - 1);  // back in the cache on return
+  const auto second = run();
+  // The second call ran on the threads the first parked.
+  EXPECT_EQ(std::set<std::thread::id>(second.begin() + 1, second.end()),
+            std::set<std::thread::id>(first.begin() + 1, first.end()));
+}
+
 TEST(TaskPool, ReusesParkedThreads) {
   std::set<std::thread::id> first, second;
   std::mutex mutex;
