@@ -112,13 +112,20 @@ void RunOnParkedThreads(int workers, const std::function<void(int)>& fn) {
   std::condition_variable done;
   int running = workers - 1;
   for (int w = 1; w < workers; ++w) {
-    ThreadCache::Get().Run([&fn, w] { fn(w); },
-                           [&] {
-                             // The last touch of this call's state: it returns once it sees
-                             // 0, which it reads under the lock this releases.
-                             std::lock_guard<std::mutex> lock(mutex);
-                             if (--running == 0) done.notify_all();
-                           });
+    ThreadCache::Get().Run(
+        [&fn, w] {
+          // As a pool's worker w is (see WorkerLoop): on a multi-node machine the workers
+          // of a step spread over the nodes, whichever node the thread served last.
+          const NumaTopology& topology = MachineNumaTopology();
+          PinThreadToNode(topology, topology.NodeOfWorker(w));
+          fn(w);
+        },
+        [&] {
+          // The last touch of this call's state: it returns once it sees 0, which it
+          // reads under the lock this releases.
+          std::lock_guard<std::mutex> lock(mutex);
+          if (--running == 0) done.notify_all();
+        });
   }
   fn(0);
   std::unique_lock<std::mutex> lock(mutex);

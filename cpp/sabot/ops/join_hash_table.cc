@@ -88,8 +88,7 @@ Result<std::shared_ptr<const JoinHashTable>> JoinHashTableBuilder::Finish(bool d
   table->keys_ = std::make_unique<JoinKeys>(std::move(keys));
   // One integer-like key: duplicates are dropped while inserting, by one compare with
   // the chain head; other keys are compared in bulk afterwards.
-  const auto& key_cols = table->keys_->columns();
-  const bool word_key = key_cols.size() == 1 && key_cols[0].layout() == JoinKeyColumn::Layout::kWord64;
+  const bool word_key = OneWordKey(*table->keys_) != nullptr;
   table->Insert(*table->keys_, distinct_keys && word_key, workers);
   if (distinct_keys && !word_key) table->DropDuplicateKeys();
   table->keys_->ReleaseHashes();  // the slots hold what probes need of them
@@ -450,9 +449,7 @@ bool JoinHashTable::Probe(const JoinKeys& probe, const uint32_t* heads, const ui
   uint32_t stop = row < n ? ends[row] : 0;
 
   // One integer-like key column, the common case: compare while reading the chains.
-  const auto& columns = probe.columns();
-  if (columns.size() == 1 && columns[0].layout() == JoinKeyColumn::Layout::kWord64 && !chain_words_.empty()) {
-    const uint64_t* pw = columns[0].words();
+  if (const uint64_t* pw = OneWordKey(probe); pw != nullptr && !chain_words_.empty()) {
     const uint64_t* cw = chain_words_.data();
     int64_t end = out->size;
     while (end < capacity && row < n) {
