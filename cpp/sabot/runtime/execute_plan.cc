@@ -10,6 +10,7 @@
 #include "sabot/exec/morsel_executor.h"
 #include "sabot/exec/morsel_reader.h"
 #include "sabot/runtime/keyed_exchange.h"
+#include "sabot/runtime/keys_across_joins.h"
 #include "sabot/runtime/parallel_aggregation.h"
 #include "sabot/runtime/shared_subplans.h"
 
@@ -251,6 +252,7 @@ Result<ExecutorStats> ExecutePlan(const PlanNode& body, LoweredPlan& lowered, co
   LowerOptions done = lower;
   if (IsBounded(body)) {
     ARROW_RETURN_NOT_OK(Materialize(SharedSubplans(body, lowered, done), lowered, &done, options, &held, &stats));
+    PlanKeysEncodedAcrossJoins(body, lowered, &done);
     std::vector<const PlanNode*> joins;
     CollectJoinsToBuild(body, done, &joins);
     ARROW_RETURN_NOT_OK(BuildJoins(joins, lowered, &done, options, &held, &stats));

@@ -307,9 +307,20 @@ class Lowering {
   // LeaveKeysEncoded noted for `filter` when DictKeyGrouper takes them as read.
   std::shared_ptr<arrow::Schema> DecodedSchema(const PlanNode& filter, const ParquetSource& parquet) {
     const auto& plain = parquet.plain_schema();
+    const auto& read = *parquet.schema();
+    // Keys an aggregate takes encoded across joins (PlanKeysEncodedAcrossJoins), which
+    // checked that the source reads them so.
+    if (auto planned = options_.filters_leaving_keys_encoded.find(&filter);
+        planned != options_.filters_leaving_keys_encoded.end()) {
+      auto fields = plain->fields();
+      for (const auto& key : planned->second) {
+        const int index = read.GetFieldIndex(key);
+        if (index >= 0) fields[static_cast<size_t>(index)] = read.field(index);
+      }
+      return arrow::schema(std::move(fields), plain->metadata());
+    }
     auto noted = keys_left_encoded_.find(&filter);
     if (noted == keys_left_encoded_.end()) return plain;
-    const auto& read = *parquet.schema();
     std::vector<std::shared_ptr<arrow::DataType>> types;
     bool any_dictionary = false;
     for (const auto& key : noted->second.keys) {
@@ -499,6 +510,7 @@ class Lowering {
           ARROW_ASSIGN_OR_RAISE(auto op, MakeChangelogAggregate(schema, agg.keys, agg.aggregates));
           return Chain(child, std::move(op));
         }
+        if (options_.aggregates_decoding_joined_keys.count(&agg) > 0) out_->aggregates_decoding_keys.insert(&agg);
         ARROW_ASSIGN_OR_RAISE(auto op, MakeHashAggregate(schema, agg.keys, agg.aggregates, options_.memory,
                                                          out_->aggregates_decoding_keys.count(&agg) > 0));
         return Chain(child, std::move(op));

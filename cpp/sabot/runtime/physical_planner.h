@@ -7,6 +7,8 @@
 #include <set>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "sabot/exec/memory_budget.h"
 #include "sabot/exec/morsel_executor.h"
@@ -44,6 +46,13 @@ struct LowerOptions {
   //! Where each lowered operator counts rows and time (every copy of a node into the
   //! node's slot); null counts nothing. See MakePlanMetrics.
   std::shared_ptr<PlanMetrics> metrics;
+  //! Group keys that bounded aggregates take as Parquet read them, dictionary-encoded,
+  //! across joins (PlanKeysEncodedAcrossJoins): by filter over a Parquet source, the
+  //! columns its output leaves encoded wherever it is lowered (a join's build side runs
+  //! as a plan of its own, before the plan above it is lowered again) ...
+  std::map<const PlanNode*, std::vector<std::string>> filters_leaving_keys_encoded;
+  //! ... and the aggregates that group those keys so and output them decoded.
+  std::set<const PlanNode*> aggregates_decoding_joined_keys;
 };
 
 //! A slot per node of the plan under `root`, in explain order (root first).

@@ -1,0 +1,166 @@
+// PlanKeysEncodedAcrossJoins: walks from each aggregate down to where its keys are read.
+#include "sabot/runtime/keys_across_joins.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <arrow/type.h>
+
+#include "sabot/io/parquet_source.h"
+#include "sabot/ops/dict_key_grouper.h"
+
+namespace sabot {
+
+namespace {
+
+bool Contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// How many nodes read each node under `node` (the body itself counts once).
+void CountReaders(const PlanNode& node, std::map<const PlanNode*, int>* readers) {
+  for (const auto& input : node.inputs()) {
+    if (++(*readers)[input.get()] == 1) CountReaders(*input, readers);
+  }
+}
+
+void CollectAggregates(const PlanNode& node, const LowerOptions& done, std::set<const AggregateNode*>* found) {
+  if (done.materialized.count(&node) > 0) return;
+  if (node.kind() == PlanKind::kAggregate) found->insert(static_cast<const AggregateNode*>(&node));
+  for (const auto& input : node.inputs()) CollectAggregates(*input, done, found);
+}
+
+// One aggregate's keys traced down to the filters that read them.
+class KeyTrace {
+ public:
+  KeyTrace(const LoweredPlan& lowered, const LowerOptions& done, const std::map<const PlanNode*, int>& readers)
+      : lowered_(lowered), done_(done), readers_(readers) {}
+
+  //! Whether every one of `keys`, columns of `node`'s output, reaches a filter over a
+  //! Parquet source unchanged; `crossed`: a join was passed on the way from the aggregate
+  //! (without one, Lowering's own LeaveKeysEncoded decides).
+  bool Trace(const PlanNode* node, const std::vector<std::string>& keys, bool crossed) {
+    auto is_key = [&](const std::string& name) { return Contains(keys, name); };
+    for (;; node = node->input().get()) {
+      if (done_.materialized.count(node) > 0 || readers_.at(node) > 1) return false;
+      switch (node->kind()) {
+        case PlanKind::kProject:
+          // A key may only pass through under its own name.
+          for (const auto& column : static_cast<const ProjectNode&>(*node).columns) {
+            const bool passes = column.expr.kind() == Expr::Kind::kColumn && column.expr.column_name() == column.name;
+            if (passes) continue;
+            if (is_key(column.name)) return false;
+            for (const auto& ref : column.expr.ColumnRefs()) {
+              if (is_key(ref)) return false;
+            }
+          }
+          break;
+        case PlanKind::kWithColumns:
+          for (const auto& column : static_cast<const WithColumnsNode&>(*node).columns) {
+            if (is_key(column.name)) return false;
+            for (const auto& ref : column.expr.ColumnRefs()) {
+              if (is_key(ref)) return false;
+            }
+          }
+          break;
+        case PlanKind::kJoin:
+          return TraceJoin(*node, keys);
+        case PlanKind::kFilter:
+          return crossed && ReadAtFilter(*node, keys);
+        default:
+          return false;
+      }
+    }
+  }
+
+  //! The filters the keys were traced to, and each key's type as read.
+  const std::map<const PlanNode*, std::vector<std::string>>& filters() const { return filters_; }
+  const std::vector<std::shared_ptr<arrow::DataType>>& types() const { return types_; }
+
+ private:
+  // Each key goes on down the side whose column it is: a join emits the left columns under
+  // their names and the right ones after them, suffixed where a left column has the name.
+  bool TraceJoin(const PlanNode& join, const std::vector<std::string>& keys) {
+    if (!CanBuildFirst(join)) return false;
+    const JoinSpec& spec = static_cast<const JoinNode&>(join).spec;
+    auto left_schema = lowered_.schemas.find(join.inputs()[0].get());
+    auto right_schema = lowered_.schemas.find(join.inputs()[1].get());
+    if (left_schema == lowered_.schemas.end() || right_schema == lowered_.schemas.end()) return false;
+    std::vector<std::string> left, right;
+    for (const auto& key : keys) {
+      // The join hashes and compares its key columns as they are.
+      if (Contains(spec.left_keys, key) || Contains(spec.right_keys, key)) return false;
+      if (spec.residual && Contains(spec.residual->ColumnRefs(), key)) return false;
+      const bool in_left = left_schema->second->GetFieldIndex(key) >= 0;
+      const bool in_right = right_schema->second->GetFieldIndex(key) >= 0;
+      if (in_left && !OutputsRightOnly(spec.type)) {
+        left.push_back(key);
+      } else if (in_right && !OutputsLeftOnly(spec.type)) {
+        right.push_back(key);
+      } else {
+        return false;
+      }
+    }
+    return (left.empty() || Trace(join.inputs()[0].get(), left, true)) &&
+           (right.empty() || Trace(join.inputs()[1].get(), right, true));
+  }
+
+  bool ReadAtFilter(const PlanNode& filter, const std::vector<std::string>& keys) {
+    const PlanNode& below = *filter.input();
+    if (below.kind() != PlanKind::kSource || readers_.at(&below) > 1) return false;
+    auto source = lowered_.sources.find(&below);
+    if (source == lowered_.sources.end()) return false;
+    // Its read schema, as the filter's lowering set it (ReadDictionaryStringsAsDictionaries).
+    const auto* parquet = dynamic_cast<const ParquetSource*>(source->second.get());
+    if (parquet == nullptr) return false;
+    for (const auto& key : keys) {
+      const int index = parquet->schema()->GetFieldIndex(key);
+      if (index < 0) return false;
+      types_.push_back(parquet->schema()->field(index)->type());
+    }
+    auto& noted = filters_[&filter];
+    noted.insert(noted.end(), keys.begin(), keys.end());
+    return true;
+  }
+
+  const LoweredPlan& lowered_;
+  const LowerOptions& done_;
+  const std::map<const PlanNode*, int>& readers_;
+  std::map<const PlanNode*, std::vector<std::string>> filters_;
+  std::vector<std::shared_ptr<arrow::DataType>> types_;
+};
+
+}  // namespace
+
+void PlanKeysEncodedAcrossJoins(const PlanNode& body, const LoweredPlan& lowered, LowerOptions* done) {
+  std::map<const PlanNode*, int> readers{{&body, 1}};
+  CountReaders(body, &readers);
+  std::set<const AggregateNode*> aggregates;
+  CollectAggregates(body, *done, &aggregates);
+  for (const AggregateNode* aggregate : aggregates) {
+    if (!IsBounded(*aggregate->input())) continue;
+    const auto& keys = aggregate->keys;
+    // An accumulator over a key would read the dictionary.
+    const bool reads_key = std::any_of(aggregate->aggregates.begin(), aggregate->aggregates.end(),
+                                       [&](const AggregateSpec& spec) { return Contains(keys, spec.column); });
+    if (keys.empty() || reads_key) continue;
+    KeyTrace trace(lowered, *done, readers);
+    if (!trace.Trace(aggregate->input().get(), keys, /*crossed=*/false)) continue;
+    const auto& types = trace.types();
+    const bool any_dictionary = std::any_of(types.begin(), types.end(), [](const auto& type) {
+      return type->id() == arrow::Type::DICTIONARY;
+    });
+    if (!any_dictionary || !IsDictKeyGroupable(types)) continue;
+    for (const auto& [filter, columns] : trace.filters()) {
+      auto& noted = done->filters_leaving_keys_encoded[filter];
+      noted.insert(noted.end(), columns.begin(), columns.end());
+    }
+    done->aggregates_decoding_joined_keys.insert(aggregate);
+  }
+}
+
+}  // namespace sabot
