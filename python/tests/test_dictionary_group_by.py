@@ -80,6 +80,56 @@ def test_group_by_dictionary_keys_matches_duckdb(parquet_file, threads, keys):
     _assert_same(got, want, keys)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 8])
+@pytest.mark.parametrize("keys", [["a", "b"], ["a", "k"]])
+def test_group_by_dictionary_keys_of_a_scan_without_filter_matches_duckdb(parquet_file, threads, keys):
+    sabot.set_threads(threads)
+    try:
+        got = (sabot.read_parquet(parquet_file).group_by(*keys)
+               .agg(s=agg.sum("q"), n=agg.count(), lo=agg.min("x")).collect())
+    finally:
+        sabot.set_threads(None)
+    assert got.schema.field("a").type == pa.string()
+    key_list = ", ".join(keys)
+    want = _duck(f"""SELECT {key_list}, sum(q) AS s, count(*) AS n, min(x) AS lo
+                     FROM read_parquet('{parquet_file}') GROUP BY {key_list}""")
+    _assert_same(got, want, keys)
+
+
+@pytest.fixture(scope="module")
+def dimension_file(tmp_path_factory):
+    # One row per k of the fact file (0..3) and two more; names and tiers dictionary-encoded.
+    table = pa.table({"id": pa.array([0, 1, 2, 3, 4, 5], pa.int64()),
+                      "name": ["zero", "one", "two", "three", "four", "five"],
+                      "tier": ["low", "low", "high", None, "high", "low"],
+                      "w": [0.5, 1.5, 2.5, 3.5, 4.5, 5.5]})
+    path = tmp_path_factory.mktemp("dictgroup_dim") / "dim.parquet"
+    pq.write_table(table, path, use_dictionary=True)
+    return path
+
+
+@pytest.mark.parametrize("threads", [1, 2, 8])
+@pytest.mark.parametrize("filtered", [False, True])
+def test_group_by_dictionary_keys_across_a_join_matches_duckdb(parquet_file, dimension_file, threads, filtered):
+    """Keys from both sides of a join: `a` from the probe scan, `tier` from the build side
+    (a bare scan, or a filtered one)."""
+    dims = sabot.read_parquet(dimension_file)
+    if filtered:
+        dims = dims.filter(col("w") < 5.0)
+    sabot.set_threads(threads)
+    try:
+        got = (sabot.read_parquet(parquet_file).join(dims, left_on="k", right_on="id")
+               .group_by("a", "tier").agg(s=agg.sum("q"), n=agg.count()).collect())
+    finally:
+        sabot.set_threads(None)
+    assert got.schema.field("a").type == pa.string() and got.schema.field("tier").type == pa.string()
+    where = "WHERE w < 5.0" if filtered else ""
+    want = _duck(f"""SELECT a, tier, sum(q) AS s, count(*) AS n FROM read_parquet('{parquet_file}')
+                     JOIN (SELECT * FROM read_parquet('{dimension_file}') {where}) ON k = id
+                     GROUP BY a, tier""")
+    _assert_same(got, want, ["a", "tier"])
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_an_aggregate_over_a_key_column_still_sees_strings(parquet_file, threads):
     sabot.set_threads(threads)

@@ -271,33 +271,46 @@ std::vector<int> ParquetSource::ProjectedLeaves() const {
   return leaves;
 }
 
-void ParquetSource::ReadDictionaryStringsAsDictionaries(const std::vector<std::string>& except,
-                                                        const std::vector<std::string>& tested) {
+std::vector<std::pair<size_t, int>> ParquetSource::SmallDictionaryStrings(const std::vector<std::string>& tested) const {
   // Every file has the same schema (checked when opened), so the first one tells which
   // leaf columns the fields are and, from its first row group, how they are stored.
   auto reader = OpenParquet(paths_.front());
-  if (!reader.ok()) return;  // Splits() and Open() report the error
+  if (!reader.ok()) return {};  // Splits() and Open() report the error
   const auto& meta = *(*reader)->parquet_reader()->metadata();
-  if (meta.num_row_groups() == 0) return;
+  if (meta.num_row_groups() == 0) return {};
   auto row_group = meta.RowGroup(0);
   const auto& manifest = (*reader)->manifest();
-  const auto type = arrow::dictionary(arrow::int32(), arrow::utf8());
-  auto file_fields = read_file_schema_->fields();
-  auto fields = schema_->fields();
+  std::vector<std::pair<size_t, int>> found;
   for (size_t i = 0; i < fields_.size(); ++i) {
     const auto& field = plain_schema_->field(static_cast<int>(i));
     const auto& schema_field = manifest.schema_fields[static_cast<size_t>(fields_[i])];
     if (field->type()->id() != arrow::Type::STRING || !schema_field.is_leaf()) continue;
-    if (std::find(except.begin(), except.end(), field->name()) != except.end()) continue;
     auto chunk = row_group->ColumnChunk(schema_field.column_index);
     if (!chunk->has_dictionary_page() || !SmallDictionary(*chunk)) continue;
     const bool is_tested = std::find(tested.begin(), tested.end(), field->name()) != tested.end();
     if (is_tested && !AllPagesUseTheDictionary(*chunk)) continue;
-    fields[i] = field->WithType(type);
+    found.emplace_back(i, schema_field.column_index);
+  }
+  return found;
+}
+
+std::vector<std::string> ParquetSource::SmallDictionaryStringColumns() const {
+  std::vector<std::string> names;
+  for (const auto& [field, leaf] : SmallDictionaryStrings({})) names.push_back(plain_schema_->field(static_cast<int>(field))->name());
+  return names;
+}
+
+void ParquetSource::ReadDictionaryStringsAsDictionaries(const std::vector<std::string>& except,
+                                                        const std::vector<std::string>& tested) {
+  const auto type = arrow::dictionary(arrow::int32(), arrow::utf8());
+  auto file_fields = read_file_schema_->fields();
+  auto fields = schema_->fields();
+  for (const auto& [i, leaf] : SmallDictionaryStrings(tested)) {
+    if (std::find(except.begin(), except.end(), fields[i]->name()) != except.end()) continue;
+    fields[i] = plain_schema_->field(static_cast<int>(i))->WithType(type);
     file_fields[static_cast<size_t>(fields_[i])] = file_fields[static_cast<size_t>(fields_[i])]->WithType(type);
-    if (std::find(dictionary_leaves_.begin(), dictionary_leaves_.end(), schema_field.column_index) ==
-        dictionary_leaves_.end()) {
-      dictionary_leaves_.push_back(schema_field.column_index);
+    if (std::find(dictionary_leaves_.begin(), dictionary_leaves_.end(), leaf) == dictionary_leaves_.end()) {
+      dictionary_leaves_.push_back(leaf);
     }
   }
   schema_ = arrow::schema(std::move(fields));

@@ -41,8 +41,8 @@ class KeyTrace {
       : lowered_(lowered), done_(done), readers_(readers) {}
 
   //! Whether every one of `keys`, columns of `node`'s output, reaches a filter over a
-  //! Parquet source unchanged; `crossed`: a join was passed on the way from the aggregate
-  //! (without one, Lowering's own LeaveKeysEncoded decides).
+  //! Parquet source, or a Parquet source, unchanged; `crossed`: a join was passed on the
+  //! way from the aggregate (without one, Lowering's own LeaveKeysEncoded decides).
   bool Trace(const PlanNode* node, const std::vector<std::string>& keys, bool crossed) {
     auto is_key = [&](const std::string& name) { return Contains(keys, name); };
     for (;; node = node->input().get()) {
@@ -71,14 +71,17 @@ class KeyTrace {
           return TraceJoin(*node, keys);
         case PlanKind::kFilter:
           return crossed && ReadAtFilter(*node, keys);
+        case PlanKind::kSource:
+          return crossed && ReadAtSource(*node, keys);
         default:
           return false;
       }
     }
   }
 
-  //! The filters the keys were traced to, and each key's type as read.
-  const std::map<const PlanNode*, std::vector<std::string>>& filters() const { return filters_; }
+  //! The scans (filters over Parquet, or Parquet sources) the keys were traced to, and
+  //! each key's type as read.
+  const std::map<const PlanNode*, std::vector<std::string>>& scans() const { return scans_; }
   const std::vector<std::shared_ptr<arrow::DataType>>& types() const { return types_; }
 
  private:
@@ -109,28 +112,52 @@ class KeyTrace {
            (right.empty() || Trace(join.inputs()[1].get(), right, true));
   }
 
+  const ParquetSource* ParquetOf(const PlanNode& source) const {
+    auto found = lowered_.sources.find(&source);
+    return found == lowered_.sources.end() ? nullptr : dynamic_cast<const ParquetSource*>(found->second.get());
+  }
+
   bool ReadAtFilter(const PlanNode& filter, const std::vector<std::string>& keys) {
     const PlanNode& below = *filter.input();
     if (below.kind() != PlanKind::kSource || readers_.at(&below) > 1) return false;
-    auto source = lowered_.sources.find(&below);
-    if (source == lowered_.sources.end()) return false;
-    // Its read schema, as the filter's lowering set it (ReadDictionaryStringsAsDictionaries).
-    const auto* parquet = dynamic_cast<const ParquetSource*>(source->second.get());
+    const ParquetSource* parquet = ParquetOf(below);
     if (parquet == nullptr) return false;
+    // Its read schema, as the filter's lowering set it (ReadDictionaryStringsAsDictionaries).
     for (const auto& key : keys) {
       const int index = parquet->schema()->GetFieldIndex(key);
       if (index < 0) return false;
       types_.push_back(parquet->schema()->field(index)->type());
     }
-    auto& noted = filters_[&filter];
-    noted.insert(noted.end(), keys.begin(), keys.end());
+    Note(filter, keys);
     return true;
+  }
+
+  // A source without a filter reads the keys as dictionaries where the file stores them
+  // with small ones (Lowering's ReadKeysAsDictionaries), the rest as the plan has them.
+  bool ReadAtSource(const PlanNode& source, const std::vector<std::string>& keys) {
+    const ParquetSource* parquet = ParquetOf(source);
+    if (parquet == nullptr) return false;
+    const auto stored = parquet->SmallDictionaryStringColumns();
+    const auto& plain = *parquet->plain_schema();
+    for (const auto& key : keys) {
+      const int index = plain.GetFieldIndex(key);
+      if (index < 0) return false;
+      const bool encoded = std::find(stored.begin(), stored.end(), key) != stored.end();
+      types_.push_back(encoded ? arrow::dictionary(arrow::int32(), arrow::utf8()) : plain.field(index)->type());
+    }
+    Note(source, keys);
+    return true;
+  }
+
+  void Note(const PlanNode& scan, const std::vector<std::string>& keys) {
+    auto& noted = scans_[&scan];
+    noted.insert(noted.end(), keys.begin(), keys.end());
   }
 
   const LoweredPlan& lowered_;
   const LowerOptions& done_;
   const std::map<const PlanNode*, int>& readers_;
-  std::map<const PlanNode*, std::vector<std::string>> filters_;
+  std::map<const PlanNode*, std::vector<std::string>> scans_;
   std::vector<std::shared_ptr<arrow::DataType>> types_;
 };
 
@@ -155,8 +182,8 @@ void PlanKeysEncodedAcrossJoins(const PlanNode& body, const LoweredPlan& lowered
       return type->id() == arrow::Type::DICTIONARY;
     });
     if (!any_dictionary || !IsDictKeyGroupable(types)) continue;
-    for (const auto& [filter, columns] : trace.filters()) {
-      auto& noted = done->filters_leaving_keys_encoded[filter];
+    for (const auto& [scan, columns] : trace.scans()) {
+      auto& noted = done->scans_leaving_keys_encoded[scan];
       noted.insert(noted.end(), columns.begin(), columns.end());
     }
     done->aggregates_decoding_joined_keys.insert(aggregate);

@@ -1,16 +1,17 @@
 // Late decoding of group keys across joins: which aggregates group keys that come, through
-// joins, from dictionary-encoded Parquet columns, and which filters leave them encoded.
+// joins, from dictionary-encoded Parquet columns, and which scans leave them encoded.
 #pragma once
 
 #include "sabot/runtime/physical_planner.h"
 
 namespace sabot {
 
-//! Records in `done` (LowerOptions::filters_leaving_keys_encoded and
+//! Records in `done` (LowerOptions::scans_leaving_keys_encoded and
 //! aggregates_decoding_joined_keys) every bounded aggregate of `body` whose group keys all
 //! come unchanged, through projections and the probe or build side of at least one join
 //! that builds first (CanBuildFirst), from filters right over Parquet sources that read
-//! them as dictionaries (or as small integers), in a combination DictKeyGrouper takes.
+//! them as dictionaries, or from Parquet sources that store them with small dictionaries
+//! (or as small integers), in a combination DictKeyGrouper takes.
 //! Such keys then stay encoded up to the aggregate: a join gathers their int32 indices
 //! instead of copying strings per match, and the aggregate groups by dictionary entry
 //! instead of hashing each row's string (the scaling benchmark's join: 3.1M order

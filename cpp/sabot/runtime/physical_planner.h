@@ -47,10 +47,11 @@ struct LowerOptions {
   //! node's slot); null counts nothing. See MakePlanMetrics.
   std::shared_ptr<PlanMetrics> metrics;
   //! Group keys that bounded aggregates take as Parquet read them, dictionary-encoded,
-  //! across joins (PlanKeysEncodedAcrossJoins): by filter over a Parquet source, the
-  //! columns its output leaves encoded wherever it is lowered (a join's build side runs
-  //! as a plan of its own, before the plan above it is lowered again) ...
-  std::map<const PlanNode*, std::vector<std::string>> filters_leaving_keys_encoded;
+  //! across joins (PlanKeysEncodedAcrossJoins): by filter over a Parquet source, or by
+  //! Parquet source read without one, the columns its output leaves encoded wherever it
+  //! is lowered (a join's build side runs as a plan of its own, before the plan above it
+  //! is lowered again) ...
+  std::map<const PlanNode*, std::vector<std::string>> scans_leaving_keys_encoded;
   //! ... and the aggregates that group those keys so and output them decoded.
   std::set<const PlanNode*> aggregates_decoding_joined_keys;
 };

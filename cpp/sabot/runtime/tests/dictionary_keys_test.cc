@@ -93,5 +93,60 @@ TEST(DictionaryKeys, AggregateOverFilteredParquetGroupsKeysAsRead) {
   }
 }
 
+// Without a filter there is no decoder to leave the keys to: the source itself reads the
+// keys as dictionaries, and only them.
+TEST(DictionaryKeys, AggregateOverParquetWithoutFilterReadsOnlyItsKeysAsDictionaries) {
+  TempDir dir;
+  const std::string path = WriteInput(dir);
+  const AggregateSpec count{AggregateFunction::kCountAll, "", "n"};
+  const AggregateSpec max_b{AggregateFunction::kMax, "b", "hi"};
+  auto stream = Stream::ReadParquet(path).WithColumn("y", col("x") * lit(2.0));
+  auto plan = stream.Aggregate({"a"}, {count, max_b}).Collect();
+  SinkOutput output;
+  auto lowered = LowerPlan(*plan, &output);
+  ASSERT_TRUE(lowered.ok()) << lowered.status().ToString();
+  EXPECT_EQ(lowered->aggregates_decoding_keys.size(), 1u);
+  const PlanNode* source = plan->input()->input()->input().get();
+  ASSERT_EQ(source->kind(), PlanKind::kSource);
+  const auto& read = *lowered->schemas.at(source);
+  EXPECT_EQ(read.GetFieldByName("a")->type()->id(), arrow::Type::DICTIONARY);
+  EXPECT_TRUE(read.GetFieldByName("b")->type()->Equals(*arrow::utf8()));  // not a key: as before
+
+  // A key DictKeyGrouper cannot take beside it (a double) leaves the source as it was.
+  auto mixed = stream.Aggregate({"a", "x"}, {count}).Collect();
+  auto mixed_lowered = LowerPlan(*mixed, &output);
+  ASSERT_TRUE(mixed_lowered.ok());
+  EXPECT_TRUE(mixed_lowered->aggregates_decoding_keys.empty());
+  const auto& mixed_read = *mixed_lowered->schemas.at(mixed->input()->input()->input().get());
+  EXPECT_TRUE(mixed_read.GetFieldByName("a")->type()->Equals(*arrow::utf8()));
+
+  // The same rows as with the keys decoded first (min of a key keeps them plain).
+  const AggregateSpec min_a{AggregateFunction::kMin, "a", "lo"};
+  auto plain_plan = stream.Aggregate({"a"}, {min_a, count, max_b}).Select({"a", "n", "hi"}).Collect();
+  RunOptions options;
+  auto plain = RunPlan(*plain_plan, options);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  auto want = *plain->ToTable();
+  want = *want->CombineChunks();
+  for (int threads : {1, 2, 8}) {
+    options.threads = threads;
+    auto got = RunPlan(*plan, options);
+    ASSERT_TRUE(got.ok()) << threads << " threads: " << got.status().ToString();
+    EXPECT_TRUE(got->schema->field(0)->type()->Equals(*arrow::utf8()));
+    // By key: the groups' order is the grouper's.
+    auto sorted = [](const std::shared_ptr<arrow::Table>& table) {
+      std::map<std::string, std::pair<int64_t, std::string>> rows;
+      auto t = *table->CombineChunks();
+      const auto& a = static_cast<const arrow::StringArray&>(*t->column(0)->chunk(0));
+      const auto& n = static_cast<const arrow::Int64Array&>(*t->column(1)->chunk(0));
+      const auto& hi = static_cast<const arrow::StringArray&>(*t->column(2)->chunk(0));
+      for (int64_t i = 0; i < t->num_rows(); ++i) rows[a.IsNull(i) ? "<null>" : a.GetString(i)] = {n.Value(i), hi.GetString(i)};
+      return rows;
+    };
+    EXPECT_EQ(sorted(*got->ToTable()), sorted(want)) << threads << " threads";
+    EXPECT_EQ(want->num_rows(), 4);  // A, N, R, null
+  }
+}
+
 }  // namespace
 }  // namespace sabot

@@ -150,10 +150,10 @@ TEST(KeysAcrossJoins, BuildSideKeysStayEncodedUpToTheAggregate) {
   const LowerOptions done = Planned(plan);
   ASSERT_EQ(done.aggregates_decoding_joined_keys.size(), 1u);
   EXPECT_EQ(*done.aggregates_decoding_joined_keys.begin(), plan->input().get());
-  ASSERT_EQ(done.filters_leaving_keys_encoded.size(), 1u);
+  ASSERT_EQ(done.scans_leaving_keys_encoded.size(), 1u);
   const PlanNode* dims_filter = plan->input()->input()->inputs()[1]->input().get();
   ASSERT_EQ(dims_filter->kind(), PlanKind::kFilter);
-  EXPECT_EQ(done.filters_leaving_keys_encoded.at(dims_filter), (std::vector<std::string>{"priority", "tag"}));
+  EXPECT_EQ(done.scans_leaving_keys_encoded.at(dims_filter), (std::vector<std::string>{"priority", "tag"}));
   // Lowered so, the filter's output and the join's carry the keys as dictionaries, and the
   // aggregate decodes them.
   SinkOutput output;
@@ -170,6 +170,30 @@ TEST(KeysAcrossJoins, BuildSideKeysStayEncodedUpToTheAggregate) {
   ExpectGroups(plan, 2, want);
 }
 
+// A build side read without a filter: the source reads the key as a dictionary itself.
+TEST(KeysAcrossJoins, BuildSideScanWithoutFilterReadsTheKeysAsDictionaries) {
+  TempDir dir;
+  const Files files = WriteInput(dir);
+  const Stream joined =
+      Stream::ReadParquet(files.facts).Join(Stream::ReadParquet(files.dims).Select({"dk", "tag"}), {"k"}, {"dk"});
+  auto plan = joined.Aggregate({"tag"}, {kCount, kSum}).Collect();
+  const LowerOptions done = Planned(plan);
+  EXPECT_EQ(done.aggregates_decoding_joined_keys.size(), 1u);
+  const PlanNode* dims_source = plan->input()->input()->inputs()[1]->input().get();
+  ASSERT_EQ(dims_source->kind(), PlanKind::kSource);
+  ASSERT_EQ(done.scans_leaving_keys_encoded.count(dims_source), 1u);
+  EXPECT_EQ(done.scans_leaving_keys_encoded.at(dims_source), std::vector<std::string>{"tag"});
+  SinkOutput output;
+  auto lowered = LowerPlan(*plan, &output, done);
+  ASSERT_TRUE(lowered.ok()) << lowered.status().ToString();
+  const auto& read = *lowered->schemas.at(dims_source);
+  EXPECT_EQ(read.GetFieldByName("tag")->type()->id(), arrow::Type::DICTIONARY);
+  EXPECT_TRUE(read.GetFieldByName("priority")->type()->Equals(*arrow::utf8()));  // not a key
+  const Groups want = Reference(joined, {"tag"});
+  EXPECT_EQ(want.size(), 2u);
+  ExpectGroups(plan, 1, want);
+}
+
 TEST(KeysAcrossJoins, KeysFromBothSidesAndASemiJoinsBuildRows) {
   TempDir dir;
   const Files files = WriteInput(dir);
@@ -181,7 +205,7 @@ TEST(KeysAcrossJoins, KeysFromBothSidesAndASemiJoinsBuildRows) {
   auto plan = joined.Aggregate({"shipmode", "priority"}, {kCount, kSum}).Collect();
   const LowerOptions done = Planned(plan);
   EXPECT_EQ(done.aggregates_decoding_joined_keys.size(), 1u);
-  EXPECT_EQ(done.filters_leaving_keys_encoded.size(), 2u);
+  EXPECT_EQ(done.scans_leaving_keys_encoded.size(), 2u);
   ExpectGroups(plan, 2, Reference(joined, {"shipmode", "priority"}));
 
   // A right semi join outputs the build rows it matched.
@@ -205,7 +229,7 @@ TEST(KeysAcrossJoins, KeysThatCannotStayEncodedLeaveThePlanAsItIs) {
   auto dims_d = Stream::ReadParquet(files.dims).Filter(col("d") < lit(int64_t{7})).Select({"dk", "d", "priority"});
   auto with_number = facts.Join(dims_d, {"k"}, {"dk"}).Aggregate({"priority", "d"}, {kCount}).Collect();
   EXPECT_TRUE(Planned(with_number).aggregates_decoding_joined_keys.empty());
-  EXPECT_TRUE(Planned(with_number).filters_leaving_keys_encoded.empty());
+  EXPECT_TRUE(Planned(with_number).scans_leaving_keys_encoded.empty());
   // A key a filter compares with another column is read plain.
   auto compared = Stream::ReadParquet(files.dims).Filter(col("priority") != col("tag")).Select({"dk", "priority"});
   auto plain_key = facts.Join(compared, {"k"}, {"dk"}).Aggregate({"priority"}, {kCount}).Collect();
