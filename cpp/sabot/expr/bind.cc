@@ -83,6 +83,38 @@ std::optional<std::string> UncheckedFloatArithmetic(const std::string& function,
   return unchecked->second;
 }
 
+// An integer literal beside a decimal operand, as a decimal of its own digits (scale 0),
+// so the kernel's common decimal type is the operand's, widened only as far as the value
+// needs. Left as int64, binding casts it as a type of 19 digits, and where the kernel's
+// decimal has fewer digits to hold those plus the scale, the bind fails: `price > 100`
+// and `price * 2` on a decimal(15, 2) column failed with "Precision is not great enough".
+void IntegerLiteralsAsDecimals(std::vector<cp::Expression>* args, const arrow::Schema& schema) {
+  std::optional<arrow::Type::type> decimal;
+  for (const auto& arg : *args) {
+    if (arg.literal() != nullptr) continue;
+    auto bound = arg.Bind(schema);
+    if (bound.ok() && bound->type() != nullptr && arrow::is_decimal(bound->type()->id())) {
+      decimal = bound->type()->id();
+      break;
+    }
+  }
+  if (!decimal) return;
+  for (auto& arg : *args) {
+    const arrow::Datum* datum = arg.literal();
+    if (datum == nullptr || !datum->is_scalar() || !arrow::is_integer(datum->type()->id())) continue;
+    auto value = cp::Cast(*datum, arrow::int64());  // an unsigned one past int64 stays as it is
+    if (!value.ok() || !value->scalar()->is_valid) continue;
+    const int64_t v = value->scalar_as<arrow::Int64Scalar>().value;
+    int digits = 1;
+    for (uint64_t rest = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v); rest >= 10; rest /= 10) ++digits;
+    if (*decimal == arrow::Type::DECIMAL256) {
+      arg = cp::literal(std::make_shared<arrow::Decimal256Scalar>(arrow::Decimal256(v), arrow::decimal256(digits, 0)));
+    } else {
+      arg = cp::literal(std::make_shared<arrow::Decimal128Scalar>(arrow::Decimal128(v), arrow::decimal128(digits, 0)));
+    }
+  }
+}
+
 // Whether `expr` casts a decimal column (32 to 128 bits) to float64: that cast runs as
 // Sabot's own kernel (see decimal_to_float64.h). Types are known here for columns only,
 // the case of reading decimal files as floats.
@@ -133,6 +165,7 @@ Result<cp::Expression> ToArrow(const Expr& expr, const arrow::Schema& schema) {
       ARROW_ASSIGN_OR_RAISE(auto options, MakeFunctionOptions(expr.function(), expr.options()));
       if (auto like = LikeOverSegments(expr.function(), args, options.get(), schema)) return *like;
       if (IsDecimalColumnToFloat64(expr, options.get(), schema)) return cp::call(kDecimalToFloat64, std::move(args));
+      if (args.size() > 1) IntegerLiteralsAsDecimals(&args, schema);
       if (auto name = UncheckedFloatArithmetic(expr.function(), args, schema)) {
         return cp::call(*name, std::move(args), std::move(options));
       }

@@ -188,6 +188,34 @@ TEST(Expr, FloatArithmeticRunsUncheckedIntegerStaysChecked) {
   EXPECT_ARRAY(Eval(col("a") + col("b")), arrow::float64(), "[1.5, 3.5, 5.5, 7.5, null]");
 }
 
+// Integer literals beside a decimal column compare and compute as decimals of their own
+// digits: `price > 100` bound before as an int64 that needed 19 digits plus the scale.
+TEST(Expr, IntegerLiteralsBesideDecimalsBind) {
+  for (const auto& type : {arrow::decimal128(15, 2), arrow::decimal64(12, 2), arrow::decimal256(40, 2)}) {
+    SCOPED_TRACE(type->ToString());
+    auto schema = arrow::schema({arrow::field("p", type)});
+    auto batch = arrow::RecordBatch::Make(schema, 3, {ArrayFromJson(type, R"(["1.50", "-2.25", null])")});
+    auto eval = [&](const Expr& e) -> std::shared_ptr<arrow::Array> {
+      auto bound = Bind(e, schema);
+      EXPECT_TRUE(bound.ok()) << e.ToString() << ": " << bound.status().ToString();
+      if (!bound.ok()) return nullptr;
+      auto out = bound->Evaluate(*batch);
+      EXPECT_TRUE(out.ok()) << out.status().ToString();
+      return out.ok() ? *out : nullptr;
+    };
+    EXPECT_ARRAY(eval(col("p") > lit(int64_t{1})), arrow::boolean(), "[true, false, null]");
+    EXPECT_ARRAY(eval(lit(int64_t{-3}) <= col("p")), arrow::boolean(), "[true, true, null]");
+    EXPECT_ARRAY(eval(col("p") == lit(int32_t{150})), arrow::boolean(), "[false, false, null]");
+    auto times = eval(col("p") * lit(int64_t{1000000}));
+    ASSERT_NE(times, nullptr);
+    EXPECT_TRUE(arrow::is_decimal(times->type_id()));
+    EXPECT_EQ(times->ToString(), ArrayFromJson(times->type(), R"(["1500000.00", "-2250000.00", null])")->ToString());
+    auto minus = eval(col("p") - lit(int64_t{5}));
+    ASSERT_NE(minus, nullptr);
+    EXPECT_EQ(minus->ToString(), ArrayFromJson(minus->type(), R"(["-3.50", "-7.25", null])")->ToString());
+  }
+}
+
 TEST(ExprJson, RoundTrip) {
   std::vector<Expr> exprs = {
       (col("a") + lit(int64_t{1})) > col("b") && !IsNull(col("s")),
