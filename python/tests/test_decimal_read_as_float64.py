@@ -1,6 +1,7 @@
 """Decimal columns stored as integers and cast to float64 right over a Parquet source are
 read as float64 by the source (the plan shows ``read_as``); results match DuckDB's casts
-on the same file."""
+on the same file. Decimals as they are: integer literals beside them, and their sums,
+means, minima and maxima, against DuckDB."""
 import decimal
 
 import numpy as np
@@ -131,3 +132,22 @@ def test_decimal_columns_take_integer_literals_as_duckdb_does(decimal_file, duck
     assert got["id"].equals(want["id"])
     assert got.schema.field("up").type.scale == 2
     assert got["up"].to_pylist() == want["up"].to_pylist()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_decimal_aggregates_match_duckdb(decimal_file, duck, threads):
+    # sum stays an exact decimal (38 digits, the column's scale), mean is a double, min
+    # and max keep the column's type: as DuckDB types them.
+    got = (sabot.read_parquet(decimal_file, columns=["flag", "price", "rate", "wide"])
+           .group_by("flag")
+           .agg(total=agg.sum("price"), avg=agg.mean("rate"), low=agg.min("wide"), high=agg.max("price"),
+                wide_sum=agg.sum("wide"))
+           .collect(threads=threads).sort_by("flag"))
+    want = duck.sql(f"SELECT flag, sum(price) AS total, avg(rate) AS avg, min(wide) AS low, max(price) AS high, "
+                    f"sum(wide) AS wide_sum FROM '{decimal_file}' GROUP BY flag ORDER BY flag").to_arrow_table()
+    assert got.schema.field("total").type == pa.decimal128(38, 2)
+    assert got.schema.field("high").type == pa.decimal128(15, 2)
+    assert got.schema.field("low").type == pa.decimal128(22, 3)
+    for name in ("flag", "total", "low", "high", "wide_sum"):
+        assert got[name].to_pylist() == want[name].to_pylist(), name
+    np.testing.assert_allclose(got["avg"].to_numpy(), want["avg"].to_numpy(), rtol=1e-12)

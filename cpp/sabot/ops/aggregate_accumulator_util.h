@@ -214,5 +214,10 @@ Result<std::unique_ptr<GroupedAccumulator>> MakeMinMaxAccumulator(
     const AggregateSpec& spec, const std::shared_ptr<arrow::DataType>& input_type);
 Result<std::unique_ptr<GroupedAccumulator>> MakeFirstLastAccumulator(
     const AggregateSpec& spec, const std::shared_ptr<arrow::DataType>& input_type);
+//! sum, mean, min and max of a decimal column (32 to 128 bits, IsDecimalAggregable); the
+//! numeric and min/max families hand those over.
+Result<std::unique_ptr<GroupedAccumulator>> MakeDecimalAccumulator(
+    const AggregateSpec& spec, const std::shared_ptr<arrow::DataType>& input_type);
+bool IsDecimalAggregable(const arrow::DataType& type);
 
 }  // namespace sabot::aggregate_internal

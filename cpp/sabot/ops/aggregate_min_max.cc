@@ -188,6 +188,7 @@ Result<std::unique_ptr<GroupedAccumulator>> MakeTyped(const AggregateSpec& spec,
     case arrow::Type::LARGE_BINARY:
       return std::make_unique<BinaryMinMax<int64_t, kMax>>(type);
     default:
+      if (IsDecimalAggregable(*type)) return MakeDecimalAccumulator(spec, type);
       return Status::TypeError(DisplayName(spec),
                                ": expected a numeric, boolean, string, binary or temporal column, found ",
                                FormatDataType(*type));

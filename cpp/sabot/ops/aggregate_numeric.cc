@@ -325,6 +325,7 @@ Result<std::unique_ptr<GroupedAccumulator>> MakeNumericAccumulator(
     case arrow::Type::FLOAT: return MakeTyped<float>(spec);
     case arrow::Type::DOUBLE: return MakeTyped<double>(spec);
     default:
+      if (IsDecimalAggregable(*input_type)) return MakeDecimalAccumulator(spec, input_type);
       return Status::TypeError(DisplayName(spec), ": expected a numeric column, found ",
                                FormatDataType(*input_type));
   }

@@ -166,6 +166,49 @@ TEST(HashAggregate, BooleanAndTemporalMinMaxKeepTheirType) {
     {"k": 2, "bmin": true, "bmax": true, "dmin": null, "tmax": null, "bfirst": true, "tlast": null}])"));
 }
 
+// Decimals: sum exact as decimal(38, scale), mean as float64, min and max in the input
+// type; partial states merge to the same.
+TEST(HashAggregate, DecimalSumMeanMinMax) {
+  for (const auto& type : {arrow::decimal128(15, 2), arrow::decimal64(12, 2), arrow::decimal32(7, 2)}) {
+    SCOPED_TRACE(type->ToString());
+    auto schema = arrow::schema({arrow::field("k", arrow::int8()), arrow::field("p", type)});
+    auto first = BatchFromJson(schema, R"([
+      {"k": 1, "p": "1.50"}, {"k": 1, "p": "-2.25"}, {"k": 2, "p": null}, {"k": 1, "p": "10000.01"}])");
+    auto second = BatchFromJson(schema, R"([{"k": 2, "p": "0.99"}, {"k": 3, "p": null}, {"k": 1, "p": "-0.01"}])");
+    const std::vector<AggregateSpec> specs = {{AF::kSum, "p", "s"}, {AF::kMean, "p", "m"}, {AF::kMin, "p", "lo"},
+                                              {AF::kMax, "p", "hi"}};
+    auto table = Aggregate(schema, {"k"}, specs, {first, second});
+    ASSERT_TRUE(table.ok()) << table.status().ToString();
+    auto expected_schema = arrow::schema({arrow::field("k", arrow::int8()), arrow::field("s", arrow::decimal128(38, 2)),
+                                          arrow::field("m", arrow::float64()), arrow::field("lo", type),
+                                          arrow::field("hi", type)});
+    auto expected = TableFromJson(expected_schema, R"([
+      {"k": 1, "s": "9999.25", "m": 2499.8125, "lo": "-2.25", "hi": "10000.01"},
+      {"k": 2, "s": "0.99", "m": 0.99, "lo": "0.99", "hi": "0.99"},
+      {"k": 3, "s": null, "m": null, "lo": null, "hi": null}])");
+    EXPECT_TABLE_EQ(*table, expected);
+
+    auto whole = HashAggregateState::Make(schema, {"k"}, specs).ValueOrDie();
+    auto left = whole->MakeEmpty().ValueOrDie();
+    auto right = whole->MakeEmpty().ValueOrDie();
+    ASSERT_TRUE(left->Consume(*first).ok());
+    ASSERT_TRUE(right->Consume(*second).ok());
+    ASSERT_TRUE(left->Merge(*right).ok());
+    auto merged = arrow::Table::FromRecordBatches(left->output_schema(), left->Finalize().ValueOrDie()).ValueOrDie();
+    EXPECT_TABLE_EQ(SortedByKeys(merged, {"k"}), expected);
+  }
+  // Past 38 digits the sum is an error; variance is not defined for decimals here.
+  auto wide = arrow::schema({arrow::field("p", arrow::decimal128(38, 0))});
+  auto big = BatchFromJson(wide, R"([{"p": "99999999999999999999999999999999999999"}, {"p": "1"}])");
+  auto overflow = Aggregate(wide, {}, {{AF::kSum, "p", "s"}}, {big});
+  ASSERT_FALSE(overflow.ok());
+  EXPECT_EQ(overflow.status().message(), "sum(p): decimal overflow, the sum needs more than 38 digits");
+  auto variance = MakeHashAggregate(wide, {}, {{AF::kStddev, "p", ""}});
+  ASSERT_FALSE(variance.ok());
+  EXPECT_EQ(variance.status().message(),
+            "stddev(p): not defined for decimal columns (decimal128(38, 0)); cast the column to float64 first");
+}
+
 TEST(HashAggregate, MultiColumnKeysWithNullsAndSlicedInput) {
   auto schema = arrow::schema({arrow::field("a", arrow::int32()), arrow::field("s", arrow::utf8()),
                                arrow::field("v", arrow::int64())});
