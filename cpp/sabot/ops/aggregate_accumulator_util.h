@@ -28,6 +28,23 @@ namespace sabot::aggregate_internal {
 template <typename T>
 using GroupVector = TableVector<T>;
 
+//! A decimal128 value as Arrow stores it, the low word first: the accumulators read a
+//! decimal128 column in place as these (8-byte aligned, where an __int128 load may assume
+//! 16) and compute with the 128-bit integer, the unscaled value. Decimal32 and decimal64
+//! columns are read as int32_t and int64_t.
+struct Decimal128Bits {
+  uint64_t low;
+  int64_t high;
+
+  operator __int128() const {  // NOLINT: converts where an integer is wanted, as int32_t would
+    return static_cast<__int128>((static_cast<unsigned __int128>(static_cast<uint64_t>(high)) << 64) | low);
+  }
+  friend bool operator<(Decimal128Bits a, Decimal128Bits b) {
+    return static_cast<__int128>(a) < static_cast<__int128>(b);
+  }
+};
+static_assert(sizeof(Decimal128Bits) == 16);
+
 inline bool MayHaveNulls(const arrow::ArraySpan& values) {
   return values.buffers[0].data != nullptr && values.null_count != 0;
 }
@@ -214,10 +231,5 @@ Result<std::unique_ptr<GroupedAccumulator>> MakeMinMaxAccumulator(
     const AggregateSpec& spec, const std::shared_ptr<arrow::DataType>& input_type);
 Result<std::unique_ptr<GroupedAccumulator>> MakeFirstLastAccumulator(
     const AggregateSpec& spec, const std::shared_ptr<arrow::DataType>& input_type);
-//! sum, mean, min and max of a decimal column (32 to 128 bits, IsDecimalAggregable); the
-//! numeric and min/max families hand those over.
-Result<std::unique_ptr<GroupedAccumulator>> MakeDecimalAccumulator(
-    const AggregateSpec& spec, const std::shared_ptr<arrow::DataType>& input_type);
-bool IsDecimalAggregable(const arrow::DataType& type);
 
 }  // namespace sabot::aggregate_internal

@@ -1,5 +1,5 @@
-// min and max over numbers, booleans, strings/binaries and temporal values; the
-// result keeps the input type. Floating NaN orders above every number, as in DuckDB.
+// min and max over numbers, decimals, booleans, strings/binaries and temporal values;
+// the result keeps the input type. Floating NaN orders above every number, as in DuckDB.
 #include <cmath>
 #include <limits>
 #include <string>
@@ -24,15 +24,19 @@ inline bool Less(T a, T b) {
 
 template <typename T, bool kMax>
 constexpr T Identity() {
-  if constexpr (std::is_floating_point_v<T>) {
+  if constexpr (std::is_same_v<T, Decimal128Bits>) {  // -2^127 or 2^127 - 1
+    return kMax ? T{0, std::numeric_limits<int64_t>::min()}
+                : T{std::numeric_limits<uint64_t>::max(), std::numeric_limits<int64_t>::max()};
+  } else if constexpr (std::is_floating_point_v<T>) {
     return kMax ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::quiet_NaN();
   } else {
     return kMax ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
   }
 }
 
-//! Fixed-width values, stored as their physical C type T (temporal types as integers).
-//! Booleans are stored one byte per group (kBool) and read from the bitmap.
+//! Fixed-width values, stored as their physical C type T (temporal types and decimals as
+//! integers: one column has one scale). Booleans are stored one byte per group (kBool) and
+//! read from the bitmap.
 template <typename T, bool kMax, bool kBool = false>
 class FixedWidthMinMax final : public AccumulatorBase {
  public:
@@ -168,13 +172,17 @@ Result<std::unique_ptr<GroupedAccumulator>> MakeTyped(const AggregateSpec& spec,
     case arrow::Type::INT32:
     case arrow::Type::DATE32:
     case arrow::Type::TIME32:
+    case arrow::Type::DECIMAL32:
       return std::make_unique<FixedWidthMinMax<int32_t, kMax>>(type);
     case arrow::Type::INT64:
     case arrow::Type::DATE64:
     case arrow::Type::TIME64:
     case arrow::Type::TIMESTAMP:
     case arrow::Type::DURATION:
+    case arrow::Type::DECIMAL64:
       return std::make_unique<FixedWidthMinMax<int64_t, kMax>>(type);
+    case arrow::Type::DECIMAL128:
+      return std::make_unique<FixedWidthMinMax<Decimal128Bits, kMax>>(type);
     case arrow::Type::UINT8: return std::make_unique<FixedWidthMinMax<uint8_t, kMax>>(type);
     case arrow::Type::UINT16: return std::make_unique<FixedWidthMinMax<uint16_t, kMax>>(type);
     case arrow::Type::UINT32: return std::make_unique<FixedWidthMinMax<uint32_t, kMax>>(type);
@@ -188,7 +196,6 @@ Result<std::unique_ptr<GroupedAccumulator>> MakeTyped(const AggregateSpec& spec,
     case arrow::Type::LARGE_BINARY:
       return std::make_unique<BinaryMinMax<int64_t, kMax>>(type);
     default:
-      if (IsDecimalAggregable(*type)) return MakeDecimalAccumulator(spec, type);
       return Status::TypeError(DisplayName(spec),
                                ": expected a numeric, boolean, string, binary or temporal column, found ",
                                FormatDataType(*type));

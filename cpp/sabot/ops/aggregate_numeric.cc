@@ -1,5 +1,6 @@
-// The numeric aggregates: sum (overflow-checked int64 or float64), mean, and the
-// sample variance / standard deviation (Welford updates, Chan's formula to merge).
+// The numeric aggregates: sum (overflow-checked int64 or float64; decimals exactly as a
+// decimal(38, scale), DuckDB's sum of a decimal), mean, and the sample variance /
+// standard deviation (Welford updates, Chan's formula to merge).
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -11,15 +12,23 @@ namespace sabot::aggregate_internal {
 
 namespace {
 
-Status Overflow(const std::string& name) {
-  return Status::Invalid(name, ": integer overflow, the sum does not fit in int64");
+constexpr __int128 PowerOfTen(int exponent) {
+  __int128 value = 1;
+  for (int i = 0; i < exponent; ++i) value *= 10;
+  return value;
 }
 
-//! sum of an integer column into int64; an overflow is an error, never a wrap.
-template <typename In>
-class IntegerSum final : public AccumulatorBase {
+//! sum of an integer column into int64 (Total), or of a decimal column stored as In
+//! (int32_t, int64_t or Decimal128Bits: unscaled values) into a decimal(38, scale), exact
+//! in 128 bits (Total __int128), DuckDB's sum of a decimal: money columns are decimals
+//! (TPC-H's prices as stored). An overflow is an error, never a wrap.
+template <typename In, typename Total = int64_t>
+class ExactSum final : public AccumulatorBase {
+  static constexpr bool kDecimal = std::is_same_v<Total, __int128>;
+
  public:
-  explicit IntegerSum(std::string name) : AccumulatorBase(arrow::int64()), name_(std::move(name)) {}
+  ExactSum(std::string name, std::shared_ptr<arrow::DataType> type)
+      : AccumulatorBase(std::move(type)), name_(std::move(name)) {}
 
   void Resize(uint32_t num_groups) override {
     if (num_groups <= num_groups_) return;
@@ -30,7 +39,7 @@ class IntegerSum final : public AccumulatorBase {
 
   Status Consume(const arrow::ArraySpan* values, const uint32_t* group_ids, int64_t length) override {
     const In* in = values->GetValues<In>(1);
-    int64_t* sums = sums_.data();
+    Total* sums = sums_.data();
     uint8_t* seen = seen_.data();
     // Overflow is collected over the batch so the loop has no early exit.
     bool overflow = false;
@@ -39,15 +48,14 @@ class IntegerSum final : public AccumulatorBase {
       if constexpr (std::is_same_v<In, uint64_t>) {
         overflow |= in[i] > static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
       }
-      overflow |= __builtin_add_overflow(sums[g], static_cast<int64_t>(in[i]), &sums[g]);
+      overflow |= __builtin_add_overflow(sums[g], static_cast<Total>(in[i]), &sums[g]);
       seen[g] = 1;
     });
-    if (overflow) return Overflow(name_);
-    return Status::OK();
+    return overflow ? Overflow() : Status::OK();
   }
 
   Status Merge(GroupedAccumulator& other, const uint32_t* group_id_mapping) override {
-    ARROW_ASSIGN_OR_RAISE(auto* same, Same<IntegerSum>(other));
+    ARROW_ASSIGN_OR_RAISE(auto* same, Same<ExactSum>(other));
     bool overflow = false;
     for (uint32_t g = 0; g < same->num_groups_; ++g) {
       const uint32_t to = group_id_mapping[g];
@@ -55,11 +63,16 @@ class IntegerSum final : public AccumulatorBase {
       overflow |= __builtin_add_overflow(sums_[to], same->sums_[g], &sums_[to]);
       seen_[to] |= same->seen_[g];
     }
-    if (overflow) return Overflow(name_);
-    return Status::OK();
+    return overflow ? Overflow() : Status::OK();
   }
 
   Result<std::shared_ptr<arrow::Array>> Finalize() override {
+    if constexpr (kDecimal) {
+      const __int128 bound = PowerOfTen(38);
+      for (uint32_t g = 0; g < num_groups_; ++g) {
+        if (sums_[g] >= bound || sums_[g] <= -bound) return Overflow();
+      }
+    }
     return MakeFixedWidthArray(output_type_, std::move(sums_), seen_.data());
   }
 
@@ -73,8 +86,13 @@ class IntegerSum final : public AccumulatorBase {
   }
 
  private:
+  Status Overflow() const {
+    return Status::Invalid(name_, kDecimal ? ": decimal overflow, the sum needs more than 38 digits"
+                                           : ": integer overflow, the sum does not fit in int64");
+  }
+
   std::string name_;
-  GroupVector<int64_t> sums_;
+  GroupVector<Total> sums_;    // a decimal's unscaled
   GroupVector<uint8_t> seen_;  // 1 once a non-null value arrived; an all-null group sums to null
 };
 
@@ -141,14 +159,16 @@ class FloatingSum final : public AccumulatorBase {
   GroupVector<uint8_t> seen_;
 };
 
-//! mean as float64. Integers sum exactly in 128 bits (no overflow for any int64 input,
-//! as DuckDB's avg), floating values in double.
+//! mean as float64. Integers and decimals (their unscaled values, In as for ExactSum)
+//! sum exactly in 128 bits (no overflow for any int64 input, as DuckDB's avg), floating
+//! values in double. `unit`: what the sum is divided by besides the count (10^scale for
+//! a decimal).
 template <typename In>
 class Mean final : public AccumulatorBase {
-  using Sum = std::conditional_t<std::is_integral_v<In>, __int128, double>;
+  using Sum = std::conditional_t<std::is_floating_point_v<In>, double, __int128>;
 
  public:
-  Mean() : AccumulatorBase(arrow::float64()) {}
+  explicit Mean(double unit = 1.0) : AccumulatorBase(arrow::float64()), unit_(unit) {}
 
   void Resize(uint32_t num_groups) override {
     if (num_groups <= num_groups_) return;
@@ -196,7 +216,7 @@ class Mean final : public AccumulatorBase {
     GroupVector<uint8_t> valid(num_groups_, 0);
     for (uint32_t g = 0; g < num_groups_; ++g) {
       if (counts_[g] == 0) continue;
-      means[g] = static_cast<double>(sums_[g]) / static_cast<double>(counts_[g]);
+      means[g] = static_cast<double>(sums_[g]) / static_cast<double>(counts_[g]) / unit_;
       valid[g] = 1;
     }
     return MakeFixedWidthArray(output_type_, std::move(means), valid.data());
@@ -212,6 +232,7 @@ class Mean final : public AccumulatorBase {
   }
 
  private:
+  double unit_;
   GroupVector<Sum> sums_;
   GroupVector<int64_t> counts_;
 };
@@ -296,7 +317,7 @@ std::unique_ptr<GroupedAccumulator> MakeTyped(const AggregateSpec& spec) {
   switch (spec.function) {
     case AggregateFunction::kSum:
       if constexpr (std::is_integral_v<In>) {
-        return std::make_unique<IntegerSum<In>>(DisplayName(spec));
+        return std::make_unique<ExactSum<In>>(DisplayName(spec), arrow::int64());
       } else {
         return std::make_unique<FloatingSum<In>>();
       }
@@ -306,6 +327,22 @@ std::unique_ptr<GroupedAccumulator> MakeTyped(const AggregateSpec& spec) {
       return std::make_unique<Variance<In>>(/*stddev=*/true);
     default:
       return std::make_unique<Variance<In>>(/*stddev=*/false);
+  }
+}
+
+// A decimal column stored as Raw: sum and mean; variance and stddev would need its scale
+// in every update, and a cast to float64 gives them.
+template <typename Raw>
+Result<std::unique_ptr<GroupedAccumulator>> MakeDecimal(const AggregateSpec& spec, const arrow::DataType& type) {
+  const int32_t scale = static_cast<const arrow::DecimalType&>(type).scale();
+  switch (spec.function) {
+    case AggregateFunction::kSum:
+      return std::make_unique<ExactSum<Raw, __int128>>(DisplayName(spec), arrow::decimal128(38, scale));
+    case AggregateFunction::kMean:
+      return std::make_unique<Mean<Raw>>(static_cast<double>(PowerOfTen(scale)));
+    default:
+      return Status::TypeError(DisplayName(spec), ": not defined for decimal columns (", FormatDataType(type),
+                               "); cast the column to float64 first");
   }
 }
 
@@ -324,8 +361,10 @@ Result<std::unique_ptr<GroupedAccumulator>> MakeNumericAccumulator(
     case arrow::Type::UINT64: return MakeTyped<uint64_t>(spec);
     case arrow::Type::FLOAT: return MakeTyped<float>(spec);
     case arrow::Type::DOUBLE: return MakeTyped<double>(spec);
+    case arrow::Type::DECIMAL32: return MakeDecimal<int32_t>(spec, *input_type);
+    case arrow::Type::DECIMAL64: return MakeDecimal<int64_t>(spec, *input_type);
+    case arrow::Type::DECIMAL128: return MakeDecimal<Decimal128Bits>(spec, *input_type);
     default:
-      if (IsDecimalAggregable(*input_type)) return MakeDecimalAccumulator(spec, input_type);
       return Status::TypeError(DisplayName(spec), ": expected a numeric column, found ",
                                FormatDataType(*input_type));
   }
