@@ -34,7 +34,7 @@ void CollectAggregates(const PlanNode& node, const LowerOptions& done, std::set<
   for (const auto& input : node.inputs()) CollectAggregates(*input, done, found);
 }
 
-// One aggregate's keys traced down to the filters that read them.
+// One aggregate's keys traced down to the scans that read them.
 class KeyTrace {
  public:
   KeyTrace(const LoweredPlan& lowered, const LowerOptions& done, const std::map<const PlanNode*, int>& readers)
