@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <arrow/array/util.h>
@@ -115,6 +116,41 @@ void IntegerLiteralsAsDecimals(std::vector<cp::Expression>* args, const arrow::S
   }
 }
 
+// A string literal compared with a date or timestamp operand, read as that type (as SQL
+// engines do: `l_shipdate >= '1998-01-01'`); Arrow has no kernel comparing the two. Text
+// that does not parse is an error naming it.
+Status StringLiteralsAsTemporal(const std::string& function, std::vector<cp::Expression>* args,
+                                const arrow::Schema& schema) {
+  static const std::set<std::string> kComparisons = {"equal", "not_equal", "less", "less_equal", "greater",
+                                                     "greater_equal"};
+  if (kComparisons.count(function) == 0) return Status::OK();
+  std::shared_ptr<arrow::DataType> temporal;
+  for (const auto& arg : *args) {
+    if (arg.literal() != nullptr) continue;
+    auto bound = arg.Bind(schema);
+    if (!bound.ok() || bound->type() == nullptr) continue;
+    const auto id = bound->type()->id();
+    if (id == arrow::Type::DATE32 || id == arrow::Type::DATE64 || id == arrow::Type::TIMESTAMP) {
+      temporal = bound->type()->GetSharedPtr();
+      break;
+    }
+  }
+  if (temporal == nullptr) return Status::OK();
+  for (auto& arg : *args) {
+    const arrow::Datum* datum = arg.literal();
+    if (datum == nullptr || !datum->is_scalar() || !datum->scalar()->is_valid) continue;
+    const auto id = datum->type()->id();
+    if (id != arrow::Type::STRING && id != arrow::Type::LARGE_STRING) continue;
+    auto read = cp::Cast(*datum, temporal);
+    if (!read.ok()) {
+      return Status::Invalid("'", datum->scalar()->ToString(), "' is not a ", FormatDataType(*temporal),
+                             " value: ", read.status().message());
+    }
+    arg = cp::literal(*read);
+  }
+  return Status::OK();
+}
+
 // Whether `expr` casts a decimal column (32 to 128 bits) to float64: that cast runs as
 // Sabot's own kernel (see decimal_to_float64.h). Types are known here for columns only,
 // the case of reading decimal files as floats.
@@ -166,6 +202,7 @@ Result<cp::Expression> ToArrow(const Expr& expr, const arrow::Schema& schema) {
       if (auto like = LikeOverSegments(expr.function(), args, options.get(), schema)) return *like;
       if (IsDecimalColumnToFloat64(expr, options.get(), schema)) return cp::call(kDecimalToFloat64, std::move(args));
       if (args.size() > 1) IntegerLiteralsAsDecimals(&args, schema);
+      ARROW_RETURN_NOT_OK(StringLiteralsAsTemporal(expr.function(), &args, schema));
       if (auto name = UncheckedFloatArithmetic(expr.function(), args, schema)) {
         return cp::call(*name, std::move(args), std::move(options));
       }

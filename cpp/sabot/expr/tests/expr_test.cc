@@ -216,6 +216,33 @@ TEST(Expr, IntegerLiteralsBesideDecimalsBind) {
   }
 }
 
+// A string literal compared with a date or timestamp reads as that type, as in SQL; text
+// that does not parse is an error naming it.
+TEST(Expr, StringLiteralsComparedWithDatesAndTimestamps) {
+  auto schema = arrow::schema({arrow::field("d", arrow::date32()),
+                               arrow::field("t", arrow::timestamp(arrow::TimeUnit::MICRO))});
+  auto batch = arrow::RecordBatch::Make(
+      schema, 3,
+      {ArrayFromJson(arrow::date32(), "[10000, 10500, null]"),
+       ArrayFromJson(arrow::timestamp(arrow::TimeUnit::MICRO), "[0, 86400000000, null]")});
+  auto eval = [&](const Expr& e) -> std::shared_ptr<arrow::Array> {
+    auto bound = Bind(e, schema);
+    EXPECT_TRUE(bound.ok()) << e.ToString() << ": " << bound.status().ToString();
+    if (!bound.ok()) return nullptr;
+    auto out = bound->Evaluate(*batch);
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    return out.ok() ? *out : nullptr;
+  };
+  // Day 10000 is 1997-05-19, day 10500 is 1998-09-01.
+  EXPECT_ARRAY(eval(col("d") >= lit("1998-01-01")), arrow::boolean(), "[false, true, null]");
+  EXPECT_ARRAY(eval(lit("1997-05-19") == col("d")), arrow::boolean(), "[true, false, null]");
+  EXPECT_ARRAY(eval(col("t") < lit("1970-01-01 12:00:00")), arrow::boolean(), "[true, false, null]");
+  auto bad = Bind(col("d") > lit("1998-13-01"), schema);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'1998-13-01' is not a date32 value"), std::string::npos)
+      << bad.status().ToString();
+}
+
 TEST(ExprJson, RoundTrip) {
   std::vector<Expr> exprs = {
       (col("a") + lit(int64_t{1})) > col("b") && !IsNull(col("s")),
