@@ -188,6 +188,16 @@ TEST(Expr, FloatArithmeticRunsUncheckedIntegerStaysChecked) {
   EXPECT_ARRAY(Eval(col("a") + col("b")), arrow::float64(), "[1.5, 3.5, 5.5, 7.5, null]");
 }
 
+// `e` bound to `batch`'s schema and evaluated over it; null (and a failure) on an error.
+std::shared_ptr<arrow::Array> EvalOn(const Expr& e, const arrow::RecordBatch& batch) {
+  auto bound = Bind(e, batch.schema());
+  EXPECT_TRUE(bound.ok()) << e.ToString() << ": " << bound.status().ToString();
+  if (!bound.ok()) return nullptr;
+  auto out = bound->Evaluate(batch);
+  EXPECT_TRUE(out.ok()) << out.status().ToString();
+  return out.ok() ? *out : nullptr;
+}
+
 // Integer literals beside a decimal column compare and compute as decimals of their own
 // digits: `price > 100` bound before as an int64 that needed 19 digits plus the scale.
 TEST(Expr, IntegerLiteralsBesideDecimalsBind) {
@@ -195,14 +205,7 @@ TEST(Expr, IntegerLiteralsBesideDecimalsBind) {
     SCOPED_TRACE(type->ToString());
     auto schema = arrow::schema({arrow::field("p", type)});
     auto batch = arrow::RecordBatch::Make(schema, 3, {ArrayFromJson(type, R"(["1.50", "-2.25", null])")});
-    auto eval = [&](const Expr& e) -> std::shared_ptr<arrow::Array> {
-      auto bound = Bind(e, schema);
-      EXPECT_TRUE(bound.ok()) << e.ToString() << ": " << bound.status().ToString();
-      if (!bound.ok()) return nullptr;
-      auto out = bound->Evaluate(*batch);
-      EXPECT_TRUE(out.ok()) << out.status().ToString();
-      return out.ok() ? *out : nullptr;
-    };
+    auto eval = [&](const Expr& e) { return EvalOn(e, *batch); };
     EXPECT_ARRAY(eval(col("p") > lit(int64_t{1})), arrow::boolean(), "[true, false, null]");
     EXPECT_ARRAY(eval(lit(int64_t{-3}) <= col("p")), arrow::boolean(), "[true, true, null]");
     EXPECT_ARRAY(eval(col("p") == lit(int32_t{150})), arrow::boolean(), "[false, false, null]");
@@ -225,14 +228,7 @@ TEST(Expr, StringLiteralsComparedWithDatesAndTimestamps) {
       schema, 3,
       {ArrayFromJson(arrow::date32(), "[10000, 10500, null]"),
        ArrayFromJson(arrow::timestamp(arrow::TimeUnit::MICRO), "[0, 86400000000, null]")});
-  auto eval = [&](const Expr& e) -> std::shared_ptr<arrow::Array> {
-    auto bound = Bind(e, schema);
-    EXPECT_TRUE(bound.ok()) << e.ToString() << ": " << bound.status().ToString();
-    if (!bound.ok()) return nullptr;
-    auto out = bound->Evaluate(*batch);
-    EXPECT_TRUE(out.ok()) << out.status().ToString();
-    return out.ok() ? *out : nullptr;
-  };
+  auto eval = [&](const Expr& e) { return EvalOn(e, *batch); };
   // Day 10000 is 1997-05-19, day 10500 is 1998-09-01.
   EXPECT_ARRAY(eval(col("d") >= lit("1998-01-01")), arrow::boolean(), "[false, true, null]");
   EXPECT_ARRAY(eval(lit("1997-05-19") == col("d")), arrow::boolean(), "[true, false, null]");
