@@ -2,6 +2,7 @@
 #include "sabot/common/type_names.h"
 #include "sabot/expr/bind.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -84,22 +85,44 @@ std::optional<std::string> UncheckedFloatArithmetic(const std::string& function,
   return unchecked->second;
 }
 
+// The types of a call's operands that are not literals, for the literal rewrites below
+// (null for a literal, or for an operand that does not bind: binding the call reports
+// that); empty when no operand is a literal, as they then change nothing.
+std::vector<std::shared_ptr<arrow::DataType>> OperandTypes(const std::vector<cp::Expression>& args,
+                                                           const arrow::Schema& schema) {
+  const bool any_literal = std::any_of(args.begin(), args.end(), [](const auto& arg) { return arg.literal() != nullptr; });
+  if (args.size() < 2 || !any_literal) return {};
+  std::vector<std::shared_ptr<arrow::DataType>> types;
+  for (const auto& arg : args) {
+    if (arg.literal() != nullptr) {
+      types.push_back(nullptr);
+      continue;
+    }
+    auto bound = arg.Bind(schema);
+    types.push_back(bound.ok() && bound->type() != nullptr ? bound->type()->GetSharedPtr() : nullptr);
+  }
+  return types;
+}
+
+// The first of `types` whose id `wanted` takes, or null.
+template <typename Wanted>
+std::shared_ptr<arrow::DataType> FirstOperandType(const std::vector<std::shared_ptr<arrow::DataType>>& types,
+                                                  Wanted&& wanted) {
+  for (const auto& type : types) {
+    if (type != nullptr && wanted(type->id())) return type;
+  }
+  return nullptr;
+}
+
 // An integer literal beside a decimal operand, as a decimal of its own digits (scale 0),
 // so the kernel's common decimal type is the operand's, widened only as far as the value
 // needs. Left as int64, binding casts it as a type of 19 digits, and where the kernel's
 // decimal has fewer digits to hold those plus the scale, the bind fails: `price > 100`
 // and `price * 2` on a decimal(15, 2) column failed with "Precision is not great enough".
-void IntegerLiteralsAsDecimals(std::vector<cp::Expression>* args, const arrow::Schema& schema) {
-  std::optional<arrow::Type::type> decimal;
-  for (const auto& arg : *args) {
-    if (arg.literal() != nullptr) continue;
-    auto bound = arg.Bind(schema);
-    if (bound.ok() && bound->type() != nullptr && arrow::is_decimal(bound->type()->id())) {
-      decimal = bound->type()->id();
-      break;
-    }
-  }
-  if (!decimal) return;
+void IntegerLiteralsAsDecimals(const std::vector<std::shared_ptr<arrow::DataType>>& operand_types,
+                               std::vector<cp::Expression>* args) {
+  const auto decimal = FirstOperandType(operand_types, [](arrow::Type::type id) { return arrow::is_decimal(id); });
+  if (decimal == nullptr) return;
   for (auto& arg : *args) {
     const arrow::Datum* datum = arg.literal();
     if (datum == nullptr || !datum->is_scalar() || !arrow::is_integer(datum->type()->id())) continue;
@@ -108,7 +131,7 @@ void IntegerLiteralsAsDecimals(std::vector<cp::Expression>* args, const arrow::S
     const int64_t v = value->scalar_as<arrow::Int64Scalar>().value;
     int digits = 1;
     for (uint64_t rest = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v); rest >= 10; rest /= 10) ++digits;
-    if (*decimal == arrow::Type::DECIMAL256) {
+    if (decimal->id() == arrow::Type::DECIMAL256) {
       arg = cp::literal(std::make_shared<arrow::Decimal256Scalar>(arrow::Decimal256(v), arrow::decimal256(digits, 0)));
     } else {
       arg = cp::literal(std::make_shared<arrow::Decimal128Scalar>(arrow::Decimal128(v), arrow::decimal128(digits, 0)));
@@ -119,22 +142,15 @@ void IntegerLiteralsAsDecimals(std::vector<cp::Expression>* args, const arrow::S
 // A string literal compared with a date or timestamp operand, read as that type (as SQL
 // engines do: `l_shipdate >= '1998-01-01'`); Arrow has no kernel comparing the two. Text
 // that does not parse is an error naming it.
-Status StringLiteralsAsTemporal(const std::string& function, std::vector<cp::Expression>* args,
-                                const arrow::Schema& schema) {
+Status StringLiteralsAsTemporal(const std::string& function,
+                                const std::vector<std::shared_ptr<arrow::DataType>>& operand_types,
+                                std::vector<cp::Expression>* args) {
   static const std::set<std::string> kComparisons = {"equal", "not_equal", "less", "less_equal", "greater",
                                                      "greater_equal"};
   if (kComparisons.count(function) == 0) return Status::OK();
-  std::shared_ptr<arrow::DataType> temporal;
-  for (const auto& arg : *args) {
-    if (arg.literal() != nullptr) continue;
-    auto bound = arg.Bind(schema);
-    if (!bound.ok() || bound->type() == nullptr) continue;
-    const auto id = bound->type()->id();
-    if (id == arrow::Type::DATE32 || id == arrow::Type::DATE64 || id == arrow::Type::TIMESTAMP) {
-      temporal = bound->type()->GetSharedPtr();
-      break;
-    }
-  }
+  const auto temporal = FirstOperandType(operand_types, [](arrow::Type::type id) {
+    return id == arrow::Type::DATE32 || id == arrow::Type::DATE64 || id == arrow::Type::TIMESTAMP;
+  });
   if (temporal == nullptr) return Status::OK();
   for (auto& arg : *args) {
     const arrow::Datum* datum = arg.literal();
@@ -201,8 +217,9 @@ Result<cp::Expression> ToArrow(const Expr& expr, const arrow::Schema& schema) {
       ARROW_ASSIGN_OR_RAISE(auto options, MakeFunctionOptions(expr.function(), expr.options()));
       if (auto like = LikeOverSegments(expr.function(), args, options.get(), schema)) return *like;
       if (IsDecimalColumnToFloat64(expr, options.get(), schema)) return cp::call(kDecimalToFloat64, std::move(args));
-      if (args.size() > 1) IntegerLiteralsAsDecimals(&args, schema);
-      ARROW_RETURN_NOT_OK(StringLiteralsAsTemporal(expr.function(), &args, schema));
+      const auto operand_types = OperandTypes(args, schema);
+      IntegerLiteralsAsDecimals(operand_types, &args);
+      ARROW_RETURN_NOT_OK(StringLiteralsAsTemporal(expr.function(), operand_types, &args));
       if (auto name = UncheckedFloatArithmetic(expr.function(), args, schema)) {
         return cp::call(*name, std::move(args), std::move(options));
       }

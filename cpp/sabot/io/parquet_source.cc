@@ -271,6 +271,14 @@ std::vector<int> ParquetSource::ProjectedLeaves() const {
   return leaves;
 }
 
+namespace {
+
+// How ReadDictionaryStringsAsDictionaries reads a string column: a row group's
+// dictionary and int32 indices, as stored.
+std::shared_ptr<arrow::DataType> DictionaryStringType() { return arrow::dictionary(arrow::int32(), arrow::utf8()); }
+
+}  // namespace
+
 std::vector<std::pair<size_t, int>> ParquetSource::SmallDictionaryStrings(const std::vector<std::string>& tested) const {
   // Every file has the same schema (checked when opened), so the first one tells which
   // leaf columns the fields are and, from its first row group, how they are stored.
@@ -294,15 +302,26 @@ std::vector<std::pair<size_t, int>> ParquetSource::SmallDictionaryStrings(const 
   return found;
 }
 
-std::vector<std::string> ParquetSource::SmallDictionaryStringColumns() const {
-  std::vector<std::string> names;
-  for (const auto& [field, leaf] : SmallDictionaryStrings({})) names.push_back(plain_schema_->field(static_cast<int>(field))->name());
-  return names;
+std::vector<std::shared_ptr<arrow::DataType>> ParquetSource::TypesReadAsDictionaries(
+    const std::vector<std::string>& columns) const {
+  std::vector<std::shared_ptr<arrow::DataType>> types;
+  for (const auto& name : columns) {
+    const int index = plain_schema_->GetFieldIndex(name);
+    if (index < 0) return {};
+    types.push_back(plain_schema_->field(index)->type());
+  }
+  for (const auto& [field, leaf] : SmallDictionaryStrings({})) {
+    const auto& name = plain_schema_->field(static_cast<int>(field))->name();
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (columns[c] == name) types[c] = DictionaryStringType();
+    }
+  }
+  return types;
 }
 
 void ParquetSource::ReadDictionaryStringsAsDictionaries(const std::vector<std::string>& except,
                                                         const std::vector<std::string>& tested) {
-  const auto type = arrow::dictionary(arrow::int32(), arrow::utf8());
+  const auto type = DictionaryStringType();
   auto file_fields = read_file_schema_->fields();
   auto fields = schema_->fields();
   for (const auto& [i, leaf] : SmallDictionaryStrings(tested)) {

@@ -51,10 +51,11 @@ class ParquetSource : public Source {
   //! keeps the one the plan sees. Call before Splits() and Open().
   void ReadDictionaryStringsAsDictionaries(const std::vector<std::string>& except,
                                            const std::vector<std::string>& tested = {});
-  //! The projected plain string columns ReadDictionaryStringsAsDictionaries reads as
-  //! dictionaries unless excepted (or tested): those the first file's first row group
-  //! stores with a small dictionary. Changes nothing.
-  std::vector<std::string> SmallDictionaryStringColumns() const;
+  //! The type of each of `columns` once ReadDictionaryStringsAsDictionaries(every other
+  //! column) ran: a dictionary where the first file's first row group stores the string
+  //! column with a small dictionary, else as the plan has it. Empty when one of them is
+  //! not a projected column (or is ambiguous). Changes nothing.
+  std::vector<std::shared_ptr<arrow::DataType>> TypesReadAsDictionaries(const std::vector<std::string>& columns) const;
   //! The projected decimal columns the first file stores as INT32 or INT64, as float64:
   //! FlatColumnReader decodes those straight into doubles. (Fixed-size binary decimals
   //! are read as float64 too when asked, but no faster than cast after reading.)
@@ -110,8 +111,9 @@ class ParquetSource : public Source {
   //! The first file's leaf column of each projected field, -1 for a nested one; empty
   //! when the file does not open (Splits() and Open() report that).
   std::vector<int> ProjectedLeaves() const;
-  //! See SmallDictionaryStringColumns: each such field's index and leaf column; of those
-  //! named in `tested`, only the ones whose every data page uses the dictionary.
+  //! The projected plain string columns the first file's first row group stores with a
+  //! small dictionary: each one's field index and leaf column; of those named in
+  //! `tested`, only the ones whose every data page uses the dictionary.
   std::vector<std::pair<size_t, int>> SmallDictionaryStrings(const std::vector<std::string>& tested) const;
 
   SourceSpec spec_;

@@ -11,7 +11,6 @@
 #include <arrow/type.h>
 
 #include "sabot/io/parquet_source.h"
-#include "sabot/ops/dict_key_grouper.h"
 
 namespace sabot {
 
@@ -44,29 +43,9 @@ class KeyTrace {
   //! Parquet source, or a Parquet source, unchanged; `crossed`: a join was passed on the
   //! way from the aggregate (without one, Lowering's own LeaveKeysEncoded decides).
   bool Trace(const PlanNode* node, const std::vector<std::string>& keys, bool crossed) {
-    auto is_key = [&](const std::string& name) { return Contains(keys, name); };
     for (;; node = node->input().get()) {
       if (done_.materialized.count(node) > 0 || readers_.at(node) > 1) return false;
       switch (node->kind()) {
-        case PlanKind::kProject:
-          // A key may only pass through under its own name.
-          for (const auto& column : static_cast<const ProjectNode&>(*node).columns) {
-            const bool passes = column.expr.kind() == Expr::Kind::kColumn && column.expr.column_name() == column.name;
-            if (passes) continue;
-            if (is_key(column.name)) return false;
-            for (const auto& ref : column.expr.ColumnRefs()) {
-              if (is_key(ref)) return false;
-            }
-          }
-          break;
-        case PlanKind::kWithColumns:
-          for (const auto& column : static_cast<const WithColumnsNode&>(*node).columns) {
-            if (is_key(column.name)) return false;
-            for (const auto& ref : column.expr.ColumnRefs()) {
-              if (is_key(ref)) return false;
-            }
-          }
-          break;
         case PlanKind::kJoin:
           return TraceJoin(*node, keys);
         case PlanKind::kFilter:
@@ -74,7 +53,7 @@ class KeyTrace {
         case PlanKind::kSource:
           return crossed && ReadAtSource(*node, keys);
         default:
-          return false;
+          if (!PassesKeysOn(*node, keys)) return false;
       }
     }
   }
@@ -137,14 +116,9 @@ class KeyTrace {
   bool ReadAtSource(const PlanNode& source, const std::vector<std::string>& keys) {
     const ParquetSource* parquet = ParquetOf(source);
     if (parquet == nullptr) return false;
-    const auto stored = parquet->SmallDictionaryStringColumns();
-    const auto& plain = *parquet->plain_schema();
-    for (const auto& key : keys) {
-      const int index = plain.GetFieldIndex(key);
-      if (index < 0) return false;
-      const bool encoded = std::find(stored.begin(), stored.end(), key) != stored.end();
-      types_.push_back(encoded ? arrow::dictionary(arrow::int32(), arrow::utf8()) : plain.field(index)->type());
-    }
+    const auto types = parquet->TypesReadAsDictionaries(keys);
+    if (types.empty()) return false;
+    types_.insert(types_.end(), types.begin(), types.end());
     Note(source, keys);
     return true;
   }
@@ -169,19 +143,10 @@ void PlanKeysEncodedAcrossJoins(const PlanNode& body, const LoweredPlan& lowered
   std::set<const AggregateNode*> aggregates;
   CollectAggregates(body, *done, &aggregates);
   for (const AggregateNode* aggregate : aggregates) {
-    if (!IsBounded(*aggregate->input())) continue;
-    const auto& keys = aggregate->keys;
-    // An accumulator over a key would read the dictionary.
-    const bool reads_key = std::any_of(aggregate->aggregates.begin(), aggregate->aggregates.end(),
-                                       [&](const AggregateSpec& spec) { return Contains(keys, spec.column); });
-    if (keys.empty() || reads_key) continue;
+    if (!MayTakeKeysEncoded(*aggregate)) continue;
     KeyTrace trace(lowered, *done, readers);
-    if (!trace.Trace(aggregate->input().get(), keys, /*crossed=*/false)) continue;
-    const auto& types = trace.types();
-    const bool any_dictionary = std::any_of(types.begin(), types.end(), [](const auto& type) {
-      return type->id() == arrow::Type::DICTIONARY;
-    });
-    if (!any_dictionary || !IsDictKeyGroupable(types)) continue;
+    if (!trace.Trace(aggregate->input().get(), aggregate->keys, /*crossed=*/false)) continue;
+    if (!GroupsEncodedKeys(trace.types())) continue;
     for (const auto& [scan, columns] : trace.scans()) {
       auto& noted = done->scans_leaving_keys_encoded[scan];
       noted.insert(noted.end(), columns.begin(), columns.end());

@@ -267,43 +267,17 @@ class Lowering {
   // that filter (LowerFilter decides, knowing how the source reads them) while its
   // input is lowered. Not under a memory budget: spilling partitions plain keys only.
   void LeaveKeysEncoded(const PlanNode& node) {
-    if (!leave_keys_encoded_) return;
-    if (node.kind() != PlanKind::kAggregate || !IsBounded(*node.input())) return;
+    if (!leave_keys_encoded_ || node.kind() != PlanKind::kAggregate) return;
     if (options_.memory != nullptr && !options_.memory->unlimited()) return;
     const auto& aggregate = static_cast<const AggregateNode&>(node);
-    const auto& keys = aggregate.keys;
-    auto is_key = [&](const std::string& name) { return std::find(keys.begin(), keys.end(), name) != keys.end(); };
-    for (const auto& spec : aggregate.aggregates) {
-      if (is_key(spec.column)) return;  // an accumulator would read a dictionary
-    }
+    if (!MayTakeKeysEncoded(aggregate)) return;
     for (const PlanNode* below = node.input().get();; below = below->input().get()) {
       if (options_.materialized.count(below) > 0 || below == replaced_) return;
-      switch (below->kind()) {
-        case PlanKind::kFilter:
-        case PlanKind::kSource:
-          keys_left_encoded_[below] = {&aggregate, keys};
-          return;
-        case PlanKind::kWithColumns:
-          for (const auto& column : static_cast<const WithColumnsNode&>(*below).columns) {
-            if (is_key(column.name)) return;
-            for (const auto& ref : column.expr.ColumnRefs()) {
-              if (is_key(ref)) return;
-            }
-          }
-          break;
-        case PlanKind::kProject:
-          // A key may only pass through under its own name.
-          for (const auto& column : static_cast<const ProjectNode&>(*below).columns) {
-            const bool passes = column.expr.kind() == Expr::Kind::kColumn && column.expr.column_name() == column.name;
-            for (const auto& ref : column.expr.ColumnRefs()) {
-              if (is_key(ref) && !passes) return;
-            }
-            if (is_key(column.name) && !passes) return;
-          }
-          break;
-        default:
-          return;
+      if (below->kind() == PlanKind::kFilter || below->kind() == PlanKind::kSource) {
+        keys_left_encoded_[below] = {&aggregate, aggregate.keys};
+        return;
       }
+      if (!PassesKeysOn(*below, aggregate.keys)) return;
     }
   }
 
@@ -323,18 +297,7 @@ class Lowering {
       keys = planned->second;
     } else if (auto noted = keys_left_encoded_.find(&node); noted != keys_left_encoded_.end()) {
       keys = noted->second.keys;
-      const auto& plain = *parquet->plain_schema();
-      const auto stored = parquet->SmallDictionaryStringColumns();
-      std::vector<std::shared_ptr<arrow::DataType>> types;
-      bool any_encoded = false;
-      for (const auto& key : keys) {
-        const int index = plain.GetFieldIndex(key);
-        if (index < 0) return;  // not a source column (or ambiguous)
-        const bool encoded = std::find(stored.begin(), stored.end(), key) != stored.end();
-        any_encoded = any_encoded || encoded;
-        types.push_back(encoded ? arrow::dictionary(arrow::int32(), arrow::utf8()) : plain.field(index)->type());
-      }
-      if (!any_encoded || !IsDictKeyGroupable(types)) return;
+      if (!GroupsEncodedKeys(parquet->TypesReadAsDictionaries(keys))) return;
       out_->aggregates_decoding_keys.insert(noted->second.aggregate);
     } else {
       return;
@@ -353,33 +316,29 @@ class Lowering {
     const auto& read = *parquet.schema();
     // Keys an aggregate takes encoded across joins (PlanKeysEncodedAcrossJoins), which
     // checked that the source reads them so.
-    if (auto planned = options_.scans_leaving_keys_encoded.find(&filter);
-        planned != options_.scans_leaving_keys_encoded.end()) {
+    auto with_read_keys = [&](const std::vector<std::string>& keys) {
       auto fields = plain->fields();
-      for (const auto& key : planned->second) {
+      for (const auto& key : keys) {
         const int index = read.GetFieldIndex(key);
         if (index >= 0) fields[static_cast<size_t>(index)] = read.field(index);
       }
       return arrow::schema(std::move(fields), plain->metadata());
+    };
+    if (auto planned = options_.scans_leaving_keys_encoded.find(&filter);
+        planned != options_.scans_leaving_keys_encoded.end()) {
+      return with_read_keys(planned->second);
     }
     auto noted = keys_left_encoded_.find(&filter);
     if (noted == keys_left_encoded_.end()) return plain;
     std::vector<std::shared_ptr<arrow::DataType>> types;
-    bool any_dictionary = false;
     for (const auto& key : noted->second.keys) {
       const int index = read.GetFieldIndex(key);
       if (index < 0) return plain;  // not a source column (or ambiguous)
       types.push_back(read.field(index)->type());
-      any_dictionary = any_dictionary || types.back()->id() == arrow::Type::DICTIONARY;
     }
-    if (!any_dictionary || !IsDictKeyGroupable(types)) return plain;
-    auto fields = plain->fields();
-    for (const auto& key : noted->second.keys) {
-      const int index = read.GetFieldIndex(key);
-      fields[static_cast<size_t>(index)] = read.field(index);
-    }
+    if (!GroupsEncodedKeys(types)) return plain;
     out_->aggregates_decoding_keys.insert(noted->second.aggregate);
-    return arrow::schema(std::move(fields), plain->metadata());
+    return with_read_keys(noted->second.keys);
   }
 
   template <typename Build>
@@ -621,6 +580,10 @@ class Lowering {
   Operator* replacement_ = nullptr;
 };
 
+bool Contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
 Status CheckIsSink(const PlanNode& root) {
   if (root.kind() != PlanKind::kSink) {
     return Status::Invalid("a plan must end in a sink (print, collect, count or a file), but ends in ",
@@ -650,6 +613,42 @@ void AddMetricSlots(const PlanNode& node, int depth, PlanMetrics* metrics) {
 }
 
 }  // namespace
+
+bool MayTakeKeysEncoded(const AggregateNode& aggregate) {
+  if (aggregate.keys.empty() || !IsBounded(*aggregate.input())) return false;
+  return std::none_of(aggregate.aggregates.begin(), aggregate.aggregates.end(),
+                      [&](const AggregateSpec& spec) { return Contains(aggregate.keys, spec.column); });
+}
+
+bool PassesKeysOn(const PlanNode& node, const std::vector<std::string>& keys) {
+  auto reads_key = [&](const NamedExpr& column) {
+    const auto refs = column.expr.ColumnRefs();
+    return std::any_of(refs.begin(), refs.end(), [&](const std::string& ref) { return Contains(keys, ref); });
+  };
+  switch (node.kind()) {
+    case PlanKind::kWithColumns:
+      for (const auto& column : static_cast<const WithColumnsNode&>(node).columns) {
+        if (Contains(keys, column.name) || reads_key(column)) return false;
+      }
+      return true;
+    case PlanKind::kProject:
+      for (const auto& column : static_cast<const ProjectNode&>(node).columns) {
+        // A key may only pass through under its own name.
+        if (column.expr.kind() == Expr::Kind::kColumn && column.expr.column_name() == column.name) continue;
+        if (Contains(keys, column.name) || reads_key(column)) return false;
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool GroupsEncodedKeys(const std::vector<std::shared_ptr<arrow::DataType>>& types) {
+  const bool any_dictionary = std::any_of(types.begin(), types.end(), [](const auto& type) {
+    return type->id() == arrow::Type::DICTIONARY;
+  });
+  return any_dictionary && IsDictKeyGroupable(types);
+}
 
 std::shared_ptr<PlanMetrics> MakePlanMetrics(const PlanNode& root) {
   auto metrics = std::make_shared<PlanMetrics>();

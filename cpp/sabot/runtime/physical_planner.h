@@ -56,6 +56,18 @@ struct LowerOptions {
   std::set<const PlanNode*> aggregates_decoding_joined_keys;
 };
 
+//! Late decoding of group keys (Lowering's LeaveKeysEncoded and, across joins,
+//! PlanKeysEncodedAcrossJoins): whether `aggregate` may take its keys still encoded, as
+//! read: its input is bounded, it has keys, and no accumulator reads one (it would read
+//! a dictionary).
+bool MayTakeKeysEncoded(const AggregateNode& aggregate);
+//! Whether `node`, a projection or with_columns, passes every one of `keys` on unchanged
+//! (under its own name) and computes nothing from them; false for other nodes.
+bool PassesKeysOn(const PlanNode& node, const std::vector<std::string>& keys);
+//! Whether keys of `types` are worth leaving encoded: DictKeyGrouper takes them all and
+//! at least one is a dictionary.
+bool GroupsEncodedKeys(const std::vector<std::shared_ptr<arrow::DataType>>& types);
+
 //! A slot per node of the plan under `root`, in explain order (root first).
 std::shared_ptr<PlanMetrics> MakePlanMetrics(const PlanNode& root);
 
