@@ -24,7 +24,7 @@
 
 #include "sabot/common/default_init_allocator.h"
 #include "sabot/expr/decimal_to_float64.h"
-#include "sabot/io/dictionary_gather.h"
+#include "sabot/ops/dictionary_gather.h"
 #include "sabot/io/parquet_read_error.h"
 
 namespace sabot {

@@ -19,7 +19,7 @@
 
 #include "sabot/exec/operator_metrics.h"
 #include "sabot/expr/decimal_to_float64.h"
-#include "sabot/io/dictionary_gather.h"
+#include "sabot/ops/dictionary_gather.h"
 #include "sabot/io/parquet_read_error.h"
 #include "sabot/ops/join_hash_table.h"
 #include "sabot/ops/join_keys.h"
@@ -52,31 +52,6 @@ bool IsView(const arrow::DataType& type) {
 // `rows` as an Int32Array for Arrow's take, without a copy: valid while `rows` is.
 std::shared_ptr<arrow::Array> IndexArray(const std::vector<int32_t>& rows) {
   return std::make_shared<arrow::Int32Array>(static_cast<int64_t>(rows.size()), arrow::Buffer::Wrap(rows));
-}
-
-// The values of `column` (read by FlatColumnReader::ReadAsDictionary: int32 indices, each
-// inside its dictionary) at the `count` rows at `selected`, or at every row when null.
-Result<std::shared_ptr<arrow::Array>> DecodeEntries(const arrow::DictionaryArray& column, const int32_t* selected,
-                                                    int64_t count) {
-  const auto& entries = *column.dictionary()->data();
-  const int width = entries.type->byte_width();
-  const int32_t* index = column.indices()->data()->GetValues<int32_t>(1);
-  if ((width != 4 && width != 8) || column.indices()->type_id() != arrow::Type::INT32 || entries.length == 0) {
-    if (selected == nullptr) return arrow::compute::Take(*column.dictionary(), *column.indices());
-    std::vector<int32_t> rows(selected, selected + count);
-    ARROW_ASSIGN_OR_RAISE(auto kept, arrow::compute::Take(*column.indices(), *IndexArray(rows)));
-    return arrow::compute::Take(*column.dictionary(), *kept);
-  }
-  ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(count * width));
-  const uint8_t* from = entries.buffers[1]->data() + entries.offset * width;
-  uint8_t* out = values->mutable_data();
-  const auto last = static_cast<uint32_t>(entries.length - 1);
-  if (width == 4) {
-    GatherClamped<4>(index, count, from, last, out, selected);
-  } else {
-    GatherClamped<8>(index, count, from, last, out, selected);
-  }
-  return arrow::MakeArray(arrow::ArrayData::Make(entries.type, count, {nullptr, std::move(values)}, /*null_count=*/0));
 }
 
 // Marks the error of a row test the scan runs for a plan step (a filter's predicate that
@@ -148,11 +123,12 @@ class RowGroupBatches : public arrow::RecordBatchReader {
       for (size_t k = 0; k < filter_->columns.size(); ++k) {
         const size_t c = filter_->columns[k];
         tested_[c] = true;
-        // A flat column only the predicate reads, each of its conjuncts over it alone, is
-        // read as a dictionary where its chunk's is small: the conjuncts test each entry
-        // once, and the column is decoded at the rows that pass.
+        // A flat column only the predicate reads is read as a dictionary where its
+        // chunk's is small: the conjuncts over it alone test each entry once, and it is
+        // decoded only at the rows those pass (for the conjuncts over several columns)
+        // and at the rows that pass them all (for the batch).
         by_entry_[c] = flat_[c] != nullptr && filter_->predicate != nullptr &&
-                       filter_->predicate->TestsAlone(static_cast<int>(k));
+                       filter_->predicate->TakesEntries(static_cast<int>(k));
       }
       for (size_t c : filter_->join_columns) {
         tested_[c] = true;
@@ -274,8 +250,8 @@ class RowGroupBatches : public arrow::RecordBatchReader {
     for (size_t c = 0; c < flat_.size(); ++c) {
       if (!tested_[c] || count == 0) continue;
       if (columns[c]->type_id() == arrow::Type::DICTIONARY && by_entry_[c]) {
-        ARROW_ASSIGN_OR_RAISE(columns[c], DecodeEntries(static_cast<const arrow::DictionaryArray&>(*columns[c]),
-                                                        all ? nullptr : selected.data(), count));
+        ARROW_ASSIGN_OR_RAISE(columns[c], DictionaryValuesAt(static_cast<const arrow::DictionaryArray&>(*columns[c]),
+                                                              all ? nullptr : selected.data(), count));
       } else if (!all) {
         ARROW_ASSIGN_OR_RAISE(auto kept, arrow::compute::Take(*columns[c], *indices));
         columns[c] = std::move(kept);

@@ -7,11 +7,13 @@
 #include <set>
 
 #include <arrow/api.h>
+#include <arrow/compute/api_vector.h>
 #include <arrow/util/bitmap_reader.h>
 #include <arrow/util/bit_util.h>
 #include <arrow/util/bitmap_ops.h>
 
 #include "sabot/common/type_names.h"
+#include "sabot/ops/dictionary_gather.h"
 #include "sabot/ops/select_by_entries.h"
 
 namespace sabot {
@@ -30,7 +32,8 @@ Result<FilterPredicate> FilterPredicate::Make(const std::shared_ptr<arrow::Schem
   std::vector<DictionaryPredicate> dictionary;
   std::map<int, std::vector<Expr>> alone;  // per plain column, the conjuncts over it alone
   std::vector<Expr> others;
-  std::set<int> shared;  // columns that a conjunct over several columns reads
+  std::set<int> others_read;  // the columns the conjuncts in `others` read
+  bool others_read_unknown = false;  // a name that is no single field of `schema`
   for (const auto& conjunct : Conjuncts(predicate)) {
     const auto refs = conjunct.ColumnRefs();
     const int column = refs.size() == 1 ? schema->GetFieldIndex(refs.front()) : -1;
@@ -45,16 +48,11 @@ Result<FilterPredicate> FilterPredicate::Make(const std::shared_ptr<arrow::Schem
       continue;
     }
     others.push_back(conjunct);
-    for (const auto& name : refs) shared.insert(schema->GetFieldIndex(name));
-  }
-  std::vector<DictionaryPredicate> alone_bound;
-  for (auto& [column, conjuncts] : alone) {
-    if (shared.count(column) > 0) {
-      others.insert(others.end(), conjuncts.begin(), conjuncts.end());
-      continue;
+    for (const auto& name : refs) {
+      const int index = schema->GetFieldIndex(name);
+      others_read_unknown = others_read_unknown || index < 0;
+      others_read.insert(index);
     }
-    ARROW_ASSIGN_OR_RAISE(auto bound, DictionaryPredicate::MakeOverValues(AndAll(conjuncts), schema, column));
-    alone_bound.push_back(std::move(bound));
   }
   // Without dictionary columns, bound whole (so that a type error quotes the predicate as
   // the user wrote it), else the conjuncts the dictionaries leave.
@@ -64,56 +62,63 @@ Result<FilterPredicate> FilterPredicate::Make(const std::shared_ptr<arrow::Schem
   } else if (!rest.empty()) {
     ARROW_ASSIGN_OR_RAISE(bound_rest, BindPredicate(schema, AndAll(rest)));
   }
+  std::vector<DictionaryPredicate> alone_bound;
+  std::set<int> entry_columns;
+  for (auto& [column, conjuncts] : alone) {
+    ARROW_ASSIGN_OR_RAISE(auto bound, DictionaryPredicate::MakeOverValues(AndAll(conjuncts), schema, column));
+    alone_bound.push_back(std::move(bound));
+    entry_columns.insert(column);
+  }
+  std::vector<int> others_columns;
+  if (others_read_unknown) {
+    // Bound to every column (Arrow resolves the name), none of them taken as entries.
+    for (int i = 0; i < schema->num_fields(); ++i) others_columns.push_back(i);
+    entry_columns.clear();
+  } else {
+    others_columns.assign(others_read.begin(), others_read.end());
+    // A column only conjuncts over several columns read is worth taking as entries where
+    // a first step narrows the rows they decode it at: without one (TPC-H Q4's
+    // l_commitdate < l_receiptdate) it would be decoded whole, as a plain read does, and
+    // then again at the rows that pass.
+    const bool first_step = !alone_bound.empty() || !dictionary.empty();
+    for (int column : others_columns) {
+      const bool plain = schema->field(column)->type()->id() != arrow::Type::DICTIONARY;
+      if (plain && first_step) entry_columns.insert(column);
+    }
+  }
   std::optional<BoundExpr> others_bound;
-  if (!alone_bound.empty() && !others.empty()) {
-    ARROW_ASSIGN_OR_RAISE(others_bound, BindPredicate(schema, AndAll(others)));
+  if (!others.empty()) {
+    arrow::FieldVector fields;
+    for (int column : others_columns) fields.push_back(schema->field(column));
+    ARROW_ASSIGN_OR_RAISE(others_bound, BindPredicate(arrow::schema(std::move(fields)), AndAll(others)));
   }
   return FilterPredicate(std::move(bound_rest), std::move(dictionary), std::move(alone_bound),
-                         std::move(others_bound));
+                         std::move(others_bound), std::move(others_columns),
+                         std::vector<int>(entry_columns.begin(), entry_columns.end()));
 }
 
-bool FilterPredicate::TestsAlone(int column) const {
-  return std::any_of(alone_.begin(), alone_.end(), [&](const auto& test) { return test.column() == column; });
+bool FilterPredicate::TakesEntries(int column) const {
+  return std::binary_search(entry_columns_.begin(), entry_columns_.end(), column);
 }
 
 bool FilterPredicate::GivesEntries(const arrow::RecordBatch& batch) const {
-  return std::any_of(alone_.begin(), alone_.end(), [&](const auto& test) {
-    return batch.column(test.column())->type_id() == arrow::Type::DICTIONARY;
+  return std::any_of(entry_columns_.begin(), entry_columns_.end(), [&](int column) {
+    return batch.column(column)->type_id() == arrow::Type::DICTIONARY;
   });
-}
-
-Result<std::vector<uint8_t>> FilterPredicate::Keep(const arrow::RecordBatch& batch) const {
-  const int64_t n = batch.num_rows();
-  std::vector<uint8_t> keep(static_cast<size_t>(n), 1);
-  if (GivesEntries(batch)) {
-    // Each plain column's conjuncts apart (per entry where the column is a dictionary),
-    // then the others, which read none of those columns.
-    for (const auto& conjunct : alone_) ARROW_RETURN_NOT_OK(conjunct.Apply(batch, keep.data()));
-    if (others_) {
-      ARROW_ASSIGN_OR_RAISE(auto holds, others_->Evaluate(batch));
-      AndInto(*holds, keep.data());
-    }
-  } else if (rest_) {
-    ARROW_ASSIGN_OR_RAISE(auto holds, rest_->Evaluate(batch));
-    AndInto(*holds, keep.data());
-  }
-  for (const auto& conjunct : dictionary_) ARROW_RETURN_NOT_OK(conjunct.Apply(batch, keep.data()));
-  return keep;
 }
 
 Result<std::shared_ptr<arrow::Array>> FilterPredicate::Mask(const arrow::RecordBatch& batch) const {
   if (dictionary_.empty() && !GivesEntries(batch)) return rest_->Evaluate(batch);
-  ARROW_ASSIGN_OR_RAISE(const auto keep, Keep(batch));
+  ARROW_ASSIGN_OR_RAISE(const auto rows, Select(batch));
   const int64_t n = batch.num_rows();
-  ARROW_ASSIGN_OR_RAISE(auto bitmap, arrow::AllocateBitmap(n));
+  ARROW_ASSIGN_OR_RAISE(auto bitmap, arrow::AllocateEmptyBitmap(n));
   uint8_t* bits = bitmap->mutable_data();
-  for (int64_t i = 0; i < n; ++i) arrow::bit_util::SetBitTo(bits, i, keep[static_cast<size_t>(i)] != 0);
+  for (int32_t row : rows) arrow::bit_util::SetBit(bits, row);
   return std::make_shared<arrow::BooleanArray>(n, std::move(bitmap));
 }
 
 Result<std::vector<int32_t>> FilterPredicate::Select(const arrow::RecordBatch& batch) const {
-  const bool gives_entries = GivesEntries(batch);
-  if (dictionary_.empty() && !gives_entries) {
+  if (dictionary_.empty() && !GivesEntries(batch)) {
     ARROW_ASSIGN_OR_RAISE(auto mask, rest_->Evaluate(batch));
     return SelectedRows(*mask);
   }
@@ -121,9 +126,10 @@ Result<std::vector<int32_t>> FilterPredicate::Select(const arrow::RecordBatch& b
   std::vector<uint8_t> keep;
   std::vector<std::shared_ptr<const std::vector<uint8_t>>> truths;  // by_entry's tables, held
   std::vector<EntryTest> by_entry;
-  // The columns that are dictionaries here (int32 indices without nulls, as a Parquet
-  // scan gives them; up to three), declared so or given so for a plain column, are tested
-  // in the pass that selects the rows; every other conjunct first clears `keep`.
+  // The first step. The columns that are dictionaries here (int32 indices without nulls,
+  // as a Parquet scan gives them; up to three), declared so or given so for a plain
+  // column, are tested in the pass that selects the rows; the other conjuncts over one
+  // column first clear `keep`.
   auto test = [&](const DictionaryPredicate& conjunct) -> Status {
     const auto& column = *batch.column(conjunct.column());
     if (column.type_id() == arrow::Type::DICTIONARY && by_entry.size() < 3) {
@@ -139,31 +145,53 @@ Result<std::vector<int32_t>> FilterPredicate::Select(const arrow::RecordBatch& b
     if (keep.empty()) keep.assign(static_cast<size_t>(n), 1);
     return conjunct.Apply(batch, keep.data());
   };
-  // The conjuncts over no such column: bound over several columns, or over plain ones.
-  const std::optional<BoundExpr>& evaluated = gives_entries ? others_ : rest_;
-  if (evaluated) {
-    keep.assign(static_cast<size_t>(n), 1);
-    ARROW_ASSIGN_OR_RAISE(auto holds, evaluated->Evaluate(batch));
-    AndInto(*holds, keep.data());
-  }
-  if (gives_entries) {
-    for (const auto& conjunct : alone_) ARROW_RETURN_NOT_OK(test(conjunct));
-  }
+  for (const auto& conjunct : alone_) ARROW_RETURN_NOT_OK(test(conjunct));
   for (const auto& conjunct : dictionary_) ARROW_RETURN_NOT_OK(test(conjunct));
   std::vector<int32_t> rows(static_cast<size_t>(n) + 16);  // SelectByEntries' room
   size_t count = 0;
-  if (by_entry.empty()) {
+  if (!by_entry.empty()) {
+    count = SelectByEntries(n, keep.empty() ? nullptr : keep.data(), by_entry.data(),
+                            static_cast<int>(by_entry.size()), rows.data());
+  } else if (!keep.empty()) {
     // Branch-free: each row is written, and the next one overwrites it unless it passed.
     for (size_t i = 0; i < keep.size(); ++i) {
       rows[count] = static_cast<int32_t>(i);
       count += keep[i];
     }
   } else {
-    count = SelectByEntries(n, keep.empty() ? nullptr : keep.data(), by_entry.data(),
-                            static_cast<int>(by_entry.size()), rows.data());
+    for (int64_t i = 0; i < n; ++i) rows[static_cast<size_t>(i)] = static_cast<int32_t>(i);
+    count = static_cast<size_t>(n);
   }
   rows.resize(count);
+  // The second step, over the rows that passed the first.
+  if (others_ && !rows.empty()) ARROW_RETURN_NOT_OK(KeepWhereOthersHold(batch, &rows));
   return rows;
+}
+
+Status FilterPredicate::KeepWhereOthersHold(const arrow::RecordBatch& batch, std::vector<int32_t>* rows) const {
+  const auto count = static_cast<int64_t>(rows->size());
+  const bool all = count == batch.num_rows();
+  const auto at = std::make_shared<arrow::Int32Array>(count, arrow::Buffer::Wrap(*rows));
+  arrow::ArrayVector columns;
+  arrow::FieldVector fields;
+  for (int column : others_columns_) {
+    std::shared_ptr<arrow::Array> values = batch.column(column);
+    const bool given_as_entries = values->type_id() == arrow::Type::DICTIONARY && TakesEntries(column);
+    if (given_as_entries) {
+      ARROW_ASSIGN_OR_RAISE(values, DictionaryValuesAt(static_cast<const arrow::DictionaryArray&>(*values),
+                                                       all ? nullptr : rows->data(), count));
+    } else if (!all) {
+      ARROW_ASSIGN_OR_RAISE(values, arrow::compute::Take(*values, *at));
+    }
+    fields.push_back(batch.schema()->field(column)->WithType(values->type()));
+    columns.push_back(std::move(values));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto holds,
+                        others_->Evaluate(*arrow::RecordBatch::Make(arrow::schema(std::move(fields)), count, columns)));
+  std::vector<int32_t> passed = SelectedRows(*holds);
+  for (int32_t& position : passed) position = (*rows)[static_cast<size_t>(position)];
+  *rows = std::move(passed);
+  return Status::OK();
 }
 
 std::vector<int32_t> SelectedRows(const arrow::Array& mask) {

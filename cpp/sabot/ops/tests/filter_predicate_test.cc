@@ -1,7 +1,7 @@
 // FilterPredicate: the rows it selects are the rows Arrow's filter keeps, through the
 // bitmap (SelectedRows, also over sliced masks with nulls) and through per-entry
 // evaluation of dictionary columns (Select), declared so or given so by a scan for plain
-// columns tested alone.
+// columns, with the conjuncts over several columns evaluated at the rows the others keep.
 #include <random>
 
 #include <arrow/api.h>
@@ -126,21 +126,20 @@ TEST(FilterPredicate, PlainColumnsGivenAsDictionariesKeepWhatArrowsFilterKeeps) 
 
     auto filter = FilterPredicate::Make(schema, predicate);
     ASSERT_TRUE(filter.ok()) << filter.status().ToString();
-    const bool day_alone = p != 2;
-    EXPECT_EQ(filter->TestsAlone(0), day_alone);
-    EXPECT_TRUE(filter->TestsAlone(1));
-    EXPECT_FALSE(filter->TestsAlone(2));
-    EXPECT_FALSE(filter->TestsAlone(4));  // declared a dictionary
-    // Day and quantity given as values, as dictionaries, and one of each.
-    for (int given = 0; given < 4; ++given) {
-      if ((given & 1) != 0 && !day_alone) continue;
-      auto day_column = (given & 1) != 0 ? AsDictionary(plain_day) : plain_day;
-      auto quantity_column = (given & 2) != 0 ? AsDictionary(plain_quantity) : plain_quantity;
+    for (int column = 0; column < 4; ++column) EXPECT_TRUE(filter->TakesEntries(column)) << column;
+    EXPECT_FALSE(filter->TakesEntries(4));  // declared a dictionary
+    // Each plain column given as values or as a dictionary (bit c of `given` for column
+    // c): a and b only ever read by a conjunct over both, day by both kinds in `day_shared`.
+    for (int given = 0; given < 16; ++given) {
+      const std::shared_ptr<arrow::Array> plain[] = {plain_day, plain_quantity, plain_a, plain_b};
+      arrow::ArrayVector columns;
       arrow::FieldVector fields = schema->fields();
-      fields[0] = fields[0]->WithType(day_column->type());
-      fields[1] = fields[1]->WithType(quantity_column->type());
-      auto batch = arrow::RecordBatch::Make(arrow::schema(fields), kRows,
-                                            {day_column, quantity_column, plain_a, plain_b, modes});
+      for (int c = 0; c < 4; ++c) {
+        columns.push_back((given >> c & 1) != 0 ? AsDictionary(plain[c]) : plain[c]);
+        fields[static_cast<size_t>(c)] = fields[static_cast<size_t>(c)]->WithType(columns.back()->type());
+      }
+      columns.push_back(modes);
+      auto batch = arrow::RecordBatch::Make(arrow::schema(fields), kRows, columns);
       auto got = filter->Select(*batch);
       ASSERT_TRUE(got.ok()) << got.status().ToString();
       EXPECT_EQ(*got, want) << "given " << given;
@@ -149,6 +148,11 @@ TEST(FilterPredicate, PlainColumnsGivenAsDictionariesKeepWhatArrowsFilterKeeps) 
       EXPECT_EQ(SelectedRows(**got_mask), want) << "given " << given;
     }
   }
+  // Conjuncts over several columns only: no first step to narrow the rows at which they
+  // would decode a dictionary, so no column is taken as one.
+  auto compared = FilterPredicate::Make(schema, col("a") < col("b") && Cast(col("day"), arrow::int32()) > col("b"));
+  ASSERT_TRUE(compared.ok()) << compared.status().ToString();
+  for (int column = 0; column < 5; ++column) EXPECT_FALSE(compared->TakesEntries(column)) << column;
 }
 
 }  // namespace

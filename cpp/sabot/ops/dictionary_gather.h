@@ -1,9 +1,15 @@
 // GatherClamped: a dictionary column's values from its indices, the loop every
 // dictionary-encoded fixed-width Parquet column of a scan runs; LargestIndex: the check of
-// indices a scan keeps as indices.
+// indices a scan keeps as indices; DictionaryValuesAt: a dictionary array's values at
+// the rows a filter selected (late materialization's decode).
 #pragma once
 
 #include <cstdint>
+#include <memory>
+
+#include <arrow/type_fwd.h>
+
+#include "sabot/common/errors.h"
 
 namespace sabot {
 
@@ -24,5 +30,12 @@ uint32_t GatherClamped(const int32_t* indices, int64_t n, const void* dictionary
 //! where the CPU has it (SSE2 takes ten instructions per four indices for want of an
 //! unsigned maximum).
 uint32_t LargestIndex(const int32_t* indices, int64_t n);
+
+//! The values of `column` at the `count` rows at `rows` (increasing or not), or at every
+//! row when `rows` is null, as a plain array of its value type. Int32 indices without
+//! nulls into 4- or 8-byte values (how a Parquet scan reads dates and numbers as
+//! dictionaries) take GatherClamped; any other dictionary array takes Arrow's take.
+Result<std::shared_ptr<arrow::Array>> DictionaryValuesAt(const arrow::DictionaryArray& column, const int32_t* rows,
+                                                         int64_t count);
 
 }  // namespace sabot
