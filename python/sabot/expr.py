@@ -7,6 +7,7 @@ three-valued AND, OR and NOT (use parentheses: ``(a > 1) & (b < 2)``).
 from __future__ import annotations
 
 import datetime as _dt
+import decimal as _decimal
 import json as _json
 from typing import Any
 
@@ -87,13 +88,17 @@ def col(name: str) -> Expr:
     return Expr(_core.col(name))
 
 
-def lit(value: Any, type: str | None = None) -> Expr:
+def lit(value: Any, type: Any = None) -> Expr:
     """A constant. bool, int (int64), float (float64), str; dates and datetimes;
-    ``None`` or other text with an explicit ``type`` such as ``"decimal128(12, 2)"``."""
+    ``decimal.Decimal`` (a decimal128 of its own digits: ``Decimal("2.50")`` is
+    decimal128(3, 2)); ``None`` or other text with an explicit ``type``, a name such as
+    ``"decimal128(12, 2)"`` or a pyarrow type."""
     if type is not None:
-        return Expr(_core.typed_lit(None if value is None else str(value), type))
+        return Expr(_core.typed_lit(None if value is None else _literal_text(value), str(type)))
     if value is None:
         raise TypeError("lit(None) needs a type, e.g. lit(None, 'int64')")
+    if isinstance(value, _decimal.Decimal):
+        return Expr(_core.typed_lit(_literal_text(value), _decimal_type(value)))
     if isinstance(value, _dt.datetime):
         unit = "timestamp[us, tz=UTC]" if value.tzinfo else "timestamp[us]"
         text = value.astimezone(_dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
@@ -101,6 +106,23 @@ def lit(value: Any, type: str | None = None) -> Expr:
     if isinstance(value, _dt.date):
         return Expr(_core.typed_lit(value.isoformat(), "date32"))
     return Expr(_core.lit(value))
+
+
+def _literal_text(value: Any) -> str:
+    # Plain notation for decimals: str(Decimal("1E+3")) is "1E+3".
+    return format(value, "f") if isinstance(value, _decimal.Decimal) else str(value)
+
+
+def _decimal_type(value: _decimal.Decimal) -> str:
+    """The smallest decimal type that holds ``value`` exactly."""
+    if not value.is_finite():
+        raise TypeError(f"lit() takes finite decimals only, not {value!r}")
+    _, digits, exponent = value.as_tuple()
+    scale = max(0, -exponent)
+    precision = max(1, len(digits) + max(0, exponent), scale)
+    if precision > 76:
+        raise TypeError(f"lit({value!r}): {precision} digits do not fit a decimal (at most 76)")
+    return f"decimal{128 if precision <= 38 else 256}({precision}, {scale})"
 
 
 def call(function: str, *args: Any, **options: Any) -> Expr:

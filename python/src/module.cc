@@ -52,12 +52,7 @@ Expr LiteralOf(nb::handle value) {
 Expr TypedLiteral(nb::handle text, const std::string& type_name) {
   auto type = ValueOrRaise(ParseDataType(type_name));
   if (text.is_none()) return NullLiteral(type);
-  auto scalar = arrow::Scalar::Parse(type, nb::cast<std::string>(nb::str(text)));
-  if (!scalar.ok()) {
-    RaiseStatus(Status::Invalid("cannot read literal '", nb::cast<std::string>(nb::str(text)), "' as ", type_name,
-                                ": ", scalar.status().message()));
-  }
-  return Expr::Literal(*scalar);
+  return Expr::Literal(ValueOrRaise(ParseLiteral(type, nb::cast<std::string>(nb::str(text)))));
 }
 
 std::vector<NamedExpr> Named(const std::vector<std::pair<std::string, Expr>>& columns) {

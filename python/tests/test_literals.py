@@ -1,6 +1,8 @@
 """Literals beside typed columns read as SQL engines read them: a string compared with a
-date or timestamp as that type. Results against DuckDB on the same file."""
+date or timestamp as that type; Python decimals and typed decimal text exactly, at their
+own digits. Results against DuckDB on the same file."""
 import datetime as dt
+from decimal import Decimal
 
 import duckdb
 import numpy as np
@@ -42,3 +44,48 @@ def test_a_string_that_is_no_date_is_an_error_naming_it(dated_file):
     # A Python date needs no text at all.
     got = sabot.read_parquet(dated_file).filter(col("d") > dt.date(1996, 2, 28)).collect()
     assert got.num_rows > 0
+
+
+@pytest.fixture(scope="module")
+def priced_file(tmp_path_factory):
+    rng = np.random.default_rng(8)
+    n = 20_000
+    cents = rng.integers(-50_000, 500_000, n)
+    table = pa.table({"id": np.arange(n),
+                      "price": pa.array([Decimal(int(c)).scaleb(-2) for c in cents], pa.decimal128(15, 2)),
+                      "rate": pa.array([Decimal(int(c) % 1000).scaleb(-3) for c in cents], pa.decimal128(5, 3))})
+    path = tmp_path_factory.mktemp("literals") / "priced.parquet"
+    pq.write_table(table, path, row_group_size=5_000)
+    return path
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_decimal_literals_match_duckdb(priced_file, threads):
+    # Python decimals beside decimal columns, in comparisons and arithmetic, and text
+    # read as a given decimal type.
+    got = (sabot.read_parquet(priced_file)
+           .filter((col("price") > Decimal("1234.5")) & (col("rate") <= lit("0.25", "decimal128(4, 3)"))
+                   & (col("price") * Decimal("0.05") < Decimal("1E+4")))
+           .with_columns(net=col("price") - Decimal("0.99"))
+           .collect(threads=threads).sort_by("id"))
+    want = duckdb.sql(f"SELECT *, price - 0.99 AS net FROM '{priced_file}' WHERE price > 1234.5 "
+                      "AND rate <= 0.25 AND price * 0.05 < 10000 ORDER BY id").to_arrow_table()
+    assert got.num_rows == want.num_rows > 100
+    assert got["id"].to_pylist() == want["id"].to_pylist()
+    assert got["net"].to_pylist() == want["net"].to_pylist()
+
+
+def test_decimal_literal_types_and_errors():
+    table = pa.table({"x": pa.array([Decimal("1.50")], pa.decimal128(10, 2))})
+    types = sabot.from_arrow(table).select(
+        a=lit(Decimal("2.50")), b=lit(Decimal("-0.05")), c=lit(Decimal("1E+3")),
+        d=lit("1.5", pa.decimal128(10, 2)), e=lit("7", "decimal64(12, 4)")).collect()
+    assert [str(t) for t in types.schema.types] == [
+        "decimal128(3, 2)", "decimal128(2, 2)", "decimal128(4, 0)", "decimal128(10, 2)", "decimal64(12, 4)"]
+    assert types.to_pylist() == [{"a": Decimal("2.50"), "b": Decimal("-0.05"), "c": Decimal("1000"),
+                                  "d": Decimal("1.50"), "e": Decimal("7.0000")}]
+    with pytest.raises(sabot.SabotError, match=r"cannot read literal '1.005' as decimal128\(10, 2\): "
+                                               "it has 3 digits after the point, the type 2"):
+        lit("1.005", "decimal128(10, 2)")
+    with pytest.raises(TypeError, match="finite decimals only"):
+        lit(Decimal("NaN"))

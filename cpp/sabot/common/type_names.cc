@@ -48,7 +48,10 @@ class TypeParser {
     if (word.empty()) return Error("expected a type name");
     if (word == "timestamp") return ParseTimestamp();
     if (word == "time32" || word == "time64") return ParseTime(word == "time64");
-    if (word == "decimal128" || word == "decimal") return ParseDecimal();
+    if (word == "decimal") return ParseDecimal("decimal128");
+    if (word == "decimal32" || word == "decimal64" || word == "decimal128" || word == "decimal256") {
+      return ParseDecimal(word);
+    }
     if (word == "list" || word == "large_list") return ParseList(word == "large_list");
     if (word == "date32" || word == "date64") {
       // Accept Arrow's printed forms "date32[day]" and "date64[ms]".
@@ -97,14 +100,21 @@ class TypeParser {
     return arrow::timestamp(unit, tz);
   }
 
-  Result<std::shared_ptr<arrow::DataType>> ParseDecimal() {
-    if (!Consume('(')) return Error("expected '(' after decimal128, as in decimal128(12, 2)");
+  // `width`: decimal32, decimal64, decimal128 or decimal256.
+  Result<std::shared_ptr<arrow::DataType>> ParseDecimal(const std::string& width) {
+    if (!Consume('(')) return Error("expected '(' after " + width + ", as in " + width + "(9, 2)");
     ARROW_ASSIGN_OR_RAISE(int precision, Int());
     if (!Consume(',')) return Error("expected ','");
     ARROW_ASSIGN_OR_RAISE(int scale, Int());
     if (!Consume(')')) return Error("expected ')'");
-    if (precision < 1 || precision > 38) return Error("decimal128 precision must be in 1..38");
-    return arrow::decimal128(precision, scale);
+    const int most = width == "decimal32" ? 9 : width == "decimal64" ? 18 : width == "decimal128" ? 38 : 76;
+    if (precision < 1 || precision > most) {
+      return Error(width + " precision must be in 1.." + std::to_string(most));
+    }
+    if (width == "decimal32") return arrow::decimal32(precision, scale);
+    if (width == "decimal64") return arrow::decimal64(precision, scale);
+    if (width == "decimal128") return arrow::decimal128(precision, scale);
+    return arrow::decimal256(precision, scale);
   }
 
   Result<std::shared_ptr<arrow::DataType>> ParseList(bool large) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include <arrow/scalar.h>
+#include <arrow/util/decimal.h>
 #include <arrow/type.h>
 
 #include "sabot/common/type_names.h"
@@ -130,6 +131,61 @@ Expr lit(const char* v) { return lit(std::string(v)); }
 Expr lit(std::string v) { return Expr::Literal(std::make_shared<arrow::StringScalar>(std::move(v))); }
 Expr NullLiteral(std::shared_ptr<arrow::DataType> type) {
   return Expr::Literal(arrow::MakeNullScalar(std::move(type)));
+}
+
+namespace {
+
+// `text` as a decimal of `type` (a DecimalType whose value class is Value).
+template <typename Value, typename Scalar>
+Result<std::shared_ptr<arrow::Scalar>> ParseDecimal(const std::shared_ptr<arrow::DataType>& type,
+                                                    const std::string& text) {
+  const auto& decimal = static_cast<const arrow::DecimalType&>(*type);
+  Value value;
+  int32_t precision = 0;
+  int32_t scale = 0;
+  ARROW_RETURN_NOT_OK(Value::FromString(text, &value, &precision, &scale));
+  if (scale < decimal.scale()) {
+    ARROW_ASSIGN_OR_RAISE(value, value.Rescale(scale, decimal.scale()));
+  } else if (scale > decimal.scale()) {
+    // Dropping only zeros is exact ("1.50" at scale 1); Rescale refuses anything else.
+    auto rescaled = value.Rescale(scale, decimal.scale());
+    if (!rescaled.ok()) {
+      return Status::Invalid("it has ", scale, " digits after the point, the type ", decimal.scale());
+    }
+    value = *rescaled;
+  }
+  if (!value.FitsInPrecision(decimal.precision())) {
+    return Status::Invalid("it needs more than the type's ", decimal.precision(), " digits");
+  }
+  return std::make_shared<Scalar>(value, type);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<arrow::Scalar>> ParseLiteral(const std::shared_ptr<arrow::DataType>& type,
+                                                    const std::string& text) {
+  Result<std::shared_ptr<arrow::Scalar>> scalar;
+  switch (type->id()) {
+    case arrow::Type::DECIMAL32:
+      scalar = ParseDecimal<arrow::Decimal32, arrow::Decimal32Scalar>(type, text);
+      break;
+    case arrow::Type::DECIMAL64:
+      scalar = ParseDecimal<arrow::Decimal64, arrow::Decimal64Scalar>(type, text);
+      break;
+    case arrow::Type::DECIMAL128:
+      scalar = ParseDecimal<arrow::Decimal128, arrow::Decimal128Scalar>(type, text);
+      break;
+    case arrow::Type::DECIMAL256:
+      scalar = ParseDecimal<arrow::Decimal256, arrow::Decimal256Scalar>(type, text);
+      break;
+    default:
+      scalar = arrow::Scalar::Parse(type, text);
+  }
+  if (!scalar.ok()) {
+    return Status::Invalid("cannot read literal '", text, "' as ", FormatDataType(*type), ": ",
+                           scalar.status().message());
+  }
+  return scalar;
 }
 
 static Expr Binary(const char* f, Expr a, Expr b) {

@@ -63,6 +63,13 @@ Expr lit(double v);
 Expr lit(const char* v);
 Expr lit(std::string v);
 Expr NullLiteral(std::shared_ptr<arrow::DataType> type);
+//! A literal of `type` read from `text` (a plan file's literal, Python's lit(text, type)):
+//! Arrow's Scalar::Parse, and decimals, which it cannot read: their digits exactly, in
+//! plain or exponent notation, at the type's scale ("1.5" as decimal128(10, 2) is 1.50)
+//! and within its precision; a value with more fractional digits than the scale, or more
+//! digits than the precision, is an error. Errors name the text and the type.
+Result<std::shared_ptr<arrow::Scalar>> ParseLiteral(const std::shared_ptr<arrow::DataType>& type,
+                                                    const std::string& text);
 
 Expr operator+(Expr a, Expr b);
 Expr operator-(Expr a, Expr b);

@@ -32,10 +32,10 @@ json LiteralValue(const arrow::Scalar& s) {
       double v = s.type->id() == arrow::Type::FLOAT ? static_cast<const arrow::FloatScalar&>(s).value
                                                     : static_cast<const arrow::DoubleScalar&>(s).value;
       if (std::isfinite(v)) return v;
-      return s.ToString();  // JSON has no NaN/Infinity; Scalar::Parse reads these back
+      return s.ToString();  // JSON has no NaN/Infinity; ParseLiteral reads these back
     }
     default:
-      // Strings, dates, timestamps, decimals: Arrow's text form, which Scalar::Parse reads.
+      // Strings, dates, timestamps, decimals: Arrow's text form, which ParseLiteral reads.
       return s.ToString();
   }
 }
@@ -57,11 +57,8 @@ Result<std::shared_ptr<arrow::Scalar>> LiteralFromJson(const json& value,
                            value.type_name());
   }
   if (type->id() == arrow::Type::STRING) return std::make_shared<arrow::StringScalar>(text);
-  auto scalar = arrow::Scalar::Parse(type, text);
-  if (!scalar.ok()) {
-    return Status::Invalid(where, ": cannot read literal '", text, "' as ",
-                           FormatDataType(*type), ": ", scalar.status().message());
-  }
+  auto scalar = ParseLiteral(type, text);
+  if (!scalar.ok()) return Status::Invalid(where, ": ", scalar.status().message());
   return scalar;
 }
 

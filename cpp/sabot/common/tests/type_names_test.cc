@@ -8,7 +8,8 @@ namespace sabot {
 
 TEST(TypeNames, RoundTrip) {
   for (const char* name : {"int64", "string", "float64", "bool", "date32", "timestamp[us]",
-                           "timestamp[ms, tz=UTC]", "decimal128(12, 2)", "list<int64>",
+                           "timestamp[ms, tz=UTC]", "decimal128(12, 2)", "decimal32(9, 2)", "decimal64(18, 4)",
+                           "decimal256(76, 10)", "list<int64>",
                            "list<list<string>>", "large_string", "uint8", "time32[s]", "time64[us]"}) {
     auto type = ParseDataType(name);
     ASSERT_TRUE(type.ok()) << name << ": " << type.status().ToString();
@@ -40,6 +41,10 @@ TEST(TypeNames, ErrorsNameTheText) {
   ASSERT_FALSE(time_unit.ok());
   EXPECT_NE(time_unit.status().message().find("expected s or ms"), std::string::npos) << time_unit.status().ToString();
   EXPECT_FALSE(ParseDataType("list<int64").ok());
+  auto wide = ParseDataType("decimal64(19, 2)");
+  ASSERT_FALSE(wide.ok());
+  EXPECT_NE(wide.status().message().find("decimal64 precision must be in 1..18"), std::string::npos)
+      << wide.status().ToString();
   EXPECT_FALSE(ParseDataType("int64 extra").ok());
 }
 

@@ -239,6 +239,29 @@ TEST(Expr, StringLiteralsComparedWithDatesAndTimestamps) {
       << bad.status().ToString();
 }
 
+TEST(ParseLiteral, DecimalsTakeTheTypesScaleExactly) {
+  auto value = [](const std::shared_ptr<arrow::DataType>& type, const std::string& text) {
+    auto scalar = ParseLiteral(type, text);
+    return scalar.ok() ? (*scalar)->ToString() : scalar.status().message();
+  };
+  EXPECT_EQ(value(arrow::decimal128(10, 2), "1.5"), "1.50");
+  EXPECT_EQ(value(arrow::decimal128(10, 2), "-7"), "-7.00");
+  EXPECT_EQ(value(arrow::decimal128(10, 2), "1.500"), "1.50");  // only zeros dropped
+  EXPECT_EQ(value(arrow::decimal128(10, 2), "1e2"), "100.00");
+  EXPECT_EQ(value(arrow::decimal32(4, 1), "-999.9"), "-999.9");
+  EXPECT_EQ(value(arrow::decimal64(18, 6), "0.000001"), "0.000001");
+  EXPECT_EQ(value(arrow::decimal256(60, 0), std::string(60, '9')), std::string(60, '9'));
+  EXPECT_EQ(value(arrow::decimal128(10, 2), "1.005"),
+            "cannot read literal '1.005' as decimal128(10, 2): it has 3 digits after the point, the type 2");
+  EXPECT_EQ(value(arrow::decimal32(4, 1), "1000.0"),
+            "cannot read literal '1000.0' as decimal32(4, 1): it needs more than the type's 4 digits");
+  EXPECT_NE(value(arrow::decimal128(5, 2), "1.2.3").find("cannot read literal '1.2.3' as decimal128(5, 2)"),
+            std::string::npos);
+  // Other types as Arrow reads them.
+  EXPECT_EQ(value(arrow::int32(), "42"), "42");
+  EXPECT_NE(value(arrow::int32(), "4x").find("cannot read literal '4x' as int32"), std::string::npos);
+}
+
 TEST(ExprJson, RoundTrip) {
   std::vector<Expr> exprs = {
       (col("a") + lit(int64_t{1})) > col("b") && !IsNull(col("s")),
@@ -249,6 +272,11 @@ TEST(ExprJson, RoundTrip) {
       Expr::Literal(*arrow::Scalar::Parse(arrow::date32(), "2024-01-02")),
       lit("quote \" and \\ backslash"),
       lit(std::numeric_limits<double>::infinity()),
+      // Decimals, which Arrow's Scalar::Parse cannot read back (ParseLiteral does).
+      col("p") > Expr::Literal(*ParseLiteral(arrow::decimal128(12, 2), "-1234.5")),
+      Expr::Literal(*ParseLiteral(arrow::decimal32(5, 3), "0.125")),
+      Expr::Literal(*ParseLiteral(arrow::decimal64(18, 0), "7")),
+      Expr::Literal(*ParseLiteral(arrow::decimal256(50, 4), "123456789012345678901234567890123456789012.5")),
   };
   for (const auto& e : exprs) {
     auto j = ExprToJson(e);
