@@ -55,13 +55,23 @@ Result<std::filesystem::path> MemoryBudget::NewSpillPath(std::string_view label)
     std::filesystem::path parent = options_.spill_parent;
     if (parent.empty()) parent = std::filesystem::temp_directory_path(error);
     if (error) return Status::IOError("cannot find a temporary folder to spill to: ", error.message());
-    auto directory = parent / ("sabot-spill-" + std::to_string(::getpid()) + "-" +
-                               std::to_string(g_next_directory.fetch_add(1)));
-    std::filesystem::create_directories(directory, error);
-    if (error) {
-      return Status::IOError("cannot create the spill folder ", directory.string(), ": ", error.message());
+    std::filesystem::create_directories(parent, error);  // --spill-dir may name a new one
+    if (error) return Status::IOError("cannot create the spill folder's parent ", parent.string(), ": ", error.message());
+    // A folder of its own, made by this call: a process that died before removing its
+    // spill folder leaves it behind, and a later process with the same id must not write
+    // among (and later delete) those files.
+    for (;;) {
+      auto directory = parent / ("sabot-spill-" + std::to_string(::getpid()) + "-" +
+                                 std::to_string(g_next_directory.fetch_add(1)));
+      const bool created = std::filesystem::create_directory(directory, error);
+      if (error) {
+        return Status::IOError("cannot create the spill folder ", directory.string(), ": ", error.message());
+      }
+      if (created) {
+        directory_ = std::move(directory);
+        break;
+      }
     }
-    directory_ = std::move(directory);
   }
   return directory_ / (std::string(label) + "-" + std::to_string(next_file_++) + ".arrows");
 }

@@ -4,7 +4,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -158,6 +160,30 @@ TEST(SpillFile, GoesUnderAChosenParentFolder) {
   }
   EXPECT_TRUE(std::filesystem::is_empty(parent));  // the budget's own folder is gone, the parent stays
   std::filesystem::remove(parent);
+}
+
+TEST(SpillFile, ANewFolderEvenWhereADeadProcessLeftOneOfTheSameName) {
+  // A process that died with this process's id left its spill folders (this process's
+  // first names, and a file in each): the budget makes one of its own and leaves theirs.
+  auto parent = std::filesystem::temp_directory_path() / ("sabot-spill-stale-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(parent);
+  std::vector<std::filesystem::path> stale;
+  for (int i = 0; i < 100; ++i) {
+    stale.push_back(parent / ("sabot-spill-" + std::to_string(::getpid()) + "-" + std::to_string(i)));
+    std::filesystem::create_directories(stale.back());
+    std::ofstream(stale.back() / "join-build-0.arrows") << "left by a dead process";
+  }
+  std::filesystem::path mine;
+  {
+    auto budget = std::make_shared<MemoryBudget>(MemoryBudget::Options{1 << 20, true, parent});
+    auto file = *SpillFile::Create(budget, Schema(), "join-build");
+    mine = file->path().parent_path();
+    EXPECT_EQ(std::find(stale.begin(), stale.end(), mine), stale.end()) << mine;
+    EXPECT_EQ(mine.parent_path(), parent);
+  }
+  EXPECT_FALSE(std::filesystem::exists(mine));
+  for (const auto& folder : stale) EXPECT_TRUE(std::filesystem::exists(folder / "join-build-0.arrows")) << folder;
+  std::filesystem::remove_all(parent);
 }
 
 TEST(SpilledPartitions, RoutesRowsKeepingTheirOrder) {
