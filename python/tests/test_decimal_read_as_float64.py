@@ -151,3 +151,19 @@ def test_decimal_aggregates_match_duckdb(decimal_file, duck, threads):
     for name in ("flag", "total", "low", "high", "wide_sum"):
         assert got[name].to_pylist() == want[name].to_pylist(), name
     np.testing.assert_allclose(got["avg"].to_numpy(), want["avg"].to_numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_decimal_variance_and_stddev_match_duckdb(decimal_file, duck, threads):
+    # Sample variance and standard deviation of decimal columns are doubles, as DuckDB's
+    # var_samp and stddev_samp give them.
+    got = (sabot.read_parquet(decimal_file, columns=["flag", "price", "rate", "wide"])
+           .group_by("flag")
+           .agg(v=agg.var("price"), sd=agg.stddev("rate"), wide_sd=agg.stddev("wide"))
+           .collect(threads=threads).sort_by("flag"))
+    want = duck.sql(f"SELECT flag, var_samp(price) AS v, stddev_samp(rate) AS sd, stddev_samp(wide) AS wide_sd "
+                    f"FROM '{decimal_file}' GROUP BY flag ORDER BY flag").to_arrow_table()
+    assert got["flag"].to_pylist() == want["flag"].to_pylist()
+    for name in ("v", "sd", "wide_sd"):
+        assert got.schema.field(name).type == pa.float64()
+        np.testing.assert_allclose(got[name].to_numpy(), want[name].to_numpy(), rtol=1e-9, err_msg=name)

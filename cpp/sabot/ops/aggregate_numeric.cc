@@ -247,10 +247,13 @@ struct Moments {
 
 //! Sample variance or standard deviation (n - 1), null below two values. Welford's
 //! update is numerically stable; partial states merge with Chan et al.'s formula.
+//! `unit`: what each value is divided by (10^scale for a decimal's unscaled integers),
+//! applied once at the end: the variance of x / u is the variance of x over u².
 template <typename In>
 class Variance final : public AccumulatorBase {
  public:
-  explicit Variance(bool stddev) : AccumulatorBase(arrow::float64()), stddev_(stddev) {}
+  explicit Variance(bool stddev, double unit = 1.0)
+      : AccumulatorBase(arrow::float64()), stddev_(stddev), unit_(unit) {}
 
   void Resize(uint32_t num_groups) override {
     if (num_groups > num_groups_) moments_.resize(num_groups_ = num_groups);
@@ -291,7 +294,7 @@ class Variance final : public AccumulatorBase {
     for (uint32_t g = 0; g < num_groups_; ++g) {
       const Moments& m = moments_[g];
       if (m.count < 2) continue;
-      const double variance = m.m2 / static_cast<double>(m.count - 1);
+      const double variance = m.m2 / static_cast<double>(m.count - 1) / (unit_ * unit_);
       out[g] = stddev_ ? std::sqrt(variance) : variance;
       valid[g] = 1;
     }
@@ -309,6 +312,7 @@ class Variance final : public AccumulatorBase {
 
  private:
   bool stddev_;
+  double unit_;
   GroupVector<Moments> moments_;
 };
 
@@ -330,19 +334,21 @@ std::unique_ptr<GroupedAccumulator> MakeTyped(const AggregateSpec& spec) {
   }
 }
 
-// A decimal column stored as Raw: sum and mean; variance and stddev would need its scale
-// in every update, and a cast to float64 gives them.
+// A decimal column stored as Raw (its unscaled integers): the sum exact, as DuckDB types
+// it; mean, variance and stddev in float64 over the integers, scaled once at the end.
 template <typename Raw>
 Result<std::unique_ptr<GroupedAccumulator>> MakeDecimal(const AggregateSpec& spec, const arrow::DataType& type) {
   const int32_t scale = static_cast<const arrow::DecimalType&>(type).scale();
+  const auto unit = static_cast<double>(PowerOfTen(scale));
   switch (spec.function) {
     case AggregateFunction::kSum:
       return std::make_unique<ExactSum<Raw, __int128>>(DisplayName(spec), arrow::decimal128(38, scale));
     case AggregateFunction::kMean:
-      return std::make_unique<Mean<Raw>>(static_cast<double>(PowerOfTen(scale)));
+      return std::make_unique<Mean<Raw>>(unit);
+    case AggregateFunction::kStddev:
+      return std::make_unique<Variance<Raw>>(/*stddev=*/true, unit);
     default:
-      return Status::TypeError(DisplayName(spec), ": not defined for decimal columns (", FormatDataType(type),
-                               "); cast the column to float64 first");
+      return std::make_unique<Variance<Raw>>(/*stddev=*/false, unit);
   }
 }
 

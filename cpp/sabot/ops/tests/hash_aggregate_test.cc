@@ -197,16 +197,49 @@ TEST(HashAggregate, DecimalSumMeanMinMax) {
     auto merged = arrow::Table::FromRecordBatches(left->output_schema(), left->Finalize().ValueOrDie()).ValueOrDie();
     EXPECT_TABLE_EQ(SortedByKeys(merged, {"k"}), expected);
   }
-  // Past 38 digits the sum is an error; variance is not defined for decimals here.
+  // Past 38 digits the sum is an error.
   auto wide = arrow::schema({arrow::field("p", arrow::decimal128(38, 0))});
   auto big = BatchFromJson(wide, R"([{"p": "99999999999999999999999999999999999999"}, {"p": "1"}])");
   auto overflow = Aggregate(wide, {}, {{AF::kSum, "p", "s"}}, {big});
   ASSERT_FALSE(overflow.ok());
   EXPECT_EQ(overflow.status().message(), "sum(p): decimal overflow, the sum needs more than 38 digits");
-  auto variance = MakeHashAggregate(wide, {}, {{AF::kStddev, "p", ""}});
-  ASSERT_FALSE(variance.ok());
-  EXPECT_EQ(variance.status().message(),
-            "stddev(p): not defined for decimal columns (decimal128(38, 0)); cast the column to float64 first");
+}
+
+// Variance and stddev of decimals: float64, what the same values as float64 give (the
+// scale applied once at the end), also from merged partial states.
+TEST(HashAggregate, DecimalVarianceAndStddevAreThoseOfTheValues) {
+  const char* rows = R"([{"k": 1, "p": "1.50"}, {"k": 1, "p": "-2.25"}, {"k": 2, "p": null}, {"k": 1, "p": "10000.01"},
+                         {"k": 2, "p": "0.99"}, {"k": 3, "p": "4.00"}, {"k": 1, "p": "-0.01"}, {"k": 2, "p": "0.98"}])";
+  auto as_double = arrow::schema({arrow::field("k", arrow::int8()), arrow::field("p", arrow::float64())});
+  const std::vector<AggregateSpec> specs = {{AF::kVariance, "p", "v"}, {AF::kStddev, "p", "sd"}};
+  const char* double_rows = R"([{"k": 1, "p": 1.50}, {"k": 1, "p": -2.25}, {"k": 2, "p": null}, {"k": 1, "p": 10000.01},
+                                {"k": 2, "p": 0.99}, {"k": 3, "p": 4.00}, {"k": 1, "p": -0.01}, {"k": 2, "p": 0.98}])";
+  auto want = Aggregate(as_double, {"k"}, specs, {BatchFromJson(as_double, double_rows)});
+  ASSERT_TRUE(want.ok()) << want.status().ToString();
+  for (const auto& type : {arrow::decimal128(15, 2), arrow::decimal64(12, 2), arrow::decimal32(7, 2)}) {
+    SCOPED_TRACE(type->ToString());
+    auto schema = arrow::schema({arrow::field("k", arrow::int8()), arrow::field("p", type)});
+    auto batch = BatchFromJson(schema, rows);
+    auto whole = HashAggregateState::Make(schema, {"k"}, specs).ValueOrDie();
+    auto left = whole->MakeEmpty().ValueOrDie();
+    auto right = whole->MakeEmpty().ValueOrDie();
+    ASSERT_TRUE(left->Consume(*batch->Slice(0, 3)).ok());
+    ASSERT_TRUE(right->Consume(*batch->Slice(3)).ok());
+    ASSERT_TRUE(left->Merge(*right).ok());
+    auto merged = arrow::Table::FromRecordBatches(left->output_schema(), left->Finalize().ValueOrDie()).ValueOrDie();
+    for (const auto& got : {*Aggregate(schema, {"k"}, specs, {batch}), SortedByKeys(merged, {"k"})}) {
+      ASSERT_EQ(got->num_rows(), 3);
+      for (const char* column : {"v", "sd"}) {
+        auto g = std::static_pointer_cast<arrow::DoubleArray>(got->GetColumnByName(column)->chunk(0));
+        auto w = std::static_pointer_cast<arrow::DoubleArray>((*want)->GetColumnByName(column)->chunk(0));
+        ASSERT_EQ(g->type_id(), arrow::Type::DOUBLE);
+        for (int64_t i = 0; i < 3; ++i) {
+          ASSERT_EQ(g->IsNull(i), w->IsNull(i)) << column << " " << i;  // k = 3 has one value: null
+          if (!w->IsNull(i)) EXPECT_NEAR(g->Value(i), w->Value(i), 1e-9 * std::abs(w->Value(i))) << column << " " << i;
+        }
+      }
+    }
+  }
 }
 
 TEST(HashAggregate, MultiColumnKeysWithNullsAndSlicedInput) {
