@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# OS packages: compiler toolchain, build tools, header-only and test libraries.
+# OS packages: compiler toolchain, build tools, header-only and test libraries, and the
+# time zone database (Arrow reads named zones such as America/New_York from it).
 # pyarrow provides Arrow C++ itself, so no system Arrow is required.
-apt_packages=(g++ cmake ninja-build ccache python3-venv libgtest-dev nlohmann-json3-dev libcli11-dev)
+apt_packages=(g++ cmake ninja-build ccache python3-venv libgtest-dev nlohmann-json3-dev libcli11-dev tzdata)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -38,6 +38,27 @@ def test_string_literals_compare_as_dates_and_timestamps(dated_file, threads):
     assert got["id"].to_pylist() == want["id"].to_pylist()
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_text_beside_a_zoned_timestamp_is_a_wall_clock_time_in_its_zone(dated_file, threads):
+    # DuckDB reads text beside a TIMESTAMPTZ in its session's zone, here UTC; Sabot in the
+    # column's own zone, which is UTC too.
+    zoned = pa.table({"id": pa.array(range(20_000)),
+                      "t": pq.read_table(dated_file)["t"].cast(pa.timestamp("us", tz="UTC"))})
+    got = (sabot.from_arrow(zoned).filter(col("t") >= lit("1997-03-04 05:06:07"))
+           .collect(threads=threads).sort_by("id"))
+    con = duckdb.connect()
+    con.sql("SET TimeZone = 'UTC'")
+    want = con.sql("SELECT id FROM zoned WHERE t >= '1997-03-04 05:06:07' ORDER BY id").to_arrow_table()
+    assert got.num_rows == want.num_rows > 0
+    assert got["id"].to_pylist() == want["id"].to_pylist()
+    # In a zone of its own: 13:00 in New York is 17:00 UTC in July.
+    new_york = pa.table({"t": pa.array([dt.datetime(2024, 7, 1, 16, 59), dt.datetime(2024, 7, 1, 17, 1)],
+                                       pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us", tz="America/New_York"))})
+    later = sabot.from_arrow(new_york).filter(col("t") > lit("2024-07-01 13:00:00")).collect()
+    assert later["t"].cast(pa.timestamp("us", tz="UTC")).to_pylist() == [
+        dt.datetime(2024, 7, 1, 17, 1, tzinfo=dt.timezone.utc)]
+
+
 def test_a_string_that_is_no_date_is_an_error_naming_it(dated_file):
     with pytest.raises(sabot.SabotError, match="'1996-02-30' is not a date32 value"):
         sabot.read_parquet(dated_file).filter(col("d") > lit("1996-02-30")).collect()

@@ -139,6 +139,21 @@ void IntegerLiteralsAsDecimals(const std::vector<std::shared_ptr<arrow::DataType
   }
 }
 
+// `text` (a string scalar) without a zone offset, as a wall-clock time in the zone of
+// `type`, a timestamp with one: `ts > '2024-01-01 13:00:00'` beside a UTC column means
+// 13:00 UTC, as DuckDB reads it (in its session's zone). Anything else keeps `failed`,
+// the error of reading the text as the type.
+Result<arrow::Datum> WallClockInZone(const arrow::Datum& text, const std::shared_ptr<arrow::DataType>& type,
+                                     const Status& failed) {
+  if (type->id() != arrow::Type::TIMESTAMP) return failed;
+  const auto& zoned = static_cast<const arrow::TimestampType&>(*type);
+  if (zoned.timezone().empty()) return failed;
+  auto naive = cp::Cast(text, arrow::timestamp(zoned.unit()));
+  if (!naive.ok()) return failed;
+  cp::AssumeTimezoneOptions options(zoned.timezone());
+  return cp::CallFunction("assume_timezone", {*naive}, &options);
+}
+
 // A string literal compared with a date or timestamp operand, read as that type (as SQL
 // engines do: `l_shipdate >= '1998-01-01'`); Arrow has no kernel comparing the two. Text
 // that does not parse is an error naming it.
@@ -158,6 +173,7 @@ Status StringLiteralsAsTemporal(const std::string& function,
     const auto id = datum->type()->id();
     if (id != arrow::Type::STRING && id != arrow::Type::LARGE_STRING) continue;
     auto read = cp::Cast(*datum, temporal);
+    if (!read.ok()) read = WallClockInZone(*datum, temporal, read.status());
     if (!read.ok()) {
       return Status::Invalid("'", datum->scalar()->ToString(), "' is not a ", FormatDataType(*temporal),
                              " value: ", read.status().message());

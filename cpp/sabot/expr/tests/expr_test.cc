@@ -233,6 +233,20 @@ TEST(Expr, StringLiteralsComparedWithDatesAndTimestamps) {
   EXPECT_ARRAY(eval(col("d") >= lit("1998-01-01")), arrow::boolean(), "[false, true, null]");
   EXPECT_ARRAY(eval(lit("1997-05-19") == col("d")), arrow::boolean(), "[true, false, null]");
   EXPECT_ARRAY(eval(col("t") < lit("1970-01-01 12:00:00")), arrow::boolean(), "[true, false, null]");
+  // Beside a timestamp with a zone, text without an offset is a wall-clock time there.
+  auto zoned_schema = arrow::schema({arrow::field("u", arrow::timestamp(arrow::TimeUnit::MICRO, "UTC")),
+                                     arrow::field("z", arrow::timestamp(arrow::TimeUnit::SECOND, "+02:00"))});
+  auto zoned = arrow::RecordBatch::Make(
+      zoned_schema, 2,
+      {ArrayFromJson(zoned_schema->field(0)->type(), "[43200000000, 43200000001]"),
+       ArrayFromJson(zoned_schema->field(1)->type(), "[36000, 36001]")});  // 12:00 UTC; 12:00 at +02:00
+  EXPECT_ARRAY(EvalOn(col("u") > lit("1970-01-01 12:00:00"), *zoned), arrow::boolean(), "[false, true]");
+  EXPECT_ARRAY(EvalOn(col("u") == lit("1970-01-01 12:00:00+00:00"), *zoned), arrow::boolean(), "[true, false]");
+  EXPECT_ARRAY(EvalOn(col("z") == lit("1970-01-01 12:00:00"), *zoned), arrow::boolean(), "[true, false]");
+  auto zoned_bad = Bind(col("u") > lit("noon"), zoned_schema);
+  ASSERT_FALSE(zoned_bad.ok());
+  EXPECT_NE(zoned_bad.status().message().find("'noon' is not a timestamp[us, tz=UTC] value"), std::string::npos)
+      << zoned_bad.status().ToString();
   auto bad = Bind(col("d") > lit("1998-13-01"), schema);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("'1998-13-01' is not a date32 value"), std::string::npos)
