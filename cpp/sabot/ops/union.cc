@@ -6,6 +6,7 @@
 
 #include <arrow/type.h>
 
+#include "sabot/common/errors.h"
 #include "sabot/common/type_names.h"
 
 namespace sabot {
@@ -85,8 +86,8 @@ Status CheckUnionSchemas(const std::vector<std::shared_ptr<arrow::Schema>>& inpu
   for (size_t i = 1; i < inputs.size(); ++i) {
     const auto& other = *inputs[i];
     if (other.num_fields() != first.num_fields()) {
-      return Status::Invalid("union input ", i, " has ", other.num_fields(), " columns, input 0 has ",
-                             first.num_fields(), " (", other.ToString(), " vs ", first.ToString(), ")");
+      return Status::Invalid("union input ", i, " has ", other.num_fields(), " columns (", JoinNames(other.field_names()),
+                             "), input 0 has ", first.num_fields(), " (", JoinNames(first.field_names()), ")");
     }
     for (int c = 0; c < first.num_fields(); ++c) {
       const auto& a = *first.field(c);

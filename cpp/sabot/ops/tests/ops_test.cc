@@ -175,6 +175,9 @@ TEST(Union, SchemasMustMatch) {
   auto st = CheckUnionSchemas({Schema(), Schema(), other});
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.message(), "union input 2 column 0 is a: int32, input 0 has a: int64");
+  auto narrower = CheckUnionSchemas({Schema(), arrow::schema({arrow::field("a", arrow::int64())})});
+  ASSERT_FALSE(narrower.ok());
+  EXPECT_EQ(narrower.message(), "union input 1 has 1 columns (a), input 0 has 2 (a, s)");
 }
 
 TEST(Explode, OneRowPerElement) {
