@@ -18,7 +18,8 @@ class FilterPredicate {
  public:
   //! Binds `predicate` to `schema`; it must be boolean. A conjunct that reads one
   //! dictionary-encoded column alone is evaluated over its dictionary's entries
-  //! (DictionaryPredicate); the others are bound as they are.
+  //! (DictionaryPredicate); where a batch has such columns, the conjuncts over several
+  //! columns run after the others, at the rows those kept (see the members).
   static Result<FilterPredicate> Make(const std::shared_ptr<arrow::Schema>& schema, const Expr& predicate);
   //! A predicate bound as one expression (see BindPredicate), dictionaries or not.
   explicit FilterPredicate(BoundExpr predicate) : rest_(std::move(predicate)) {}
