@@ -56,7 +56,9 @@ Result<std::filesystem::path> MemoryBudget::NewSpillPath(std::string_view label)
     if (parent.empty()) parent = std::filesystem::temp_directory_path(error);
     if (error) return Status::IOError("cannot find a temporary folder to spill to: ", error.message());
     std::filesystem::create_directories(parent, error);  // --spill-dir may name a new one
-    if (error) return Status::IOError("cannot create the spill folder's parent ", parent.string(), ": ", error.message());
+    if (error) {
+      return Status::IOError("cannot create the spill folder's parent ", parent.string(), ": ", error.message());
+    }
     // A folder of its own, made by this call: a process that died before removing its
     // spill folder leaves it behind, and a later process with the same id must not write
     // among (and later delete) those files.
