@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include <arrow/array.h>
 #include <arrow/buffer.h>
@@ -124,9 +123,8 @@ Result<std::shared_ptr<arrow::Array>> DictionaryValuesAt(const arrow::Dictionary
   if ((width != 4 && width != 8) || indices.type_id() != arrow::Type::INT32 || indices.null_count() > 0 ||
       column.dictionary()->null_count() > 0 || entries.length == 0) {
     if (rows == nullptr) return arrow::compute::Take(*column.dictionary(), indices);
-    std::vector<int32_t> at(rows, rows + count);
-    const auto at_array = std::make_shared<arrow::Int32Array>(count, arrow::Buffer::Wrap(at));
-    ARROW_ASSIGN_OR_RAISE(auto kept, arrow::compute::Take(indices, *at_array));
+    const arrow::Int32Array at(count, arrow::Buffer::Wrap(rows, static_cast<size_t>(count)));
+    ARROW_ASSIGN_OR_RAISE(auto kept, arrow::compute::Take(indices, at));
     return arrow::compute::Take(*column.dictionary(), *kept);
   }
   ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(count * width));

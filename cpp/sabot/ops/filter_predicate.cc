@@ -12,6 +12,7 @@
 #include <arrow/util/bit_util.h>
 #include <arrow/util/bitmap_ops.h>
 
+#include "sabot/common/errors.h"
 #include "sabot/common/type_names.h"
 #include "sabot/ops/dictionary_gather.h"
 #include "sabot/ops/select_by_entries.h"
@@ -152,15 +153,15 @@ Result<std::vector<int32_t>> FilterPredicate::Select(const arrow::RecordBatch& b
   if (!by_entry.empty()) {
     count = SelectByEntries(n, keep.empty() ? nullptr : keep.data(), by_entry.data(),
                             static_cast<int>(by_entry.size()), rows.data());
-  } else if (!keep.empty()) {
+  } else {
+    // Every conjunct tested above either went to by_entry or cleared `keep`, and there
+    // was one: this path has a dictionary_ conjunct or a column of alone_ as entries.
+    SABOT_CHECK(keep.size() == static_cast<size_t>(n));
     // Branch-free: each row is written, and the next one overwrites it unless it passed.
     for (size_t i = 0; i < keep.size(); ++i) {
       rows[count] = static_cast<int32_t>(i);
       count += keep[i];
     }
-  } else {
-    for (int64_t i = 0; i < n; ++i) rows[static_cast<size_t>(i)] = static_cast<int32_t>(i);
-    count = static_cast<size_t>(n);
   }
   rows.resize(count);
   // The second step, over the rows that passed the first.
