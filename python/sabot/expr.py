@@ -66,11 +66,17 @@ class Expr:
     def is_valid(self) -> "Expr":
         return Expr(_core.call("is_valid", [self._e], {}))
 
-    def is_in(self, values: Any, *, skip_nulls: bool = False) -> "Expr":
+    def is_in(self, values: Any, *, nulls_equal: bool = False, skip_nulls: bool = False) -> "Expr":
         """SQL's ``x IN (...)``: ``col("mode").is_in(["MAIL", "SHIP"])``. Values are str,
-        int, float or bool (cast to the column's type); a null input matches a None in
-        ``values`` unless ``skip_nulls``."""
-        return call("is_in", self, value_set=list(values), skip_nulls=skip_nulls)
+        int, float or bool (cast to the column's type). Nulls as in SQL (and DuckDB): a
+        null input gives null, and so does no match where ``values`` holds a None (so a
+        filter drops those rows, and ``~x.is_in([1, None])`` keeps none). With
+        ``nulls_equal`` a null input matches a None in ``values`` (true, else false); with
+        ``skip_nulls`` a null input is false and Nones in ``values`` are ignored."""
+        if nulls_equal and skip_nulls:
+            raise ValueError("is_in takes nulls_equal or skip_nulls, not both")
+        behaviour = "match" if nulls_equal else "skip" if skip_nulls else "inconclusive"
+        return call("is_in", self, value_set=list(values), null_matching=behaviour)
 
     def if_else(self, then: Any, otherwise: Any) -> "Expr":
         """``cond.if_else(a, b)``: a where cond is true, else b (null cond gives null)."""

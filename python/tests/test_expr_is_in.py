@@ -26,13 +26,30 @@ def test_filter_matches_duckdb_in(column, values, sql):
     assert got.to_pylist() == want.to_pylist()
 
 
-def test_nulls_and_call_form():
+@pytest.mark.parametrize("values, sql", [([2, None], "(2, NULL)"), ([2], "(2)"), (["SHIP", None], "('SHIP', NULL)")])
+def test_nulls_as_duckdb_in(values, sql):
+    # SQL's IN: a null input is null, and so is no match beside a null in the list; a
+    # filter drops both, and NOT IN with a null in the list keeps nothing.
+    column = "s" if isinstance(values[0], str) else "x"
+    rows = FACTS.select([column])
+    got = sabot.from_arrow(rows).select(
+        inside=col(column).is_in(values), outside=~col(column).is_in(values)).collect()
+    want = duckdb.sql(f"SELECT {column} IN {sql} AS inside, {column} NOT IN {sql} AS outside FROM rows")
+    assert got.to_pylist() == want.to_arrow_table().to_pylist()
+    kept = sabot.from_arrow(rows).filter(~col(column).is_in(values)).collect()
+    kept_by_duckdb = duckdb.sql(f"SELECT * FROM rows WHERE {column} NOT IN {sql}").to_arrow_table()
+    assert kept.to_pylist() == kept_by_duckdb.to_pylist()
+
+
+def test_null_options_and_call_form():
     out = sabot.from_arrow(FACTS).select(
-        a=col("x").is_in([2, None]), b=col("x").is_in([2, None], skip_nulls=True),
+        a=col("x").is_in([2, None], nulls_equal=True), b=col("x").is_in([2, None], skip_nulls=True),
         c=call("is_in", col("s"), value_set=("AIR",))).collect()
     assert out["a"].to_pylist() == [False, True, False, True, False]
     assert out["b"].to_pylist() == [False, True, False, False, False]
-    assert out["c"].to_pylist() == [False, False, True, False, False]
+    assert out["c"].to_pylist() == [False, False, True, False, False]  # Arrow's own default
+    with pytest.raises(ValueError, match="nulls_equal or skip_nulls, not both"):
+        col("x").is_in([1], nulls_equal=True, skip_nulls=True)
 
 
 def test_bad_value_sets_are_clear_errors():
@@ -40,3 +57,20 @@ def test_bad_value_sets_are_clear_errors():
         col("x").is_in([datetime.date(2024, 1, 1)])
     with pytest.raises(sabot.SabotError, match="option 'value_set' must be a JSON array"):
         sabot.from_arrow(FACTS).filter(col("x").is_in([1, "one"])).collect()
+
+
+def test_nulls_in_a_parquet_scan_as_duckdb(tmp_path):
+    # The scan tests a dictionary column's entries, not its rows: row groups with and
+    # without null modes, against DuckDB reading the same file.
+    import pyarrow.parquet as pq
+    modes = ["MAIL", "SHIP", "AIR", "RAIL"]
+    rows = pa.table({"mode": [None if i % 7 == 0 and i >= 4000 else modes[i % 4] for i in range(8000)],
+                     "qty": list(range(8000))})
+    path = tmp_path / "modes.parquet"
+    pq.write_table(rows, path, row_group_size=4000)
+    for values, sql in ((["SHIP", None], "('SHIP', NULL)"), (["SHIP"], "('SHIP')")):
+        for test, where in ((col("mode").is_in(values), f"mode IN {sql}"),
+                            (~col("mode").is_in(values), f"mode NOT IN {sql}")):
+            got = sabot.read_parquet(str(path)).filter(test).collect()
+            want = duckdb.sql(f"SELECT * FROM '{path}' WHERE {where} ORDER BY qty").to_arrow_table()
+            assert got.num_rows == want.num_rows and got.to_pylist() == want.to_pylist(), where

@@ -26,6 +26,8 @@ class OptionReader {
   OptionReader(const std::string& function, const ExprOptions& options)
       : function_(function), options_(options) {}
 
+  const std::string& function() const { return function_; }
+
   Status CheckKeys(const std::set<std::string>& allowed) const {
     for (const auto& [key, value] : options_) {
       if (!allowed.count(key)) {
@@ -158,10 +160,32 @@ Result<OptionsPtr> ParseTrim(const OptionReader& r) {
 
 // value_set is a JSON array of strings, integers, floats or booleans (nulls allowed):
 // its Arrow type follows from the values, and Arrow casts the set to the input's type.
+// How nulls compare: `null_matching` (Arrow's behaviours: match, skip, emit_null,
+// inconclusive; SQL's IN is inconclusive: a null input, or no match beside a null in the
+// set, gives null), or the older `skip_nulls` (true: skip, false: match). Without
+// either, Arrow's default: match.
 Result<OptionsPtr> ParseSetLookup(const OptionReader& r) {
-  ARROW_RETURN_NOT_OK(r.CheckKeys({"value_set", "skip_nulls"}));
+  ARROW_RETURN_NOT_OK(r.CheckKeys({"value_set", "skip_nulls", "null_matching"}));
   ARROW_ASSIGN_OR_RAISE(auto text, r.Required("value_set"));
   ARROW_ASSIGN_OR_RAISE(bool skip_nulls, r.Bool("skip_nulls", false));
+  static const std::map<std::string, cp::SetLookupOptions::NullMatchingBehavior> kNullMatching = {
+      {"match", cp::SetLookupOptions::MATCH},
+      {"skip", cp::SetLookupOptions::SKIP},
+      {"emit_null", cp::SetLookupOptions::EMIT_NULL},
+      {"inconclusive", cp::SetLookupOptions::INCONCLUSIVE}};
+  auto null_matching = skip_nulls ? cp::SetLookupOptions::SKIP : cp::SetLookupOptions::MATCH;
+  const std::string behaviour = r.String("null_matching", "");
+  if (!behaviour.empty()) {
+    auto it = kNullMatching.find(behaviour);
+    if (it == kNullMatching.end()) {
+      return Status::Invalid("option 'null_matching' of function '", r.function(),
+                             "' must be match, skip, emit_null or inconclusive, found '", behaviour, "'");
+    }
+    if (r.String("skip_nulls", "") != "") {
+      return Status::Invalid("function '", r.function(), "' takes option 'null_matching' or 'skip_nulls', not both");
+    }
+    null_matching = it->second;
+  }
   const auto values = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   const auto invalid = [&](const std::string& why) {
     return Status::Invalid("option 'value_set' must be a JSON array of strings, numbers or booleans (", why,
@@ -184,8 +208,7 @@ Result<OptionsPtr> ParseSetLookup(const OptionReader& r) {
     type = t;
   }
   ARROW_ASSIGN_OR_RAISE(auto set, arrow::json::ArrayFromJSONString(type, text));
-  return std::make_shared<cp::SetLookupOptions>(
-      set, skip_nulls ? cp::SetLookupOptions::SKIP : cp::SetLookupOptions::MATCH);
+  return std::make_shared<cp::SetLookupOptions>(set, null_matching);
 }
 
 // floor/ceil/round_temporal: multiple (default 1) of a calendar unit, counted from the

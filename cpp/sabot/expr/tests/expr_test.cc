@@ -147,6 +147,13 @@ TEST(ExprFunctions, IsInWithAValueSet) {
   EXPECT_TRUE(in(col("a"), "[1, null]")->Equals(*ArrayFromJson(arrow::boolean(), "[true, false, false, false, true]")));
   auto skipped = Eval(Expr::Call("is_in", {col("a")}, {{"value_set", "[1, null]"}, {"skip_nulls", "true"}}));
   EXPECT_TRUE(skipped->Equals(*ArrayFromJson(arrow::boolean(), "[true, false, false, false, false]")));
+  // null_matching picks any of Arrow's behaviours; inconclusive is SQL's IN.
+  auto nulls = [](const char* behaviour) {
+    return Eval(Expr::Call("is_in", {col("a")}, {{"value_set", "[1, null]"}, {"null_matching", behaviour}}));
+  };
+  EXPECT_TRUE(nulls("inconclusive")->Equals(*ArrayFromJson(arrow::boolean(), "[true, null, null, null, null]")));
+  EXPECT_TRUE(nulls("emit_null")->Equals(*ArrayFromJson(arrow::boolean(), "[true, false, false, false, null]")));
+  EXPECT_TRUE(nulls("match")->Equals(*ArrayFromJson(arrow::boolean(), "[true, false, false, false, true]")));
   auto schema = SampleBatch()->schema();
   for (const char* bad : {"MAIL", "[1, \"x\"]", "[[1]]"}) {
     auto b = Bind(Expr::Call("is_in", {col("a")}, {{"value_set", bad}}), schema);
@@ -154,6 +161,17 @@ TEST(ExprFunctions, IsInWithAValueSet) {
     EXPECT_NE(b.status().message().find("option 'value_set' must be a JSON array"), std::string::npos)
         << b.status().message();
   }
+  auto unknown = Bind(Expr::Call("is_in", {col("a")}, {{"value_set", "[1]"}, {"null_matching", "sql"}}), schema);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("must be match, skip, emit_null or inconclusive, found 'sql'"),
+            std::string::npos)
+      << unknown.status().message();
+  auto both = Bind(Expr::Call("is_in", {col("a")},
+                              {{"value_set", "[1]"}, {"null_matching", "skip"}, {"skip_nulls", "true"}}),
+                   schema);
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("takes option 'null_matching' or 'skip_nulls', not both"),
+            std::string::npos);
   auto missing = Bind(Expr::Call("is_in", {col("a")}), schema);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("needs option 'value_set'"), std::string::npos);
