@@ -59,8 +59,33 @@ def test_text_beside_a_zoned_timestamp_is_a_wall_clock_time_in_its_zone(dated_fi
         dt.datetime(2024, 7, 1, 17, 1, tzinfo=dt.timezone.utc)]
 
 
+def test_a_typed_zoned_literal_reads_text_as_the_comparison_does():
+    # lit(text, zoned type) and text beside a zoned column mean the same instant: a
+    # wall-clock time in the zone, as DuckDB's TIMESTAMPTZ text in its session's zone.
+    zone = "America/New_York"
+    times = pa.array([dt.datetime(2024, 7, 1, 16, 59), dt.datetime(2024, 7, 1, 17, 0), dt.datetime(2024, 7, 1, 17, 1),
+                      dt.datetime(2024, 1, 15, 18, 0)], pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us", tz=zone))
+    rows = pa.table({"id": list(range(4)), "t": times})
+    typed = lit("2024-07-01 13:00:00", f"timestamp[us, tz={zone}]")
+    got = sabot.from_arrow(rows).select(
+        "id", by_text=col("t") >= lit("2024-07-01 13:00:00"), by_typed=col("t") >= typed,
+        winter=col("t") == lit("2024-01-15 13:00:00", f"timestamp[us, tz={zone}]"),
+        offset=col("t") == lit("2024-07-01 17:00:00Z", f"timestamp[us, tz={zone}]")).collect()
+    con = duckdb.connect()
+    con.sql(f"SET TimeZone = '{zone}'")
+    want = con.sql("SELECT id, t >= TIMESTAMPTZ '2024-07-01 13:00:00' AS by_text, "
+                   "t >= TIMESTAMPTZ '2024-07-01 13:00:00' AS by_typed, "
+                   "t = TIMESTAMPTZ '2024-01-15 13:00:00' AS winter, "
+                   "t = TIMESTAMPTZ '2024-07-01 17:00:00Z' AS offset FROM rows ORDER BY id").to_arrow_table()
+    assert got.to_pylist() == want.to_pylist()
+    assert got["offset"].to_pylist() == [False, True, False, False]
+    # 02:30 does not exist in New York on the day clocks go forward.
+    with pytest.raises(sabot.SabotError, match="cannot read literal '2024-03-10 02:30:00'"):
+        lit("2024-03-10 02:30:00", f"timestamp[us, tz={zone}]")
+
+
 def test_a_string_that_is_no_date_is_an_error_naming_it(dated_file):
-    with pytest.raises(sabot.SabotError, match="'1996-02-30' is not a date32 value"):
+    with pytest.raises(sabot.SabotError, match="cannot read literal '1996-02-30' as date32"):
         sabot.read_parquet(dated_file).filter(col("d") > lit("1996-02-30")).collect()
     # A Python date needs no text at all.
     got = sabot.read_parquet(dated_file).filter(col("d") > dt.date(1996, 2, 28)).collect()

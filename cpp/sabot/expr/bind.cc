@@ -139,21 +139,6 @@ void IntegerLiteralsAsDecimals(const std::vector<std::shared_ptr<arrow::DataType
   }
 }
 
-// `text` (a string scalar) without a zone offset, as a wall-clock time in the zone of
-// `type`, a timestamp with one: `ts > '2024-01-01 13:00:00'` beside a UTC column means
-// 13:00 UTC, as DuckDB reads it (in its session's zone). Anything else keeps `failed`,
-// the error of reading the text as the type.
-Result<arrow::Datum> WallClockInZone(const arrow::Datum& text, const std::shared_ptr<arrow::DataType>& type,
-                                     const Status& failed) {
-  if (type->id() != arrow::Type::TIMESTAMP) return failed;
-  const auto& zoned = static_cast<const arrow::TimestampType&>(*type);
-  if (zoned.timezone().empty()) return failed;
-  auto naive = cp::Cast(text, arrow::timestamp(zoned.unit()));
-  if (!naive.ok()) return failed;
-  cp::AssumeTimezoneOptions options(zoned.timezone());
-  return cp::CallFunction("assume_timezone", {*naive}, &options);
-}
-
 // A string literal compared with a date or timestamp operand, read as that type (as SQL
 // engines do: `l_shipdate >= '1998-01-01'`); Arrow has no kernel comparing the two. Text
 // that does not parse is an error naming it.
@@ -172,13 +157,11 @@ Status StringLiteralsAsTemporal(const std::string& function,
     if (datum == nullptr || !datum->is_scalar() || !datum->scalar()->is_valid) continue;
     const auto id = datum->type()->id();
     if (id != arrow::Type::STRING && id != arrow::Type::LARGE_STRING) continue;
-    auto read = cp::Cast(*datum, temporal);
-    if (!read.ok()) read = WallClockInZone(*datum, temporal, read.status());
-    if (!read.ok()) {
-      return Status::Invalid("'", datum->scalar()->ToString(), "' is not a ", FormatDataType(*temporal),
-                             " value: ", read.status().message());
-    }
-    arg = cp::literal(*read);
+    // ParseLiteral: text beside a timestamp with a zone, without an offset, is a
+    // wall-clock time in that zone (`ts > '2024-01-01 13:00:00'` beside a UTC column
+    // means 13:00 UTC, as DuckDB reads it in its session's zone), as a typed literal is.
+    ARROW_ASSIGN_OR_RAISE(auto read, ParseLiteral(temporal, datum->scalar()->ToString()));
+    arg = cp::literal(std::move(read));
   }
   return Status::OK();
 }
@@ -245,6 +228,29 @@ Result<cp::Expression> ToArrow(const Expr& expr, const arrow::Schema& schema) {
   return Status::UnknownError("internal error (a bug in sabot): unknown expression kind");
 }
 
+// The innermost call in `expr` that does not bind while its arguments do, described with
+// its arguments' types as written: Arrow's own message names them after its implicit
+// casts (`s == 5` over a string column reads "(string, int8)", the literal narrowed).
+// Empty when every call binds on its own.
+std::string FirstMismatch(const Expr& expr, const arrow::Schema& schema) {
+  if (expr.kind() != Expr::Kind::kCall) return "";
+  auto bind = [&](const Expr& e) -> Result<cp::Expression> {
+    ARROW_ASSIGN_OR_RAISE(auto unbound, ToArrow(e, schema));
+    return unbound.Bind(schema);
+  };
+  std::vector<std::string> types;
+  for (const auto& arg : expr.args()) {
+    auto bound = bind(arg);
+    if (!bound.ok()) return FirstMismatch(arg, schema);  // that argument holds the mismatch
+    types.push_back(FormatDataType(*bound->type()));
+  }
+  if (bind(expr).ok()) return "";
+  std::vector<std::string> written;
+  for (const auto& arg : expr.args()) written.push_back("`" + arg.ToString() + "`");
+  return "function '" + expr.function() + "' has no kernel matching input types (" + JoinNames(types) + ")" +
+         (written.empty() ? "" : ", the types of " + JoinNames(written));
+}
+
 }  // namespace
 
 Result<BoundExpr> Bind(const Expr& expr, const std::shared_ptr<arrow::Schema>& schema) {
@@ -257,7 +263,12 @@ Result<BoundExpr> Bind(const Expr& expr, const std::shared_ptr<arrow::Schema>& s
     // keeps its detail, so the caller sees that error itself.
     if (st.detail() != nullptr) return st.WithMessage("invalid expression `", expr.ToString(), "`: ", st.message());
     if (st.IsNotImplemented() || st.IsTypeError()) {
-      return Status::TypeError("type mismatch in expression `", expr.ToString(), "`: ", st.message());
+      // Arrow's generic "no kernel matching input types" names the types after its casts;
+      // a function's own message (a UDF's specializer) is kept.
+      const bool generic = st.message().find("no kernel matching input types") != std::string::npos;
+      const std::string mismatch = generic ? FirstMismatch(expr, *schema) : "";
+      return Status::TypeError("type mismatch in expression `", expr.ToString(), "`: ",
+                               mismatch.empty() ? st.message() : mismatch);
     }
     return Status::Invalid("invalid expression `", expr.ToString(), "`: ", st.message());
   }

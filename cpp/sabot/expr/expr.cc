@@ -3,11 +3,15 @@
 
 #include <algorithm>
 
+#include <arrow/compute/api_scalar.h>
+#include <arrow/compute/cast.h>
+#include <arrow/compute/exec.h>
 #include <arrow/scalar.h>
 #include <arrow/util/decimal.h>
 #include <arrow/type.h>
 
 #include "sabot/common/type_names.h"
+#include "sabot/expr/bind.h"
 
 namespace sabot {
 
@@ -160,6 +164,24 @@ Result<std::shared_ptr<arrow::Scalar>> ParseDecimal(const std::shared_ptr<arrow:
   return std::make_shared<Scalar>(value, type);
 }
 
+// A timestamp with a zone from text: without an offset, a wall-clock time in the type's
+// zone (as DuckDB reads TIMESTAMPTZ text in its session's zone, and Polars and pandas in
+// the zone given; a time the zone skips or repeats at a clock change is an error); with
+// one ("Z", "+02:00"), that instant. Arrow's Scalar::Parse reads the first as UTC.
+Result<std::shared_ptr<arrow::Scalar>> ParseZonedTimestamp(const std::shared_ptr<arrow::DataType>& type,
+                                                           const std::string& text) {
+  const auto& zoned = static_cast<const arrow::TimestampType&>(*type);
+  ARROW_RETURN_NOT_OK(EnsureComputeInitialized());
+  // Arrow's cast, not Scalar::Parse: the latter reads "13:00-04:00" as a naive 17:00
+  // rather than refusing the offset.
+  auto naive = arrow::compute::Cast(arrow::Datum(std::make_shared<arrow::StringScalar>(text)),
+                                    arrow::timestamp(zoned.unit()));
+  if (!naive.ok()) return arrow::Scalar::Parse(type, text);  // an offset, or not a time
+  arrow::compute::AssumeTimezoneOptions options(zoned.timezone());
+  ARROW_ASSIGN_OR_RAISE(auto instant, arrow::compute::CallFunction("assume_timezone", {*naive}, &options));
+  return instant.scalar();
+}
+
 }  // namespace
 
 Result<std::shared_ptr<arrow::Scalar>> ParseLiteral(const std::shared_ptr<arrow::DataType>& type,
@@ -177,6 +199,10 @@ Result<std::shared_ptr<arrow::Scalar>> ParseLiteral(const std::shared_ptr<arrow:
       break;
     case arrow::Type::DECIMAL256:
       scalar = ParseDecimal<arrow::Decimal256, arrow::Decimal256Scalar>(type, text);
+      break;
+    case arrow::Type::TIMESTAMP:
+      scalar = static_cast<const arrow::TimestampType&>(*type).timezone().empty() ? arrow::Scalar::Parse(type, text)
+                                                                                  : ParseZonedTimestamp(type, text);
       break;
     default:
       scalar = arrow::Scalar::Parse(type, text);

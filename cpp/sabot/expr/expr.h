@@ -67,7 +67,8 @@ Expr NullLiteral(std::shared_ptr<arrow::DataType> type);
 //! Arrow's Scalar::Parse, and decimals, which it cannot read: their digits exactly, in
 //! plain or exponent notation, at the type's scale ("1.5" as decimal128(10, 2) is 1.50)
 //! and within its precision; a value with more fractional digits than the scale, or more
-//! digits than the precision, is an error. Errors name the text and the type.
+//! digits than the precision, is an error. A timestamp with a zone reads text without an
+//! offset as a wall-clock time in that zone. Errors name the text and the type.
 Result<std::shared_ptr<arrow::Scalar>> ParseLiteral(const std::shared_ptr<arrow::DataType>& type,
                                                     const std::string& text);
 

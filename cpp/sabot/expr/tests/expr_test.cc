@@ -119,6 +119,13 @@ TEST(ExprErrors, TypeMismatchNamesExpression) {
   EXPECT_NE(bound.status().message().find("type mismatch in expression `(a + s)`"), std::string::npos)
       << bound.status().message();
   EXPECT_NE(bound.status().message().find("int64, string"), std::string::npos) << bound.status().message();
+  // The innermost call that fails, with its operands' types as written: Arrow's message
+  // would name the literal 5 as int8, the type it narrows it to.
+  auto nested = Bind((col("s") + lit(int64_t{5})) > lit(int64_t{1}), batch->schema());
+  ASSERT_FALSE(nested.ok());
+  EXPECT_EQ(nested.status().message(),
+            "type mismatch in expression `((s + 5) > 1)`: function 'add_checked' has no kernel matching input types "
+            "(string, int64), the types of `s`, `5`");
 }
 
 TEST(ExprErrors, UnknownFunctionAndBadOptions) {
@@ -263,12 +270,38 @@ TEST(Expr, StringLiteralsComparedWithDatesAndTimestamps) {
   EXPECT_ARRAY(EvalOn(col("z") == lit("1970-01-01 12:00:00"), *zoned), arrow::boolean(), "[true, false]");
   auto zoned_bad = Bind(col("u") > lit("noon"), zoned_schema);
   ASSERT_FALSE(zoned_bad.ok());
-  EXPECT_NE(zoned_bad.status().message().find("'noon' is not a timestamp[us, tz=UTC] value"), std::string::npos)
+  EXPECT_NE(zoned_bad.status().message().find("cannot read literal 'noon' as timestamp[us, tz=UTC]"), std::string::npos)
       << zoned_bad.status().ToString();
   auto bad = Bind(col("d") > lit("1998-13-01"), schema);
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("'1998-13-01' is not a date32 value"), std::string::npos)
+  EXPECT_NE(bad.status().message().find("cannot read literal '1998-13-01' as date32"), std::string::npos)
       << bad.status().ToString();
+}
+
+// Text without an offset is a wall-clock time in a zoned type's zone; with one, that
+// instant; the text form a plan file keeps (UTC with "Z") reads back the same.
+TEST(ParseLiteral, ZonedTimestampTextIsAWallClockTimeInTheZone) {
+  const auto new_york = arrow::timestamp(arrow::TimeUnit::MICRO, "America/New_York");
+  auto micros = [&](const std::string& text) -> int64_t {
+    auto scalar = ParseLiteral(new_york, text);
+    EXPECT_TRUE(scalar.ok()) << scalar.status().ToString();
+    return scalar.ok() ? static_cast<const arrow::TimestampScalar&>(**scalar).value : -1;
+  };
+  const int64_t five_pm_utc = 1719853200000000;  // 2024-07-01 17:00:00 UTC, 13:00 in New York
+  EXPECT_EQ(micros("2024-07-01 13:00:00"), five_pm_utc);
+  EXPECT_EQ(micros("2024-07-01 17:00:00Z"), five_pm_utc);
+  EXPECT_EQ(micros("2024-07-01 13:00:00-04:00"), five_pm_utc);
+  EXPECT_EQ(micros((*ParseLiteral(new_york, "2024-07-01 13:00:00"))->ToString()), five_pm_utc);
+  EXPECT_EQ(micros("2024-01-15 13:00:00"), 1705341600000000);  // winter: -05:00
+  const auto utc = ParseLiteral(arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"), "2024-07-01 17:00:00");
+  ASSERT_TRUE(utc.ok());
+  EXPECT_EQ(static_cast<const arrow::TimestampScalar&>(**utc).value, five_pm_utc);
+  auto skipped = ParseLiteral(new_york, "2024-03-10 02:30:00");  // clocks go from 02:00 to 03:00
+  ASSERT_FALSE(skipped.ok());
+  EXPECT_NE(skipped.status().message().find("cannot read literal '2024-03-10 02:30:00' as timestamp[us, "
+                                            "tz=America/New_York]"),
+            std::string::npos)
+      << skipped.status().ToString();
 }
 
 TEST(ParseLiteral, DecimalsTakeTheTypesScaleExactly) {
