@@ -68,7 +68,9 @@ class Expr:
 
     def is_in(self, values: Any, *, nulls_equal: bool = False, skip_nulls: bool = False) -> "Expr":
         """SQL's ``x IN (...)``: ``col("mode").is_in(["MAIL", "SHIP"])``. Values are str,
-        int, float or bool (cast to the column's type). Nulls as in SQL (and DuckDB): a
+        int, float or bool (cast to the column's type); dates, datetimes and Decimals, or
+        their text, beside a date, timestamp or decimal column (read as the column's type,
+        as text in a comparison is: naive times in a zoned column's zone). Nulls as in SQL (and DuckDB): a
         null input gives null, and so does no match where ``values`` holds a None (so a
         filter drops those rows, and ``~x.is_in([1, None])`` keeps none). With
         ``nulls_equal`` a null input matches a None in ``values`` (true, else false); with
@@ -76,7 +78,11 @@ class Expr:
         if nulls_equal and skip_nulls:
             raise ValueError("is_in takes nulls_equal or skip_nulls, not both")
         behaviour = "match" if nulls_equal else "skip" if skip_nulls else "inconclusive"
-        return call("is_in", self, value_set=list(values), null_matching=behaviour)
+        values = list(values)
+        if any(isinstance(v, (_dt.date, _decimal.Decimal)) for v in values):
+            # All as text, read as the column's type: [Decimal("1.5"), 2] is one kind.
+            values = [None if v is None else _set_value(v) for v in values]
+        return call("is_in", self, value_set=values, null_matching=behaviour)
 
     def if_else(self, then: Any, otherwise: Any) -> "Expr":
         """``cond.if_else(a, b)``: a where cond is true, else b (null cond gives null)."""
@@ -139,6 +145,15 @@ def call(function: str, *args: Any, **options: Any) -> Expr:
     return Expr(_core.call(function, [_to_expr(a)._e for a in args], text))
 
 
+def _set_value(value: Any) -> Any:
+    """An is_in value as text, which the engine reads as the column's type."""
+    if isinstance(value, _dt.date):  # a datetime too
+        return value.isoformat()
+    if isinstance(value, _decimal.Decimal):
+        return format(value, "f")
+    return str(value)
+
+
 def _option_text(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
@@ -146,7 +161,8 @@ def _option_text(value: Any) -> str:
         try:
             return _json.dumps(list(value))
         except TypeError:
-            raise TypeError(f"a list option holds str, int, float, bool or None values, not {value!r}") from None
+            raise TypeError(f"a list option holds str, int, float, bool or None values (is_in also dates, "
+                            f"datetimes and Decimals), not {value!r}") from None
     return str(value)
 
 

@@ -54,7 +54,7 @@ def test_null_options_and_call_form():
 
 def test_bad_value_sets_are_clear_errors():
     with pytest.raises(TypeError, match="a list option holds str, int, float, bool or None"):
-        col("x").is_in([datetime.date(2024, 1, 1)])
+        col("x").is_in([b"bytes"])
     with pytest.raises(sabot.SabotError, match="option 'value_set' must be a JSON array"):
         sabot.from_arrow(FACTS).filter(col("x").is_in([1, "one"])).collect()
 
@@ -74,3 +74,41 @@ def test_nulls_in_a_parquet_scan_as_duckdb(tmp_path):
             got = sabot.read_parquet(str(path)).filter(test).collect()
             want = duckdb.sql(f"SELECT * FROM '{path}' WHERE {where} ORDER BY qty").to_arrow_table()
             assert got.num_rows == want.num_rows and got.to_pylist() == want.to_pylist(), where
+
+
+def test_dates_datetimes_and_decimals_as_duckdb_in(tmp_path):
+    # Read as the column's type, as text in a comparison is; in memory and through a
+    # Parquet scan, which tests a small dictionary's entries rather than its rows.
+    import pyarrow.parquet as pq
+    from decimal import Decimal
+    n = 6000
+    rows = pa.table({
+        "id": list(range(n)),
+        "day": pa.array([datetime.date(2024, 1, 1) + datetime.timedelta(days=i % 40) for i in range(n)]),
+        "ts": pa.array([datetime.datetime(2024, 1, 1, i % 24) for i in range(n)], pa.timestamp("us", tz="UTC")),
+        "price": pa.array([Decimal(i % 50) / 4 if i % 11 else None for i in range(n)], pa.decimal128(12, 2)),
+    })
+    path = tmp_path / "typed.parquet"
+    pq.write_table(rows, path, row_group_size=2000)
+    days = [datetime.date(2024, 1, 3), datetime.date(2024, 2, 1), None]
+    utc = datetime.timezone.utc
+    cases = [
+        (col("day").is_in(days), "day IN (DATE '2024-01-03', DATE '2024-02-01', NULL)"),
+        (col("day").is_in(["2024-01-05"]), "day IN (DATE '2024-01-05')"),
+        (col("ts").is_in([datetime.datetime(2024, 1, 1, 5), datetime.datetime(2024, 1, 1, 7, tzinfo=utc)]),
+         "ts IN (TIMESTAMPTZ '2024-01-01 05:00:00+00', TIMESTAMPTZ '2024-01-01 07:00:00+00')"),
+        (col("price").is_in([Decimal("1.25"), 3, Decimal("7.50")]), "price IN (1.25, 3, 7.50)"),
+        (~col("price").is_in([Decimal("1.25")]), "price NOT IN (1.25)"),
+    ]
+    con = duckdb.connect()
+    con.sql("SET TimeZone = 'UTC'")
+    for test, where in cases:
+        want = con.sql(f"SELECT id FROM '{path}' WHERE {where} ORDER BY id").to_arrow_table()["id"].to_pylist()
+        assert want, where
+        for stream in (sabot.from_arrow(rows), sabot.read_parquet(str(path))):
+            got = stream.filter(test).select("id").collect()["id"].to_pylist()
+            assert sorted(got) == want, where
+    with pytest.raises(sabot.SabotError, match="cannot read literal '2024-13-01' as date32"):
+        sabot.from_arrow(rows).filter(col("day").is_in(["2024-13-01"])).collect()
+    with pytest.raises(sabot.SabotError, match=r"cannot read literal '1.255' as decimal128\(12, 2\)"):
+        sabot.from_arrow(rows).filter(col("price").is_in([Decimal("1.255")])).collect()

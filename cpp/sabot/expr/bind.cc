@@ -8,6 +8,8 @@
 #include <set>
 #include <string>
 
+#include <arrow/array/array_binary.h>
+#include <arrow/array/builder_base.h>
 #include <arrow/array/util.h>
 #include <arrow/compute/api_scalar.h>
 #include <arrow/compute/cast.h>
@@ -166,6 +168,43 @@ Status StringLiteralsAsTemporal(const std::string& function,
   return Status::OK();
 }
 
+// An IN list of text beside a date, timestamp or decimal input, read as the input's type
+// by ParseLiteral, as a comparison's text is (`d IN ('2024-01-01', ...)`; Python's is_in
+// writes dates, datetimes and Decimals so): Arrow casts no text set to a timestamp or a
+// decimal, and reads a zoned timestamp's text as UTC. Text that does not read is an
+// error naming it. Other options are returned as they are.
+Result<std::shared_ptr<cp::FunctionOptions>> ValueSetAsOperandType(const std::string& function,
+                                                                    const std::vector<cp::Expression>& args,
+                                                                    const arrow::Schema& schema,
+                                                                    std::shared_ptr<cp::FunctionOptions> options) {
+  if ((function != "is_in" && function != "index_in") || args.size() != 1) return options;
+  const auto* lookup = dynamic_cast<const cp::SetLookupOptions*>(options.get());
+  if (lookup == nullptr || !lookup->value_set.is_array() || lookup->value_set.type()->id() != arrow::Type::STRING) {
+    return options;
+  }
+  auto input = args[0].Bind(schema);
+  if (!input.ok() || input->type() == nullptr) return options;  // binding the call reports it
+  const auto type = input->type()->GetSharedPtr();
+  const auto id = type->id();
+  if (id != arrow::Type::DATE32 && id != arrow::Type::DATE64 && id != arrow::Type::TIMESTAMP &&
+      !arrow::is_decimal(id)) {
+    return options;
+  }
+  const auto set_of_texts = lookup->value_set.make_array();
+  const auto& texts = static_cast<const arrow::StringArray&>(*set_of_texts);
+  ARROW_ASSIGN_OR_RAISE(auto builder, arrow::MakeBuilder(type));
+  for (int64_t i = 0; i < texts.length(); ++i) {
+    if (texts.IsNull(i)) {
+      ARROW_RETURN_NOT_OK(builder->AppendNull());
+      continue;
+    }
+    ARROW_ASSIGN_OR_RAISE(auto value, ParseLiteral(type, std::string(texts.GetView(i))));
+    ARROW_RETURN_NOT_OK(builder->AppendScalar(*value));
+  }
+  ARROW_ASSIGN_OR_RAISE(auto set, builder->Finish());
+  return std::make_shared<cp::SetLookupOptions>(set, lookup->null_matching_behavior);
+}
+
 // Whether `expr` casts a decimal column (32 to 128 bits) to float64: that cast runs as
 // Sabot's own kernel (see decimal_to_float64.h). Types are known here for columns only,
 // the case of reading decimal files as floats.
@@ -218,6 +257,7 @@ Result<cp::Expression> ToArrow(const Expr& expr, const arrow::Schema& schema) {
       if (IsDecimalColumnToFloat64(expr, options.get(), schema)) return cp::call(kDecimalToFloat64, std::move(args));
       const auto operand_types = OperandTypes(args, schema);
       IntegerLiteralsAsDecimals(operand_types, &args);
+      ARROW_ASSIGN_OR_RAISE(options, ValueSetAsOperandType(expr.function(), args, schema, std::move(options)));
       ARROW_RETURN_NOT_OK(StringLiteralsAsTemporal(expr.function(), operand_types, &args));
       if (auto name = UncheckedFloatArithmetic(expr.function(), args, schema)) {
         return cp::call(*name, std::move(args), std::move(options));

@@ -278,6 +278,28 @@ TEST(Expr, StringLiteralsComparedWithDatesAndTimestamps) {
       << bad.status().ToString();
 }
 
+// An IN list of text beside a date, timestamp or decimal column reads as its type, as a
+// comparison's text does (Arrow casts no text set to a timestamp or a decimal).
+TEST(ExprFunctions, IsInReadsTextAsTheInputsType) {
+  auto schema = arrow::schema({arrow::field("d", arrow::date32()),
+                               arrow::field("t", arrow::timestamp(arrow::TimeUnit::SECOND, "+02:00")),
+                               arrow::field("p", arrow::decimal128(6, 2))});
+  auto batch = arrow::RecordBatch::Make(schema, 3,
+                                        {ArrayFromJson(arrow::date32(), "[10000, 10001, null]"),
+                                         ArrayFromJson(schema->field(1)->type(), "[36000, 36001, null]"),
+                                         ArrayFromJson(arrow::decimal128(6, 2), R"(["1.50", "2.25", null])")});
+  auto in = [&](const char* column, const char* set) {
+    return EvalOn(Expr::Call("is_in", {col(column)}, {{"value_set", set}, {"null_matching", "inconclusive"}}), *batch);
+  };
+  EXPECT_ARRAY(in("d", R"(["1997-05-20", null])"), arrow::boolean(), "[null, true, null]");
+  EXPECT_ARRAY(in("t", R"(["1970-01-01 12:00:00"])"), arrow::boolean(), "[true, false, null]");  // 12:00 at +02:00
+  EXPECT_ARRAY(in("p", R"(["2.25", "7"])"), arrow::boolean(), "[false, true, null]");
+  auto bad = Bind(Expr::Call("is_in", {col("p")}, {{"value_set", R"(["2.255"])"}}), schema);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("cannot read literal '2.255' as decimal128(6, 2)"), std::string::npos)
+      << bad.status().ToString();
+}
+
 // Text without an offset is a wall-clock time in a zoned type's zone; with one, that
 // instant; the text form a plan file keeps (UTC with "Z") reads back the same.
 TEST(ParseLiteral, ZonedTimestampTextIsAWallClockTimeInTheZone) {
