@@ -112,11 +112,6 @@ arrow::Status GatherEntries(const parquet::ColumnReader& column, const int32_t* 
   return arrow::Status::OK();
 }
 
-// Whether a chunk's dictionary of `size` entries is small beside a read of `rows`, so
-// that a filter tests each entry once and each row by its index (ReadAsDictionary) for
-// less than it would pay testing every row's value.
-bool SmallBesideRows(int64_t size, int64_t rows) { return size > 0 && size * 4 <= rows; }
-
 // The `rows` indices in `indices` as a dictionary array over `dictionary`, once each is
 // known to lie inside it (one pass for the largest: cheaper than Arrow's general
 // per-index check).
@@ -167,14 +162,14 @@ class ByEntryIndices {
   }
 
   //! The `rows` indices decoded into Room as ReadAsDictionary gives them: a dictionary
-  //! array over the `size` entries at `dictionary` (of `type`) where those are few beside
-  //! the rows, else the values gathered.
+  //! array over the `size` entries at `dictionary` (of `type`) where those are at most
+  //! `most_entries`, else the values gathered.
   template <typename T>
   arrow::Result<std::shared_ptr<arrow::Array>> Finish(const parquet::ColumnReader& column,
                                                       const std::shared_ptr<arrow::DataType>& type, int64_t rows,
-                                                      const T* dictionary, int64_t size) {
+                                                      const T* dictionary, int64_t size, int64_t most_entries) {
     const auto* indices = reinterpret_cast<const int32_t*>(buffer_->data());
-    if (!SmallBesideRows(size, rows)) return GatheredArray(column, type, indices, rows, dictionary, size);
+    if (size == 0 || size > most_entries) return GatheredArray(column, type, indices, rows, dictionary, size);
     if (entries_ == nullptr) {
       ARROW_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> copy, arrow::AllocateBuffer(size * sizeof(T)));
       std::memcpy(copy->mutable_data(), dictionary, static_cast<size_t>(size) * sizeof(T));
@@ -207,11 +202,11 @@ class FixedWidthReader final : public FlatColumnReader {
     return arrow::MakeArray(arrow::ArrayData::Make(type_, rows, {nullptr, std::move(values)}, /*null_count=*/0));
   }
 
-  arrow::Result<std::shared_ptr<arrow::Array>> ReadAsDictionary(int64_t rows) override {
+  arrow::Result<std::shared_ptr<arrow::Array>> ReadAsDictionary(int64_t rows, int64_t most_entries) override {
     if (!by_dictionary_) return Read(rows);
     ARROW_ASSIGN_OR_RAISE(int32_t* indices, by_entry_.Room(rows));
     ARROW_RETURN_NOT_OK(Decode(rows, nullptr, indices));
-    return by_entry_.Finish(*column_, type_, rows, dictionary_, dictionary_size_);
+    return by_entry_.Finish(*column_, type_, rows, dictionary_, dictionary_size_, most_entries);
   }
 
   arrow::Result<std::shared_ptr<arrow::Array>> ReadSelected(int64_t rows, const int32_t* selected,
@@ -465,12 +460,12 @@ class DecimalAsFloat64Reader final : public FlatColumnReader {
         arrow::ArrayData::Make(arrow::float64(), rows, {std::move(validity), std::move(values)}, rows - present));
   }
 
-  arrow::Result<std::shared_ptr<arrow::Array>> ReadAsDictionary(int64_t rows) override {
+  arrow::Result<std::shared_ptr<arrow::Array>> ReadAsDictionary(int64_t rows, int64_t most_entries) override {
     if (!by_dictionary_ || may_hold_nulls_) return Read(rows);
     ARROW_ASSIGN_OR_RAISE(int32_t* indices, by_entry_.Room(rows));
     ARROW_RETURN_NOT_OK(DecodePresent(rows, nullptr, indices, nullptr).status());
     return by_entry_.Finish(*column_, arrow::float64(), rows, dictionary_.empty() ? nullptr : dictionary_.data(),
-                            static_cast<int64_t>(dictionary_.size()));
+                            static_cast<int64_t>(dictionary_.size()), most_entries);
   }
 
   arrow::Result<std::shared_ptr<arrow::Array>> ReadSelected(int64_t rows, const int32_t* selected,
@@ -643,7 +638,9 @@ arrow::Result<std::shared_ptr<arrow::Array>> FlatColumnReader::ReadSelected(int6
   return kept;
 }
 
-arrow::Result<std::shared_ptr<arrow::Array>> FlatColumnReader::ReadAsDictionary(int64_t rows) { return Read(rows); }
+arrow::Result<std::shared_ptr<arrow::Array>> FlatColumnReader::ReadAsDictionary(int64_t rows, int64_t) {
+  return Read(rows);
+}
 
 bool AllPagesUseTheDictionary(const parquet::ColumnChunkMetaData& chunk) {
   if (!chunk.has_dictionary_page() || chunk.encoding_stats().empty()) return false;

@@ -57,12 +57,14 @@ class FlatColumnReader {
                                                                     int64_t count);
 
   //! The next `rows` values as Read gives them, or, where the chunk is read by its
-  //! dictionary and that holds few entries beside `rows` (dates, quantities, flags), as
-  //! a dictionary array: int32 indices, each checked to lie inside the dictionary, over
-  //! the chunk's entries in Read's type (the same array for every read of the chunk). A
-  //! filter then tests each entry once and each row by its index. The indices lie in a
-  //! buffer the reader reuses: the array is valid until its next read. By default Read.
-  virtual arrow::Result<std::shared_ptr<arrow::Array>> ReadAsDictionary(int64_t rows);
+  //! dictionary and that holds at most `most_entries` entries (a filter's dates,
+  //! quantities, flags: a quarter of the rows; a join key test's keys: as many as the
+  //! rows), as a dictionary array: int32 indices, each checked to lie inside the
+  //! dictionary, over the chunk's entries in Read's type (the same array for every read
+  //! of the chunk). A test then looks at each entry once and each row by its index. The
+  //! indices lie in a buffer the reader reuses: the array is valid until its next read.
+  //! By default Read.
+  virtual arrow::Result<std::shared_ptr<arrow::Array>> ReadAsDictionary(int64_t rows, int64_t most_entries);
 
   virtual ~FlatColumnReader() = default;
 };

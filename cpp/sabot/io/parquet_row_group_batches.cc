@@ -131,8 +131,15 @@ class RowGroupBatches : public arrow::RecordBatchReader {
                        filter_->predicate->TakesEntries(static_cast<int>(k));
       }
       for (size_t c : filter_->join_columns) {
+        // One key column only the key test reads comes as a dictionary where its chunk's
+        // holds no more entries than a batch has rows (TPC-H lineitem's order keys: 28K
+        // per row group of 113K rows): each entry is looked up once per chunk, each row
+        // by its index, and the keys decoded only at the rows that pass. Other key
+        // columns are hashed value by value.
+        const bool by_entry = filter_->join_columns.size() == 1 && flat_[c] != nullptr && !tested_[c];
         tested_[c] = true;
-        by_entry_[c] = false;  // the key test hashes values
+        by_entry_[c] = by_entry;
+        key_by_entry_ = by_entry;
       }
     }
   }
@@ -208,7 +215,8 @@ class RowGroupBatches : public arrow::RecordBatchReader {
     for (size_t c = 0; c < flat_.size(); ++c) {
       if (!tested_[c]) continue;
       if (by_entry_[c]) {
-        ARROW_ASSIGN_OR_RAISE(columns[c], flat_[c]->ReadAsDictionary(rows));
+        const bool key = key_by_entry_ && c == filter_->join_columns.front();
+        ARROW_ASSIGN_OR_RAISE(columns[c], flat_[c]->ReadAsDictionary(rows, key ? rows : rows / 4));
       } else {
         ARROW_ASSIGN_OR_RAISE(columns[c], Whole(c, rows, read));
       }
@@ -287,11 +295,34 @@ class RowGroupBatches : public arrow::RecordBatchReader {
   Status TestJoinKeys(int64_t rows, const arrow::ArrayVector& columns, bool* all, std::vector<int32_t>* selected) {
     ParquetJoinKeyTest& join = *filter_->join;
     const int64_t n = *all ? rows : static_cast<int64_t>(selected->size());
+    const auto& key = columns[filter_->join_columns.front()];
+    const auto* by_entry = key->type_id() == arrow::Type::DICTIONARY
+                               ? static_cast<const arrow::DictionaryArray*>(key.get())
+                               : nullptr;
+    // Entries are looked up once per chunk: where this chunk's are not yet and outnumber
+    // the rows left to test (a selective filter ran first), the keys at those rows are.
+    if (by_entry != nullptr &&
+        (by_entry->data()->dictionary.get() == key_entries_.get() || by_entry->dictionary()->length() <= n)) {
+      ARROW_ASSIGN_OR_RAISE(const uint8_t* has_chain, EntriesWithChains(*by_entry));
+      const int32_t* index = by_entry->indices()->data()->GetValues<int32_t>(1);
+      std::vector<int32_t> kept(static_cast<size_t>(n) + 1);
+      size_t count = 0;
+      for (int64_t i = 0; i < n; ++i) {  // branch-free, as below
+        const int32_t row = *all ? static_cast<int32_t>(i) : (*selected)[static_cast<size_t>(i)];
+        kept[count] = row;
+        count += has_chain[index[row]];
+      }
+      kept.resize(count);
+      return Narrowed(n, std::move(kept), all, selected);
+    }
     std::shared_ptr<arrow::Array> indices;
     if (!*all) indices = IndexArray(*selected);
     std::vector<std::shared_ptr<arrow::Array>> key_columns;
     for (size_t c : filter_->join_columns) {
-      if (*all) {
+      if (by_entry != nullptr) {  // the one key column
+        ARROW_ASSIGN_OR_RAISE(auto kept, DictionaryValuesAt(*by_entry, *all ? nullptr : selected->data(), n));
+        key_columns.push_back(std::move(kept));
+      } else if (*all) {
         key_columns.push_back(columns[c]);
       } else {
         ARROW_ASSIGN_OR_RAISE(auto kept, arrow::compute::Take(*columns[c], *indices));
@@ -309,10 +340,42 @@ class RowGroupBatches : public arrow::RecordBatchReader {
       count += heads_[static_cast<size_t>(i)] != ends_[static_cast<size_t>(i)];
     }
     kept.resize(count);
+    return Narrowed(n, std::move(kept), all, selected);
+  }
+
+  // Per entry of a dictionary of join keys (int32 indices without nulls, as
+  // ReadAsDictionary gives them): 1 where a build row shares its key's hash. Computed once
+  // per chunk's dictionary (the same array for each of its reads).
+  Result<const uint8_t*> EntriesWithChains(const arrow::DictionaryArray& keys) {
+    if (keys.indices()->type_id() != arrow::Type::INT32 || keys.indices()->null_count() != 0) {
+      return Status::Invalid("internal error (a bug in sabot): a join key column read by entry has nulls");
+    }
+    // The chunk's entries as ArrayData: each read's DictionaryArray makes its own Array
+    // object over them.
+    const auto& entries_data = keys.data()->dictionary;
+    if (entries_data.get() != key_entries_.get()) {
+      const auto entries = arrow::MakeArray(entries_data);
+      ARROW_ASSIGN_OR_RAISE(auto hashed, JoinKeys::Make({entries}));
+      const int64_t size = entries->length();
+      heads_.resize(static_cast<size_t>(size));
+      ends_.resize(static_cast<size_t>(size));
+      filter_->join->table->FindChains(hashed, 0, size, heads_.data(), ends_.data(), /*use_filter=*/true);
+      key_has_chain_.resize(static_cast<size_t>(size));
+      for (int64_t e = 0; e < size; ++e) key_has_chain_[e] = heads_[e] != ends_[e];
+      key_entries_ = entries_data;
+    }
+    return key_has_chain_.data();
+  }
+
+  // Ends a key test of `n` rows that kept `kept`: counts them toward the test's trial
+  // (where it keeps more than half, it is turned off) and narrows the selection.
+  Status Narrowed(int64_t n, std::vector<int32_t> kept, bool* all, std::vector<int32_t>* selected) {
+    ParquetJoinKeyTest& join = *filter_->join;
+    const auto count = static_cast<int64_t>(kept.size());
     const int64_t checked = join.checked.fetch_add(n, std::memory_order_relaxed) + n;
-    const int64_t passed = join.passed.fetch_add(static_cast<int64_t>(count), std::memory_order_relaxed) + static_cast<int64_t>(count);
+    const int64_t passed = join.passed.fetch_add(count, std::memory_order_relaxed) + count;
     if (checked >= ParquetJoinKeyTest::kTrialRows && passed * 2 > checked) join.off.store(true, std::memory_order_relaxed);
-    if (static_cast<int64_t>(count) == n) return Status::OK();  // the selection stands
+    if (count == n) return Status::OK();  // the selection stands
     *all = false;
     *selected = std::move(kept);
     return Status::OK();
@@ -328,6 +391,9 @@ class RowGroupBatches : public arrow::RecordBatchReader {
   std::vector<bool> tested_;  // per column (file order): read by a row test
   std::vector<bool> by_entry_;  // per column (file order): read with ReadAsDictionary (see the constructor)
   std::vector<uint32_t> heads_, ends_;  // TestJoinKeys' chains, kept for the next batch
+  bool key_by_entry_ = false;           // the one join key column is read as a dictionary
+  std::shared_ptr<arrow::ArrayData> key_entries_;  // the dictionary key_has_chain_ is for
+  std::vector<uint8_t> key_has_chain_;         // per entry of key_entries_ (EntriesWithChains)
   std::shared_ptr<arrow::Schema> schema_;
 };
 
