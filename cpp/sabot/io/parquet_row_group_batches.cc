@@ -348,7 +348,8 @@ class RowGroupBatches : public arrow::RecordBatchReader {
   // per chunk's dictionary (the same array for each of its reads).
   Result<const uint8_t*> EntriesWithChains(const arrow::DictionaryArray& keys) {
     if (keys.indices()->type_id() != arrow::Type::INT32 || keys.indices()->null_count() != 0) {
-      return Status::Invalid("internal error (a bug in sabot): a join key column read by entry has nulls");
+      return Status::Invalid("internal error (a bug in sabot): a join key column read by entry has indices other "
+                             "than int32 without nulls");
     }
     // The chunk's entries as ArrayData: each read's DictionaryArray makes its own Array
     // object over them.
