@@ -189,7 +189,12 @@ def _load_module(path: Path, name: str):
     module = importlib.util.module_from_spec(spec)
     # Numba's cache finds the kernel's module by name when it loads machine code.
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        # Not left behind half made: the next load would return it without its kernel.
+        del sys.modules[name]
+        raise
     return module
 
 

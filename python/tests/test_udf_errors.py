@@ -161,3 +161,20 @@ def test_overflow_is_an_error_not_a_wrap():
 def test_sabot_error_is_an_exception_class():
     assert issubclass(sabot.SabotError, Exception)
     assert sabot.SabotError is sabot._core.SabotError
+
+
+def test_a_kernel_module_that_fails_to_load_is_not_kept_half_made(tmp_path):
+    # A failed load leaves no module behind, so a later load runs the file again instead
+    # of returning a module without its kernel ("has no attribute 'kernel'").
+    import sys
+
+    from sabot import _udf_numba
+    path = tmp_path / "k_broken.py"
+    path.write_text("raise ImportError('not yet')\n")
+    name = "sabot_udf_kernel_test_broken"
+    with pytest.raises(ImportError, match="not yet"):
+        _udf_numba._load_module(path, name)
+    assert name not in sys.modules
+    path.write_text("def kernel():\n    return 7\n")
+    assert _udf_numba._load_module(path, name).kernel() == 7
+    del sys.modules[name]
