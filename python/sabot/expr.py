@@ -70,9 +70,9 @@ class Expr:
         """SQL's ``x IN (...)``: ``col("mode").is_in(["MAIL", "SHIP"])``. Values are str,
         int, float or bool (cast to the column's type); dates, datetimes and Decimals, or
         their text, beside a date, timestamp or decimal column (read as the column's type,
-        as text in a comparison is: naive times in a zoned column's zone). Nulls as in SQL (and DuckDB): a
-        null input gives null, and so does no match where ``values`` holds a None (so a
-        filter drops those rows, and ``~x.is_in([1, None])`` keeps none). With
+        as text in a comparison is: naive times in a zoned column's zone). Nulls as in SQL
+        (and DuckDB): a null input gives null, and so does no match where ``values`` holds
+        a None (so a filter drops those rows, and ``~x.is_in([1, None])`` keeps none). With
         ``nulls_equal`` a null input matches a None in ``values`` (true, else false); with
         ``skip_nulls`` a null input is false and Nones in ``values`` are ignored."""
         if nulls_equal and skip_nulls:
@@ -81,7 +81,7 @@ class Expr:
         values = list(values)
         if any(isinstance(v, (_dt.date, _decimal.Decimal)) for v in values):
             # All as text, read as the column's type: [Decimal("1.5"), 2] is one kind.
-            values = [None if v is None else _set_value(v) for v in values]
+            values = [None if v is None else _literal_text(v) for v in values]
         return call("is_in", self, value_set=values, null_matching=behaviour)
 
     def if_else(self, then: Any, otherwise: Any) -> "Expr":
@@ -143,15 +143,6 @@ def call(function: str, *args: Any, **options: Any) -> Expr:
     (``call("is_in", col("x"), value_set=[1, 2])``) travels as JSON."""
     text = {k: _option_text(v) for k, v in options.items()}
     return Expr(_core.call(function, [_to_expr(a)._e for a in args], text))
-
-
-def _set_value(value: Any) -> Any:
-    """An is_in value as text, which the engine reads as the column's type."""
-    if isinstance(value, _dt.date):  # a datetime too
-        return value.isoformat()
-    if isinstance(value, _decimal.Decimal):
-        return format(value, "f")
-    return str(value)
 
 
 def _option_text(value: Any) -> str:
